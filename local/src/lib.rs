@@ -1,0 +1,140 @@
+//! The local server: every handler of the API on one port, on the embedded store.
+//!
+//! Requests are converted to the same `lambda_http` types the Lambda runtime produces and passed
+//! to the same [`liveroom::http::serve`], so the local API is the deployed API. What differs is
+//! only the store (a redb file in the data dir) and where the JWT secret comes from: `JWT_SECRET`
+//! if set, else a random one generated on first start and kept in the data dir — never a
+//! constant.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use liveroom::store::embedded::EmbeddedStore;
+use liveroom::{ApiError, App, Config, ErrorCode, SystemClock};
+use tokio::net::TcpListener;
+
+/// Where the JWT secret came from, for the start-up message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Environment,
+    Generated(PathBuf),
+    DataDir(PathBuf),
+}
+
+/// Opens the data dir (creating it), the store in it, and the configuration.
+pub fn open_app(
+    data_dir: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(App, SecretSource), String> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    let (secret, source) = match env("JWT_SECRET") {
+        Some(secret) => (secret, SecretSource::Environment),
+        None => data_dir_secret(data_dir)?,
+    };
+    let config = Config::from_lookup(|name| match name {
+        "JWT_SECRET" => Some(secret.clone()),
+        other => env(other),
+    })
+    .map_err(|e| e.to_string())?;
+    let db = data_dir.join("liveroom.redb");
+    let store = EmbeddedStore::open(&db)
+        .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
+    Ok((App::new(config, Arc::new(store), Arc::new(SystemClock)), source))
+}
+
+/// Reads the secret kept in the data dir, or generates one (32 random bytes, hex) and keeps it
+/// there, readable by the owner only.
+fn data_dir_secret(data_dir: &Path) -> Result<(String, SecretSource), String> {
+    let path = data_dir.join("jwt_secret");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) => return Ok((secret.trim().to_owned(), SecretSource::DataDir(path))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a secret: {e}"))?;
+    let secret = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(secret.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((secret, SecretSource::Generated(path)))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(handle(&app, req).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}
+
+/// One request: read at most the body limit (plus one byte, so the handler can tell "too
+/// large"), hand it to the shared handler, send its answer back.
+async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let limit = app.config.max_body_bytes + 1;
+    let response = match Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let body = if bytes.is_empty() {
+                lambda_http::Body::Empty
+            } else {
+                lambda_http::Body::Binary(bytes.to_vec())
+            };
+            liveroom::http::serve(app, lambda_http::Request::from_parts(parts, body)).await
+        }
+        Err(e) => {
+            let err = if e.is::<http_body_util::LengthLimitError>() {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body must be at most {} bytes", app.config.max_body_bytes),
+                )
+            } else {
+                ApiError::new(ErrorCode::SystemVerifyError, "the request body could not be read")
+            };
+            let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Empty);
+            liveroom::http::reject(app, req, err).await
+        }
+    };
+    let (parts, body) = response.into_parts();
+    hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}

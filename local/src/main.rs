@@ -1,0 +1,98 @@
+//! `liveroom-local`: the whole API on one port, on the embedded store.
+//!
+//! ```text
+//! liveroom-local [--addr HOST:PORT] [--data-dir DIR]
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use liveroom_local::SecretSource;
+
+const USAGE: &str = "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR]
+  --addr HOST:PORT   where to listen (default 127.0.0.1:3000)
+  --data-dir DIR     where the store and the generated JWT secret live (default ./.liveroom)
+Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
+settings in the README's configuration table.";
+
+struct Options {
+    addr: SocketAddr,
+    data_dir: PathBuf,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+        data_dir: PathBuf::from(".liveroom"),
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (arg, None),
+        };
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--addr" => {
+                let v = value()?;
+                options.addr = v.parse().map_err(|_| format!("--addr: not HOST:PORT: {v}"))?;
+            }
+            "--data-dir" => options.data_dir = PathBuf::from(value()?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    liveroom::telemetry::init();
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("liveroom-local: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (app, source) = match liveroom_local::open_app(&options.data_dir, |k| std::env::var(k).ok()) {
+        Ok(opened) => opened,
+        Err(message) => {
+            eprintln!("liveroom-local: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &source {
+        SecretSource::Environment => tracing::info!("JWT secret from JWT_SECRET"),
+        SecretSource::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            "no JWT_SECRET set: generated a random secret and stored it in the data dir"
+        ),
+        SecretSource::DataDir(path) => {
+            tracing::info!(path = %path.display(), "JWT secret from the data dir")
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(options.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("liveroom-local: cannot listen on {}: {e}", options.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(options.addr);
+    tracing::info!(
+        url = %format!("http://{addr}"),
+        data_dir = %options.data_dir.display(),
+        "liveroom-local listening"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    liveroom_local::run(listener, Arc::new(app), shutdown).await;
+    tracing::info!("liveroom-local stopped");
+    ExitCode::SUCCESS
+}

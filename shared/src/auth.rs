@@ -1,0 +1,225 @@
+//! Sessions: HS256 JWTs and the caller they prove.
+//!
+//! The caller's identity comes from here and nowhere else: a handler that needs one asks for a
+//! [`Caller`], which only [`TokenKeys::verify`] can make. Only HS256 is accepted (so `alg:
+//! none` and algorithm swaps fail), expiry is checked against the injected clock, and access
+//! and refresh tokens are not interchangeable. Tokens are never logged.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use lambda_http::http;
+
+use crate::config::Secret;
+use crate::domain::UserId;
+use crate::error::{ApiError, ErrorCode};
+
+/// What a token is for. A refresh token cannot call the API, an access token cannot refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    typ: TokenKind,
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+}
+
+/// A freshly signed token and when it expires.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Signing and verification keys, built once from the configured secret.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+fn invalid() -> ApiError {
+    ApiError::new(ErrorCode::UserTokenInvalid, "the token is missing or invalid; log in again")
+}
+
+fn expired() -> ApiError {
+    ApiError::new(ErrorCode::UserTokenExpired, "the token has expired; log in again")
+}
+
+impl TokenKeys {
+    pub fn new(secret: &Secret) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked below against the injected clock, with no leeway.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
+            validation,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user: &UserId,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> Result<IssuedToken, ApiError> {
+        let ttl = chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+        let expires_at = now + ttl;
+        let claims = Claims {
+            sub: user.to_string(),
+            exp: expires_at.timestamp(),
+            iat: now.timestamp(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            typ: kind,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
+        Ok(IssuedToken { token, expires_at })
+    }
+
+    /// Verifies signature, algorithm, kind and expiry; 401 with 203 (expired) or 204 (other).
+    pub fn verify(&self, token: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Caller, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => expired(),
+                _ => invalid(),
+            })?;
+        let claims = data.claims;
+        if claims.typ != kind {
+            return Err(invalid());
+        }
+        if now.timestamp() >= claims.exp {
+            return Err(expired());
+        }
+        let user_id = UserId::parse("sub", &claims.sub).map_err(|_| invalid())?;
+        Ok(Caller { user_id })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(headers: &http::HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or_else(invalid)?
+        .to_str()
+        .map_err(|_| invalid())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(invalid());
+    }
+    Ok(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use std::time::Duration;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&Secret::parse("T", "0123456789abcdef0123456789abcdef").unwrap())
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn a_token_verifies_to_its_user() {
+        let user = UserId::generate();
+        let t = keys().issue(&user, TokenKind::Access, now(), Duration::from_secs(60)).unwrap();
+        let caller = keys().verify(&t.token, TokenKind::Access, now()).unwrap();
+        assert_eq!(caller.user_id, user);
+    }
+
+    #[test]
+    fn an_expired_token_is_203() {
+        let t = keys()
+            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .unwrap();
+        let later = now() + chrono::Duration::seconds(60);
+        let err = keys().verify(&t.token, TokenKind::Access, later).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UserTokenExpired);
+    }
+
+    #[test]
+    fn a_refresh_token_is_not_an_access_token() {
+        let t = keys()
+            .issue(&UserId::generate(), TokenKind::Refresh, now(), Duration::from_secs(60))
+            .unwrap();
+        let err = keys().verify(&t.token, TokenKind::Access, now()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UserTokenInvalid);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_invalid() {
+        let other = TokenKeys::new(&Secret::parse("T", &"z".repeat(40)).unwrap());
+        let t = other
+            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .unwrap();
+        let err = keys().verify(&t.token, TokenKind::Access, now()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UserTokenInvalid);
+    }
+
+    #[test]
+    fn an_alg_none_token_is_invalid() {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let claims = b64.encode(format!(
+            r#"{{"sub":"{}","exp":{},"iat":{},"jti":"x","typ":"access"}}"#,
+            UserId::generate(),
+            now().timestamp() + 600,
+            now().timestamp()
+        ));
+        for token in [format!("{header}.{claims}."), format!("{header}.{claims}")] {
+            let err = keys().verify(&token, TokenKind::Access, now()).unwrap_err();
+            assert_eq!(err.code, ErrorCode::UserTokenInvalid);
+        }
+    }
+
+    #[test]
+    fn a_tampered_payload_is_invalid() {
+        let t = keys()
+            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .unwrap();
+        let mut parts: Vec<String> = t.token.split('.').map(str::to_owned).collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let forged = format!(
+            r#"{{"sub":"{}","exp":{},"iat":0,"jti":"x","typ":"access"}}"#,
+            UserId::generate(),
+            now().timestamp() + 600
+        );
+        parts[1] = b64.encode(forged);
+        let err = keys().verify(&parts.join("."), TokenKind::Access, now()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UserTokenInvalid);
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_required() {
+        let mut h = http::HeaderMap::new();
+        assert!(bearer(&h).is_err());
+        h.insert(http::header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer(&h).is_err());
+        h.insert(http::header::AUTHORIZATION, "bearer abc.def.ghi".parse().unwrap());
+        assert_eq!(bearer(&h).unwrap(), "abc.def.ghi");
+    }
+}

@@ -1,0 +1,180 @@
+//! Configuration, read from the environment once at cold start and validated there.
+//!
+//! A missing or bad variable stops the process with a message naming it. Secrets have no
+//! defaults and their `Debug` output is redacted, so a config can be logged safely.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A configuration error names the variable and says what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Key material that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Shortest accepted HS256 key: 32 bytes, the size of the hash (RFC 7518 §3.2).
+    pub const MIN_LEN: usize = 32;
+
+    pub fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
+        if value.len() < Self::MIN_LEN {
+            return Err(ConfigError::new(
+                variable,
+                format!(
+                    "must be at least {} bytes (got {}); generate one with `openssl rand -hex 32`",
+                    Self::MIN_LEN,
+                    value.len()
+                ),
+            ));
+        }
+        Ok(Self(value.as_bytes().to_vec()))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything every function needs. Store-specific settings (the table name) are read by the
+/// entry point that builds that store.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `JWT_SECRET`: HS256 key for access and refresh tokens. Required, no default.
+    pub jwt_secret: Secret,
+    /// `ACCESS_TOKEN_TTL_SECONDS` (default 7200).
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
+    pub refresh_token_ttl: Duration,
+    /// `MAX_BODY_BYTES` (default 65536): larger request bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `lookup` instead of the process environment (tests, the local server).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = lookup("JWT_SECRET").ok_or_else(|| {
+            ConfigError::new("JWT_SECRET", "is required (at least 32 bytes; there is no default)")
+        })?;
+        Ok(Self {
+            jwt_secret: Secret::parse("JWT_SECRET", &secret)?,
+            access_token_ttl: seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?,
+            refresh_token_ttl: seconds(
+                &lookup,
+                "REFRESH_TOKEN_TTL_SECONDS",
+                30 * 86_400,
+                3600..=365 * 86_400,
+            )?,
+            max_body_bytes: number(&lookup, "MAX_BODY_BYTES", 65_536, 1024..=6 * 1024 * 1024)?
+                as usize,
+        })
+    }
+}
+
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = lookup(variable) else {
+        return Ok(default);
+    };
+    let value: u64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(variable, format!("must be a whole number (got {raw:?})")))?;
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            variable,
+            format!("must be {} to {} (got {value})", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+fn seconds(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    number(lookup, variable, default, range).map(Duration::from_secs)
+}
+
+/// A required variable, for entry points (e.g. `TABLE_NAME`).
+pub fn required(variable: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(variable) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError::new(variable, "is required")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn there_is_no_default_secret() {
+        let err = config(&[]).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        let err = config(&[("JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+        assert!(err.to_string().contains("32 bytes"));
+    }
+
+    #[test]
+    fn defaults_apply_and_the_secret_is_redacted() {
+        let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(7200));
+        assert_eq!(c.max_body_bytes, 65_536);
+        assert!(!format!("{c:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn a_bad_number_names_its_variable() {
+        let err = config(&[("JWT_SECRET", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
+        assert_eq!(err.variable, "ACCESS_TOKEN_TTL_SECONDS");
+        let err = config(&[("JWT_SECRET", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
+        assert_eq!(err.variable, "MAX_BODY_BYTES");
+    }
+}

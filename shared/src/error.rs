@@ -1,0 +1,259 @@
+//! The one error type of the API and its mapping to HTTP.
+//!
+//! Every failure a handler can meet ends up as an [`ApiError`]; [`ErrorCode`] is the single
+//! table of numeric codes, stable reason names and HTTP statuses (the README copies it). Codes
+//! follow seed 004 where one fits; the rest are ours. A 5xx never carries internal text: its
+//! cause is logged with the request id, and the body says only what kind of failure it was.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The error-code table: numeric code, reason name, HTTP status.
+///
+/// Order and numbers are part of the public API; add, never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// 98: the request is malformed (body, JSON, types, field values).
+    SystemVerifyError,
+    /// 99: an unexpected failure on our side.
+    SystemError,
+    /// 100: a service we depend on is unavailable.
+    ServiceUnavailable,
+    /// 103: the database failed or timed out.
+    ServiceDbFailed,
+    /// 105: no such path.
+    RouteNotFound,
+    /// 106: the path exists but not with this method.
+    MethodNotAllowed,
+    /// 107: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 108: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 109: the token is valid but names someone other than the body claims.
+    Forbidden,
+    /// 203: the token has expired.
+    UserTokenExpired,
+    /// 204: no token, or a token that does not verify.
+    UserTokenInvalid,
+    /// 206: the user does not exist.
+    UserNotExists,
+    /// 212: the username is taken.
+    UserAlreadyExists,
+    /// 213: wrong username or password (never says which).
+    UserLoginFailed,
+    /// 2000: bad parameters to `create`.
+    RoomCreateParams,
+    /// 2002: bad parameters to a room query (`get`, `list`, ...).
+    RoomQueryParams,
+    /// 2004: the room does not exist.
+    RoomNotExists,
+    /// 2010: only the room's anchor may do this.
+    RoomNotOwner,
+    /// 2011: the room's state does not allow this transition.
+    RoomStateConflict,
+    /// 2012: the room changed under the request; retry.
+    RoomVersionConflict,
+}
+
+impl ErrorCode {
+    /// Every code, in table order (the README and the tests walk it).
+    pub const ALL: [ErrorCode; 20] = [
+        Self::SystemVerifyError,
+        Self::SystemError,
+        Self::ServiceUnavailable,
+        Self::ServiceDbFailed,
+        Self::RouteNotFound,
+        Self::MethodNotAllowed,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::Forbidden,
+        Self::UserTokenExpired,
+        Self::UserTokenInvalid,
+        Self::UserNotExists,
+        Self::UserAlreadyExists,
+        Self::UserLoginFailed,
+        Self::RoomCreateParams,
+        Self::RoomQueryParams,
+        Self::RoomNotExists,
+        Self::RoomNotOwner,
+        Self::RoomStateConflict,
+        Self::RoomVersionConflict,
+    ];
+
+    /// `(code, reason, http status)` — the table itself.
+    pub const fn entry(self) -> (u32, &'static str, u16) {
+        match self {
+            Self::SystemVerifyError => (98, "SystemVerifyError", 400),
+            Self::SystemError => (99, "SystemError", 500),
+            Self::ServiceUnavailable => (100, "ServiceUnavailable", 503),
+            Self::ServiceDbFailed => (103, "ServiceDBFailed", 503),
+            Self::RouteNotFound => (105, "RouteNotFound", 404),
+            Self::MethodNotAllowed => (106, "MethodNotAllowed", 405),
+            Self::UnsupportedMediaType => (107, "UnsupportedMediaType", 415),
+            Self::PayloadTooLarge => (108, "PayloadTooLarge", 413),
+            Self::Forbidden => (109, "Forbidden", 403),
+            Self::UserTokenExpired => (203, "UserTokenExpired", 401),
+            Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
+            Self::UserNotExists => (206, "UserNotExists", 404),
+            Self::UserAlreadyExists => (212, "UserAlreadyExists", 409),
+            Self::UserLoginFailed => (213, "UserLoginFailed", 401),
+            Self::RoomCreateParams => (2000, "RoomCreateParams", 400),
+            Self::RoomQueryParams => (2002, "RoomQueryParams", 400),
+            Self::RoomNotExists => (2004, "RoomNotExists", 404),
+            Self::RoomNotOwner => (2010, "RoomNotOwner", 403),
+            Self::RoomStateConflict => (2011, "RoomStateConflict", 409),
+            Self::RoomVersionConflict => (2012, "RoomVersionConflict", 409),
+        }
+    }
+
+    pub const fn code(self) -> u32 {
+        self.entry().0
+    }
+
+    pub const fn reason(self) -> &'static str {
+        self.entry().1
+    }
+
+    pub const fn http_status(self) -> u16 {
+        self.entry().2
+    }
+}
+
+/// An error on its way to the client: a code, a human message, optional details.
+///
+/// Build client errors with the constructors; build server errors with [`ApiError::internal`]
+/// or [`ApiError::store`], which keep the cause for the log and show the client nothing of it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Map<String, Value>,
+    /// The internal cause of a 5xx, for the log only.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Map::new(),
+            cause: None,
+        }
+    }
+
+    /// Adds one `details` entry.
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// A bad field in the request body: `details.field` names it.
+    pub fn invalid_field(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+        Self::new(code, message).with_detail("field", field)
+    }
+
+    /// Our own failure. The client sees a generic message; `cause` goes to the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::SystemError,
+            message: "internal error; quote the request id when reporting it".to_owned(),
+            details: Map::new(),
+            cause: Some(cause.to_string()),
+        }
+    }
+
+    /// The store failed (not a conflict, not a missing item).
+    pub fn store(cause: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::ServiceDbFailed,
+            message: "the database is unavailable; retry later".to_owned(),
+            details: Map::new(),
+            cause: Some(cause.to_string()),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    pub fn room_not_found() -> Self {
+        Self::new(ErrorCode::RoomNotExists, "the room does not exist")
+    }
+
+    pub fn not_owner() -> Self {
+        Self::new(
+            ErrorCode::RoomNotOwner,
+            "only the room's anchor may change it",
+        )
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.code.http_status()
+    }
+
+    /// The JSON body the client receives.
+    pub fn body<'a>(&'a self, request_id: &'a str) -> ErrorBody<'a> {
+        ErrorBody {
+            code: self.code.code(),
+            reason: self.code.reason(),
+            message: &self.message,
+            details: &self.details,
+            request_id,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code.reason(), self.code.code(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The error body of SPEC §2: `{code, reason, message, details, request_id}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub code: u32,
+    pub reason: &'static str,
+    pub message: &'a str,
+    pub details: &'a Map<String, Value>,
+    pub request_id: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_reasons_are_unique() {
+        let mut codes: Vec<u32> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        let mut reasons: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.reason()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        reasons.sort_unstable();
+        reasons.dedup();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        assert_eq!(reasons.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn seed_004_codes_keep_their_numbers() {
+        assert_eq!(ErrorCode::SystemVerifyError.entry(), (98, "SystemVerifyError", 400));
+        assert_eq!(ErrorCode::SystemError.entry(), (99, "SystemError", 500));
+        assert_eq!(ErrorCode::ServiceDbFailed.entry(), (103, "ServiceDBFailed", 503));
+        assert_eq!(ErrorCode::UserTokenExpired.entry(), (203, "UserTokenExpired", 401));
+        assert_eq!(ErrorCode::UserTokenInvalid.entry(), (204, "UserTokenInvalid", 401));
+        assert_eq!(ErrorCode::RoomNotExists.entry(), (2004, "RoomNotExists", 404));
+    }
+
+    #[test]
+    fn an_internal_error_hides_its_cause_from_the_body() {
+        let err = ApiError::internal("connection reset by peer at 10.0.0.7");
+        let body = serde_json::to_string(&err.body("req-1")).unwrap();
+        assert!(!body.contains("10.0.0.7"), "{body}");
+        assert!(body.contains("req-1"));
+        assert_eq!(err.http_status(), 500);
+    }
+}

@@ -1,0 +1,513 @@
+//! Rooms (SPEC §5): their life cycle and who may change them.
+//!
+//! The state machine is [`RoomStatus::apply`]: 0 prepare —start→ 1 live —pause→ 0, and 0|1
+//! —stop→ 2 ended, which is final. A repeated call is a no-op success; an impossible one is
+//! 409. Every change is one conditional store write on the status and version that were read;
+//! when another writer got there first, the change is re-decided on the fresh room, so
+//! concurrent callers serialise into a history the machine allows. Only the anchor writes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::accounts::store_error;
+use crate::auth::Caller;
+use crate::domain::{
+    Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus,
+    Title, parse_status_filter,
+};
+use crate::error::{ApiError, ErrorCode};
+use crate::store::{Expected, Room, RoomQuery, StoreError};
+
+/// How often a write re-reads and retries after losing a race before giving up with 409.
+const MAX_ATTEMPTS: usize = 32;
+
+/// RFC 3339, UTC, microseconds: the one time format of the API.
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A life-cycle call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Pause,
+    Stop,
+}
+
+/// What an action does to a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Already there: succeed without writing.
+    Stay,
+    /// Move to this status.
+    To(RoomStatus),
+    /// Not allowed from here.
+    Refuse,
+}
+
+impl RoomStatus {
+    /// The state machine.
+    pub fn apply(self, action: Action) -> Step {
+        use RoomStatus::*;
+        match (self, action) {
+            (Prepare, Action::Start) => Step::To(Live),
+            (Live, Action::Start) => Step::Stay,
+            (Live, Action::Pause) => Step::To(Prepare),
+            (Prepare, Action::Pause) => Step::Stay,
+            (Prepare | Live, Action::Stop) => Step::To(Ended),
+            (Ended, Action::Stop) => Step::Stay,
+            (Ended, Action::Start | Action::Pause) => Step::Refuse,
+        }
+    }
+}
+
+// ---- requests -----------------------------------------------------------------------------
+
+/// `create` (seed 002 `handler.CreateRequest`; `anchor` is accepted but must be the caller).
+#[derive(Debug, Deserialize)]
+pub struct CreateRequest {
+    pub title: String,
+    #[serde(default)]
+    pub notice: Option<String>,
+    #[serde(default)]
+    pub cover_url: Option<String>,
+    #[serde(default)]
+    pub anchor_nick: Option<String>,
+    #[serde(default)]
+    pub mode: Option<i64>,
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub anchor: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// `get`, `start`, `pause`, `stop`, `delete`: a room id (and the seed's `user_id`, which must
+/// be the caller's if present).
+#[derive(Debug, Deserialize)]
+pub struct RoomRequest {
+    pub id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// `list` (seed 002 `handler.ListRequest` plus filters).
+#[derive(Debug, Deserialize)]
+pub struct ListRequest {
+    pub page_num: i64,
+    pub page_size: i64,
+    #[serde(default)]
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub anchor_id: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// `update`: only the fields present change.
+#[derive(Debug, Deserialize)]
+pub struct UpdateRequest {
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub notice: Option<String>,
+    #[serde(default)]
+    pub cover_url: Option<String>,
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub anchor_nick: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+// ---- the RoomInfo view --------------------------------------------------------------------
+
+/// Seed 002 `models.PushLiveInfo`.
+#[derive(Debug, Serialize)]
+pub struct PushUrlInfo {
+    pub rtmp_url: String,
+    pub rts_url: String,
+    pub srt_url: String,
+}
+
+/// Seed 002 `live.PullLiveInfo`.
+#[derive(Debug, Serialize)]
+pub struct PullUrlInfo {
+    pub rtmp_url: String,
+    pub flv_url: String,
+    pub hls_url: String,
+    pub rts_url: String,
+}
+
+/// Seed 002 `models.LinkInfo`.
+#[derive(Debug, Serialize)]
+pub struct LinkInfo {
+    pub rtc_push_url: String,
+    pub rtc_pull_url: String,
+    pub cdn_pull_info: Option<PullUrlInfo>,
+}
+
+/// Seed 002 `models.Metrics`.
+#[derive(Debug, Default, Serialize)]
+pub struct Metrics {
+    pub like_count: u64,
+    pub online_count: u64,
+    pub pv: u64,
+    pub uv: u64,
+}
+
+/// Seed 002 `models.UserStatus`.
+#[derive(Debug, Default, Serialize)]
+pub struct UserStatus {
+    pub mute: bool,
+    pub mute_source: Vec<String>,
+}
+
+/// Seed 002 `models.VodInfo`.
+#[derive(Debug, Default, Serialize)]
+pub struct VodInfo {
+    pub status: u8,
+    pub playlist: Vec<serde_json::Value>,
+}
+
+/// Seed 002 `models.RoomInfo`, every field kept, plus `version` and `category`. Stream URLs
+/// and credentials are computed per viewer on read and omitted when no provider is configured.
+#[derive(Debug, Serialize)]
+pub struct RoomInfo {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub title: String,
+    pub notice: String,
+    pub cover_url: String,
+    pub anchor_id: String,
+    pub anchor_nick: String,
+    pub extends: String,
+    pub category: String,
+    pub status: i64,
+    pub mode: i64,
+    pub version: u64,
+    pub chat_id: String,
+    pub meeting_id: String,
+    pub meeting_info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_url_info: Option<PushUrlInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_url_info: Option<PullUrlInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_info: Option<LinkInfo>,
+    pub metrics: Metrics,
+    pub user_status: UserStatus,
+    pub vod_id: String,
+    pub vod_info: VodInfo,
+}
+
+impl RoomInfo {
+    /// The room as `viewer` sees it.
+    pub fn view(room: &Room, _viewer: &Caller) -> Self {
+        Self {
+            id: room.id.to_string(),
+            created_at: rfc3339(&room.created_at),
+            updated_at: rfc3339(&room.updated_at),
+            started_at: room.started_at.as_ref().map(rfc3339),
+            stopped_at: room.stopped_at.as_ref().map(rfc3339),
+            title: room.title.to_string(),
+            notice: room.notice.to_string(),
+            cover_url: room.cover_url.to_string(),
+            anchor_id: room.anchor_id.to_string(),
+            anchor_nick: room.anchor_nick.to_string(),
+            extends: room.extends.to_string(),
+            category: room.category.to_string(),
+            status: room.status.as_i64(),
+            mode: i64::from(room.mode),
+            version: room.version,
+            chat_id: String::new(),
+            meeting_id: match room.mode {
+                RoomMode::Normal => String::new(),
+                RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
+            },
+            meeting_info: String::new(),
+            push_url_info: None,
+            pull_url_info: None,
+            link_info: None,
+            metrics: Metrics::default(),
+            user_status: UserStatus::default(),
+            vod_id: String::new(),
+            vod_info: VodInfo::default(),
+        }
+    }
+}
+
+// ---- operations ---------------------------------------------------------------------------
+
+/// A body `user_id`/`anchor` may only repeat the caller's own id (empty counts as absent).
+pub fn check_claimed_identity(
+    field: &'static str,
+    claimed: Option<&str>,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    match claimed {
+        Some(id) if !id.is_empty() && id != caller.user_id.as_str() => Err(ApiError::forbidden(
+            format!("{field} must be the caller's own id (it comes from the token)"),
+        )
+        .with_detail("field", field)),
+        _ => Ok(()),
+    }
+}
+
+fn room_id(code: ErrorCode, raw: &str) -> Result<RoomId, ApiError> {
+    RoomId::parse("id", raw).map_err(|e| e.into_api(code))
+}
+
+fn optional<T>(
+    value: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+    code: ErrorCode,
+) -> Result<Option<T>, ApiError> {
+    value.map(parse).transpose().map_err(|e| e.into_api(code))
+}
+
+pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Room, ApiError> {
+    const CODE: ErrorCode = ErrorCode::RoomCreateParams;
+    check_claimed_identity("anchor", req.anchor.as_deref(), caller)?;
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let title = Title::parse(&req.title).map_err(|e| e.into_api(CODE))?;
+    let notice = optional(req.notice.as_deref(), Notice::parse, CODE)?.unwrap_or_else(Notice::empty);
+    let cover_url = optional(req.cover_url.as_deref(), |v| ImageUrl::parse("cover_url", v), CODE)?
+        .unwrap_or_else(ImageUrl::empty);
+    let extends = optional(req.extends.as_deref(), Extends::parse, CODE)?.unwrap_or_else(Extends::empty);
+    let category =
+        optional(req.category.as_deref(), Category::parse, CODE)?.unwrap_or_else(Category::empty);
+    let mode = match req.mode {
+        Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
+        None => RoomMode::Normal,
+    };
+    let anchor_nick = match optional(req.anchor_nick.as_deref(), |v| Nick::parse("anchor_nick", v), CODE)? {
+        Some(nick) => nick,
+        None => app
+            .store
+            .user(&caller.user_id)
+            .await
+            .map_err(store_error)?
+            .map(|u| u.nick)
+            .unwrap_or_else(Nick::empty),
+    };
+    let now = app.clock.now();
+    let room = Room {
+        id: RoomId::generate(),
+        anchor_id: caller.user_id.clone(),
+        anchor_nick,
+        title,
+        notice,
+        cover_url,
+        extends,
+        category,
+        mode,
+        status: RoomStatus::Prepare,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        stopped_at: None,
+    };
+    app.store.insert_room(&room).await.map_err(|e| match e {
+        // A fresh v4 UUID colliding is not a client error.
+        StoreError::Conflict => ApiError::internal("room id collision"),
+        e => store_error(e),
+    })?;
+    Ok(room)
+}
+
+async fn load(app: &App, id: &RoomId) -> Result<Room, ApiError> {
+    app.store
+        .room(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(ApiError::room_not_found)
+}
+
+pub async fn get(app: &App, caller: &Caller, req: RoomRequest) -> Result<Room, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
+    load(app, &id).await
+}
+
+pub async fn list(app: &App, caller: &Caller, req: ListRequest) -> Result<Vec<Room>, ApiError> {
+    const CODE: ErrorCode = ErrorCode::RoomQueryParams;
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let page = Page::parse(req.page_num, req.page_size).map_err(|e| e.into_api(CODE))?;
+    let status = parse_status_filter(req.status).map_err(|e| e.into_api(CODE))?;
+    let anchor = match req.anchor_id.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(crate::domain::UserId::parse("anchor_id", a).map_err(|e| e.into_api(CODE))?),
+    };
+    let category = match req.category.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(Category::parse(c).map_err(|e| e.into_api(CODE))?),
+    };
+    let query = RoomQuery {
+        status,
+        anchor,
+        category,
+        page,
+    };
+    app.store.list_rooms(&query).await.map_err(store_error)
+}
+
+/// Reads the room, lets `change` decide, and writes conditionally; re-decides on a lost race.
+/// `change` returns `Ok(None)` for "nothing to write".
+async fn write_with_retry(
+    app: &App,
+    caller: &Caller,
+    id: &RoomId,
+    mut change: impl FnMut(&Room) -> Result<Option<Room>, ApiError>,
+) -> Result<Room, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let current = load(app, id).await?;
+        if current.anchor_id != caller.user_id {
+            return Err(ApiError::not_owner());
+        }
+        let Some(mut next) = change(&current)? else {
+            return Ok(current);
+        };
+        next.version = current.version + 1;
+        next.updated_at = app.clock.now();
+        match app.store.update_room(&next, Expected::from(&current)).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the room is changing too fast; retry",
+    ))
+}
+
+pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Room, ApiError> {
+    const CODE: ErrorCode = ErrorCode::SystemVerifyError;
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = room_id(CODE, &req.id)?;
+    let title = optional(req.title.as_deref(), Title::parse, CODE)?;
+    let notice = optional(req.notice.as_deref(), Notice::parse, CODE)?;
+    let cover_url = optional(req.cover_url.as_deref(), |v| ImageUrl::parse("cover_url", v), CODE)?;
+    let extends = optional(req.extends.as_deref(), Extends::parse, CODE)?;
+    let anchor_nick = optional(req.anchor_nick.as_deref(), |v| Nick::parse("anchor_nick", v), CODE)?;
+    write_with_retry(app, caller, &id, |room| {
+        let mut next = room.clone();
+        if let Some(v) = &title {
+            next.title = v.clone();
+        }
+        if let Some(v) = &notice {
+            next.notice = v.clone();
+        }
+        if let Some(v) = &cover_url {
+            next.cover_url = v.clone();
+        }
+        if let Some(v) = &extends {
+            next.extends = v.clone();
+        }
+        if let Some(v) = &anchor_nick {
+            next.anchor_nick = v.clone();
+        }
+        // An update that changes nothing writes nothing (and keeps the version).
+        Ok((next != *room).then_some(next))
+    })
+    .await
+}
+
+pub async fn transition(
+    app: &App,
+    caller: &Caller,
+    req: RoomRequest,
+    action: Action,
+) -> Result<Room, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
+    write_with_retry(app, caller, &id, |room| match room.status.apply(action) {
+        Step::Stay => Ok(None),
+        Step::Refuse => Err(ApiError::new(
+            ErrorCode::RoomStateConflict,
+            format!(
+                "cannot {} a room that has ended",
+                match action {
+                    Action::Start => "start",
+                    Action::Pause => "pause",
+                    Action::Stop => "stop",
+                }
+            ),
+        )
+        .with_detail("status", room.status.as_i64())),
+        Step::To(status) => {
+            let now = app.clock.now();
+            let mut next = room.clone();
+            next.status = status;
+            match status {
+                RoomStatus::Live if next.started_at.is_none() => next.started_at = Some(now),
+                RoomStatus::Ended => next.stopped_at = Some(now),
+                _ => {}
+            }
+            Ok(Some(next))
+        }
+    })
+    .await
+}
+
+pub async fn delete(app: &App, caller: &Caller, req: RoomRequest) -> Result<Room, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
+    let room = load(app, &id).await?;
+    if room.anchor_id != caller.user_id {
+        return Err(ApiError::not_owner());
+    }
+    match app.store.delete_room(&id, &caller.user_id).await {
+        Ok(()) => Ok(room),
+        // It vanished between the read and the delete: someone else deleted it.
+        Err(StoreError::Conflict) => Err(ApiError::room_not_found()),
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RoomStatus::*;
+
+    #[test]
+    fn start_moves_prepare_to_live_and_repeats_as_a_no_op() {
+        assert_eq!(Prepare.apply(Action::Start), Step::To(Live));
+        assert_eq!(Live.apply(Action::Start), Step::Stay);
+    }
+
+    #[test]
+    fn pause_moves_live_back_to_prepare() {
+        assert_eq!(Live.apply(Action::Pause), Step::To(Prepare));
+        assert_eq!(Prepare.apply(Action::Pause), Step::Stay);
+    }
+
+    #[test]
+    fn stop_ends_from_prepare_or_live_and_ended_is_final() {
+        assert_eq!(Prepare.apply(Action::Stop), Step::To(Ended));
+        assert_eq!(Live.apply(Action::Stop), Step::To(Ended));
+        assert_eq!(Ended.apply(Action::Stop), Step::Stay);
+        assert_eq!(Ended.apply(Action::Start), Step::Refuse);
+        assert_eq!(Ended.apply(Action::Pause), Step::Refuse);
+    }
+
+    #[test]
+    fn no_action_leaves_ended() {
+        for action in [Action::Start, Action::Pause, Action::Stop] {
+            assert!(!matches!(Ended.apply(action), Step::To(s) if s != Ended));
+        }
+    }
+}
