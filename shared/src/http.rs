@@ -86,6 +86,23 @@ pub const ROUTES: &[Route] = &[
 ];
 
 impl Endpoint {
+    /// Every endpoint, one Lambda function each.
+    pub const ALL: [Endpoint; 13] = [
+        Self::Health,
+        Self::OpenApi,
+        Self::Register,
+        Self::Login,
+        Self::Refresh,
+        Self::Create,
+        Self::Get,
+        Self::List,
+        Self::Update,
+        Self::Start,
+        Self::Pause,
+        Self::Stop,
+        Self::Delete,
+    ];
+
     /// The function (and binary) name.
     pub fn name(self) -> &'static str {
         match self {

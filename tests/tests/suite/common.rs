@@ -1,0 +1,64 @@
+//! Test fixtures: stores (each test on its own table or file), apps, requests.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use liveroom::store::Store;
+use liveroom::store::dynamo::DynamoStore;
+use liveroom::store::embedded::EmbeddedStore;
+use liveroom::{App, Config, SystemClock};
+
+/// The secret the sample events in `events/` are signed with (README: local invoke only).
+pub const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
+
+/// A store for one test; keeps its temporary directory alive.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn embedded() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = EmbeddedStore::open(&dir.path().join("test.redb")).expect("open redb");
+    TestStore {
+        store: Arc::new(store),
+        _dir: Some(dir),
+    }
+}
+
+/// The endpoint of the DynamoDB-compatible server the test run started.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("LIVEROOM_TEST_DYNAMODB_ENDPOINT").expect(
+        "LIVEROOM_TEST_DYNAMODB_ENDPOINT is not set: run the tests with scripts/test, which starts \
+         moto_server (the DynamoDB tests never skip)",
+    )
+}
+
+pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(dynamodb_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// A fresh table of the production layout on the test server.
+pub async fn dynamodb() -> TestStore {
+    let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
+    let store = DynamoStore::new(dynamodb_client(), table);
+    store.create_table().await.expect("create table on the test DynamoDB server");
+    TestStore {
+        store: Arc::new(store),
+        _dir: None,
+    }
+}
+
+pub fn config(secret: &str) -> Config {
+    Config::from_lookup(|k| (k == "JWT_SECRET").then(|| secret.to_owned())).expect("config")
+}
+
+pub fn app(store: &TestStore) -> App {
+    App::new(config(EVENTS_SECRET), Arc::clone(&store.store), Arc::new(SystemClock))
+}

@@ -1,0 +1,179 @@
+//! The handlers driven with the API Gateway HTTP API v2 events of `events/`, exactly as the
+//! Lambda runtime would pass them (and as `cargo lambda invoke --data-file` does).
+
+use std::path::PathBuf;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request};
+use liveroom::App;
+use liveroom::http::{Endpoint, handle, resolve};
+use serde_json::{Value, json};
+
+use crate::common::{TestStore, app, dynamodb, embedded};
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn load(name: &str) -> Value {
+    let path = events_dir().join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn request(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// The event with its JSON body changed by `edit`.
+fn with_body(mut event: Value, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut body: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    edit(&mut body);
+    event["body"] = Value::String(body.to_string());
+    event
+}
+
+fn with_token(mut event: Value, token: &str) -> Value {
+    event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
+    event
+}
+
+async fn call(app: &App, endpoint: Endpoint, event: &Value) -> (u16, Value) {
+    let response = handle(app, endpoint, request(event)).await;
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("expected a text body, got {other:?}"),
+    };
+    (status, body)
+}
+
+fn endpoint_of(file_stem: &str) -> Endpoint {
+    let name = file_stem.split('-').next().unwrap();
+    Endpoint::ALL
+        .into_iter()
+        .find(|e| e.name() == name)
+        .unwrap_or_else(|| panic!("events/{file_stem}.json names no function"))
+}
+
+#[test]
+fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
+    let mut covered = Vec::new();
+    for entry in std::fs::read_dir(events_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let event = load(&stem);
+        let req = request(&event);
+        let endpoint = endpoint_of(&stem);
+        let method: Method = req.method().clone();
+        assert_eq!(
+            resolve(&method, req.uri().path()).unwrap(),
+            endpoint,
+            "events/{stem}.json routes elsewhere"
+        );
+        assert_eq!(event["version"], "2.0");
+        covered.push(endpoint);
+    }
+    for endpoint in Endpoint::ALL {
+        assert!(covered.contains(&endpoint), "no sample event for {}", endpoint.name());
+    }
+}
+
+async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore) {
+    let app = app(&store);
+
+    let (status, health) = call(&app, Endpoint::Health, &load("health")).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    assert_eq!(call(&app, Endpoint::Health, &load("health-root")).await.0, 200);
+    let (status, doc) = call(&app, Endpoint::OpenApi, &load("openapi")).await;
+    assert_eq!((status, doc["openapi"].as_str().map(|v| &v[..2])), (200, Some("3.")));
+
+    let (status, user) = call(&app, Endpoint::Register, &load("register")).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["username"], "alice");
+    assert!(user.get("password_hash").is_none());
+    let (status, again) = call(&app, Endpoint::Register, &load("register")).await;
+    assert_eq!((status, again["reason"].as_str()), (409, Some("UserAlreadyExists")));
+
+    let (status, login) = call(&app, Endpoint::Login, &load("login")).await;
+    assert_eq!(status, 200, "{login}");
+    assert_eq!(login["code"], 200);
+    assert_eq!(login["user_id"], user["id"]);
+    assert_eq!(call(&app, Endpoint::Login, &load("login-root")).await.0, 200);
+
+    // The refresh event's token is for the sample user, who is not registered here.
+    let (status, err) = call(&app, Endpoint::Refresh, &load("refresh")).await;
+    assert_eq!((status, err["reason"].as_str()), (404, Some("UserNotExists")));
+    let mine = with_body(load("refresh"), |b| b["refresh_token"] = login["refresh_token"].clone());
+    let (status, pair) = call(&app, Endpoint::Refresh, &mine).await;
+    assert_eq!(status, 200, "{pair}");
+    assert_ne!(pair["token"], login["token"]);
+
+    // The sample events carry a token for the sample user, signed with the events secret.
+    let (status, room) = call(&app, Endpoint::Create, &load("create")).await;
+    assert_eq!(status, 200, "{room}");
+    assert_eq!(room["anchor_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
+    assert_eq!((room["status"].as_i64(), room["mode"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(room["category"], "music");
+    let (status, b64) = call(&app, Endpoint::Create, &load("create-base64")).await;
+    assert_eq!(status, 200, "{b64}");
+    assert_eq!(b64["title"], "直播标题 from a base64 body");
+
+    let id = room["id"].clone();
+    let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
+
+    let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
+    assert_eq!((status, &got["id"]), (200, &id));
+    let (status, list) = call(&app, Endpoint::List, &load("list")).await;
+    assert_eq!(status, 200);
+    let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    assert_eq!(ids, vec![&b64["id"], &id], "newest first");
+
+    let (status, updated) = call(&app, Endpoint::Update, &for_room("update")).await;
+    assert_eq!((status, updated["title"].as_str()), (200, Some("Friday night live (encore)")));
+    assert_eq!(updated["version"], 1);
+
+    for (name, endpoint, expected) in [
+        ("start", Endpoint::Start, 1),
+        ("pause", Endpoint::Pause, 0),
+        ("start", Endpoint::Start, 1),
+        ("stop", Endpoint::Stop, 2),
+    ] {
+        let (status, r) = call(&app, endpoint, &for_room(name)).await;
+        assert_eq!((status, r["status"].as_i64()), (200, Some(expected)), "{name}: {r}");
+    }
+    let (status, err) = call(&app, Endpoint::Start, &for_room("start")).await;
+    assert_eq!((status, err["reason"].as_str()), (409, Some("RoomStateConflict")));
+
+    // Someone else's token may not delete it.
+    let stranger = with_token(for_room("delete"), login["token"].as_str().unwrap());
+    let (status, err) = call(&app, Endpoint::Delete, &stranger).await;
+    assert_eq!((status, err["code"].as_i64()), (403, Some(2010)));
+
+    let (status, deleted) = call(&app, Endpoint::Delete, &for_room("delete")).await;
+    assert_eq!((status, &deleted["id"]), (200, &id));
+    let (status, err) = call(&app, Endpoint::Get, &for_room("get")).await;
+    assert_eq!((status, err["code"].as_i64()), (404, Some(2004)));
+}
+
+#[tokio::test]
+async fn a_room_walks_its_whole_life_through_the_sample_events_on_the_embedded_store() {
+    a_room_walks_its_whole_life_through_the_sample_events(embedded()).await;
+}
+
+#[tokio::test]
+async fn a_room_walks_its_whole_life_through_the_sample_events_on_dynamodb() {
+    a_room_walks_its_whole_life_through_the_sample_events(dynamodb().await).await;
+}
+
+#[tokio::test]
+async fn a_function_answers_405_to_another_method() {
+    let store = embedded();
+    let app = app(&store);
+    let mut event = load("create");
+    event["requestContext"]["http"]["method"] = json!("GET");
+    let (status, err) = call(&app, Endpoint::Create, &event).await;
+    assert_eq!((status, err["reason"].as_str()), (405, Some("MethodNotAllowed")));
+    // The request id of API Gateway is the one the error body quotes.
+    assert_eq!(err["request_id"], event["requestContext"]["requestId"]);
+}

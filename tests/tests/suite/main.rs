@@ -1,0 +1,18 @@
+//! The black-box suites, one binary (one link of the SDK):
+//!
+//! - `contract`: the store contract, run unchanged on the embedded store and on DynamoDB
+//!   (a real DynamoDB-compatible server; `scripts/test` starts `moto_server` and sets
+//!   `LIVEROOM_TEST_DYNAMODB_ENDPOINT`; without it the DynamoDB tests fail, never skip).
+//! - `events`: the handlers driven with the API Gateway v2 events in `events/`.
+//! - `api`: the API over real HTTP against the local server: the walkthrough, bad
+//!   input of every kind, restart persistence.
+//! - `concurrency`: racing life-cycle calls on both stores.
+//! - `openapi`: the OpenAPI document and the router agree.
+
+mod common;
+
+mod api;
+mod concurrency;
+mod contract;
+mod events;
+mod openapi;
