@@ -48,7 +48,10 @@ pub fn open_app(
     let db = data_dir.join("liveroom.redb");
     let store = EmbeddedStore::open(&db)
         .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
-    Ok((App::new(config, Arc::new(store), Arc::new(SystemClock)), source))
+    Ok((
+        App::new(config, Arc::new(store), Arc::new(SystemClock)),
+        source,
+    ))
 }
 
 /// Reads the secret kept in the data dir, or generates one (32 random bytes, hex) and keeps it
@@ -126,10 +129,16 @@ async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Ful
             let err = if e.is::<http_body_util::LengthLimitError>() {
                 ApiError::new(
                     ErrorCode::PayloadTooLarge,
-                    format!("the body must be at most {} bytes", app.config.max_body_bytes),
+                    format!(
+                        "the body must be at most {} bytes",
+                        app.config.max_body_bytes
+                    ),
                 )
             } else {
-                ApiError::new(ErrorCode::SystemVerifyError, "the request body could not be read")
+                ApiError::new(
+                    ErrorCode::SystemVerifyError,
+                    "the request body could not be read",
+                )
             };
             let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Empty);
             liveroom::http::reject(app, req, err).await

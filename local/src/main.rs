@@ -32,11 +32,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
             None => (arg, None),
         };
-        let mut value = || inline.clone().or_else(|| args.next()).ok_or(format!("{flag} needs a value"));
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--addr" => {
                 let v = value()?;
-                options.addr = v.parse().map_err(|_| format!("--addr: not HOST:PORT: {v}"))?;
+                options.addr = v
+                    .parse()
+                    .map_err(|_| format!("--addr: not HOST:PORT: {v}"))?;
             }
             "--data-dir" => options.data_dir = PathBuf::from(value()?),
             "-h" | "--help" => return Err(String::new()),
@@ -59,7 +66,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (app, source) = match liveroom_local::open_app(&options.data_dir, |k| std::env::var(k).ok()) {
+    let (app, source) = match liveroom_local::open_app(&options.data_dir, |k| std::env::var(k).ok())
+    {
         Ok(opened) => opened,
         Err(message) => {
             eprintln!("liveroom-local: {message}");

@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
@@ -81,7 +81,11 @@ fn login_failed() -> ApiError {
 
 /// Hashes on the blocking pool, holding one of the app's KDF permits.
 async fn hash_password(app: &App, password: Password) -> Result<String, ApiError> {
-    let _permit = app.kdf_permits.acquire().await.map_err(ApiError::internal)?;
+    let _permit = app
+        .kdf_permits
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(ApiError::internal)?;
@@ -111,8 +115,16 @@ fn decoy_hash() -> &'static str {
     })
 }
 
-async fn verify_password(app: &App, password: Password, hash: Option<String>) -> Result<bool, ApiError> {
-    let _permit = app.kdf_permits.acquire().await.map_err(ApiError::internal)?;
+async fn verify_password(
+    app: &App,
+    password: Password,
+    hash: Option<String>,
+) -> Result<bool, ApiError> {
+    let _permit = app
+        .kdf_permits
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| decoy_hash().to_owned());
@@ -163,7 +175,8 @@ pub async fn register(app: &App, req: RegisterRequest) -> Result<UserInfo, ApiEr
 }
 
 fn username_taken() -> ApiError {
-    ApiError::new(ErrorCode::UserAlreadyExists, "that username is taken").with_detail("field", "username")
+    ApiError::new(ErrorCode::UserAlreadyExists, "that username is taken")
+        .with_detail("field", "username")
 }
 
 /// Maps a store failure that is not a conflict. Conflicts are handled where they mean something.
@@ -178,7 +191,11 @@ pub async fn login(app: &App, req: LoginRequest) -> Result<AuthResponse, ApiErro
     // Malformed credentials fail like wrong ones, after the same work.
     let password = Password::parse(req.password).ok();
     let user = match Username::parse(&req.username) {
-        Ok(username) => app.store.user_by_username(&username).await.map_err(store_error)?,
+        Ok(username) => app
+            .store
+            .user_by_username(&username)
+            .await
+            .map_err(store_error)?,
         Err(_) => None,
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -200,8 +217,17 @@ pub async fn refresh(app: &App, req: RefreshRequest) -> Result<AuthResponse, Api
         .tokens
         .verify(&req.refresh_token, TokenKind::Refresh, app.clock.now())?;
     // A refresh token outlives its user only if the user was removed; then it is useless.
-    if app.store.user(&caller.user_id).await.map_err(store_error)?.is_none() {
-        return Err(ApiError::new(ErrorCode::UserNotExists, "the user no longer exists"));
+    if app
+        .store
+        .user(&caller.user_id)
+        .await
+        .map_err(store_error)?
+        .is_none()
+    {
+        return Err(ApiError::new(
+            ErrorCode::UserNotExists,
+            "the user no longer exists",
+        ));
     }
     issue_pair(app, &caller.user_id)
 }

@@ -53,11 +53,17 @@ pub struct TokenKeys {
 }
 
 fn invalid() -> ApiError {
-    ApiError::new(ErrorCode::UserTokenInvalid, "the token is missing or invalid; log in again")
+    ApiError::new(
+        ErrorCode::UserTokenInvalid,
+        "the token is missing or invalid; log in again",
+    )
 }
 
 fn expired() -> ApiError {
-    ApiError::new(ErrorCode::UserTokenExpired, "the token has expired; log in again")
+    ApiError::new(
+        ErrorCode::UserTokenExpired,
+        "the token has expired; log in again",
+    )
 }
 
 impl TokenKeys {
@@ -97,7 +103,12 @@ impl TokenKeys {
     }
 
     /// Verifies signature, algorithm, kind and expiry; 401 with 203 (expired) or 204 (other).
-    pub fn verify(&self, token: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Caller, ApiError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+    ) -> Result<Caller, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => expired(),
@@ -146,7 +157,9 @@ mod tests {
     #[test]
     fn a_token_verifies_to_its_user() {
         let user = UserId::generate();
-        let t = keys().issue(&user, TokenKind::Access, now(), Duration::from_secs(60)).unwrap();
+        let t = keys()
+            .issue(&user, TokenKind::Access, now(), Duration::from_secs(60))
+            .unwrap();
         let caller = keys().verify(&t.token, TokenKind::Access, now()).unwrap();
         assert_eq!(caller.user_id, user);
     }
@@ -154,19 +167,33 @@ mod tests {
     #[test]
     fn an_expired_token_is_203() {
         let t = keys()
-            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .issue(
+                &UserId::generate(),
+                TokenKind::Access,
+                now(),
+                Duration::from_secs(60),
+            )
             .unwrap();
         let later = now() + chrono::Duration::seconds(60);
-        let err = keys().verify(&t.token, TokenKind::Access, later).unwrap_err();
+        let err = keys()
+            .verify(&t.token, TokenKind::Access, later)
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UserTokenExpired);
     }
 
     #[test]
     fn a_refresh_token_is_not_an_access_token() {
         let t = keys()
-            .issue(&UserId::generate(), TokenKind::Refresh, now(), Duration::from_secs(60))
+            .issue(
+                &UserId::generate(),
+                TokenKind::Refresh,
+                now(),
+                Duration::from_secs(60),
+            )
             .unwrap();
-        let err = keys().verify(&t.token, TokenKind::Access, now()).unwrap_err();
+        let err = keys()
+            .verify(&t.token, TokenKind::Access, now())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UserTokenInvalid);
     }
 
@@ -174,9 +201,16 @@ mod tests {
     fn a_token_signed_with_another_key_is_invalid() {
         let other = TokenKeys::new(&Secret::parse("T", &"z".repeat(40)).unwrap());
         let t = other
-            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .issue(
+                &UserId::generate(),
+                TokenKind::Access,
+                now(),
+                Duration::from_secs(60),
+            )
             .unwrap();
-        let err = keys().verify(&t.token, TokenKind::Access, now()).unwrap_err();
+        let err = keys()
+            .verify(&t.token, TokenKind::Access, now())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UserTokenInvalid);
     }
 
@@ -199,7 +233,12 @@ mod tests {
     #[test]
     fn a_tampered_payload_is_invalid() {
         let t = keys()
-            .issue(&UserId::generate(), TokenKind::Access, now(), Duration::from_secs(60))
+            .issue(
+                &UserId::generate(),
+                TokenKind::Access,
+                now(),
+                Duration::from_secs(60),
+            )
             .unwrap();
         let mut parts: Vec<String> = t.token.split('.').map(str::to_owned).collect();
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -209,7 +248,9 @@ mod tests {
             now().timestamp() + 600
         );
         parts[1] = b64.encode(forged);
-        let err = keys().verify(&parts.join("."), TokenKind::Access, now()).unwrap_err();
+        let err = keys()
+            .verify(&parts.join("."), TokenKind::Access, now())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UserTokenInvalid);
     }
 
@@ -219,7 +260,10 @@ mod tests {
         assert!(bearer(&h).is_err());
         h.insert(http::header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert!(bearer(&h).is_err());
-        h.insert(http::header::AUTHORIZATION, "bearer abc.def.ghi".parse().unwrap());
+        h.insert(
+            http::header::AUTHORIZATION,
+            "bearer abc.def.ghi".parse().unwrap(),
+        );
         assert_eq!(bearer(&h).unwrap(), "abc.def.ghi");
     }
 }

@@ -78,7 +78,10 @@ impl Config {
     /// Reads through `lookup` instead of the process environment (tests, the local server).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let secret = lookup("JWT_SECRET").ok_or_else(|| {
-            ConfigError::new("JWT_SECRET", "is required (at least 32 bytes; there is no default)")
+            ConfigError::new(
+                "JWT_SECRET",
+                "is required (at least 32 bytes; there is no default)",
+            )
         })?;
         Ok(Self {
             jwt_secret: Secret::parse("JWT_SECRET", &secret)?,
@@ -172,7 +175,8 @@ mod tests {
 
     #[test]
     fn a_bad_number_names_its_variable() {
-        let err = config(&[("JWT_SECRET", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
+        let err =
+            config(&[("JWT_SECRET", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
         assert_eq!(err.variable, "ACCESS_TOKEN_TTL_SECONDS");
         let err = config(&[("JWT_SECRET", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
         assert_eq!(err.variable, "MAX_BODY_BYTES");

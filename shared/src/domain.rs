@@ -35,17 +35,16 @@ impl FieldError {
 
     /// The API error for this field under the endpoint's parameter-error code.
     pub fn into_api(self, code: ErrorCode) -> ApiError {
-        ApiError::invalid_field(code, self.field, format!("{}: {}", self.field, self.message))
+        ApiError::invalid_field(
+            code,
+            self.field,
+            format!("{}: {}", self.field, self.message),
+        )
     }
 }
 
 /// Checks length in characters (not bytes) and rejects control characters.
-fn text(
-    field: &'static str,
-    value: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, FieldError> {
+fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let trimmed = value.trim();
     let len = trimmed.chars().count();
     if len < min {
@@ -61,8 +60,14 @@ fn text(
             format!("must be at most {max} characters (got {len})"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -106,7 +111,11 @@ impl UserId {
     }
 
     pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
-        if value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if value.len() == 32
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             Ok(Self(value.to_owned()))
         } else {
             Err(FieldError::new(field, "is not a user id"))
@@ -173,7 +182,10 @@ impl Password {
             return Err(FieldError::new("password", "must be at least 8 characters"));
         }
         if len > 128 {
-            return Err(FieldError::new("password", "must be at most 128 characters"));
+            return Err(FieldError::new(
+                "password",
+                "must be at most 128 characters",
+            ));
         }
         Ok(Self(value))
     }
@@ -507,7 +519,13 @@ mod tests {
         assert!(Page::parse(1, 0).is_err());
         assert!(Page::parse(1, 1000).is_err());
         assert!(Page::parse(0, 10).is_err());
-        assert_eq!(Page::parse(3, 10).unwrap(), Page { offset: 20, size: 10 });
+        assert_eq!(
+            Page::parse(3, 10).unwrap(),
+            Page {
+                offset: 20,
+                size: 10
+            }
+        );
     }
 
     #[test]

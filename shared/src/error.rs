@@ -206,7 +206,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.code.reason(), self.code.code(), self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code.reason(),
+            self.code.code(),
+            self.message
+        )
     }
 }
 
@@ -240,12 +246,27 @@ mod tests {
 
     #[test]
     fn seed_004_codes_keep_their_numbers() {
-        assert_eq!(ErrorCode::SystemVerifyError.entry(), (98, "SystemVerifyError", 400));
+        assert_eq!(
+            ErrorCode::SystemVerifyError.entry(),
+            (98, "SystemVerifyError", 400)
+        );
         assert_eq!(ErrorCode::SystemError.entry(), (99, "SystemError", 500));
-        assert_eq!(ErrorCode::ServiceDbFailed.entry(), (103, "ServiceDBFailed", 503));
-        assert_eq!(ErrorCode::UserTokenExpired.entry(), (203, "UserTokenExpired", 401));
-        assert_eq!(ErrorCode::UserTokenInvalid.entry(), (204, "UserTokenInvalid", 401));
-        assert_eq!(ErrorCode::RoomNotExists.entry(), (2004, "RoomNotExists", 404));
+        assert_eq!(
+            ErrorCode::ServiceDbFailed.entry(),
+            (103, "ServiceDBFailed", 503)
+        );
+        assert_eq!(
+            ErrorCode::UserTokenExpired.entry(),
+            (203, "UserTokenExpired", 401)
+        );
+        assert_eq!(
+            ErrorCode::UserTokenInvalid.entry(),
+            (204, "UserTokenInvalid", 401)
+        );
+        assert_eq!(
+            ErrorCode::RoomNotExists.entry(),
+            (2004, "RoomNotExists", 404)
+        );
     }
 
     #[test]

@@ -255,7 +255,10 @@ async fn respond(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", id);
@@ -287,16 +290,26 @@ fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
 
 /// Reads the JSON body: 413 if too large, 400 if absent, 415 if not JSON, 400 if malformed or
 /// of the wrong shape (with serde's description of what is wrong, which names no internals).
-fn parse_body<T: DeserializeOwned>(app: &App, endpoint: Endpoint, req: &Request) -> Result<T, ApiError> {
+fn parse_body<T: DeserializeOwned>(
+    app: &App,
+    endpoint: Endpoint,
+    req: &Request,
+) -> Result<T, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > app.config.max_body_bytes {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
-            format!("the body must be at most {} bytes", app.config.max_body_bytes),
+            format!(
+                "the body must be at most {} bytes",
+                app.config.max_body_bytes
+            ),
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(endpoint.param_error(), "a JSON body is required"));
+        return Err(ApiError::new(
+            endpoint.param_error(),
+            "a JSON body is required",
+        ));
     }
     let is_json = req
         .headers()
@@ -363,7 +376,12 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             let rooms = rooms::list(app, &caller, body).await?;
-            json(&rooms.iter().map(|r| RoomInfo::view(r, &caller)).collect::<Vec<_>>())
+            json(
+                &rooms
+                    .iter()
+                    .map(|r| RoomInfo::view(r, &caller))
+                    .collect::<Vec<_>>(),
+            )
         }
         Endpoint::Update => {
             let caller = authenticate(app, &req)?;
@@ -378,7 +396,10 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             };
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(rooms::transition(app, &caller, body, action).await?, &caller)
+            room(
+                rooms::transition(app, &caller, body, action).await?,
+                &caller,
+            )
         }
         Endpoint::Delete => {
             let caller = authenticate(app, &req)?;

@@ -282,17 +282,27 @@ pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Ro
     check_claimed_identity("anchor", req.anchor.as_deref(), caller)?;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let title = Title::parse(&req.title).map_err(|e| e.into_api(CODE))?;
-    let notice = optional(req.notice.as_deref(), Notice::parse, CODE)?.unwrap_or_else(Notice::empty);
-    let cover_url = optional(req.cover_url.as_deref(), |v| ImageUrl::parse("cover_url", v), CODE)?
-        .unwrap_or_else(ImageUrl::empty);
-    let extends = optional(req.extends.as_deref(), Extends::parse, CODE)?.unwrap_or_else(Extends::empty);
+    let notice =
+        optional(req.notice.as_deref(), Notice::parse, CODE)?.unwrap_or_else(Notice::empty);
+    let cover_url = optional(
+        req.cover_url.as_deref(),
+        |v| ImageUrl::parse("cover_url", v),
+        CODE,
+    )?
+    .unwrap_or_else(ImageUrl::empty);
+    let extends =
+        optional(req.extends.as_deref(), Extends::parse, CODE)?.unwrap_or_else(Extends::empty);
     let category =
         optional(req.category.as_deref(), Category::parse, CODE)?.unwrap_or_else(Category::empty);
     let mode = match req.mode {
         Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
         None => RoomMode::Normal,
     };
-    let anchor_nick = match optional(req.anchor_nick.as_deref(), |v| Nick::parse("anchor_nick", v), CODE)? {
+    let anchor_nick = match optional(
+        req.anchor_nick.as_deref(),
+        |v| Nick::parse("anchor_nick", v),
+        CODE,
+    )? {
         Some(nick) => nick,
         None => app
             .store
@@ -349,7 +359,9 @@ pub async fn list(app: &App, caller: &Caller, req: ListRequest) -> Result<Vec<Ro
     let status = parse_status_filter(req.status).map_err(|e| e.into_api(CODE))?;
     let anchor = match req.anchor_id.as_deref() {
         None | Some("") => None,
-        Some(a) => Some(crate::domain::UserId::parse("anchor_id", a).map_err(|e| e.into_api(CODE))?),
+        Some(a) => {
+            Some(crate::domain::UserId::parse("anchor_id", a).map_err(|e| e.into_api(CODE))?)
+        }
     };
     let category = match req.category.as_deref() {
         None | Some("") => None,
@@ -400,9 +412,17 @@ pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Ro
     let id = room_id(CODE, &req.id)?;
     let title = optional(req.title.as_deref(), Title::parse, CODE)?;
     let notice = optional(req.notice.as_deref(), Notice::parse, CODE)?;
-    let cover_url = optional(req.cover_url.as_deref(), |v| ImageUrl::parse("cover_url", v), CODE)?;
+    let cover_url = optional(
+        req.cover_url.as_deref(),
+        |v| ImageUrl::parse("cover_url", v),
+        CODE,
+    )?;
     let extends = optional(req.extends.as_deref(), Extends::parse, CODE)?;
-    let anchor_nick = optional(req.anchor_nick.as_deref(), |v| Nick::parse("anchor_nick", v), CODE)?;
+    let anchor_nick = optional(
+        req.anchor_nick.as_deref(),
+        |v| Nick::parse("anchor_nick", v),
+        CODE,
+    )?;
     write_with_retry(app, caller, &id, |room| {
         let mut next = room.clone();
         if let Some(v) = &title {

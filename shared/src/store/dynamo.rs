@@ -118,7 +118,9 @@ impl Reader<'_> {
     fn str(&self, name: &str) -> Result<&str, StoreError> {
         match self.0.get(name) {
             Some(AttributeValue::S(v)) => Ok(v),
-            _ => Err(StoreError::Corrupt(format!("attribute {name} is not a string"))),
+            _ => Err(StoreError::Corrupt(format!(
+                "attribute {name} is not a string"
+            ))),
         }
     }
 
@@ -127,7 +129,9 @@ impl Reader<'_> {
             Some(AttributeValue::N(v)) => v
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("attribute {name} is not an integer"))),
-            _ => Err(StoreError::Corrupt(format!("attribute {name} is not a number"))),
+            _ => Err(StoreError::Corrupt(format!(
+                "attribute {name} is not a number"
+            ))),
         }
     }
 
@@ -204,7 +208,10 @@ fn room_to_item(room: &Room) -> Item {
         (GSI_ALL.1.to_owned(), s("ROOMS")),
         (GSI_ALL.2.to_owned(), s(&created_key)),
         (GSI_STATUS.2.to_owned(), s(&created_key)),
-        (GSI_ANCHOR.1.to_owned(), s(format!("ANCHOR#{}", room.anchor_id))),
+        (
+            GSI_ANCHOR.1.to_owned(),
+            s(format!("ANCHOR#{}", room.anchor_id)),
+        ),
         (GSI_ANCHOR.2.to_owned(), s(&created_key)),
     ]);
     for (name, value) in room_mutable_attributes(room) {
@@ -221,10 +228,9 @@ fn room_to_item(room: &Room) -> Item {
 
 fn room_from_item(item: &Item) -> Result<Room, StoreError> {
     let r = Reader(item);
-    let status = RoomStatus::try_from(r.num("status")?)
-        .map_err(|e| StoreError::Corrupt(e.message))?;
-    let mode =
-        RoomMode::try_from(r.num("mode")?).map_err(|e| StoreError::Corrupt(e.message))?;
+    let status =
+        RoomStatus::try_from(r.num("status")?).map_err(|e| StoreError::Corrupt(e.message))?;
+    let mode = RoomMode::try_from(r.num("mode")?).map_err(|e| StoreError::Corrupt(e.message))?;
     let version = u64::try_from(r.num("version")?)
         .map_err(|_| StoreError::Corrupt("negative version".to_owned()))?;
     Ok(Room {
@@ -408,9 +414,10 @@ impl DynamoStore {
     }
 }
 
-fn transaction_conflict(err: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>) -> StoreError {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error()
-    {
+fn transaction_conflict(
+    err: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>,
+) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error() {
         let conflict = e
             .cancellation_reasons()
             .iter()
@@ -532,7 +539,10 @@ impl Store for DynamoStore {
             set.push(format!("#a{i} = :a{i}"));
         }
         let mut remove = Vec::new();
-        for (name, value) in [("started_at", &room.started_at), ("stopped_at", &room.stopped_at)] {
+        for (name, value) in [
+            ("started_at", &room.started_at),
+            ("stopped_at", &room.stopped_at),
+        ] {
             names.insert(format!("#{name}"), name.to_owned());
             match value {
                 Some(t) => {

@@ -106,8 +106,12 @@ impl Server {
     }
 
     async fn room_call(&self, op: &str, token: &str, id: &str) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/live/{op}"), Some(token), json!({ "id": id }))
-            .await
+        self.post(
+            &format!("/api/v1/live/{op}"),
+            Some(token),
+            json!({ "id": id }),
+        )
+        .await
     }
 }
 
@@ -121,11 +125,20 @@ fn ids(list: &Value) -> Vec<String> {
 
 /// Asserts the SPEC §2 error body and returns its reason.
 fn error_reason(status: StatusCode, body: &Value) -> String {
-    assert!(status.is_client_error(), "expected a 4xx, got {status}: {body}");
+    assert!(
+        status.is_client_error(),
+        "expected a 4xx, got {status}: {body}"
+    );
     for field in ["code", "reason", "message", "details", "request_id"] {
-        assert!(body.get(field).is_some(), "error body lacks {field}: {body}");
+        assert!(
+            body.get(field).is_some(),
+            "error body lacks {field}: {body}"
+        );
     }
-    assert!(body["code"].is_u64() && body["details"].is_object(), "{body}");
+    assert!(
+        body["code"].is_u64() && body["details"].is_object(),
+        "{body}"
+    );
     body["reason"].as_str().unwrap().to_owned()
 }
 
@@ -139,15 +152,30 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
     server.register("alice").await;
     server.register("bob").await;
     let (status, body) = server
-        .post("/api/v1/live/register", None, json!({"username": "ALICE", "password": "another password"}))
+        .post(
+            "/api/v1/live/register",
+            None,
+            json!({"username": "ALICE", "password": "another password"}),
+        )
         .await;
     assert_eq!(error_reason(status, &body), "UserAlreadyExists");
     let (status, body) = server
-        .post("/api/v1/live/login", None, json!({"username": "alice", "password": "wrong password"}))
+        .post(
+            "/api/v1/live/login",
+            None,
+            json!({"username": "alice", "password": "wrong password"}),
+        )
         .await;
-    assert_eq!((status.as_u16(), error_reason(status, &body)), (401, "UserLoginFailed".into()));
+    assert_eq!(
+        (status.as_u16(), error_reason(status, &body)),
+        (401, "UserLoginFailed".into())
+    );
     let (status, body) = server
-        .post("/api/v1/live/login", None, json!({"username": "mallory", "password": "wrong password"}))
+        .post(
+            "/api/v1/live/login",
+            None,
+            json!({"username": "mallory", "password": "wrong password"}),
+        )
         .await;
     assert_eq!(error_reason(status, &body), "UserLoginFailed");
 
@@ -156,12 +184,24 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
 
     // Alice creates three rooms, Bob one; creation order is listing order, reversed.
     let mut created = Vec::new();
-    for (token, title, mode) in [(&alice, "a1", 0), (&alice, "a2", 1), (&bob, "b1", 0), (&alice, "a3", 2)] {
+    for (token, title, mode) in [
+        (&alice, "a1", 0),
+        (&alice, "a2", 1),
+        (&bob, "b1", 0),
+        (&alice, "a3", 2),
+    ] {
         let (status, room) = server
-            .post("/api/v1/live/create", Some(token), json!({"title": title, "mode": mode, "notice": "hi"}))
+            .post(
+                "/api/v1/live/create",
+                Some(token),
+                json!({"title": title, "mode": mode, "notice": "hi"}),
+            )
             .await;
         assert_eq!(status, 200, "{room}");
-        assert_eq!((room["status"].as_i64(), room["version"].as_u64()), (Some(0), Some(0)));
+        assert_eq!(
+            (room["status"].as_i64(), room["version"].as_u64()),
+            (Some(0), Some(0))
+        );
         created.push(room["id"].as_str().unwrap().to_owned());
     }
     let newest_first: Vec<String> = created.iter().rev().cloned().collect();
@@ -179,29 +219,53 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
     assert_eq!([ids(&p1), ids(&p2)].concat(), newest_first);
     assert_eq!(ids(&p2).len(), 1);
     let (_, by_alice) = list(json!({"page_num": 1, "page_size": 10, "anchor_id": alice_id})).await;
-    assert_eq!(ids(&by_alice), vec![created[3].clone(), created[1].clone(), created[0].clone()]);
+    assert_eq!(
+        ids(&by_alice),
+        vec![created[3].clone(), created[1].clone(), created[0].clone()]
+    );
     let (_, by_bob) = list(json!({"page_num": 1, "page_size": 10, "anchor_id": bob_id})).await;
     assert_eq!(ids(&by_bob), vec![created[2].clone()]);
 
     // Update: the anchor only; the version moves.
     let (status, updated) = server
-        .post("/api/v1/live/update", Some(&alice), json!({"id": created[0], "title": "a1 renamed"}))
+        .post(
+            "/api/v1/live/update",
+            Some(&alice),
+            json!({"id": created[0], "title": "a1 renamed"}),
+        )
         .await;
-    assert_eq!((status.as_u16(), updated["version"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        (status.as_u16(), updated["version"].as_u64()),
+        (200, Some(1))
+    );
     assert_eq!(updated["title"], "a1 renamed");
 
     // start → pause → start → stop.
     let room = &created[0];
-    for (op, expected_status) in [("start", 1), ("start", 1), ("pause", 0), ("start", 1), ("stop", 2), ("stop", 2)] {
+    for (op, expected_status) in [
+        ("start", 1),
+        ("start", 1),
+        ("pause", 0),
+        ("start", 1),
+        ("stop", 2),
+        ("stop", 2),
+    ] {
         let (status, r) = server.room_call(op, &alice, room).await;
-        assert_eq!((status.as_u16(), r["status"].as_i64()), (200, Some(expected_status)), "{op}: {r}");
+        assert_eq!(
+            (status.as_u16(), r["status"].as_i64()),
+            (200, Some(expected_status)),
+            "{op}: {r}"
+        );
     }
     let (_, r) = server.room_call("get", &alice, room).await;
     // update + start + pause + start + stop; the repeats wrote nothing.
     assert_eq!(r["version"], 5);
     assert!(r["started_at"].is_string() && r["stopped_at"].is_string());
     let (status, body) = server.room_call("start", &alice, room).await;
-    assert_eq!((status.as_u16(), error_reason(status, &body)), (409, "RoomStateConflict".into()));
+    assert_eq!(
+        (status.as_u16(), error_reason(status, &body)),
+        (409, "RoomStateConflict".into())
+    );
     let (status, body) = server.room_call("pause", &alice, room).await;
     assert_eq!(status, 409, "{body}");
 
@@ -213,38 +277,77 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
     // Every write by the other user is 403, and changes nothing.
     for op in ["start", "pause", "stop", "delete"] {
         let (status, body) = server.room_call(op, &bob, &created[1]).await;
-        assert_eq!((status.as_u16(), error_reason(status, &body)), (403, "RoomNotOwner".into()), "{op}");
+        assert_eq!(
+            (status.as_u16(), error_reason(status, &body)),
+            (403, "RoomNotOwner".into()),
+            "{op}"
+        );
     }
     let (status, body) = server
-        .post("/api/v1/live/update", Some(&bob), json!({"id": created[1], "title": "mine now"}))
+        .post(
+            "/api/v1/live/update",
+            Some(&bob),
+            json!({"id": created[1], "title": "mine now"}),
+        )
         .await;
     assert_eq!(status, 403, "{body}");
     // Claiming to be someone else in the body is 403 too.
     let (status, body) = server
-        .post("/api/v1/live/create", Some(&bob), json!({"title": "x", "anchor": alice_id}))
+        .post(
+            "/api/v1/live/create",
+            Some(&bob),
+            json!({"title": "x", "anchor": alice_id}),
+        )
         .await;
-    assert_eq!((status.as_u16(), error_reason(status, &body)), (403, "Forbidden".into()));
+    assert_eq!(
+        (status.as_u16(), error_reason(status, &body)),
+        (403, "Forbidden".into())
+    );
     let (status, _) = server
-        .post("/api/v1/live/get", Some(&bob), json!({"id": created[1], "user_id": alice_id}))
+        .post(
+            "/api/v1/live/get",
+            Some(&bob),
+            json!({"id": created[1], "user_id": alice_id}),
+        )
         .await;
     assert_eq!(status, 403);
     let (_, untouched) = server.room_call("get", &alice, &created[1]).await;
-    assert_eq!((untouched["version"].as_u64(), untouched["title"].as_str()), (Some(0), Some("a2")));
+    assert_eq!(
+        (untouched["version"].as_u64(), untouched["title"].as_str()),
+        (Some(0), Some("a2"))
+    );
 
     // Delete, then it is gone.
     let (status, _) = server.room_call("delete", &alice, &created[3]).await;
     assert_eq!(status, 200);
     for op in ["get", "delete", "start"] {
         let (status, body) = server.room_call(op, &alice, &created[3]).await;
-        assert_eq!((status.as_u16(), error_reason(status, &body)), (404, "RoomNotExists".into()), "{op}");
+        assert_eq!(
+            (status.as_u16(), error_reason(status, &body)),
+            (404, "RoomNotExists".into()),
+            "{op}"
+        );
     }
 
     // Restart on the same data dir: users, rooms, the generated secret (so old tokens) survive.
     server.stop().await;
     let server = Server::start(dir.path(), None).await;
     let (status, again) = server.room_call("get", &alice, &created[0]).await;
-    assert_eq!((status.as_u16(), again["status"].as_i64(), again["version"].as_u64()), (200, Some(2), Some(5)));
-    let (_, all) = server.post("/api/v1/live/list", Some(&bob), json!({"page_num": 1, "page_size": 100})).await;
+    assert_eq!(
+        (
+            status.as_u16(),
+            again["status"].as_i64(),
+            again["version"].as_u64()
+        ),
+        (200, Some(2), Some(5))
+    );
+    let (_, all) = server
+        .post(
+            "/api/v1/live/list",
+            Some(&bob),
+            json!({"page_num": 1, "page_size": 100}),
+        )
+        .await;
     assert_eq!(ids(&all), newest_first[1..].to_vec());
     let (fresh, fresh_id) = server.login("bob").await;
     assert_eq!(fresh_id, bob_id);
@@ -252,9 +355,19 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
     server.stop().await;
 }
 
-fn sign(secret: &str, user: &UserId, issued: chrono::DateTime<chrono::Utc>, ttl_secs: u64) -> String {
+fn sign(
+    secret: &str,
+    user: &UserId,
+    issued: chrono::DateTime<chrono::Utc>,
+    ttl_secs: u64,
+) -> String {
     TokenKeys::new(&Secret::parse("JWT_SECRET", secret).unwrap())
-        .issue(user, TokenKind::Access, issued, Duration::from_secs(ttl_secs))
+        .issue(
+            user,
+            TokenKind::Access,
+            issued,
+            Duration::from_secs(ttl_secs),
+        )
         .unwrap()
         .token
 }
@@ -265,7 +378,9 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
     let server = Server::start(dir.path(), Some(SECRET)).await;
     server.register("carol").await;
     let (token, user_id) = server.login("carol").await;
-    let (_, room) = server.post("/api/v1/live/create", Some(&token), json!({"title": "t"})).await;
+    let (_, room) = server
+        .post("/api/v1/live/create", Some(&token), json!({"title": "t"}))
+        .await;
     let room_id = room["id"].as_str().unwrap().to_owned();
 
     let url = |path: &str| format!("{}{path}", server.base);
@@ -291,50 +406,316 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
     let long_title = json!({"title": "t".repeat(10_000)}).to_string();
 
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
-        ("no body", http.post(&create).bearer_auth(&token), 400, "RoomCreateParams"),
-        ("no body, json type", http.post(&create).bearer_auth(&token).header("content-type", "application/json"), 400, "RoomCreateParams"),
-        ("wrong content type", http.post(&create).bearer_auth(&token).header("content-type", "text/plain").body(r#"{"title":"t"}"#), 415, "UnsupportedMediaType"),
-        ("form content type", http.post(&create).bearer_auth(&token).header("content-type", "application/x-www-form-urlencoded").body("title=t"), 415, "UnsupportedMediaType"),
-        ("malformed JSON", http.post(&create).bearer_auth(&token).header("content-type", "application/json").body(r#"{"title": "#), 400, "RoomCreateParams"),
-        ("not UTF-8", http.post(&create).bearer_auth(&token).header("content-type", "application/json").body(vec![b'{', 0xff, 0xfe, b'}']), 400, "RoomCreateParams"),
-        ("JSON array", http.post(&create).bearer_auth(&token).json(&json!([1, 2])), 400, "RoomCreateParams"),
-        ("JSON null", http.post(&create).bearer_auth(&token).json(&Value::Null), 400, "RoomCreateParams"),
-        ("wrong field type", http.post(&create).bearer_auth(&token).json(&json!({"title": 5})), 400, "RoomCreateParams"),
-        ("missing title", http.post(&create).bearer_auth(&token).json(&json!({"notice": "n"})), 400, "RoomCreateParams"),
-        ("unknown mode", http.post(&create).bearer_auth(&token).json(&json!({"title": "t", "mode": 9})), 400, "RoomCreateParams"),
-        ("title of 10k characters", http.post(&create).bearer_auth(&token).header("content-type", "application/json").body(long_title), 400, "RoomCreateParams"),
-        ("javascript cover", http.post(&create).bearer_auth(&token).json(&json!({"title": "t", "cover_url": "javascript:alert(1)"})), 400, "RoomCreateParams"),
-        ("10 MB body", http.post(&create).bearer_auth(&token).header("content-type", "application/json").body(big), 413, "PayloadTooLarge"),
-        ("unknown status", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 10, "status": 7})), 400, "RoomQueryParams"),
-        ("status as string", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 10, "status": "1"})), 400, "RoomQueryParams"),
-        ("page_size 0", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 0})), 400, "RoomQueryParams"),
-        ("page_size 1000", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 1000})), 400, "RoomQueryParams"),
-        ("page_num 0", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 0, "page_size": 10})), 400, "RoomQueryParams"),
-        ("page_num huge", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 9_007_199_254_740_991i64, "page_size": 100})), 400, "RoomQueryParams"),
-        ("page_size float", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 1.5})), 400, "RoomQueryParams"),
-        ("bad anchor_id", http.post(&list).bearer_auth(&token).json(&json!({"page_num": 1, "page_size": 10, "anchor_id": "../x"})), 400, "RoomQueryParams"),
-        ("bad room id", http.post(url("/api/v1/live/get")).bearer_auth(&token).json(&json!({"id": "not-a-room"})), 400, "RoomQueryParams"),
-        ("unknown room", http.post(url("/api/v1/live/get")).bearer_auth(&token).json(&json!({"id": uuid::Uuid::new_v4().to_string()})), 404, "RoomNotExists"),
-        ("unknown path", http.post(url("/api/v1/live/nope")).bearer_auth(&token).json(&json!({})), 404, "RouteNotFound"),
-        ("unknown root path", http.get(url("/wp-admin")), 404, "RouteNotFound"),
-        ("wrong method", http.get(&create).bearer_auth(&token), 405, "MethodNotAllowed"),
-        ("wrong method on health", http.post(url("/api/v1/live/health")).json(&json!({})), 405, "MethodNotAllowed"),
-        ("no token", http.post(&create).json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("not bearer", http.post(&create).basic_auth("carol", Some("x")).json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("garbage token", http.post(&create).bearer_auth("garbage").json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("tampered token", http.post(&create).bearer_auth(&tampered).json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("alg none token", http.post(&create).bearer_auth(&alg_none).json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("token of another secret", http.post(&create).bearer_auth(&foreign).json(&json!({"title": "t"})), 401, "UserTokenInvalid"),
-        ("expired token", http.post(&create).bearer_auth(&expired).json(&json!({"title": "t"})), 401, "UserTokenExpired"),
-        ("someone else's user_id", http.post(url("/api/v1/live/start")).bearer_auth(&token).json(&json!({"id": room_id, "user_id": UserId::generate().to_string()})), 403, "Forbidden"),
-        ("register: short password", http.post(url("/api/v1/live/register")).json(&json!({"username": "dave", "password": "short"})), 400, "SystemVerifyError"),
-        ("register: bad username", http.post(url("/api/v1/live/register")).json(&json!({"username": "da ve", "password": "long enough pw"})), 400, "SystemVerifyError"),
-        ("refresh with an access token", http.post(url("/api/v1/live/refresh")).json(&json!({"refresh_token": token})), 401, "UserTokenInvalid"),
+        (
+            "no body",
+            http.post(&create).bearer_auth(&token),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "no body, json type",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json"),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "wrong content type",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "text/plain")
+                .body(r#"{"title":"t"}"#),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "form content type",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("title=t"),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "malformed JSON",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(r#"{"title": "#),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "not UTF-8",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(vec![b'{', 0xff, 0xfe, b'}']),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "JSON array",
+            http.post(&create).bearer_auth(&token).json(&json!([1, 2])),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "JSON null",
+            http.post(&create).bearer_auth(&token).json(&Value::Null),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "wrong field type",
+            http.post(&create)
+                .bearer_auth(&token)
+                .json(&json!({"title": 5})),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "missing title",
+            http.post(&create)
+                .bearer_auth(&token)
+                .json(&json!({"notice": "n"})),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "unknown mode",
+            http.post(&create)
+                .bearer_auth(&token)
+                .json(&json!({"title": "t", "mode": 9})),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "title of 10k characters",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(long_title),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "javascript cover",
+            http.post(&create)
+                .bearer_auth(&token)
+                .json(&json!({"title": "t", "cover_url": "javascript:alert(1)"})),
+            400,
+            "RoomCreateParams",
+        ),
+        (
+            "10 MB body",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(big),
+            413,
+            "PayloadTooLarge",
+        ),
+        (
+            "unknown status",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 10, "status": 7})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "status as string",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 10, "status": "1"})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "page_size 0",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 0})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "page_size 1000",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 1000})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "page_num 0",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 0, "page_size": 10})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "page_num huge",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 9_007_199_254_740_991i64, "page_size": 100})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "page_size float",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 1.5})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "bad anchor_id",
+            http.post(&list)
+                .bearer_auth(&token)
+                .json(&json!({"page_num": 1, "page_size": 10, "anchor_id": "../x"})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "bad room id",
+            http.post(url("/api/v1/live/get"))
+                .bearer_auth(&token)
+                .json(&json!({"id": "not-a-room"})),
+            400,
+            "RoomQueryParams",
+        ),
+        (
+            "unknown room",
+            http.post(url("/api/v1/live/get"))
+                .bearer_auth(&token)
+                .json(&json!({"id": uuid::Uuid::new_v4().to_string()})),
+            404,
+            "RoomNotExists",
+        ),
+        (
+            "unknown path",
+            http.post(url("/api/v1/live/nope"))
+                .bearer_auth(&token)
+                .json(&json!({})),
+            404,
+            "RouteNotFound",
+        ),
+        (
+            "unknown root path",
+            http.get(url("/wp-admin")),
+            404,
+            "RouteNotFound",
+        ),
+        (
+            "wrong method",
+            http.get(&create).bearer_auth(&token),
+            405,
+            "MethodNotAllowed",
+        ),
+        (
+            "wrong method on health",
+            http.post(url("/api/v1/live/health")).json(&json!({})),
+            405,
+            "MethodNotAllowed",
+        ),
+        (
+            "no token",
+            http.post(&create).json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "not bearer",
+            http.post(&create)
+                .basic_auth("carol", Some("x"))
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "garbage token",
+            http.post(&create)
+                .bearer_auth("garbage")
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "tampered token",
+            http.post(&create)
+                .bearer_auth(&tampered)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "alg none token",
+            http.post(&create)
+                .bearer_auth(&alg_none)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "token of another secret",
+            http.post(&create)
+                .bearer_auth(&foreign)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "expired token",
+            http.post(&create)
+                .bearer_auth(&expired)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenExpired",
+        ),
+        (
+            "someone else's user_id",
+            http.post(url("/api/v1/live/start"))
+                .bearer_auth(&token)
+                .json(&json!({"id": room_id, "user_id": UserId::generate().to_string()})),
+            403,
+            "Forbidden",
+        ),
+        (
+            "register: short password",
+            http.post(url("/api/v1/live/register"))
+                .json(&json!({"username": "dave", "password": "short"})),
+            400,
+            "SystemVerifyError",
+        ),
+        (
+            "register: bad username",
+            http.post(url("/api/v1/live/register"))
+                .json(&json!({"username": "da ve", "password": "long enough pw"})),
+            400,
+            "SystemVerifyError",
+        ),
+        (
+            "refresh with an access token",
+            http.post(url("/api/v1/live/refresh"))
+                .json(&json!({"refresh_token": token})),
+            401,
+            "UserTokenInvalid",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, req, want_status, want_reason) in cases {
         let (status, body) = server.raw(req).await;
-        let reason = if status.is_client_error() { error_reason(status, &body) } else { String::new() };
+        let reason = if status.is_client_error() {
+            error_reason(status, &body)
+        } else {
+            String::new()
+        };
         if status.as_u16() != want_status || reason != want_reason {
             failures.push(format!("{name}: got {status} {body}"));
         }
@@ -343,22 +724,32 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
 
     // Nothing above changed the room.
     let (_, r) = server.room_call("get", &token, &room_id).await;
-    assert_eq!((r["status"].as_i64(), r["version"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (r["status"].as_i64(), r["version"].as_u64()),
+        (Some(0), Some(0))
+    );
     server.stop().await;
 }
 
 #[tokio::test]
 async fn the_server_refuses_a_short_secret_and_never_uses_a_constant_one() {
     let dir = tempfile::tempdir().unwrap();
-    let err = liveroom_local::open_app(dir.path(), |k| (k == "JWT_SECRET").then(|| "short".to_owned()))
-        .err()
-        .expect("a short secret must be refused");
+    let err = liveroom_local::open_app(dir.path(), |k| {
+        (k == "JWT_SECRET").then(|| "short".to_owned())
+    })
+    .err()
+    .expect("a short secret must be refused");
     assert!(err.contains("JWT_SECRET"), "{err}");
 
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     liveroom_local::open_app(a.path(), |_| None).unwrap();
     liveroom_local::open_app(b.path(), |_| None).unwrap();
-    let read = |d: &tempfile::TempDir| std::fs::read_to_string(d.path().join("jwt_secret")).unwrap();
-    assert_ne!(read(&a), read(&b), "two data dirs must get two random secrets");
+    let read =
+        |d: &tempfile::TempDir| std::fs::read_to_string(d.path().join("jwt_secret")).unwrap();
+    assert_ne!(
+        read(&a),
+        read(&b),
+        "two data dirs must get two random secrets"
+    );
     assert!(read(&a).len() >= 64);
 }

@@ -48,7 +48,10 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 pub async fn dynamodb() -> TestStore {
     let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
     let store = DynamoStore::new(dynamodb_client(), table);
-    store.create_table().await.expect("create table on the test DynamoDB server");
+    store
+        .create_table()
+        .await
+        .expect("create table on the test DynamoDB server");
     TestStore {
         store: Arc::new(store),
         _dir: None,
@@ -60,5 +63,9 @@ pub fn config(secret: &str) -> Config {
 }
 
 pub fn app(store: &TestStore) -> App {
-    App::new(config(EVENTS_SECRET), Arc::clone(&store.store), Arc::new(SystemClock))
+    App::new(
+        config(EVENTS_SECRET),
+        Arc::clone(&store.store),
+        Arc::new(SystemClock),
+    )
 }

@@ -33,7 +33,10 @@ async fn call(app: &App, endpoint: Endpoint, token: &str, body: Value) -> (u16, 
     let path = format!("/api/v1/live/{}", endpoint.name());
     let response = handle(app, endpoint, request(&path, token, body)).await;
     let status = response.status().as_u16();
-    (status, serde_json::from_slice(response.body().as_ref()).unwrap())
+    (
+        status,
+        serde_json::from_slice(response.body().as_ref()).unwrap(),
+    )
 }
 
 async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store: TestStore) {
@@ -41,7 +44,12 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
     let anchor = UserId::generate();
     let token = app
         .tokens
-        .issue(&anchor, TokenKind::Access, app.clock.now(), std::time::Duration::from_secs(600))
+        .issue(
+            &anchor,
+            TokenKind::Access,
+            app.clock.now(),
+            std::time::Duration::from_secs(600),
+        )
         .unwrap()
         .token;
     let (status, room) = call(&app, Endpoint::Create, &token, json!({"title": "race"})).await;
@@ -60,11 +68,18 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
                 n if n % 2 == 0 => Endpoint::Start,
                 _ => Endpoint::Pause,
             };
-            let (app, token, id, barrier) =
-                (Arc::clone(&app), token.clone(), id.clone(), Arc::clone(&barrier));
+            let (app, token, id, barrier) = (
+                Arc::clone(&app),
+                token.clone(),
+                id.clone(),
+                Arc::clone(&barrier),
+            );
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                (endpoint, call(&app, endpoint, &token, json!({ "id": id })).await)
+                (
+                    endpoint,
+                    call(&app, endpoint, &token, json!({ "id": id })).await,
+                )
             }));
         }
         for task in tasks {
@@ -97,9 +112,21 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
         "every applied change was reported exactly once"
     );
     assert_eq!(status_at[&final_version], last["status"].as_i64().unwrap());
-    for (v, pair) in status_at.values().collect::<Vec<_>>().windows(2).enumerate() {
+    for (v, pair) in status_at
+        .values()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .enumerate()
+    {
         let allowed = matches!((*pair[0], *pair[1]), (0, 1) | (1, 0) | (0, 2) | (1, 2));
-        assert!(allowed, "version {} → {}: {} → {} is not a transition", v, v + 1, pair[0], pair[1]);
+        assert!(
+            allowed,
+            "version {} → {}: {} → {} is not a transition",
+            v,
+            v + 1,
+            pair[0],
+            pair[1]
+        );
     }
     assert_eq!(last["status"], 2, "round two's stops end the room");
     eprintln!("2 x 50 racing calls applied {final_version} changes");

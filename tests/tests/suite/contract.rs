@@ -150,7 +150,10 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
     let r = room(&UserId::generate(), t0());
     s.store.insert_room(&r).await.unwrap();
     let live = next(&r, RoomStatus::Live);
-    s.store.update_room(&live, Expected::from(&r)).await.unwrap();
+    s.store
+        .update_room(&live, Expected::from(&r))
+        .await
+        .unwrap();
     assert_eq!(s.store.room(&r.id).await.unwrap(), Some(live.clone()));
 
     // The same expectation again is stale now.
@@ -191,7 +194,10 @@ async fn an_update_keeps_identity_and_clears_absent_times(s: &TestStore) {
     changed.title = Title::parse("renamed").unwrap();
     // Identity fields in the update are ignored.
     changed.anchor_id = UserId::generate();
-    s.store.update_room(&changed, Expected::from(&r)).await.unwrap();
+    s.store
+        .update_room(&changed, Expected::from(&r))
+        .await
+        .unwrap();
     let stored = s.store.room(&r.id).await.unwrap().unwrap();
     assert_eq!(stored.anchor_id, r.anchor_id);
     assert_eq!(stored.created_at, r.created_at);
@@ -292,7 +298,10 @@ async fn a_listing_filters_by_status_anchor_and_category(s: &TestStore) {
         .await
         .unwrap();
     let expected = vec![a_rooms[0].id.clone(), a_rooms[3].id.clone()];
-    assert_eq!(a_live.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        a_live.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        expected
+    );
 
     let mut games = room(&b, t0() + Duration::seconds(100));
     games.category = Category::parse("games").unwrap();

@@ -75,7 +75,11 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
         covered.push(endpoint);
     }
     for endpoint in Endpoint::ALL {
-        assert!(covered.contains(&endpoint), "no sample event for {}", endpoint.name());
+        assert!(
+            covered.contains(&endpoint),
+            "no sample event for {}",
+            endpoint.name()
+        );
     }
 }
 
@@ -84,27 +88,44 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
 
     let (status, health) = call(&app, Endpoint::Health, &load("health")).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
-    assert_eq!(call(&app, Endpoint::Health, &load("health-root")).await.0, 200);
+    assert_eq!(
+        call(&app, Endpoint::Health, &load("health-root")).await.0,
+        200
+    );
     let (status, doc) = call(&app, Endpoint::OpenApi, &load("openapi")).await;
-    assert_eq!((status, doc["openapi"].as_str().map(|v| &v[..2])), (200, Some("3.")));
+    assert_eq!(
+        (status, doc["openapi"].as_str().map(|v| &v[..2])),
+        (200, Some("3."))
+    );
 
     let (status, user) = call(&app, Endpoint::Register, &load("register")).await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["username"], "alice");
     assert!(user.get("password_hash").is_none());
     let (status, again) = call(&app, Endpoint::Register, &load("register")).await;
-    assert_eq!((status, again["reason"].as_str()), (409, Some("UserAlreadyExists")));
+    assert_eq!(
+        (status, again["reason"].as_str()),
+        (409, Some("UserAlreadyExists"))
+    );
 
     let (status, login) = call(&app, Endpoint::Login, &load("login")).await;
     assert_eq!(status, 200, "{login}");
     assert_eq!(login["code"], 200);
     assert_eq!(login["user_id"], user["id"]);
-    assert_eq!(call(&app, Endpoint::Login, &load("login-root")).await.0, 200);
+    assert_eq!(
+        call(&app, Endpoint::Login, &load("login-root")).await.0,
+        200
+    );
 
     // The refresh event's token is for the sample user, who is not registered here.
     let (status, err) = call(&app, Endpoint::Refresh, &load("refresh")).await;
-    assert_eq!((status, err["reason"].as_str()), (404, Some("UserNotExists")));
-    let mine = with_body(load("refresh"), |b| b["refresh_token"] = login["refresh_token"].clone());
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (404, Some("UserNotExists"))
+    );
+    let mine = with_body(load("refresh"), |b| {
+        b["refresh_token"] = login["refresh_token"].clone()
+    });
     let (status, pair) = call(&app, Endpoint::Refresh, &mine).await;
     assert_eq!(status, 200, "{pair}");
     assert_ne!(pair["token"], login["token"]);
@@ -113,7 +134,10 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let (status, room) = call(&app, Endpoint::Create, &load("create")).await;
     assert_eq!(status, 200, "{room}");
     assert_eq!(room["anchor_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
-    assert_eq!((room["status"].as_i64(), room["mode"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (room["status"].as_i64(), room["mode"].as_i64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(room["category"], "music");
     let (status, b64) = call(&app, Endpoint::Create, &load("create-base64")).await;
     assert_eq!(status, 200, "{b64}");
@@ -130,7 +154,10 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     assert_eq!(ids, vec![&b64["id"], &id], "newest first");
 
     let (status, updated) = call(&app, Endpoint::Update, &for_room("update")).await;
-    assert_eq!((status, updated["title"].as_str()), (200, Some("Friday night live (encore)")));
+    assert_eq!(
+        (status, updated["title"].as_str()),
+        (200, Some("Friday night live (encore)"))
+    );
     assert_eq!(updated["version"], 1);
 
     for (name, endpoint, expected) in [
@@ -140,10 +167,17 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
         ("stop", Endpoint::Stop, 2),
     ] {
         let (status, r) = call(&app, endpoint, &for_room(name)).await;
-        assert_eq!((status, r["status"].as_i64()), (200, Some(expected)), "{name}: {r}");
+        assert_eq!(
+            (status, r["status"].as_i64()),
+            (200, Some(expected)),
+            "{name}: {r}"
+        );
     }
     let (status, err) = call(&app, Endpoint::Start, &for_room("start")).await;
-    assert_eq!((status, err["reason"].as_str()), (409, Some("RoomStateConflict")));
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (409, Some("RoomStateConflict"))
+    );
 
     // Someone else's token may not delete it.
     let stranger = with_token(for_room("delete"), login["token"].as_str().unwrap());
@@ -173,7 +207,10 @@ async fn a_function_answers_405_to_another_method() {
     let mut event = load("create");
     event["requestContext"]["http"]["method"] = json!("GET");
     let (status, err) = call(&app, Endpoint::Create, &event).await;
-    assert_eq!((status, err["reason"].as_str()), (405, Some("MethodNotAllowed")));
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (405, Some("MethodNotAllowed"))
+    );
     // The request id of API Gateway is the one the error body quotes.
     assert_eq!(err["request_id"], event["requestContext"]["requestId"]);
 }

@@ -7,7 +7,8 @@
 //! - `api`: the API over real HTTP against the local server: the walkthrough, bad
 //!   input of every kind, restart persistence.
 //! - `concurrency`: racing life-cycle calls on both stores.
-//! - `openapi`: the OpenAPI document and the router agree.
+//! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
+//! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
 mod common;
 
@@ -16,3 +17,4 @@ mod concurrency;
 mod contract;
 mod events;
 mod openapi;
+mod template;

@@ -1,1 +1,0 @@
-//! Black-box test suites live in `tests/`; this crate has no code of its own.
