@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use liveroom::store::embedded::EmbeddedStore;
 use liveroom::{ApiError, App, Config, ErrorCode, SystemClock};
 use tokio::net::TcpListener;
@@ -100,7 +100,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
                 let app = Arc::clone(&app);
                 async move { Ok::<_, Infallible>(handle(&app, req).await) }
             });
+            // A client that never finishes its headers is dropped instead of holding a task.
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(std::time::Duration::from_secs(10))
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

@@ -55,7 +55,7 @@ impl From<&User> for UserInfo {
             username: user.username.to_string(),
             nick: user.nick.to_string(),
             avatar: user.avatar.to_string(),
-            created_at: crate::rooms::rfc3339(&user.created_at),
+            created_at: crate::clock::rfc3339(&user.created_at),
         }
     }
 }
@@ -243,9 +243,9 @@ fn issue_pair(app: &App, user: &crate::domain::UserId) -> Result<AuthResponse, A
     Ok(AuthResponse {
         code: 200,
         token,
-        expire: crate::rooms::rfc3339(&expires_at),
+        expire: crate::clock::rfc3339(&expires_at),
         refresh_token: refresh.token,
-        refresh_expire: crate::rooms::rfc3339(&refresh.expires_at),
+        refresh_expire: crate::clock::rfc3339(&refresh.expires_at),
         user_id: user.to_string(),
     })
 }

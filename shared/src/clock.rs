@@ -4,6 +4,11 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Mutex;
 
+/// RFC 3339, UTC, microseconds: the one time format of the API and the stores.
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 pub trait Clock: Send + Sync + 'static {
     /// The current time, truncated to microseconds (what the stores keep).
     fn now(&self) -> DateTime<Utc>;

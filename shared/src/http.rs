@@ -347,7 +347,7 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             status: "ok",
             service: "liveroom",
             version: env!("CARGO_PKG_VERSION"),
-            time: rooms::rfc3339(&app.clock.now()),
+            time: crate::clock::rfc3339(&app.clock.now()),
         }),
         Endpoint::OpenApi => Ok(crate::OPENAPI.as_bytes().to_vec()),
         Endpoint::Register => {

@@ -6,12 +6,14 @@
 //! when another writer got there first, the change is re-decided on the fresh room, so
 //! concurrent callers serialise into a history the machine allows. Only the anchor writes.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use chrono::{DateTime, Utc};
 
 use crate::App;
 use crate::accounts::store_error;
 use crate::auth::Caller;
+use crate::clock::rfc3339;
 use crate::domain::{
     Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus,
     Title, parse_status_filter,
@@ -21,11 +23,6 @@ use crate::store::{Expected, Room, RoomQuery, StoreError};
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
 const MAX_ATTEMPTS: usize = 32;
-
-/// RFC 3339, UTC, microseconds: the one time format of the API.
-pub fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
 
 /// A life-cycle call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,24 +373,25 @@ pub async fn list(app: &App, caller: &Caller, req: ListRequest) -> Result<Vec<Ro
     app.store.list_rooms(&query).await.map_err(store_error)
 }
 
-/// Reads the room, lets `change` decide, and writes conditionally; re-decides on a lost race.
-/// `change` returns `Ok(None)` for "nothing to write".
+/// Reads the room, lets `change` decide (given the time of this attempt), and writes
+/// conditionally; re-decides on a lost race. `change` returns `Ok(None)` for "nothing to write".
 async fn write_with_retry(
     app: &App,
     caller: &Caller,
     id: &RoomId,
-    mut change: impl FnMut(&Room) -> Result<Option<Room>, ApiError>,
+    mut change: impl FnMut(&Room, DateTime<Utc>) -> Result<Option<Room>, ApiError>,
 ) -> Result<Room, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let current = load(app, id).await?;
         if current.anchor_id != caller.user_id {
             return Err(ApiError::not_owner());
         }
-        let Some(mut next) = change(&current)? else {
+        let now = app.clock.now();
+        let Some(mut next) = change(&current, now)? else {
             return Ok(current);
         };
         next.version = current.version + 1;
-        next.updated_at = app.clock.now();
+        next.updated_at = now;
         match app.store.update_room(&next, Expected::from(&current)).await {
             Ok(()) => return Ok(next),
             Err(StoreError::Conflict) => continue,
@@ -423,7 +421,7 @@ pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Ro
         |v| Nick::parse("anchor_nick", v),
         CODE,
     )?;
-    write_with_retry(app, caller, &id, |room| {
+    write_with_retry(app, caller, &id, |room, _| {
         let mut next = room.clone();
         if let Some(v) = &title {
             next.title = v.clone();
@@ -454,30 +452,31 @@ pub async fn transition(
 ) -> Result<Room, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
-    write_with_retry(app, caller, &id, |room| match room.status.apply(action) {
-        Step::Stay => Ok(None),
-        Step::Refuse => Err(ApiError::new(
-            ErrorCode::RoomStateConflict,
-            format!(
-                "cannot {} a room that has ended",
-                match action {
-                    Action::Start => "start",
-                    Action::Pause => "pause",
-                    Action::Stop => "stop",
+    write_with_retry(app, caller, &id, |room, now| {
+        match room.status.apply(action) {
+            Step::Stay => Ok(None),
+            Step::Refuse => Err(ApiError::new(
+                ErrorCode::RoomStateConflict,
+                format!(
+                    "cannot {} a room that has ended",
+                    match action {
+                        Action::Start => "start",
+                        Action::Pause => "pause",
+                        Action::Stop => "stop",
+                    }
+                ),
+            )
+            .with_detail("status", room.status.as_i64())),
+            Step::To(status) => {
+                let mut next = room.clone();
+                next.status = status;
+                match status {
+                    RoomStatus::Live if next.started_at.is_none() => next.started_at = Some(now),
+                    RoomStatus::Ended => next.stopped_at = Some(now),
+                    _ => {}
                 }
-            ),
-        )
-        .with_detail("status", room.status.as_i64())),
-        Step::To(status) => {
-            let now = app.clock.now();
-            let mut next = room.clone();
-            next.status = status;
-            match status {
-                RoomStatus::Live if next.started_at.is_none() => next.started_at = Some(now),
-                RoomStatus::Ended => next.stopped_at = Some(now),
-                _ => {}
+                Ok(Some(next))
             }
-            Ok(Some(next))
         }
     })
     .await

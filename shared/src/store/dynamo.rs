@@ -104,7 +104,7 @@ fn room_key(id: &RoomId) -> Item {
 }
 
 fn time(t: &DateTime<Utc>) -> AttributeValue {
-    s(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    s(crate::clock::rfc3339(t))
 }
 
 fn status_partition(status: RoomStatus) -> String {

@@ -1,5 +1,6 @@
 //! Test fixtures: stores (each test on its own table or file), apps, requests.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -68,4 +69,12 @@ pub fn app(store: &TestStore) -> App {
         Arc::clone(&store.store),
         Arc::new(SystemClock),
     )
+}
+
+/// The router's routes as `(METHOD, path)` pairs, to compare with what documents and deploys them.
+pub fn routed() -> BTreeSet<(String, String)> {
+    liveroom::http::ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect()
 }

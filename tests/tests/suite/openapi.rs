@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use liveroom::ErrorCode;
-use liveroom::http::ROUTES;
 use serde_json::Value;
 
 use crate::common::{app, embedded};
@@ -26,11 +25,7 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
-    let routed: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|r| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    assert_eq!(documented, routed);
+    assert_eq!(documented, crate::common::routed());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use liveroom::http::{Endpoint, ROUTES};
+use liveroom::http::Endpoint;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -31,11 +31,7 @@ fn the_template_routes_are_the_router_routes() {
             deployed.insert((method.to_owned(), path.to_owned()));
         }
     }
-    let routed: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|r| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    assert_eq!(deployed, routed);
+    assert_eq!(deployed, crate::common::routed());
 }
 
 #[test]
