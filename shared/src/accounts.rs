@@ -232,7 +232,10 @@ pub async fn refresh(app: &App, req: RefreshRequest) -> Result<AuthResponse, Api
     issue_pair(app, &caller.user_id)
 }
 
-fn issue_pair(app: &App, user: &crate::domain::UserId) -> Result<AuthResponse, ApiError> {
+pub(crate) fn issue_pair(
+    app: &App,
+    user: &crate::domain::UserId,
+) -> Result<AuthResponse, ApiError> {
     let now = app.clock.now();
     let IssuedToken { token, expires_at } =
         app.tokens

@@ -15,7 +15,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
         Self {
             variable,
             problem: problem.into(),
@@ -45,6 +45,17 @@ impl Secret {
         Ok(Self(value.as_bytes().to_vec()))
     }
 
+    /// A vendor key: at least `min` bytes, no surrounding whitespace.
+    pub fn parse_min(variable: &'static str, value: &str, min: usize) -> Result<Self, ConfigError> {
+        if value.len() < min || value.trim() != value {
+            return Err(ConfigError::new(
+                variable,
+                format!("must be at least {min} bytes without surrounding spaces"),
+            ));
+        }
+        Ok(Self(value.as_bytes().to_vec()))
+    }
+
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -68,6 +79,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// `MAX_BODY_BYTES` (default 65536): larger request bodies get 413.
     pub max_body_bytes: usize,
+    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
+    pub providers: crate::credentials::Providers,
 }
 
 impl Config {
@@ -94,6 +107,7 @@ impl Config {
             )?,
             max_body_bytes: number(&lookup, "MAX_BODY_BYTES", 65_536, 1024..=6 * 1024 * 1024)?
                 as usize,
+            providers: crate::credentials::Providers::from_lookup(&lookup)?,
         })
     }
 }
@@ -120,7 +134,7 @@ fn number(
     Ok(value)
 }
 
-fn seconds(
+pub(crate) fn seconds(
     lookup: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: u64,

@@ -53,11 +53,13 @@ pub enum ErrorCode {
     RoomStateConflict,
     /// 2012: the room changed under the request; retry.
     RoomVersionConflict,
+    /// 2013: the RTC provider cannot issue credentials limited to the caller's grant.
+    RtcGrantUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -78,6 +80,7 @@ impl ErrorCode {
         Self::RoomNotOwner,
         Self::RoomStateConflict,
         Self::RoomVersionConflict,
+        Self::RtcGrantUnavailable,
     ];
 
     /// `(code, reason, http status)` — the table itself.
@@ -103,6 +106,7 @@ impl ErrorCode {
             Self::RoomNotOwner => (2010, "RoomNotOwner", 403),
             Self::RoomStateConflict => (2011, "RoomStateConflict", 409),
             Self::RoomVersionConflict => (2012, "RoomVersionConflict", 409),
+            Self::RtcGrantUnavailable => (2013, "RtcGrantUnavailable", 403),
         }
     }
 

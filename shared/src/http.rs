@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
+use crate::credentials;
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::{self, Action, RoomInfo};
 
@@ -40,6 +41,8 @@ pub enum Endpoint {
     Pause,
     Stop,
     Delete,
+    Token,
+    RtcToken,
 }
 
 /// A path and method that reach an endpoint.
@@ -83,11 +86,13 @@ pub const ROUTES: &[Route] = &[
     post("/api/v1/live/pause", Endpoint::Pause),
     post("/api/v1/live/stop", Endpoint::Stop),
     post("/api/v1/live/delete", Endpoint::Delete),
+    post("/api/v1/live/token", Endpoint::Token),
+    post("/api/v1/live/rtcToken", Endpoint::RtcToken),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 13] = [
+    pub const ALL: [Endpoint; 15] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -101,6 +106,8 @@ impl Endpoint {
         Self::Pause,
         Self::Stop,
         Self::Delete,
+        Self::Token,
+        Self::RtcToken,
     ];
 
     /// The function (and binary) name.
@@ -119,6 +126,8 @@ impl Endpoint {
             Self::Pause => "pause",
             Self::Stop => "stop",
             Self::Delete => "delete",
+            Self::Token => "token",
+            Self::RtcToken => "rtc-token",
         }
     }
 
@@ -133,7 +142,7 @@ impl Endpoint {
     fn param_error(self) -> ErrorCode {
         match self {
             Self::Create => ErrorCode::RoomCreateParams,
-            Self::Get | Self::List => ErrorCode::RoomQueryParams,
+            Self::Get | Self::List | Self::RtcToken => ErrorCode::RoomQueryParams,
             _ => ErrorCode::SystemVerifyError,
         }
     }
@@ -341,7 +350,10 @@ struct Health {
 }
 
 async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>, ApiError> {
-    let room = |room: crate::store::Room, caller: &Caller| json(&RoomInfo::view(&room, caller));
+    let providers = &app.config.providers;
+    let room = |room: crate::store::Room, caller: &Caller| {
+        json(&RoomInfo::view(&room, caller, providers, app.clock.now()))
+    };
     match endpoint {
         Endpoint::Health => json(&Health {
             status: "ok",
@@ -376,12 +388,12 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             let rooms = rooms::list(app, &caller, body).await?;
-            json(
-                &rooms
-                    .iter()
-                    .map(|r| RoomInfo::view(r, &caller))
-                    .collect::<Vec<_>>(),
-            )
+            let now = app.clock.now();
+            let views: Vec<RoomInfo> = rooms
+                .iter()
+                .map(|r| RoomInfo::view(r, &caller, providers, now))
+                .collect();
+            json(&views)
         }
         Endpoint::Update => {
             let caller = authenticate(app, &req)?;
@@ -405,6 +417,16 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             room(rooms::delete(app, &caller, body).await?, &caller)
+        }
+        Endpoint::Token => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&credentials::api::token(app, &caller, body).await?)
+        }
+        Endpoint::RtcToken => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&credentials::api::rtc_token(app, &caller, body).await?)
         }
     }
 }

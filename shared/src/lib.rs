@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod http;

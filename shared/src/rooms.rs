@@ -14,6 +14,7 @@ use crate::App;
 use crate::accounts::store_error;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
+use crate::credentials::{Providers, RoomCredentials};
 use crate::domain::{
     Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus,
     Title, parse_status_filter,
@@ -136,7 +137,7 @@ pub struct PushUrlInfo {
 }
 
 /// Seed 002 `live.PullLiveInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PullUrlInfo {
     pub rtmp_url: String,
     pub flv_url: String,
@@ -210,8 +211,30 @@ pub struct RoomInfo {
 }
 
 impl RoomInfo {
-    /// The room as `viewer` sees it.
-    pub fn view(room: &Room, _viewer: &Caller) -> Self {
+    /// The room as `viewer` sees it at `now`: push URLs only for the anchor, pull URLs for
+    /// everyone, `link_info` per the viewer's grant, and nothing signed once the room has ended.
+    pub fn view(room: &Room, viewer: &Caller, providers: &Providers, now: DateTime<Utc>) -> Self {
+        let now = now.timestamp();
+        let live = room.status != RoomStatus::Ended;
+        let pull_url_info = live.then(|| providers.pull_urls(room, now)).flatten();
+        let push_url_info = (live && room.anchor_id == viewer.user_id)
+            .then(|| providers.push_urls(room, now))
+            .flatten();
+        let link_info = match providers.room_credentials(room, &viewer.user_id, now) {
+            RoomCredentials::Ended => None,
+            RoomCredentials::Issued(_, c) => Some(LinkInfo {
+                rtc_push_url: c.push_url.unwrap_or_default(),
+                rtc_pull_url: c.pull_url.unwrap_or_default(),
+                cdn_pull_info: pull_url_info.clone(),
+            }),
+            RoomCredentials::NoProvider(_) | RoomCredentials::Unavailable(_) => {
+                pull_url_info.clone().map(|pull| LinkInfo {
+                    rtc_push_url: String::new(),
+                    rtc_pull_url: String::new(),
+                    cdn_pull_info: Some(pull),
+                })
+            }
+        };
         Self {
             id: room.id.to_string(),
             created_at: rfc3339(&room.created_at),
@@ -234,9 +257,9 @@ impl RoomInfo {
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
             },
             meeting_info: String::new(),
-            push_url_info: None,
-            pull_url_info: None,
-            link_info: None,
+            push_url_info,
+            pull_url_info,
+            link_info,
             metrics: Metrics::default(),
             user_status: UserStatus::default(),
             vod_id: String::new(),

@@ -55,6 +55,12 @@ pub struct Room {
 }
 
 impl Room {
+    /// Whether `user` may publish in this room: its anchor (and, once rooms have them, its
+    /// accepted co-hosts). The credentials code asks only this.
+    pub fn is_publisher(&self, user: &UserId) -> bool {
+        &self.anchor_id == user
+    }
+
     /// The sort key that orders rooms newest first: creation time, then id to break ties.
     /// Fixed-width so that byte order is time order.
     pub fn created_key(&self) -> String {

@@ -48,11 +48,12 @@ async fn call(app: &App, endpoint: Endpoint, event: &Value) -> (u16, Value) {
     (status, body)
 }
 
+/// `create.json` and `create-base64.json` are for `create`; `rtc-token.json` for `rtc-token`.
 fn endpoint_of(file_stem: &str) -> Endpoint {
-    let name = file_stem.split('-').next().unwrap();
     Endpoint::ALL
         .into_iter()
-        .find(|e| e.name() == name)
+        .filter(|e| file_stem == e.name() || file_stem.starts_with(&format!("{}-", e.name())))
+        .max_by_key(|e| e.name().len())
         .unwrap_or_else(|| panic!("events/{file_stem}.json names no function"))
 }
 

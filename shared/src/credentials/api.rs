@@ -1,0 +1,148 @@
+//! The credential endpoints: `token` (session pair plus IM/RTC user credentials) and `rtcToken`
+//! (room credentials with the grant the server decided).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Grant, RoomCredentials};
+use crate::App;
+use crate::auth::Caller;
+use crate::domain::{FieldError, RoomId};
+use crate::error::{ApiError, ErrorCode};
+use crate::rooms::check_claimed_identity;
+
+/// `token` (seed 002 `handler.TokenRequest`; `user_id`, if sent, must be the caller's).
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    pub device_id: String,
+    pub device_type: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// Seed 002 `handler.TokenResponse` plus expiries and one object per configured provider.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expire: String,
+    pub refresh_expire: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub im: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtc: Option<Value>,
+}
+
+/// `rtcToken {id}`.
+#[derive(Debug, Deserialize)]
+pub struct RtcTokenRequest {
+    pub id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RtcTokenResponse {
+    pub room_id: String,
+    pub user_id: String,
+    pub grant: Grant,
+    pub provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtc_push_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtc_pull_url: Option<String>,
+}
+
+const DEVICE_TYPES: [&str; 5] = ["android", "ios", "web", "win", "mac"];
+
+fn check_device(req: &TokenRequest) -> Result<(), FieldError> {
+    let id = req.device_id.trim();
+    if id.is_empty()
+        || id.len() > 128
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+    {
+        return Err(FieldError::new(
+            "device_id",
+            "must be 1 to 128 letters, digits or . _ : -",
+        ));
+    }
+    if !DEVICE_TYPES.contains(&req.device_type.as_str()) {
+        return Err(FieldError::new(
+            "device_type",
+            "must be android, ios, web, win or mac",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn token(
+    app: &App,
+    caller: &Caller,
+    req: TokenRequest,
+) -> Result<TokenResponse, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
+    let pair = crate::accounts::issue_pair(app, &caller.user_id)?;
+    let now = app.clock.now().timestamp();
+    let providers = &app.config.providers;
+    Ok(TokenResponse {
+        access_token: pair.token,
+        refresh_token: pair.refresh_token,
+        expire: pair.expire,
+        refresh_expire: pair.refresh_expire,
+        im: providers.im(&caller.user_id, now),
+        rtc: providers.rtc_user(&caller.user_id, now),
+    })
+}
+
+pub async fn rtc_token(
+    app: &App,
+    caller: &Caller,
+    req: RtcTokenRequest,
+) -> Result<RtcTokenResponse, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let room = app
+        .store
+        .room(&id)
+        .await
+        .map_err(crate::accounts::store_error)?
+        .ok_or_else(ApiError::room_not_found)?;
+    let providers = &app.config.providers;
+    let now = app.clock.now().timestamp();
+    let response = |grant, expire, credentials, push, pull| RtcTokenResponse {
+        room_id: room.id.to_string(),
+        user_id: caller.user_id.to_string(),
+        grant,
+        provider: providers.rtc.name(),
+        expire,
+        credentials,
+        rtc_push_url: push,
+        rtc_pull_url: pull,
+    };
+    match providers.room_credentials(&room, &caller.user_id, now) {
+        RoomCredentials::Ended => Err(ApiError::new(
+            ErrorCode::RoomStateConflict,
+            "the room has ended; it has no credentials",
+        )
+        .with_detail("status", room.status.as_i64())),
+        RoomCredentials::Unavailable(_) => Err(ApiError::new(
+            ErrorCode::RtcGrantUnavailable,
+            "this RTC provider cannot limit credentials to subscribing; watch through the pull URLs",
+        )),
+        RoomCredentials::NoProvider(grant) => Ok(response(grant, None, None, None, None)),
+        RoomCredentials::Issued(grant, c) => Ok(response(
+            grant,
+            Some(super::expiry(now, providers.ttl_secs())),
+            Some(c.fields),
+            c.push_url,
+            c.pull_url,
+        )),
+    }
+}
