@@ -147,6 +147,22 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let id = room["id"].clone();
     let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
 
+    // With no provider configured, credentials are absent (not faked) but the grant is decided.
+    let (status, token) = call(&app, Endpoint::Token, &load("token")).await;
+    assert_eq!(status, 200, "{token}");
+    assert!(
+        token["access_token"].is_string()
+            && token.get("im").is_none()
+            && token.get("rtc").is_none()
+    );
+    let (status, creds) = call(&app, Endpoint::RtcToken, &for_room("rtc-token")).await;
+    assert_eq!(
+        (status, creds["grant"].as_str(), creds["provider"].as_str()),
+        (200, Some("publish"), Some("none"))
+    );
+    assert!(creds.get("credentials").is_none() && creds.get("rtc_push_url").is_none());
+    assert!(room.get("push_url_info").is_none() && room.get("link_info").is_none());
+
     let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, &got["id"]), (200, &id));
     let (status, list) = call(&app, Endpoint::List, &load("list")).await;

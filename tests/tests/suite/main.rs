@@ -7,6 +7,8 @@
 //! - `api`: the API over real HTTP against the local server: the walkthrough, bad
 //!   input of every kind, restart persistence.
 //! - `concurrency`: racing life-cycle calls on both stores.
+//! - `credentials`: every signer against the vendors' own libraries (`tests/oracle`) or the
+//!   published formulas, and the grants the server decides.
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
@@ -15,6 +17,7 @@ mod common;
 mod api;
 mod concurrency;
 mod contract;
+mod credentials;
 mod events;
 mod openapi;
 mod template;
