@@ -79,6 +79,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// `MAX_BODY_BYTES` (default 65536): larger request bodies get 413.
     pub max_body_bytes: usize,
+    /// `MAX_CO_HOSTS` (default 4, seed 001): meeting-list capacity, anchor included.
+    pub max_co_hosts: usize,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
 }
@@ -107,6 +109,7 @@ impl Config {
             )?,
             max_body_bytes: number(&lookup, "MAX_BODY_BYTES", 65_536, 1024..=6 * 1024 * 1024)?
                 as usize,
+            max_co_hosts: number(&lookup, "MAX_CO_HOSTS", 4, 1..=16)? as usize,
             providers: crate::credentials::Providers::from_lookup(&lookup)?,
         })
     }

@@ -55,11 +55,15 @@ pub enum ErrorCode {
     RoomVersionConflict,
     /// 2013: the RTC provider cannot issue credentials limited to the caller's grant.
     RtcGrantUnavailable,
+    /// 2014: the room's mode does not have this (e.g. a meeting list outside mode 1).
+    RoomModeConflict,
+    /// 2015: the co-host list is full.
+    RoomFull,
 }
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -81,6 +85,8 @@ impl ErrorCode {
         Self::RoomStateConflict,
         Self::RoomVersionConflict,
         Self::RtcGrantUnavailable,
+        Self::RoomModeConflict,
+        Self::RoomFull,
     ];
 
     /// `(code, reason, http status)` — the table itself.
@@ -107,6 +113,8 @@ impl ErrorCode {
             Self::RoomStateConflict => (2011, "RoomStateConflict", 409),
             Self::RoomVersionConflict => (2012, "RoomVersionConflict", 409),
             Self::RtcGrantUnavailable => (2013, "RtcGrantUnavailable", 403),
+            Self::RoomModeConflict => (2014, "RoomModeConflict", 409),
+            Self::RoomFull => (2015, "RoomFull", 409),
         }
     }
 

@@ -23,6 +23,7 @@ use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
 use crate::credentials;
 use crate::error::{ApiError, ErrorCode};
+use crate::meeting::{self, MeetingInfo};
 use crate::rooms::{self, Action, RoomInfo};
 
 /// One API operation; each is one Lambda function (named by [`Endpoint::name`]).
@@ -43,6 +44,8 @@ pub enum Endpoint {
     Delete,
     Token,
     RtcToken,
+    GetMeetingInfo,
+    UpdateMeetingInfo,
 }
 
 /// A path and method that reach an endpoint.
@@ -88,11 +91,16 @@ pub const ROUTES: &[Route] = &[
     post("/api/v1/live/delete", Endpoint::Delete),
     post("/api/v1/live/token", Endpoint::Token),
     post("/api/v1/live/rtcToken", Endpoint::RtcToken),
+    post("/api/v1/live/getMeetingInfo", Endpoint::GetMeetingInfo),
+    post(
+        "/api/v1/live/updateMeetingInfo",
+        Endpoint::UpdateMeetingInfo,
+    ),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 17] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -108,6 +116,8 @@ impl Endpoint {
         Self::Delete,
         Self::Token,
         Self::RtcToken,
+        Self::GetMeetingInfo,
+        Self::UpdateMeetingInfo,
     ];
 
     /// The function (and binary) name.
@@ -128,6 +138,8 @@ impl Endpoint {
             Self::Delete => "delete",
             Self::Token => "token",
             Self::RtcToken => "rtc-token",
+            Self::GetMeetingInfo => "get-meeting-info",
+            Self::UpdateMeetingInfo => "update-meeting-info",
         }
     }
 
@@ -142,7 +154,9 @@ impl Endpoint {
     fn param_error(self) -> ErrorCode {
         match self {
             Self::Create => ErrorCode::RoomCreateParams,
-            Self::Get | Self::List | Self::RtcToken => ErrorCode::RoomQueryParams,
+            Self::Get | Self::List | Self::RtcToken | Self::GetMeetingInfo => {
+                ErrorCode::RoomQueryParams
+            }
             _ => ErrorCode::SystemVerifyError,
         }
     }
@@ -427,6 +441,22 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             json(&credentials::api::rtc_token(app, &caller, body).await?)
+        }
+        Endpoint::GetMeetingInfo => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&MeetingInfo::view(
+                &meeting::get(app, &caller, body).await?,
+                app,
+            ))
+        }
+        Endpoint::UpdateMeetingInfo => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&MeetingInfo::view(
+                &meeting::update(app, &caller, body).await?,
+                app,
+            ))
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "dynamodb")]
 pub mod lambda;
+pub mod meeting;
 pub mod rooms;
 pub mod store;
 pub mod telemetry;

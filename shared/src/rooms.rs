@@ -256,7 +256,8 @@ impl RoomInfo {
                 RoomMode::Normal => String::new(),
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
             },
-            meeting_info: String::new(),
+            meeting_info: serde_json::to_string(&crate::meeting::MeetingInfo::members_of(room))
+                .unwrap_or_default(),
             push_url_info,
             pull_url_info,
             link_info,
@@ -349,6 +350,7 @@ pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Ro
         updated_at: now,
         started_at: None,
         stopped_at: None,
+        meeting: crate::meeting::Meeting::default(),
     };
     app.store.insert_room(&room).await.map_err(|e| match e {
         // A fresh v4 UUID colliding is not a client error.

@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Expected, Room, RoomQuery, Store, StoreError, User};
 use crate::domain::{RoomId, RoomMode, RoomStatus, UserId, Username};
+use crate::meeting::Meeting;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -217,6 +218,8 @@ fn room_to_item(room: &Room) -> Item {
     for (name, value) in room_mutable_attributes(room) {
         item.insert(name.to_owned(), value);
     }
+    item.insert("meeting".to_owned(), s(meeting_json(&room.meeting)));
+    item.insert("meeting_version".to_owned(), n(room.meeting.version));
     if let Some(t) = &room.started_at {
         item.insert("started_at".to_owned(), time(t));
     }
@@ -226,8 +229,25 @@ fn room_to_item(room: &Room) -> Item {
     item
 }
 
+/// The meeting list is stored as one JSON string: it is read and written whole.
+fn meeting_json(meeting: &Meeting) -> String {
+    serde_json::to_string(&meeting.members).unwrap_or_else(|_| "[]".to_owned())
+}
+
 fn room_from_item(item: &Item) -> Result<Room, StoreError> {
     let r = Reader(item);
+    let meeting = Meeting {
+        members: match item.get("meeting") {
+            Some(AttributeValue::S(json)) => serde_json::from_str(json)
+                .map_err(|e| StoreError::Corrupt(format!("attribute meeting: {e}")))?,
+            _ => Vec::new(),
+        },
+        version: match item.get("meeting_version") {
+            Some(_) => u64::try_from(r.num("meeting_version")?)
+                .map_err(|_| StoreError::Corrupt("negative meeting version".to_owned()))?,
+            None => 0,
+        },
+    };
     let status =
         RoomStatus::try_from(r.num("status")?).map_err(|e| StoreError::Corrupt(e.message))?;
     let mode = RoomMode::try_from(r.num("mode")?).map_err(|e| StoreError::Corrupt(e.message))?;
@@ -249,6 +269,7 @@ fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         updated_at: r.time("updated_at")?,
         started_at: r.opt_time("started_at")?,
         stopped_at: r.opt_time("stopped_at")?,
+        meeting,
     })
 }
 
@@ -570,6 +591,32 @@ impl Store for DynamoStore {
             )
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(conditional)?;
+        Ok(())
+    }
+
+    async fn update_meeting(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(meeting.version, expected + 1);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)))
+            .update_expression("SET #meeting = :meeting, #mv = :next")
+            .condition_expression("attribute_exists(pk) AND #status <> :ended AND #mv = :expected")
+            .expression_attribute_names("#meeting", "meeting")
+            .expression_attribute_names("#mv", "meeting_version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":meeting", s(meeting_json(meeting)))
+            .expression_attribute_values(":next", n(meeting.version))
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":ended", n(RoomStatus::Ended.as_i64()))
             .send()
             .await
             .map_err(conditional)?;

@@ -19,7 +19,8 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{Expected, Room, RoomQuery, Store, StoreError, User};
-use crate::domain::{RoomId, UserId, Username};
+use crate::domain::{RoomId, RoomStatus, UserId, Username};
+use crate::meeting::Meeting;
 
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
@@ -215,15 +216,45 @@ impl Store for EmbeddedStore {
                 if Expected::from(&current) != expected {
                     return Err(StoreError::Conflict);
                 }
-                // Only the mutable fields change: identity, anchor and creation time stay.
+                // Only the mutable fields change: identity, anchor, creation time and the
+                // meeting list (which has its own writer) stay.
                 let next = Room {
                     id: current.id,
                     anchor_id: current.anchor_id,
                     created_at: current.created_at,
+                    meeting: current.meeting,
                     ..room
                 };
                 rooms
                     .insert(next.id.as_str(), encode(&next)?.as_slice())
+                    .map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn update_meeting(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(meeting.version, expected + 1);
+        let (id, meeting) = (id.clone(), meeting.clone());
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+                let Some(mut current) = read_room(&rooms, id.as_str())? else {
+                    return Err(StoreError::Conflict);
+                };
+                if current.status == RoomStatus::Ended || current.meeting.version != expected {
+                    return Err(StoreError::Conflict);
+                }
+                current.meeting = meeting;
+                rooms
+                    .insert(id.as_str(), encode(&current)?.as_slice())
                     .map_err(unavailable)?;
             }
             txn.commit().map_err(unavailable)

@@ -17,6 +17,7 @@ use crate::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
     Username,
 };
+use crate::meeting::Meeting;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
@@ -52,13 +53,16 @@ pub struct Room {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub stopped_at: Option<DateTime<Utc>>,
+    /// The co-host list, with its own version; written only by [`Store::update_meeting`].
+    #[serde(default)]
+    pub meeting: Meeting,
 }
 
 impl Room {
-    /// Whether `user` may publish in this room: its anchor (and, once rooms have them, its
-    /// accepted co-hosts). The credentials code asks only this.
+    /// Whether `user` may publish in this room: its anchor and its co-hosts. The credentials
+    /// code asks only this.
     pub fn is_publisher(&self, user: &UserId) -> bool {
-        &self.anchor_id == user
+        &self.anchor_id == user || self.meeting.contains(user)
     }
 
     /// The sort key that orders rooms newest first: creation time, then id to break ties.
@@ -137,10 +141,20 @@ pub trait Store: Send + Sync + 'static {
     /// Rooms that match `query`, newest first, one page.
     async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError>;
 
-    /// Replaces the room's mutable fields with `room`'s if the stored room still has
+    /// Replaces the room's mutable fields (not its meeting list) with `room`'s if the stored room still has
     /// `expected`'s status and version; [`StoreError::Conflict`] otherwise (also if it is gone).
     /// `room.version` must be `expected.version + 1`.
     async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError>;
+
+    /// Replaces the room's meeting list with `meeting` (whose version is `expected + 1`) if
+    /// the room exists, has not ended, and its meeting list is still at `expected`;
+    /// [`StoreError::Conflict`] otherwise. Touches nothing else of the room.
+    async fn update_meeting(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+    ) -> Result<(), StoreError>;
 
     /// Removes the room and everything stored under it, if it exists and `anchor` is its
     /// anchor; [`StoreError::Conflict`] otherwise.

@@ -7,6 +7,7 @@ use liveroom::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
     Username,
 };
+use liveroom::meeting::{Meeting, Member};
 use liveroom::store::{Expected, Room, RoomQuery, Store, StoreError, User};
 
 use crate::common::TestStore;
@@ -47,6 +48,8 @@ contract!(
     a_listing_filters_by_status_anchor_and_category,
     a_page_past_the_end_is_empty,
     delete_requires_the_anchor_and_removes_the_room,
+    a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room,
+    a_room_write_never_clobbers_the_meeting_list,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -81,6 +84,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         updated_at: created_at,
         started_at: None,
         stopped_at: None,
+        meeting: Meeting::default(),
     }
 }
 
@@ -340,4 +344,79 @@ async fn delete_requires_the_anchor_and_removes_the_room(s: &TestStore) {
         s.store.delete_room(&target.id, &anchor).await,
         Err(StoreError::Conflict)
     ));
+}
+
+fn meeting(version: u64, users: &[&UserId]) -> Meeting {
+    Meeting {
+        members: users
+            .iter()
+            .map(|u| Member {
+                user_id: (*u).clone(),
+                user_nick: Nick::parse("n", "co-host").unwrap(),
+                user_avatar: ImageUrl::empty(),
+                camera_opened: true,
+                mic_opened: false,
+            })
+            .collect(),
+        version,
+    }
+}
+
+async fn a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room(s: &TestStore) {
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r).await.unwrap();
+    let guest = UserId::generate();
+    let first = meeting(1, &[&anchor, &guest]);
+    s.store.update_meeting(&r.id, &first, 0).await.unwrap();
+    assert!(matches!(
+        s.store
+            .update_meeting(&r.id, &meeting(1, &[&anchor]), 0)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.meeting, first);
+    assert!(stored.is_publisher(&guest), "a co-host may publish");
+    assert!(!stored.is_publisher(&UserId::generate()));
+
+    let ended = next(&stored, RoomStatus::Ended);
+    s.store
+        .update_room(&ended, Expected::from(&stored))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.store
+            .update_meeting(&r.id, &meeting(2, &[&anchor]), 1)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        s.store
+            .update_meeting(&RoomId::generate(), &meeting(1, &[]), 0)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+}
+
+async fn a_room_write_never_clobbers_the_meeting_list(s: &TestStore) {
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r).await.unwrap();
+    // A life-cycle write based on a read from before the meeting changed.
+    let stale_copy = r.clone();
+    s.store
+        .update_meeting(&r.id, &meeting(1, &[&anchor]), 0)
+        .await
+        .unwrap();
+    s.store
+        .update_room(
+            &next(&stale_copy, RoomStatus::Live),
+            Expected::from(&stale_copy),
+        )
+        .await
+        .unwrap();
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, RoomStatus::Live);
+    assert_eq!(stored.meeting, meeting(1, &[&anchor]));
 }

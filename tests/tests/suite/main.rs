@@ -9,6 +9,7 @@
 //! - `concurrency`: racing life-cycle calls on both stores.
 //! - `credentials`: every signer against the vendors' own libraries (`tests/oracle`) or the
 //!   published formulas, and the grants the server decides.
+//! - `meeting`: co-hosting rules and the versioned-write races, on both stores.
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
@@ -19,5 +20,6 @@ mod concurrency;
 mod contract;
 mod credentials;
 mod events;
+mod meeting;
 mod openapi;
 mod template;

@@ -1,0 +1,329 @@
+//! Co-hosting (SPEC §6): the meeting list of a co-host room and who may change it.
+//!
+//! The list lives on the room with its own version. The anchor replaces the whole list; a
+//! member may change only its own camera and microphone; nobody else may write. Every write is
+//! conditional on the version the writer read (or sent), so a stale writer gets 409 and no
+//! update is ever lost. Only mode 1 (co-host) rooms have a list, of at most `MAX_CO_HOSTS`
+//! members, anchor included. Members may publish: `Room::is_publisher` reads this list, which
+//! is how the credentials code grants them publish rights.
+
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::accounts::store_error;
+use crate::auth::Caller;
+use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
+use crate::error::{ApiError, ErrorCode};
+use crate::rooms::check_claimed_identity;
+use crate::store::{Room, StoreError};
+
+/// One co-host (seed 002 `models.MeetingMember`, without the computed `rtc_pull_url`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub user_nick: Nick,
+    pub user_avatar: ImageUrl,
+    pub camera_opened: bool,
+    pub mic_opened: bool,
+}
+
+/// A room's meeting list and its version (0 before the first write).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meeting {
+    pub members: Vec<Member>,
+    pub version: u64,
+}
+
+impl Meeting {
+    pub fn contains(&self, user: &UserId) -> bool {
+        self.members.iter().any(|m| &m.user_id == user)
+    }
+}
+
+/// A member as sent by a client.
+#[derive(Debug, Deserialize)]
+pub struct MemberInput {
+    pub user_id: String,
+    #[serde(default)]
+    pub user_nick: Option<String>,
+    #[serde(default)]
+    pub user_avatar: Option<String>,
+    #[serde(default)]
+    pub camera_opened: bool,
+    #[serde(default)]
+    pub mic_opened: bool,
+    /// Computed by the server on read; ignored on write.
+    #[serde(default)]
+    pub rtc_pull_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GetMeetingRequest {
+    pub id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// `updateMeetingInfo` (seed 002 `handler.MeetingActionRequest` plus `version`).
+#[derive(Debug, Deserialize)]
+pub struct UpdateMeetingRequest {
+    pub id: String,
+    pub members: Vec<MemberInput>,
+    /// The version the client read. Absent (seed 002 clients), the write is conditional on the
+    /// version the server read just before it.
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// The answer of both endpoints (seed 002 `models.MeetingInfo` plus `version`).
+#[derive(Debug, Serialize)]
+pub struct MeetingInfo {
+    pub members: Vec<MemberView>,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub user_nick: String,
+    pub user_avatar: String,
+    pub camera_opened: bool,
+    pub mic_opened: bool,
+    pub rtc_pull_url: String,
+}
+
+impl MeetingInfo {
+    /// The members as stored, for `RoomInfo.meeting_info` (seed 002: the list, JSON-encoded).
+    pub fn members_of(room: &Room) -> &[Member] {
+        &room.meeting.members
+    }
+
+    pub fn view(room: &Room, app: &App) -> Self {
+        let now = app.clock.now().timestamp();
+        let providers = &app.config.providers;
+        let members = room
+            .meeting
+            .members
+            .iter()
+            .map(|m| MemberView {
+                user_id: m.user_id.to_string(),
+                user_nick: m.user_nick.to_string(),
+                user_avatar: m.user_avatar.to_string(),
+                camera_opened: m.camera_opened,
+                mic_opened: m.mic_opened,
+                rtc_pull_url: (room.status != RoomStatus::Ended)
+                    .then(|| {
+                        providers
+                            .live
+                            .pull_urls(&stream_of(room, &m.user_id), now + providers.ttl_secs())
+                    })
+                    .flatten()
+                    .map(|p| p.rts_url)
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Self {
+            members,
+            version: room.meeting.version,
+        }
+    }
+}
+
+/// The stream a member publishes: the room id for the anchor, `{room}_{user}` for co-hosts.
+pub fn stream_of(room: &Room, user: &UserId) -> String {
+    if &room.anchor_id == user {
+        room.id.to_string()
+    } else {
+        format!("{}_{}", room.id, user)
+    }
+}
+
+fn parse_member(input: &MemberInput) -> Result<Member, FieldError> {
+    Ok(Member {
+        user_id: UserId::parse("members.user_id", &input.user_id)?,
+        user_nick: Nick::parse(
+            "members.user_nick",
+            input.user_nick.as_deref().unwrap_or(""),
+        )?,
+        user_avatar: ImageUrl::parse(
+            "members.user_avatar",
+            input.user_avatar.as_deref().unwrap_or(""),
+        )?,
+        camera_opened: input.camera_opened,
+        mic_opened: input.mic_opened,
+    })
+}
+
+fn co_host_room(room: &Room) -> Result<(), ApiError> {
+    if room.mode != RoomMode::CoHost {
+        return Err(ApiError::new(
+            ErrorCode::RoomModeConflict,
+            "only co-host rooms (mode 1) have a meeting list",
+        )
+        .with_detail("mode", i64::from(room.mode)));
+    }
+    Ok(())
+}
+
+async fn load(app: &App, id: &RoomId) -> Result<Room, ApiError> {
+    app.store
+        .room(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(ApiError::room_not_found)
+}
+
+pub async fn get(app: &App, caller: &Caller, req: GetMeetingRequest) -> Result<Room, ApiError> {
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let room = load(app, &id).await?;
+    co_host_room(&room)?;
+    Ok(room)
+}
+
+/// What a non-anchor member may write: the current list with only its own camera/mic changed.
+fn only_own_devices_changed(current: &[Member], next: &[Member], me: &UserId) -> bool {
+    current.len() == next.len()
+        && current.iter().zip(next).all(|(c, n)| {
+            if &c.user_id == me {
+                Member {
+                    camera_opened: c.camera_opened,
+                    mic_opened: c.mic_opened,
+                    ..n.clone()
+                } == *c
+            } else {
+                c == n
+            }
+        })
+}
+
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    req: UpdateMeetingRequest,
+) -> Result<Room, ApiError> {
+    const CODE: ErrorCode = ErrorCode::SystemVerifyError;
+    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
+    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(CODE))?;
+    let members = req
+        .members
+        .iter()
+        .map(parse_member)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.into_api(CODE))?;
+    for (i, m) in members.iter().enumerate() {
+        if members[..i].iter().any(|o| o.user_id == m.user_id) {
+            return Err(ApiError::invalid_field(
+                CODE,
+                "members",
+                format!("{} is listed twice", m.user_id),
+            ));
+        }
+    }
+    let max = app.config.max_co_hosts;
+    if members.len() > max {
+        return Err(ApiError::new(
+            ErrorCode::RoomFull,
+            format!("a co-host room takes at most {max} members, anchor included"),
+        )
+        .with_detail("max_co_hosts", max));
+    }
+
+    let room = load(app, &id).await?;
+    co_host_room(&room)?;
+    if room.status == RoomStatus::Ended {
+        return Err(ApiError::new(
+            ErrorCode::RoomStateConflict,
+            "the room has ended",
+        ));
+    }
+    let expected = req.version.unwrap_or(room.meeting.version);
+    if expected != room.meeting.version {
+        return Err(stale(room.meeting.version));
+    }
+    if room.anchor_id != caller.user_id {
+        if !room.meeting.contains(&caller.user_id) {
+            return Err(ApiError::forbidden(
+                "only the anchor and the room's co-hosts may change the meeting list",
+            ));
+        }
+        if !only_own_devices_changed(&room.meeting.members, &members, &caller.user_id) {
+            return Err(ApiError::forbidden(
+                "a co-host may change only its own camera and microphone",
+            ));
+        }
+    }
+    let next = crate::meeting::Meeting {
+        members,
+        version: expected + 1,
+    };
+    match app.store.update_meeting(&id, &next, expected).await {
+        Ok(()) => Ok(Room {
+            meeting: next,
+            ..room
+        }),
+        // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
+        Err(StoreError::Conflict) => match app.store.room(&id).await.map_err(store_error)? {
+            None => Err(ApiError::room_not_found()),
+            Some(r) if r.status == RoomStatus::Ended => Err(ApiError::new(
+                ErrorCode::RoomStateConflict,
+                "the room has ended",
+            )),
+            Some(r) => Err(stale(r.meeting.version)),
+        },
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+fn stale(current: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the meeting list changed since you read it; read it again and retry",
+    )
+    .with_detail("version", current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &UserId, camera: bool) -> Member {
+        Member {
+            user_id: id.clone(),
+            user_nick: Nick::empty(),
+            user_avatar: ImageUrl::empty(),
+            camera_opened: camera,
+            mic_opened: false,
+        }
+    }
+
+    #[test]
+    fn a_member_may_flip_its_own_devices_only() {
+        let (me, other) = (UserId::generate(), UserId::generate());
+        let current = vec![member(&me, false), member(&other, false)];
+        assert!(only_own_devices_changed(
+            &current,
+            &[member(&me, true), member(&other, false)],
+            &me
+        ));
+        assert!(!only_own_devices_changed(
+            &current,
+            &[member(&me, false), member(&other, true)],
+            &me
+        ));
+        assert!(!only_own_devices_changed(
+            &current,
+            &[member(&me, true)],
+            &me
+        ));
+        let mut renamed = member(&me, false);
+        renamed.user_nick = Nick::parse("n", "new name").unwrap();
+        assert!(!only_own_devices_changed(
+            &current,
+            &[renamed, member(&other, false)],
+            &me
+        ));
+    }
+}
