@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -113,14 +113,47 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     }
 }
 
-/// One request: read at most the body limit (plus one byte, so the handler can tell "too
-/// large"), hand it to the shared handler, send its answer back.
+/// Bodies larger than the limit are still read (and dropped) up to this size, so that a client
+/// still sending gets its 413 instead of a reset connection.
+const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
+
+enum ReadBody {
+    Complete(Bytes),
+    TooLarge,
+    Failed,
+}
+
+/// Reads at most `limit` bytes of body; past that, drains up to [`DRAIN_LIMIT`] and reports
+/// `TooLarge`.
+async fn read_body(mut body: Incoming, limit: usize) -> ReadBody {
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return ReadBody::Failed;
+        };
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                return ReadBody::TooLarge;
+            }
+        }
+    }
+    if seen > limit {
+        ReadBody::TooLarge
+    } else {
+        ReadBody::Complete(Bytes::from(buf))
+    }
+}
+
+/// One request: read the body (within the limit), hand it to the shared handler, send its
+/// answer back.
 async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let limit = app.config.max_body_bytes + 1;
-    let response = match Limited::new(body, limit).collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
+    let response = match read_body(body, app.config.max_body_bytes).await {
+        ReadBody::Complete(bytes) => {
             let body = if bytes.is_empty() {
                 lambda_http::Body::Empty
             } else {
@@ -128,20 +161,19 @@ async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Ful
             };
             liveroom::http::serve(app, lambda_http::Request::from_parts(parts, body)).await
         }
-        Err(e) => {
-            let err = if e.is::<http_body_util::LengthLimitError>() {
-                ApiError::new(
+        outcome => {
+            let err = match outcome {
+                ReadBody::TooLarge => ApiError::new(
                     ErrorCode::PayloadTooLarge,
                     format!(
                         "the body must be at most {} bytes",
                         app.config.max_body_bytes
                     ),
-                )
-            } else {
-                ApiError::new(
+                ),
+                _ => ApiError::new(
                     ErrorCode::SystemVerifyError,
                     "the request body could not be read",
-                )
+                ),
             };
             let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Empty);
             liveroom::http::reject(app, req, err).await
@@ -149,4 +181,31 @@ async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Ful
     };
     let (parts, body) = response.into_parts();
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}
+
+/// Runs the sweeper every `every` until `shutdown` completes: the local stand-in for the
+/// EventBridge schedule, running the same [`liveroom::reclaim::sweep`].
+pub async fn run_sweeper(
+    app: Arc<App>,
+    every: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut shutdown => return,
+        }
+        match liveroom::reclaim::sweep(&app).await {
+            Ok(report) if report != liveroom::reclaim::SweepReport::default() => {
+                tracing::info!(report = ?report, "sweep")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "sweep failed")
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ const USAGE: &str = "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR]
   --addr HOST:PORT   where to listen (default 127.0.0.1:3000)
   --data-dir DIR     where the store and the generated JWT secret live (default ./.liveroom)
 Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
-settings in the README's configuration table.";
+settings in the README's configuration table. The sweeper runs every 5 seconds.";
 
 struct Options {
     addr: SocketAddr,
@@ -97,10 +97,22 @@ async fn main() -> ExitCode {
         data_dir = %options.data_dir.display(),
         "liveroom-local listening"
     );
+    let app = Arc::new(app);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(liveroom_local::run_sweeper(
+        Arc::clone(&app),
+        std::time::Duration::from_secs(5),
+        async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|stop| *stop).await;
+        },
+    ));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    liveroom_local::run(listener, Arc::new(app), shutdown).await;
+    liveroom_local::run(listener, app, shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = sweeper.await;
     tracing::info!("liveroom-local stopped");
     ExitCode::SUCCESS
 }

@@ -81,6 +81,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `MAX_CO_HOSTS` (default 4, seed 001): meeting-list capacity, anchor included.
     pub max_co_hosts: usize,
+    /// `HEARTBEAT_TIMEOUT_SECONDS` (default 20, seed 001): a member is online while its last
+    /// keepalive is younger than this.
+    pub heartbeat_timeout: Duration,
+    /// `ANCHOR_TIMEOUT_SECONDS` (default 60): a live room whose anchor is silent this long is paused.
+    pub anchor_timeout: Duration,
+    /// `IDLE_ROOM_TIMEOUT_SECONDS` (default 30, seed 001): a room nobody entered this long is ended.
+    pub idle_room_timeout: Duration,
+    /// `RETENTION_DAYS` (default 30): how long an ended room is kept.
+    pub retention: Duration,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
 }
@@ -110,6 +119,12 @@ impl Config {
             max_body_bytes: number(&lookup, "MAX_BODY_BYTES", 65_536, 1024..=6 * 1024 * 1024)?
                 as usize,
             max_co_hosts: number(&lookup, "MAX_CO_HOSTS", 4, 1..=16)? as usize,
+            heartbeat_timeout: seconds(&lookup, "HEARTBEAT_TIMEOUT_SECONDS", 20, 5..=3600)?,
+            anchor_timeout: seconds(&lookup, "ANCHOR_TIMEOUT_SECONDS", 60, 10..=86_400)?,
+            idle_room_timeout: seconds(&lookup, "IDLE_ROOM_TIMEOUT_SECONDS", 30, 10..=86_400)?,
+            retention: Duration::from_secs(
+                number(&lookup, "RETENTION_DAYS", 30, 1..=3650)? * 86_400,
+            ),
             providers: crate::credentials::Providers::from_lookup(&lookup)?,
         })
     }

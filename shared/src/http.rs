@@ -24,6 +24,7 @@ use crate::auth::{Caller, TokenKind, bearer};
 use crate::credentials;
 use crate::error::{ApiError, ErrorCode};
 use crate::meeting::{self, MeetingInfo};
+use crate::presence;
 use crate::rooms::{self, Action, RoomInfo};
 
 /// One API operation; each is one Lambda function (named by [`Endpoint::name`]).
@@ -46,6 +47,11 @@ pub enum Endpoint {
     RtcToken,
     GetMeetingInfo,
     UpdateMeetingInfo,
+    Join,
+    Leave,
+    Keepalive,
+    Members,
+    Like,
 }
 
 /// A path and method that reach an endpoint.
@@ -96,11 +102,16 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/live/updateMeetingInfo",
         Endpoint::UpdateMeetingInfo,
     ),
+    post("/api/v1/live/join", Endpoint::Join),
+    post("/api/v1/live/leave", Endpoint::Leave),
+    post("/api/v1/live/keepalive", Endpoint::Keepalive),
+    post("/api/v1/live/members", Endpoint::Members),
+    post("/api/v1/live/like", Endpoint::Like),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 17] = [
+    pub const ALL: [Endpoint; 22] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -118,6 +129,11 @@ impl Endpoint {
         Self::RtcToken,
         Self::GetMeetingInfo,
         Self::UpdateMeetingInfo,
+        Self::Join,
+        Self::Leave,
+        Self::Keepalive,
+        Self::Members,
+        Self::Like,
     ];
 
     /// The function (and binary) name.
@@ -140,6 +156,11 @@ impl Endpoint {
             Self::RtcToken => "rtc-token",
             Self::GetMeetingInfo => "get-meeting-info",
             Self::UpdateMeetingInfo => "update-meeting-info",
+            Self::Join => "join",
+            Self::Leave => "leave",
+            Self::Keepalive => "keepalive",
+            Self::Members => "members",
+            Self::Like => "like",
         }
     }
 
@@ -154,7 +175,7 @@ impl Endpoint {
     fn param_error(self) -> ErrorCode {
         match self {
             Self::Create => ErrorCode::RoomCreateParams,
-            Self::Get | Self::List | Self::RtcToken | Self::GetMeetingInfo => {
+            Self::Get | Self::List | Self::RtcToken | Self::GetMeetingInfo | Self::Members => {
                 ErrorCode::RoomQueryParams
             }
             _ => ErrorCode::SystemVerifyError,
@@ -365,8 +386,15 @@ struct Health {
 
 async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>, ApiError> {
     let providers = &app.config.providers;
-    let room = |room: crate::store::Room, caller: &Caller| {
-        json(&RoomInfo::view(&room, caller, providers, app.clock.now()))
+    let room = |room: crate::store::Room, caller: Caller| async move {
+        let metrics = presence::metrics(app, &room.id).await?;
+        json(&RoomInfo::view(
+            &room,
+            &caller,
+            providers,
+            app.clock.now(),
+            metrics,
+        ))
     };
     match endpoint {
         Endpoint::Health => json(&Health {
@@ -391,28 +419,35 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
         Endpoint::Create => {
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(rooms::create(app, &caller, body).await?, &caller)
+            room(rooms::create(app, &caller, body).await?, caller).await
         }
         Endpoint::Get => {
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(rooms::get(app, &caller, body).await?, &caller)
+            room(rooms::get(app, &caller, body).await?, caller).await
         }
         Endpoint::List => {
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             let rooms = rooms::list(app, &caller, body).await?;
             let now = app.clock.now();
-            let views: Vec<RoomInfo> = rooms
-                .iter()
-                .map(|r| RoomInfo::view(r, &caller, providers, now))
-                .collect();
+            // Each room's metrics are read from its shards; a few rooms at a time.
+            let mut metrics = Vec::with_capacity(rooms.len());
+            for chunk in rooms.chunks(8) {
+                let ids: Vec<&crate::domain::RoomId> = chunk.iter().map(|r| &r.id).collect();
+                let reads = ids.into_iter().map(|id| presence::metrics(app, id));
+                metrics.extend(futures_util::future::join_all(reads).await);
+            }
+            let mut views = Vec::with_capacity(rooms.len());
+            for (r, m) in rooms.iter().zip(metrics) {
+                views.push(RoomInfo::view(r, &caller, providers, now, m?));
+            }
             json(&views)
         }
         Endpoint::Update => {
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(rooms::update(app, &caller, body).await?, &caller)
+            room(rooms::update(app, &caller, body).await?, caller).await
         }
         Endpoint::Start | Endpoint::Pause | Endpoint::Stop => {
             let action = match endpoint {
@@ -422,15 +457,12 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             };
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(
-                rooms::transition(app, &caller, body, action).await?,
-                &caller,
-            )
+            room(rooms::transition(app, &caller, body, action).await?, caller).await
         }
         Endpoint::Delete => {
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
-            room(rooms::delete(app, &caller, body).await?, &caller)
+            room(rooms::delete(app, &caller, body).await?, caller).await
         }
         Endpoint::Token => {
             let caller = authenticate(app, &req)?;
@@ -441,6 +473,31 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             let caller = authenticate(app, &req)?;
             let body = parse_body(app, endpoint, &req)?;
             json(&credentials::api::rtc_token(app, &caller, body).await?)
+        }
+        Endpoint::Join => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            room(presence::join(app, &caller, body).await?, caller).await
+        }
+        Endpoint::Leave => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            room(presence::leave(app, &caller, body).await?, caller).await
+        }
+        Endpoint::Keepalive => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&presence::keepalive(app, &caller, body).await?)
+        }
+        Endpoint::Members => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&presence::members(app, &caller, body).await?)
+        }
+        Endpoint::Like => {
+            let caller = authenticate(app, &req)?;
+            let body = parse_body(app, endpoint, &req)?;
+            json(&presence::like(app, &caller, body).await?)
         }
         Endpoint::GetMeetingInfo => {
             let caller = authenticate(app, &req)?;

@@ -1,6 +1,7 @@
 //! The Lambda side: build the production [`App`] from the environment and serve one endpoint.
 //!
-//! Each function's `main` is: [`crate::telemetry::init`], [`app_from_env`], [`serve`].
+//! Each function's `main` is: [`crate::telemetry::init`], [`app_from_env`], [`serve`] (or
+//! [`serve_sweeper`] for the scheduled sweeper).
 
 use std::sync::Arc;
 
@@ -24,5 +25,21 @@ pub async fn serve(app: App, endpoint: Endpoint) -> Result<(), lambda_http::Erro
     lambda_http::run(lambda_http::service_fn(move |req| {
         http::handle_infallible(app, endpoint, req)
     }))
+    .await
+}
+
+/// Runs the sweeper for every scheduled event (EventBridge), logging what each sweep did.
+pub async fn serve_sweeper(app: App) -> Result<(), lambda_http::Error> {
+    let app = &app;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |_event: lambda_http::LambdaEvent<serde_json::Value>| async move {
+            let report = crate::reclaim::sweep(app).await.map_err(|e| {
+                tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "sweep failed");
+                lambda_http::Error::from(e.to_string())
+            })?;
+            tracing::info!(report = ?report, "sweep");
+            Ok::<_, lambda_http::Error>(serde_json::to_value(report).unwrap_or_default())
+        },
+    ))
     .await
 }

@@ -16,6 +16,8 @@ pub mod http;
 #[cfg(feature = "dynamodb")]
 pub mod lambda;
 pub mod meeting;
+pub mod presence;
+pub mod reclaim;
 pub mod rooms;
 pub mod store;
 pub mod telemetry;

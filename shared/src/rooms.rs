@@ -154,7 +154,7 @@ pub struct LinkInfo {
 }
 
 /// Seed 002 `models.Metrics`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct Metrics {
     pub like_count: u64,
     pub online_count: u64,
@@ -205,6 +205,8 @@ pub struct RoomInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_info: Option<LinkInfo>,
     pub metrics: Metrics,
+    /// When the first member joined the empty room (seed 000); null before anyone joined.
+    pub channel_started_at: Option<String>,
     pub user_status: UserStatus,
     pub vod_id: String,
     pub vod_info: VodInfo,
@@ -213,7 +215,13 @@ pub struct RoomInfo {
 impl RoomInfo {
     /// The room as `viewer` sees it at `now`: push URLs only for the anchor, pull URLs for
     /// everyone, `link_info` per the viewer's grant, and nothing signed once the room has ended.
-    pub fn view(room: &Room, viewer: &Caller, providers: &Providers, now: DateTime<Utc>) -> Self {
+    pub fn view(
+        room: &Room,
+        viewer: &Caller,
+        providers: &Providers,
+        now: DateTime<Utc>,
+        metrics: Metrics,
+    ) -> Self {
         let now = now.timestamp();
         let live = room.status != RoomStatus::Ended;
         let pull_url_info = live.then(|| providers.pull_urls(room, now)).flatten();
@@ -261,7 +269,8 @@ impl RoomInfo {
             push_url_info,
             pull_url_info,
             link_info,
-            metrics: Metrics::default(),
+            metrics,
+            channel_started_at: room.channel_started_at.as_ref().map(rfc3339),
             user_status: UserStatus::default(),
             vod_id: String::new(),
             vod_info: VodInfo::default(),
@@ -351,6 +360,9 @@ pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Ro
         started_at: None,
         stopped_at: None,
         meeting: crate::meeting::Meeting::default(),
+        anchor_seen_at: None,
+        channel_started_at: None,
+        expires_at: None,
     };
     app.store.insert_room(&room).await.map_err(|e| match e {
         // A fresh v4 UUID colliding is not a client error.
@@ -505,6 +517,26 @@ pub async fn transition(
         }
     })
     .await
+}
+
+/// Moves `room` to `status` at `now`: the first start stamps `started_at`; the end stamps
+/// `stopped_at` and the time after which the ended room may be purged.
+pub fn apply_status(
+    room: &mut Room,
+    status: RoomStatus,
+    now: DateTime<Utc>,
+    retention: std::time::Duration,
+) {
+    room.status = status;
+    match status {
+        RoomStatus::Live if room.started_at.is_none() => room.started_at = Some(now),
+        RoomStatus::Ended => {
+            room.stopped_at = Some(now);
+            room.expires_at =
+                Some(now.timestamp() + i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 2));
+        }
+        _ => {}
+    }
 }
 
 pub async fn delete(app: &App, caller: &Caller, req: RoomRequest) -> Result<Room, ApiError> {

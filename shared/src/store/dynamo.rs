@@ -5,7 +5,9 @@
 //! | user            | `USER#{id}`          | `USER`     |                                              |
 //! | username claim  | `USERNAME#{lower}`   | `USERNAME` |                                              |
 //! | room            | `ROOM#{id}`          | `ROOM`     | `gsi1` all rooms, `gsi2` by status, `gsi3` by anchor; sort key `{created}#{id}` |
-//! | room children   | `ROOM#{id}`          | other      | (members, likes... — later issues)            |
+//! | presence        | `ROOM#{id}#P{00..31}`| `USER#{id}`| `gsi4`: same key, sort `{last_seen ms}#{user}` |
+//! | visitor         | `ROOM#{id}#V{00..31}`| `USER#{id}`|                                              |
+//! | counters        | `ROOM#{id}#C{0..7}`  | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //!
 //! Listing is always a `Query` on one of the three GSIs, newest first (`ScanIndexForward =
 //! false`), never a `Scan`. Every room write is one conditional write with the status and
@@ -21,12 +23,15 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, WriteRequest,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, Select, TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 
-use super::{Expected, Room, RoomQuery, Store, StoreError, User};
+use super::{
+    COUNTER_SHARDS, Counters, Expected, Guard, Mark, PRESENCE_SHARDS, Presence, Room, RoomQuery,
+    Store, StoreError, User, activity_key, shard,
+};
 use crate::domain::{RoomId, RoomMode, RoomStatus, UserId, Username};
 use crate::meeting::Meeting;
 
@@ -43,6 +48,27 @@ const QUERY_PAGE: i32 = 100;
 const GSI_ALL: (&str, &str, &str) = ("gsi1", "gsi1pk", "gsi1sk");
 const GSI_STATUS: (&str, &str, &str) = ("gsi2", "gsi2pk", "gsi2sk");
 const GSI_ANCHOR: (&str, &str, &str) = ("gsi3", "gsi3pk", "gsi3sk");
+/// Presence by last activity, per shard.
+const GSI_PRESENCE: (&str, &str, &str) = ("gsi4", "gsi4pk", "gsi4sk");
+
+fn presence_pk(room: &RoomId, shard: u32) -> String {
+    format!("ROOM#{room}#P{shard:02}")
+}
+
+fn visitor_pk(room: &RoomId, shard: u32) -> String {
+    format!("ROOM#{room}#V{shard:02}")
+}
+
+fn counter_key(room: &RoomId, shard: u32) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("ROOM#{room}#C{shard}"))),
+        ("sk".to_owned(), s("COUNTERS")),
+    ])
+}
+
+fn ms(t: &DateTime<Utc>) -> String {
+    format!("{:013}", t.timestamp_millis().max(0))
+}
 
 /// The DynamoDB store. Holds one SDK client, built once per cold start.
 #[derive(Clone)]
@@ -157,6 +183,15 @@ impl Reader<'_> {
     }
 }
 
+fn presence_from_item(item: &Item) -> Result<Presence, StoreError> {
+    let r = Reader(item);
+    Ok(Presence {
+        user_id: r.parsed("user_id")?,
+        joined_at: r.time("joined_at")?,
+        last_seen: r.time("last_seen")?,
+    })
+}
+
 fn user_to_item(user: &User) -> Item {
     let mut item = user_key(&user.id);
     item.extend([
@@ -218,6 +253,17 @@ fn room_to_item(room: &Room) -> Item {
     for (name, value) in room_mutable_attributes(room) {
         item.insert(name.to_owned(), value);
     }
+    for (name, t) in [
+        ("anchor_seen_at", &room.anchor_seen_at),
+        ("channel_started_at", &room.channel_started_at),
+    ] {
+        if let Some(t) = t {
+            item.insert(name.to_owned(), time(t));
+        }
+    }
+    if let Some(t) = room.expires_at {
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(t));
+    }
     item.insert("meeting".to_owned(), s(meeting_json(&room.meeting)));
     item.insert("meeting_version".to_owned(), n(room.meeting.version));
     if let Some(t) = &room.started_at {
@@ -270,6 +316,12 @@ fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         started_at: r.opt_time("started_at")?,
         stopped_at: r.opt_time("stopped_at")?,
         meeting,
+        anchor_seen_at: r.opt_time("anchor_seen_at")?,
+        channel_started_at: r.opt_time("channel_started_at")?,
+        expires_at: match item.get(TTL_ATTRIBUTE) {
+            Some(_) => Some(r.num(TTL_ATTRIBUTE)?),
+            None => None,
+        },
     })
 }
 
@@ -318,7 +370,7 @@ impl DynamoStore {
             .attribute_definitions(attr("sk")?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?);
-        for (index, pk, sk) in [GSI_ALL, GSI_STATUS, GSI_ANCHOR] {
+        for (index, pk, sk) in [GSI_ALL, GSI_STATUS, GSI_ANCHOR, GSI_PRESENCE] {
             request = request
                 .attribute_definitions(attr(pk)?)
                 .attribute_definitions(attr(sk)?)
@@ -560,6 +612,14 @@ impl Store for DynamoStore {
             set.push(format!("#a{i} = :a{i}"));
         }
         let mut remove = Vec::new();
+        names.insert("#expires_at".to_owned(), TTL_ATTRIBUTE.to_owned());
+        match room.expires_at {
+            Some(t) => {
+                values.insert(":expires_at".to_owned(), n(t));
+                set.push("#expires_at = :expires_at".to_owned());
+            }
+            None => remove.push("#expires_at".to_owned()),
+        }
         for (name, value) in [
             ("started_at", &room.started_at),
             ("stopped_at", &room.stopped_at),
@@ -581,14 +641,35 @@ impl Store for DynamoStore {
         if !remove.is_empty() {
             update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
+        let mut condition =
+            "attribute_exists(pk) AND #status = :expected_status AND #version = :expected_version"
+                .to_owned();
+        match expected.guard {
+            Guard::None => {}
+            Guard::AnchorSilentSince(t) => {
+                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
+                values.insert(":silent_since".to_owned(), time(&t));
+                condition.push_str(
+                    " AND (attribute_not_exists(#anchor_seen_at) OR #anchor_seen_at < :silent_since)",
+                );
+            }
+            Guard::NeverEntered => {
+                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
+                names.insert(
+                    "#channel_started_at".to_owned(),
+                    "channel_started_at".to_owned(),
+                );
+                condition.push_str(
+                    " AND attribute_not_exists(#anchor_seen_at) AND attribute_not_exists(#channel_started_at) AND attribute_not_exists(#started_at)",
+                );
+            }
+        }
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(&room.id)))
             .update_expression(update)
-            .condition_expression(
-                "attribute_exists(pk) AND #status = :expected_status AND #version = :expected_version",
-            )
+            .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
@@ -623,6 +704,342 @@ impl Store for DynamoStore {
         Ok(())
     }
 
+    async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)));
+        let request = match mark {
+            Mark::AnchorSeen(at) => request
+                .update_expression("SET anchor_seen_at = :at")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":at", time(&at)),
+            Mark::ChannelStarted { at, unless_after } => request
+                .update_expression("SET channel_started_at = :at")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(channel_started_at) OR channel_started_at < :unless)",
+                )
+                .expression_attribute_values(":at", time(&at))
+                .expression_attribute_values(":unless", time(&unless_after)),
+        };
+        match request.send().await.map_err(conditional) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn touch_presence(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        now: DateTime<Utc>,
+        count_visit: bool,
+    ) -> Result<(), StoreError> {
+        let pk = presence_pk(room, shard(user, PRESENCE_SHARDS));
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .key("sk", s(format!("USER#{user}")))
+            .update_expression(
+                "SET user_id = :user, last_seen = :now, joined_at = if_not_exists(joined_at, :now), #gpk = :pk, #gsk = :activity, #ttl = :ttl",
+            )
+            .expression_attribute_names("#gpk", GSI_PRESENCE.1)
+            .expression_attribute_names("#gsk", GSI_PRESENCE.2)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":now", time(&now))
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":activity", s(activity_key(now, user)))
+            // A backstop only: reads filter on last_seen, the sweeper removes stale presence.
+            .expression_attribute_values(":ttl", n(now.timestamp() + 86_400))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if !count_visit {
+            return Ok(());
+        }
+        let counter = counter_key(room, shard(user, COUNTER_SHARDS));
+        let first_visit = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(visitor_pk(room, shard(user, PRESENCE_SHARDS))))
+            .item("sk", s(format!("USER#{user}")))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let count_both = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(counter.clone()))
+            .update_expression("ADD pv :one, uv :one")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let outcome = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(first_visit).build())
+            .transact_items(TransactWriteItem::builder().update(count_both).build())
+            .send()
+            .await
+            .map_err(transaction_conflict);
+        match outcome {
+            Ok(_) => Ok(()),
+            // Visited before: a page view only.
+            Err(StoreError::Conflict) => {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(counter))
+                    .update_expression("ADD pv :one")
+                    .expression_attribute_values(":one", n(1))
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn remove_presence(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(presence_pk(room, shard(user, PRESENCE_SHARDS))))
+            .key("sk", s(format!("USER#{user}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn online_members(
+        &self,
+        room: &RoomId,
+        since: DateTime<Utc>,
+        limit: u32,
+        before: Option<&str>,
+    ) -> Result<Vec<Presence>, StoreError> {
+        let low = format!("{:013}", since.timestamp_millis() + 1);
+        let high = before.unwrap_or("~").to_owned();
+        let queries = (0..PRESENCE_SHARDS).map(|k| {
+            let (low, high) = (low.clone(), high.clone());
+            async move {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI_PRESENCE.0)
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+                    .expression_attribute_names("#pk", GSI_PRESENCE.1)
+                    .expression_attribute_names("#sk", GSI_PRESENCE.2)
+                    .expression_attribute_values(":pk", s(presence_pk(room, k)))
+                    .expression_attribute_values(":low", s(low))
+                    .expression_attribute_values(":high", s(&high))
+                    .scan_index_forward(false)
+                    // One more than a page, since the cursor item itself may be included.
+                    .limit(limit as i32 + 1)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                out.items
+                    .unwrap_or_default()
+                    .iter()
+                    .map(presence_from_item)
+                    .collect::<Result<Vec<_>, _>>()
+            }
+        });
+        let mut all = Vec::new();
+        for shard_result in futures_util::future::join_all(queries).await {
+            all.extend(shard_result?);
+        }
+        all.retain(|p| before.is_none_or(|b| p.activity_key().as_str() < b));
+        all.sort_by_key(|p| std::cmp::Reverse(p.activity_key()));
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    async fn online_count(&self, room: &RoomId, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        let low = format!("{:013}", since.timestamp_millis() + 1);
+        let counts = (0..PRESENCE_SHARDS).map(|k| {
+            let low = low.clone();
+            async move {
+                let mut total = 0u64;
+                let mut start = None;
+                loop {
+                    let out = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(GSI_PRESENCE.0)
+                        .key_condition_expression("#pk = :pk AND #sk >= :low")
+                        .expression_attribute_names("#pk", GSI_PRESENCE.1)
+                        .expression_attribute_names("#sk", GSI_PRESENCE.2)
+                        .expression_attribute_values(":pk", s(presence_pk(room, k)))
+                        .expression_attribute_values(":low", s(&low))
+                        .select(Select::Count)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(unavailable)?;
+                    total += u64::try_from(out.count).unwrap_or(0);
+                    start = out.last_evaluated_key;
+                    if start.is_none() {
+                        return Ok::<u64, StoreError>(total);
+                    }
+                }
+            }
+        });
+        let mut total = 0;
+        for count in futures_util::future::join_all(counts).await {
+            total += count?;
+        }
+        Ok(total)
+    }
+
+    async fn remove_stale_presence(
+        &self,
+        room: &RoomId,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for k in 0..PRESENCE_SHARDS {
+            let pk = presence_pk(room, k);
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI_PRESENCE.0)
+                    .key_condition_expression("#pk = :pk AND #sk < :before")
+                    .expression_attribute_names("#pk", GSI_PRESENCE.1)
+                    .expression_attribute_names("#sk", GSI_PRESENCE.2)
+                    .expression_attribute_values(":pk", s(&pk))
+                    .expression_attribute_values(":before", s(ms(&before)))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in out.items.unwrap_or_default() {
+                    let p = presence_from_item(&item)?;
+                    // Only if still stale: a keepalive since the query wins.
+                    let deleted = self
+                        .client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .key("pk", s(&pk))
+                        .key("sk", s(format!("USER#{}", p.user_id)))
+                        .condition_expression("last_seen < :before")
+                        .expression_attribute_values(":before", time(&before))
+                        .send()
+                        .await
+                        .map_err(conditional);
+                    match deleted {
+                        Ok(_) => removed += 1,
+                        Err(StoreError::Conflict) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn counters(&self, room: &RoomId) -> Result<Counters, StoreError> {
+        let keys = KeysAndAttributes::builder()
+            .set_keys(Some(
+                (0..COUNTER_SHARDS).map(|k| counter_key(room, k)).collect(),
+            ))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut pending = Some(HashMap::from([(self.table.clone(), keys)]));
+        let mut total = Counters::default();
+        // Unprocessed keys are retried a bounded number of times.
+        for attempt in 0..5u32 {
+            let Some(request) = pending.take().filter(|m| !m.is_empty()) else {
+                return Ok(total);
+            };
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let r = Reader(&item);
+                let get = |name: &str| match item.get(name) {
+                    Some(_) => r.num(name).map(|v| u64::try_from(v).unwrap_or(0)),
+                    None => Ok(0),
+                };
+                total.pv += get("pv")?;
+                total.uv += get("uv")?;
+                total.likes += get("likes")?;
+            }
+            pending = out.unprocessed_keys;
+            if pending.as_ref().is_some_and(|m| !m.is_empty()) {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        match pending {
+            Some(m) if !m.is_empty() => Err(StoreError::Unavailable(
+                "counters left unprocessed".to_owned(),
+            )),
+            _ => Ok(total),
+        }
+    }
+
+    async fn add_likes(&self, room: &RoomId, user: &UserId, count: u64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_key(room, shard(user, COUNTER_SHARDS))))
+            .update_expression("ADD likes :n")
+            .expression_attribute_values(":n", n(count))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn rooms_with_status(&self, status: RoomStatus) -> Result<Vec<Room>, StoreError> {
+        let mut rooms = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI_STATUS.0)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI_STATUS.1)
+                .expression_attribute_values(":pk", s(status_partition(status)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                rooms.push(room_from_item(&item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(rooms);
+            }
+        }
+    }
+
     async fn delete_room(&self, id: &RoomId, anchor: &UserId) -> Result<(), StoreError> {
         // The room item goes first, under the owner condition: once it is gone the room is
         // gone for every reader, and what is left under its key is unreachable until the
@@ -636,6 +1053,13 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(conditional)?;
-        self.delete_partition(&room_pk(id)).await
+        let mut partitions = vec![room_pk(id)];
+        partitions.extend((0..PRESENCE_SHARDS).map(|k| presence_pk(id, k)));
+        partitions.extend((0..PRESENCE_SHARDS).map(|k| visitor_pk(id, k)));
+        partitions.extend((0..COUNTER_SHARDS).map(|k| format!("ROOM#{id}#C{k}")));
+        for pk in partitions {
+            self.delete_partition(&pk).await?;
+        }
+        Ok(())
     }
 }

@@ -41,6 +41,18 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
         .endpoint_url(dynamodb_endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        // The test server is one serialised process: under a thousand concurrent calls a
+        // connection can wait longer than the SDK's default 3.1 s.
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(60))
+                .build(),
+        )
+        // ...and a response can sit queued behind others for seconds, which the SDK's
+        // stalled-stream guard would take for a dead connection.
+        .stalled_stream_protection(
+            aws_sdk_dynamodb::config::StalledStreamProtectionConfig::disabled(),
+        )
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }

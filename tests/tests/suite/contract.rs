@@ -8,7 +8,7 @@ use liveroom::domain::{
     Username,
 };
 use liveroom::meeting::{Meeting, Member};
-use liveroom::store::{Expected, Room, RoomQuery, Store, StoreError, User};
+use liveroom::store::{Expected, Guard, Mark, Room, RoomQuery, Store, StoreError, User};
 
 use crate::common::TestStore;
 
@@ -50,6 +50,11 @@ contract!(
     delete_requires_the_anchor_and_removes_the_room,
     a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room,
     a_room_write_never_clobbers_the_meeting_list,
+    presence_is_listed_newest_first_and_filtered_by_time,
+    a_stale_presence_sweep_spares_a_fresh_keepalive,
+    visits_count_every_join_and_each_user_once,
+    marks_leave_the_version_alone_and_a_channel_starts_once,
+    a_guarded_write_fails_once_its_guard_no_longer_holds,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -85,6 +90,9 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         started_at: None,
         stopped_at: None,
         meeting: Meeting::default(),
+        anchor_seen_at: None,
+        channel_started_at: None,
+        expires_at: None,
     }
 }
 
@@ -170,6 +178,7 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
     let wrong_status = Expected {
         status: RoomStatus::Prepare,
         version: live.version,
+        guard: Guard::None,
     };
     assert!(matches!(
         s.store
@@ -419,4 +428,195 @@ async fn a_room_write_never_clobbers_the_meeting_list(s: &TestStore) {
     let stored = s.store.room(&r.id).await.unwrap().unwrap();
     assert_eq!(stored.status, RoomStatus::Live);
     assert_eq!(stored.meeting, meeting(1, &[&anchor]));
+}
+
+async fn presence_is_listed_newest_first_and_filtered_by_time(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let users: Vec<UserId> = (0..4).map(|_| UserId::generate()).collect();
+    for (i, u) in users.iter().enumerate() {
+        s.store
+            .touch_presence(&r.id, u, t0() + Duration::seconds(i as i64), true)
+            .await
+            .unwrap();
+    }
+    // Everyone seen after t0 + 1 s: users 2 and 3, newest first.
+    let online = s
+        .store
+        .online_members(&r.id, t0() + Duration::seconds(1), 10, None)
+        .await
+        .unwrap();
+    let ids: Vec<&UserId> = online.iter().map(|p| &p.user_id).collect();
+    assert_eq!(ids, vec![&users[3], &users[2]]);
+    assert_eq!(
+        s.store
+            .online_count(&r.id, t0() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.store
+            .online_count(&r.id, t0() - Duration::seconds(1))
+            .await
+            .unwrap(),
+        4
+    );
+    // A page after the first member of the listing.
+    let rest = s
+        .store
+        .online_members(
+            &r.id,
+            t0() - Duration::seconds(1),
+            10,
+            Some(&online[0].activity_key()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 3);
+    assert_eq!(rest[0].user_id, users[2]);
+    // A keepalive moves a member to the front and keeps its join time.
+    s.store
+        .touch_presence(&r.id, &users[0], t0() + Duration::seconds(9), false)
+        .await
+        .unwrap();
+    let first = &s.store.online_members(&r.id, t0(), 1, None).await.unwrap()[0];
+    assert_eq!((&first.user_id, first.joined_at), (&users[0], t0()));
+    s.store.remove_presence(&r.id, &users[0]).await.unwrap();
+    assert_eq!(
+        s.store
+            .online_count(&r.id, t0() - Duration::seconds(1))
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+async fn a_stale_presence_sweep_spares_a_fresh_keepalive(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let (old, fresh) = (UserId::generate(), UserId::generate());
+    s.store
+        .touch_presence(&r.id, &old, t0(), true)
+        .await
+        .unwrap();
+    s.store
+        .touch_presence(&r.id, &fresh, t0(), true)
+        .await
+        .unwrap();
+    s.store
+        .touch_presence(&r.id, &fresh, t0() + Duration::seconds(30), false)
+        .await
+        .unwrap();
+    let removed = s
+        .store
+        .remove_stale_presence(&r.id, t0() + Duration::seconds(20))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left = s
+        .store
+        .online_members(&r.id, t0() - Duration::seconds(1), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|p| &p.user_id).collect::<Vec<_>>(),
+        vec![&fresh]
+    );
+}
+
+async fn visits_count_every_join_and_each_user_once(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let (a, b) = (UserId::generate(), UserId::generate());
+    for (u, visit) in [(&a, true), (&a, true), (&b, true), (&b, false)] {
+        s.store.touch_presence(&r.id, u, t0(), visit).await.unwrap();
+    }
+    s.store.add_likes(&r.id, &a, 7).await.unwrap();
+    s.store.add_likes(&r.id, &b, 5).await.unwrap();
+    let c = s.store.counters(&r.id).await.unwrap();
+    assert_eq!((c.pv, c.uv, c.likes), (3, 2, 12));
+    assert_eq!(s.store.counters(&RoomId::generate()).await.unwrap().pv, 0);
+}
+
+async fn marks_leave_the_version_alone_and_a_channel_starts_once(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    assert!(
+        s.store
+            .mark_room(&r.id, Mark::AnchorSeen(t0() + Duration::seconds(3)))
+            .await
+            .unwrap()
+    );
+    let start = Mark::ChannelStarted {
+        at: t0() + Duration::seconds(5),
+        unless_after: t0(),
+    };
+    assert!(s.store.mark_room(&r.id, start).await.unwrap());
+    let again = Mark::ChannelStarted {
+        at: t0() + Duration::seconds(6),
+        unless_after: t0() + Duration::seconds(1),
+    };
+    assert!(
+        !s.store.mark_room(&r.id, again).await.unwrap(),
+        "a racing first joiner loses"
+    );
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 0);
+    assert_eq!(stored.anchor_seen_at, Some(t0() + Duration::seconds(3)));
+    assert_eq!(stored.channel_started_at, Some(t0() + Duration::seconds(5)));
+    assert!(
+        !s.store
+            .mark_room(&RoomId::generate(), Mark::AnchorSeen(t0()))
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    // The sweeper read "nobody entered"; a member joined before its write landed.
+    let idle = Expected {
+        guard: Guard::NeverEntered,
+        ..Expected::from(&r)
+    };
+    let mark = Mark::ChannelStarted {
+        at: t0() + Duration::seconds(1),
+        unless_after: t0(),
+    };
+    s.store.mark_room(&r.id, mark).await.unwrap();
+    assert!(matches!(
+        s.store
+            .update_room(&next(&r, RoomStatus::Ended), idle)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // The sweeper read "anchor silent since t0 + 10 s"; a keepalive at t0 + 20 s came first.
+    s.store
+        .mark_room(&r.id, Mark::AnchorSeen(t0() + Duration::seconds(20)))
+        .await
+        .unwrap();
+    let silent = Expected {
+        guard: Guard::AnchorSilentSince(t0() + Duration::seconds(10)),
+        ..Expected::from(&r)
+    };
+    assert!(matches!(
+        s.store
+            .update_room(&next(&r, RoomStatus::Live), silent)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let still = Expected {
+        guard: Guard::AnchorSilentSince(t0() + Duration::seconds(30)),
+        ..Expected::from(&r)
+    };
+    s.store
+        .update_room(&next(&r, RoomStatus::Live), still)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store.room(&r.id).await.unwrap().unwrap().status,
+        RoomStatus::Live
+    );
 }

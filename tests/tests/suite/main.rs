@@ -10,6 +10,8 @@
 //! - `credentials`: every signer against the vendors' own libraries (`tests/oracle`) or the
 //!   published formulas, and the grants the server decides.
 //! - `meeting`: co-hosting rules and the versioned-write races, on both stores.
+//! - `presence`: presence, exact metrics under concurrency, the sweeper's rules and races,
+//!   with a manual clock, on both stores.
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
@@ -22,4 +24,5 @@ mod credentials;
 mod events;
 mod meeting;
 mod openapi;
+mod presence;
 mod template;
