@@ -199,9 +199,7 @@ pub async fn run_sweeper(
             () = &mut shutdown => return,
         }
         match liveroom::reclaim::sweep(&app).await {
-            Ok(report) if report != liveroom::reclaim::SweepReport::default() => {
-                tracing::info!(report = ?report, "sweep")
-            }
+            Ok(report) if report.acted() => report.log(),
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "sweep failed")

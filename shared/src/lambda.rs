@@ -37,7 +37,7 @@ pub async fn serve_sweeper(app: App) -> Result<(), lambda_http::Error> {
                 tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "sweep failed");
                 lambda_http::Error::from(e.to_string())
             })?;
-            tracing::info!(report = ?report, "sweep");
+            report.log();
             Ok::<_, lambda_http::Error>(serde_json::to_value(report).unwrap_or_default())
         },
     ))

@@ -36,6 +36,31 @@ pub struct SweepReport {
     pub races_lost: u64,
 }
 
+impl SweepReport {
+    /// Whether the sweep changed anything (or lost a race to a user's call).
+    pub fn acted(&self) -> bool {
+        self.members_removed
+            + self.rooms_paused
+            + self.rooms_ended
+            + self.rooms_purged
+            + self.races_lost
+            > 0
+    }
+
+    /// One JSON log line with the counts as fields.
+    pub fn log(&self) {
+        tracing::info!(
+            rooms_checked = self.rooms_checked,
+            members_removed = self.members_removed,
+            rooms_paused = self.rooms_paused,
+            rooms_ended = self.rooms_ended,
+            rooms_purged = self.rooms_purged,
+            races_lost = self.races_lost,
+            "sweep"
+        );
+    }
+}
+
 fn duration(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }

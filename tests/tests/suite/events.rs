@@ -169,6 +169,49 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     assert!(creds.get("credentials").is_none() && creds.get("rtc_push_url").is_none());
     assert!(room.get("push_url_info").is_none() && room.get("link_info").is_none());
 
+    // Presence through its sample events: join, keepalive, members, like, leave.
+    let (status, joined) = call(&app, Endpoint::Join, &for_room("join")).await;
+    assert_eq!(
+        (status, joined["metrics"]["pv"].as_u64()),
+        (200, Some(1)),
+        "{joined}"
+    );
+    let (status, alive) = call(&app, Endpoint::Keepalive, &for_room("keepalive")).await;
+    assert_eq!(
+        (status, alive["interval_seconds"].as_u64()),
+        (200, Some(10))
+    );
+    let (status, members) = call(&app, Endpoint::Members, &for_room("members")).await;
+    assert_eq!(
+        members["members"][0]["user_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f",
+        "{status} {members}"
+    );
+    let (status, liked) = call(&app, Endpoint::Like, &for_room("like")).await;
+    assert_eq!((status, liked["like_count"].as_u64()), (200, Some(3)));
+    let (status, left) = call(&app, Endpoint::Leave, &for_room("leave")).await;
+    assert_eq!(
+        (status, left["metrics"]["online_count"].as_u64()),
+        (200, Some(0))
+    );
+    let (status, meeting) = call(
+        &app,
+        Endpoint::GetMeetingInfo,
+        &for_room("get-meeting-info"),
+    )
+    .await;
+    assert_eq!((status, meeting["version"].as_u64()), (200, Some(0)));
+    let (status, meeting) = call(
+        &app,
+        Endpoint::UpdateMeetingInfo,
+        &for_room("update-meeting-info"),
+    )
+    .await;
+    assert_eq!(
+        (status, meeting["members"].as_array().map(Vec::len)),
+        (200, Some(2)),
+        "{meeting}"
+    );
+
     let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, &got["id"]), (200, &id));
     let (status, list) = call(&app, Endpoint::List, &load("list")).await;
