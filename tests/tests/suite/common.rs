@@ -90,3 +90,38 @@ pub fn routed() -> BTreeSet<(String, String)> {
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect()
 }
+
+/// An access token for `user`, valid for `ttl_secs` from the app's clock.
+pub fn token_for(app: &App, user: &liveroom::domain::UserId, ttl_secs: u64) -> String {
+    app.tokens
+        .issue(
+            user,
+            liveroom::auth::TokenKind::Access,
+            liveroom::Clock::now(&*app.clock),
+            std::time::Duration::from_secs(ttl_secs),
+        )
+        .expect("sign a test token")
+        .token
+}
+
+/// Calls `endpoint`'s handler as its Lambda would be called: POST, JSON body, bearer token.
+pub async fn call(
+    app: &App,
+    endpoint: liveroom::http::Endpoint,
+    token: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let req = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/live/{}", endpoint.name()))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::Text(body.to_string()))
+        .expect("a valid request");
+    let response = liveroom::http::handle(app, endpoint, req).await;
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(response.body().as_ref()).expect("a JSON body"),
+    )
+}

@@ -6,17 +6,15 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use lambda_http::Body;
-use lambda_http::http::Request;
 use liveroom::auth::TokenKind;
 use liveroom::domain::UserId;
-use liveroom::http::{Endpoint, handle};
+use liveroom::http::Endpoint;
 use liveroom::{App, Config, SystemClock};
 use md5::{Digest as _, Md5};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::common::{TestStore, embedded};
+use crate::common::{TestStore, call, embedded};
 
 const TENCENT_APP: u32 = 1_400_000_001;
 const TENCENT_KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
@@ -97,22 +95,6 @@ fn users(app: &App) -> Users {
         anchor: (a.clone(), token(&a)),
         viewer: (v.clone(), token(&v)),
     }
-}
-
-async fn call(app: &App, endpoint: Endpoint, token: &str, body: Value) -> (u16, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/v1/live/{}", endpoint.name()))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::Text(body.to_string()))
-        .unwrap();
-    let response = handle(app, endpoint, req).await;
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(response.body().as_ref()).unwrap(),
-    )
 }
 
 async fn create(app: &App, token: &str) -> String {

@@ -3,43 +3,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use lambda_http::Body;
-use lambda_http::http::Request;
 use liveroom::App;
-use liveroom::auth::TokenKind;
 use liveroom::domain::UserId;
-use liveroom::http::{Endpoint, handle};
+use liveroom::http::Endpoint;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::common::{TestStore, app, dynamodb, embedded};
+use crate::common::{TestStore, app, call, dynamodb, embedded};
 
 fn token(app: &App, user: &UserId) -> String {
-    app.tokens
-        .issue(
-            user,
-            TokenKind::Access,
-            app.clock.now(),
-            std::time::Duration::from_secs(600),
-        )
-        .unwrap()
-        .token
-}
-
-async fn call(app: &App, endpoint: Endpoint, token: &str, body: Value) -> (u16, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/v1/live/{}", endpoint.name()))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::Text(body.to_string()))
-        .unwrap();
-    let response = handle(app, endpoint, req).await;
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(response.body().as_ref()).unwrap(),
-    )
+    crate::common::token_for(app, user, 600)
 }
 
 fn member(user: &UserId, camera: bool) -> Value {

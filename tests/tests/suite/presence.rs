@@ -5,18 +5,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use lambda_http::Body;
-use lambda_http::http::Request;
 use liveroom::App;
 use liveroom::auth::TokenKind;
 use liveroom::clock::ManualClock;
 use liveroom::domain::{RoomId, UserId};
-use liveroom::http::{Endpoint, handle};
+use liveroom::http::Endpoint;
 use liveroom::reclaim::sweep;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::common::{EVENTS_SECRET, TestStore, config};
+use crate::common::{EVENTS_SECRET, TestStore, call, config};
 
 struct World {
     app: Arc<App>,
@@ -97,22 +95,6 @@ impl NowForTests for ManualClock {
     fn now_for_tests(&self) -> DateTime<Utc> {
         liveroom::Clock::now(self)
     }
-}
-
-async fn call(app: &App, endpoint: Endpoint, token: &str, body: Value) -> (u16, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/v1/live/{}", endpoint.name()))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::Text(body.to_string()))
-        .unwrap();
-    let response = handle(app, endpoint, req).await;
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(response.body().as_ref()).unwrap(),
-    )
 }
 
 fn ids(members: &Value) -> Vec<String> {
