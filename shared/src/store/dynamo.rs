@@ -405,6 +405,24 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// A `Query` on one presence shard of `gsi4` with `condition` on its sort key (`#sk`, with
+    /// the placeholders the caller binds).
+    fn presence_query(
+        &self,
+        room: &RoomId,
+        shard: u32,
+        condition: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_PRESENCE.0)
+            .key_condition_expression(format!("#pk = :pk AND {condition}"))
+            .expression_attribute_names("#pk", GSI_PRESENCE.1)
+            .expression_attribute_names("#sk", GSI_PRESENCE.2)
+            .expression_attribute_values(":pk", s(presence_pk(room, shard)))
+    }
+
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -828,14 +846,7 @@ impl Store for DynamoStore {
             let (low, high) = (low.clone(), high.clone());
             async move {
                 let out = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(GSI_PRESENCE.0)
-                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-                    .expression_attribute_names("#pk", GSI_PRESENCE.1)
-                    .expression_attribute_names("#sk", GSI_PRESENCE.2)
-                    .expression_attribute_values(":pk", s(presence_pk(room, k)))
+                    .presence_query(room, k, "#sk BETWEEN :low AND :high")
                     .expression_attribute_values(":low", s(low))
                     .expression_attribute_values(":high", s(&high))
                     .scan_index_forward(false)
@@ -870,14 +881,7 @@ impl Store for DynamoStore {
                 let mut start = None;
                 loop {
                     let out = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .index_name(GSI_PRESENCE.0)
-                        .key_condition_expression("#pk = :pk AND #sk >= :low")
-                        .expression_attribute_names("#pk", GSI_PRESENCE.1)
-                        .expression_attribute_names("#sk", GSI_PRESENCE.2)
-                        .expression_attribute_values(":pk", s(presence_pk(room, k)))
+                        .presence_query(room, k, "#sk >= :low")
                         .expression_attribute_values(":low", s(&low))
                         .select(Select::Count)
                         .set_exclusive_start_key(start)
@@ -910,14 +914,7 @@ impl Store for DynamoStore {
             let mut start = None;
             loop {
                 let out = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(GSI_PRESENCE.0)
-                    .key_condition_expression("#pk = :pk AND #sk < :before")
-                    .expression_attribute_names("#pk", GSI_PRESENCE.1)
-                    .expression_attribute_names("#sk", GSI_PRESENCE.2)
-                    .expression_attribute_values(":pk", s(&pk))
+                    .presence_query(room, k, "#sk < :before")
                     .expression_attribute_values(":before", s(ms(&before)))
                     .set_exclusive_start_key(start)
                     .send()
