@@ -97,7 +97,7 @@ pub async fn sweep(app: &App) -> Result<SweepReport, ApiError> {
     for status in [RoomStatus::Live, RoomStatus::Prepare] {
         for room in app
             .store
-            .rooms_with_status(status)
+            .rooms_with_status(status, None)
             .await
             .map_err(store_error)?
         {
@@ -140,12 +140,15 @@ pub async fn sweep(app: &App) -> Result<SweepReport, ApiError> {
         }
     }
 
-    for room in app
+    // An ended room expires at least `retention` after it was created, so only rooms created
+    // before `now - retention` can be due: the status index's sort key bounds the read.
+    let due_created_before = now - duration(app.config.retention);
+    let ended = app
         .store
-        .rooms_with_status(RoomStatus::Ended)
+        .rooms_with_status(RoomStatus::Ended, Some(due_created_before))
         .await
-        .map_err(store_error)?
-    {
+        .map_err(store_error)?;
+    for room in ended {
         if room.expires_at.is_some_and(|t| t <= now.timestamp()) {
             match app.store.delete_room(&room.id, &room.anchor_id).await {
                 Ok(()) => report.rooms_purged += 1,

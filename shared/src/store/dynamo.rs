@@ -1011,18 +1011,25 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn rooms_with_status(&self, status: RoomStatus) -> Result<Vec<Room>, StoreError> {
+    async fn rooms_with_status(
+        &self,
+        status: RoomStatus,
+        created_before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Room>, StoreError> {
         let mut rooms = Vec::new();
         let mut start = None;
+        let before = created_before.map_or_else(|| "~".to_owned(), |t| super::created_prefix(&t));
         loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(GSI_STATUS.0)
-                .key_condition_expression("#pk = :pk")
+                .key_condition_expression("#pk = :pk AND #sk < :before")
                 .expression_attribute_names("#pk", GSI_STATUS.1)
+                .expression_attribute_names("#sk", GSI_STATUS.2)
                 .expression_attribute_values(":pk", s(status_partition(status)))
+                .expression_attribute_values(":before", s(&before))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

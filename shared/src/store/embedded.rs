@@ -544,13 +544,18 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn rooms_with_status(&self, status: RoomStatus) -> Result<Vec<Room>, StoreError> {
+    async fn rooms_with_status(
+        &self,
+        status: RoomStatus,
+        created_before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Room>, StoreError> {
+        let end = created_before.map_or_else(|| "~".to_owned(), |t| super::created_prefix(&t));
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             let by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
             let mut out = Vec::new();
-            for entry in by_created.iter().map_err(unavailable)? {
+            for entry in by_created.range(..end.as_str()).map_err(unavailable)? {
                 let (_, id) = entry.map_err(unavailable)?;
                 if let Some(room) = read_room(&rooms, id.value())?
                     && room.status == status

@@ -78,12 +78,13 @@ impl Room {
     /// The sort key that orders rooms newest first: creation time, then id to break ties.
     /// Fixed-width so that byte order is time order.
     pub fn created_key(&self) -> String {
-        format!(
-            "{}#{}",
-            self.created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-            self.id
-        )
+        format!("{}#{}", created_prefix(&self.created_at), self.id)
     }
+}
+
+/// The time part of [`Room::created_key`]: every key of a room created before `t` sorts below it.
+pub fn created_prefix(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// What the caller read before a write: the write happens only if all of it still holds.
@@ -294,8 +295,13 @@ pub trait Store: Send + Sync + 'static {
     /// Adds `count` likes, on `user`'s counter shard.
     async fn add_likes(&self, room: &RoomId, user: &UserId, count: u64) -> Result<(), StoreError>;
 
-    /// Every room in one of `statuses`, oldest first (the sweeper's work list).
-    async fn rooms_with_status(&self, status: RoomStatus) -> Result<Vec<Room>, StoreError>;
+    /// Every room in `status` (created before `created_before`, if given), oldest first: the
+    /// sweeper's work list.
+    async fn rooms_with_status(
+        &self,
+        status: RoomStatus,
+        created_before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Room>, StoreError>;
 
     /// Removes the room and everything stored under it, if it exists and `anchor` is its
     /// anchor; [`StoreError::Conflict`] otherwise.

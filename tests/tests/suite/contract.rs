@@ -55,6 +55,7 @@ contract!(
     visits_count_every_join_and_each_user_once,
     marks_leave_the_version_alone_and_a_channel_starts_once,
     a_guarded_write_fails_once_its_guard_no_longer_holds,
+    the_sweep_list_is_oldest_first_and_bounded_by_creation,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -618,5 +619,47 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
     assert_eq!(
         s.store.room(&r.id).await.unwrap().unwrap().status,
         RoomStatus::Live
+    );
+}
+
+async fn the_sweep_list_is_oldest_first_and_bounded_by_creation(s: &TestStore) {
+    let anchor = UserId::generate();
+    let mut rooms = insert_rooms(s, &anchor, 3).await; // created t0, t0+1, t0+2
+    rooms.reverse(); // oldest first
+    let ended = next(&rooms[2], RoomStatus::Ended);
+    s.store
+        .update_room(&ended, Expected::from(&rooms[2]))
+        .await
+        .unwrap();
+    let ids = |v: Vec<Room>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let prepare = s
+        .store
+        .rooms_with_status(RoomStatus::Prepare, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(prepare), vec![rooms[0].id.clone(), rooms[1].id.clone()]);
+    let before = t0() + Duration::milliseconds(500);
+    let early = s
+        .store
+        .rooms_with_status(RoomStatus::Prepare, Some(before))
+        .await
+        .unwrap();
+    assert_eq!(ids(early), vec![rooms[0].id.clone()]);
+    let none = s
+        .store
+        .rooms_with_status(RoomStatus::Ended, Some(before))
+        .await
+        .unwrap();
+    assert!(
+        none.is_empty(),
+        "the ended room was created after the bound"
+    );
+    assert_eq!(
+        s.store
+            .rooms_with_status(RoomStatus::Ended, None)
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }
