@@ -519,33 +519,5 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_endpoint_has_a_route_and_every_route_resolves_to_its_endpoint() {
-        for route in ROUTES {
-            let method: Method = route.method.parse().unwrap();
-            assert_eq!(resolve(&method, route.path).unwrap(), route.endpoint);
-            assert_eq!(route.endpoint.method(), route.method);
-        }
-    }
-
-    #[test]
-    fn an_unknown_path_is_404_and_a_wrong_method_405() {
-        let err = resolve(&Method::POST, "/api/v1/live/nope").unwrap_err();
-        assert_eq!(err.http_status(), 404);
-        let err = resolve(&Method::GET, "/api/v1/live/create").unwrap_err();
-        assert_eq!(err.http_status(), 405);
-        assert_eq!(err.details["allow"], "POST");
-    }
-
-    #[test]
-    fn one_trailing_slash_is_ignored() {
-        assert_eq!(
-            resolve(&Method::POST, "/api/v1/live/create/").unwrap(),
-            Endpoint::Create
-        );
-        assert_eq!(resolve(&Method::GET, "/").unwrap(), Endpoint::Health);
-    }
-}
+#[path = "tests/http.rs"]
+mod tests;

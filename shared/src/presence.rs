@@ -315,18 +315,5 @@ pub async fn like(app: &App, caller: &Caller, req: LikeRequest) -> Result<LikeRe
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_round_trips_and_garbage_is_refused() {
-        let key = format!(
-            "{:013}#{}",
-            1_700_000_000_000i64,
-            crate::domain::UserId::generate()
-        );
-        assert_eq!(decode_cursor(&encode_cursor(&key)).unwrap(), key);
-        assert!(decode_cursor("!!").is_err());
-        assert!(decode_cursor(&encode_cursor("12#x")).is_err());
-    }
-}
+#[path = "tests/presence.rs"]
+mod tests;

@@ -1,0 +1,108 @@
+//! Unit tests of `domain` (kept apart from the request-path code).
+
+use super::*;
+
+#[test]
+fn a_generated_user_id_parses_back() {
+    let id = UserId::generate();
+    assert_eq!(UserId::parse("user_id", id.as_str()).unwrap(), id);
+}
+
+#[test]
+fn a_user_id_with_uppercase_or_wrong_length_is_rejected() {
+    assert!(UserId::parse("user_id", "ABCDEF0123456789abcdef0123456789").is_err());
+    assert!(UserId::parse("user_id", "abc").is_err());
+}
+
+#[test]
+fn a_room_id_must_be_a_lowercase_hyphenated_uuid() {
+    let id = RoomId::generate();
+    assert!(RoomId::parse("id", id.as_str()).is_ok());
+    assert!(RoomId::parse("id", &id.as_str().to_uppercase()).is_err());
+    assert!(RoomId::parse("id", &id.as_str().replace('-', "")).is_err());
+    assert!(RoomId::parse("id", "../../etc/passwd").is_err());
+}
+
+#[test]
+fn usernames_are_unique_without_regard_to_case() {
+    let a = Username::parse("Alice").unwrap();
+    let b = Username::parse("alice").unwrap();
+    assert_eq!(a.key(), b.key());
+    assert_eq!(a.as_str(), "Alice");
+}
+
+#[test]
+fn a_username_with_spaces_or_too_short_is_rejected() {
+    assert!(Username::parse("al ice").is_err());
+    assert!(Username::parse("al").is_err());
+    assert!(Username::parse("alice@example.com").is_ok());
+    assert!(Username::parse("+8615800001111").is_ok());
+}
+
+#[test]
+fn a_short_password_is_rejected_and_debug_hides_it() {
+    assert!(Password::parse("short".into()).is_err());
+    let p = Password::parse("long enough secret".into()).unwrap();
+    assert!(!format!("{p:?}").contains("secret"));
+}
+
+#[test]
+fn a_title_is_trimmed_and_counted_in_characters() {
+    assert_eq!(Title::parse("  Hi  ").unwrap().as_str(), "Hi");
+    assert!(Title::parse("   ").is_err());
+    assert!(Title::parse(&"直".repeat(128)).is_ok());
+    assert!(Title::parse(&"直".repeat(129)).is_err());
+    assert!(Title::parse(&"x".repeat(10_000)).is_err());
+    assert!(Title::parse("a\u{0}b").is_err());
+}
+
+#[test]
+fn an_image_url_must_be_http_or_empty() {
+    assert!(ImageUrl::parse("cover_url", "").is_ok());
+    assert!(ImageUrl::parse("cover_url", "https://cdn.example.com/a.png").is_ok());
+    assert!(ImageUrl::parse("cover_url", "javascript:alert(1)").is_err());
+    assert!(ImageUrl::parse("cover_url", "https://").is_err());
+    assert!(ImageUrl::parse("cover_url", "https://a b").is_err());
+}
+
+#[test]
+fn modes_and_statuses_reject_unknown_values() {
+    assert_eq!(RoomMode::try_from(1).unwrap(), RoomMode::CoHost);
+    assert!(RoomMode::try_from(3).is_err());
+    assert!(RoomStatus::try_from(-1).is_err());
+    assert_eq!(parse_status_filter(Some(-1)).unwrap(), None);
+    assert_eq!(parse_status_filter(None).unwrap(), None);
+    assert_eq!(
+        parse_status_filter(Some(2)).unwrap(),
+        Some(RoomStatus::Ended)
+    );
+    assert!(parse_status_filter(Some(7)).is_err());
+}
+
+#[test]
+fn page_size_must_be_between_1_and_100() {
+    assert!(Page::parse(1, 0).is_err());
+    assert!(Page::parse(1, 1000).is_err());
+    assert!(Page::parse(0, 10).is_err());
+    assert_eq!(
+        Page::parse(3, 10).unwrap(),
+        Page {
+            offset: 20,
+            size: 10
+        }
+    );
+}
+
+#[test]
+fn a_page_too_deep_is_rejected_without_overflow() {
+    assert!(Page::parse(i64::MAX, 100).is_err());
+    assert!(Page::parse(101, 100).is_ok());
+    assert!(Page::parse(102, 100).is_err());
+}
+
+#[test]
+fn a_category_is_a_short_slug() {
+    assert!(Category::parse("liveRoom").is_ok());
+    assert!(Category::parse("a b").is_err());
+    assert!(Category::parse(&"x".repeat(33)).is_err());
+}
