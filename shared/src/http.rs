@@ -332,6 +332,16 @@ fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
         .verify(bearer(req.headers())?, TokenKind::Access, app.clock.now())
 }
 
+/// The caller, then the body: an unauthenticated request learns nothing about its body.
+fn authenticated<T: DeserializeOwned>(
+    app: &App,
+    endpoint: Endpoint,
+    req: &Request,
+) -> Result<(Caller, T), ApiError> {
+    let caller = authenticate(app, req)?;
+    Ok((caller, parse_body(app, endpoint, req)?))
+}
+
 /// Reads the JSON body: 413 if too large, 400 if absent, 415 if not JSON, 400 if malformed or
 /// of the wrong shape (with serde's description of what is wrong, which names no internals).
 fn parse_body<T: DeserializeOwned>(
@@ -417,18 +427,15 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             json(&accounts::refresh(app, body).await?)
         }
         Endpoint::Create => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(rooms::create(app, &caller, body).await?, caller).await
         }
         Endpoint::Get => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(rooms::get(app, &caller, body).await?, caller).await
         }
         Endpoint::List => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             let rooms = rooms::list(app, &caller, body).await?;
             let now = app.clock.now();
             // Each room's metrics are read from its shards; a few rooms at a time.
@@ -445,8 +452,7 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
             json(&views)
         }
         Endpoint::Update => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(rooms::update(app, &caller, body).await?, caller).await
         }
         Endpoint::Start | Endpoint::Pause | Endpoint::Stop => {
@@ -455,61 +461,50 @@ async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>
                 Endpoint::Pause => Action::Pause,
                 _ => Action::Stop,
             };
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(rooms::transition(app, &caller, body, action).await?, caller).await
         }
         Endpoint::Delete => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(rooms::delete(app, &caller, body).await?, caller).await
         }
         Endpoint::Token => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&credentials::api::token(app, &caller, body).await?)
         }
         Endpoint::RtcToken => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&credentials::api::rtc_token(app, &caller, body).await?)
         }
         Endpoint::Join => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(presence::join(app, &caller, body).await?, caller).await
         }
         Endpoint::Leave => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             room(presence::leave(app, &caller, body).await?, caller).await
         }
         Endpoint::Keepalive => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&presence::keepalive(app, &caller, body).await?)
         }
         Endpoint::Members => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&presence::members(app, &caller, body).await?)
         }
         Endpoint::Like => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&presence::like(app, &caller, body).await?)
         }
         Endpoint::GetMeetingInfo => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&MeetingInfo::view(
                 &meeting::get(app, &caller, body).await?,
                 app,
             ))
         }
         Endpoint::UpdateMeetingInfo => {
-            let caller = authenticate(app, &req)?;
-            let body = parse_body(app, endpoint, &req)?;
+            let (caller, body) = authenticated(app, endpoint, &req)?;
             json(&MeetingInfo::view(
                 &meeting::update(app, &caller, body).await?,
                 app,
