@@ -21,6 +21,9 @@ use liveroom::store::embedded::EmbeddedStore;
 use liveroom::{ApiError, App, Config, ErrorCode, SystemClock};
 use tokio::net::TcpListener;
 
+/// The local server's app: the embedded store, statically dispatched.
+pub type LocalApp = App<EmbeddedStore>;
+
 /// Where the JWT secret came from, for the start-up message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -33,7 +36,7 @@ pub enum SecretSource {
 pub fn open_app(
     data_dir: &Path,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<(App, SecretSource), String> {
+) -> Result<(LocalApp, SecretSource), String> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
     let (secret, source) = match env("JWT_SECRET") {
@@ -80,7 +83,7 @@ fn data_dir_secret(data_dir: &Path) -> Result<(String, SecretSource), String> {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
-pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub async fn run(listener: TcpListener, app: Arc<LocalApp>, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -150,7 +153,7 @@ async fn read_body(mut body: Incoming, limit: usize) -> ReadBody {
 
 /// One request: read the body (within the limit), hand it to the shared handler, send its
 /// answer back.
-async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let response = match read_body(body, app.config.max_body_bytes).await {
         ReadBody::Complete(bytes) => {
@@ -176,7 +179,7 @@ async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Ful
                 ),
             };
             let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Empty);
-            liveroom::http::reject(app, req, err).await
+            liveroom::http::reject(req, err).await
         }
     };
     let (parts, body) = response.into_parts();
@@ -186,7 +189,7 @@ async fn handle(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Ful
 /// Runs the sweeper every `every` until `shutdown` completes: the local stand-in for the
 /// EventBridge schedule, running the same [`liveroom::reclaim::sweep`].
 pub async fn run_sweeper(
-    app: Arc<App>,
+    app: Arc<LocalApp>,
     every: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) {

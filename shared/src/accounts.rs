@@ -13,9 +13,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::{IssuedToken, TokenKind};
+use crate::domain::user::User;
 use crate::domain::{FieldError, ImageUrl, Nick, Password, Username};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{StoreError, User};
+use crate::store::StoreError;
+
+crate::needs!(
+    /// `register`: looks the name up, then claims it with the user in one transaction.
+    RegisterStore,
+    REGISTER_NEEDS: UserRead,
+    UserWrite
+);
+crate::needs!(
+    /// `login` and `refresh`: reads users only.
+    LoginStore,
+    LOGIN_NEEDS: UserRead
+);
 
 #[derive(Debug, Deserialize)]
 pub struct RegisterRequest {
@@ -80,7 +93,7 @@ fn login_failed() -> ApiError {
 }
 
 /// Hashes on the blocking pool, holding one of the app's KDF permits.
-async fn hash_password(app: &App, password: Password) -> Result<String, ApiError> {
+async fn hash_password<S: ?Sized>(app: &App<S>, password: Password) -> Result<String, ApiError> {
     let _permit = app
         .kdf_permits
         .acquire()
@@ -115,8 +128,8 @@ fn decoy_hash() -> &'static str {
     })
 }
 
-async fn verify_password(
-    app: &App,
+async fn verify_password<S: ?Sized>(
+    app: &App<S>,
     password: Password,
     hash: Option<String>,
 ) -> Result<bool, ApiError> {
@@ -138,7 +151,10 @@ async fn verify_password(
     .map_err(ApiError::internal)?
 }
 
-pub async fn register(app: &App, req: RegisterRequest) -> Result<UserInfo, ApiError> {
+pub async fn register<S: RegisterStore + ?Sized>(
+    app: &App<S>,
+    req: RegisterRequest,
+) -> Result<UserInfo, ApiError> {
     let username = Username::parse(&req.username).map_err(bad)?;
     let password = Password::parse(req.password).map_err(bad)?;
     let nick = match req.nick.as_deref() {
@@ -150,13 +166,7 @@ pub async fn register(app: &App, req: RegisterRequest) -> Result<UserInfo, ApiEr
         None => ImageUrl::empty(),
     };
     // Cheap rejection before the expensive hash; the conditional write below is the real rule.
-    if app
-        .store
-        .user_by_username(&username)
-        .await
-        .map_err(store_error)?
-        .is_some()
-    {
+    if app.store.user_by_username(&username).await?.is_some() {
         return Err(username_taken());
     }
     let user = User {
@@ -170,7 +180,7 @@ pub async fn register(app: &App, req: RegisterRequest) -> Result<UserInfo, ApiEr
     match app.store.insert_user(&user).await {
         Ok(()) => Ok(UserInfo::from(&user)),
         Err(StoreError::Conflict) => Err(username_taken()),
-        Err(e) => Err(store_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -179,23 +189,14 @@ fn username_taken() -> ApiError {
         .with_detail("field", "username")
 }
 
-/// Maps a store failure that is not a conflict. Conflicts are handled where they mean something.
-pub fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Corrupt(_) => ApiError::internal(e),
-        _ => ApiError::store(e),
-    }
-}
-
-pub async fn login(app: &App, req: LoginRequest) -> Result<AuthResponse, ApiError> {
+pub async fn login<S: LoginStore + ?Sized>(
+    app: &App<S>,
+    req: LoginRequest,
+) -> Result<AuthResponse, ApiError> {
     // Malformed credentials fail like wrong ones, after the same work.
     let password = Password::parse(req.password).ok();
     let user = match Username::parse(&req.username) {
-        Ok(username) => app
-            .store
-            .user_by_username(&username)
-            .await
-            .map_err(store_error)?,
+        Ok(username) => app.store.user_by_username(&username).await?,
         Err(_) => None,
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -212,18 +213,15 @@ pub async fn login(app: &App, req: LoginRequest) -> Result<AuthResponse, ApiErro
     }
 }
 
-pub async fn refresh(app: &App, req: RefreshRequest) -> Result<AuthResponse, ApiError> {
+pub async fn refresh<S: LoginStore + ?Sized>(
+    app: &App<S>,
+    req: RefreshRequest,
+) -> Result<AuthResponse, ApiError> {
     let caller = app
         .tokens
         .verify(&req.refresh_token, TokenKind::Refresh, app.clock.now())?;
     // A refresh token outlives its user only if the user was removed; then it is useless.
-    if app
-        .store
-        .user(&caller.user_id)
-        .await
-        .map_err(store_error)?
-        .is_none()
-    {
+    if app.store.user(&caller.user_id).await?.is_none() {
         return Err(ApiError::new(
             ErrorCode::UserNotExists,
             "the user no longer exists",
@@ -232,8 +230,8 @@ pub async fn refresh(app: &App, req: RefreshRequest) -> Result<AuthResponse, Api
     issue_pair(app, &caller.user_id)
 }
 
-pub(crate) fn issue_pair(
-    app: &App,
+pub(crate) fn issue_pair<S: ?Sized>(
+    app: &App<S>,
     user: &crate::domain::UserId,
 ) -> Result<AuthResponse, ApiError> {
     let now = app.clock.now();

@@ -90,6 +90,9 @@ pub struct Config {
     pub idle_room_timeout: Duration,
     /// `RETENTION_DAYS` (default 30): how long an ended room is kept.
     pub retention: Duration,
+    /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
+    /// longer ago than this.
+    pub metrics_max_age: Duration,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
 }
@@ -125,6 +128,7 @@ impl Config {
             retention: Duration::from_secs(
                 number(&lookup, "RETENTION_DAYS", 30, 1..=3650)? * 86_400,
             ),
+            metrics_max_age: seconds(&lookup, "METRICS_MAX_AGE_SECONDS", 5, 1..=300)?,
             providers: crate::credentials::Providers::from_lookup(&lookup)?,
         })
     }

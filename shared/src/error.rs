@@ -230,6 +230,23 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// A store failure that a handler did not turn into something more specific: a failed
+/// condition is "it changed under you, retry" (409), an unreachable store 503, a corrupt item
+/// our own 500. None of them shows the client the cause.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::Conflict => ApiError::new(
+                ErrorCode::RoomVersionConflict,
+                "the room changed under the request; retry",
+            ),
+            StoreError::Unavailable(_) => ApiError::store(e),
+            StoreError::Corrupt(_) => ApiError::internal(e),
+        }
+    }
+}
+
 /// The error body of SPEC §2: `{code, reason, message, details, request_id}`.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody<'a> {

@@ -10,6 +10,7 @@
 //! response, tokens or passwords in a log.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::time::Instant;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
@@ -22,10 +23,12 @@ use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
 use crate::credentials;
+use crate::domain::room::Action;
 use crate::error::{ApiError, ErrorCode};
-use crate::meeting::{self, MeetingInfo};
+use crate::meeting;
 use crate::presence;
-use crate::rooms::{self, Action, RoomInfo};
+use crate::rooms;
+use crate::store::{Capability, Store};
 
 /// One API operation; each is one Lambda function (named by [`Endpoint::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,6 +167,29 @@ impl Endpoint {
         }
     }
 
+    /// What this endpoint's handler may ask of the store (its function's IAM policy).
+    pub fn needs(self) -> &'static [Capability] {
+        match self {
+            Self::Health | Self::OpenApi => &[],
+            Self::Register => accounts::REGISTER_NEEDS,
+            Self::Login | Self::Refresh => accounts::LOGIN_NEEDS,
+            Self::Create => rooms::CREATE_NEEDS,
+            Self::Get => rooms::GET_NEEDS,
+            Self::List => rooms::LIST_NEEDS,
+            Self::Update | Self::Start | Self::Pause | Self::Stop => rooms::CHANGE_NEEDS,
+            Self::Delete => rooms::DELETE_NEEDS,
+            Self::Token => credentials::api::TOKEN_NEEDS,
+            Self::RtcToken => credentials::api::RTC_TOKEN_NEEDS,
+            Self::GetMeetingInfo => meeting::GET_MEETING_NEEDS,
+            Self::UpdateMeetingInfo => meeting::UPDATE_MEETING_NEEDS,
+            Self::Join => presence::JOIN_NEEDS,
+            Self::Leave => presence::LEAVE_NEEDS,
+            Self::Keepalive => presence::KEEPALIVE_NEEDS,
+            Self::Members => presence::MEMBERS_NEEDS,
+            Self::Like => presence::LIKE_NEEDS,
+        }
+    }
+
     fn method(self) -> &'static str {
         match self {
             Self::Health | Self::OpenApi => "GET",
@@ -211,50 +237,106 @@ fn method_not_allowed(allowed: &str) -> ApiError {
     .with_detail("allow", allowed)
 }
 
-/// The Lambda entry: every request to this function is for `endpoint`.
-pub async fn handle(app: &App, endpoint: Endpoint, req: Request) -> Response<Body> {
-    let route = if req.method().as_str() == endpoint.method() {
-        Ok(endpoint)
-    } else {
-        Err(method_not_allowed(endpoint.method()))
-    };
-    respond(app, route, endpoint.name(), req).await
+/// One endpoint's handler, fixed at compile time: a Lambda function serves exactly one, so
+/// its binary links that handler and nothing reachable only from the others.
+pub trait Operation {
+    const ENDPOINT: Endpoint;
+
+    /// Handles a request routed to this endpoint: the JSON answer, or the error.
+    fn call<S: Store + ?Sized>(
+        app: &App<S>,
+        req: Request,
+    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
 }
 
-/// [`handle`] in the shape `lambda_http::run` wants.
-pub async fn handle_infallible(
-    app: &App,
+/// The method check a Lambda function makes itself (API Gateway routes by method too, but a
+/// direct invoke may not).
+fn method_of(endpoint: Endpoint, req: &Request) -> Result<(), ApiError> {
+    if req.method().as_str() == endpoint.method() {
+        Ok(())
+    } else {
+        Err(method_not_allowed(endpoint.method()))
+    }
+}
+
+/// The Lambda entry of one operation: every request to this function is for `O`.
+pub async fn handle_one<O: Operation, S: Store + ?Sized>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
+    let checked = method_of(O::ENDPOINT, &req);
+    respond(checked, O::ENDPOINT.name(), req, |req| O::call(app, req)).await
+}
+
+/// The Lambda entry of an endpoint that needs no state (`health`, `openapi`).
+pub async fn handle_static(endpoint: Endpoint, req: Request) -> Response<Body> {
+    let checked = method_of(endpoint, &req).and_then(|()| match endpoint {
+        Endpoint::Health | Endpoint::OpenApi => Ok(()),
+        _ => Err(ApiError::internal("not a static endpoint")),
+    });
+    respond(checked, endpoint.name(), req, |_| async move {
+        match endpoint {
+            Endpoint::OpenApi => Ok(crate::OPENAPI.as_bytes().to_vec()),
+            _ => health(chrono::Utc::now()),
+        }
+    })
+    .await
+}
+
+/// Handles a request for `endpoint` (any of them: the local server and the tests).
+pub async fn handle<S: Store + ?Sized>(
+    app: &App<S>,
     endpoint: Endpoint,
     req: Request,
+) -> Response<Body> {
+    let checked = method_of(endpoint, &req);
+    respond(checked, endpoint.name(), req, |req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
+}
+
+/// [`handle_one`] in the shape `lambda_http::run` wants.
+pub async fn handle_one_infallible<O: Operation, S: Store + ?Sized>(
+    app: &App<S>,
+    req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    Ok(handle(app, endpoint, req).await)
+    Ok(handle_one::<O, S>(app, req).await)
 }
 
 /// The local server's entry: routes by path, then handles.
-pub async fn serve(app: &App, req: Request) -> Response<Body> {
+pub async fn serve<S: Store + ?Sized>(app: &App<S>, req: Request) -> Response<Body> {
     let route = resolve(req.method(), req.uri().path());
     let name = route.as_ref().map(|e| e.name()).unwrap_or("unrouted");
-    respond(app, route, name, req).await
+    match route {
+        Ok(endpoint) => respond(Ok(()), name, req, |req| dispatch(app, endpoint, req)).await,
+        Err(e) => respond(Err(e), name, req, |_| async { Ok(Vec::new()) }).await,
+    }
 }
 
 /// Answers a request that failed before it could be handled (e.g. its body could not be read).
-pub async fn reject(app: &App, req: Request, err: ApiError) -> Response<Body> {
+pub async fn reject(req: Request, err: ApiError) -> Response<Body> {
     let name = resolve(req.method(), req.uri().path()).map_or("unrouted", |e| e.name());
-    respond(app, Err(err), name, req).await
+    respond(Err(err), name, req, |_| async { Ok(Vec::new()) }).await
 }
 
-async fn respond(
-    app: &App,
-    route: Result<Endpoint, ApiError>,
+/// Runs `handler` (unless `checked` failed), maps its outcome to a response, logs one line.
+async fn respond<F, Fut>(
+    checked: Result<(), ApiError>,
     name: &'static str,
     req: Request,
-) -> Response<Body> {
+    handler: F,
+) -> Response<Body>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Vec<u8>, ApiError>>,
+{
     let started = Instant::now();
     let request_id = request_id(&req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let result = match route {
-        Ok(endpoint) => dispatch(app, endpoint, req).await,
+    let result = match checked {
+        Ok(()) => handler(req).await,
         Err(e) => Err(e),
     };
     let (status, body, allow) = match result {
@@ -327,14 +409,14 @@ fn json(value: &impl Serialize) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(value).map_err(ApiError::internal)
 }
 
-fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
+fn authenticate<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Caller, ApiError> {
     app.tokens
         .verify(bearer(req.headers())?, TokenKind::Access, app.clock.now())
 }
 
 /// The caller, then the body: an unauthenticated request learns nothing about its body.
-fn authenticated<T: DeserializeOwned>(
-    app: &App,
+fn authenticated<T: DeserializeOwned, S: ?Sized>(
+    app: &App<S>,
     endpoint: Endpoint,
     req: &Request,
 ) -> Result<(Caller, T), ApiError> {
@@ -344,8 +426,8 @@ fn authenticated<T: DeserializeOwned>(
 
 /// Reads the JSON body: 413 if too large, 400 if absent, 415 if not JSON, 400 if malformed or
 /// of the wrong shape (with serde's description of what is wrong, which names no internals).
-fn parse_body<T: DeserializeOwned>(
-    app: &App,
+fn parse_body<T: DeserializeOwned, S: ?Sized>(
+    app: &App<S>,
     endpoint: Endpoint,
     req: &Request,
 ) -> Result<T, ApiError> {
@@ -394,123 +476,136 @@ struct Health {
     time: String,
 }
 
-async fn dispatch(app: &App, endpoint: Endpoint, req: Request) -> Result<Vec<u8>, ApiError> {
-    let providers = &app.config.providers;
-    let room = |room: crate::store::Room, caller: Caller| async move {
-        let metrics = presence::metrics(app, &room.id).await?;
-        json(&RoomInfo::view(
-            &room,
-            &caller,
-            providers,
-            app.clock.now(),
-            metrics,
-        ))
+fn health(now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u8>, ApiError> {
+    json(&Health {
+        status: "ok",
+        service: "liveroom",
+        version: env!("CARGO_PKG_VERSION"),
+        time: crate::clock::rfc3339(&now),
+    })
+}
+
+/// Declares each operation: a marker type, its endpoint and its body, and the dispatch over
+/// all of them (which only the local server and the tests link).
+macro_rules! operations {
+    ($($op:ident => $endpoint:ident, |$app:ident, $req:ident| $body:expr;)*) => {
+        /// The operations, one marker type per endpoint (see [`Operation`]).
+        pub mod ops {
+            $(
+                #[doc = concat!("The `", stringify!($endpoint), "` operation.")]
+                pub struct $op;
+            )*
+        }
+
+        $(
+            impl Operation for ops::$op {
+                const ENDPOINT: Endpoint = Endpoint::$endpoint;
+
+                #[allow(clippy::manual_async_fn)]
+                fn call<S: Store + ?Sized>(
+                    $app: &App<S>,
+                    $req: Request,
+                ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send {
+                    async move { $body }
+                }
+            }
+        )*
+
+        async fn dispatch<S: Store + ?Sized>(
+            app: &App<S>,
+            endpoint: Endpoint,
+            req: Request,
+        ) -> Result<Vec<u8>, ApiError> {
+            match endpoint {
+                $(Endpoint::$endpoint => <ops::$op as Operation>::call(app, req).await,)*
+            }
+        }
     };
-    match endpoint {
-        Endpoint::Health => json(&Health {
-            status: "ok",
-            service: "liveroom",
-            version: env!("CARGO_PKG_VERSION"),
-            time: crate::clock::rfc3339(&app.clock.now()),
-        }),
-        Endpoint::OpenApi => Ok(crate::OPENAPI.as_bytes().to_vec()),
-        Endpoint::Register => {
-            let body = parse_body(app, endpoint, &req)?;
-            json(&accounts::register(app, body).await?)
-        }
-        Endpoint::Login => {
-            let body = parse_body(app, endpoint, &req)?;
-            json(&accounts::login(app, body).await?)
-        }
-        Endpoint::Refresh => {
-            let body = parse_body(app, endpoint, &req)?;
-            json(&accounts::refresh(app, body).await?)
-        }
-        Endpoint::Create => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(rooms::create(app, &caller, body).await?, caller).await
-        }
-        Endpoint::Get => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(rooms::get(app, &caller, body).await?, caller).await
-        }
-        Endpoint::List => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            let rooms = rooms::list(app, &caller, body).await?;
-            let now = app.clock.now();
-            // Each room's metrics are read from its shards; a few rooms at a time.
-            let mut metrics = Vec::with_capacity(rooms.len());
-            for chunk in rooms.chunks(8) {
-                let ids: Vec<&crate::domain::RoomId> = chunk.iter().map(|r| &r.id).collect();
-                let reads = ids.into_iter().map(|id| presence::metrics(app, id));
-                metrics.extend(futures_util::future::join_all(reads).await);
-            }
-            let mut views = Vec::with_capacity(rooms.len());
-            for (r, m) in rooms.iter().zip(metrics) {
-                views.push(RoomInfo::view(r, &caller, providers, now, m?));
-            }
-            json(&views)
-        }
-        Endpoint::Update => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(rooms::update(app, &caller, body).await?, caller).await
-        }
-        Endpoint::Start | Endpoint::Pause | Endpoint::Stop => {
-            let action = match endpoint {
-                Endpoint::Start => Action::Start,
-                Endpoint::Pause => Action::Pause,
-                _ => Action::Stop,
-            };
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(rooms::transition(app, &caller, body, action).await?, caller).await
-        }
-        Endpoint::Delete => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(rooms::delete(app, &caller, body).await?, caller).await
-        }
-        Endpoint::Token => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&credentials::api::token(app, &caller, body).await?)
-        }
-        Endpoint::RtcToken => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&credentials::api::rtc_token(app, &caller, body).await?)
-        }
-        Endpoint::Join => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(presence::join(app, &caller, body).await?, caller).await
-        }
-        Endpoint::Leave => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            room(presence::leave(app, &caller, body).await?, caller).await
-        }
-        Endpoint::Keepalive => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&presence::keepalive(app, &caller, body).await?)
-        }
-        Endpoint::Members => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&presence::members(app, &caller, body).await?)
-        }
-        Endpoint::Like => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&presence::like(app, &caller, body).await?)
-        }
-        Endpoint::GetMeetingInfo => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&MeetingInfo::view(
-                &meeting::get(app, &caller, body).await?,
-                app,
-            ))
-        }
-        Endpoint::UpdateMeetingInfo => {
-            let (caller, body) = authenticated(app, endpoint, &req)?;
-            json(&MeetingInfo::view(
-                &meeting::update(app, &caller, body).await?,
-                app,
-            ))
-        }
-    }
+}
+
+operations! {
+    Health => Health, |app, _req| health(app.clock.now());
+    OpenApi => OpenApi, |_app, _req| Ok(crate::OPENAPI.as_bytes().to_vec());
+    Register => Register, |app, req| {
+        let body = parse_body(app, Endpoint::Register, &req)?;
+        json(&accounts::register(app, body).await?)
+    };
+    Login => Login, |app, req| {
+        let body = parse_body(app, Endpoint::Login, &req)?;
+        json(&accounts::login(app, body).await?)
+    };
+    Refresh => Refresh, |app, req| {
+        let body = parse_body(app, Endpoint::Refresh, &req)?;
+        json(&accounts::refresh(app, body).await?)
+    };
+    Create => Create, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Create, &req)?;
+        json(&rooms::create(app, &caller, body).await?)
+    };
+    Get => Get, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Get, &req)?;
+        json(&rooms::get(app, &caller, body).await?)
+    };
+    List => List, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::List, &req)?;
+        json(&rooms::list(app, &caller, body).await?)
+    };
+    Update => Update, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Update, &req)?;
+        json(&rooms::update(app, &caller, body).await?)
+    };
+    Start => Start, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Start, &req)?;
+        json(&rooms::transition(app, &caller, body, Action::Start).await?)
+    };
+    Pause => Pause, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Pause, &req)?;
+        json(&rooms::transition(app, &caller, body, Action::Pause).await?)
+    };
+    Stop => Stop, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Stop, &req)?;
+        json(&rooms::transition(app, &caller, body, Action::Stop).await?)
+    };
+    Delete => Delete, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Delete, &req)?;
+        json(&rooms::delete(app, &caller, body).await?)
+    };
+    Token => Token, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Token, &req)?;
+        json(&credentials::api::token(app, &caller, body).await?)
+    };
+    RtcToken => RtcToken, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::RtcToken, &req)?;
+        json(&credentials::api::rtc_token(app, &caller, body).await?)
+    };
+    GetMeetingInfo => GetMeetingInfo, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::GetMeetingInfo, &req)?;
+        json(&meeting::get(app, &caller, body).await?)
+    };
+    UpdateMeetingInfo => UpdateMeetingInfo, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::UpdateMeetingInfo, &req)?;
+        json(&meeting::update(app, &caller, body).await?)
+    };
+    Join => Join, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Join, &req)?;
+        json(&presence::join(app, &caller, body).await?)
+    };
+    Leave => Leave, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Leave, &req)?;
+        json(&presence::leave(app, &caller, body).await?)
+    };
+    Keepalive => Keepalive, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Keepalive, &req)?;
+        json(&presence::keepalive(app, &caller, body).await?)
+    };
+    Members => Members, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Members, &req)?;
+        json(&presence::members(app, &caller, body).await?)
+    };
+    Like => Like, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Like, &req)?;
+        json(&presence::like(app, &caller, body).await?)
+    };
 }
 
 #[cfg(test)]

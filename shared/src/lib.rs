@@ -1,9 +1,13 @@
 //! liveroom: the core of a serverless live-room app server.
 //!
 //! Every Lambda function and the local server are thin shells around this crate: they build an
-//! [`App`] once and pass each request to [`http::handle`] or [`http::serve`]. The modules follow
-//! the spec's sections: [`accounts`] (§3), [`rooms`] (§5), [`store`] (state), [`http`] (§2, the
-//! edge), [`auth`] (sessions), [`domain`] (parsed values), [`config`] and [`error`].
+//! [`App`] once and pass each request to the handler of their endpoint ([`lambda::serve`]) or
+//! to the router ([`http::serve`]). The modules follow the spec's sections: [`accounts`] (§3),
+//! [`credentials`] (§4), [`rooms`] (§5), [`meeting`] (§6), [`presence`], [`metrics`] and
+//! [`reclaim`] (§7); [`domain`] holds the parsed values and the room's state machine,
+//! [`store`] the state, [`http`] the edge, [`auth`] the sessions.
+//!
+//! Dependencies point one way: domain ← store ← features ← http ← lambda / the local server.
 
 pub mod accounts;
 pub mod auth;
@@ -16,6 +20,7 @@ pub mod http;
 #[cfg(feature = "dynamodb")]
 pub mod lambda;
 pub mod meeting;
+pub mod metrics;
 pub mod presence;
 pub mod reclaim;
 pub mod rooms;
@@ -23,6 +28,7 @@ pub mod store;
 pub mod telemetry;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio::sync::Semaphore;
 
@@ -35,23 +41,37 @@ pub use store::Store;
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Everything a request needs, built once per process (per Lambda cold start).
-pub struct App {
+///
+/// `S` is the store: a Lambda function holds the concrete DynamoDB store, so that its binary
+/// links only the store operations its handler calls; the local server and the tests may hold
+/// `dyn Store`.
+pub struct App<S: ?Sized = dyn Store> {
     pub config: Config,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<S>,
     pub clock: Arc<dyn Clock>,
     pub tokens: auth::TokenKeys,
+    /// What this process did that an operator (or a test) may want to count.
+    pub stats: Stats,
     /// Bounds concurrent password hashes (each takes ~19 MiB and a core for tens of ms).
     kdf_permits: Semaphore,
 }
 
-impl App {
-    pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+/// Counters of this process.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// How often a room's online members were counted (a metrics refresh).
+    pub online_recounts: AtomicU64,
+}
+
+impl<S: ?Sized> App<S> {
+    pub fn new(config: Config, store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             tokens: auth::TokenKeys::new(&config.jwt_secret),
             config,
             store,
             clock,
+            stats: Stats::default(),
             kdf_permits: Semaphore::new(cores * 2),
         }
     }

@@ -10,35 +10,25 @@
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::accounts::store_error;
 use crate::auth::Caller;
+pub use crate::domain::meeting::{Meeting, Member};
+use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::check_claimed_identity;
-use crate::store::{Room, StoreError};
+use crate::rooms::{check_claimed_identity, found};
+use crate::store::StoreError;
 
-/// One co-host (seed 002 `models.MeetingMember`, without the computed `rtc_pull_url`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    pub user_id: UserId,
-    pub user_nick: Nick,
-    pub user_avatar: ImageUrl,
-    pub camera_opened: bool,
-    pub mic_opened: bool,
-}
-
-/// A room's meeting list and its version (0 before the first write).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Meeting {
-    pub members: Vec<Member>,
-    pub version: u64,
-}
-
-impl Meeting {
-    pub fn contains(&self, user: &UserId) -> bool {
-        self.members.iter().any(|m| &m.user_id == user)
-    }
-}
+crate::needs!(
+    /// `getMeetingInfo`: one read of the room.
+    GetMeetingStore,
+    GET_MEETING_NEEDS: RoomRead
+);
+crate::needs!(
+    /// `updateMeetingInfo`: the room, then one conditional write of its list.
+    UpdateMeetingStore,
+    UPDATE_MEETING_NEEDS: RoomRead,
+    MeetingWrite
+);
 
 /// A member as sent by a client.
 #[derive(Debug, Deserialize)]
@@ -100,7 +90,7 @@ impl MeetingInfo {
         &room.meeting.members
     }
 
-    pub fn view(room: &Room, app: &App) -> Self {
+    pub fn view<S: ?Sized>(room: &Room, app: &App<S>) -> Self {
         let now = app.clock.now().timestamp();
         let providers = &app.config.providers;
         let members = room
@@ -167,20 +157,16 @@ fn co_host_room(room: &Room) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn load(app: &App, id: &RoomId) -> Result<Room, ApiError> {
-    app.store
-        .room(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)
-}
-
-pub async fn get(app: &App, caller: &Caller, req: GetMeetingRequest) -> Result<Room, ApiError> {
+pub async fn get<S: GetMeetingStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: GetMeetingRequest,
+) -> Result<MeetingInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let room = load(app, &id).await?;
+    let room = found(app.store.room(&id).await?)?;
     co_host_room(&room)?;
-    Ok(room)
+    Ok(MeetingInfo::view(&room, app))
 }
 
 /// What a non-anchor member may write: the current list with only its own camera/mic changed.
@@ -199,11 +185,11 @@ fn only_own_devices_changed(current: &[Member], next: &[Member], me: &UserId) ->
         })
 }
 
-pub async fn update(
-    app: &App,
+pub async fn update<S: UpdateMeetingStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: UpdateMeetingRequest,
-) -> Result<Room, ApiError> {
+) -> Result<MeetingInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(CODE))?;
@@ -231,7 +217,7 @@ pub async fn update(
         .with_detail("max_co_hosts", max));
     }
 
-    let room = load(app, &id).await?;
+    let room = found(app.store.room(&id).await?)?;
     co_host_room(&room)?;
     if room.status == RoomStatus::Ended {
         return Err(ApiError::new(
@@ -255,25 +241,29 @@ pub async fn update(
             ));
         }
     }
-    let next = crate::meeting::Meeting {
+    let next = Meeting {
         members,
         version: expected + 1,
     };
     match app.store.update_meeting(&id, &next, expected).await {
-        Ok(()) => Ok(Room {
-            meeting: next,
-            ..room
-        }),
+        Ok(()) => Ok(MeetingInfo::view(
+            &Room {
+                meeting: next,
+                ..room
+            },
+            app,
+        )),
         // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
-        Err(StoreError::Conflict) => match app.store.room(&id).await.map_err(store_error)? {
+        Err(StoreError::Conflict) => match app.store.room(&id).await? {
             None => Err(ApiError::room_not_found()),
+            Some(r) if r.is_deleted() => Err(ApiError::room_not_found()),
             Some(r) if r.status == RoomStatus::Ended => Err(ApiError::new(
                 ErrorCode::RoomStateConflict,
                 "the room has ended",
             )),
             Some(r) => Err(stale(r.meeting.version)),
         },
-        Err(e) => Err(store_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -8,16 +8,50 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::accounts::store_error;
 use crate::auth::Caller;
+use crate::domain::presence::{Cursor, PRESENCE_SHARDS, Visit};
+use crate::domain::room::{Counters, Mark, Room};
 use crate::domain::{RoomId, RoomStatus};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{Metrics, check_claimed_identity};
-use crate::store::{Mark, Room};
+use crate::metrics::{self, online_since};
+use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_view, info};
+use crate::store::{StoreError, Touch};
+
+crate::needs!(
+    /// `join`: the room and its counters, the presence and the visit in one transaction, and
+    /// the channel's start when none is running.
+    JoinStore,
+    JOIN_NEEDS: RoomView,
+    PresenceWrite,
+    ChannelMark
+);
+crate::needs!(
+    /// `leave`: the room and its counters, then the presence.
+    LeaveStore,
+    LEAVE_NEEDS: RoomView,
+    PresenceWrite
+);
+crate::needs!(
+    /// `keepalive`: the room, then the presence (and the anchor's mark, in one transaction).
+    KeepaliveStore,
+    KEEPALIVE_NEEDS: RoomRead,
+    PresenceWrite
+);
+crate::needs!(
+    /// `members`: the room, then one page of one presence shard.
+    MembersStore,
+    MEMBERS_NEEDS: RoomRead,
+    PresenceRead
+);
+crate::needs!(
+    /// `like`: the room and its counters, then one counter shard.
+    LikeStore,
+    LIKE_NEEDS: RoomView,
+    CounterWrite
+);
 
 #[derive(Debug, Deserialize)]
 pub struct RoomIdRequest {
@@ -85,13 +119,8 @@ fn room_id(raw: &str) -> Result<RoomId, ApiError> {
     RoomId::parse("id", raw).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))
 }
 
-async fn open_room(app: &App, id: &RoomId) -> Result<Room, ApiError> {
-    let room = app
-        .store
-        .room(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)?;
+/// A room one can be in: it exists and has not ended.
+fn open(room: Room) -> Result<Room, ApiError> {
     if room.status == RoomStatus::Ended {
         return Err(
             ApiError::new(ErrorCode::RoomStateConflict, "the room has ended")
@@ -101,100 +130,81 @@ async fn open_room(app: &App, id: &RoomId) -> Result<Room, ApiError> {
     Ok(room)
 }
 
-/// The instant before which a keepalive no longer counts.
-pub fn online_since(app: &App, now: DateTime<Utc>) -> DateTime<Utc> {
-    now - chrono::Duration::from_std(app.config.heartbeat_timeout)
-        .unwrap_or(chrono::Duration::seconds(20))
+/// A presence write that found the room gone (deleted since it was read).
+fn gone(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict => ApiError::room_not_found(),
+        e => e.into(),
+    }
 }
 
-/// The room's metrics now: counters summed over shards, online members counted on read.
-pub async fn metrics(app: &App, room: &RoomId) -> Result<Metrics, ApiError> {
-    let since = online_since(app, app.clock.now());
-    let (counters, online) = futures_util::future::join(
-        app.store.counters(room),
-        app.store.online_count(room, since),
-    )
-    .await;
-    let counters = counters.map_err(store_error)?;
-    Ok(Metrics {
-        like_count: counters.likes,
-        online_count: online.map_err(store_error)?,
-        pv: counters.pv,
-        uv: counters.uv,
-    })
-}
-
-/// The anchor keeps the room alive; everyone keeps their own presence.
-async fn mark_anchor(
-    app: &App,
-    room: &Room,
+pub async fn join<S: JoinStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if room.anchor_id == caller.user_id {
-        app.store
-            .mark_room(&room.id, Mark::AnchorSeen(now))
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
-}
-
-pub async fn join(app: &App, caller: &Caller, req: RoomIdRequest) -> Result<Room, ApiError> {
+    req: RoomIdRequest,
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let room = open_room(app, &id).await?;
+    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    let mut room = open(room)?;
     let now = app.clock.now();
-    let since = online_since(app, now);
-    // Seed 000: the channel starts when the first member joins an empty room.
-    let empty = app
+    let anchor = room.anchor_id == caller.user_id;
+    let visit = app
         .store
-        .online_count(&id, since)
+        .join(Touch {
+            room: &id,
+            user: &caller.user_id,
+            now,
+            expires_at: expiry(app, now),
+            anchor,
+            record_shard: !room.uses_shard_of(&caller.user_id),
+        })
         .await
-        .map_err(store_error)?
-        == 0;
-    app.store
-        .touch_presence(&id, &caller.user_id, now, true)
-        .await
-        .map_err(store_error)?;
-    if empty {
-        app.store
-            .mark_room(
-                &id,
-                Mark::ChannelStarted {
-                    at: now,
-                    unless_after: since,
-                },
-            )
-            .await
-            .map_err(store_error)?;
+        .map_err(gone)?;
+    // Seed 000: the channel starts when a member enters while none is running.
+    if room.channel_started_at.is_none()
+        && app
+            .store
+            .mark_room(&id, Mark::ChannelStarted { at: now })
+            .await?
+    {
+        room.channel_started_at = Some(now);
     }
-    mark_anchor(app, &room, caller, now).await?;
-    app.store
-        .room(&id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)
+    if anchor {
+        room.anchor_seen_at = Some(now);
+    }
+    let counters = Counters {
+        pv: counters.pv + 1,
+        uv: counters.uv + u64::from(visit == Visit::First),
+        likes: counters.likes,
+    };
+    Ok(info(
+        app,
+        &room,
+        caller,
+        metrics::with_counters(&room, counters),
+    ))
 }
 
-pub async fn leave(app: &App, caller: &Caller, req: RoomIdRequest) -> Result<Room, ApiError> {
+pub async fn leave<S: LeaveStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: RoomIdRequest,
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let room = app
-        .store
-        .room(&id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)?;
-    app.store
-        .remove_presence(&id, &caller.user_id)
-        .await
-        .map_err(store_error)?;
-    Ok(room)
+    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    app.store.leave(&id, &caller.user_id).await?;
+    Ok(info(
+        app,
+        &room,
+        caller,
+        metrics::with_counters(&room, counters),
+    ))
 }
 
-pub async fn keepalive(
-    app: &App,
+pub async fn keepalive<S: KeepaliveStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: KeepaliveRequest,
 ) -> Result<KeepaliveResponse, ApiError> {
@@ -202,13 +212,19 @@ pub async fn keepalive(
     let now = app.clock.now();
     if let Some(raw) = req.id.as_deref().filter(|s| !s.is_empty()) {
         let id = room_id(raw)?;
-        let room = open_room(app, &id).await?;
+        let room = open(found(app.store.room(&id).await?)?)?;
         // A keepalive after a lapse brings the member back (without counting a new visit).
         app.store
-            .touch_presence(&id, &caller.user_id, now, false)
+            .keepalive(Touch {
+                room: &id,
+                user: &caller.user_id,
+                now,
+                expires_at: expiry(app, now),
+                anchor: room.anchor_id == caller.user_id,
+                record_shard: !room.uses_shard_of(&caller.user_id),
+            })
             .await
-            .map_err(store_error)?;
-        mark_anchor(app, &room, caller, now).await?;
+            .map_err(gone)?;
     }
     Ok(KeepaliveResponse {
         server_time: crate::clock::rfc3339(&now),
@@ -217,12 +233,16 @@ pub async fn keepalive(
     })
 }
 
-/// The opaque page cursor: the last member's activity key.
-fn encode_cursor(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(key)
+/// The opaque page cursor: the shard, and the last member's activity key in it.
+fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{:02}:{}",
+        cursor.shard,
+        cursor.before.as_deref().unwrap_or("")
+    ))
 }
 
-fn decode_cursor(token: &str) -> Result<String, ApiError> {
+fn decode_cursor(token: &str) -> Result<Cursor, ApiError> {
     let bad = || {
         ApiError::invalid_field(
             ErrorCode::RoomQueryParams,
@@ -231,16 +251,38 @@ fn decode_cursor(token: &str) -> Result<String, ApiError> {
         )
     };
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-    let key = String::from_utf8(bytes).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (shard, key) = text.split_once(':').ok_or_else(bad)?;
+    let shard: u32 = match shard.parse() {
+        Ok(k) if shard.len() == 2 && k < PRESENCE_SHARDS => k,
+        _ => return Err(bad()),
+    };
+    if key.is_empty() {
+        return Ok(Cursor {
+            shard,
+            before: None,
+        });
+    }
     let (ms, user) = key.split_once('#').ok_or_else(bad)?;
     let well_formed = ms.len() == 13
         && ms.bytes().all(|b| b.is_ascii_digit())
         && crate::domain::UserId::parse("next_token", user).is_ok();
-    if well_formed { Ok(key) } else { Err(bad()) }
+    if well_formed {
+        Ok(Cursor {
+            shard,
+            before: Some(key.to_owned()),
+        })
+    } else {
+        Err(bad())
+    }
 }
 
-pub async fn members(
-    app: &App,
+/// One page of online members: the members of one presence shard (a room's members are
+/// spread over up to 32; only shards someone was ever present in are read), newest activity
+/// first. `next_token` continues in the same shard or moves to the next used one; a page can
+/// be short, even empty, while `next_token` is present.
+pub async fn members<S: MembersStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: MembersRequest,
 ) -> Result<MembersResponse, ApiError> {
@@ -257,31 +299,44 @@ pub async fn members(
             ));
         }
     };
-    let before = req
-        .next_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(decode_cursor)
-        .transpose()?;
-    app.store
-        .room(&id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)?;
+    let cursor = match req.next_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => decode_cursor(token)?,
+        None => Cursor {
+            shard: 0,
+            before: None,
+        },
+    };
+    let room = found(app.store.room(&id).await?)?;
+    // Only shards someone was ever present in; a cursor past them ends the listing.
+    let (shard, before) = match room.next_used_shard(cursor.shard) {
+        Some(k) if k == cursor.shard => (k, cursor.before),
+        Some(k) => (k, None),
+        None => {
+            return Ok(MembersResponse {
+                members: Vec::new(),
+                next_token: None,
+            });
+        }
+    };
     let since = online_since(app, app.clock.now());
-    // One more than asked, to know whether another page exists.
-    let mut page = app
+    let page = app
         .store
-        .online_members(&id, since, limit + 1, before.as_deref())
-        .await
-        .map_err(store_error)?;
-    let more = page.len() > limit as usize;
-    page.truncate(limit as usize);
-    let next_token = more
-        .then(|| page.last().map(|p| encode_cursor(&p.activity_key())))
-        .flatten();
+        .members_page(&id, shard, since, limit, before.as_deref())
+        .await?;
+    let next = if page.more_in_shard {
+        page.members.last().map(|p| Cursor {
+            shard,
+            before: Some(p.activity_key()),
+        })
+    } else {
+        room.next_used_shard(shard + 1).map(|k| Cursor {
+            shard: k,
+            before: None,
+        })
+    };
     Ok(MembersResponse {
         members: page
+            .members
             .into_iter()
             .map(|p| MemberView {
                 user_id: p.user_id.to_string(),
@@ -289,11 +344,15 @@ pub async fn members(
                 last_seen: crate::clock::rfc3339(&p.last_seen),
             })
             .collect(),
-        next_token,
+        next_token: next.as_ref().map(encode_cursor),
     })
 }
 
-pub async fn like(app: &App, caller: &Caller, req: LikeRequest) -> Result<LikeResponse, ApiError> {
+pub async fn like<S: LikeStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: LikeRequest,
+) -> Result<LikeResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
     if !(1..=100).contains(&req.count) {
@@ -303,14 +362,17 @@ pub async fn like(app: &App, caller: &Caller, req: LikeRequest) -> Result<LikeRe
             "count: must be 1 to 100",
         ));
     }
-    open_room(app, &id).await?;
+    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    open(room)?;
+    let count = req.count as u64;
+    let now = app.clock.now();
     app.store
-        .add_likes(&id, &caller.user_id, req.count as u64)
-        .await
-        .map_err(store_error)?;
-    let counters = app.store.counters(&id).await.map_err(store_error)?;
+        .add_likes(&id, &caller.user_id, count, expiry(app, now))
+        .await?;
+    // The total as read plus ours: exact unless others liked in between (then one of their
+    // likes may show a moment later).
     Ok(LikeResponse {
-        like_count: counters.likes,
+        like_count: counters.likes + count,
     })
 }
 

@@ -6,23 +6,34 @@
 //! room that changed since the sweep read it (new version, or a fresh anchor keepalive, or a
 //! first join) is simply left alone until the next sweep.
 //!
-//! - members whose keepalive is older than `HEARTBEAT_TIMEOUT_SECONDS` are removed (reads
-//!   already ignore them; this only tidies);
+//! - members whose keepalive is older than `HEARTBEAT_TIMEOUT_SECONDS` are taken off the
+//!   online list (reads already ignore them; this only tidies), and every room that has not
+//!   ended gets a fresh metrics snapshot (so `list` is never more than a sweep behind);
 //! - a live room whose anchor has been silent for `ANCHOR_TIMEOUT_SECONDS` is paused;
 //! - a room nobody entered within `IDLE_ROOM_TIMEOUT_SECONDS` of its creation is ended (never
 //!   deleted: no data is lost);
 //! - an ended room past its retention (`RETENTION_DAYS`, also its DynamoDB TTL) is deleted
-//!   with everything under it.
+//!   with everything under it, and so is every room a `delete` marked but did not finish.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::App;
-use crate::accounts::store_error;
 use crate::domain::RoomStatus;
+use crate::domain::room::{Action, Expected, Guard, Room, Transition};
 use crate::error::ApiError;
-use crate::rooms::apply_status;
-use crate::store::{Expected, Guard, Room, StoreError};
+use crate::store::StoreError;
+
+crate::needs!(
+    /// The sweeper: the status index, presence and counters per room, the metrics snapshot,
+    /// guarded life-cycle writes, and purges.
+    SweepStore,
+    SWEEP_NEEDS: RoomSweep,
+    RoomUpdate,
+    MetricsWrite,
+    ChannelMark,
+    RoomDelete
+);
 
 /// What one sweep did (logged as one JSON line).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,16 +76,17 @@ fn duration(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Writes `next` if the room is still as read and `guard` still holds.
-async fn conditional(
-    app: &App,
+/// Applies `action` to the room as read, if the room is still as read and `guard` still holds.
+async fn guarded<S: SweepStore + ?Sized>(
+    app: &App<S>,
     read: &Room,
-    mut next: Room,
+    action: Action,
     guard: Guard,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    next.version = read.version + 1;
-    next.updated_at = now;
+    let Transition::To(next) = read.apply(action, now, app.config.retention) else {
+        return Ok(false);
+    };
     let expected = Expected {
         guard,
         ..Expected::from(read)
@@ -82,42 +94,69 @@ async fn conditional(
     match app.store.update_room(&next, expected).await {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
-        Err(e) => Err(store_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// One sweep over every room that is not ended, then over ended rooms past retention.
-pub async fn sweep(app: &App) -> Result<SweepReport, ApiError> {
+/// Marks a room deleted (if it is not yet) and removes everything under it.
+async fn purge<S: SweepStore + ?Sized>(
+    app: &App<S>,
+    room: &Room,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    if !room.is_deleted() {
+        let expires_at = room
+            .expires_at
+            .unwrap_or_else(|| crate::rooms::expiry(app, now));
+        match app
+            .store
+            .mark_deleted(&room.id, &room.anchor_id, now, expires_at)
+            .await
+        {
+            Ok(()) => {}
+            // Deleted by its anchor since the read: this sweep or the next finishes it.
+            Err(StoreError::Conflict) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    app.store.purge_room(&room.id).await?;
+    Ok(true)
+}
+
+/// One sweep: every room that has not ended (presence, metrics, liveness), then every deleted
+/// room and every ended room past retention (purge).
+pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, ApiError> {
     let now = app.clock.now();
     let mut report = SweepReport::default();
     let stale_before = now - duration(app.config.heartbeat_timeout);
     let anchor_silent_since = now - duration(app.config.anchor_timeout);
     let idle_before = now - duration(app.config.idle_room_timeout);
+    let expires_at = crate::rooms::expiry(app, now);
+    // Counters are renewed when less than half their retention is left.
+    let renew_before = now.timestamp() + (expires_at - now.timestamp()) / 2;
 
     for status in [RoomStatus::Live, RoomStatus::Prepare] {
-        for room in app
-            .store
-            .rooms_with_status(status, None)
-            .await
-            .map_err(store_error)?
-        {
+        for room in app.store.rooms_with_status(status, None).await? {
             report.rooms_checked += 1;
-            report.members_removed += app
+            let swept = app
                 .store
-                .remove_stale_presence(&room.id, stale_before)
-                .await
-                .map_err(store_error)?;
+                .sweep_presence(&room.id, stale_before, stale_before)
+                .await?;
+            report.members_removed += swept.removed;
+            let counters = app
+                .store
+                .sweep_counters(&room.id, renew_before, expires_at)
+                .await?;
+            crate::metrics::store(app, &room, swept.online, counters, now).await?;
 
             let anchor_silent = room
                 .anchor_seen_at
                 .unwrap_or(room.started_at.unwrap_or(room.created_at))
                 < anchor_silent_since;
             if room.status == RoomStatus::Live && anchor_silent {
-                let mut next = room.clone();
-                apply_status(&mut next, RoomStatus::Prepare, now, app.config.retention);
                 // The silence must still hold when the write lands: a keepalive since wins.
                 let guard = Guard::AnchorSilentSince(anchor_silent_since);
-                if conditional(app, &room, next, guard, now).await? {
+                if guarded(app, &room, Action::Pause, guard, now).await? {
                     report.rooms_paused += 1;
                 } else {
                     report.races_lost += 1;
@@ -128,10 +167,8 @@ pub async fn sweep(app: &App) -> Result<SweepReport, ApiError> {
             let never_entered = Guard::NeverEntered.holds(&room);
             if room.status == RoomStatus::Prepare && never_entered && room.created_at < idle_before
             {
-                let mut next = room.clone();
-                apply_status(&mut next, RoomStatus::Ended, now, app.config.retention);
                 // Still nobody: a join, keepalive or start since the read wins.
-                if conditional(app, &room, next, Guard::NeverEntered, now).await? {
+                if guarded(app, &room, Action::Stop, Guard::NeverEntered, now).await? {
                     report.rooms_ended += 1;
                 } else {
                     report.races_lost += 1;
@@ -140,21 +177,23 @@ pub async fn sweep(app: &App) -> Result<SweepReport, ApiError> {
         }
     }
 
+    // Deletions a `delete` call did not finish.
+    for room in app.store.deleted_rooms().await? {
+        if purge(app, &room, now).await? {
+            report.rooms_purged += 1;
+        }
+    }
+
     // An ended room expires at least `retention` after it was created, so only rooms created
     // before `now - retention` can be due: the status index's sort key bounds the read.
     let due_created_before = now - duration(app.config.retention);
-    let ended = app
+    for room in app
         .store
         .rooms_with_status(RoomStatus::Ended, Some(due_created_before))
-        .await
-        .map_err(store_error)?;
-    for room in ended {
-        if room.expires_at.is_some_and(|t| t <= now.timestamp()) {
-            match app.store.delete_room(&room.id, &room.anchor_id).await {
-                Ok(()) => report.rooms_purged += 1,
-                Err(StoreError::Conflict) => {}
-                Err(e) => return Err(store_error(e)),
-            }
+        .await?
+    {
+        if room.expires_at.is_some_and(|t| t <= now.timestamp()) && purge(app, &room, now).await? {
+            report.rooms_purged += 1;
         }
     }
     Ok(report)

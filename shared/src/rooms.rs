@@ -1,6 +1,6 @@
 //! Rooms (SPEC §5): their life cycle and who may change them.
 //!
-//! The state machine is [`RoomStatus::apply`]: 0 prepare —start→ 1 live —pause→ 0, and 0|1
+//! The state machine is [`Room::apply`]: 0 prepare —start→ 1 live —pause→ 0, and 0|1
 //! —stop→ 2 ended, which is final. A repeated call is a no-op success; an impossible one is
 //! 409. Every change is one conditional store write on the status and version that were read;
 //! when another writer got there first, the change is re-decided on the fresh room, so
@@ -11,54 +11,55 @@ use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 
 use crate::App;
-use crate::accounts::store_error;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::credentials::{Providers, RoomCredentials};
+use crate::domain::room::{
+    Action, Counters, Expected, MetricsSnapshot, Room, RoomQuery, Transition,
+};
 use crate::domain::{
     Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus,
     Title, parse_status_filter,
 };
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{Expected, Room, RoomQuery, StoreError};
+use crate::metrics::{self, Metrics};
+use crate::store::StoreError;
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
 const MAX_ATTEMPTS: usize = 32;
 
-/// A life-cycle call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Start,
-    Pause,
-    Stop,
-}
-
-/// What an action does to a status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Already there: succeed without writing.
-    Stay,
-    /// Move to this status.
-    To(RoomStatus),
-    /// Not allowed from here.
-    Refuse,
-}
-
-impl RoomStatus {
-    /// The state machine.
-    pub fn apply(self, action: Action) -> Step {
-        use RoomStatus::*;
-        match (self, action) {
-            (Prepare, Action::Start) => Step::To(Live),
-            (Live, Action::Start) => Step::Stay,
-            (Live, Action::Pause) => Step::To(Prepare),
-            (Prepare, Action::Pause) => Step::Stay,
-            (Prepare | Live, Action::Stop) => Step::To(Ended),
-            (Ended, Action::Stop) => Step::Stay,
-            (Ended, Action::Start | Action::Pause) => Step::Refuse,
-        }
-    }
-}
+crate::needs!(
+    /// `create`: the anchor's nick (when the body has none), then one conditional put.
+    CreateStore,
+    CREATE_NEEDS: UserRead,
+    RoomCreate
+);
+crate::needs!(
+    /// `get`: the room and its counters in one read; a metrics refresh when it is due.
+    GetStore,
+    GET_NEEDS: RoomView,
+    RoomRead,
+    MetricsWrite,
+    PresenceRead,
+    ChannelMark
+);
+crate::needs!(
+    /// `list`: one query on an index.
+    ListStore,
+    LIST_NEEDS: RoomList
+);
+crate::needs!(
+    /// `update`, `start`, `pause`, `stop`: the room and its counters, then one conditional write.
+    ChangeStore,
+    CHANGE_NEEDS: RoomView,
+    RoomUpdate
+);
+crate::needs!(
+    /// `delete`: the room, the mark, then the purge of what is under it.
+    DeleteStore,
+    DELETE_NEEDS: RoomView,
+    RoomDelete
+);
 
 // ---- requests -----------------------------------------------------------------------------
 
@@ -151,15 +152,6 @@ pub struct LinkInfo {
     pub rtc_push_url: String,
     pub rtc_pull_url: String,
     pub cdn_pull_info: Option<PullUrlInfo>,
-}
-
-/// Seed 002 `models.Metrics`.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Metrics {
-    pub like_count: u64,
-    pub online_count: u64,
-    pub pv: u64,
-    pub uv: u64,
 }
 
 /// Seed 002 `models.UserStatus`.
@@ -295,7 +287,7 @@ pub fn check_claimed_identity(
     }
 }
 
-fn room_id(code: ErrorCode, raw: &str) -> Result<RoomId, ApiError> {
+pub(crate) fn room_id(code: ErrorCode, raw: &str) -> Result<RoomId, ApiError> {
     RoomId::parse("id", raw).map_err(|e| e.into_api(code))
 }
 
@@ -307,7 +299,33 @@ fn optional<T>(
     value.map(parse).transpose().map_err(|e| e.into_api(code))
 }
 
-pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Room, ApiError> {
+/// The room as `viewer` sees it at the app's now, with `metrics`.
+pub fn info<S: ?Sized>(app: &App<S>, room: &Room, viewer: &Caller, metrics: Metrics) -> RoomInfo {
+    RoomInfo::view(
+        room,
+        viewer,
+        &app.config.providers,
+        app.clock.now(),
+        metrics,
+    )
+}
+
+/// A room that exists and is not deleted (a deleted room is gone for every reader).
+pub(crate) fn found(room: Option<Room>) -> Result<Room, ApiError> {
+    room.filter(|r| !r.is_deleted())
+        .ok_or_else(ApiError::room_not_found)
+}
+
+pub(crate) fn found_view(view: Option<(Room, Counters)>) -> Result<(Room, Counters), ApiError> {
+    view.filter(|(r, _)| !r.is_deleted())
+        .ok_or_else(ApiError::room_not_found)
+}
+
+pub async fn create<S: CreateStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: CreateRequest,
+) -> Result<RoomInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomCreateParams;
     check_claimed_identity("anchor", req.anchor.as_deref(), caller)?;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
@@ -337,8 +355,7 @@ pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Ro
         None => app
             .store
             .user(&caller.user_id)
-            .await
-            .map_err(store_error)?
+            .await?
             .map(|u| u.nick)
             .unwrap_or_else(Nick::empty),
     };
@@ -359,34 +376,43 @@ pub async fn create(app: &App, caller: &Caller, req: CreateRequest) -> Result<Ro
         updated_at: now,
         started_at: None,
         stopped_at: None,
-        meeting: crate::meeting::Meeting::default(),
+        meeting: crate::domain::meeting::Meeting::default(),
         anchor_seen_at: None,
         channel_started_at: None,
         expires_at: None,
+        // Nobody can be in a room that did not exist: a true count, as of now.
+        metrics: MetricsSnapshot {
+            at: Some(now),
+            ..MetricsSnapshot::default()
+        },
+        shards_used: 0,
+        deleted_at: None,
     };
     app.store.insert_room(&room).await.map_err(|e| match e {
         // A fresh v4 UUID colliding is not a client error.
         StoreError::Conflict => ApiError::internal("room id collision"),
-        e => store_error(e),
+        e => e.into(),
     })?;
-    Ok(room)
+    Ok(info(app, &room, caller, metrics::snapshot(&room)))
 }
 
-async fn load(app: &App, id: &RoomId) -> Result<Room, ApiError> {
-    app.store
-        .room(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::room_not_found)
-}
-
-pub async fn get(app: &App, caller: &Caller, req: RoomRequest) -> Result<Room, ApiError> {
+pub async fn get<S: GetStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: RoomRequest,
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
-    load(app, &id).await
+    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    let metrics = metrics::current(app, &room, counters).await?;
+    Ok(info(app, &room, caller, metrics))
 }
 
-pub async fn list(app: &App, caller: &Caller, req: ListRequest) -> Result<Vec<Room>, ApiError> {
+pub async fn list<S: ListStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: ListRequest,
+) -> Result<Vec<RoomInfo>, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let page = Page::parse(req.page_num, req.page_size).map_err(|e| e.into_api(CODE))?;
@@ -407,32 +433,46 @@ pub async fn list(app: &App, caller: &Caller, req: ListRequest) -> Result<Vec<Ro
         category,
         page,
     };
-    app.store.list_rooms(&query).await.map_err(store_error)
+    let rooms = app.store.list_rooms(&query).await?;
+    Ok(rooms
+        .iter()
+        .map(|room| info(app, room, caller, metrics::snapshot(room)))
+        .collect())
 }
 
 /// Reads the room, lets `change` decide (given the time of this attempt), and writes
 /// conditionally; re-decides on a lost race. `change` returns `Ok(None)` for "nothing to write".
-async fn write_with_retry(
-    app: &App,
+async fn write_with_retry<S: ChangeStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     id: &RoomId,
     mut change: impl FnMut(&Room, DateTime<Utc>) -> Result<Option<Room>, ApiError>,
-) -> Result<Room, ApiError> {
+) -> Result<RoomInfo, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let current = load(app, id).await?;
+        let (current, counters) = found_view(app.store.room_view(id).await?)?;
         if current.anchor_id != caller.user_id {
             return Err(ApiError::not_owner());
         }
         let now = app.clock.now();
-        let Some(mut next) = change(&current, now)? else {
-            return Ok(current);
+        let Some(next) = change(&current, now)? else {
+            return Ok(info(
+                app,
+                &current,
+                caller,
+                metrics::with_counters(&current, counters),
+            ));
         };
-        next.version = current.version + 1;
-        next.updated_at = now;
         match app.store.update_room(&next, Expected::from(&current)).await {
-            Ok(()) => return Ok(next),
+            Ok(()) => {
+                return Ok(info(
+                    app,
+                    &next,
+                    caller,
+                    metrics::with_counters(&next, counters),
+                ));
+            }
             Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_error(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::new(
@@ -441,7 +481,11 @@ async fn write_with_retry(
     ))
 }
 
-pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Room, ApiError> {
+pub async fn update<S: ChangeStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: UpdateRequest,
+) -> Result<RoomInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(CODE, &req.id)?;
@@ -458,7 +502,7 @@ pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Ro
         |v| Nick::parse("anchor_nick", v),
         CODE,
     )?;
-    write_with_retry(app, caller, &id, |room, _| {
+    write_with_retry(app, caller, &id, |room, now| {
         let mut next = room.clone();
         if let Some(v) = &title {
             next.title = v.clone();
@@ -476,84 +520,86 @@ pub async fn update(app: &App, caller: &Caller, req: UpdateRequest) -> Result<Ro
             next.anchor_nick = v.clone();
         }
         // An update that changes nothing writes nothing (and keeps the version).
-        Ok((next != *room).then_some(next))
+        if next == *room {
+            return Ok(None);
+        }
+        next.version = room.version + 1;
+        next.updated_at = now;
+        Ok(Some(next))
     })
     .await
 }
 
-pub async fn transition(
-    app: &App,
+pub async fn transition<S: ChangeStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: RoomRequest,
     action: Action,
-) -> Result<Room, ApiError> {
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
+    let retention = app.config.retention;
     write_with_retry(app, caller, &id, |room, now| {
-        match room.status.apply(action) {
-            Step::Stay => Ok(None),
-            Step::Refuse => Err(ApiError::new(
+        match room.apply(action, now, retention) {
+            Transition::Stay => Ok(None),
+            Transition::To(next) => Ok(Some(*next)),
+            Transition::Refuse => Err(ApiError::new(
                 ErrorCode::RoomStateConflict,
-                format!(
-                    "cannot {} a room that has ended",
-                    match action {
-                        Action::Start => "start",
-                        Action::Pause => "pause",
-                        Action::Stop => "stop",
-                    }
-                ),
+                format!("cannot {} a room that has ended", action.name()),
             )
             .with_detail("status", room.status.as_i64())),
-            Step::To(status) => {
-                let mut next = room.clone();
-                next.status = status;
-                match status {
-                    RoomStatus::Live if next.started_at.is_none() => next.started_at = Some(now),
-                    RoomStatus::Ended => next.stopped_at = Some(now),
-                    _ => {}
-                }
-                Ok(Some(next))
-            }
         }
     })
     .await
 }
 
-/// Moves `room` to `status` at `now`: the first start stamps `started_at`; the end stamps
-/// `stopped_at` and the time after which the ended room may be purged.
-pub fn apply_status(
-    room: &mut Room,
-    status: RoomStatus,
-    now: DateTime<Utc>,
-    retention: std::time::Duration,
-) {
-    room.status = status;
-    match status {
-        RoomStatus::Live if room.started_at.is_none() => room.started_at = Some(now),
-        RoomStatus::Ended => {
-            room.stopped_at = Some(now);
-            room.expires_at =
-                Some(now.timestamp() + i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 2));
-        }
-        _ => {}
-    }
+/// The expiry of what a write at `now` keeps: `now + RETENTION_DAYS`.
+pub fn expiry<S: ?Sized>(app: &App<S>, now: DateTime<Utc>) -> i64 {
+    now.timestamp() + i64::try_from(app.config.retention.as_secs()).unwrap_or(i64::MAX / 4)
 }
 
-pub async fn delete(app: &App, caller: &Caller, req: RoomRequest) -> Result<Room, ApiError> {
+/// Marks the room deleted (it is gone for every reader from here on), then removes what is
+/// under it. If the removal fails half way, the deletion stands and the sweeper finishes it;
+/// a retry by the anchor finishes it too.
+pub async fn delete<S: DeleteStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: RoomRequest,
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
-    let room = load(app, &id).await?;
+    let (room, counters) = app
+        .store
+        .room_view(&id)
+        .await?
+        .ok_or_else(ApiError::room_not_found)?;
     if room.anchor_id != caller.user_id {
-        return Err(ApiError::not_owner());
+        return Err(if room.is_deleted() {
+            ApiError::room_not_found()
+        } else {
+            ApiError::not_owner()
+        });
     }
-    match app.store.delete_room(&id, &caller.user_id).await {
-        Ok(()) => Ok(room),
-        // It vanished between the read and the delete: someone else deleted it.
-        Err(StoreError::Conflict) => Err(ApiError::room_not_found()),
-        Err(e) => Err(store_error(e)),
+    if !room.is_deleted() {
+        let now = app.clock.now();
+        match app
+            .store
+            .mark_deleted(&id, &caller.user_id, now, expiry(app, now))
+            .await
+        {
+            // Someone else deleted it in between: a retry of ours, finished below.
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
+    if let Err(e) = app.store.purge_room(&id).await {
+        // The room is deleted for every reader; the sweeper removes the rest.
+        tracing::warn!(room = %id, error = %e, "purge left for the sweeper");
+    }
+    Ok(info(
+        app,
+        &room,
+        caller,
+        metrics::with_counters(&room, counters),
+    ))
 }
-
-#[cfg(test)]
-#[path = "tests/rooms.rs"]
-mod tests;

@@ -1,10 +1,10 @@
-//! The `create` function: set up once, then serve `Endpoint::Create` (logic is in `liveroom`).
+//! The `create` function: set up once, then serve `ops::Create` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Create).await
+    liveroom::lambda::serve::<ops::Create>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `delete` function: set up once, then serve `Endpoint::Delete` (logic is in `liveroom`).
+//! The `delete` function: set up once, then serve `ops::Delete` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Delete).await
+    liveroom::lambda::serve::<ops::Delete>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `get-meeting-info` function: set up once, then serve `Endpoint::GetMeetingInfo` (logic is in `liveroom`).
+//! The `get-meeting-info` function: set up once, then serve `ops::GetMeetingInfo` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::GetMeetingInfo).await
+    liveroom::lambda::serve::<ops::GetMeetingInfo>(app).await
 }

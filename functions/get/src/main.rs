@@ -1,10 +1,10 @@
-//! The `get` function: set up once, then serve `Endpoint::Get` (logic is in `liveroom`).
+//! The `get` function: set up once, then serve `ops::Get` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Get).await
+    liveroom::lambda::serve::<ops::Get>(app).await
 }

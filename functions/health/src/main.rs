@@ -1,10 +1,9 @@
-//! The `health` function: set up once, then serve `Endpoint::Health` (logic is in `liveroom`).
+//! The `health` function: no state, no client; serve `Endpoint::Health` (logic is in `liveroom`).
 
 use liveroom::http::Endpoint;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Health).await
+    liveroom::lambda::serve_static(Endpoint::Health).await
 }

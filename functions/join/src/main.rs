@@ -1,10 +1,10 @@
-//! The `join` function: set up once, then serve `Endpoint::Join` (logic is in `liveroom`).
+//! The `join` function: set up once, then serve `ops::Join` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Join).await
+    liveroom::lambda::serve::<ops::Join>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `keepalive` function: set up once, then serve `Endpoint::Keepalive` (logic is in `liveroom`).
+//! The `keepalive` function: set up once, then serve `ops::Keepalive` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Keepalive).await
+    liveroom::lambda::serve::<ops::Keepalive>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `like` function: set up once, then serve `Endpoint::Like` (logic is in `liveroom`).
+//! The `like` function: set up once, then serve `ops::Like` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Like).await
+    liveroom::lambda::serve::<ops::Like>(app).await
 }

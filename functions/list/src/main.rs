@@ -1,10 +1,10 @@
-//! The `list` function: set up once, then serve `Endpoint::List` (logic is in `liveroom`).
+//! The `list` function: set up once, then serve `ops::List` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::List).await
+    liveroom::lambda::serve::<ops::List>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `login` function: set up once, then serve `Endpoint::Login` (logic is in `liveroom`).
+//! The `login` function: set up once, then serve `ops::Login` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Login).await
+    liveroom::lambda::serve::<ops::Login>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `members` function: set up once, then serve `Endpoint::Members` (logic is in `liveroom`).
+//! The `members` function: set up once, then serve `ops::Members` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Members).await
+    liveroom::lambda::serve::<ops::Members>(app).await
 }

@@ -1,10 +1,9 @@
-//! The `openapi` function: set up once, then serve `Endpoint::OpenApi` (logic is in `liveroom`).
+//! The `openapi` function: no state, no client; serve `Endpoint::OpenApi` (logic is in `liveroom`).
 
 use liveroom::http::Endpoint;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::OpenApi).await
+    liveroom::lambda::serve_static(Endpoint::OpenApi).await
 }

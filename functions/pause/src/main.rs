@@ -1,10 +1,10 @@
-//! The `pause` function: set up once, then serve `Endpoint::Pause` (logic is in `liveroom`).
+//! The `pause` function: set up once, then serve `ops::Pause` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Pause).await
+    liveroom::lambda::serve::<ops::Pause>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `refresh` function: set up once, then serve `Endpoint::Refresh` (logic is in `liveroom`).
+//! The `refresh` function: set up once, then serve `ops::Refresh` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Refresh).await
+    liveroom::lambda::serve::<ops::Refresh>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `register` function: set up once, then serve `Endpoint::Register` (logic is in `liveroom`).
+//! The `register` function: set up once, then serve `ops::Register` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Register).await
+    liveroom::lambda::serve::<ops::Register>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `rtc-token` function: set up once, then serve `Endpoint::RtcToken` (logic is in `liveroom`).
+//! The `rtc-token` function: set up once, then serve `ops::RtcToken` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::RtcToken).await
+    liveroom::lambda::serve::<ops::RtcToken>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `start` function: set up once, then serve `Endpoint::Start` (logic is in `liveroom`).
+//! The `start` function: set up once, then serve `ops::Start` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Start).await
+    liveroom::lambda::serve::<ops::Start>(app).await
 }

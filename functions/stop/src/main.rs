@@ -1,10 +1,10 @@
-//! The `stop` function: set up once, then serve `Endpoint::Stop` (logic is in `liveroom`).
+//! The `stop` function: set up once, then serve `ops::Stop` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Stop).await
+    liveroom::lambda::serve::<ops::Stop>(app).await
 }

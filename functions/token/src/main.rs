@@ -1,10 +1,10 @@
-//! The `token` function: set up once, then serve `Endpoint::Token` (logic is in `liveroom`).
+//! The `token` function: set up once, then serve `ops::Token` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Token).await
+    liveroom::lambda::serve::<ops::Token>(app).await
 }

@@ -1,10 +1,10 @@
-//! The `update-meeting-info` function: set up once, then serve `Endpoint::UpdateMeetingInfo` (logic is in `liveroom`).
+//! The `update-meeting-info` function: set up once, then serve `ops::UpdateMeetingInfo` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::UpdateMeetingInfo).await
+    liveroom::lambda::serve::<ops::UpdateMeetingInfo>(app).await
 }

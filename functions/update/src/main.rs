@@ -1,10 +1,10 @@
-//! The `update` function: set up once, then serve `Endpoint::Update` (logic is in `liveroom`).
+//! The `update` function: set up once, then serve `ops::Update` (logic is in `liveroom`).
 
-use liveroom::http::Endpoint;
+use liveroom::http::ops;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
     let app = liveroom::lambda::app_from_env().await?;
-    liveroom::lambda::serve(app, Endpoint::Update).await
+    liveroom::lambda::serve::<ops::Update>(app).await
 }

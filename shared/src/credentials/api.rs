@@ -81,8 +81,17 @@ fn check_device(req: &TokenRequest) -> Result<(), FieldError> {
     Ok(())
 }
 
-pub async fn token(
-    app: &App,
+crate::needs!(
+    /// `rtcToken`: one read of the room.
+    RtcTokenStore,
+    RTC_TOKEN_NEEDS: RoomRead
+);
+
+/// `token` touches no store: a new session pair and the caller's vendor credentials.
+pub const TOKEN_NEEDS: &[crate::store::Capability] = &[];
+
+pub async fn token<S: ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: TokenRequest,
 ) -> Result<TokenResponse, ApiError> {
@@ -101,19 +110,14 @@ pub async fn token(
     })
 }
 
-pub async fn rtc_token(
-    app: &App,
+pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
+    app: &App<S>,
     caller: &Caller,
     req: RtcTokenRequest,
 ) -> Result<RtcTokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let room = app
-        .store
-        .room(&id)
-        .await
-        .map_err(crate::accounts::store_error)?
-        .ok_or_else(ApiError::room_not_found)?;
+    let room = crate::rooms::found(app.store.room(&id).await?)?;
     let providers = &app.config.providers;
     let now = app.clock.now().timestamp();
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {

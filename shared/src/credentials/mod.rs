@@ -19,9 +19,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::{ConfigError, Secret};
+use crate::domain::room::Room;
 use crate::domain::{RoomId, RoomStatus, UserId};
 use crate::rooms::{PullUrlInfo, PushUrlInfo};
-use crate::store::Room;
 
 /// What a user may do in a room's RTC session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

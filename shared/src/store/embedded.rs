@@ -1,51 +1,91 @@
 //! The embedded store: one redb file, for the local server and tests.
 //!
-//! redb gives ACID transactions with a single writer, so each trait method is one write
-//! transaction and every condition is checked inside it: the same guarantees the DynamoDB store
-//! gets from condition expressions. redb is synchronous, so every call runs on tokio's blocking
-//! pool. Records are JSON; the key layout mirrors the DynamoDB table (see `dynamo.rs`):
+//! redb gives ACID transactions with a single writer, so each trait method is one transaction
+//! and every condition is checked inside it: the same guarantees the DynamoDB store gets from
+//! condition expressions. redb is synchronous, so every call runs on tokio's blocking pool.
+//! Records are JSON; the layout mirrors the DynamoDB table (`dynamo/schema.rs`), presence
+//! shards included, so that paging and counting behave alike:
 //!
-//! | table               | key                        | value          |
-//! |---------------------|----------------------------|----------------|
-//! | `users`             | user id                    | `User` JSON    |
-//! | `usernames`         | lowercased username        | user id        |
-//! | `rooms`             | room id                    | `Room` JSON    |
-//! | `rooms_by_created`  | `{created_key}`            | room id        |
-//! | `presence`          | `{room}|{user}`            | `Presence`     |
-//! | `presence_by_activity` | `{room}|{activity_key}` | user id        |
-//! | `visitors`          | `{room}|{user}`            | ()             |
-//! | `counters`          | room id                    | `Counters`     |
+//! | table                  | key                                 | value          |
+//! |------------------------|-------------------------------------|----------------|
+//! | `users`                | user id                             | `User` JSON    |
+//! | `usernames`            | lowercased username                 | user id        |
+//! | `rooms`                | room id                             | `Room` JSON    |
+//! | `rooms_by_created`     | `{created_key}`                     | room id        |
+//! | `presence`             | `{room}|{shard}|{user}`             | `Entry` JSON   |
+//! | `presence_by_activity` | `{room}|{shard}|{activity_key}`     | user id        |
+//! | `counters`             | room id                             | `Counters`     |
+//!
+//! A deleted room is marked and purged in one transaction here; the two steps exist (as in
+//! DynamoDB) so that a purge can be resumed by the sweeper.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-
 use chrono::{DateTime, Utc};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
 
-use super::{Counters, Expected, Mark, Presence, Room, RoomQuery, Store, StoreError, User};
+use super::{
+    ChannelMark, CounterWrite, MeetingWrite, MetricsWrite, PresenceRead, PresenceWrite, RoomCreate,
+    RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView, StoreError, SweptPresence,
+    Touch, UserRead, UserWrite,
+};
+use crate::domain::meeting::Meeting;
+use crate::domain::presence::{
+    MembersPage, PRESENCE_SHARDS, Presence, Visit, activity_key, millis, online_floor, shard,
+};
+use crate::domain::room::{
+    Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
+};
+use crate::domain::user::User;
 use crate::domain::{RoomId, RoomStatus, UserId, Username};
-use crate::meeting::Meeting;
 
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
 const ROOMS: TableDefinition<&str, &[u8]> = TableDefinition::new("rooms");
 const ROOMS_BY_CREATED: TableDefinition<&str, &str> = TableDefinition::new("rooms_by_created");
-const PRESENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("presence");
+const PRESENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("presence2");
 const PRESENCE_BY_ACTIVITY: TableDefinition<&str, &str> =
-    TableDefinition::new("presence_by_activity");
-const VISITORS: TableDefinition<&str, ()> = TableDefinition::new("visitors");
+    TableDefinition::new("presence_by_activity2");
 const COUNTERS: TableDefinition<&str, &[u8]> = TableDefinition::new("counters");
 
-/// `{room}|{rest}`: room ids are fixed-width UUIDs, so a room's keys form one range.
-fn key(room: &str, rest: &str) -> String {
-    format!("{room}|{rest}")
+/// A member's record in a room: present (listed) or not, and how often it visited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    user_id: UserId,
+    joined_at: Option<DateTime<Utc>>,
+    last_seen: DateTime<Utc>,
+    listed: bool,
+    visits: u64,
 }
 
-/// The upper end of a room's key range.
-fn room_end(room: &str) -> String {
-    format!("{room}|~")
+impl Entry {
+    fn presence(&self) -> Option<Presence> {
+        Some(Presence {
+            user_id: self.user_id.clone(),
+            joined_at: self.joined_at?,
+            last_seen: self.last_seen,
+        })
+    }
+}
+
+fn shard_prefix(room: &str, shard: u32) -> String {
+    format!("{room}|{shard:02}|")
+}
+
+fn presence_key(room: &str, user: &UserId) -> String {
+    format!(
+        "{}{}",
+        shard_prefix(room, shard(user, PRESENCE_SHARDS)),
+        user
+    )
+}
+
+/// The upper end of a key range starting with `prefix`.
+fn end_of(prefix: &str) -> String {
+    format!("{prefix}~")
 }
 
 /// The file-backed store. Cheap to clone; all clones share one open database.
@@ -78,7 +118,6 @@ impl EmbeddedStore {
             txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
             txn.open_table(PRESENCE).map_err(unavailable)?;
             txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
-            txn.open_table(VISITORS).map_err(unavailable)?;
             txn.open_table(COUNTERS).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -96,6 +135,52 @@ impl EmbeddedStore {
             .await
             .map_err(unavailable)?
     }
+
+    /// Runs `f` in one write transaction, committed if it returns `Ok`.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let out = f(&txn)?;
+            txn.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Applies `change` to the stored room (if any) and writes it back if it returns true.
+    async fn change_room<F>(&self, id: &RoomId, change: F) -> Result<bool, StoreError>
+    where
+        F: FnOnce(&mut Room) -> Result<bool, StoreError> + Send + 'static,
+    {
+        let id = id.clone();
+        self.write(move |txn| {
+            let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let Some(mut room) = read_room(&rooms, id.as_str())? else {
+                return Ok(false);
+            };
+            if !change(&mut room)? {
+                return Ok(false);
+            }
+            rooms
+                .insert(id.as_str(), encode(&room)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+}
+
+/// A change that did not apply is a failed condition.
+fn conflict_unless(applied: bool) -> Result<(), StoreError> {
+    if applied {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
 }
 
 fn read_room(
@@ -108,34 +193,58 @@ fn read_room(
     }
 }
 
+fn read_counters(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    id: &str,
+) -> Result<Counters, StoreError> {
+    match table.get(id).map_err(unavailable)? {
+        Some(bytes) => decode(bytes.value()),
+        None => Ok(Counters::default()),
+    }
+}
+
+fn write_counters(
+    txn: &WriteTransaction,
+    room: &str,
+    change: impl FnOnce(&mut Counters),
+) -> Result<(), StoreError> {
+    let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+    let mut c = read_counters(&counters, room)?;
+    change(&mut c);
+    counters
+        .insert(room, encode(&c)?.as_slice())
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 #[async_trait]
-impl Store for EmbeddedStore {
+impl UserWrite for EmbeddedStore {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         let user = user.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut names = txn.open_table(USERNAMES).map_err(unavailable)?;
-                let key = user.username.key();
-                if names.get(key.as_str()).map_err(unavailable)?.is_some() {
-                    return Err(StoreError::Conflict);
-                }
-                let mut users = txn.open_table(USERS).map_err(unavailable)?;
-                if users.get(user.id.as_str()).map_err(unavailable)?.is_some() {
-                    return Err(StoreError::Conflict);
-                }
-                names
-                    .insert(key.as_str(), user.id.as_str())
-                    .map_err(unavailable)?;
-                users
-                    .insert(user.id.as_str(), encode(&user)?.as_slice())
-                    .map_err(unavailable)?;
+        self.write(move |txn| {
+            let mut names = txn.open_table(USERNAMES).map_err(unavailable)?;
+            let key = user.username.key();
+            if names.get(key.as_str()).map_err(unavailable)?.is_some() {
+                return Err(StoreError::Conflict);
             }
-            txn.commit().map_err(unavailable)
+            let mut users = txn.open_table(USERS).map_err(unavailable)?;
+            if users.get(user.id.as_str()).map_err(unavailable)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            names
+                .insert(key.as_str(), user.id.as_str())
+                .map_err(unavailable)?;
+            users
+                .insert(user.id.as_str(), encode(&user)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(())
         })
         .await
     }
+}
 
+#[async_trait]
+impl UserRead for EmbeddedStore {
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         let key = username.key();
         self.blocking(move |db| {
@@ -165,29 +274,32 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl RoomCreate for EmbeddedStore {
     async fn insert_room(&self, room: &Room) -> Result<(), StoreError> {
         let room = room.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-                if rooms.get(room.id.as_str()).map_err(unavailable)?.is_some() {
-                    return Err(StoreError::Conflict);
-                }
-                rooms
-                    .insert(room.id.as_str(), encode(&room)?.as_slice())
-                    .map_err(unavailable)?;
-                let mut by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
-                by_created
-                    .insert(room.created_key().as_str(), room.id.as_str())
-                    .map_err(unavailable)?;
+        self.write(move |txn| {
+            let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            if rooms.get(room.id.as_str()).map_err(unavailable)?.is_some() {
+                return Err(StoreError::Conflict);
             }
-            txn.commit().map_err(unavailable)
+            rooms
+                .insert(room.id.as_str(), encode(&room)?.as_slice())
+                .map_err(unavailable)?;
+            let mut by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
+            by_created
+                .insert(room.created_key().as_str(), room.id.as_str())
+                .map_err(unavailable)?;
+            Ok(())
         })
         .await
     }
+}
 
+#[async_trait]
+impl RoomRead for EmbeddedStore {
     async fn room(&self, id: &RoomId) -> Result<Option<Room>, StoreError> {
         let id = id.clone();
         self.blocking(move |db| {
@@ -197,7 +309,27 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl RoomView for EmbeddedStore {
+    async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError> {
+        let id = id.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let Some(room) = read_room(&rooms, id.as_str())? else {
+                return Ok(None);
+            };
+            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            Ok(Some((room, read_counters(&counters, id.as_str())?)))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl RoomList for EmbeddedStore {
     async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError> {
         let query = query.clone();
         self.blocking(move |db| {
@@ -227,43 +359,44 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl RoomUpdate for EmbeddedStore {
     async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError> {
         debug_assert_eq!(room.version, expected.version + 1);
         let room = room.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
+        self.change_room(&room.id.clone(), move |current| {
+            if current.is_deleted()
+                || current.status != expected.status
+                || current.version != expected.version
+                || !expected.guard.holds(current)
             {
-                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-                let Some(current) = read_room(&rooms, room.id.as_str())? else {
-                    return Err(StoreError::Conflict);
-                };
-                if current.status != expected.status
-                    || current.version != expected.version
-                    || !expected.guard.holds(&current)
-                {
-                    return Err(StoreError::Conflict);
-                }
-                // Only the mutable fields change: identity, anchor, creation time, the meeting
-                // list and the liveness marks (which have their own writers) stay.
-                let next = Room {
-                    id: current.id,
-                    anchor_id: current.anchor_id,
-                    created_at: current.created_at,
-                    meeting: current.meeting,
-                    anchor_seen_at: current.anchor_seen_at,
-                    channel_started_at: current.channel_started_at,
-                    ..room
-                };
-                rooms
-                    .insert(next.id.as_str(), encode(&next)?.as_slice())
-                    .map_err(unavailable)?;
+                return Ok(false);
             }
-            txn.commit().map_err(unavailable)
+            // Only the mutable fields change: identity, anchor, creation time, the meeting
+            // list, the marks and the metrics (which have their own writers) stay.
+            *current = Room {
+                id: current.id.clone(),
+                anchor_id: current.anchor_id.clone(),
+                created_at: current.created_at,
+                meeting: current.meeting.clone(),
+                anchor_seen_at: current.anchor_seen_at,
+                channel_started_at: current.channel_started_at,
+                metrics: current.metrics,
+                shards_used: current.shards_used,
+                deleted_at: current.deleted_at,
+                ..room
+            };
+            Ok(true)
         })
         .await
+        .and_then(conflict_unless)
     }
+}
 
+#[async_trait]
+impl MeetingWrite for EmbeddedStore {
     async fn update_meeting(
         &self,
         id: &RoomId,
@@ -271,285 +404,473 @@ impl Store for EmbeddedStore {
         expected: u64,
     ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
-        let (id, meeting) = (id.clone(), meeting.clone());
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
+        let meeting = meeting.clone();
+        self.change_room(id, move |current| {
+            if current.is_deleted()
+                || current.status == RoomStatus::Ended
+                || current.meeting.version != expected
             {
-                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-                let Some(mut current) = read_room(&rooms, id.as_str())? else {
-                    return Err(StoreError::Conflict);
-                };
-                if current.status == RoomStatus::Ended || current.meeting.version != expected {
-                    return Err(StoreError::Conflict);
-                }
-                current.meeting = meeting;
-                rooms
-                    .insert(id.as_str(), encode(&current)?.as_slice())
-                    .map_err(unavailable)?;
+                return Ok(false);
             }
-            txn.commit().map_err(unavailable)
+            current.meeting = meeting;
+            Ok(true)
         })
         .await
+        .and_then(conflict_unless)
     }
+}
 
+#[async_trait]
+impl ChannelMark for EmbeddedStore {
     async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError> {
-        let id = id.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            let applied = {
-                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-                let Some(mut current) = read_room(&rooms, id.as_str())? else {
-                    return Ok(false);
-                };
-                let applied = match mark {
-                    Mark::AnchorSeen(at) => {
-                        current.anchor_seen_at = Some(at);
-                        true
+        self.change_room(id, move |current| {
+            Ok(match mark {
+                Mark::ChannelStarted { at } => {
+                    let applies = !current.is_deleted() && current.channel_started_at.is_none();
+                    if applies {
+                        current.channel_started_at = Some(at);
                     }
-                    Mark::ChannelStarted { at, unless_after } => {
-                        let fresh = current.channel_started_at.is_none_or(|t| t < unless_after);
-                        if fresh {
-                            current.channel_started_at = Some(at);
-                        }
-                        fresh
-                    }
-                };
-                if applied {
-                    rooms
-                        .insert(id.as_str(), encode(&current)?.as_slice())
-                        .map_err(unavailable)?;
+                    applies
                 }
-                applied
-            };
-            txn.commit().map_err(unavailable)?;
-            Ok(applied)
+                Mark::ChannelEmpty { at } => {
+                    let applies = current.channel_started_at.is_some_and(|t| t < at);
+                    if applies {
+                        current.channel_started_at = None;
+                    }
+                    applies
+                }
+            })
+        })
+        .await
+    }
+}
+
+/// The presence part of a touch, inside the caller's transaction. Returns the visit counted.
+fn touch_presence(
+    txn: &WriteTransaction,
+    room: &RoomId,
+    user: &UserId,
+    now: DateTime<Utc>,
+    count_visit: bool,
+) -> Result<Option<Visit>, StoreError> {
+    let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+    let mut by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
+    let k = presence_key(room.as_str(), user);
+    let prefix = shard_prefix(room.as_str(), shard(user, PRESENCE_SHARDS));
+    let previous: Option<Entry> = match presence.get(k.as_str()).map_err(unavailable)? {
+        Some(bytes) => Some(decode(bytes.value())?),
+        None => None,
+    };
+    if let Some(p) = previous.as_ref().filter(|p| p.listed) {
+        by_activity
+            .remove(format!("{prefix}{}", activity_key(p.last_seen, user)).as_str())
+            .map_err(unavailable)?;
+    }
+    let visits = previous.as_ref().map_or(0, |p| p.visits);
+    let next = Entry {
+        user_id: user.clone(),
+        joined_at: Some(previous.as_ref().and_then(|p| p.joined_at).unwrap_or(now)),
+        last_seen: now,
+        listed: true,
+        visits: visits + u64::from(count_visit),
+    };
+    presence
+        .insert(k.as_str(), encode(&next)?.as_slice())
+        .map_err(unavailable)?;
+    by_activity
+        .insert(
+            format!("{prefix}{}", activity_key(now, user)).as_str(),
+            user.as_str(),
+        )
+        .map_err(unavailable)?;
+    Ok(count_visit.then_some(if visits == 0 {
+        Visit::First
+    } else {
+        Visit::Again
+    }))
+}
+
+/// What a touch writes on the room: the anchor's keepalive and the user's shard among the
+/// used ones; a conflict if the room is gone.
+fn room_marks(txn: &WriteTransaction, touch: &OwnedTouch) -> Result<(), StoreError> {
+    if !touch.anchor && !touch.record_shard {
+        return Ok(());
+    }
+    let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+    let Some(mut current) = read_room(&rooms, touch.room.as_str())? else {
+        return Err(StoreError::Conflict);
+    };
+    if current.is_deleted() {
+        return Err(StoreError::Conflict);
+    }
+    if touch.anchor {
+        current.anchor_seen_at = Some(touch.now);
+    }
+    if touch.record_shard {
+        current.shards_used |= 1 << shard(&touch.user, PRESENCE_SHARDS);
+    }
+    rooms
+        .insert(touch.room.as_str(), encode(&current)?.as_slice())
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// A [`Touch`] that can move to the blocking pool.
+struct OwnedTouch {
+    room: RoomId,
+    user: UserId,
+    now: DateTime<Utc>,
+    anchor: bool,
+    record_shard: bool,
+}
+
+impl From<Touch<'_>> for OwnedTouch {
+    fn from(t: Touch<'_>) -> Self {
+        Self {
+            room: t.room.clone(),
+            user: t.user.clone(),
+            now: t.now,
+            anchor: t.anchor,
+            record_shard: t.record_shard,
+        }
+    }
+}
+
+#[async_trait]
+impl PresenceWrite for EmbeddedStore {
+    async fn join(&self, touch: Touch<'_>) -> Result<Visit, StoreError> {
+        let touch = OwnedTouch::from(touch);
+        self.write(move |txn| {
+            room_marks(txn, &touch)?;
+            let visit = touch_presence(txn, &touch.room, &touch.user, touch.now, true)?
+                .unwrap_or(Visit::Again);
+            write_counters(txn, touch.room.as_str(), |c| {
+                c.pv += 1;
+                c.uv += u64::from(visit == Visit::First);
+            })?;
+            Ok(visit)
         })
         .await
     }
 
-    async fn touch_presence(
+    async fn keepalive(&self, touch: Touch<'_>) -> Result<(), StoreError> {
+        let touch = OwnedTouch::from(touch);
+        self.write(move |txn| {
+            room_marks(txn, &touch)?;
+            touch_presence(txn, &touch.room, &touch.user, touch.now, false).map(|_| ())
+        })
+        .await
+    }
+
+    async fn leave(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError> {
+        let (room, user) = (room.clone(), user.clone());
+        self.write(move |txn| unlist(txn, &room, &user, None).map(|_| ()))
+            .await
+    }
+}
+
+/// Takes a member off the online list (only if last seen before `stale_before`, when given).
+/// Returns whether it was listed and is not any more.
+fn unlist(
+    txn: &WriteTransaction,
+    room: &RoomId,
+    user: &UserId,
+    stale_before: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+    let k = presence_key(room.as_str(), user);
+    let Some(mut entry) = presence
+        .get(k.as_str())
+        .map_err(unavailable)?
+        .map(|bytes| decode::<Entry>(bytes.value()))
+        .transpose()?
+    else {
+        return Ok(false);
+    };
+    if !entry.listed || stale_before.is_some_and(|t| entry.last_seen >= t) {
+        return Ok(false);
+    }
+    let prefix = shard_prefix(room.as_str(), shard(user, PRESENCE_SHARDS));
+    txn.open_table(PRESENCE_BY_ACTIVITY)
+        .map_err(unavailable)?
+        .remove(format!("{prefix}{}", activity_key(entry.last_seen, user)).as_str())
+        .map_err(unavailable)?;
+    entry.listed = false;
+    entry.joined_at = None;
+    presence
+        .insert(k.as_str(), encode(&entry)?.as_slice())
+        .map_err(unavailable)?;
+    Ok(true)
+}
+
+#[async_trait]
+impl PresenceRead for EmbeddedStore {
+    async fn members_page(
         &self,
         room: &RoomId,
-        user: &UserId,
-        now: DateTime<Utc>,
-        count_visit: bool,
-    ) -> Result<(), StoreError> {
-        let (room, user) = (room.clone(), user.clone());
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-                let mut by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
-                let k = key(room.as_str(), user.as_str());
-                let previous: Option<Presence> =
-                    match presence.get(k.as_str()).map_err(unavailable)? {
-                        Some(bytes) => Some(decode(bytes.value())?),
-                        None => None,
-                    };
-                if let Some(p) = &previous {
-                    by_activity
-                        .remove(key(room.as_str(), &p.activity_key()).as_str())
-                        .map_err(unavailable)?;
-                }
-                let next = Presence {
-                    user_id: user.clone(),
-                    joined_at: previous.map_or(now, |p| p.joined_at),
-                    last_seen: now,
-                };
-                presence
-                    .insert(k.as_str(), encode(&next)?.as_slice())
-                    .map_err(unavailable)?;
-                by_activity
-                    .insert(
-                        key(room.as_str(), &next.activity_key()).as_str(),
-                        user.as_str(),
-                    )
-                    .map_err(unavailable)?;
-                if count_visit {
-                    let mut visitors = txn.open_table(VISITORS).map_err(unavailable)?;
-                    let first = visitors
-                        .insert(k.as_str(), ())
-                        .map_err(unavailable)?
-                        .is_none();
-                    let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-                    let mut c: Counters = match counters.get(room.as_str()).map_err(unavailable)? {
-                        Some(bytes) => decode(bytes.value())?,
-                        None => Counters::default(),
-                    };
-                    c.pv += 1;
-                    c.uv += u64::from(first);
-                    counters
-                        .insert(room.as_str(), encode(&c)?.as_slice())
-                        .map_err(unavailable)?;
-                }
-            }
-            txn.commit().map_err(unavailable)
-        })
-        .await
-    }
-
-    async fn remove_presence(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError> {
-        let (room, user) = (room.clone(), user.clone());
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-                let removed = presence
-                    .remove(key(room.as_str(), user.as_str()).as_str())
-                    .map_err(unavailable)?
-                    .map(|bytes| decode::<Presence>(bytes.value()))
-                    .transpose()?;
-                if let Some(p) = removed {
-                    txn.open_table(PRESENCE_BY_ACTIVITY)
-                        .map_err(unavailable)?
-                        .remove(key(room.as_str(), &p.activity_key()).as_str())
-                        .map_err(unavailable)?;
-                }
-            }
-            txn.commit().map_err(unavailable)
-        })
-        .await
-    }
-
-    async fn online_members(
-        &self,
-        room: &RoomId,
+        shard: u32,
         since: DateTime<Utc>,
         limit: u32,
         before: Option<&str>,
-    ) -> Result<Vec<Presence>, StoreError> {
-        let room = room.clone();
-        let low = key(
-            room.as_str(),
-            &format!("{:013}", since.timestamp_millis() + 1),
-        );
+    ) -> Result<MembersPage, StoreError> {
+        let prefix = shard_prefix(room.as_str(), shard);
+        let low = format!("{prefix}{}", online_floor(since));
         let high = match before {
-            Some(b) => key(room.as_str(), b),
-            None => room_end(room.as_str()),
+            Some(b) => format!("{prefix}{b}"),
+            None => end_of(&prefix),
         };
+        let room = room.as_str().to_owned();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
             let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-            let mut out = Vec::new();
+            let mut members = Vec::new();
+            let mut more_in_shard = false;
             for entry in by_activity
                 .range(low.as_str()..high.as_str())
                 .map_err(unavailable)?
                 .rev()
             {
-                if out.len() == limit as usize {
+                if members.len() == limit as usize {
+                    more_in_shard = true;
                     break;
                 }
                 let (_, user) = entry.map_err(unavailable)?;
-                if let Some(bytes) = presence
-                    .get(key(room.as_str(), user.value()).as_str())
-                    .map_err(unavailable)?
+                let key = format!("{room}|{shard:02}|{}", user.value());
+                if let Some(bytes) = presence.get(key.as_str()).map_err(unavailable)?
+                    && let Some(p) = decode::<Entry>(bytes.value())?.presence()
                 {
-                    out.push(decode(bytes.value())?);
+                    members.push(p);
                 }
             }
-            Ok(out)
+            Ok(MembersPage {
+                members,
+                more_in_shard,
+            })
         })
         .await
     }
 
-    async fn online_count(&self, room: &RoomId, since: DateTime<Utc>) -> Result<u64, StoreError> {
-        let room = room.clone();
-        let low = key(
-            room.as_str(),
-            &format!("{:013}", since.timestamp_millis() + 1),
-        );
+    async fn count_online(&self, room: &RoomId, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        let room = room.as_str().to_owned();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
-            let high = room_end(room.as_str());
+            let floor = online_floor(since);
             let mut n = 0;
-            for entry in by_activity
-                .range(low.as_str()..high.as_str())
-                .map_err(unavailable)?
-            {
-                entry.map_err(unavailable)?;
-                n += 1;
+            for k in 0..PRESENCE_SHARDS {
+                let prefix = shard_prefix(&room, k);
+                let low = format!("{prefix}{floor}");
+                let high = end_of(&prefix);
+                for entry in by_activity
+                    .range(low.as_str()..high.as_str())
+                    .map_err(unavailable)?
+                {
+                    entry.map_err(unavailable)?;
+                    n += 1;
+                }
             }
             Ok(n)
         })
         .await
     }
+}
 
-    async fn remove_stale_presence(
+#[async_trait]
+impl CounterWrite for EmbeddedStore {
+    async fn add_likes(
         &self,
         room: &RoomId,
-        before: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
+        _user: &UserId,
+        count: u64,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
         let room = room.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            let removed = {
-                let mut by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
-                let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-                let low = key(room.as_str(), "");
-                let high = key(room.as_str(), &format!("{:013}", before.timestamp_millis()));
-                let mut stale = Vec::new();
-                for entry in by_activity
-                    .range(low.as_str()..high.as_str())
-                    .map_err(unavailable)?
-                {
-                    let (k, user) = entry.map_err(unavailable)?;
-                    stale.push((k.value().to_owned(), user.value().to_owned()));
-                }
-                for (k, user) in &stale {
-                    by_activity.remove(k.as_str()).map_err(unavailable)?;
-                    presence
-                        .remove(key(room.as_str(), user).as_str())
-                        .map_err(unavailable)?;
-                }
-                stale.len() as u64
-            };
-            txn.commit().map_err(unavailable)?;
-            Ok(removed)
-        })
-        .await
+        self.write(move |txn| write_counters(txn, room.as_str(), |c| c.likes += count))
+            .await
     }
+}
 
-    async fn counters(&self, room: &RoomId) -> Result<Counters, StoreError> {
-        let room = room.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-            match counters.get(room.as_str()).map_err(unavailable)? {
-                Some(bytes) => decode(bytes.value()),
-                None => Ok(Counters::default()),
+#[async_trait]
+impl MetricsWrite for EmbeddedStore {
+    async fn claim_metrics(
+        &self,
+        id: &RoomId,
+        seen: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.change_room(id, move |current| {
+            let m = &mut current.metrics;
+            let unclaimed = m.refreshing_until.is_none_or(|t| t < now);
+            if m.at != seen || !unclaimed {
+                return Ok(false);
             }
+            m.refreshing_until = Some(until);
+            Ok(true)
         })
         .await
     }
 
-    async fn add_likes(&self, room: &RoomId, _user: &UserId, count: u64) -> Result<(), StoreError> {
-        let room = room.clone();
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-                let mut c: Counters = match counters.get(room.as_str()).map_err(unavailable)? {
-                    Some(bytes) => decode(bytes.value())?,
-                    None => Counters::default(),
-                };
-                c.likes += count;
-                counters
-                    .insert(room.as_str(), encode(&c)?.as_slice())
+    async fn save_metrics(
+        &self,
+        id: &RoomId,
+        snapshot: &MetricsSnapshot,
+    ) -> Result<bool, StoreError> {
+        let snapshot = *snapshot;
+        let Some(at) = snapshot.at else {
+            return Ok(false);
+        };
+        self.change_room(id, move |current| {
+            if current.metrics.at.is_some_and(|t| t > at) {
+                return Ok(false);
+            }
+            current.metrics = MetricsSnapshot {
+                refreshing_until: None,
+                ..snapshot
+            };
+            Ok(true)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl RoomDelete for EmbeddedStore {
+    async fn mark_deleted(
+        &self,
+        id: &RoomId,
+        anchor: &UserId,
+        now: DateTime<Utc>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let anchor = anchor.clone();
+        self.change_room(id, move |current| {
+            if current.is_deleted() || current.anchor_id != anchor {
+                return Ok(false);
+            }
+            current.deleted_at = Some(now);
+            current.expires_at = Some(expires_at);
+            Ok(true)
+        })
+        .await
+        .and_then(conflict_unless)
+    }
+
+    async fn purge_room(&self, id: &RoomId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |txn| {
+            let (start, end) = (format!("{id}|"), end_of(&format!("{id}|")));
+            txn.open_table(PRESENCE)
+                .and_then(|mut t| {
+                    t.retain_in(start.as_str()..end.as_str(), |_, _| false)
+                        .map_err(Into::into)
+                })
+                .map_err(unavailable)?;
+            txn.open_table(PRESENCE_BY_ACTIVITY)
+                .and_then(|mut t| {
+                    t.retain_in(start.as_str()..end.as_str(), |_, _| false)
+                        .map_err(Into::into)
+                })
+                .map_err(unavailable)?;
+            txn.open_table(COUNTERS)
+                .and_then(|mut t| t.remove(id.as_str()).map(|_| ()).map_err(Into::into))
+                .map_err(unavailable)?;
+            let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            if let Some(room) = read_room(&rooms, id.as_str())? {
+                rooms.remove(id.as_str()).map_err(unavailable)?;
+                txn.open_table(ROOMS_BY_CREATED)
+                    .map_err(unavailable)?
+                    .remove(room.created_key().as_str())
                     .map_err(unavailable)?;
             }
-            txn.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }
+}
 
+#[async_trait]
+impl RoomSweep for EmbeddedStore {
     async fn rooms_with_status(
         &self,
         status: RoomStatus,
         created_before: Option<DateTime<Utc>>,
     ) -> Result<Vec<Room>, StoreError> {
-        let end = created_before.map_or_else(|| "~".to_owned(), |t| super::created_prefix(&t));
+        let end = created_before.map_or_else(|| "~".to_owned(), |t| created_prefix(&t));
+        self.rooms_where(end, move |room| !room.is_deleted() && room.status == status)
+            .await
+    }
+
+    async fn deleted_rooms(&self) -> Result<Vec<Room>, StoreError> {
+        self.rooms_where("~".to_owned(), Room::is_deleted).await
+    }
+
+    async fn sweep_presence(
+        &self,
+        room: &RoomId,
+        stale_before: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<SweptPresence, StoreError> {
+        let room = room.clone();
+        self.write(move |txn| {
+            let stale_key = millis(stale_before);
+            let floor = online_floor(since);
+            let mut swept = SweptPresence::default();
+            let mut stale = Vec::new();
+            {
+                let by_activity = txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
+                for k in 0..PRESENCE_SHARDS {
+                    let prefix = shard_prefix(room.as_str(), k);
+                    for entry in by_activity
+                        .range(prefix.as_str()..end_of(&prefix).as_str())
+                        .map_err(unavailable)?
+                    {
+                        let (key, user) = entry.map_err(unavailable)?;
+                        let activity = &key.value()[prefix.len()..];
+                        if activity >= floor.as_str() {
+                            swept.online += 1;
+                        }
+                        if activity < stale_key.as_str() {
+                            stale.push(user.value().to_owned());
+                        }
+                    }
+                }
+            }
+            for user in stale {
+                let user =
+                    UserId::parse("user", &user).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                swept.removed += u64::from(unlist(txn, &room, &user, Some(stale_before))?);
+            }
+            Ok(swept)
+        })
+        .await
+    }
+
+    async fn sweep_counters(
+        &self,
+        room: &RoomId,
+        _renew_before: i64,
+        _expires_at: i64,
+    ) -> Result<Counters, StoreError> {
+        // No TTL here: the sweeper's purge is the only expiry.
+        let room = room.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            read_counters(&counters, room.as_str())
+        })
+        .await
+    }
+}
+
+impl EmbeddedStore {
+    /// Rooms created before `end` (a created-key prefix) that pass `keep`, oldest first.
+    async fn rooms_where(
+        &self,
+        end: String,
+        keep: impl Fn(&Room) -> bool + Send + 'static,
+    ) -> Result<Vec<Room>, StoreError> {
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
@@ -558,57 +879,12 @@ impl Store for EmbeddedStore {
             for entry in by_created.range(..end.as_str()).map_err(unavailable)? {
                 let (_, id) = entry.map_err(unavailable)?;
                 if let Some(room) = read_room(&rooms, id.value())?
-                    && room.status == status
+                    && keep(&room)
                 {
                     out.push(room);
                 }
             }
             Ok(out)
-        })
-        .await
-    }
-
-    async fn delete_room(&self, id: &RoomId, anchor: &UserId) -> Result<(), StoreError> {
-        let (id, anchor) = (id.clone(), anchor.clone());
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-                let Some(current) = read_room(&rooms, id.as_str())? else {
-                    return Err(StoreError::Conflict);
-                };
-                if current.anchor_id != anchor {
-                    return Err(StoreError::Conflict);
-                }
-                rooms.remove(id.as_str()).map_err(unavailable)?;
-                let mut by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
-                by_created
-                    .remove(current.created_key().as_str())
-                    .map_err(unavailable)?;
-                let (start, end) = (key(id.as_str(), ""), room_end(id.as_str()));
-                txn.open_table(PRESENCE)
-                    .and_then(|mut t| {
-                        t.retain_in(start.as_str()..end.as_str(), |_, _| false)
-                            .map_err(Into::into)
-                    })
-                    .map_err(unavailable)?;
-                txn.open_table(PRESENCE_BY_ACTIVITY)
-                    .and_then(|mut t| {
-                        t.retain_in(start.as_str()..end.as_str(), |_, _| false)
-                            .map_err(Into::into)
-                    })
-                    .map_err(unavailable)?;
-                txn.open_table(VISITORS)
-                    .and_then(|mut t| {
-                        t.retain_in(start.as_str()..end.as_str(), |_, _| false)
-                            .map_err(Into::into)
-                    })
-                    .map_err(unavailable)?;
-                txn.open_table(COUNTERS)
-                    .and_then(|mut t| t.remove(id.as_str()).map(|_| ()).map_err(Into::into))
-                    .map_err(unavailable)?;
-            }
-            txn.commit().map_err(unavailable)
         })
         .await
     }

@@ -1,210 +1,35 @@
-//! The store: what the API keeps, behind one trait with two implementations.
+//! The store: what the API keeps, behind one small trait per capability, with two
+//! implementations.
 //!
 //! - [`dynamo::DynamoStore`] (feature `dynamodb`): production, one DynamoDB table.
 //! - [`embedded::EmbeddedStore`]: the local default, one redb file.
 //!
-//! Both give the same guarantees, checked by one contract suite (`tests/tests/contract.rs`):
+//! Both give the same guarantees, checked by one contract suite (`tests/tests/suite/contract.rs`):
 //! usernames are unique; a room write happens only if the room is still in the status and at
 //! the version the caller read (so concurrent writers can never interleave into a state the
-//! machine forbids); a listing is newest first; a delete takes the room and everything under it.
-//! The store decides nothing about who may do what — that is the domain's job.
+//! machine forbids); a listing is newest first; a deleted room is gone for every reader at
+//! once and what was under it is removed by the same call or by the sweeper.
+//!
+//! A handler asks for the capabilities it uses (e.g. `get` for [`RoomView`], [`MetricsWrite`],
+//! [`PresenceRead`], [`RoomRead`]) and the compiler holds it to them; [`Capability`] names the
+//! same traits as data, with the DynamoDB actions each one performs, so that a test can check
+//! every function's IAM policy in `template.yaml` against what its handler may call.
+//!
+//! Never here: who may do what (that is the features' job), or a status change the room's
+//! [`Room::apply`](crate::domain::room::Room::apply) did not decide.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
-    Username,
-};
-use crate::meeting::Meeting;
+use crate::domain::meeting::Meeting;
+use crate::domain::presence::{MembersPage, Visit};
+use crate::domain::room::{Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery};
+use crate::domain::user::User;
+use crate::domain::{RoomId, RoomStatus, UserId, Username};
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
 pub mod embedded;
-
-/// A registered user. `password_hash` is an argon2id PHC string, never the password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    pub username: Username,
-    pub password_hash: String,
-    pub nick: Nick,
-    pub avatar: ImageUrl,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A room as stored. URLs and credentials are not here: they are computed on read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Room {
-    pub id: RoomId,
-    pub anchor_id: UserId,
-    pub anchor_nick: Nick,
-    pub title: Title,
-    pub notice: Notice,
-    pub cover_url: ImageUrl,
-    pub extends: Extends,
-    pub category: Category,
-    pub mode: RoomMode,
-    pub status: RoomStatus,
-    /// Bumped by one on every write; the optimistic-concurrency token.
-    pub version: u64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub stopped_at: Option<DateTime<Utc>>,
-    /// The co-host list, with its own version; written only by [`Store::update_meeting`].
-    #[serde(default)]
-    pub meeting: Meeting,
-    /// The anchor's last keepalive: the room's liveness. Written only by [`Store::mark_room`].
-    #[serde(default)]
-    pub anchor_seen_at: Option<DateTime<Utc>>,
-    /// When the first member joined the empty room (seed 000). Written only by
-    /// [`Store::mark_room`].
-    #[serde(default)]
-    pub channel_started_at: Option<DateTime<Utc>>,
-    /// For an ended room: when it may be purged (unix seconds; DynamoDB's TTL attribute).
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-}
-
-impl Room {
-    /// Whether `user` may publish in this room: its anchor and its co-hosts. The credentials
-    /// code asks only this.
-    pub fn is_publisher(&self, user: &UserId) -> bool {
-        &self.anchor_id == user || self.meeting.contains(user)
-    }
-
-    /// The sort key that orders rooms newest first: creation time, then id to break ties.
-    /// Fixed-width so that byte order is time order.
-    pub fn created_key(&self) -> String {
-        format!("{}#{}", created_prefix(&self.created_at), self.id)
-    }
-}
-
-/// The time part of [`Room::created_key`]: every key of a room created before `t` sorts below it.
-pub fn created_prefix(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// What the caller read before a write: the write happens only if all of it still holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expected {
-    pub status: RoomStatus,
-    pub version: u64,
-    /// An extra condition for the sweeper's writes, so a sweep never undoes a user's call.
-    pub guard: Guard,
-}
-
-/// A condition on the room's liveness marks, checked in the same conditional write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Guard {
-    None,
-    /// The anchor has not kept alive since this time.
-    AnchorSilentSince(DateTime<Utc>),
-    /// Nobody ever entered: no join, no anchor keepalive, never started.
-    NeverEntered,
-}
-
-impl Guard {
-    pub fn holds(&self, room: &Room) -> bool {
-        match self {
-            Guard::None => true,
-            Guard::AnchorSilentSince(t) => room.anchor_seen_at.is_none_or(|seen| seen < *t),
-            Guard::NeverEntered => {
-                room.anchor_seen_at.is_none()
-                    && room.channel_started_at.is_none()
-                    && room.started_at.is_none()
-            }
-        }
-    }
-}
-
-impl From<&Room> for Expected {
-    fn from(room: &Room) -> Self {
-        Self {
-            status: room.status,
-            version: room.version,
-            guard: Guard::None,
-        }
-    }
-}
-
-/// A liveness mark on a room; neither bumps the version (they are not state changes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    /// The anchor kept alive at this time.
-    AnchorSeen(DateTime<Utc>),
-    /// A member joined the empty room at `at`; applied only if no channel started after
-    /// `unless_after` (so of racing first joiners, one sets it).
-    ChannelStarted {
-        at: DateTime<Utc>,
-        unless_after: DateTime<Utc>,
-    },
-}
-
-/// A member's presence in a room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Presence {
-    pub user_id: UserId,
-    pub joined_at: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-impl Presence {
-    /// The listing order key: last activity, then user, both fixed-width (newest = largest).
-    pub fn activity_key(&self) -> String {
-        activity_key(self.last_seen, &self.user_id)
-    }
-}
-
-/// `{last_seen in ms, 13 digits}#{user}`: byte order is activity order.
-pub fn activity_key(last_seen: DateTime<Utc>, user: &UserId) -> String {
-    format!("{:013}#{}", last_seen.timestamp_millis().max(0), user)
-}
-
-/// Presence is spread over this many partition keys per room (DynamoDB: 1,000 writes/s per key,
-/// and a keepalive costs one base-table and two index writes).
-pub const PRESENCE_SHARDS: u32 = 32;
-/// Counters (pv, uv, likes) are spread over this many items per room.
-pub const COUNTER_SHARDS: u32 = 8;
-
-/// A user's shard: FNV-1a of the id, so the same user always lands on the same shard.
-pub fn shard(user: &UserId, shards: u32) -> u32 {
-    let hash = user
-        .as_str()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-    (hash % u64::from(shards)) as u32
-}
-
-/// The room's counters, summed over their shards.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    pub pv: u64,
-    pub uv: u64,
-    pub likes: u64,
-}
-
-/// A listing: filters, then one page, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomQuery {
-    pub status: Option<RoomStatus>,
-    pub anchor: Option<UserId>,
-    pub category: Option<Category>,
-    pub page: Page,
-}
-
-impl RoomQuery {
-    /// Whether `room` passes the filters (the page is applied by the caller).
-    pub fn matches(&self, room: &Room) -> bool {
-        self.status.is_none_or(|s| room.status == s)
-            && self.anchor.as_ref().is_none_or(|a| &room.anchor_id == a)
-            && self.category.as_ref().is_none_or(|c| &room.category == c)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -219,91 +44,328 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Everything the API keeps. Each method is one atomic operation.
+/// A presence write: who, where, when, and until when the items it writes are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Touch<'a> {
+    pub room: &'a RoomId,
+    pub user: &'a UserId,
+    pub now: DateTime<Utc>,
+    /// The expiry (unix seconds) of the presence and counter items written: `now + retention`.
+    pub expires_at: i64,
+    /// The caller is the room's anchor: the same write marks the room alive (`anchor_seen_at`).
+    pub anchor: bool,
+    /// The user's presence shard is not yet among the room's used shards: the same write
+    /// records it (`Room::shards_used`), so that listings skip shards nobody ever used.
+    pub record_shard: bool,
+}
+
+/// What a sweep of one room's presence found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweptPresence {
+    /// Members removed from the online index (last seen before the cut-off).
+    pub removed: u64,
+    /// Members seen after `since`.
+    pub online: u64,
+}
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Adds a user. [`StoreError::Conflict`] if the username (by [`Username::key`]) is taken.
-    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
-
-    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
-
+pub trait UserRead: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
 
+    /// By [`Username::key`] (case-insensitive).
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserWrite: Send + Sync {
+    /// Adds a user. [`StoreError::Conflict`] if the username (by [`Username::key`]) is taken.
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait RoomRead: Send + Sync {
+    /// The room item alone (deleted rooms included: the features treat them as gone).
+    async fn room(&self, id: &RoomId) -> Result<Option<Room>, StoreError>;
+}
+
+#[async_trait]
+pub trait RoomView: Send + Sync {
+    /// The room and its exact counters, in one read.
+    async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError>;
+}
+
+#[async_trait]
+pub trait RoomList: Send + Sync {
+    /// Rooms that match `query` (never deleted ones), newest first, one page.
+    async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError>;
+}
+
+#[async_trait]
+pub trait RoomCreate: Send + Sync {
     /// Adds a room. [`StoreError::Conflict`] if the id exists.
     async fn insert_room(&self, room: &Room) -> Result<(), StoreError>;
+}
 
-    async fn room(&self, id: &RoomId) -> Result<Option<Room>, StoreError>;
-
-    /// Rooms that match `query`, newest first, one page.
-    async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError>;
-
-    /// Replaces the room's mutable fields (not its meeting list) with `room`'s if the stored room still has
-    /// `expected`'s status and version; [`StoreError::Conflict`] otherwise (also if it is gone).
-    /// `room.version` must be `expected.version + 1`.
+#[async_trait]
+pub trait RoomUpdate: Send + Sync {
+    /// Replaces the room's mutable fields (not its meeting list, marks or metrics) with
+    /// `room`'s if the stored room is not deleted and still has `expected`'s status and version
+    /// and guard; [`StoreError::Conflict`] otherwise. `room.version` must be `expected.version + 1`.
     async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError>;
+}
 
+#[async_trait]
+pub trait MeetingWrite: Send + Sync {
     /// Replaces the room's meeting list with `meeting` (whose version is `expected + 1`) if
-    /// the room exists, has not ended, and its meeting list is still at `expected`;
-    /// [`StoreError::Conflict`] otherwise. Touches nothing else of the room.
+    /// the room exists, is not deleted, has not ended, and its meeting list is still at
+    /// `expected`; [`StoreError::Conflict`] otherwise. Touches nothing else of the room.
     async fn update_meeting(
         &self,
         id: &RoomId,
         meeting: &Meeting,
         expected: u64,
     ) -> Result<(), StoreError>;
+}
 
-    /// Sets a liveness mark if the room exists (and, for a channel start, if no channel started
-    /// after `unless_after`). Returns whether it was applied.
+#[async_trait]
+pub trait ChannelMark: Send + Sync {
+    /// Sets or clears the room's channel start under the mark's condition. Returns whether it
+    /// was applied.
     async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError>;
+}
 
-    /// Records `user` as present at `now` (joined at `now` unless already present), and, if
-    /// `count_visit`, counts the visit: pv + 1, and uv + 1 if the user never visited before.
-    async fn touch_presence(
+#[async_trait]
+pub trait PresenceWrite: Send + Sync {
+    /// A join: presence at `now` (joined at `now` unless already present) and the visit
+    /// counted (pv + 1, and uv + 1 on the user's first visit), atomically. Returns which.
+    async fn join(&self, touch: Touch<'_>) -> Result<Visit, StoreError>;
+
+    /// A keepalive: presence at `now` without counting a visit.
+    async fn keepalive(&self, touch: Touch<'_>) -> Result<(), StoreError>;
+
+    /// Takes `user` off the online list (a no-op if absent); the visit stays counted.
+    async fn leave(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait PresenceRead: Send + Sync {
+    /// Members of one presence shard seen after `since`, newest activity first, at most
+    /// `limit`, strictly below the `before` activity key when given.
+    async fn members_page(
         &self,
         room: &RoomId,
-        user: &UserId,
-        now: DateTime<Utc>,
-        count_visit: bool,
-    ) -> Result<(), StoreError>;
-
-    /// Forgets `user`'s presence (a no-op if absent).
-    async fn remove_presence(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
-
-    /// Members seen after `since`, newest activity first, at most `limit`, strictly older than
-    /// the `before` activity key when given.
-    async fn online_members(
-        &self,
-        room: &RoomId,
+        shard: u32,
         since: DateTime<Utc>,
         limit: u32,
         before: Option<&str>,
-    ) -> Result<Vec<Presence>, StoreError>;
+    ) -> Result<MembersPage, StoreError>;
 
-    /// How many members were seen after `since`.
-    async fn online_count(&self, room: &RoomId, since: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// How many members were seen after `since` (all shards).
+    async fn count_online(&self, room: &RoomId, since: DateTime<Utc>) -> Result<u64, StoreError>;
+}
 
-    /// Removes presences last seen before `before`, each only if still that stale (a racing
-    /// keepalive wins). Returns how many were removed.
-    async fn remove_stale_presence(
+#[async_trait]
+pub trait CounterWrite: Send + Sync {
+    /// Adds `count` likes on `user`'s counter shard, kept until `expires_at`.
+    async fn add_likes(
         &self,
         room: &RoomId,
-        before: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+        user: &UserId,
+        count: u64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+}
 
-    async fn counters(&self, room: &RoomId) -> Result<Counters, StoreError>;
+#[async_trait]
+pub trait MetricsWrite: Send + Sync {
+    /// Claims the next metrics refresh until `until`, if the snapshot is still the one counted
+    /// at `seen` and nobody holds an unexpired claim. Returns whether this caller has it.
+    async fn claim_metrics(
+        &self,
+        id: &RoomId,
+        seen: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
-    /// Adds `count` likes, on `user`'s counter shard.
-    async fn add_likes(&self, room: &RoomId, user: &UserId, count: u64) -> Result<(), StoreError>;
+    /// Stores `snapshot` (and drops any claim) unless one counted later is stored already.
+    /// Returns whether it was stored.
+    async fn save_metrics(
+        &self,
+        id: &RoomId,
+        snapshot: &MetricsSnapshot,
+    ) -> Result<bool, StoreError>;
+}
 
-    /// Every room in `status` (created before `created_before`, if given), oldest first: the
-    /// sweeper's work list.
+#[async_trait]
+pub trait RoomDelete: Send + Sync {
+    /// Marks the room deleted at `now` (gone for every reader and every listing from here on;
+    /// kept at most until `expires_at`) if it exists, is not deleted, and `anchor` is its
+    /// anchor; [`StoreError::Conflict`] otherwise.
+    async fn mark_deleted(
+        &self,
+        id: &RoomId,
+        anchor: &UserId,
+        now: DateTime<Utc>,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Removes everything stored under a room, the room item last. Idempotent: a purge
+    /// interrupted half way is finished by the next.
+    async fn purge_room(&self, id: &RoomId) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait RoomSweep: Send + Sync {
+    /// Every room in `status` (created before `created_before`, if given), oldest first.
     async fn rooms_with_status(
         &self,
         status: RoomStatus,
         created_before: Option<DateTime<Utc>>,
     ) -> Result<Vec<Room>, StoreError>;
 
-    /// Removes the room and everything stored under it, if it exists and `anchor` is its
-    /// anchor; [`StoreError::Conflict`] otherwise.
-    async fn delete_room(&self, id: &RoomId, anchor: &UserId) -> Result<(), StoreError>;
+    /// Every room marked deleted and not yet purged.
+    async fn deleted_rooms(&self) -> Result<Vec<Room>, StoreError>;
+
+    /// Takes members last seen before `stale_before` off the online list (each only if still
+    /// that stale: a racing keepalive wins) and counts those seen after `since`.
+    async fn sweep_presence(
+        &self,
+        room: &RoomId,
+        stale_before: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<SweptPresence, StoreError>;
+
+    /// The room's exact counters; counter items that would expire before `renew_before` are
+    /// kept until `expires_at` (a room that lives longer than retention keeps its counts).
+    async fn sweep_counters(
+        &self,
+        room: &RoomId,
+        renew_before: i64,
+        expires_at: i64,
+    ) -> Result<Counters, StoreError>;
+}
+
+/// Everything: what the local server and the tests hold. A handler never asks for this.
+pub trait Store:
+    UserRead
+    + UserWrite
+    + RoomRead
+    + RoomView
+    + RoomList
+    + RoomCreate
+    + RoomUpdate
+    + MeetingWrite
+    + ChannelMark
+    + PresenceWrite
+    + PresenceRead
+    + CounterWrite
+    + MetricsWrite
+    + RoomDelete
+    + RoomSweep
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: UserRead
+        + UserWrite
+        + RoomRead
+        + RoomView
+        + RoomList
+        + RoomCreate
+        + RoomUpdate
+        + MeetingWrite
+        + ChannelMark
+        + PresenceWrite
+        + PresenceRead
+        + CounterWrite
+        + MetricsWrite
+        + RoomDelete
+        + RoomSweep
+        + ?Sized
+        + 'static
+{
+}
+
+/// The capability traits as data: what a function's handler may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    UserRead,
+    UserWrite,
+    RoomRead,
+    RoomView,
+    RoomList,
+    RoomCreate,
+    RoomUpdate,
+    MeetingWrite,
+    ChannelMark,
+    PresenceWrite,
+    PresenceRead,
+    CounterWrite,
+    MetricsWrite,
+    RoomDelete,
+    RoomSweep,
+}
+
+/// Where a DynamoDB action is performed: on the table or on its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum On {
+    Table,
+    Index,
+}
+
+impl Capability {
+    /// The DynamoDB actions the production store performs for this capability (an action in a
+    /// `TransactWriteItems` is authorised as its item action: `Put` as `PutItem`, ...).
+    pub const fn dynamodb_actions(self) -> &'static [(&'static str, On)] {
+        use On::*;
+        match self {
+            Self::UserRead => &[("GetItem", Table)],
+            // A transaction of two conditional puts (the username claim and the user).
+            Self::UserWrite => &[("PutItem", Table)],
+            Self::RoomRead => &[("GetItem", Table)],
+            // The room and its counter shards in one BatchGetItem.
+            Self::RoomView => &[("BatchGetItem", Table)],
+            Self::RoomList => &[("Query", Index)],
+            Self::RoomCreate => &[("PutItem", Table)],
+            Self::RoomUpdate | Self::MeetingWrite | Self::ChannelMark => &[("UpdateItem", Table)],
+            // Presence and counter updates (a join is one transaction of updates; an anchor's
+            // keepalive updates the room in the same transaction).
+            Self::PresenceWrite => &[("UpdateItem", Table)],
+            Self::PresenceRead => &[("Query", Index)],
+            Self::CounterWrite => &[("UpdateItem", Table)],
+            Self::MetricsWrite => &[("UpdateItem", Table)],
+            // Mark (UpdateItem), then each partition: Query its keys, BatchWriteItem deletes
+            // (the room item last).
+            Self::RoomDelete => &[
+                ("UpdateItem", Table),
+                ("Query", Table),
+                ("BatchWriteItem", Table),
+            ],
+            // The status index, the presence index, conditional removals from it, and the
+            // counter shards (read, and their expiry renewed).
+            Self::RoomSweep => &[
+                ("Query", Index),
+                ("UpdateItem", Table),
+                ("BatchGetItem", Table),
+            ],
+        }
+    }
+}
+
+/// Declares what a feature needs from the store, once: a trait that is the sum of the
+/// capability traits (with a blanket impl), and the same list as data.
+///
+/// `needs!(GetStore, GET_NEEDS: RoomView, MetricsWrite)` emits `trait GetStore: RoomView +
+/// MetricsWrite` and `const GET_NEEDS: &[Capability] = &[RoomView, MetricsWrite]`.
+#[macro_export]
+macro_rules! needs {
+    ($(#[$doc:meta])* $name:ident, $list:ident: $($cap:ident),+ $(,)?) => {
+        $(#[$doc])*
+        pub trait $name: $($crate::store::$cap +)+ {}
+        impl<T: $($crate::store::$cap +)+ ?Sized> $name for T {}
+        /// The capabilities of the trait of the same feature, as data (IAM policy check).
+        pub const $list: &[$crate::store::Capability] = &[$($crate::store::Capability::$cap),+];
+    };
 }

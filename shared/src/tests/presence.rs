@@ -9,7 +9,20 @@ fn a_cursor_round_trips_and_garbage_is_refused() {
         1_700_000_000_000i64,
         crate::domain::UserId::generate()
     );
-    assert_eq!(decode_cursor(&encode_cursor(&key)).unwrap(), key);
+    for cursor in [
+        Cursor {
+            shard: 7,
+            before: Some(key),
+        },
+        Cursor {
+            shard: 31,
+            before: None,
+        },
+    ] {
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
+    }
     assert!(decode_cursor("!!").is_err());
-    assert!(decode_cursor(&encode_cursor("12#x")).is_err());
+    assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("07:12#x")).is_err());
+    assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("32:")).is_err());
+    assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("7:")).is_err());
 }

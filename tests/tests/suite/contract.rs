@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use liveroom::domain::meeting::{Meeting, Member};
+use liveroom::domain::presence::{PRESENCE_SHARDS, Presence, Visit};
+use liveroom::domain::room::{Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery};
+use liveroom::domain::user::User;
 use liveroom::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
     Username,
 };
-use liveroom::meeting::{Meeting, Member};
-use liveroom::store::{Expected, Guard, Mark, Room, RoomQuery, Store, StoreError, User};
+use liveroom::store::{Store, StoreError, Touch};
 
 use crate::common::TestStore;
 
@@ -47,7 +50,8 @@ contract!(
     a_listing_is_newest_first_and_pages_are_disjoint,
     a_listing_filters_by_status_anchor_and_category,
     a_page_past_the_end_is_empty,
-    delete_requires_the_anchor_and_removes_the_room,
+    delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_it,
+    a_purge_interrupted_half_way_is_finished_by_the_next,
     a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room,
     a_room_write_never_clobbers_the_meeting_list,
     presence_is_listed_newest_first_and_filtered_by_time,
@@ -56,6 +60,10 @@ contract!(
     marks_leave_the_version_alone_and_a_channel_starts_once,
     a_guarded_write_fails_once_its_guard_no_longer_holds,
     the_sweep_list_is_oldest_first_and_bounded_by_creation,
+    a_room_view_carries_the_exact_counters,
+    a_metrics_refresh_is_claimed_once_per_snapshot,
+    a_stored_snapshot_is_never_replaced_by_an_older_one,
+    members_are_paged_by_shard,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -94,7 +102,44 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         anchor_seen_at: None,
         channel_started_at: None,
         expires_at: None,
+        metrics: MetricsSnapshot::default(),
+        shards_used: 0,
+        deleted_at: None,
     }
+}
+
+fn touch<'a>(room: &'a RoomId, user: &'a UserId, now: DateTime<Utc>) -> Touch<'a> {
+    Touch {
+        room,
+        user,
+        now,
+        expires_at: now.timestamp() + 86_400,
+        anchor: false,
+        record_shard: false,
+    }
+}
+
+/// Every member seen after `since`, over all shards, newest activity first.
+async fn online(s: &TestStore, room: &RoomId, since: DateTime<Utc>) -> Vec<Presence> {
+    let mut all = Vec::new();
+    for shard in 0..PRESENCE_SHARDS {
+        let mut before: Option<String> = None;
+        loop {
+            let page = s
+                .store
+                .members_page(room, shard, since, 2, before.as_deref())
+                .await
+                .unwrap();
+            assert!(page.members.len() <= 2);
+            before = page.members.last().map(|p| p.activity_key());
+            all.extend(page.members);
+            if !page.more_in_shard {
+                break;
+            }
+        }
+    }
+    all.sort_by_key(|p| std::cmp::Reverse(p.activity_key()));
+    all
 }
 
 fn query(page_num: i64, page_size: i64) -> RoomQuery {
@@ -337,23 +382,89 @@ async fn a_page_past_the_end_is_empty(s: &TestStore) {
     assert_eq!(s.store.list_rooms(&query(1, 5)).await.unwrap().len(), 3);
 }
 
-async fn delete_requires_the_anchor_and_removes_the_room(s: &TestStore) {
+async fn delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_it(s: &TestStore) {
     let anchor = UserId::generate();
     let rooms = insert_rooms(s, &anchor, 2).await;
     let target = &rooms[0];
+    let later = t0() + Duration::seconds(60);
     assert!(matches!(
-        s.store.delete_room(&target.id, &UserId::generate()).await,
+        s.store
+            .mark_deleted(&target.id, &UserId::generate(), later, 1)
+            .await,
         Err(StoreError::Conflict)
     ));
-    assert!(s.store.room(&target.id).await.unwrap().is_some());
-    s.store.delete_room(&target.id, &anchor).await.unwrap();
-    assert_eq!(s.store.room(&target.id).await.unwrap(), None);
+    s.store
+        .mark_deleted(&target.id, &anchor, later, 1_900_000_000)
+        .await
+        .unwrap();
+    // Marked: off every list, still readable (the handlers treat it as gone), on the
+    // sweeper's list of deletions, and closed to every other write.
+    let marked = s.store.room(&target.id).await.unwrap().unwrap();
+    assert_eq!(marked.deleted_at, Some(later));
+    assert_eq!(marked.expires_at, Some(1_900_000_000));
     let left = s.store.list_rooms(&query(1, 10)).await.unwrap();
     assert_eq!(left, vec![rooms[1].clone()]);
+    let by_anchor = RoomQuery {
+        anchor: Some(anchor.clone()),
+        ..query(1, 10)
+    };
+    assert_eq!(s.store.list_rooms(&by_anchor).await.unwrap().len(), 1);
+    let prepare = s
+        .store
+        .rooms_with_status(RoomStatus::Prepare, None)
+        .await
+        .unwrap();
+    assert_eq!(prepare.len(), 1);
+    let deleted = s.store.deleted_rooms().await.unwrap();
+    assert_eq!(
+        deleted.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        vec![&target.id]
+    );
     assert!(matches!(
-        s.store.delete_room(&target.id, &anchor).await,
+        s.store
+            .update_room(&next(target, RoomStatus::Live), Expected::from(target))
+            .await,
         Err(StoreError::Conflict)
     ));
+    assert!(matches!(
+        s.store.mark_deleted(&target.id, &anchor, later, 1).await,
+        Err(StoreError::Conflict)
+    ));
+    s.store.purge_room(&target.id).await.unwrap();
+    assert_eq!(s.store.room(&target.id).await.unwrap(), None);
+    assert!(s.store.deleted_rooms().await.unwrap().is_empty());
+    // A purge of what is gone is a no-op.
+    s.store.purge_room(&target.id).await.unwrap();
+}
+
+async fn a_purge_interrupted_half_way_is_finished_by_the_next(s: &TestStore) {
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r).await.unwrap();
+    let users: Vec<UserId> = (0..40).map(|_| UserId::generate()).collect();
+    for u in &users {
+        s.store.join(touch(&r.id, u, t0())).await.unwrap();
+        s.store.add_likes(&r.id, u, 1, 1).await.unwrap();
+    }
+    s.store.mark_deleted(&r.id, &anchor, t0(), 1).await.unwrap();
+    // Two purges racing (a retried delete and a sweep) both finish without error.
+    let (a, b) = tokio::join!(s.store.purge_room(&r.id), s.store.purge_room(&r.id));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(s.store.room(&r.id).await.unwrap(), None);
+    assert_eq!(s.store.room_view(&r.id).await.unwrap(), None);
+    assert!(
+        online(s, &r.id, t0() - Duration::seconds(1))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        s.store
+            .count_online(&r.id, t0() - Duration::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 fn meeting(version: u64, users: &[&UserId]) -> Meeting {
@@ -437,59 +548,109 @@ async fn presence_is_listed_newest_first_and_filtered_by_time(s: &TestStore) {
     let users: Vec<UserId> = (0..4).map(|_| UserId::generate()).collect();
     for (i, u) in users.iter().enumerate() {
         s.store
-            .touch_presence(&r.id, u, t0() + Duration::seconds(i as i64), true)
+            .join(touch(&r.id, u, t0() + Duration::seconds(i as i64)))
             .await
             .unwrap();
     }
     // Everyone seen after t0 + 1 s: users 2 and 3, newest first.
-    let online = s
-        .store
-        .online_members(&r.id, t0() + Duration::seconds(1), 10, None)
-        .await
-        .unwrap();
-    let ids: Vec<&UserId> = online.iter().map(|p| &p.user_id).collect();
+    let seen = online(s, &r.id, t0() + Duration::seconds(1)).await;
+    let ids: Vec<&UserId> = seen.iter().map(|p| &p.user_id).collect();
     assert_eq!(ids, vec![&users[3], &users[2]]);
     assert_eq!(
         s.store
-            .online_count(&r.id, t0() + Duration::seconds(1))
+            .count_online(&r.id, t0() + Duration::seconds(1))
             .await
             .unwrap(),
         2
     );
     assert_eq!(
         s.store
-            .online_count(&r.id, t0() - Duration::seconds(1))
+            .count_online(&r.id, t0() - Duration::seconds(1))
             .await
             .unwrap(),
         4
     );
-    // A page after the first member of the listing.
-    let rest = s
-        .store
-        .online_members(
-            &r.id,
-            t0() - Duration::seconds(1),
-            10,
-            Some(&online[0].activity_key()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(rest.len(), 3);
-    assert_eq!(rest[0].user_id, users[2]);
     // A keepalive moves a member to the front and keeps its join time.
     s.store
-        .touch_presence(&r.id, &users[0], t0() + Duration::seconds(9), false)
+        .keepalive(touch(&r.id, &users[0], t0() + Duration::seconds(9)))
         .await
         .unwrap();
-    let first = &s.store.online_members(&r.id, t0(), 1, None).await.unwrap()[0];
+    let first = &online(s, &r.id, t0()).await[0];
     assert_eq!((&first.user_id, first.joined_at), (&users[0], t0()));
-    s.store.remove_presence(&r.id, &users[0]).await.unwrap();
+    s.store.leave(&r.id, &users[0]).await.unwrap();
     assert_eq!(
         s.store
-            .online_count(&r.id, t0() - Duration::seconds(1))
+            .count_online(&r.id, t0() - Duration::seconds(1))
             .await
             .unwrap(),
         3
+    );
+    // Leaving twice, or a room one never entered, is a no-op.
+    s.store.leave(&r.id, &users[0]).await.unwrap();
+    s.store.leave(&r.id, &UserId::generate()).await.unwrap();
+    // Back after leaving: joined anew.
+    s.store
+        .keepalive(touch(&r.id, &users[0], t0() + Duration::seconds(12)))
+        .await
+        .unwrap();
+    let first = &online(s, &r.id, t0()).await[0];
+    assert_eq!(
+        (&first.user_id, first.joined_at),
+        (&users[0], t0() + Duration::seconds(12))
+    );
+}
+
+async fn members_are_paged_by_shard(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let users: Vec<UserId> = (0..100).map(|_| UserId::generate()).collect();
+    let mut shards = 0u32;
+    for (i, u) in users.iter().enumerate() {
+        let mut t = touch(&r.id, u, t0() + Duration::milliseconds(i as i64));
+        // The first 10 record their shard (a keepalive does it the same way as a join).
+        t.record_shard = i < 10;
+        if i < 10 {
+            shards |= 1 << liveroom::domain::presence::shard(u, PRESENCE_SHARDS);
+        }
+        if i % 2 == 0 {
+            s.store.join(t).await.unwrap();
+        } else {
+            s.store.keepalive(t).await.unwrap();
+        }
+    }
+    assert_eq!(
+        s.store.room(&r.id).await.unwrap().unwrap().shards_used,
+        shards
+    );
+    // Each shard's page holds only that shard's members, newest first; all pages together
+    // hold everyone once.
+    let mut everyone = Vec::new();
+    for shard in 0..PRESENCE_SHARDS {
+        let page = s
+            .store
+            .members_page(&r.id, shard, t0() - Duration::seconds(1), 100, None)
+            .await
+            .unwrap();
+        assert!(!page.more_in_shard);
+        assert!(
+            page.members
+                .iter()
+                .all(|p| liveroom::domain::presence::shard(&p.user_id, PRESENCE_SHARDS) == shard)
+        );
+        assert!(
+            page.members
+                .windows(2)
+                .all(|w| w[0].activity_key() > w[1].activity_key())
+        );
+        everyone.extend(page.members.into_iter().map(|p| p.user_id));
+    }
+    everyone.sort();
+    let mut expected = users.clone();
+    expected.sort();
+    assert_eq!(everyone, expected);
+    assert_eq!(
+        online(s, &r.id, t0() - Duration::seconds(1)).await.len(),
+        100
     );
 }
 
@@ -497,32 +658,34 @@ async fn a_stale_presence_sweep_spares_a_fresh_keepalive(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
     s.store.insert_room(&r).await.unwrap();
     let (old, fresh) = (UserId::generate(), UserId::generate());
+    s.store.join(touch(&r.id, &old, t0())).await.unwrap();
+    s.store.join(touch(&r.id, &fresh, t0())).await.unwrap();
     s.store
-        .touch_presence(&r.id, &old, t0(), true)
+        .keepalive(touch(&r.id, &fresh, t0() + Duration::seconds(30)))
         .await
         .unwrap();
-    s.store
-        .touch_presence(&r.id, &fresh, t0(), true)
-        .await
-        .unwrap();
-    s.store
-        .touch_presence(&r.id, &fresh, t0() + Duration::seconds(30), false)
-        .await
-        .unwrap();
-    let removed = s
+    let swept = s
         .store
-        .remove_stale_presence(&r.id, t0() + Duration::seconds(20))
+        .sweep_presence(
+            &r.id,
+            t0() + Duration::seconds(20),
+            t0() + Duration::seconds(10),
+        )
         .await
         .unwrap();
-    assert_eq!(removed, 1);
-    let left = s
-        .store
-        .online_members(&r.id, t0() - Duration::seconds(1), 10, None)
-        .await
-        .unwrap();
+    assert_eq!((swept.removed, swept.online), (1, 1));
+    let left = online(s, &r.id, t0() - Duration::seconds(1)).await;
     assert_eq!(
         left.iter().map(|p| &p.user_id).collect::<Vec<_>>(),
         vec![&fresh]
+    );
+    // The swept member's visit still counts: coming back is not a first visit.
+    assert_eq!(
+        s.store
+            .join(touch(&r.id, &old, t0() + Duration::seconds(40)))
+            .await
+            .unwrap(),
+        Visit::Again
     );
 }
 
@@ -530,33 +693,44 @@ async fn visits_count_every_join_and_each_user_once(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
     s.store.insert_room(&r).await.unwrap();
     let (a, b) = (UserId::generate(), UserId::generate());
-    for (u, visit) in [(&a, true), (&a, true), (&b, true), (&b, false)] {
-        s.store.touch_presence(&r.id, u, t0(), visit).await.unwrap();
-    }
-    s.store.add_likes(&r.id, &a, 7).await.unwrap();
-    s.store.add_likes(&r.id, &b, 5).await.unwrap();
-    let c = s.store.counters(&r.id).await.unwrap();
-    assert_eq!((c.pv, c.uv, c.likes), (3, 2, 12));
-    assert_eq!(s.store.counters(&RoomId::generate()).await.unwrap().pv, 0);
+    assert_eq!(
+        s.store.join(touch(&r.id, &a, t0())).await.unwrap(),
+        Visit::First
+    );
+    assert_eq!(
+        s.store.join(touch(&r.id, &a, t0())).await.unwrap(),
+        Visit::Again
+    );
+    s.store.leave(&r.id, &a).await.unwrap();
+    assert_eq!(
+        s.store.join(touch(&r.id, &a, t0())).await.unwrap(),
+        Visit::Again
+    );
+    // A keepalive before any join is no visit: the later join is the first.
+    s.store.keepalive(touch(&r.id, &b, t0())).await.unwrap();
+    assert_eq!(
+        s.store.join(touch(&r.id, &b, t0())).await.unwrap(),
+        Visit::First
+    );
+    s.store.add_likes(&r.id, &a, 7, 1).await.unwrap();
+    s.store.add_likes(&r.id, &b, 5, 1).await.unwrap();
+    let (_, c) = s.store.room_view(&r.id).await.unwrap().unwrap();
+    assert_eq!((c.pv, c.uv, c.likes), (4, 2, 12));
+    assert_eq!(s.store.room_view(&RoomId::generate()).await.unwrap(), None);
 }
 
 async fn marks_leave_the_version_alone_and_a_channel_starts_once(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
     s.store.insert_room(&r).await.unwrap();
-    assert!(
-        s.store
-            .mark_room(&r.id, Mark::AnchorSeen(t0() + Duration::seconds(3)))
-            .await
-            .unwrap()
-    );
+    let mut anchor_touch = touch(&r.id, &r.anchor_id, t0() + Duration::seconds(3));
+    anchor_touch.anchor = true;
+    s.store.keepalive(anchor_touch).await.unwrap();
     let start = Mark::ChannelStarted {
         at: t0() + Duration::seconds(5),
-        unless_after: t0(),
     };
     assert!(s.store.mark_room(&r.id, start).await.unwrap());
     let again = Mark::ChannelStarted {
         at: t0() + Duration::seconds(6),
-        unless_after: t0() + Duration::seconds(1),
     };
     assert!(
         !s.store.mark_room(&r.id, again).await.unwrap(),
@@ -566,12 +740,33 @@ async fn marks_leave_the_version_alone_and_a_channel_starts_once(s: &TestStore) 
     assert_eq!(stored.version, 0);
     assert_eq!(stored.anchor_seen_at, Some(t0() + Duration::seconds(3)));
     assert_eq!(stored.channel_started_at, Some(t0() + Duration::seconds(5)));
-    assert!(
-        !s.store
-            .mark_room(&RoomId::generate(), Mark::AnchorSeen(t0()))
+    // Emptiness found before the channel started does not end it; found after, it does.
+    let early = Mark::ChannelEmpty {
+        at: t0() + Duration::seconds(4),
+    };
+    assert!(!s.store.mark_room(&r.id, early).await.unwrap());
+    let late = Mark::ChannelEmpty {
+        at: t0() + Duration::seconds(7),
+    };
+    assert!(s.store.mark_room(&r.id, late).await.unwrap());
+    assert_eq!(
+        s.store
+            .room(&r.id)
             .await
             .unwrap()
+            .unwrap()
+            .channel_started_at,
+        None
     );
+    assert!(!s.store.mark_room(&RoomId::generate(), start).await.unwrap());
+    // An anchor's keepalive for a room that is gone fails as a conflict.
+    let ghost = RoomId::generate();
+    let mut ghost_touch = touch(&ghost, &r.anchor_id, t0());
+    ghost_touch.anchor = true;
+    assert!(matches!(
+        s.store.keepalive(ghost_touch).await,
+        Err(StoreError::Conflict)
+    ));
 }
 
 async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
@@ -582,11 +777,21 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
         guard: Guard::NeverEntered,
         ..Expected::from(&r)
     };
-    let mark = Mark::ChannelStarted {
-        at: t0() + Duration::seconds(1),
-        unless_after: t0(),
-    };
-    s.store.mark_room(&r.id, mark).await.unwrap();
+    let viewer = UserId::generate();
+    let mut joined = touch(&r.id, &viewer, t0() + Duration::seconds(1));
+    joined.record_shard = true;
+    s.store.join(joined).await.unwrap();
+    // ...and left again, and the channel ended: still, someone entered.
+    s.store.leave(&r.id, &viewer).await.unwrap();
+    s.store
+        .mark_room(
+            &r.id,
+            Mark::ChannelEmpty {
+                at: t0() + Duration::seconds(2),
+            },
+        )
+        .await
+        .unwrap();
     assert!(matches!(
         s.store
             .update_room(&next(&r, RoomStatus::Ended), idle)
@@ -594,10 +799,9 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
         Err(StoreError::Conflict)
     ));
     // The sweeper read "anchor silent since t0 + 10 s"; a keepalive at t0 + 20 s came first.
-    s.store
-        .mark_room(&r.id, Mark::AnchorSeen(t0() + Duration::seconds(20)))
-        .await
-        .unwrap();
+    let mut anchor_touch = touch(&r.id, &r.anchor_id, t0() + Duration::seconds(20));
+    anchor_touch.anchor = true;
+    s.store.keepalive(anchor_touch).await.unwrap();
     let silent = Expected {
         guard: Guard::AnchorSilentSince(t0() + Duration::seconds(10)),
         ..Expected::from(&r)
@@ -662,4 +866,169 @@ async fn the_sweep_list_is_oldest_first_and_bounded_by_creation(s: &TestStore) {
             .len(),
         1
     );
+}
+
+async fn a_room_view_carries_the_exact_counters(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let (room, counters) = s.store.room_view(&r.id).await.unwrap().unwrap();
+    assert_eq!(room, r);
+    assert_eq!((counters.pv, counters.uv, counters.likes), (0, 0, 0));
+    let users: Vec<UserId> = (0..30).map(|_| UserId::generate()).collect();
+    for u in &users {
+        s.store.join(touch(&r.id, u, t0())).await.unwrap();
+        s.store.add_likes(&r.id, u, 3, 1).await.unwrap();
+    }
+    let (_, counters) = s.store.room_view(&r.id).await.unwrap().unwrap();
+    assert_eq!((counters.pv, counters.uv, counters.likes), (30, 30, 90));
+    let swept = s
+        .store
+        .sweep_counters(&r.id, i64::MAX, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(swept, counters);
+}
+
+async fn a_metrics_refresh_is_claimed_once_per_snapshot(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let t1 = t0() + Duration::seconds(10);
+    let lease = t1 + Duration::seconds(3);
+    // Twenty readers find the same old snapshot: one gets the claim.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store: Arc<dyn Store> = Arc::clone(&s.store);
+        let id = r.id.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_metrics(&id, None, t1, lease).await.unwrap()
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        claimed += u32::from(task.await.unwrap());
+    }
+    assert_eq!(claimed, 1);
+    // While the claim holds nobody else gets it; once it lapses, someone may.
+    assert!(
+        !s.store
+            .claim_metrics(&r.id, None, lease, lease)
+            .await
+            .unwrap()
+    );
+    let after = lease + Duration::seconds(1);
+    assert!(
+        s.store
+            .claim_metrics(&r.id, None, after, after + Duration::seconds(3))
+            .await
+            .unwrap()
+    );
+    // A stored snapshot ends the claim; a claim on what is no longer the snapshot fails.
+    let snapshot = MetricsSnapshot {
+        online: 7,
+        likes: 1,
+        pv: 2,
+        uv: 3,
+        at: Some(after),
+        refreshing_until: None,
+    };
+    assert!(s.store.save_metrics(&r.id, &snapshot).await.unwrap());
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.metrics, snapshot);
+    assert_eq!(stored.version, 0, "a snapshot is not a change of the room");
+    assert!(
+        !s.store
+            .claim_metrics(&r.id, None, after, after)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.store
+            .claim_metrics(&r.id, Some(after), after, after)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_stored_snapshot_is_never_replaced_by_an_older_one(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    s.store.insert_room(&r).await.unwrap();
+    let at = |secs| MetricsSnapshot {
+        online: secs as u64,
+        at: Some(t0() + Duration::seconds(secs)),
+        ..MetricsSnapshot::default()
+    };
+    assert!(s.store.save_metrics(&r.id, &at(20)).await.unwrap());
+    assert!(!s.store.save_metrics(&r.id, &at(10)).await.unwrap());
+    // One counted at the same instant may replace it (both are true of that instant).
+    assert!(s.store.save_metrics(&r.id, &at(20)).await.unwrap());
+    assert!(s.store.save_metrics(&r.id, &at(30)).await.unwrap());
+    assert_eq!(
+        s.store.room(&r.id).await.unwrap().unwrap().metrics.online,
+        30
+    );
+    assert!(
+        !s.store
+            .save_metrics(&RoomId::generate(), &at(40))
+            .await
+            .unwrap()
+    );
+}
+
+/// DynamoDB only (the embedded store has no TTL; its purge is the expiry): every item a room
+/// has under it carries an `expires_at`, so that nothing can outlive retention even if a purge
+/// never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_item_under_a_room_expires_on_dynamodb() {
+    use liveroom::store::dynamo::DynamoStore;
+    use liveroom::store::dynamo::schema::{counter_key, presence_partitions};
+    use liveroom::store::{CounterWrite, PresenceWrite, RoomCreate};
+    let client = crate::common::dynamodb_client();
+    let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
+    let store = DynamoStore::new(client.clone(), &table);
+    store.create_table().await.unwrap();
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    store.insert_room(&r).await.unwrap();
+    let users: Vec<UserId> = (0..20).map(|_| UserId::generate()).collect();
+    for u in &users {
+        let mut t = touch(&r.id, u, t0());
+        t.record_shard = true;
+        store.join(t).await.unwrap();
+        store.keepalive(touch(&r.id, u, t0())).await.unwrap();
+        store.add_likes(&r.id, u, 1, 1_900_000_000).await.unwrap();
+    }
+    store.leave(&r.id, &users[0]).await.unwrap();
+    let mut items = Vec::new();
+    for pk in presence_partitions(&r.id) {
+        let out = client
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.items.unwrap_or_default());
+    }
+    assert_eq!(items.len(), 20, "one presence item per member, left or not");
+    for k in 0..liveroom::domain::presence::COUNTER_SHARDS {
+        let out = client
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(counter_key(&r.id, k)))
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.item);
+    }
+    assert!(items.len() > 20, "counter shards were written");
+    for item in &items {
+        assert!(
+            matches!(
+                item.get("expires_at"),
+                Some(aws_sdk_dynamodb::types::AttributeValue::N(_))
+            ),
+            "an item without expiry: {item:?}"
+        );
+    }
 }

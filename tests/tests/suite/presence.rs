@@ -106,6 +106,48 @@ fn ids(members: &Value) -> Vec<String> {
         .collect()
 }
 
+impl World {
+    /// Every online member, through as many `members` pages as it takes (one presence shard
+    /// per page), sorted by id; the calls it took.
+    async fn all_members(&self, token: &str, room: &str, limit: u64) -> (Vec<String>, usize) {
+        let mut all = Vec::new();
+        let mut next = Value::Null;
+        for calls in 1..=200 {
+            let (status, page) = self
+                .call(
+                    Endpoint::Members,
+                    token,
+                    json!({"id": room, "limit": limit, "next_token": next}),
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            let members = page["members"].as_array().unwrap();
+            let stamps: Vec<&str> = members
+                .iter()
+                .map(|m| m["last_seen"].as_str().unwrap())
+                .collect();
+            assert!(
+                stamps.windows(2).all(|w| w[0] >= w[1]),
+                "a page is newest activity first: {page}"
+            );
+            all.extend(ids(&page));
+            next = page.get("next_token").cloned().unwrap_or(Value::Null);
+            if next.is_null() {
+                let unique: HashSet<&String> = all.iter().collect();
+                assert_eq!(unique.len(), all.len(), "nobody twice: {all:?}");
+                all.sort();
+                return (all, calls);
+            }
+        }
+        panic!("members never ended");
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
 /// Runs `$body` once per store.
 macro_rules! both_stores {
     ($name:ident) => {
@@ -128,6 +170,11 @@ both_stores!(likes_joins_and_visitors_are_exact_under_concurrency);
 both_stores!(the_channel_starts_when_the_first_member_enters_an_empty_room);
 both_stores!(the_sweeper_reclaims_by_the_rules);
 both_stores!(the_sweeper_never_undoes_a_racing_start);
+both_stores!(get_shows_an_online_count_no_older_than_the_max_age);
+both_stores!(a_hot_room_is_counted_once_per_period_however_many_read_it);
+both_stores!(list_shows_metrics_no_older_than_one_sweep);
+both_stores!(a_room_ended_by_stop_is_purged_after_retention);
+both_stores!(a_delete_interrupted_half_way_is_finished_by_the_sweeper);
 
 async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
     let (_, anchor) = w.user();
@@ -138,6 +185,9 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
         let (status, info) = w.call(Endpoint::Join, t, json!({"id": room})).await;
         assert_eq!(status, 200, "{info}");
     }
+    // The room's count is from its creation (this instant) until it is older than
+    // METRICS_MAX_AGE_SECONDS (5 s): then `get` counts again.
+    w.advance(6);
     let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
     assert_eq!(info["metrics"]["online_count"], 2);
 
@@ -145,28 +195,16 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
     w.advance(10);
     w.call(Endpoint::Keepalive, &ta, json!({"id": room})).await;
     w.advance(11);
-    let (_, members) = w
-        .call(Endpoint::Members, &anchor, json!({"id": room}))
-        .await;
-    assert_eq!(
-        ids(&members),
-        vec![a.to_string()],
-        "B is past the 20 s timeout"
-    );
+    let (members, _) = w.all_members(&anchor, &room, 20).await;
+    assert_eq!(members, vec![a.to_string()], "B is past the 20 s timeout");
     let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
     assert_eq!(info["metrics"]["online_count"], 1);
 
     // B comes back with a keepalive: online again, but no new visit.
     let (status, _) = w.call(Endpoint::Keepalive, &tb, json!({"id": room})).await;
     assert_eq!(status, 200);
-    let (_, members) = w
-        .call(Endpoint::Members, &anchor, json!({"id": room}))
-        .await;
-    assert_eq!(
-        ids(&members),
-        vec![b.to_string(), a.to_string()],
-        "newest activity first"
-    );
+    let (members, _) = w.all_members(&anchor, &room, 20).await;
+    assert_eq!(members, sorted(vec![b.to_string(), a.to_string()]));
     let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
     assert_eq!(
         (
@@ -178,10 +216,8 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
 
     // Leaving is immediate.
     w.call(Endpoint::Leave, &ta, json!({"id": room})).await;
-    let (_, members) = w
-        .call(Endpoint::Members, &anchor, json!({"id": room}))
-        .await;
-    assert_eq!(ids(&members), vec![b.to_string()]);
+    let (members, _) = w.all_members(&anchor, &room, 20).await;
+    assert_eq!(members, vec![b.to_string()]);
 }
 
 async fn members_page_newest_activity_first(w: World) {
@@ -194,28 +230,14 @@ async fn members_page_newest_activity_first(w: World) {
         joined.push(id.to_string());
         w.advance(1);
     }
-    joined.reverse();
-    let mut seen = Vec::new();
-    let mut token = Value::Null;
-    for _ in 0..5 {
-        let (status, page) = w
-            .call(
-                Endpoint::Members,
-                &anchor,
-                json!({"id": room, "limit": 2, "next_token": token}),
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        seen.extend(ids(&page));
-        token = page.get("next_token").cloned().unwrap_or(Value::Null);
-        if token.is_null() {
-            break;
-        }
-    }
-    assert_eq!(
-        seen, joined,
-        "three pages, newest first, nobody twice, nobody missing"
-    );
+    // Pages of at most 2, each newest first, everyone once; only the shards the five were
+    // ever in are read (at most 5 shards, so at most 3 pages each plus the end).
+    let (seen, calls) = w.all_members(&anchor, &room, 2).await;
+    assert_eq!(seen, sorted(joined.clone()));
+    assert!(calls <= 5 * 3, "{calls} calls for 5 members");
+    let (seen, calls) = w.all_members(&anchor, &room, 100).await;
+    assert_eq!(seen, sorted(joined));
+    assert!(calls <= 5, "{calls} calls for 5 members");
     let (status, err) = w
         .call(
             Endpoint::Members,
@@ -231,6 +253,16 @@ async fn members_page_newest_activity_first(w: World) {
         .call(Endpoint::Members, &anchor, json!({"id": room, "limit": 0}))
         .await;
     assert_eq!(status, 400);
+    // A room nobody entered has no members and no next page.
+    let empty = w.room(&anchor, 0).await;
+    let (status, page) = w
+        .call(Endpoint::Members, &anchor, json!({"id": empty}))
+        .await;
+    assert_eq!(
+        (status, page["members"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    assert!(page.get("next_token").is_none(), "{page}");
 }
 
 async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
@@ -259,7 +291,13 @@ async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
         let (status, body) = task.await.unwrap();
         assert_eq!(status, 200, "{body}");
     }
-    // 200 joins by 100 users (each joined twice, after 1000 likes from the same users).
+    // 200 joins by 100 users (each joined twice, after 1000 likes from the same users). The
+    // counters are exact at once; the online count once its snapshot is due (5 s).
+    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let m = &info["metrics"];
+    assert_eq!(m["like_count"].as_u64(), Some(expected_likes));
+    assert_eq!((m["pv"].as_u64(), m["uv"].as_u64()), (Some(200), Some(100)));
+    w.advance(6);
     let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
     let m = &info["metrics"];
     assert_eq!(m["like_count"].as_u64(), Some(expected_likes));
@@ -293,10 +331,22 @@ async fn the_channel_starts_when_the_first_member_enters_an_empty_room(w: World)
         "the room was not empty"
     );
 
-    // Everyone falls silent; the next member opens a new channel.
+    // Everyone falls silent; once a count finds the room empty (a sweep, or a `get` whose
+    // count is due), the channel has ended and the next member opens a new one.
     w.advance(60);
+    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    assert!(info["channel_started_at"].is_null() || info["metrics"]["online_count"] == 0);
     let (_, again) = w.call(Endpoint::Join, &ta, json!({"id": room})).await;
-    assert_ne!(again["channel_started_at"], started.as_str());
+    let restarted = again["channel_started_at"].as_str().unwrap().to_owned();
+    assert_ne!(restarted, started);
+    // The same through the sweeper.
+    w.advance(60);
+    sweep(&w.app).await.unwrap();
+    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    assert!(info["channel_started_at"].is_null(), "{info}");
+    let (_, third) = w.call(Endpoint::Join, &tb, json!({"id": room})).await;
+    assert_ne!(third["channel_started_at"], restarted.as_str());
+    assert!(third["channel_started_at"].is_string());
 }
 
 async fn the_sweeper_reclaims_by_the_rules(w: World) {
@@ -386,4 +436,241 @@ async fn the_sweeper_never_undoes_a_racing_start(w: World) {
         call(&w.app, Endpoint::Stop, &anchor, json!({"id": room})).await;
     }
     eprintln!("racing start vs sweep outcomes seen: {outcomes:?}");
+}
+
+fn online_count(info: &Value) -> u64 {
+    info["metrics"]["online_count"].as_u64().unwrap()
+}
+
+/// `get`'s online count is the count of a moment no more than METRICS_MAX_AGE_SECONDS (5 s)
+/// before the call: a change shows within the period, never later.
+async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
+    let (_, anchor) = w.user();
+    let room = w.room(&anchor, 0).await;
+    let get = || w.call(Endpoint::Get, &anchor, json!({"id": room}));
+    // Counted at creation: 0. A join 1 s later may not show until the count is 5 s old...
+    w.advance(1);
+    let (_, t1) = w.user();
+    w.call(Endpoint::Join, &t1, json!({"id": room})).await;
+    w.advance(4);
+    let (_, info) = get().await;
+    assert!(online_count(&info) <= 1);
+    // ...and must once it is older.
+    w.advance(1);
+    let (_, info) = get().await;
+    assert_eq!(online_count(&info), 1, "{info}");
+    // The same bound again, from this count on.
+    let (_, t2) = w.user();
+    w.call(Endpoint::Join, &t2, json!({"id": room})).await;
+    w.advance(5);
+    let (_, info) = get().await;
+    assert!(matches!(online_count(&info), 1 | 2));
+    w.advance(1);
+    let (_, info) = get().await;
+    assert_eq!(online_count(&info), 2, "{info}");
+    // The likes, views and visitors beside it are exact at once.
+    w.call(Endpoint::Like, &t2, json!({"id": room, "count": 4}))
+        .await;
+    let (_, info) = get().await;
+    let m = &info["metrics"];
+    assert_eq!(
+        (m["like_count"].as_u64(), m["pv"].as_u64(), m["uv"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
+}
+
+/// Fifty readers find a room's count due at once: it is counted once, and all fifty show
+/// that count. Then, within the period, nobody counts again.
+async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
+    let (_, anchor) = w.user();
+    let room = w.room(&anchor, 0).await;
+    for _ in 0..3 {
+        let (_, t) = w.user();
+        w.call(Endpoint::Join, &t, json!({"id": room})).await;
+    }
+    w.advance(6);
+    let counts = || {
+        w.app
+            .stats
+            .online_recounts
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = counts();
+    let barrier = Arc::new(Barrier::new(50));
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (app, room, token, barrier) = (
+            Arc::clone(&w.app),
+            room.clone(),
+            anchor.clone(),
+            Arc::clone(&barrier),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            call(&app, Endpoint::Get, &token, json!({"id": room})).await
+        }));
+    }
+    for task in tasks {
+        let (status, info) = task.await.unwrap();
+        assert_eq!((status, online_count(&info)), (200, 3), "{info}");
+    }
+    assert_eq!(counts() - before, 1, "one count for fifty readers");
+    w.advance(4);
+    for _ in 0..5 {
+        w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    }
+    assert_eq!(counts() - before, 1, "none within the period");
+    w.advance(2);
+    w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    assert_eq!(
+        counts() - before,
+        2,
+        "the next period's first reader counts"
+    );
+}
+
+/// `list` shows each room's metrics as of the last sweep (or the last count by `get`): never
+/// more than one sweeper period old.
+async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
+    let (_, anchor) = w.user();
+    let room = w.room(&anchor, 0).await;
+    let listed = || async {
+        let (status, page) = w
+            .call(
+                Endpoint::List,
+                &anchor,
+                json!({"page_num": 1, "page_size": 100, "status": -1}),
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == room.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let (_, t1) = w.user();
+    w.call(Endpoint::Join, &t1, json!({"id": room})).await;
+    w.call(Endpoint::Like, &t1, json!({"id": room, "count": 2}))
+        .await;
+    sweep(&w.app).await.unwrap();
+    let m = listed().await["metrics"].clone();
+    assert_eq!(
+        (
+            m["online_count"].as_u64(),
+            m["like_count"].as_u64(),
+            m["pv"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+    // A second member: the list shows the old count until the next sweep, then the new.
+    let (_, t2) = w.user();
+    w.call(Endpoint::Join, &t2, json!({"id": room})).await;
+    assert_eq!(listed().await["metrics"]["online_count"], 1);
+    w.advance(5);
+    sweep(&w.app).await.unwrap();
+    let m = listed().await["metrics"].clone();
+    assert_eq!(
+        (m["online_count"].as_u64(), m["uv"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
+/// A room the anchor stops is kept for the retention period, then purged like one the
+/// sweeper ended.
+async fn a_room_ended_by_stop_is_purged_after_retention(w: World) {
+    let (_, anchor) = w.user();
+    let (_, viewer) = w.user();
+    let room = w.room(&anchor, 0).await;
+    w.call(Endpoint::Join, &viewer, json!({"id": room})).await;
+    w.call(Endpoint::Start, &anchor, json!({"id": room})).await;
+    let (status, stopped) = w.call(Endpoint::Stop, &anchor, json!({"id": room})).await;
+    assert_eq!((status, stopped["status"].as_i64()), (200, Some(2)));
+    let id = RoomId::parse("id", &room).unwrap();
+    let expires = w.app.store.room(&id).await.unwrap().unwrap().expires_at;
+    let stopped_at = liveroom::Clock::now(&*w.clock).timestamp();
+    assert_eq!(
+        expires,
+        Some(stopped_at + 30 * 86_400),
+        "purge time stamped at the stop"
+    );
+    w.advance(30 * 86_400 - 60);
+    sweep(&w.app).await.unwrap();
+    assert!(
+        w.status(&room).await.is_some(),
+        "kept for the retention period"
+    );
+    w.advance(120);
+    let report = sweep(&w.app).await.unwrap();
+    assert_eq!(report.rooms_purged, 1, "{report:?}");
+    assert_eq!(w.status(&room).await, None);
+    assert!(w.app.store.room_view(&id).await.unwrap().is_none());
+}
+
+/// A delete that marked the room and then failed (simulated: only the mark is written) has
+/// deleted it for every reader; the sweeper removes the rest, and so would a retry.
+async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
+    let (anchor_id, anchor) = w.user();
+    let (_, viewer) = w.user();
+    let mut rooms = Vec::new();
+    for _ in 0..2 {
+        let room = w.room(&anchor, 0).await;
+        w.call(Endpoint::Join, &viewer, json!({"id": room})).await;
+        w.call(Endpoint::Like, &viewer, json!({"id": room, "count": 3}))
+            .await;
+        let id = RoomId::parse("id", &room).unwrap();
+        let now = liveroom::Clock::now(&*w.clock);
+        w.app
+            .store
+            .mark_deleted(&id, &anchor_id, now, now.timestamp() + 86_400)
+            .await
+            .unwrap();
+        rooms.push((room, id));
+    }
+    for (room, _) in &rooms {
+        for endpoint in [
+            Endpoint::Get,
+            Endpoint::Join,
+            Endpoint::Members,
+            Endpoint::Start,
+        ] {
+            let (status, body) = w.call(endpoint, &anchor, json!({"id": room})).await;
+            assert_eq!(status, 404, "{endpoint:?} on a deleted room: {body}");
+        }
+        let (_, page) = w
+            .call(
+                Endpoint::List,
+                &anchor,
+                json!({"page_num": 1, "page_size": 100, "status": -1}),
+            )
+            .await;
+        assert!(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["id"] != room.as_str())
+        );
+    }
+    // The anchor's retry finishes the first...
+    let (status, body) = w
+        .call(Endpoint::Delete, &anchor, json!({"id": rooms[0].0}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(w.app.store.room(&rooms[0].1).await.unwrap().is_none());
+    // ...the sweeper the second.
+    let report = sweep(&w.app).await.unwrap();
+    assert_eq!(report.rooms_purged, 1, "{report:?}");
+    assert!(w.app.store.room(&rooms[1].1).await.unwrap().is_none());
+    assert!(w.app.store.room_view(&rooms[1].1).await.unwrap().is_none());
+    let since = liveroom::Clock::now(&*w.clock) - Duration::seconds(60);
+    assert_eq!(
+        w.app.store.count_online(&rooms[1].1, since).await.unwrap(),
+        0
+    );
+    // Once gone, a delete is 404.
+    let (status, _) = w
+        .call(Endpoint::Delete, &anchor, json!({"id": rooms[1].0}))
+        .await;
+    assert_eq!(status, 404);
 }

@@ -1,9 +1,11 @@
-//! `template.yaml` deploys exactly the router's routes, one function per `functions/` crate.
+//! `template.yaml` deploys exactly the router's routes, one function per `functions/` crate,
+//! each with an IAM policy that allows exactly what its handler may ask of the store.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use liveroom::http::Endpoint;
+use liveroom::store::On;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -68,5 +70,144 @@ fn the_template_keeps_the_secret_out_of_the_template() {
     assert!(
         !block.contains("Default:"),
         "the JWT secret must have no default"
+    );
+}
+
+/// The DynamoDB actions a function's policy must allow: the union of its handler's
+/// capabilities, split by where they act (the table, or its indexes).
+fn needed(needs: &[liveroom::store::Capability]) -> BTreeSet<(String, On)> {
+    needs
+        .iter()
+        .flat_map(|c| c.dynamodb_actions())
+        .map(|(action, on)| (format!("dynamodb:{action}"), *on))
+        .collect()
+}
+
+/// The (action, resource kind) pairs each function's policy in the template allows, by binary.
+fn granted(text: &str) -> BTreeMap<String, BTreeSet<(String, On)>> {
+    let mut out: BTreeMap<String, BTreeSet<(String, On)>> = BTreeMap::new();
+    let mut binary: Option<String> = None;
+    let mut actions: Vec<String> = Vec::new();
+    let mut in_resources = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("  ") && !line.starts_with("   ") && trimmed.ends_with(':') {
+            binary = None; // a new resource
+        }
+        if let Some(b) = value(line, "Binary") {
+            binary = Some(b.to_owned());
+            out.entry(b.to_owned()).or_default();
+        }
+        let Some(b) = binary.clone() else { continue };
+        if trimmed.starts_with("- Effect:") {
+            actions.clear();
+            in_resources = false;
+        }
+        if let Some(action) = trimmed.strip_prefix("- dynamodb:") {
+            actions.push(format!("dynamodb:{action}"));
+        }
+        let resource = if let Some(r) = value(line, "Resource") {
+            in_resources = r.is_empty();
+            (!r.is_empty()).then(|| r.to_owned())
+        } else if in_resources && trimmed.starts_with("- !") {
+            trimmed.strip_prefix("- ").map(str::to_owned)
+        } else {
+            in_resources = false;
+            None
+        };
+        if let Some(r) = resource {
+            let on = match r.as_str() {
+                "!GetAtt Table.Arn" => On::Table,
+                r#"!Sub "${Table.Arn}/index/*""# => On::Index,
+                other => panic!("{b}: unexpected resource {other}"),
+            };
+            let entry = out.entry(b).or_default();
+            entry.extend(actions.iter().map(|a| (a.clone(), on)));
+        }
+    }
+    out
+}
+
+/// The policy block the template should have for `needs` (printed when the test fails).
+fn policy_yaml(needs: &BTreeSet<(String, On)>) -> String {
+    let mut out =
+        String::from("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
+    for (on, resource) in [
+        (On::Table, "!GetAtt Table.Arn"),
+        (On::Index, r#"!Sub "${Table.Arn}/index/*""#),
+    ] {
+        let actions: Vec<&String> = needs
+            .iter()
+            .filter(|(_, o)| *o == on)
+            .map(|(a, _)| a)
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        out.push_str("            - Effect: Allow\n              Action:\n");
+        for a in actions {
+            out.push_str(&format!("                - {a}\n"));
+        }
+        out.push_str(&format!("              Resource: {resource}\n"));
+    }
+    out
+}
+
+#[test]
+fn every_function_policy_allows_exactly_the_dynamodb_actions_of_its_capabilities() {
+    let granted = granted(&template());
+    let mut expected: BTreeMap<String, BTreeSet<(String, On)>> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.name().to_owned(), needed(e.needs())))
+        .collect();
+    expected.insert("sweeper".to_owned(), needed(liveroom::reclaim::SWEEP_NEEDS));
+    let mut wrong = Vec::new();
+    for (function, needs) in &expected {
+        let has = granted.get(function).cloned().unwrap_or_default();
+        if &has != needs {
+            wrong.push(format!(
+                "{function}: the template grants {has:?}\nbut the handler needs {needs:?}; the policy should be:\n{}",
+                policy_yaml(needs)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(
+        granted.keys().collect::<BTreeSet<_>>(),
+        expected.keys().collect::<BTreeSet<_>>()
+    );
+}
+
+#[test]
+fn the_policy_check_would_catch_a_lost_or_an_extra_action() {
+    let text = template();
+    let before = granted(&text);
+    // Lose an action: the `get` function's BatchGetItem.
+    let get_block = text.find("Binary: get\n").expect("the get function");
+    let lost = format!(
+        "{}{}",
+        &text[..get_block],
+        text[get_block..].replacen("                - dynamodb:BatchGetItem\n", "", 1)
+    );
+    let after = granted(&lost);
+    assert!(!after["get"].contains(&("dynamodb:BatchGetItem".to_owned(), On::Table)));
+    assert_ne!(after["get"], needed(Endpoint::Get.needs()));
+    // Gain one: PutItem for `list`.
+    let list_block = text.find("Binary: list\n").expect("the list function");
+    let gained = format!(
+        "{}{}",
+        &text[..list_block],
+        text[list_block..].replacen(
+            "                - dynamodb:Query\n",
+            "                - dynamodb:Query\n                - dynamodb:PutItem\n",
+            1
+        )
+    );
+    assert_ne!(granted(&gained)["list"], before["list"]);
+    assert_eq!(before["list"], needed(liveroom::rooms::LIST_NEEDS));
+    assert_eq!(
+        needed(liveroom::rooms::LIST_NEEDS).len(),
+        1,
+        "list: one Query on an index"
     );
 }

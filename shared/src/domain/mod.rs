@@ -5,6 +5,11 @@
 //! I/O. Parse failures are [`FieldError`]s naming the field, which the HTTP layer turns into
 //! a 400 with the endpoint's error code.
 
+pub mod meeting;
+pub mod presence;
+pub mod room;
+pub mod user;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -353,7 +358,7 @@ impl From<RoomMode> for i64 {
     }
 }
 
-/// A room's status: 0 prepare, 1 live, 2 ended. See [`crate::rooms`] for the machine.
+/// A room's status: 0 prepare, 1 live, 2 ended. See [`room::Room::apply`] for the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "i64")]
 pub enum RoomStatus {
@@ -434,5 +439,5 @@ impl Page {
 }
 
 #[cfg(test)]
-#[path = "tests/domain.rs"]
+#[path = "../tests/domain.rs"]
 mod tests;

@@ -1,0 +1,286 @@
+//! A room as kept (SPEC §5) and its life cycle: [`Room::apply`] is the one place where a
+//! status changes, for the anchor's calls and the sweeper's alike.
+//!
+//! The machine: 0 prepare —start→ 1 live —pause→ 0, and 0|1 —stop→ 2 ended, which is final. A
+//! repeated call is a no-op; an impossible one is refused. Ending a room stamps the time after
+//! which it may be purged (`expires_at`, DynamoDB's TTL attribute), so every ended room is
+//! purged after retention however it ended.
+//!
+//! Never here: I/O, or who may call what (the features decide that).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::meeting::Meeting;
+use super::{
+    Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
+};
+
+/// A room as stored. URLs and credentials are not here: they are computed on read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Room {
+    pub id: RoomId,
+    pub anchor_id: UserId,
+    pub anchor_nick: Nick,
+    pub title: Title,
+    pub notice: Notice,
+    pub cover_url: ImageUrl,
+    pub extends: Extends,
+    pub category: Category,
+    pub mode: RoomMode,
+    pub status: RoomStatus,
+    /// Bumped by one on every change of the fields above; the optimistic-concurrency token.
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// The co-host list, with its own version.
+    #[serde(default)]
+    pub meeting: Meeting,
+    /// The anchor's last keepalive: the room's liveness.
+    #[serde(default)]
+    pub anchor_seen_at: Option<DateTime<Utc>>,
+    /// When the first member entered the empty room (seed 000); cleared when a metrics
+    /// refresh finds the room empty.
+    #[serde(default)]
+    pub channel_started_at: Option<DateTime<Utc>>,
+    /// For an ended or deleted room: when it may be purged (unix seconds; DynamoDB's TTL).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// The materialised metrics (see [`MetricsSnapshot`]).
+    #[serde(default)]
+    pub metrics: MetricsSnapshot,
+    /// The presence shards anyone was ever present in, one bit per shard: a members listing
+    /// reads only these (a small room's few members are in a few of the 32).
+    #[serde(default)]
+    pub shards_used: u32,
+    /// Set by `delete`: the room is gone for every reader, and what is under it is being
+    /// removed (by the same call, or by the sweeper if that call failed half way).
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// The metrics of a room as last counted, kept on the room item so that a read needs no
+/// other item. `online` is refreshed by a reader that finds it older than
+/// `METRICS_MAX_AGE_SECONDS` and by every sweep; the counters are exact on `get` (read from
+/// their shards in the same request) and as of the last refresh elsewhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsSnapshot {
+    pub online: u64,
+    pub likes: u64,
+    pub pv: u64,
+    pub uv: u64,
+    /// When `online` was counted; `None` before the first count.
+    pub at: Option<DateTime<Utc>>,
+    /// A reader has claimed the next refresh until this time (so a hot room is counted once
+    /// per period, not once per reader).
+    pub refreshing_until: Option<DateTime<Utc>>,
+}
+
+/// The room's counters, summed over their shards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub pv: u64,
+    pub uv: u64,
+    pub likes: u64,
+}
+
+/// A life-cycle call: the anchor's, or the sweeper's (which pauses and ends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Pause,
+    Stop,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Pause => "pause",
+            Action::Stop => "stop",
+        }
+    }
+}
+
+/// What an action does to a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Already there: succeed without writing.
+    Stay,
+    /// Move to this status.
+    To(RoomStatus),
+    /// Not allowed from here.
+    Refuse,
+}
+
+impl RoomStatus {
+    /// The state machine on statuses alone.
+    pub fn step(self, action: Action) -> Step {
+        use RoomStatus::*;
+        match (self, action) {
+            (Prepare, Action::Start) => Step::To(Live),
+            (Live, Action::Start) => Step::Stay,
+            (Live, Action::Pause) => Step::To(Prepare),
+            (Prepare, Action::Pause) => Step::Stay,
+            (Prepare | Live, Action::Stop) => Step::To(Ended),
+            (Ended, Action::Stop) => Step::Stay,
+            (Ended, Action::Start | Action::Pause) => Step::Refuse,
+        }
+    }
+}
+
+/// The outcome of [`Room::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// Nothing to write.
+    Stay,
+    /// Write this room (version + 1) conditionally on the one it came from.
+    To(Box<Room>),
+    /// The machine does not allow it.
+    Refuse,
+}
+
+fn seconds(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
+}
+
+impl Room {
+    /// `action` at `now`: the next room, with its status, the times it stamps (the first start
+    /// stamps `started_at`; the end stamps `stopped_at` and `expires_at = now + retention`),
+    /// `updated_at` and the next version. The one place a status changes.
+    pub fn apply(
+        &self,
+        action: Action,
+        now: DateTime<Utc>,
+        retention: std::time::Duration,
+    ) -> Transition {
+        match self.status.step(action) {
+            Step::Stay => Transition::Stay,
+            Step::Refuse => Transition::Refuse,
+            Step::To(status) => {
+                let mut next = self.clone();
+                next.status = status;
+                match status {
+                    RoomStatus::Live if next.started_at.is_none() => next.started_at = Some(now),
+                    RoomStatus::Ended => {
+                        next.stopped_at = Some(now);
+                        next.expires_at = Some(now.timestamp() + seconds(retention));
+                    }
+                    _ => {}
+                }
+                next.version = self.version + 1;
+                next.updated_at = now;
+                Transition::To(Box::new(next))
+            }
+        }
+    }
+
+    /// Whether `user` may publish in this room: its anchor and its co-hosts.
+    pub fn is_publisher(&self, user: &UserId) -> bool {
+        &self.anchor_id == user || self.meeting.contains(user)
+    }
+
+    /// Whether `user`'s presence shard is recorded as used.
+    pub fn uses_shard_of(&self, user: &UserId) -> bool {
+        let k = super::presence::shard(user, super::presence::PRESENCE_SHARDS);
+        self.shards_used & (1 << k) != 0
+    }
+
+    /// The first used presence shard at or after `from`.
+    pub fn next_used_shard(&self, from: u32) -> Option<u32> {
+        (from..super::presence::PRESENCE_SHARDS).find(|k| self.shards_used & (1 << k) != 0)
+    }
+
+    /// Whether the room is being deleted (gone for every reader).
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// The sort key that orders rooms newest first: creation time, then id to break ties.
+    /// Fixed-width so that byte order is time order.
+    pub fn created_key(&self) -> String {
+        format!("{}#{}", created_prefix(&self.created_at), self.id)
+    }
+}
+
+/// The time part of [`Room::created_key`]: every key of a room created before `t` sorts below it.
+pub fn created_prefix(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// What the caller read before a write: the write happens only if all of it still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub status: RoomStatus,
+    pub version: u64,
+    /// An extra condition for the sweeper's writes, so a sweep never undoes a user's call.
+    pub guard: Guard,
+}
+
+/// A condition on the room's liveness marks, checked in the same conditional write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    None,
+    /// The anchor has not kept alive since this time.
+    AnchorSilentSince(DateTime<Utc>),
+    /// Nobody ever entered: nobody was ever present (no join, no keepalive), never started.
+    NeverEntered,
+}
+
+impl Guard {
+    pub fn holds(&self, room: &Room) -> bool {
+        match self {
+            Guard::None => true,
+            Guard::AnchorSilentSince(t) => room.anchor_seen_at.is_none_or(|seen| seen < *t),
+            Guard::NeverEntered => {
+                room.anchor_seen_at.is_none() && room.shards_used == 0 && room.started_at.is_none()
+            }
+        }
+    }
+}
+
+impl From<&Room> for Expected {
+    fn from(room: &Room) -> Self {
+        Self {
+            status: room.status,
+            version: room.version,
+            guard: Guard::None,
+        }
+    }
+}
+
+/// A mark of the room's channel (seed 000's "channel start time"); it does not bump the
+/// version (it is not a state change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A member entered while no channel was running: the channel starts at `at`, unless one
+    /// is already running (so of racing first joiners, one sets it).
+    ChannelStarted { at: DateTime<Utc> },
+    /// A count at `at` found nobody online: the channel ends, unless it started after `at`.
+    ChannelEmpty { at: DateTime<Utc> },
+}
+
+/// A listing: filters, then one page, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomQuery {
+    pub status: Option<RoomStatus>,
+    pub anchor: Option<UserId>,
+    pub category: Option<Category>,
+    pub page: Page,
+}
+
+impl RoomQuery {
+    /// Whether `room` passes the filters (the page is applied by the caller).
+    pub fn matches(&self, room: &Room) -> bool {
+        !room.is_deleted()
+            && self.status.is_none_or(|s| room.status == s)
+            && self.anchor.as_ref().is_none_or(|a| &room.anchor_id == a)
+            && self.category.as_ref().is_none_or(|c| &room.category == c)
+    }
+}
+
+#[cfg(test)]
+#[path = "../tests/rooms.rs"]
+mod tests;

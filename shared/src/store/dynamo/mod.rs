@@ -1,0 +1,302 @@
+//! The production store: one DynamoDB table, single-table design (the layout is in
+//! [`schema`]).
+//!
+//! Listing is always a `Query` on an index, newest first, never a `Scan`. Every room write is
+//! one conditional write with the status and version the caller read in the condition;
+//! registration is one transaction of two conditional puts, so a username can never be claimed
+//! twice. A read of a room and its counters is one `BatchGetItem`; the metrics are a snapshot
+//! on the room item. This module never decides who may do what; it only keeps the conditions
+//! it is given.
+
+mod codec;
+mod counters;
+mod presence;
+mod rooms;
+pub mod schema;
+mod users;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    WriteRequest,
+};
+
+use schema::{INDEXES, Item, TTL_ATTRIBUTE};
+
+use super::StoreError;
+
+/// DynamoDB's limit on one `BatchWriteItem`; moto does not enforce it, so we do.
+const BATCH_WRITE_LIMIT: usize = 25;
+/// DynamoDB's limit on one `BatchGetItem`.
+const BATCH_GET_LIMIT: usize = 100;
+/// How often unprocessed batch items are retried before the call fails.
+const BATCH_ATTEMPTS: u32 = 5;
+
+/// The DynamoDB store. Holds one SDK client, built once per cold start.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+pub(crate) fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+}
+
+/// A failed conditional write becomes [`StoreError::Conflict`]; anything else is unavailability.
+pub(crate) fn conditional<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match err.as_service_error().and_then(|e| e.code()) {
+        Some("ConditionalCheckFailedException") => StoreError::Conflict,
+        _ => unavailable(err),
+    }
+}
+
+/// A transaction cancelled by a condition becomes [`StoreError::Conflict`].
+pub(crate) fn transaction_conflict(
+    err: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>,
+) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error() {
+        let conflict = e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"));
+        if conflict {
+            return StoreError::Conflict;
+        }
+    }
+    unavailable(err)
+}
+
+/// A request that could not be built (a bug, never the client's input).
+pub(crate) fn build_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Treats a failed condition as "not applied".
+pub(crate) fn applied(result: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store on `table` with the SDK's standard configuration from the environment
+    /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::new(Client::new(&config), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates the table with the layout of [`schema`] (the same as `template.yaml`), for
+    /// tests and for local development against a DynamoDB-compatible server.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build_error)
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(build_error)
+        };
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?);
+        for index in INDEXES {
+            request = request
+                .attribute_definitions(attr(index.pk)?)
+                .attribute_definitions(attr(index.sk)?)
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(index.name)
+                        .key_schema(key(index.pk, KeyType::Hash)?)
+                        .key_schema(key(index.sk, KeyType::Range)?)
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(build_error)?,
+                );
+        }
+        request.send().await.map_err(unavailable)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// A strongly consistent `GetItem`.
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Strongly consistent reads of up to 100 keys in one `BatchGetItem` (unprocessed keys
+    /// are retried a bounded number of times). Items come back in no particular order.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        debug_assert!(keys.len() <= BATCH_GET_LIMIT);
+        let mut pending = keys;
+        let mut items = Vec::with_capacity(pending.len());
+        for attempt in 0..BATCH_ATTEMPTS {
+            if pending.is_empty() {
+                break;
+            }
+            let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut m| m.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        if pending.is_empty() {
+            Ok(items)
+        } else {
+            Err(StoreError::Unavailable(
+                "batch read left unprocessed keys".to_owned(),
+            ))
+        }
+    }
+
+    /// Deletes every item under `pk` (pages through a `Query` of its keys, batches of 25).
+    async fn delete_partition(&self, pk: &str) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", "pk")
+                .expression_attribute_names("#sk", "sk")
+                .expression_attribute_values(":pk", schema::s(pk))
+                .projection_expression("#pk, #sk")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            self.batch_delete(out.items.unwrap_or_default()).await?;
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Deletes `keys`, 25 per `BatchWriteItem` (unprocessed items are retried a bounded number
+    /// of times with a short backoff).
+    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(BATCH_WRITE_LIMIT) {
+            let mut requests = chunk
+                .iter()
+                .map(|key| {
+                    DeleteRequest::builder()
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                        .map_err(build_error)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for attempt in 0..BATCH_ATTEMPTS {
+                if requests.is_empty() {
+                    break;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "batch delete left unprocessed items".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,432 @@
+//! Rooms: the room item, its listings, its metrics snapshot and its deletion.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+
+use super::codec::{
+    Reader, meeting_json, metrics_attributes, room_from_item, room_mutable_attributes,
+    room_to_item, time,
+};
+use super::schema::{
+    ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
+    anchor_partition, counter_keys, n, presence_partitions, room_key, s, status_partition,
+};
+use super::{DynamoStore, applied, conditional, unavailable};
+use crate::domain::meeting::Meeting;
+use crate::domain::room::{
+    Counters, Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
+};
+use crate::domain::{RoomId, RoomStatus, UserId};
+use crate::store::{
+    ChannelMark, MeetingWrite, MetricsWrite, RoomCreate, RoomDelete, RoomList, RoomRead,
+    RoomUpdate, RoomView, StoreError,
+};
+
+/// Items read per `Query` page while listing, at most.
+const QUERY_PAGE: usize = 1000;
+/// Partitions purged at once.
+const PURGE_PARALLELISM: usize = 8;
+
+/// Sums counter items into the room's counters.
+pub(super) fn add_counters(total: &mut Counters, item: &Item) -> Result<(), StoreError> {
+    let r = Reader(item);
+    total.pv += r.count("pv")?;
+    total.uv += r.count("uv")?;
+    total.likes += r.count("likes")?;
+    Ok(())
+}
+
+impl DynamoStore {
+    /// Every room of one partition of an index, oldest first, created before `before`.
+    pub(super) async fn rooms_in(
+        &self,
+        index: Index,
+        partition: &str,
+        before: &str,
+    ) -> Result<Vec<Room>, StoreError> {
+        let mut rooms = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .key_condition_expression("#pk = :pk AND #sk < :before")
+                .expression_attribute_names("#pk", index.pk)
+                .expression_attribute_names("#sk", index.sk)
+                .expression_attribute_values(":pk", s(partition))
+                .expression_attribute_values(":before", s(before))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                rooms.push(room_from_item(&item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(rooms);
+            }
+        }
+    }
+
+    pub(super) async fn rooms_with_status_in(
+        &self,
+        status: RoomStatus,
+        created_before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Room>, StoreError> {
+        let before = created_before.map_or_else(|| "~".to_owned(), |t| created_prefix(&t));
+        self.rooms_in(GSI_STATUS, &status_partition(status), &before)
+            .await
+    }
+
+    pub(super) async fn deleted_rooms_in(&self) -> Result<Vec<Room>, StoreError> {
+        self.rooms_in(GSI_STATUS, DELETED_ROOMS, "~").await
+    }
+}
+
+#[async_trait]
+impl RoomRead for DynamoStore {
+    async fn room(&self, id: &RoomId) -> Result<Option<Room>, StoreError> {
+        self.get(room_key(id))
+            .await?
+            .map(|item| room_from_item(&item))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl RoomView for DynamoStore {
+    async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError> {
+        let mut keys = vec![room_key(id)];
+        keys.extend(counter_keys(id));
+        let mut room = None;
+        let mut counters = Counters::default();
+        for item in self.batch_get(keys).await? {
+            match item.get("sk") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) if sk == "ROOM" => {
+                    room = Some(room_from_item(&item)?);
+                }
+                _ => add_counters(&mut counters, &item)?,
+            }
+        }
+        Ok(room.map(|r| (r, counters)))
+    }
+}
+
+#[async_trait]
+impl RoomList for DynamoStore {
+    async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError> {
+        let (index, partition) = match (&query.anchor, query.status) {
+            (Some(anchor), _) => (GSI_ANCHOR, anchor_partition(anchor)),
+            (None, Some(status)) => (GSI_STATUS, status_partition(status)),
+            (None, None) => (GSI_ALL, ALL_ROOMS.to_owned()),
+        };
+        let wanted = (query.page.offset + query.page.size) as usize;
+        let mut matched: Vec<Room> = Vec::with_capacity(wanted);
+        let mut start = None;
+        loop {
+            // Without a category filter every item read is a match, so one page of exactly
+            // what is wanted is one call.
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.name)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", index.pk)
+                .expression_attribute_values(":pk", s(&partition))
+                .scan_index_forward(false)
+                .limit((wanted - matched.len()).clamp(1, QUERY_PAGE) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                let room = room_from_item(&item)?;
+                if query.matches(&room) {
+                    matched.push(room);
+                    if matched.len() == wanted {
+                        return Ok(matched.split_off(query.page.offset as usize));
+                    }
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                let offset = (query.page.offset as usize).min(matched.len());
+                return Ok(matched.split_off(offset));
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RoomCreate for DynamoStore {
+    async fn insert_room(&self, room: &Room) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(room_to_item(room)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(conditional)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RoomUpdate for DynamoStore {
+    async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError> {
+        debug_assert_eq!(room.version, expected.version + 1);
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut set = Vec::new();
+        for (i, (name, value)) in room_mutable_attributes(room).into_iter().enumerate() {
+            names.insert(format!("#a{i}"), name.to_owned());
+            values.insert(format!(":a{i}"), value);
+            set.push(format!("#a{i} = :a{i}"));
+        }
+        let mut remove = Vec::new();
+        names.insert("#expires_at".to_owned(), TTL_ATTRIBUTE.to_owned());
+        match room.expires_at {
+            Some(t) => {
+                values.insert(":expires_at".to_owned(), n(t));
+                set.push("#expires_at = :expires_at".to_owned());
+            }
+            None => remove.push("#expires_at".to_owned()),
+        }
+        for (name, value) in [
+            ("started_at", &room.started_at),
+            ("stopped_at", &room.stopped_at),
+        ] {
+            names.insert(format!("#{name}"), name.to_owned());
+            match value {
+                Some(t) => {
+                    values.insert(format!(":{name}"), time(t));
+                    set.push(format!("#{name} = :{name}"));
+                }
+                None => remove.push(format!("#{name}")),
+            }
+        }
+        names.insert("#status".to_owned(), "status".to_owned());
+        names.insert("#version".to_owned(), "version".to_owned());
+        names.insert("#deleted_at".to_owned(), "deleted_at".to_owned());
+        values.insert(":expected_status".to_owned(), n(expected.status.as_i64()));
+        values.insert(":expected_version".to_owned(), n(expected.version));
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let mut condition = "attribute_exists(pk) AND attribute_not_exists(#deleted_at) \
+             AND #status = :expected_status AND #version = :expected_version"
+            .to_owned();
+        match expected.guard {
+            Guard::None => {}
+            Guard::AnchorSilentSince(t) => {
+                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
+                values.insert(":silent_since".to_owned(), time(&t));
+                condition.push_str(
+                    " AND (attribute_not_exists(#anchor_seen_at) OR #anchor_seen_at < :silent_since)",
+                );
+            }
+            Guard::NeverEntered => {
+                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
+                names.insert("#shards".to_owned(), "m_shards".to_owned());
+                condition.push_str(
+                    " AND attribute_not_exists(#anchor_seen_at) AND attribute_not_exists(#shards) AND attribute_not_exists(#started_at)",
+                );
+            }
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(&room.id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(conditional)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MeetingWrite for DynamoStore {
+    async fn update_meeting(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(meeting.version, expected + 1);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)))
+            .update_expression("SET #meeting = :meeting, #mv = :next")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+                 AND #status <> :ended AND #mv = :expected",
+            )
+            .expression_attribute_names("#meeting", "meeting")
+            .expression_attribute_names("#mv", "meeting_version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":meeting", s(meeting_json(meeting)))
+            .expression_attribute_values(":next", n(meeting.version))
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":ended", n(RoomStatus::Ended.as_i64()))
+            .send()
+            .await
+            .map_err(conditional)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ChannelMark for DynamoStore {
+    async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)));
+        let request = match mark {
+            Mark::ChannelStarted { at } => request
+                .update_expression("SET channel_started_at = :at")
+                .condition_expression(
+                    "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+                     AND attribute_not_exists(channel_started_at)",
+                )
+                .expression_attribute_values(":at", time(&at)),
+            Mark::ChannelEmpty { at } => request
+                .update_expression("REMOVE channel_started_at")
+                .condition_expression("attribute_exists(pk) AND channel_started_at < :at")
+                .expression_attribute_values(":at", time(&at)),
+        };
+        applied(request.send().await.map(|_| ()).map_err(conditional))
+    }
+}
+
+#[async_trait]
+impl MetricsWrite for DynamoStore {
+    async fn claim_metrics(
+        &self,
+        id: &RoomId,
+        seen: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)))
+            .update_expression("SET m_lease = :until")
+            .expression_attribute_values(":until", time(&until))
+            .expression_attribute_values(":now", time(&now));
+        let unclaimed = "(attribute_not_exists(m_lease) OR m_lease < :now)";
+        let request = match seen {
+            Some(at) => request
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND m_at = :seen AND {unclaimed}"
+                ))
+                .expression_attribute_values(":seen", time(&at)),
+            None => request.condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(m_at) AND {unclaimed}"
+            )),
+        };
+        applied(request.send().await.map(|_| ()).map_err(conditional))
+    }
+
+    async fn save_metrics(
+        &self,
+        id: &RoomId,
+        snapshot: &MetricsSnapshot,
+    ) -> Result<bool, StoreError> {
+        let Some(at) = snapshot.at else {
+            return Ok(false);
+        };
+        let fresh = MetricsSnapshot {
+            refreshing_until: None,
+            ..*snapshot
+        };
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(":at".to_owned(), time(&at))]);
+        let mut set = Vec::new();
+        for (name, value) in metrics_attributes(&fresh) {
+            names.insert(format!("#{name}"), name.to_owned());
+            values.insert(format!(":{name}"), value);
+            set.push(format!("#{name} = :{name}"));
+        }
+        names.insert("#lease".to_owned(), "m_lease".to_owned());
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)))
+            .update_expression(format!("SET {} REMOVE #lease", set.join(", ")))
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#m_at) OR #m_at <= :at)",
+            )
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values));
+        applied(request.send().await.map(|_| ()).map_err(conditional))
+    }
+}
+
+#[async_trait]
+impl RoomDelete for DynamoStore {
+    async fn mark_deleted(
+        &self,
+        id: &RoomId,
+        anchor: &UserId,
+        now: DateTime<Utc>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        // Off the lists at once (the all-rooms and anchor indexes are sparse), onto the
+        // sweeper's list of deletions to finish.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(id)))
+            .update_expression(
+                "SET deleted_at = :now, #ttl = :ttl, #status_pk = :deleted REMOVE #all_pk, #anchor_pk",
+            )
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor",
+            )
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_names("#status_pk", GSI_STATUS.pk)
+            .expression_attribute_names("#all_pk", GSI_ALL.pk)
+            .expression_attribute_names("#anchor_pk", GSI_ANCHOR.pk)
+            .expression_attribute_values(":now", time(&now))
+            .expression_attribute_values(":ttl", n(expires_at))
+            .expression_attribute_values(":deleted", s(DELETED_ROOMS))
+            .expression_attribute_values(":anchor", s(anchor.as_str()))
+            .send()
+            .await
+            .map_err(conditional)?;
+        Ok(())
+    }
+
+    async fn purge_room(&self, id: &RoomId) -> Result<(), StoreError> {
+        // Everything under the room first, the room item last: while it exists, the sweeper
+        // finds the room again and finishes what a failure left.
+        let results: Vec<Result<(), StoreError>> =
+            futures_util::stream::iter(presence_partitions(id))
+                .map(|pk| async move { self.delete_partition(&pk).await })
+                .buffer_unordered(PURGE_PARALLELISM)
+                .collect()
+                .await;
+        results.into_iter().collect::<Result<(), _>>()?;
+        self.batch_delete(counter_keys(id)).await?;
+        self.batch_delete(vec![room_key(id)]).await
+    }
+}

@@ -1,0 +1,128 @@
+//! The table's layout: every key and index name is encoded here and nowhere else.
+//!
+//! | item            | `pk`                  | `sk`       | index keys                                   |
+//! |-----------------|-----------------------|------------|----------------------------------------------|
+//! | user            | `USER#{id}`           | `USER`     |                                              |
+//! | username claim  | `USERNAME#{lower}`    | `USERNAME` |                                              |
+//! | room            | `ROOM#{id}`           | `ROOM`     | `gsi1` all rooms, `gsi2` by status (or `deleted`), `gsi3` by anchor; sort key `{created}#{id}` |
+//! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}` |
+//! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
+//!
+//! A presence item outlives its member's session as the record that the user visited (its
+//! `visits` count makes uv exact); leaving or lapsing only takes it off `gsi4`. Every item
+//! under a room has an `expires_at` (DynamoDB's TTL): presence and counter items are kept
+//! `RETENTION_DAYS` past their last write (the sweeper renews the counters of living rooms),
+//! an ended or deleted room `RETENTION_DAYS` past its end, so nothing outlives retention.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::presence::{COUNTER_SHARDS, PRESENCE_SHARDS};
+use crate::domain::{RoomId, RoomStatus, UserId, Username};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The attribute DynamoDB's TTL reads (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// An index: its name, partition attribute and sort attribute.
+#[derive(Debug, Clone, Copy)]
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Every room, newest first.
+pub const GSI_ALL: Index = Index {
+    name: "gsi1",
+    pk: "gsi1pk",
+    sk: "gsi1sk",
+};
+/// Rooms by status (and the deleted ones awaiting their purge).
+pub const GSI_STATUS: Index = Index {
+    name: "gsi2",
+    pk: "gsi2pk",
+    sk: "gsi2sk",
+};
+/// Rooms by anchor.
+pub const GSI_ANCHOR: Index = Index {
+    name: "gsi3",
+    pk: "gsi3pk",
+    sk: "gsi3sk",
+};
+/// Online presence by last activity, one partition per presence shard.
+pub const GSI_PRESENCE: Index = Index {
+    name: "gsi4",
+    pk: "gsi4pk",
+    sk: "gsi4sk",
+};
+pub const INDEXES: [Index; 4] = [GSI_ALL, GSI_STATUS, GSI_ANCHOR, GSI_PRESENCE];
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+pub fn user_key(id: &UserId) -> Item {
+    key(format!("USER#{id}"), "USER")
+}
+
+pub fn username_key(username: &Username) -> Item {
+    key(format!("USERNAME#{}", username.key()), "USERNAME")
+}
+
+pub fn room_pk(id: &RoomId) -> String {
+    format!("ROOM#{id}")
+}
+
+pub fn room_key(id: &RoomId) -> Item {
+    key(room_pk(id), "ROOM")
+}
+
+pub fn presence_pk(room: &RoomId, shard: u32) -> String {
+    format!("ROOM#{room}#P{shard:02}")
+}
+
+pub fn presence_sk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub fn presence_key(room: &RoomId, shard: u32, user: &UserId) -> Item {
+    key(presence_pk(room, shard), &presence_sk(user))
+}
+
+pub fn counter_key(room: &RoomId, shard: u32) -> Item {
+    key(format!("ROOM#{room}#C{shard}"), "COUNTERS")
+}
+
+pub fn counter_keys(room: &RoomId) -> Vec<Item> {
+    (0..COUNTER_SHARDS).map(|k| counter_key(room, k)).collect()
+}
+
+/// Every partition under a room other than the room item's own.
+pub fn presence_partitions(room: &RoomId) -> Vec<String> {
+    (0..PRESENCE_SHARDS).map(|k| presence_pk(room, k)).collect()
+}
+
+/// The listing partitions of a room.
+pub const ALL_ROOMS: &str = "ROOMS";
+
+pub fn status_partition(status: RoomStatus) -> String {
+    format!("ROOMS#{}", status.as_i64())
+}
+
+/// Where deleted rooms wait for their purge (on the status index).
+pub const DELETED_ROOMS: &str = "ROOMS#deleted";
+
+pub fn anchor_partition(anchor: &UserId) -> String {
+    format!("ANCHOR#{anchor}")
+}
