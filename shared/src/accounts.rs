@@ -95,7 +95,7 @@ fn login_failed() -> ApiError {
 /// Hashes on the blocking pool, holding one of the app's KDF permits.
 async fn hash_password<S: ?Sized>(app: &App<S>, password: Password) -> Result<String, ApiError> {
     let _permit = app
-        .kdf_permits
+        .kdf_permits()
         .acquire()
         .await
         .map_err(ApiError::internal)?;
@@ -134,7 +134,7 @@ async fn verify_password<S: ?Sized>(
     hash: Option<String>,
 ) -> Result<bool, ApiError> {
     let _permit = app
-        .kdf_permits
+        .kdf_permits()
         .acquire()
         .await
         .map_err(ApiError::internal)?;

@@ -16,7 +16,7 @@ use crate::{App, Config, SystemClock};
 pub async fn app_from_env() -> Result<App<DynamoStore>, ConfigError> {
     let config = Config::from_env()?;
     let table = config::required("TABLE_NAME")?;
-    let store = DynamoStore::from_env(table).await;
+    let store = DynamoStore::from_env(table)?;
     Ok(App::new(config, Arc::new(store), Arc::new(SystemClock)))
 }
 

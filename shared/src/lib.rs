@@ -27,8 +27,8 @@ pub mod rooms;
 pub mod store;
 pub mod telemetry;
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
 
@@ -52,8 +52,10 @@ pub struct App<S: ?Sized = dyn Store> {
     pub tokens: auth::TokenKeys,
     /// What this process did that an operator (or a test) may want to count.
     pub stats: Stats,
-    /// Bounds concurrent password hashes (each takes ~19 MiB and a core for tens of ms).
-    kdf_permits: Semaphore,
+    /// Bounds concurrent password hashes (each takes ~19 MiB and a core for tens of ms); made
+    /// on first use (counting the cores reads cgroup files: no cost for functions that never
+    /// hash).
+    kdf_permits: OnceLock<Semaphore>,
 }
 
 /// Counters of this process.
@@ -64,15 +66,22 @@ pub struct Stats {
 }
 
 impl<S: ?Sized> App<S> {
+    /// The permits for password hashing: two per core.
+    pub(crate) fn kdf_permits(&self) -> &Semaphore {
+        self.kdf_permits.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Semaphore::new(cores * 2)
+        })
+    }
+
     pub fn new(config: Config, store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             tokens: auth::TokenKeys::new(&config.jwt_secret),
             config,
             store,
             clock,
             stats: Stats::default(),
-            kdf_permits: Semaphore::new(cores * 2),
+            kdf_permits: OnceLock::new(),
         }
     }
 }

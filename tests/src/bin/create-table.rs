@@ -26,11 +26,14 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.clone());
+    let client = match liveroom::store::dynamo::client_from_env(Some(&endpoint)) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("liveroom-create-table: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let store = DynamoStore::new(client, table.clone());
     match store.create_table().await {
         Ok(()) => {
             println!("created table {table} on {endpoint}");

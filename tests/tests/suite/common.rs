@@ -41,6 +41,8 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
         .endpoint_url(dynamodb_endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        // The production HTTPS client (its embedded roots must parse, or this panics).
+        .http_client(liveroom::store::dynamo::http_client().expect("the production HTTP client"))
         // The test server is one serialised process: under a thousand concurrent calls a
         // connection can wait longer than the SDK's default 3.1 s.
         .timeout_config(

@@ -22,7 +22,7 @@ impl CounterWrite for DynamoStore {
         count: u64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.client
+        self.client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(counter_key(room, shard(user, COUNTER_SHARDS))))
@@ -73,7 +73,7 @@ impl RoomSweep for DynamoStore {
             if expiry.is_some_and(|t| t < renew_before) {
                 // Only while the item exists (an update would otherwise create it).
                 let renewed = self
-                    .client
+                    .client()
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(

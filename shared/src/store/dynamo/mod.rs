@@ -8,6 +8,7 @@
 //! on the room item. This module never decides who may do what; it only keeps the conditions
 //! it is given.
 
+mod client;
 mod codec;
 mod counters;
 mod presence;
@@ -15,6 +16,7 @@ mod rooms;
 pub mod schema;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -29,6 +31,7 @@ use aws_sdk_dynamodb::types::{
 use schema::{INDEXES, Item, TTL_ATTRIBUTE};
 
 use super::StoreError;
+use crate::config::ConfigError;
 
 /// DynamoDB's limit on one `BatchWriteItem`; moto does not enforce it, so we do.
 const BATCH_WRITE_LIMIT: usize = 25;
@@ -37,10 +40,13 @@ const BATCH_GET_LIMIT: usize = 100;
 /// How often unprocessed batch items are retried before the call fails.
 const BATCH_ATTEMPTS: u32 = 5;
 
-/// The DynamoDB store. Holds one SDK client, built once per cold start.
+use client::LazyClient;
+pub use client::{ClientSettings, client_from_env, http_client};
+
+/// The DynamoDB store. Holds one SDK client, built once per process.
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
+    client: Arc<LazyClient>,
     table: String,
 }
 
@@ -97,20 +103,24 @@ pub(crate) fn applied(result: Result<(), StoreError>) -> Result<bool, StoreError
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
+            client: Arc::new(LazyClient::ready(client)),
             table: table.into(),
         }
     }
 
-    /// A store on `table` with the SDK's standard configuration from the environment
-    /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
-    pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(Client::new(&config), table)
+    /// A store on `table` with a client configured from the environment the way Lambda
+    /// provides it (see [`ClientSettings::from_env`]). The settings are read and validated
+    /// here; the client is built by the first request, so a cold start asks for its first
+    /// event without waiting for it.
+    pub fn from_env(table: impl Into<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            client: Arc::new(LazyClient::new(ClientSettings::from_env(None)?)),
+            table: table.into(),
+        })
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        self.client.get()
     }
 
     /// Creates the table with the layout of [`schema`] (the same as `template.yaml`), for
@@ -131,7 +141,7 @@ impl DynamoStore {
                 .map_err(build_error)
         };
         let mut request = self
-            .client
+            .client()
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
@@ -158,7 +168,7 @@ impl DynamoStore {
                 );
         }
         request.send().await.map_err(unavailable)?;
-        self.client
+        self.client()
             .update_time_to_live()
             .table_name(&self.table)
             .time_to_live_specification(
@@ -177,7 +187,7 @@ impl DynamoStore {
     /// A strongly consistent `GetItem`.
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -204,7 +214,7 @@ impl DynamoStore {
                 .build()
                 .map_err(build_error)?;
             let out = self
-                .client
+                .client()
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .send()
@@ -238,7 +248,7 @@ impl DynamoStore {
         let mut start = None;
         loop {
             let out = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("#pk = :pk")
@@ -277,7 +287,7 @@ impl DynamoStore {
                     break;
                 }
                 let out = self
-                    .client
+                    .client()
                     .batch_write_item()
                     .request_items(&self.table, requests)
                     .send()

@@ -26,7 +26,7 @@ impl DynamoStore {
     /// A `Query` on one presence shard of `gsi4` with `condition` on its sort key (`#sk`, with
     /// the placeholders the caller binds).
     fn presence_query(&self, room: &RoomId, shard: u32, condition: &str) -> QueryFluentBuilder {
-        self.client
+        self.client()
             .query()
             .table_name(&self.table)
             .index_name(GSI_PRESENCE.name)
@@ -117,7 +117,7 @@ impl DynamoStore {
         if writes.len() == 1 {
             let w = writes.remove(0);
             return self
-                .client
+                .client()
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(w.key))
@@ -145,7 +145,7 @@ impl DynamoStore {
                     .map_err(build_error)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.client
+        self.client()
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
@@ -209,7 +209,7 @@ impl PresenceWrite for DynamoStore {
     async fn leave(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError> {
         let k = shard(user, PRESENCE_SHARDS);
         let left = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(presence_key(room, k, user)))
@@ -323,7 +323,7 @@ impl DynamoStore {
                 if key < stale_key {
                     // Only if still that stale: a keepalive since the query wins.
                     let removed = self
-                        .client
+                        .client()
                         .update_item()
                         .table_name(&self.table)
                         .set_key(Some(presence_key(room, k, &p.user_id)))

@@ -51,7 +51,7 @@ impl DynamoStore {
         let mut start = None;
         loop {
             let out = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .index_name(index.name)
@@ -133,7 +133,7 @@ impl RoomList for DynamoStore {
             // Without a category filter every item read is a match, so one page of exactly
             // what is wanted is one call.
             let out = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .index_name(index.name)
@@ -167,7 +167,7 @@ impl RoomList for DynamoStore {
 #[async_trait]
 impl RoomCreate for DynamoStore {
     async fn insert_room(&self, room: &Room) -> Result<(), StoreError> {
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(room_to_item(room)))
@@ -242,7 +242,7 @@ impl RoomUpdate for DynamoStore {
                 );
             }
         }
-        self.client
+        self.client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(&room.id)))
@@ -266,7 +266,7 @@ impl MeetingWrite for DynamoStore {
         expected: u64,
     ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
-        self.client
+        self.client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(id)))
@@ -293,7 +293,7 @@ impl MeetingWrite for DynamoStore {
 impl ChannelMark for DynamoStore {
     async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError> {
         let request = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(id)));
@@ -324,7 +324,7 @@ impl MetricsWrite for DynamoStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let request = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(id)))
@@ -367,7 +367,7 @@ impl MetricsWrite for DynamoStore {
         }
         names.insert("#lease".to_owned(), "m_lease".to_owned());
         let request = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(id)))
@@ -392,7 +392,7 @@ impl RoomDelete for DynamoStore {
     ) -> Result<(), StoreError> {
         // Off the lists at once (the all-rooms and anchor indexes are sparse), onto the
         // sweeper's list of deletions to finish.
-        self.client
+        self.client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(room_key(id)))

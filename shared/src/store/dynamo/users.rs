@@ -24,7 +24,7 @@ impl UserWrite for DynamoStore {
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(build_error)
         };
-        self.client
+        self.client()
             .transact_write_items()
             .transact_items(put(claim)?)
             .transact_items(put(user_to_item(user))?)

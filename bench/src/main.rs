@@ -1,0 +1,736 @@
+//! `liveroom-bench`: the deployed shape, measured. The Lambda function binaries run as the
+//! Lambda service runs them — each a process polling a Lambda Runtime API (an emulator here),
+//! fed the API Gateway v2 events of `events/` — against a DynamoDB-compatible server behind a
+//! proxy that counts every call. `scripts/bench` builds everything and runs all three:
+//!
+//! ```text
+//! liveroom-bench calls --bin-dir DIR --dynamodb URL            DynamoDB calls per invocation
+//! liveroom-bench cold  --bin-dir DIR --dynamodb URL [--runs N]  cold init / first response
+//! liveroom-bench warm  --bin-dir DIR --dynamodb URL [--runs N]  warm latency of get and list
+//! ```
+//!
+//! Each prints a Markdown table. Nothing here is a test: figures go to the README.
+
+mod emulator;
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use liveroom::auth::{TokenKeys, TokenKind};
+use liveroom::config::Secret;
+use liveroom::domain::UserId;
+use liveroom::store::dynamo::DynamoStore;
+use liveroom::store::dynamo::schema::{counter_keys, room_key};
+use serde_json::{Value, json};
+
+use emulator::{Emulator, Function};
+use proxy::Proxy;
+
+/// The secret the sample events are signed with (README: local invocation only).
+const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The functions, as named in `functions/` (one binary each).
+const FUNCTIONS: [&str; 23] = [
+    "health",
+    "openapi",
+    "register",
+    "login",
+    "refresh",
+    "create",
+    "get",
+    "list",
+    "update",
+    "start",
+    "pause",
+    "stop",
+    "delete",
+    "token",
+    "rtc-token",
+    "get-meeting-info",
+    "update-meeting-info",
+    "join",
+    "leave",
+    "keepalive",
+    "members",
+    "like",
+    "sweeper",
+];
+
+/// SPEC §10: DynamoDB calls per invocation in the steady state.
+fn budget(function: &str) -> Option<u64> {
+    match function {
+        "get" | "get-meeting-info" => Some(1),
+        "list" | "create" | "start" | "pause" | "stop" | "update" | "members" | "like"
+        | "keepalive" => Some(2),
+        "join" => Some(3),
+        _ => None,
+    }
+}
+
+struct Options {
+    command: String,
+    bin_dir: PathBuf,
+    dynamodb: String,
+    runs: usize,
+    events: PathBuf,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().ok_or("a command: calls, cold or warm")?;
+    let mut options = Options {
+        command,
+        bin_dir: PathBuf::from("target/release"),
+        dynamodb: String::new(),
+        runs: 25,
+        events: PathBuf::from("events"),
+    };
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--bin-dir" => options.bin_dir = PathBuf::from(value),
+            "--dynamodb" => options.dynamodb = value,
+            "--events" => options.events = PathBuf::from(value),
+            "--runs" => options.runs = value.parse().map_err(|_| "--runs: a number")?,
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    if options.dynamodb.is_empty() {
+        return Err("--dynamodb URL is required".to_owned());
+    }
+    Ok(options)
+}
+
+/// The table, the proxy, two co-host rooms of the sample user and a viewer.
+struct World {
+    options: Options,
+    proxy: Proxy,
+    table: String,
+    room_a: String,
+    room_b: String,
+    viewer: String,
+    client: aws_sdk_dynamodb::Client,
+}
+
+fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "bench",
+        ))
+        .http_client(liveroom::store::dynamo::http_client().expect("the production HTTP client"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+impl World {
+    async fn new(options: Options) -> Result<Self, String> {
+        let proxy = Proxy::start(&options.dynamodb)
+            .await
+            .map_err(|e| format!("proxy: {e}"))?;
+        let table = format!("liveroom-bench-{}", uuid::Uuid::new_v4().simple());
+        DynamoStore::new(client(&options.dynamodb), &table)
+            .create_table()
+            .await
+            .map_err(|e| format!("create table: {e}"))?;
+        let keys =
+            TokenKeys::new(&Secret::parse("JWT_SECRET", EVENTS_SECRET).map_err(|e| e.to_string())?);
+        let viewer = keys
+            .issue(
+                &UserId::generate(),
+                TokenKind::Access,
+                chrono::Utc::now(),
+                Duration::from_secs(86_400),
+            )
+            .map_err(|e| e.to_string())?
+            .token;
+        let mut world = Self {
+            client: client(&proxy.url()),
+            options,
+            proxy,
+            table,
+            room_a: String::new(),
+            room_b: String::new(),
+            viewer,
+        };
+        // Two co-host rooms of the sample user, made by the create handler in this process.
+        let config = liveroom::Config::from_lookup(|k| {
+            (k == "JWT_SECRET").then(|| EVENTS_SECRET.to_owned())
+        })
+        .map_err(|e| e.to_string())?;
+        let app = liveroom::App::new(
+            config,
+            Arc::new(DynamoStore::new(
+                client(&world.options.dynamodb),
+                &world.table,
+            )),
+            Arc::new(liveroom::SystemClock),
+        );
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let request = lambda_http::request::from_str(&world.event("create").to_string())
+                .map_err(|e| format!("events/create.json: {e}"))?;
+            let response =
+                liveroom::http::handle(&app, liveroom::http::Endpoint::Create, request).await;
+            let body: Value =
+                serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+            ids.push(
+                body["id"]
+                    .as_str()
+                    .ok_or(format!("create failed: {body}"))?
+                    .to_owned(),
+            );
+        }
+        world.room_a = ids.remove(0);
+        world.room_b = ids.remove(0);
+        world.proxy.take();
+        Ok(world)
+    }
+
+    fn binary(&self, name: &str) -> PathBuf {
+        self.options.bin_dir.join(name)
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        [
+            ("TABLE_NAME", self.table.as_str()),
+            ("JWT_SECRET", EVENTS_SECRET),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &self.proxy.url()),
+            ("RUST_LOG", "info"),
+            ("BENCH_ROOM_ID", self.room_a.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    fn spawn(&self, name: &str, emulator: &Emulator) -> Result<Function, String> {
+        let log = std::env::temp_dir().join(format!("liveroom-bench-{name}.log"));
+        Function::spawn(&self.binary(name), emulator, &self.env(), Some(&log))
+            .map_err(|e| format!("{name}: cannot start {}: {e}", self.binary(name).display()))
+    }
+
+    fn event(&self, name: &str) -> Value {
+        let path = self.options.events.join(format!("{name}.json"));
+        std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| panic!("cannot read {}", path.display()))
+    }
+
+    /// The sample event of `name` for room `room` (when it names one), as `token`'s user.
+    fn for_room(&self, name: &str, room: &str, token: Option<&str>) -> Value {
+        let mut event = self.event(name);
+        if let Some(body) = event["body"]
+            .as_str()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        {
+            let mut body = body;
+            if body.get("id").is_some() {
+                body["id"] = json!(room);
+            }
+            event["body"] = Value::String(body.to_string());
+        }
+        if let Some(token) = token {
+            event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
+        }
+        event
+    }
+
+    fn with_body(&self, mut event: Value, edit: impl FnOnce(&mut Value)) -> Value {
+        let mut body: Value = event["body"]
+            .as_str()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(json!({}));
+        edit(&mut body);
+        event["body"] = Value::String(body.to_string());
+        event
+    }
+}
+
+fn status_of(out: &Value) -> String {
+    out["statusCode"]
+        .as_u64()
+        .map_or_else(|| "-".to_owned(), |s| s.to_string())
+}
+
+/// One step of a scenario: an event, and whether its calls are the measured ones.
+struct Step {
+    case: &'static str,
+    event: Value,
+    measured: bool,
+    /// Seconds to wait before it (a metrics count comes due after METRICS_MAX_AGE_SECONDS).
+    wait: u64,
+}
+
+fn warm(case: &'static str, event: Value) -> Step {
+    Step {
+        case,
+        event,
+        measured: false,
+        wait: 0,
+    }
+}
+
+fn measure(case: &'static str, event: Value) -> Step {
+    Step {
+        case,
+        event,
+        measured: true,
+        wait: 0,
+    }
+}
+
+fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
+    let (a, b, viewer) = (
+        w.room_a.as_str(),
+        w.room_b.as_str(),
+        Some(w.viewer.as_str()),
+    );
+    let on = |name: &str, room: &str| w.for_room(name, room, None);
+    let mut due = measure("count due (once per period)", on("get", a));
+    due.wait = 6;
+    vec![
+        ("health", vec![measure("", w.event("health"))]),
+        ("openapi", vec![measure("", w.event("openapi"))]),
+        ("register", vec![measure("new user", w.event("register"))]),
+        ("login", vec![measure("", w.event("login"))]),
+        ("refresh", vec![measure("", w.event("refresh"))]),
+        (
+            "create",
+            vec![
+                warm("", w.event("create")),
+                measure("anchor_nick in the body", w.event("create")),
+                measure(
+                    "nick from the user",
+                    w.with_body(w.event("create"), |b| {
+                        b.as_object_mut().map(|o| o.remove("anchor_nick"));
+                    }),
+                ),
+            ],
+        ),
+        (
+            "get",
+            vec![warm("", on("get", b)), measure("", on("get", a)), due],
+        ),
+        (
+            "list",
+            vec![
+                warm("", w.event("list")),
+                measure(
+                    "page of 20",
+                    w.with_body(w.event("list"), |b| b["page_size"] = json!(20)),
+                ),
+                measure(
+                    "page of 100",
+                    w.with_body(w.event("list"), |b| b["page_size"] = json!(100)),
+                ),
+            ],
+        ),
+        (
+            "update",
+            vec![warm("", on("update", b)), measure("", on("update", a))],
+        ),
+        (
+            "start",
+            vec![warm("", on("start", b)), measure("", on("start", a))],
+        ),
+        (
+            "pause",
+            vec![warm("", on("pause", b)), measure("", on("pause", a))],
+        ),
+        (
+            "join",
+            vec![
+                warm("", w.for_room("join", b, viewer)),
+                measure("first visit", w.for_room("join", a, viewer)),
+                measure("return visit", w.for_room("join", a, viewer)),
+                measure("the anchor", on("join", a)),
+            ],
+        ),
+        (
+            "keepalive",
+            vec![
+                warm("", w.for_room("keepalive", b, viewer)),
+                measure("a viewer", w.for_room("keepalive", a, viewer)),
+                measure("the anchor", on("keepalive", a)),
+            ],
+        ),
+        (
+            "members",
+            vec![warm("", on("members", b)), measure("", on("members", a))],
+        ),
+        (
+            "like",
+            vec![warm("", on("like", b)), measure("", on("like", a))],
+        ),
+        (
+            "get-meeting-info",
+            vec![
+                warm("", on("get-meeting-info", b)),
+                measure("", on("get-meeting-info", a)),
+            ],
+        ),
+        (
+            "update-meeting-info",
+            vec![
+                warm("", on("update-meeting-info", b)),
+                measure("", on("update-meeting-info", a)),
+            ],
+        ),
+        (
+            "leave",
+            vec![
+                warm("", w.for_room("leave", b, viewer)),
+                measure("", w.for_room("leave", a, viewer)),
+            ],
+        ),
+        (
+            "token",
+            vec![warm("", w.event("token")), measure("", w.event("token"))],
+        ),
+        (
+            "rtc-token",
+            vec![
+                warm("", on("rtc-token", b)),
+                measure("", on("rtc-token", a)),
+            ],
+        ),
+        (
+            "stop",
+            vec![warm("", on("stop", b)), measure("", on("stop", a))],
+        ),
+        (
+            "delete",
+            vec![warm("", on("delete", b)), measure("", on("delete", a))],
+        ),
+        (
+            "sweeper",
+            vec![measure("2 rooms, both deleted", w.event("sweeper"))],
+        ),
+    ]
+}
+
+fn describe(counts: &proxy::Counts) -> (u64, String) {
+    let total = counts.values().sum();
+    let parts: Vec<String> = counts.iter().map(|(op, n)| format!("{n} {op}")).collect();
+    (total, parts.join(", "))
+}
+
+async fn calls(w: &World) -> Result<bool, String> {
+    println!("| function | case | DynamoDB calls | by operation | budget | status |");
+    println!("|---|---|---|---|---|---|");
+    let mut within = true;
+    for (function, steps) in scenarios(w) {
+        let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
+        let _process = w.spawn(function, &emulator)?;
+        for step in steps {
+            if step.wait > 0 {
+                tokio::time::sleep(Duration::from_secs(step.wait)).await;
+            }
+            w.proxy.take();
+            let out = emulator.invoke(&step.event, TIMEOUT).await?;
+            let counts = w.proxy.take();
+            if !step.measured {
+                continue;
+            }
+            let (total, parts) = describe(&counts);
+            let limit = budget(function);
+            let steady = !step.case.contains("once per period") && !step.case.contains("return");
+            let verdict = match limit {
+                Some(b) if steady && total > b => {
+                    within = false;
+                    "**over**".to_owned()
+                }
+                Some(b) => format!("{b}"),
+                None => "–".to_owned(),
+            };
+            let status = if out.ok {
+                status_of(&out.body)
+            } else {
+                "error".to_owned()
+            };
+            println!(
+                "| `{function}` | {} | {total} | {parts} | {verdict} | {status} |",
+                step.case
+            );
+        }
+    }
+    Ok(within)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// One cold start: exec → first `/next`, exec → first response (ms).
+async fn cold_run(w: &World, binary: &str, event: &Value) -> Result<(f64, f64), String> {
+    let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
+    let process = w.spawn(binary, &emulator)?;
+    let out = emulator.invoke(event, TIMEOUT).await?;
+    let next = emulator.take_first_next().ok_or("no /next")?;
+    let times = (ms(next - process.spawned), ms(out.at - process.spawned));
+    drop(process);
+    Ok(times)
+}
+
+fn size(path: &Path) -> String {
+    std::fs::metadata(path).map_or_else(
+        |_| "–".to_owned(),
+        |m| format!("{:.1}", m.len() as f64 / (1024.0 * 1024.0)),
+    )
+}
+
+async fn cold(w: &World) -> Result<bool, String> {
+    let runs = w.options.runs;
+    let scenario: BTreeMap<&str, Value> = scenarios(w)
+        .into_iter()
+        .filter_map(|(f, steps)| steps.into_iter().find(|s| s.measured).map(|s| (f, s.event)))
+        .collect();
+    let get_event = w.for_room("get", &w.room_a, None);
+    let mut binaries: Vec<(&str, Value)> = vec![
+        ("bench-hello", get_event.clone()),
+        ("bench-bare-get", get_event),
+    ];
+    for function in FUNCTIONS {
+        match scenario.get(function) {
+            Some(event) if w.binary(function).exists() => binaries.push((function, event.clone())),
+            _ => println!("(`{function}` is not built: skipped)"),
+        }
+    }
+    // Round-robin, so that a slower moment of the machine touches every binary alike.
+    let mut samples: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for _ in 0..runs {
+        for (binary, event) in &binaries {
+            let (init, first) = cold_run(w, binary, event).await?;
+            let entry = samples.entry(binary).or_default();
+            entry.0.push(init);
+            entry.1.push(first);
+        }
+    }
+    let medians: BTreeMap<&str, (f64, f64)> = samples
+        .into_iter()
+        .map(|(b, (i, f))| (b, (median(i), median(f))))
+        .collect();
+    let (hello_init, hello_first) = medians["bench-hello"];
+    let (_, bare_first) = medians["bench-bare-get"];
+    println!(
+        "Medians of {runs} cold starts each, round-robin over the binaries (exec → first `/next` is init; exec → first response is what a caller waits for). Goals: init ≤ 1.2 × hello; first response ≤ 1.2 × hello for `health`/`openapi`, ≤ 1.0 × the bare-SDK baseline for `get`.\n"
+    );
+    println!(
+        "| binary | MiB | init ms | init × hello | first response ms | first response × baseline | baseline |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut within = true;
+    for (binary, _) in &binaries {
+        let (init, first) = medians[binary];
+        let (baseline, base_first) = match *binary {
+            "bench-hello" => ("itself", hello_first),
+            "bench-bare-get" | "health" | "openapi" => ("hello", hello_first),
+            "get" => ("bare-get", bare_first),
+            _ => ("–", f64::NAN),
+        };
+        let init_ratio = init / hello_init;
+        let first_ratio = first / base_first;
+        let goal = binary.starts_with("bench-")
+            || (init_ratio <= 1.2
+                && match *binary {
+                    "health" | "openapi" => first_ratio <= 1.2,
+                    "get" => first_ratio <= 1.0,
+                    _ => true,
+                });
+        within &= goal;
+        let mark = if goal { "" } else { " **over**" };
+        println!(
+            "| `{binary}` | {} | {init:.2} | {init_ratio:.2}{mark} | {first:.2} | {} | {baseline} |",
+            size(&w.binary(binary)),
+            if first_ratio.is_nan() {
+                "–".to_owned()
+            } else {
+                format!("{first_ratio:.2}")
+            },
+        );
+    }
+    Ok(within)
+}
+
+async fn latencies(emulator: &Emulator, event: &Value, runs: usize) -> Result<Vec<f64>, String> {
+    for _ in 0..20 {
+        emulator.invoke(event, TIMEOUT).await?;
+    }
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let answer = emulator.invoke(event, TIMEOUT).await?;
+        out.push(ms(answer.at - started));
+    }
+    Ok(out)
+}
+
+async fn sdk_latencies<F, Fut>(runs: usize, call: F) -> Result<Vec<f64>, String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    for _ in 0..20 {
+        call().await?;
+    }
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        call().await?;
+        out.push(ms(started.elapsed()));
+    }
+    Ok(out)
+}
+
+async fn warm_latency(w: &World) -> Result<bool, String> {
+    let runs = w.options.runs.max(100);
+    let mut rows = Vec::new();
+    for (function, event) in [
+        ("get", w.for_room("get", &w.room_a, None)),
+        (
+            "list",
+            w.with_body(w.event("list"), |b| b["page_size"] = json!(20)),
+        ),
+        ("bench-bare-get", w.for_room("get", &w.room_a, None)),
+    ] {
+        let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
+        let _process = w.spawn(function, &emulator)?;
+        let v = latencies(&emulator, &event, runs).await?;
+        rows.push((format!("`{function}` through the emulator"), v));
+    }
+    let client = Arc::new(w.client.clone());
+    let (table, room) = (
+        w.table.clone(),
+        liveroom::domain::RoomId::parse("id", &w.room_a).map_err(|e| e.to_string())?,
+    );
+    let batch = {
+        let (client, table, room) = (Arc::clone(&client), table.clone(), room.clone());
+        sdk_latencies(runs, move || {
+            let (client, table, room) = (Arc::clone(&client), table.clone(), room.clone());
+            async move {
+                let mut keys = vec![room_key(&room)];
+                keys.extend(counter_keys(&room));
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                client
+                    .batch_get_item()
+                    .request_items(&table, request)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .await?
+    };
+    rows.push((
+        "bare SDK `BatchGetItem` (what `get` makes)".to_owned(),
+        batch,
+    ));
+    let query = {
+        let (client, table) = (Arc::clone(&client), table.clone());
+        sdk_latencies(runs, move || {
+            let (client, table) = (Arc::clone(&client), table.clone());
+            async move {
+                client
+                    .query()
+                    .table_name(&table)
+                    .index_name("gsi1")
+                    .key_condition_expression("gsi1pk = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S("ROOMS".to_owned()))
+                    .scan_index_forward(false)
+                    .limit(20)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .await?
+    };
+    rows.push(("bare SDK `Query` (what `list` makes)".to_owned(), query));
+    println!(
+        "Warm latency, {runs} calls each after 20 warm-up calls (the DynamoDB server is moto, behind the counting proxy, on this machine).\n"
+    );
+    println!("| what | p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    for (what, v) in rows {
+        println!(
+            "| {what} | {:.2} | {:.2} |",
+            percentile(v.clone(), 0.5),
+            percentile(v, 0.99)
+        );
+    }
+    Ok(true)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "liveroom-bench: {e}\nusage: liveroom-bench calls|cold|warm --bin-dir DIR --dynamodb URL [--runs N] [--events DIR]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let command = options.command.clone();
+    let world = match World::new(options).await {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("liveroom-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command.as_str() {
+        "calls" => calls(&world).await,
+        "cold" => cold(&world).await,
+        "warm" => warm_latency(&world).await,
+        other => Err(format!("unknown command {other}")),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("liveroom-bench: a budget or goal is not met (marked **over**)");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("liveroom-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
