@@ -417,7 +417,10 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         ),
         (
             "sweeper",
-            vec![measure("2 rooms, both deleted", w.event("sweeper"))],
+            vec![measure(
+                "3 open rooms (34 calls each), 2 purged",
+                w.event("sweeper"),
+            )],
         ),
     ]
 }

@@ -22,13 +22,13 @@ use serde::de::DeserializeOwned;
 use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
-use crate::credentials;
 use crate::domain::room::Action;
 use crate::error::{ApiError, ErrorCode};
 use crate::meeting;
 use crate::presence;
 use crate::rooms;
 use crate::store::{Capability, Store};
+use crate::tokens;
 
 /// One API operation; each is one Lambda function (named by [`Endpoint::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,8 +178,8 @@ impl Endpoint {
             Self::List => rooms::LIST_NEEDS,
             Self::Update | Self::Start | Self::Pause | Self::Stop => rooms::CHANGE_NEEDS,
             Self::Delete => rooms::DELETE_NEEDS,
-            Self::Token => credentials::api::TOKEN_NEEDS,
-            Self::RtcToken => credentials::api::RTC_TOKEN_NEEDS,
+            Self::Token => tokens::TOKEN_NEEDS,
+            Self::RtcToken => tokens::RTC_TOKEN_NEEDS,
             Self::GetMeetingInfo => meeting::GET_MEETING_NEEDS,
             Self::UpdateMeetingInfo => meeting::UPDATE_MEETING_NEEDS,
             Self::Join => presence::JOIN_NEEDS,
@@ -572,11 +572,11 @@ operations! {
     };
     Token => Token, |app, req| {
         let (caller, body) = authenticated(app, Endpoint::Token, &req)?;
-        json(&credentials::api::token(app, &caller, body).await?)
+        json(&tokens::token(app, &caller, body).await?)
     };
     RtcToken => RtcToken, |app, req| {
         let (caller, body) = authenticated(app, Endpoint::RtcToken, &req)?;
-        json(&credentials::api::rtc_token(app, &caller, body).await?)
+        json(&tokens::rtc_token(app, &caller, body).await?)
     };
     GetMeetingInfo => GetMeetingInfo, |app, req| {
         let (caller, body) = authenticated(app, Endpoint::GetMeetingInfo, &req)?;

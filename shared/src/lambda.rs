@@ -2,15 +2,23 @@
 //!
 //! Each function's `main` is: [`crate::telemetry::init`], [`app_from_env`], [`serve`] with the
 //! function's operation type (or [`serve_static`] for `health` and `openapi`, which need no
-//! state, or [`serve_sweeper`] for the scheduled sweeper).
+//! state, or [`serve_sweeper`] for the scheduled sweeper). Everything but [`serve_static`]
+//! needs the `dynamodb` feature; `health` and `openapi` are built without it (no SDK linked).
 
+#[cfg(feature = "dynamodb")]
 use std::sync::Arc;
 
+#[cfg(feature = "dynamodb")]
 use crate::config::{self, ConfigError};
-use crate::http::{self, Endpoint, Operation};
+#[cfg(feature = "dynamodb")]
+use crate::http::Operation;
+use crate::http::{self, Endpoint};
+#[cfg(feature = "dynamodb")]
 use crate::store::dynamo::DynamoStore;
+#[cfg(feature = "dynamodb")]
 use crate::{App, Config, SystemClock};
 
+#[cfg(feature = "dynamodb")]
 /// Reads and validates the configuration (`JWT_SECRET`, `TABLE_NAME`, ...) and builds the
 /// DynamoDB client once. Fails with the name of the missing or bad variable.
 pub async fn app_from_env() -> Result<App<DynamoStore>, ConfigError> {
@@ -20,6 +28,7 @@ pub async fn app_from_env() -> Result<App<DynamoStore>, ConfigError> {
     Ok(App::new(config, Arc::new(store), Arc::new(SystemClock)))
 }
 
+#[cfg(feature = "dynamodb")]
 /// Serves operation `O` until the runtime stops the process.
 pub async fn serve<O: Operation>(app: App<DynamoStore>) -> Result<(), lambda_http::Error> {
     let app = &app;
@@ -37,6 +46,7 @@ pub async fn serve_static(endpoint: Endpoint) -> Result<(), lambda_http::Error> 
     .await
 }
 
+#[cfg(feature = "dynamodb")]
 /// Runs the sweeper for every scheduled event (EventBridge), logging what each sweep did.
 pub async fn serve_sweeper(app: App<DynamoStore>) -> Result<(), lambda_http::Error> {
     let app = &app;

@@ -3,7 +3,7 @@
 //! Every Lambda function and the local server are thin shells around this crate: they build an
 //! [`App`] once and pass each request to the handler of their endpoint ([`lambda::serve`]) or
 //! to the router ([`http::serve`]). The modules follow the spec's sections: [`accounts`] (§3),
-//! [`credentials`] (§4), [`rooms`] (§5), [`meeting`] (§6), [`presence`], [`metrics`] and
+//! [`credentials`] (§4: the providers) and [`tokens`] (§4: the endpoints), [`rooms`] (§5), [`meeting`] (§6), [`presence`], [`metrics`] and
 //! [`reclaim`] (§7); [`domain`] holds the parsed values and the room's state machine,
 //! [`store`] the state, [`http`] the edge, [`auth`] the sessions.
 //!
@@ -17,7 +17,6 @@ pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod http;
-#[cfg(feature = "dynamodb")]
 pub mod lambda;
 pub mod meeting;
 pub mod metrics;
@@ -26,6 +25,7 @@ pub mod reclaim;
 pub mod rooms;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};

@@ -85,11 +85,6 @@ pub struct MemberView {
 }
 
 impl MeetingInfo {
-    /// The members as stored, for `RoomInfo.meeting_info` (seed 002: the list, JSON-encoded).
-    pub fn members_of(room: &Room) -> &[Member] {
-        &room.meeting.members
-    }
-
     pub fn view<S: ?Sized>(room: &Room, app: &App<S>) -> Self {
         let now = app.clock.now().timestamp();
         let providers = &app.config.providers;

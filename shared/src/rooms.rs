@@ -14,6 +14,7 @@ use crate::App;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::credentials::{Providers, RoomCredentials};
+pub use crate::credentials::{PullUrlInfo, PushUrlInfo};
 use crate::domain::room::{
     Action, Counters, Expected, MetricsSnapshot, Room, RoomQuery, Transition,
 };
@@ -129,23 +130,6 @@ pub struct UpdateRequest {
 
 // ---- the RoomInfo view --------------------------------------------------------------------
 
-/// Seed 002 `models.PushLiveInfo`.
-#[derive(Debug, Serialize)]
-pub struct PushUrlInfo {
-    pub rtmp_url: String,
-    pub rts_url: String,
-    pub srt_url: String,
-}
-
-/// Seed 002 `live.PullLiveInfo`.
-#[derive(Debug, Clone, Serialize)]
-pub struct PullUrlInfo {
-    pub rtmp_url: String,
-    pub flv_url: String,
-    pub hls_url: String,
-    pub rts_url: String,
-}
-
 /// Seed 002 `models.LinkInfo`.
 #[derive(Debug, Serialize)]
 pub struct LinkInfo {
@@ -256,8 +240,7 @@ impl RoomInfo {
                 RoomMode::Normal => String::new(),
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
             },
-            meeting_info: serde_json::to_string(&crate::meeting::MeetingInfo::members_of(room))
-                .unwrap_or_default(),
+            meeting_info: serde_json::to_string(&room.meeting.members).unwrap_or_default(),
             push_url_info,
             pull_url_info,
             link_info,

@@ -8,7 +8,6 @@
 //! Nothing in this module is stored: URLs and credentials are computed on every read.
 
 pub mod aliyun;
-pub mod api;
 pub mod livekit;
 pub mod tencent;
 
@@ -21,7 +20,23 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, Secret};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, RoomStatus, UserId};
-use crate::rooms::{PullUrlInfo, PushUrlInfo};
+
+/// Seed 002 `models.PushLiveInfo`.
+#[derive(Debug, Serialize)]
+pub struct PushUrlInfo {
+    pub rtmp_url: String,
+    pub rts_url: String,
+    pub srt_url: String,
+}
+
+/// Seed 002 `live.PullLiveInfo`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PullUrlInfo {
+    pub rtmp_url: String,
+    pub flv_url: String,
+    pub hls_url: String,
+    pub rts_url: String,
+}
 
 /// What a user may do in a room's RTC session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -412,7 +427,7 @@ pub enum RoomCredentials {
     Issued(Grant, RtcCredentials),
 }
 
-fn expiry(now: i64, ttl: i64) -> String {
+pub(crate) fn expiry(now: i64, ttl: i64) -> String {
     chrono::DateTime::from_timestamp(now + ttl, 0)
         .map(|t| crate::clock::rfc3339(&t))
         .unwrap_or_default()

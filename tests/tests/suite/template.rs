@@ -211,3 +211,67 @@ fn the_policy_check_would_catch_a_lost_or_an_extra_action() {
         "list: one Query on an index"
     );
 }
+
+/// The fast deploy path (`scripts/package`): the rewritten template points every function at
+/// its prebuilt `bootstrap` and keeps everything else.
+#[test]
+fn the_fast_path_template_deploys_the_prebuilt_binaries_and_nothing_else_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("template.yaml");
+    let lambda = root().join("target/lambda");
+    let status = std::process::Command::new("python3")
+        .arg(root().join("scripts/fast-template.py"))
+        .arg(root().join("template.yaml"))
+        .arg(&lambda)
+        .arg(&out)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    let fast = std::fs::read_to_string(&out).unwrap();
+    assert!(!fast.contains("BuildMethod"));
+    assert!(!fast.lines().any(|l| l == "    CodeUri: ."), "the shared CodeUri is gone");
+    let code_uris: BTreeSet<String> = fast
+        .lines()
+        .filter_map(|l| value(l, "CodeUri"))
+        .map(|v| {
+            let path = normalize(&dir.path().join(v));
+            assert_eq!(path.parent(), Some(normalize(&lambda).as_path()), "{v}");
+            path.file_name().unwrap().to_str().unwrap().to_owned()
+        })
+        .collect();
+    let binaries: BTreeSet<String> = template()
+        .lines()
+        .filter_map(|l| value(l, "Binary"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(code_uris, binaries);
+    // Only the build metadata changed: routes and policies are the same lines.
+    let kept = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| {
+                !l.contains("CodeUri")
+                    && !l.contains("Metadata")
+                    && !l.contains("Build")
+                    && !l.contains("Binary")
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(kept(&fast), kept(&template()));
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system.
+fn normalize(path: &std::path::Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap();
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Grant, RoomCredentials};
 use crate::App;
 use crate::auth::Caller;
+use crate::credentials::{Grant, RoomCredentials};
 use crate::domain::{FieldError, RoomId};
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::check_claimed_identity;
@@ -143,7 +143,7 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
         RoomCredentials::NoProvider(grant) => Ok(response(grant, None, None, None, None)),
         RoomCredentials::Issued(grant, c) => Ok(response(
             grant,
-            Some(super::expiry(now, providers.ttl_secs())),
+            Some(crate::credentials::expiry(now, providers.ttl_secs())),
             Some(c.fields),
             c.push_url,
             c.pull_url,
