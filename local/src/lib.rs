@@ -183,7 +183,12 @@ async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Respons
         }
     };
     let (parts, body) = response.into_parts();
-    hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+    let bytes = match body {
+        lambda_http::Body::Text(text) => Bytes::from(text),
+        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
 /// Runs the sweeper every `every` until `shutdown` completes: the local stand-in for the

@@ -44,3 +44,88 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Times as stored by the embedded store: integer microseconds since the epoch (cheap to read
+/// back, where an RFC 3339 string must be parsed). Reads RFC 3339 strings too, which is how
+/// earlier versions stored them, so an existing data file keeps working.
+pub mod micros {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(t.timestamp_micros())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        d.deserialize_any(Visitor)
+    }
+
+    pub(super) struct Visitor;
+
+    impl de::Visitor<'_> for Visitor {
+        type Value = DateTime<Utc>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("microseconds since the epoch, or an RFC 3339 time")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            DateTime::from_timestamp_micros(v).ok_or_else(|| E::custom("time out of range"))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map_err(|_| E::custom("time out of range"))
+                .and_then(|v| self.visit_i64(v))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(E::custom)
+        }
+    }
+}
+
+/// [`micros`] for optional times (`null` or absent is `None`).
+pub mod micros_option {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_some(&t.timestamp_micros()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        d.deserialize_option(OptionVisitor)
+    }
+
+    struct OptionVisitor;
+
+    impl<'de> de::Visitor<'de> for OptionVisitor {
+        type Value = Option<DateTime<Utc>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an optional time")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(super::micros::Visitor).map(Some)
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/clock.rs"]
+mod tests;

@@ -246,7 +246,7 @@ pub trait Operation {
     fn call<S: Store + ?Sized>(
         app: &App<S>,
         req: Request,
-    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
 }
 
 /// The method check a Lambda function makes itself (API Gateway routes by method too, but a
@@ -276,7 +276,7 @@ pub async fn handle_static(endpoint: Endpoint, req: Request) -> Response<Body> {
     });
     respond(checked, endpoint.name(), req, |_| async move {
         match endpoint {
-            Endpoint::OpenApi => Ok(crate::OPENAPI.as_bytes().to_vec()),
+            Endpoint::OpenApi => Ok(crate::OPENAPI.to_owned()),
             _ => health(chrono::Utc::now()),
         }
     })
@@ -310,14 +310,14 @@ pub async fn serve<S: Store + ?Sized>(app: &App<S>, req: Request) -> Response<Bo
     let name = route.as_ref().map(|e| e.name()).unwrap_or("unrouted");
     match route {
         Ok(endpoint) => respond(Ok(()), name, req, |req| dispatch(app, endpoint, req)).await,
-        Err(e) => respond(Err(e), name, req, |_| async { Ok(Vec::new()) }).await,
+        Err(e) => respond(Err(e), name, req, |_| async { Ok(String::new()) }).await,
     }
 }
 
 /// Answers a request that failed before it could be handled (e.g. its body could not be read).
 pub async fn reject(req: Request, err: ApiError) -> Response<Body> {
     let name = resolve(req.method(), req.uri().path()).map_or("unrouted", |e| e.name());
-    respond(Err(err), name, req, |_| async { Ok(Vec::new()) }).await
+    respond(Err(err), name, req, |_| async { Ok(String::new()) }).await
 }
 
 /// Runs `handler` (unless `checked` failed), maps its outcome to a response, logs one line.
@@ -329,7 +329,7 @@ async fn respond<F, Fut>(
 ) -> Response<Body>
 where
     F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Result<Vec<u8>, ApiError>>,
+    Fut: Future<Output = Result<String, ApiError>>,
 {
     let started = Instant::now();
     let request_id = request_id(&req);
@@ -344,7 +344,7 @@ where
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = serde_json::to_vec(&err.body(&request_id)).unwrap_or_default();
+            let body = serde_json::to_string(&err.body(&request_id)).unwrap_or_default();
             if let Some(cause) = &err.cause {
                 tracing::error!(
                     request_id = %request_id,
@@ -376,9 +376,8 @@ where
             "request"
         );
     }
-    // serde_json writes UTF-8, so the body is text (API Gateway then passes it through as is).
-    let body = String::from_utf8(body).map_or_else(|e| Body::Binary(e.into_bytes()), Body::Text);
-    let mut response = Response::new(body);
+    // JSON is text: API Gateway passes it through as is.
+    let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -405,8 +404,8 @@ fn request_id(req: &Request) -> String {
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-fn json(value: &impl Serialize) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value).map_err(ApiError::internal)
+fn json(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(ApiError::internal)
 }
 
 fn authenticate<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Caller, ApiError> {
@@ -476,7 +475,7 @@ struct Health {
     time: String,
 }
 
-fn health(now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u8>, ApiError> {
+fn health(now: chrono::DateTime<chrono::Utc>) -> Result<String, ApiError> {
     json(&Health {
         status: "ok",
         service: "liveroom",
@@ -505,7 +504,7 @@ macro_rules! operations {
                 fn call<S: Store + ?Sized>(
                     $app: &App<S>,
                     $req: Request,
-                ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send {
+                ) -> impl Future<Output = Result<String, ApiError>> + Send {
                     async move { $body }
                 }
             }
@@ -515,7 +514,7 @@ macro_rules! operations {
             app: &App<S>,
             endpoint: Endpoint,
             req: Request,
-        ) -> Result<Vec<u8>, ApiError> {
+        ) -> Result<String, ApiError> {
             match endpoint {
                 $(Endpoint::$endpoint => <ops::$op as Operation>::call(app, req).await,)*
             }
@@ -525,7 +524,7 @@ macro_rules! operations {
 
 operations! {
     Health => Health, |app, _req| health(app.clock.now());
-    OpenApi => OpenApi, |_app, _req| Ok(crate::OPENAPI.as_bytes().to_vec());
+    OpenApi => OpenApi, |_app, _req| Ok(crate::OPENAPI.to_owned());
     Register => Register, |app, req| {
         let body = parse_body(app, Endpoint::Register, &req)?;
         json(&accounts::register(app, body).await?)

@@ -19,7 +19,9 @@ pub const COUNTER_SHARDS: u32 = 8;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub user_id: UserId,
+    #[serde(with = "crate::clock::micros")]
     pub joined_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::micros")]
     pub last_seen: DateTime<Utc>,
 }
 

@@ -31,19 +31,23 @@ pub struct Room {
     pub status: RoomStatus,
     /// Bumped by one on every change of the fields above; the optimistic-concurrency token.
     pub version: u64,
+    #[serde(with = "crate::clock::micros")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::clock::micros")]
     pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::clock::micros_option")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::clock::micros_option")]
     pub stopped_at: Option<DateTime<Utc>>,
     /// The co-host list, with its own version.
     #[serde(default)]
     pub meeting: Meeting,
     /// The anchor's last keepalive: the room's liveness.
-    #[serde(default)]
+    #[serde(default, with = "crate::clock::micros_option")]
     pub anchor_seen_at: Option<DateTime<Utc>>,
     /// When the first member entered the empty room (seed 000); cleared when a metrics
     /// refresh finds the room empty.
-    #[serde(default)]
+    #[serde(default, with = "crate::clock::micros_option")]
     pub channel_started_at: Option<DateTime<Utc>>,
     /// For an ended or deleted room: when it may be purged (unix seconds; DynamoDB's TTL).
     #[serde(default)]
@@ -57,7 +61,7 @@ pub struct Room {
     pub shards_used: u32,
     /// Set by `delete`: the room is gone for every reader, and what is under it is being
     /// removed (by the same call, or by the sweeper if that call failed half way).
-    #[serde(default)]
+    #[serde(default, with = "crate::clock::micros_option")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -72,9 +76,11 @@ pub struct MetricsSnapshot {
     pub pv: u64,
     pub uv: u64,
     /// When `online` was counted; `None` before the first count.
+    #[serde(default, with = "crate::clock::micros_option")]
     pub at: Option<DateTime<Utc>>,
     /// A reader has claimed the next refresh until this time (so a hot room is counted once
     /// per period, not once per reader).
+    #[serde(default, with = "crate::clock::micros_option")]
     pub refreshing_until: Option<DateTime<Utc>>,
 }
 

@@ -13,5 +13,6 @@ pub struct User {
     pub password_hash: String,
     pub nick: Nick,
     pub avatar: ImageUrl,
+    #[serde(with = "crate::clock::micros")]
     pub created_at: DateTime<Utc>,
 }

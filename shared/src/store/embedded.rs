@@ -55,7 +55,9 @@ const COUNTERS: TableDefinition<&str, &[u8]> = TableDefinition::new("counters");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     user_id: UserId,
+    #[serde(default, with = "crate::clock::micros_option")]
     joined_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::clock::micros")]
     last_seen: DateTime<Utc>,
     listed: bool,
     visits: u64,

@@ -229,7 +229,10 @@ fn the_fast_path_template_deploys_the_prebuilt_binaries_and_nothing_else_changes
     assert!(status.success());
     let fast = std::fs::read_to_string(&out).unwrap();
     assert!(!fast.contains("BuildMethod"));
-    assert!(!fast.lines().any(|l| l == "    CodeUri: ."), "the shared CodeUri is gone");
+    assert!(
+        !fast.lines().any(|l| l == "    CodeUri: ."),
+        "the shared CodeUri is gone"
+    );
     let code_uris: BTreeSet<String> = fast
         .lines()
         .filter_map(|l| value(l, "CodeUri"))
