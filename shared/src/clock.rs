@@ -46,8 +46,8 @@ impl Clock for ManualClock {
 }
 
 /// Times as stored by the embedded store: integer microseconds since the epoch (cheap to read
-/// back, where an RFC 3339 string must be parsed). Reads RFC 3339 strings too, which is how
-/// earlier versions stored them, so an existing data file keeps working.
+/// back, where an RFC 3339 string must be parsed). In JSON it reads RFC 3339 strings too, which
+/// is how earlier versions stored them, so an existing data file keeps working.
 pub mod micros {
     use chrono::{DateTime, Utc};
     use serde::{Deserializer, Serializer, de};
@@ -57,7 +57,12 @@ pub mod micros {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        d.deserialize_any(Visitor)
+        // A self-describing format (JSON) may hold either form; a binary one holds the number.
+        if d.is_human_readable() {
+            d.deserialize_any(Visitor)
+        } else {
+            d.deserialize_i64(Visitor)
+        }
     }
 
     pub(super) struct Visitor;
@@ -121,7 +126,7 @@ pub mod micros_option {
         }
 
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(super::micros::Visitor).map(Some)
+            super::micros::deserialize(d).map(Some)
         }
     }
 }

@@ -100,12 +100,24 @@ fn unavailable(err: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(err.to_string())
 }
 
+/// The first byte of a record in the binary format (postcard); JSON, which earlier versions
+/// wrote, never starts with it.
+const BINARY: u8 = 0xB1;
+
+/// Records are postcard (compact, and several times cheaper to read back than JSON: a page of
+/// rooms is decoded on every `list`), after a marker byte.
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    postcard::to_extend(value, vec![BINARY]).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Reads a record in either format (JSON: data files of earlier versions).
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    match bytes.split_first() {
+        Some((&BINARY, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
+        _ => serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string())),
+    }
 }
 
 impl EmbeddedStore {

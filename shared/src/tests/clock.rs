@@ -47,3 +47,19 @@ fn times_stored_by_earlier_versions_as_rfc_3339_still_read() {
     assert_eq!(absent.maybe, None);
     assert!(serde_json::from_str::<Stamped>(r#"{"at":"yesterday"}"#).is_err());
 }
+
+#[test]
+fn a_binary_format_stores_the_number_and_reads_it_back() {
+    let value = Stamped {
+        at: t(1_800_000_000_123_456),
+        maybe: None,
+    };
+    let bytes = postcard::to_allocvec(&value).unwrap();
+    assert_eq!(postcard::from_bytes::<Stamped>(&bytes).unwrap(), value);
+    let some = Stamped {
+        at: t(-5),
+        maybe: Some(t(7)),
+    };
+    let bytes = postcard::to_allocvec(&some).unwrap();
+    assert_eq!(postcard::from_bytes::<Stamped>(&bytes).unwrap(), some);
+}
