@@ -417,9 +417,12 @@ pub async fn list<S: ListStore + ?Sized>(
         page,
     };
     let rooms = app.store.list_rooms(&query).await?;
+    // One clock reading signs the whole page.
+    let now = app.clock.now();
+    let providers = &app.config.providers;
     Ok(rooms
         .iter()
-        .map(|room| info(app, room, caller, metrics::snapshot(room)))
+        .map(|room| RoomInfo::view(room, caller, providers, now, metrics::snapshot(room)))
         .collect())
 }
 
