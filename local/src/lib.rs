@@ -90,8 +90,8 @@ pub async fn run(listener: TcpListener, app: Arc<LocalApp>, shutdown: impl Futur
             accepted = listener.accept() => accepted,
             () = &mut shutdown => return,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 continue;
@@ -99,8 +99,11 @@ pub async fn run(listener: TcpListener, app: Arc<LocalApp>, shutdown: impl Futur
         };
         let app = Arc::clone(&app);
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
+            let service = service_fn(move |mut req: hyper::Request<Incoming>| {
                 let app = Arc::clone(&app);
+                // The client's address, as API Gateway's `sourceIp` gives it in the cloud.
+                req.extensions_mut()
+                    .insert(liveroom::http::PeerAddr(peer.ip()));
                 async move { Ok::<_, Infallible>(handle(&app, req).await) }
             });
             // A client that never finishes its headers is dropped instead of holding a task.

@@ -1,20 +1,33 @@
-//! Accounts (SPEC §3): register, login, refresh.
+//! Accounts (SPEC §3): register, login (password or signature), refresh, logout, and the
+//! user's own profile (query, update, delete).
 //!
 //! Passwords are hashed with argon2id on the blocking pool, at most a few at a time (each hash
 //! takes ~19 MiB and tens of milliseconds of CPU, so an unbounded flood of logins must queue, not
 //! exhaust memory). A failed login says nothing about whether the username exists, and takes
-//! as long either way.
+//! as long either way. Failed logins are counted per username and per source address in the
+//! store (so the limit holds across Lambda instances); past the limit every login for that
+//! name or address is 429 until the window ends, a correct password included.
+//!
+//! Sessions: every token names its session (`sid`) and the user's session generation. `logout`
+//! ends one session (its refresh tokens are refused from then on), `logout {all}` and
+//! `deleteUser` bump the generation (every earlier refresh token is refused). Both are checked
+//! where a session is renewed — `refresh` — and nowhere else, so an ordinary call costs no
+//! read: an access token already issued lives out its `ACCESS_TOKEN_TTL_SECONDS`.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use subtle::ConstantTimeEq;
 
 use crate::App;
-use crate::auth::{IssuedToken, TokenKind};
-use crate::domain::user::User;
-use crate::domain::{FieldError, ImageUrl, Nick, Password, Username};
+use crate::auth::{Caller, IssuedToken, Session, TokenKind};
+use crate::domain::user::{SignatureSalt, User};
+use crate::domain::{FieldError, ImageUrl, Nick, Password, UserId, Username};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::StoreError;
 
@@ -25,19 +38,69 @@ crate::needs!(
     UserWrite
 );
 crate::needs!(
-    /// `login` and `refresh`: reads users only.
+    /// `login`: the throttle counters, the user, a failure counted.
     LoginStore,
-    LOGIN_NEEDS: UserRead
+    LOGIN_NEEDS: LoginThrottle,
+    UserRead
 );
+crate::needs!(
+    /// `signature`: as `login`, plus the nonce's claim.
+    SignatureStore,
+    SIGNATURE_NEEDS: LoginThrottle,
+    UserRead,
+    NonceClaim
+);
+crate::needs!(
+    /// `refresh`: the user and the session's end, in one read.
+    RefreshStore,
+    REFRESH_NEEDS: SessionRead
+);
+crate::needs!(
+    /// `logout`: one write.
+    LogoutStore,
+    LOGOUT_NEEDS: SessionWrite
+);
+crate::needs!(
+    /// `user`: one read.
+    UserQueryStore,
+    USER_QUERY_NEEDS: UserRead
+);
+crate::needs!(
+    /// `updateUser`: one conditional write.
+    UpdateUserStore,
+    UPDATE_USER_NEEDS: UserUpdate
+);
+crate::needs!(
+    /// `deleteUser`: the account closed, then the user's rooms found and ended.
+    DeleteUserStore,
+    DELETE_USER_NEEDS: UserDelete,
+    RoomList,
+    RoomView,
+    RoomUpdate
+);
+
+/// Failed logins are counted in windows of this many seconds.
+pub const THROTTLE_WINDOW_SECS: i64 = 60;
+/// Failed logins per username per window before every login for it is refused.
+pub const MAX_FAILURES_PER_USERNAME: u64 = 5;
+/// Failed logins per source address (IPv6: per /64) per window.
+pub const MAX_FAILURES_PER_ADDRESS: u64 = 30;
+/// A signature login's `ts` may be this far from the server's clock, either way.
+pub const SIGNATURE_MAX_SKEW_SECS: i64 = 300;
 
 #[derive(Debug, Deserialize)]
 pub struct RegisterRequest {
     pub username: String,
-    pub password: String,
+    /// Required unless `salt` is given (a user of an app's own user system may have none).
+    #[serde(default)]
+    pub password: Option<String>,
     #[serde(default)]
     pub nick: Option<String>,
     #[serde(default)]
     pub avatar: Option<String>,
+    /// The key of signature logins (seed 004), 32 to 256 characters.
+    #[serde(default)]
+    pub salt: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,9 +109,43 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `signature` (seed 004 `oauth/signature`): `signature = md5("{username}-{tag}-{ts}-{nonce}-{salt}")`.
+#[derive(Debug, Deserialize)]
+pub struct SignatureRequest {
+    pub username: String,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Unix seconds or milliseconds, a number or a numeric string, exactly as signed.
+    pub ts: Value,
+    pub nonce: String,
+    pub signature: String,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct RefreshRequest {
     pub refresh_token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogoutRequest {
+    /// End every session of the user, not only this one.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserRequest {
+    /// Whom to look up; the caller when absent or empty.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub nick: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
 }
 
 /// A user as others may see it: no hash, no secrets.
@@ -82,6 +179,25 @@ pub struct AuthResponse {
     pub refresh_token: String,
     pub refresh_expire: String,
     pub user_id: String,
+}
+
+/// `logout`'s answer.
+#[derive(Debug, Serialize)]
+pub struct LogoutResponse {
+    pub code: u16,
+    /// `"session"` or `"all"`: what was ended.
+    pub ended: &'static str,
+    /// Until when access tokens already issued keep working (their expiry at the latest).
+    pub access_tokens_valid_until: String,
+}
+
+/// `deleteUser`'s answer.
+#[derive(Debug, Serialize)]
+pub struct DeleteUserResponse {
+    pub code: u16,
+    pub user_id: String,
+    /// Rooms of the user this call ended (the user's other rooms had ended already).
+    pub rooms_ended: u64,
 }
 
 fn bad(e: FieldError) -> ApiError {
@@ -156,7 +272,22 @@ pub async fn register<S: RegisterStore + ?Sized>(
     req: RegisterRequest,
 ) -> Result<UserInfo, ApiError> {
     let username = Username::parse(&req.username).map_err(bad)?;
-    let password = Password::parse(req.password).map_err(bad)?;
+    let salt = req
+        .salt
+        .as_deref()
+        .map(SignatureSalt::parse)
+        .transpose()
+        .map_err(bad)?;
+    let password = match (req.password, &salt) {
+        (Some(p), _) => Some(Password::parse(p).map_err(bad)?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(bad(FieldError::new(
+                "password",
+                "is required (unless the user signs in by signature: then give a salt)",
+            )));
+        }
+    };
     let nick = match req.nick.as_deref() {
         Some(n) => Nick::parse("nick", n).map_err(bad)?,
         None => Nick::parse("nick", username.as_str()).unwrap_or_else(|_| Nick::empty()),
@@ -169,13 +300,20 @@ pub async fn register<S: RegisterStore + ?Sized>(
     if app.store.user_by_username(&username).await?.is_some() {
         return Err(username_taken());
     }
+    let password_hash = match password {
+        Some(p) => hash_password(app, p).await?,
+        None => String::new(),
+    };
     let user = User {
-        id: crate::domain::UserId::generate(),
+        id: UserId::from(&username),
         username,
-        password_hash: hash_password(app, password).await?,
+        password_hash,
         nick,
         avatar,
         created_at: app.clock.now(),
+        salt,
+        sessions: 0,
+        deleted_at: None,
     };
     match app.store.insert_user(&user).await {
         Ok(()) => Ok(UserInfo::from(&user)),
@@ -189,16 +327,103 @@ fn username_taken() -> ApiError {
         .with_detail("field", "username")
 }
 
+// ---- throttling ---------------------------------------------------------------------------
+
+/// The failure counters a login attempt is held to, in the current window.
+struct Attempt {
+    keys: Vec<String>,
+    window: i64,
+}
+
+/// The counter of a source address: IPv4 as is, IPv6 by its /64 (one host owns a /64).
+fn address_counter(source: &str) -> Option<String> {
+    match source.parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) => Some(format!("ip:{v4}")),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => Some(format!("ip:{v4}")),
+            None => {
+                let s = v6.segments();
+                Some(format!(
+                    "ip:{:x}:{:x}:{:x}:{:x}::/64",
+                    s[0], s[1], s[2], s[3]
+                ))
+            }
+        },
+    }
+}
+
+/// Refuses (429, `Retry-After`) a login for a username or address over its limit in this
+/// window — before any password is checked, so a correct one is refused too.
+async fn admit<S: crate::store::LoginThrottle + ?Sized>(
+    app: &App<S>,
+    username: Option<&Username>,
+    source: Option<&str>,
+) -> Result<Attempt, ApiError> {
+    let now = app.clock.now().timestamp();
+    let window = now.div_euclid(THROTTLE_WINDOW_SECS);
+    let mut keys = Vec::with_capacity(2);
+    let mut limits = Vec::with_capacity(2);
+    if let Some(name) = username {
+        keys.push(format!("user:{}", name.key()));
+        limits.push(MAX_FAILURES_PER_USERNAME);
+    }
+    if let Some(counter) = source.and_then(address_counter) {
+        keys.push(counter);
+        limits.push(MAX_FAILURES_PER_ADDRESS);
+    }
+    if keys.is_empty() {
+        return Ok(Attempt { keys, window });
+    }
+    let counts = app.store.failures(&keys, window).await?;
+    if counts
+        .iter()
+        .zip(&limits)
+        .any(|(count, limit)| count >= limit)
+    {
+        let retry_after = (window + 1) * THROTTLE_WINDOW_SECS - now;
+        return Err(ApiError::new(
+            ErrorCode::UserLoginThrottled,
+            format!("too many failed logins; retry in {retry_after} s"),
+        )
+        .with_detail("retry_after", retry_after.max(1)));
+    }
+    Ok(Attempt { keys, window })
+}
+
+/// Counts a failed attempt, then answers `err`. A counter that cannot be written is logged:
+/// the login fails either way.
+async fn failed<S: crate::store::LoginThrottle + ?Sized>(
+    app: &App<S>,
+    attempt: &Attempt,
+    err: ApiError,
+) -> ApiError {
+    let expires_at = (attempt.window + 2) * THROTTLE_WINDOW_SECS;
+    if let Err(e) = app
+        .store
+        .count_failure(&attempt.keys, attempt.window, expires_at)
+        .await
+    {
+        tracing::warn!(error = %e, "a failed login could not be counted");
+    }
+    err
+}
+
+// ---- logins -------------------------------------------------------------------------------
+
 pub async fn login<S: LoginStore + ?Sized>(
     app: &App<S>,
     req: LoginRequest,
+    source: Option<&str>,
 ) -> Result<AuthResponse, ApiError> {
+    let username = Username::parse(&req.username).ok();
+    let attempt = admit(app, username.as_ref(), source).await?;
     // Malformed credentials fail like wrong ones, after the same work.
     let password = Password::parse(req.password).ok();
-    let user = match Username::parse(&req.username) {
-        Ok(username) => app.store.user_by_username(&username).await?,
-        Err(_) => None,
-    };
+    let user = match &username {
+        Some(username) => app.store.user_by_username(username).await?,
+        None => None,
+    }
+    .filter(|u| !u.is_deleted() && !u.password_hash.is_empty());
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = match password {
         Some(password) => verify_password(app, password, hash).await?,
@@ -208,39 +433,203 @@ pub async fn login<S: LoginStore + ?Sized>(
         }
     };
     match user {
-        Some(user) if ok => issue_pair(app, &user.id),
-        _ => Err(login_failed()),
+        Some(user) if ok => issue_pair(app, &user.id, &Session::begin(user.sessions)),
+        _ => Err(failed(app, &attempt, login_failed()).await),
     }
 }
 
-pub async fn refresh<S: LoginStore + ?Sized>(
+/// The text `ts` was signed as, and the instant it names (unix seconds).
+fn signed_ts(ts: &Value) -> Result<(String, i64), FieldError> {
+    let text = match ts {
+        Value::Number(n) if n.as_u64().is_some() => n.to_string(),
+        Value::String(s)
+            if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.clone()
+        }
+        _ => {
+            return Err(FieldError::new(
+                "ts",
+                "must be unix seconds or milliseconds, as a whole number or a string of digits",
+            ));
+        }
+    };
+    let value: i64 = text
+        .parse()
+        .map_err(|_| FieldError::new("ts", "is out of range"))?;
+    // Milliseconds from 2001 on are 13 digits; seconds stay 10 digits until the year 2286.
+    let secs = if value >= 1_000_000_000_000 {
+        value / 1000
+    } else {
+        value
+    };
+    Ok((text, secs))
+}
+
+/// A nonce: 1 to 128 printable ASCII characters.
+fn check_nonce(nonce: &str) -> Result<(), FieldError> {
+    if (1..=128).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "nonce",
+            "must be 1 to 128 printable ASCII characters",
+        ))
+    }
+}
+
+fn signature_invalid() -> ApiError {
+    ApiError::new(
+        ErrorCode::UserSignatureInvalid,
+        "the signature does not verify for this username",
+    )
+}
+
+/// seed 004's `md5("{username}-{tag}-{ts}-{nonce}-{salt}")`, lowercase hex.
+pub fn login_signature(username: &str, tag: &str, ts: &str, nonce: &str, salt: &str) -> String {
+    hex::encode(Md5::digest(
+        format!("{username}-{tag}-{ts}-{nonce}-{salt}").as_bytes(),
+    ))
+}
+
+/// Signature login (seed 004) with what it lacks: `ts` within ±300 s of the server's clock and
+/// every nonce good once. The signature is checked first, so only the holder of the salt can
+/// spend a nonce or learn that a `ts` is stale.
+pub async fn signature<S: SignatureStore + ?Sized>(
+    app: &App<S>,
+    req: SignatureRequest,
+    source: Option<&str>,
+) -> Result<AuthResponse, ApiError> {
+    let username = Username::parse(&req.username).ok();
+    let attempt = admit(app, username.as_ref(), source).await?;
+    let (ts_text, ts) = signed_ts(&req.ts).map_err(bad)?;
+    check_nonce(&req.nonce).map_err(bad)?;
+    let tag = req.tag.unwrap_or_default();
+    if tag.len() > 128 {
+        return Err(bad(FieldError::new("tag", "must be at most 128 bytes")));
+    }
+    let user = match &username {
+        Some(name) => app.store.user_by_username(name).await?,
+        None => None,
+    }
+    .filter(|u| !u.is_deleted());
+    let Some((user, salt)) = user.and_then(|u| u.salt.clone().map(|salt| (u, salt))) else {
+        return Err(failed(app, &attempt, signature_invalid()).await);
+    };
+    // Signed with the name as the app sent it (its own user system's spelling).
+    let expected = login_signature(&req.username, &tag, &ts_text, &req.nonce, salt.expose());
+    let given = req.signature.to_ascii_lowercase();
+    if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+        return Err(failed(app, &attempt, signature_invalid()).await);
+    }
+    let now = app.clock.now().timestamp();
+    if (now - ts).abs() > SIGNATURE_MAX_SKEW_SECS {
+        let err = ApiError::new(
+            ErrorCode::UserSignatureInvalid,
+            format!("ts must be within {SIGNATURE_MAX_SKEW_SECS} s of the server's clock"),
+        )
+        .with_detail("server_time", now);
+        return Err(failed(app, &attempt, err).await);
+    }
+    // Kept until no `ts` it could be signed with is fresh any more.
+    let keep_until = ts.max(now) + SIGNATURE_MAX_SKEW_SECS + 60;
+    if !app
+        .store
+        .claim_nonce(&user.id, &req.nonce, now, keep_until)
+        .await?
+    {
+        let err = ApiError::new(
+            ErrorCode::UserNonceConsumed,
+            "this nonce was used already; sign again with a new one",
+        );
+        return Err(failed(app, &attempt, err).await);
+    }
+    issue_pair(app, &user.id, &Session::begin(user.sessions))
+}
+
+// ---- sessions -----------------------------------------------------------------------------
+
+fn session_ended() -> ApiError {
+    ApiError::new(
+        ErrorCode::UserTokenInvalid,
+        "the session has ended; log in again",
+    )
+}
+
+pub async fn refresh<S: RefreshStore + ?Sized>(
     app: &App<S>,
     req: RefreshRequest,
 ) -> Result<AuthResponse, ApiError> {
     let caller = app
         .tokens
         .verify(&req.refresh_token, TokenKind::Refresh, app.clock.now())?;
-    // A refresh token outlives its user only if the user was removed; then it is useless.
-    if app.store.user(&caller.user_id).await?.is_none() {
+    let (user, ended) = app
+        .store
+        .session(&caller.user_id, &caller.session.id)
+        .await?;
+    // A refresh token outlives its user only if the user was deleted; then it is useless.
+    let Some(user) = user.filter(|u| !u.is_deleted()) else {
         return Err(ApiError::new(
             ErrorCode::UserNotExists,
             "the user no longer exists",
         ));
+    };
+    if ended || user.sessions != caller.session.generation {
+        return Err(session_ended());
     }
-    issue_pair(app, &caller.user_id)
+    issue_pair(app, &caller.user_id, &caller.session)
+}
+
+pub async fn logout<S: LogoutStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: LogoutRequest,
+) -> Result<LogoutResponse, ApiError> {
+    let now = app.clock.now();
+    let ttl = |d: std::time::Duration| chrono::Duration::from_std(d).map_err(ApiError::internal);
+    if req.all {
+        if app.store.end_all_sessions(&caller.user_id).await?.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::UserNotExists,
+                "the user no longer exists",
+            ));
+        }
+    } else {
+        // Remembered until the session's last refresh token has expired anyway.
+        let until = (now + ttl(app.config.refresh_token_ttl)?).timestamp();
+        app.store
+            .end_session(&caller.user_id, &caller.session.id, until)
+            .await?;
+    }
+    Ok(LogoutResponse {
+        code: 200,
+        ended: if req.all { "all" } else { "session" },
+        access_tokens_valid_until: crate::clock::rfc3339(
+            &(now + ttl(app.config.access_token_ttl)?),
+        ),
+    })
 }
 
 pub(crate) fn issue_pair<S: ?Sized>(
     app: &App<S>,
-    user: &crate::domain::UserId,
+    user: &UserId,
+    session: &Session,
 ) -> Result<AuthResponse, ApiError> {
     let now = app.clock.now();
-    let IssuedToken { token, expires_at } =
-        app.tokens
-            .issue(user, TokenKind::Access, now, app.config.access_token_ttl)?;
-    let refresh = app
-        .tokens
-        .issue(user, TokenKind::Refresh, now, app.config.refresh_token_ttl)?;
+    let IssuedToken { token, expires_at } = app.tokens.issue_in(
+        user,
+        session,
+        TokenKind::Access,
+        now,
+        app.config.access_token_ttl,
+    )?;
+    let refresh = app.tokens.issue_in(
+        user,
+        session,
+        TokenKind::Refresh,
+        now,
+        app.config.refresh_token_ttl,
+    )?;
     Ok(AuthResponse {
         code: 200,
         token,
@@ -248,5 +637,82 @@ pub(crate) fn issue_pair<S: ?Sized>(
         refresh_token: refresh.token,
         refresh_expire: crate::clock::rfc3339(&refresh.expires_at),
         user_id: user.to_string(),
+    })
+}
+
+// ---- the user's profile -------------------------------------------------------------------
+
+fn no_user() -> ApiError {
+    ApiError::new(ErrorCode::UserNotExists, "no such user")
+}
+
+/// A user's public profile (the caller's by default). Never a hash, a salt, or anything but
+/// what `UserInfo` holds.
+pub async fn user<S: UserQueryStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: UserRequest,
+) -> Result<UserInfo, ApiError> {
+    let id = match req.user_id.as_deref() {
+        None | Some("") => caller.user_id.clone(),
+        Some(id) => {
+            UserId::parse("user_id", id).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?
+        }
+    };
+    let user = app.store.user(&id).await?.filter(|u| !u.is_deleted());
+    user.as_ref().map(UserInfo::from).ok_or_else(no_user)
+}
+
+pub async fn update_user<S: UpdateUserStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: UpdateUserRequest,
+) -> Result<UserInfo, ApiError> {
+    let nick = req
+        .nick
+        .as_deref()
+        .map(|n| Nick::parse("nick", n))
+        .transpose()
+        .map_err(bad)?;
+    let avatar = req
+        .avatar
+        .as_deref()
+        .map(|a| ImageUrl::parse("avatar", a))
+        .transpose()
+        .map_err(bad)?;
+    if nick.is_none() && avatar.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::UserInfoEmpty,
+            "nothing to update: give nick or avatar",
+        ));
+    }
+    let user = app
+        .store
+        .update_profile(&caller.user_id, nick.as_ref(), avatar.as_ref())
+        .await?;
+    user.as_ref().map(UserInfo::from).ok_or_else(no_user)
+}
+
+/// Closes the caller's account: every session ended, the profile cleared, the username never
+/// given to anyone else (so old tokens and room ids cannot be claimed), and the user's rooms
+/// ended (kept, not deleted: their viewers see them end). Repeatable: a call that failed half
+/// way is finished by the next (the user's access token still works for that), and a room it
+/// missed is ended by the sweeper once its anchor falls silent.
+pub async fn delete_user<S: DeleteUserStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<DeleteUserResponse, ApiError> {
+    if !app
+        .store
+        .delete_user(&caller.user_id, app.clock.now())
+        .await?
+    {
+        return Err(no_user());
+    }
+    let rooms_ended = crate::rooms::end_rooms_of(app, caller).await?;
+    Ok(DeleteUserResponse {
+        code: 200,
+        user_id: caller.user_id.to_string(),
+        rooms_ended,
     })
 }

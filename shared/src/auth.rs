@@ -30,12 +30,37 @@ struct Claims {
     iat: i64,
     jti: String,
     typ: TokenKind,
+    /// The session: one login, kept across refreshes, ended by `logout`.
+    sid: String,
+    /// The user's session generation when the session began (`logout {all}` bumps it).
+    #[serde(default, rename = "gen")]
+    generation: u64,
+}
+
+/// A login session: what a refresh renews and a logout ends. Every token of a session (access
+/// and refresh, before and after refreshes) carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    /// The user's session generation it belongs to ([`crate::domain::user::User::sessions`]).
+    pub generation: u64,
+}
+
+impl Session {
+    /// A new session in the user's current generation.
+    pub fn begin(generation: u64) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            generation,
+        }
+    }
 }
 
 /// The verified caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: UserId,
+    pub session: Session,
 }
 
 /// A freshly signed token and when it expires.
@@ -81,9 +106,22 @@ impl TokenKeys {
         }
     }
 
+    /// A token of a new session (generation 0): for fixtures and tests.
     pub fn issue(
         &self,
         user: &UserId,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> Result<IssuedToken, ApiError> {
+        self.issue_in(user, &Session::begin(0), kind, now, ttl)
+    }
+
+    /// A token of `session`.
+    pub fn issue_in(
+        &self,
+        user: &UserId,
+        session: &Session,
         kind: TokenKind,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
@@ -96,6 +134,8 @@ impl TokenKeys {
             iat: now.timestamp(),
             jti: uuid::Uuid::new_v4().simple().to_string(),
             typ: kind,
+            sid: session.id.clone(),
+            generation: session.generation,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)?;
@@ -122,7 +162,16 @@ impl TokenKeys {
             return Err(expired());
         }
         let user_id = UserId::parse("sub", &claims.sub).map_err(|_| invalid())?;
-        Ok(Caller { user_id })
+        if claims.sid.is_empty() || claims.sid.len() > 64 {
+            return Err(invalid());
+        }
+        Ok(Caller {
+            user_id,
+            session: Session {
+                id: claims.sid,
+                generation: claims.generation,
+            },
+        })
     }
 }
 

@@ -31,12 +31,20 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 109: the token is valid but names someone other than the body claims.
     Forbidden,
+    /// 202: a signature login's nonce was used already.
+    UserNonceConsumed,
     /// 203: the token has expired.
     UserTokenExpired,
     /// 204: no token, or a token that does not verify.
     UserTokenInvalid,
+    /// 205: an update that changes nothing (no field given).
+    UserInfoEmpty,
     /// 206: the user does not exist.
     UserNotExists,
+    /// 209: too many failed logins for this username or address; retry after `Retry-After`.
+    UserLoginThrottled,
+    /// 210: a signature login that does not verify (unknown user, wrong signature, stale `ts`).
+    UserSignatureInvalid,
     /// 212: the username is taken.
     UserAlreadyExists,
     /// 213: wrong username or password (never says which).
@@ -59,11 +67,13 @@ pub enum ErrorCode {
     RoomModeConflict,
     /// 2015: the co-host list is full.
     RoomFull,
+    /// 2016: the anchor removed the caller from this room for a while.
+    RoomMemberBanned,
 }
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -73,9 +83,13 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
         Self::Forbidden,
+        Self::UserNonceConsumed,
         Self::UserTokenExpired,
         Self::UserTokenInvalid,
+        Self::UserInfoEmpty,
         Self::UserNotExists,
+        Self::UserLoginThrottled,
+        Self::UserSignatureInvalid,
         Self::UserAlreadyExists,
         Self::UserLoginFailed,
         Self::RoomCreateParams,
@@ -87,6 +101,7 @@ impl ErrorCode {
         Self::RtcGrantUnavailable,
         Self::RoomModeConflict,
         Self::RoomFull,
+        Self::RoomMemberBanned,
     ];
 
     /// `(code, reason, http status)` — the table itself.
@@ -103,7 +118,11 @@ impl ErrorCode {
             Self::Forbidden => (109, "Forbidden", 403),
             Self::UserTokenExpired => (203, "UserTokenExpired", 401),
             Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
+            Self::UserInfoEmpty => (205, "UseInfoEmpty", 400),
             Self::UserNotExists => (206, "UserNotExists", 404),
+            Self::UserNonceConsumed => (202, "UserCodeConsumed", 401),
+            Self::UserLoginThrottled => (209, "UserQueryLimit", 429),
+            Self::UserSignatureInvalid => (210, "UserOAuthParams", 401),
             Self::UserAlreadyExists => (212, "UserAlreadyExists", 409),
             Self::UserLoginFailed => (213, "UserLoginFailed", 401),
             Self::RoomCreateParams => (2000, "RoomCreateParams", 400),
@@ -115,6 +134,7 @@ impl ErrorCode {
             Self::RtcGrantUnavailable => (2013, "RtcGrantUnavailable", 403),
             Self::RoomModeConflict => (2014, "RoomModeConflict", 409),
             Self::RoomFull => (2015, "RoomFull", 409),
+            Self::RoomMemberBanned => (2016, "RoomMemberBanned", 403),
         }
     }
 

@@ -25,6 +25,7 @@ use crate::auth::{Caller, TokenKind, bearer};
 use crate::domain::room::Action;
 use crate::error::{ApiError, ErrorCode};
 use crate::meeting;
+use crate::moderation;
 use crate::presence;
 use crate::rooms;
 use crate::store::{Capability, Store};
@@ -55,6 +56,13 @@ pub enum Endpoint {
     Keepalive,
     Members,
     Like,
+    Logout,
+    Signature,
+    User,
+    UpdateUser,
+    DeleteUser,
+    Kick,
+    Mute,
 }
 
 /// A path and method that reach an endpoint.
@@ -110,11 +118,18 @@ pub const ROUTES: &[Route] = &[
     post("/api/v1/live/keepalive", Endpoint::Keepalive),
     post("/api/v1/live/members", Endpoint::Members),
     post("/api/v1/live/like", Endpoint::Like),
+    post("/api/v1/live/logout", Endpoint::Logout),
+    post("/api/v1/live/signature", Endpoint::Signature),
+    post("/api/v1/live/user", Endpoint::User),
+    post("/api/v1/live/updateUser", Endpoint::UpdateUser),
+    post("/api/v1/live/deleteUser", Endpoint::DeleteUser),
+    post("/api/v1/live/kick", Endpoint::Kick),
+    post("/api/v1/live/mute", Endpoint::Mute),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 22] = [
+    pub const ALL: [Endpoint; 29] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -137,6 +152,13 @@ impl Endpoint {
         Self::Keepalive,
         Self::Members,
         Self::Like,
+        Self::Logout,
+        Self::Signature,
+        Self::User,
+        Self::UpdateUser,
+        Self::DeleteUser,
+        Self::Kick,
+        Self::Mute,
     ];
 
     /// The function (and binary) name.
@@ -164,6 +186,13 @@ impl Endpoint {
             Self::Keepalive => "keepalive",
             Self::Members => "members",
             Self::Like => "like",
+            Self::Logout => "logout",
+            Self::Signature => "signature",
+            Self::User => "user",
+            Self::UpdateUser => "update-user",
+            Self::DeleteUser => "delete-user",
+            Self::Kick => "kick",
+            Self::Mute => "mute",
         }
     }
 
@@ -172,7 +201,15 @@ impl Endpoint {
         match self {
             Self::Health | Self::OpenApi => &[],
             Self::Register => accounts::REGISTER_NEEDS,
-            Self::Login | Self::Refresh => accounts::LOGIN_NEEDS,
+            Self::Login => accounts::LOGIN_NEEDS,
+            Self::Refresh => accounts::REFRESH_NEEDS,
+            Self::Signature => accounts::SIGNATURE_NEEDS,
+            Self::Logout => accounts::LOGOUT_NEEDS,
+            Self::User => accounts::USER_QUERY_NEEDS,
+            Self::UpdateUser => accounts::UPDATE_USER_NEEDS,
+            Self::DeleteUser => accounts::DELETE_USER_NEEDS,
+            Self::Kick => moderation::KICK_NEEDS,
+            Self::Mute => moderation::MUTE_NEEDS,
             Self::Create => rooms::CREATE_NEEDS,
             Self::Get => rooms::GET_NEEDS,
             Self::List => rooms::LIST_NEEDS,
@@ -339,7 +376,7 @@ where
         Ok(()) => handler(req).await,
         Err(e) => Err(e),
     };
-    let (status, body, allow) = match result {
+    let (status, body, extra) = match result {
         Ok(body) => (StatusCode::OK, body, None),
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
@@ -361,8 +398,15 @@ where
                 .details
                 .get("allow")
                 .and_then(|v| v.as_str())
-                .and_then(|v| HeaderValue::from_str(v).ok());
-            (status, body, allow)
+                .and_then(|v| HeaderValue::from_str(v).ok())
+                .map(|v| (header::ALLOW, v));
+            let retry = err
+                .details
+                .get("retry_after")
+                .and_then(|v| v.as_i64())
+                .and_then(|v| HeaderValue::from_str(&v.to_string()).ok())
+                .map(|v| (header::RETRY_AFTER, v));
+            (status, body, allow.or(retry))
         }
     };
     if !status.is_server_error() {
@@ -388,8 +432,8 @@ where
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", id);
     }
-    if let Some(allow) = allow {
-        headers.insert(header::ALLOW, allow);
+    if let Some((name, value)) = extra {
+        headers.insert(name, value);
     }
     response
 }
@@ -402,6 +446,36 @@ fn request_id(req: &Request) -> String {
     }
     .filter(|id| !id.is_empty() && id.len() <= 128)
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The address a request came from, as the server's peer saw it (the local server puts it
+/// in the request's extensions).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::IpAddr);
+
+/// The client's address: API Gateway's `sourceIp`, else the local server's TCP peer.
+fn source_ip(req: &Request) -> Option<String> {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(ip) = ctx.http.source_ip.as_ref().filter(|ip| !ip.is_empty())
+    {
+        return Some(ip.clone());
+    }
+    req.extensions()
+        .get::<PeerAddr>()
+        .map(|PeerAddr(ip)| ip.to_string())
+}
+
+/// [`parse_body`] for endpoints whose every field is optional: no body at all is `{}`.
+fn parse_optional_body<T: DeserializeOwned + Default, S: ?Sized>(
+    app: &App<S>,
+    endpoint: Endpoint,
+    req: &Request,
+) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_body(app, endpoint, req)
 }
 
 fn json(value: &impl Serialize) -> Result<String, ApiError> {
@@ -531,11 +605,42 @@ operations! {
     };
     Login => Login, |app, req| {
         let body = parse_body(app, Endpoint::Login, &req)?;
-        json(&accounts::login(app, body).await?)
+        json(&accounts::login(app, body, source_ip(&req).as_deref()).await?)
+    };
+    Signature => Signature, |app, req| {
+        let body = parse_body(app, Endpoint::Signature, &req)?;
+        json(&accounts::signature(app, body, source_ip(&req).as_deref()).await?)
     };
     Refresh => Refresh, |app, req| {
         let body = parse_body(app, Endpoint::Refresh, &req)?;
         json(&accounts::refresh(app, body).await?)
+    };
+    Logout => Logout, |app, req| {
+        let caller = authenticate(app, &req)?;
+        let body = parse_optional_body(app, Endpoint::Logout, &req)?;
+        json(&accounts::logout(app, &caller, body).await?)
+    };
+    User => User, |app, req| {
+        let caller = authenticate(app, &req)?;
+        let body = parse_optional_body(app, Endpoint::User, &req)?;
+        json(&accounts::user(app, &caller, body).await?)
+    };
+    UpdateUser => UpdateUser, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::UpdateUser, &req)?;
+        json(&accounts::update_user(app, &caller, body).await?)
+    };
+    DeleteUser => DeleteUser, |app, req| {
+        let caller = authenticate(app, &req)?;
+        let _: serde::de::IgnoredAny = parse_optional_body(app, Endpoint::DeleteUser, &req)?;
+        json(&accounts::delete_user(app, &caller).await?)
+    };
+    Kick => Kick, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Kick, &req)?;
+        json(&moderation::kick(app, &caller, body).await?)
+    };
+    Mute => Mute, |app, req| {
+        let (caller, body) = authenticated(app, Endpoint::Mute, &req)?;
+        json(&moderation::mute(app, &caller, body).await?)
     };
     Create => Create, |app, req| {
         let (caller, body) = authenticated(app, Endpoint::Create, &req)?;

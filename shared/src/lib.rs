@@ -20,6 +20,7 @@ pub mod http;
 pub mod lambda;
 pub mod meeting;
 pub mod metrics;
+pub mod moderation;
 pub mod presence;
 pub mod reclaim;
 pub mod rooms;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
+use crate::credentials::Providers;
 pub use crate::domain::meeting::{Meeting, Member};
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
@@ -86,34 +87,37 @@ pub struct MemberView {
 
 impl MeetingInfo {
     pub fn view<S: ?Sized>(room: &Room, app: &App<S>) -> Self {
-        let now = app.clock.now().timestamp();
-        let providers = &app.config.providers;
-        let members = room
-            .meeting
-            .members
-            .iter()
-            .map(|m| MemberView {
-                user_id: m.user_id.to_string(),
-                user_nick: m.user_nick.to_string(),
-                user_avatar: m.user_avatar.to_string(),
-                camera_opened: m.camera_opened,
-                mic_opened: m.mic_opened,
-                rtc_pull_url: (room.status != RoomStatus::Ended)
-                    .then(|| {
-                        providers
-                            .live
-                            .pull_urls(&stream_of(room, &m.user_id), now + providers.ttl_secs())
-                    })
-                    .flatten()
-                    .map(|p| p.rts_url)
-                    .unwrap_or_default(),
-            })
-            .collect();
         Self {
-            members,
+            members: member_views(room, &app.config.providers, app.clock.now().timestamp()),
             version: room.meeting.version,
         }
     }
+}
+
+/// The room's co-hosts as seed 002's `models.MeetingMember`, each with its RTS pull URL (empty
+/// without a live provider and once the room has ended): `getMeetingInfo`'s members, and
+/// `RoomInfo.meeting_info` (JSON-encoded).
+pub fn member_views(room: &Room, providers: &Providers, now: i64) -> Vec<MemberView> {
+    room.meeting
+        .members
+        .iter()
+        .map(|m| MemberView {
+            user_id: m.user_id.to_string(),
+            user_nick: m.user_nick.to_string(),
+            user_avatar: m.user_avatar.to_string(),
+            camera_opened: m.camera_opened,
+            mic_opened: m.mic_opened,
+            rtc_pull_url: (room.status != RoomStatus::Ended)
+                .then(|| {
+                    providers
+                        .live
+                        .pull_urls(&stream_of(room, &m.user_id), now + providers.ttl_secs())
+                })
+                .flatten()
+                .map(|p| p.rts_url)
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The stream a member publishes: the room id for the anchor, `{room}_{user}` for co-hosts.

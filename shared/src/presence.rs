@@ -26,7 +26,8 @@ crate::needs!(
     JoinStore,
     JOIN_NEEDS: RoomView,
     PresenceWrite,
-    ChannelMark
+    ChannelMark,
+    MemberRead
 );
 crate::needs!(
     /// `leave`: the room and its counters, then the presence.
@@ -38,7 +39,8 @@ crate::needs!(
     /// `keepalive`: the room, then the presence (and the anchor's mark, in one transaction).
     KeepaliveStore,
     KEEPALIVE_NEEDS: RoomRead,
-    PresenceWrite
+    PresenceWrite,
+    MemberRead
 );
 crate::needs!(
     /// `members`: the room, then one page of one presence shard.
@@ -130,11 +132,23 @@ fn open(room: Room) -> Result<Room, ApiError> {
     Ok(room)
 }
 
-/// A presence write that found the room gone (deleted since it was read).
-fn gone(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict => ApiError::room_not_found(),
-        e => e.into(),
+/// Why a presence write failed its condition: the member is banned, or the room is gone
+/// (deleted since it was read). One more read, on this path only.
+async fn refused<S: crate::store::MemberRead + ?Sized>(
+    app: &App<S>,
+    room: &RoomId,
+    user: &crate::domain::UserId,
+    e: StoreError,
+) -> ApiError {
+    if !matches!(e, StoreError::Conflict) {
+        return e.into();
+    }
+    match app.store.room_member(room, user).await {
+        Ok((_, Some(until))) if crate::moderation::is_banned(Some(until), app.clock.now()) => {
+            crate::moderation::banned(until)
+        }
+        Ok(_) => ApiError::room_not_found(),
+        Err(e) => e.into(),
     }
 }
 
@@ -149,7 +163,7 @@ pub async fn join<S: JoinStore + ?Sized>(
     let mut room = open(room)?;
     let now = app.clock.now();
     let anchor = room.anchor_id == caller.user_id;
-    let visit = app
+    let visit = match app
         .store
         .join(Touch {
             room: &id,
@@ -160,7 +174,10 @@ pub async fn join<S: JoinStore + ?Sized>(
             record_shard: !room.uses_shard_of(&caller.user_id),
         })
         .await
-        .map_err(gone)?;
+    {
+        Ok(visit) => visit,
+        Err(e) => return Err(refused(app, &id, &caller.user_id, e).await),
+    };
     // Seed 000: the channel starts when a member enters while none is running.
     if room.channel_started_at.is_none()
         && app
@@ -210,11 +227,13 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
 ) -> Result<KeepaliveResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let now = app.clock.now();
-    if let Some(raw) = req.id.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(raw) = req.id.as_deref() {
         let id = room_id(raw)?;
         let room = open(found(app.store.room(&id).await?)?)?;
-        // A keepalive after a lapse brings the member back (without counting a new visit).
-        app.store
+        // A keepalive after a lapse brings the member back (without counting a new visit),
+        // unless the anchor banned them.
+        if let Err(e) = app
+            .store
             .keepalive(Touch {
                 room: &id,
                 user: &caller.user_id,
@@ -224,7 +243,9 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
                 record_shard: !room.uses_shard_of(&caller.user_id),
             })
             .await
-            .map_err(gone)?;
+        {
+            return Err(refused(app, &id, &caller.user_id, e).await);
+        }
     }
     Ok(KeepaliveResponse {
         server_time: crate::clock::rfc3339(&now),

@@ -135,7 +135,7 @@ pub struct UpdateRequest {
 pub struct LinkInfo {
     pub rtc_push_url: String,
     pub rtc_pull_url: String,
-    pub cdn_pull_info: Option<PullUrlInfo>,
+    pub cdn_pull_info: PullUrlInfo,
 }
 
 /// Seed 002 `models.UserStatus`.
@@ -145,6 +145,20 @@ pub struct UserStatus {
     pub mute_source: Vec<String>,
 }
 
+impl UserStatus {
+    /// The viewer's own status in the room: muted by the anchor, or not.
+    pub fn of(room: &Room, viewer: &crate::domain::UserId) -> Self {
+        if room.is_muted(viewer) {
+            Self {
+                mute: true,
+                mute_source: vec!["anchor".to_owned()],
+            }
+        } else {
+            Self::default()
+        }
+    }
+}
+
 /// Seed 002 `models.VodInfo`.
 #[derive(Debug, Default, Serialize)]
 pub struct VodInfo {
@@ -152,15 +166,18 @@ pub struct VodInfo {
     pub playlist: Vec<serde_json::Value>,
 }
 
-/// Seed 002 `models.RoomInfo`, every field kept, plus `version` and `category`. Stream URLs
-/// and credentials are computed per viewer on read and omitted when no provider is configured.
+/// Seed 002 `models.RoomInfo`, every field kept, plus `version`, `category` and
+/// `channel_started_at`. Stream URLs and credentials are computed per viewer on read. Every
+/// field is always present with its declared type (strict decoders, e.g. Swift `Codable`,
+/// reject `null` and missing objects): a time not yet reached and a URL there is none of are
+/// empty strings, never `null` and never a made-up URL.
 #[derive(Debug, Serialize)]
 pub struct RoomInfo {
     pub id: String,
     pub created_at: String,
     pub updated_at: String,
-    pub started_at: Option<String>,
-    pub stopped_at: Option<String>,
+    pub started_at: String,
+    pub stopped_at: String,
     pub title: String,
     pub notice: String,
     pub cover_url: String,
@@ -174,15 +191,12 @@ pub struct RoomInfo {
     pub chat_id: String,
     pub meeting_id: String,
     pub meeting_info: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub push_url_info: Option<PushUrlInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pull_url_info: Option<PullUrlInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link_info: Option<LinkInfo>,
+    pub push_url_info: PushUrlInfo,
+    pub pull_url_info: PullUrlInfo,
+    pub link_info: LinkInfo,
     pub metrics: Metrics,
-    /// When the first member joined the empty room (seed 000); null before anyone joined.
-    pub channel_started_at: Option<String>,
+    /// When the first member joined the empty room (seed 000); empty before anyone joined.
+    pub channel_started_at: String,
     pub user_status: UserStatus,
     pub vod_id: String,
     pub vod_info: VodInfo,
@@ -204,27 +218,29 @@ impl RoomInfo {
         let push_url_info = (live && room.anchor_id == viewer.user_id)
             .then(|| providers.push_urls(room, now))
             .flatten();
-        let link_info = match providers.room_credentials(room, &viewer.user_id, now) {
-            RoomCredentials::Ended => None,
-            RoomCredentials::Issued(_, c) => Some(LinkInfo {
-                rtc_push_url: c.push_url.unwrap_or_default(),
-                rtc_pull_url: c.pull_url.unwrap_or_default(),
-                cdn_pull_info: pull_url_info.clone(),
-            }),
-            RoomCredentials::NoProvider(_) | RoomCredentials::Unavailable(_) => {
-                pull_url_info.clone().map(|pull| LinkInfo {
-                    rtc_push_url: String::new(),
-                    rtc_pull_url: String::new(),
-                    cdn_pull_info: Some(pull),
-                })
-            }
+        let pull_url_info = pull_url_info.unwrap_or_default();
+        let (rtc_push_url, rtc_pull_url) =
+            match providers.room_credentials(room, &viewer.user_id, now) {
+                RoomCredentials::Issued(_, c) => (
+                    c.push_url.unwrap_or_default(),
+                    c.pull_url.unwrap_or_default(),
+                ),
+                RoomCredentials::Ended
+                | RoomCredentials::NoProvider(_)
+                | RoomCredentials::Unavailable(_) => (String::new(), String::new()),
+            };
+        let link_info = LinkInfo {
+            rtc_push_url,
+            rtc_pull_url,
+            cdn_pull_info: pull_url_info.clone(),
         };
+        let time = |t: &Option<DateTime<Utc>>| t.as_ref().map(rfc3339).unwrap_or_default();
         Self {
             id: room.id.to_string(),
             created_at: rfc3339(&room.created_at),
             updated_at: rfc3339(&room.updated_at),
-            started_at: room.started_at.as_ref().map(rfc3339),
-            stopped_at: room.stopped_at.as_ref().map(rfc3339),
+            started_at: time(&room.started_at),
+            stopped_at: time(&room.stopped_at),
             title: room.title.to_string(),
             notice: room.notice.to_string(),
             cover_url: room.cover_url.to_string(),
@@ -240,13 +256,16 @@ impl RoomInfo {
                 RoomMode::Normal => String::new(),
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
             },
-            meeting_info: serde_json::to_string(&room.meeting.members).unwrap_or_default(),
-            push_url_info,
+            meeting_info: serde_json::to_string(&crate::meeting::member_views(
+                room, providers, now,
+            ))
+            .unwrap_or_default(),
+            push_url_info: push_url_info.unwrap_or_default(),
             pull_url_info,
             link_info,
             metrics,
-            channel_started_at: room.channel_started_at.as_ref().map(rfc3339),
-            user_status: UserStatus::default(),
+            channel_started_at: time(&room.channel_started_at),
+            user_status: UserStatus::of(room, &viewer.user_id),
             vod_id: String::new(),
             vod_info: VodInfo::default(),
         }
@@ -370,6 +389,7 @@ pub async fn create<S: CreateStore + ?Sized>(
         },
         shards_used: 0,
         deleted_at: None,
+        muted: Vec::new(),
     };
     app.store.insert_room(&room).await.map_err(|e| match e {
         // A fresh v4 UUID colliding is not a client error.
@@ -588,4 +608,45 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         caller,
         metrics::with_counters(&room, counters),
     ))
+}
+
+/// Ends every room of the caller that has not ended (their account is closing): each through
+/// the state machine like the anchor's own `stop`. Returns how many this call ended. Rooms
+/// past the listing's depth limit are left to the sweeper (their anchor is gone, so it ends
+/// them once the anchor's keepalive lapses).
+pub async fn end_rooms_of<S: ListStore + ChangeStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<u64, ApiError> {
+    let mut ended = 0;
+    let size = u32::try_from(Page::MAX_SIZE).unwrap_or(100);
+    let pages = u32::try_from(Page::MAX_OFFSET / Page::MAX_SIZE).unwrap_or(100);
+    for page in 0..pages {
+        let query = RoomQuery {
+            status: None,
+            anchor: Some(caller.user_id.clone()),
+            category: None,
+            page: Page {
+                offset: page * size,
+                size,
+            },
+        };
+        let rooms = app.store.list_rooms(&query).await?;
+        for room in rooms.iter().filter(|r| r.status != RoomStatus::Ended) {
+            let req = RoomRequest {
+                id: room.id.to_string(),
+                user_id: None,
+            };
+            match transition(app, caller, req, Action::Stop).await {
+                Ok(_) => ended += 1,
+                // Deleted meanwhile: nothing left to end.
+                Err(e) if e.code == ErrorCode::RoomNotExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if rooms.len() < size as usize {
+            break;
+        }
+    }
+    Ok(ended)
 }

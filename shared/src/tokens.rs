@@ -82,9 +82,9 @@ fn check_device(req: &TokenRequest) -> Result<(), FieldError> {
 }
 
 crate::needs!(
-    /// `rtcToken`: one read of the room.
+    /// `rtcToken`: the room and the caller's ban in it, in one read.
     RtcTokenStore,
-    RTC_TOKEN_NEEDS: RoomRead
+    RTC_TOKEN_NEEDS: MemberRead
 );
 
 /// `token` touches no store: a new session pair and the caller's vendor credentials.
@@ -97,7 +97,7 @@ pub async fn token<S: ?Sized>(
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
-    let pair = crate::accounts::issue_pair(app, &caller.user_id)?;
+    let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
     let providers = &app.config.providers;
     Ok(TokenResponse {
@@ -117,7 +117,13 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
 ) -> Result<RtcTokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let room = crate::rooms::found(app.store.room(&id).await?)?;
+    let (room, banned_until) = app.store.room_member(&id, &caller.user_id).await?;
+    let room = crate::rooms::found(room)?;
+    if let Some(until) =
+        banned_until.filter(|t| crate::moderation::is_banned(Some(*t), app.clock.now()))
+    {
+        return Err(crate::moderation::banned(until));
+    }
     let providers = &app.config.providers;
     let now = app.clock.now().timestamp();
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {

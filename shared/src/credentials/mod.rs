@@ -22,7 +22,7 @@ use crate::domain::room::Room;
 use crate::domain::{RoomId, RoomStatus, UserId};
 
 /// Seed 002 `models.PushLiveInfo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct PushUrlInfo {
     pub rtmp_url: String,
     pub rts_url: String,
@@ -30,7 +30,7 @@ pub struct PushUrlInfo {
 }
 
 /// Seed 002 `live.PullLiveInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PullUrlInfo {
     pub rtmp_url: String,
     pub flv_url: String,
@@ -47,12 +47,12 @@ pub enum Grant {
 }
 
 impl Grant {
-    /// The server's decision: `None` for an ended room, publish for its publishers,
-    /// subscribe for everyone else.
+    /// The server's decision: `None` for an ended room, publish for its publishers (unless
+    /// the anchor muted them), subscribe for everyone else.
     pub fn decide(room: &Room, user: &UserId) -> Option<Grant> {
         match room.status {
             RoomStatus::Ended => None,
-            _ if room.is_publisher(user) => Some(Grant::Publish),
+            _ if room.is_publisher(user) && !room.is_muted(user) => Some(Grant::Publish),
             _ => Some(Grant::Subscribe),
         }
     }

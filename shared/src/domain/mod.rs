@@ -105,26 +105,39 @@ macro_rules! string_newtype {
 }
 
 string_newtype!(
-    /// A user id: 32 lowercase hex digits (a UUID without hyphens), so it fits every vendor's
-    /// user-id rules (Tencent IM allows at most 32 bytes).
+    /// A user id: the username as registered (see [`Username`]), so that the id a client knows
+    /// is the id its IM and RTC credentials name. 1 to 32 bytes of ASCII letters, digits, `_`
+    /// and `-`: what Tencent IM (at most 32 bytes), Alibaba RTC and LiveKit all accept.
     UserId
 );
 
+/// The characters of a user id (and of a username).
+fn is_id_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+/// The longest user id (and username): Tencent IM's limit, in bytes.
+pub const MAX_USER_ID_BYTES: usize = 32;
+
 impl UserId {
+    /// A random id (32 hex digits; tests and fixtures).
     pub fn generate() -> Self {
         Self(uuid::Uuid::new_v4().simple().to_string())
     }
 
     pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
-        if value.len() == 32
-            && value
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        if (1..=MAX_USER_ID_BYTES).contains(&value.len()) && value.bytes().all(is_id_char) {
             Ok(Self(value.to_owned()))
         } else {
             Err(FieldError::new(field, "is not a user id"))
         }
+    }
+}
+
+impl From<&Username> for UserId {
+    /// A user's id is its username as registered.
+    fn from(username: &Username) -> Self {
+        Self(username.0.clone())
     }
 }
 
@@ -147,25 +160,35 @@ impl RoomId {
 }
 
 string_newtype!(
-    /// A login name: 3 to 64 characters of letters, digits and `._@+-` (so an e-mail address or
-    /// a phone number works). Unique without regard to case.
+    /// A login name, which is also the user's id ([`UserId`]): 1 to 32 ASCII letters, digits,
+    /// `_` and `-`. Unique without regard to case; the id keeps the case it was registered with.
+    /// The names vendors reserve for their admin accounts (Tencent IM's `administrator`) are
+    /// refused, so that no user is ever issued an admin's IM credentials.
     Username
 );
 
+/// Names no user may take (compared without regard to case).
+const RESERVED_USERNAMES: [&str; 3] = ["administrator", "admin", "root"];
+
 impl Username {
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        let len = value.chars().count();
-        if !(3..=64).contains(&len) {
-            return Err(FieldError::new("username", "must be 3 to 64 characters"));
-        }
-        if !value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-'))
-        {
+        if !(1..=MAX_USER_ID_BYTES).contains(&value.len()) {
             return Err(FieldError::new(
                 "username",
-                "may contain only letters, digits and . _ @ + -",
+                format!("must be 1 to {MAX_USER_ID_BYTES} characters"),
             ));
+        }
+        if !value.bytes().all(is_id_char) {
+            return Err(FieldError::new(
+                "username",
+                "may contain only ASCII letters, digits, _ and -",
+            ));
+        }
+        if RESERVED_USERNAMES
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(value))
+        {
+            return Err(FieldError::new("username", "is reserved"));
         }
         Ok(Self(value.to_owned()))
     }
@@ -222,7 +245,8 @@ impl Nick {
 }
 
 string_newtype!(
-    /// A link to an image (avatar, cover): empty, or an `http(s)://` URL of at most 1024 bytes.
+    /// A link to an image (avatar, cover): empty, or an `http(s)://` URL of at most 1024
+    /// printable ASCII characters.
     ImageUrl
 );
 
@@ -238,11 +262,12 @@ impl ImageUrl {
         let rest = value
             .strip_prefix("https://")
             .or_else(|| value.strip_prefix("http://"));
+        // ASCII only (an IRI is sent percent-encoded), so bytes and characters agree.
         match rest {
             Some(rest)
                 if !rest.is_empty()
                     && !rest.starts_with('/')
-                    && !value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+                    && value.bytes().all(|b| b.is_ascii_graphic()) =>
             {
                 Ok(Self(value.to_owned()))
             }
@@ -287,9 +312,13 @@ string_newtype!(
 );
 
 impl Extends {
+    /// Up to 4096 characters (JSON Schema's `maxLength` counts characters too).
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        if value.len() > 4096 {
-            return Err(FieldError::new("extends", "must be at most 4096 bytes"));
+        if value.chars().count() > 4096 {
+            return Err(FieldError::new(
+                "extends",
+                "must be at most 4096 characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -404,8 +433,10 @@ pub fn parse_status_filter(value: Option<i64>) -> Result<Option<RoomStatus>, Fie
     }
 }
 
-/// One page of a listing: `page_num` from 1, `page_size` 1..=100, and no deeper than
-/// [`Page::MAX_OFFSET`] items, since every skipped item is read.
+/// One page of a listing: `page_num` 1 to [`Page::MAX_NUM`], `page_size` 1 to
+/// [`Page::MAX_SIZE`]. Every skipped item is read, so no page starts deeper than
+/// [`Page::MAX_OFFSET`] items; the two bounds are independent so that a schema can state them
+/// exactly (`maximum`), as the OpenAPI document does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub offset: u32,
@@ -414,22 +445,23 @@ pub struct Page {
 
 impl Page {
     pub const MAX_SIZE: i64 = 100;
-    pub const MAX_OFFSET: i64 = 10_000;
+    pub const MAX_NUM: i64 = 101;
+    pub const MAX_OFFSET: i64 = (Self::MAX_NUM - 1) * Self::MAX_SIZE;
 
     pub fn parse(page_num: i64, page_size: i64) -> Result<Self, FieldError> {
         if !(1..=Self::MAX_SIZE).contains(&page_size) {
             return Err(FieldError::new("page_size", "must be 1 to 100"));
         }
-        if page_num < 1 {
-            return Err(FieldError::new("page_num", "must be 1 or more"));
-        }
-        let offset = (page_num - 1).saturating_mul(page_size);
-        if offset > Self::MAX_OFFSET {
+        if !(1..=Self::MAX_NUM).contains(&page_num) {
             return Err(FieldError::new(
                 "page_num",
-                format!("pages end at item {}; narrow the filter", Self::MAX_OFFSET),
+                format!(
+                    "must be 1 to {} (listings end there; narrow the filter)",
+                    Self::MAX_NUM
+                ),
             ));
         }
+        let offset = (page_num - 1) * page_size;
         // Both fit in u32: offset <= 10_000, size <= 100.
         Ok(Self {
             offset: offset as u32,

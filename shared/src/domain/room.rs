@@ -63,6 +63,10 @@ pub struct Room {
     /// removed (by the same call, or by the sweeper if that call failed half way).
     #[serde(default, with = "crate::clock::micros_option")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Members the anchor muted (sorted): they may not publish, and their `user_status` says so.
+    /// Written only by the anchor's `mute` (never by a room update).
+    #[serde(default)]
+    pub muted: Vec<UserId>,
 }
 
 /// The metrics of a room as last counted, kept on the room item so that a read needs no
@@ -186,6 +190,11 @@ impl Room {
     /// Whether `user` may publish in this room: its anchor and its co-hosts.
     pub fn is_publisher(&self, user: &UserId) -> bool {
         &self.anchor_id == user || self.meeting.contains(user)
+    }
+
+    /// Whether the anchor muted `user` (who then may not publish).
+    pub fn is_muted(&self, user: &UserId) -> bool {
+        self.muted.binary_search(user).is_ok()
     }
 
     /// Whether `user`'s presence shard is recorded as used.

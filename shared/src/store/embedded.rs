@@ -3,7 +3,9 @@
 //! redb gives ACID transactions with a single writer, so each trait method is one transaction
 //! and every condition is checked inside it: the same guarantees the DynamoDB store gets from
 //! condition expressions. redb is synchronous, so every call runs on tokio's blocking pool.
-//! Records are JSON; the layout mirrors the DynamoDB table (`dynamo/schema.rs`), presence
+//! Records are postcard (JSON from earlier versions is still read); record types only ever gain
+//! fields at their end, each defaulting to zero, so a record written before a field existed
+//! reads back with zeros appended. The layout mirrors the DynamoDB table (`dynamo/schema.rs`), presence
 //! shards included, so that paging and counting behave alike:
 //!
 //! | table                  | key                                 | value          |
@@ -15,6 +17,9 @@
 //! | `presence`             | `{room}|{shard}|{user}`             | `Entry` JSON   |
 //! | `presence_by_activity` | `{room}|{shard}|{activity_key}`     | user id        |
 //! | `counters`             | room id                             | `Counters`     |
+//! | `ended_sessions`       | `{user}|{session}`                  | expiry         |
+//! | `throttle`             | `{counter}|{window}`                | failures       |
+//! | `nonces`               | `{user}|{nonce}`                    | expiry         |
 //!
 //! A deleted room is marked and purged in one transaction here; the two steps exist (as in
 //! DynamoDB) so that a purge can be resumed by the sweeper.
@@ -28,9 +33,10 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChannelMark, CounterWrite, MeetingWrite, MetricsWrite, PresenceRead, PresenceWrite, RoomCreate,
-    RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView, StoreError, SweptPresence,
-    Touch, UserRead, UserWrite,
+    ChannelMark, CounterWrite, LoginThrottle, MAX_MUTED, MeetingWrite, MemberRead, MetricsWrite,
+    Moderation, NonceClaim, PresenceRead, PresenceWrite, RoomCreate, RoomDelete, RoomList,
+    RoomRead, RoomSweep, RoomUpdate, RoomView, SessionRead, SessionWrite, StoreError,
+    SweptPresence, Touch, UserDelete, UserRead, UserUpdate, UserWrite,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::presence::{
@@ -40,7 +46,7 @@ use crate::domain::room::{
     Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
 };
 use crate::domain::user::User;
-use crate::domain::{RoomId, RoomStatus, UserId, Username};
+use crate::domain::{ImageUrl, Nick, RoomId, RoomStatus, UserId, Username};
 
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
@@ -50,6 +56,12 @@ const PRESENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("presence2")
 const PRESENCE_BY_ACTIVITY: TableDefinition<&str, &str> =
     TableDefinition::new("presence_by_activity2");
 const COUNTERS: TableDefinition<&str, &[u8]> = TableDefinition::new("counters");
+/// `{user}|{session}` → until when the ended session is remembered (unix seconds).
+const ENDED_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("ended_sessions");
+/// `{counter}|{window}` → failed logins in that window.
+const THROTTLE: TableDefinition<&str, u64> = TableDefinition::new("throttle");
+/// `{user}|{nonce}` → until when the nonce is claimed (unix seconds).
+const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
 
 /// A member's record in a room: present (listed) or not, and how often it visited.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +73,9 @@ struct Entry {
     last_seen: DateTime<Utc>,
     listed: bool,
     visits: u64,
+    /// Barred from the room until then (a kick).
+    #[serde(default, with = "crate::clock::micros_option")]
+    banned_until: Option<DateTime<Utc>>,
 }
 
 impl Entry {
@@ -104,6 +119,9 @@ fn unavailable(err: impl std::fmt::Display) -> StoreError {
 /// wrote, never starts with it.
 const BINARY: u8 = 0xB1;
 
+/// The most fields a record type has gained since the binary format (see [`decode`]).
+const APPENDED_FIELDS_MAX: usize = 16;
+
 /// Records are postcard (compact, and several times cheaper to read back than JSON: a page of
 /// rooms is decoded on every `list`), after a marker byte.
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -113,9 +131,16 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// Reads a record in either format (JSON: data files of earlier versions).
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&BINARY, rest)) => {
-            postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
-        }
+        Some((&BINARY, rest)) => match postcard::from_bytes(rest) {
+            Err(postcard::Error::DeserializeUnexpectedEnd) => {
+                // Written before the type's last fields existed: each new field reads a zero
+                // byte as its default (`None`, empty, 0, false); trailing bytes are ignored.
+                let mut padded = rest.to_vec();
+                padded.extend_from_slice(&[0; APPENDED_FIELDS_MAX]);
+                postcard::from_bytes(&padded).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+            other => other.map_err(|e| StoreError::Corrupt(e.to_string())),
+        },
         _ => serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string())),
     }
 }
@@ -133,6 +158,9 @@ impl EmbeddedStore {
             txn.open_table(PRESENCE).map_err(unavailable)?;
             txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
             txn.open_table(COUNTERS).map_err(unavailable)?;
+            txn.open_table(ENDED_SESSIONS).map_err(unavailable)?;
+            txn.open_table(THROTTLE).map_err(unavailable)?;
+            txn.open_table(NONCES).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db) })
@@ -400,6 +428,7 @@ impl RoomUpdate for EmbeddedStore {
                 metrics: current.metrics,
                 shards_used: current.shards_used,
                 deleted_at: current.deleted_at,
+                muted: current.muted.clone(),
                 ..room
             };
             Ok(true)
@@ -475,6 +504,13 @@ fn touch_presence(
         Some(bytes) => Some(decode(bytes.value())?),
         None => None,
     };
+    if previous
+        .as_ref()
+        .and_then(|p| p.banned_until)
+        .is_some_and(|until| until > now)
+    {
+        return Err(StoreError::Conflict);
+    }
     if let Some(p) = previous.as_ref().filter(|p| p.listed) {
         by_activity
             .remove(format!("{prefix}{}", activity_key(p.last_seen, user)).as_str())
@@ -487,6 +523,7 @@ fn touch_presence(
         last_seen: now,
         listed: true,
         visits: visits + u64::from(count_visit),
+        banned_until: previous.as_ref().and_then(|p| p.banned_until),
     };
     presence
         .insert(k.as_str(), encode(&next)?.as_slice())
@@ -901,5 +938,315 @@ impl EmbeddedStore {
             Ok(out)
         })
         .await
+    }
+}
+
+// ---- accounts -------------------------------------------------------------------------------
+
+impl EmbeddedStore {
+    /// Applies `change` to the stored user (if any, and not deleted) and writes it back.
+    async fn change_user<T, F>(&self, id: &UserId, change: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut User) -> T + Send + 'static,
+    {
+        let id = id.clone();
+        self.write(move |txn| {
+            let mut users = txn.open_table(USERS).map_err(unavailable)?;
+            let mut user: User = match users.get(id.as_str()).map_err(unavailable)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Ok(None),
+            };
+            if user.is_deleted() {
+                return Ok(None);
+            }
+            let out = change(&mut user);
+            users
+                .insert(id.as_str(), encode(&user)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(Some(out))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UserUpdate for EmbeddedStore {
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        nick: Option<&Nick>,
+        avatar: Option<&ImageUrl>,
+    ) -> Result<Option<User>, StoreError> {
+        let (nick, avatar) = (nick.cloned(), avatar.cloned());
+        self.change_user(id, move |user| {
+            if let Some(nick) = nick {
+                user.nick = nick;
+            }
+            if let Some(avatar) = avatar {
+                user.avatar = avatar;
+            }
+            user.clone()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UserDelete for EmbeddedStore {
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let closed = self
+            .change_user(id, move |user| {
+                user.deleted_at = Some(now);
+                user.password_hash.clear();
+                user.salt = None;
+                user.nick = Nick::empty();
+                user.avatar = ImageUrl::empty();
+                user.sessions += 1;
+            })
+            .await?;
+        match closed {
+            Some(()) => Ok(true),
+            None => Ok(self.user(id).await?.is_some()),
+        }
+    }
+}
+
+fn pair_key(a: &str, b: &str) -> String {
+    format!("{a}|{b}")
+}
+
+#[async_trait]
+impl SessionRead for EmbeddedStore {
+    async fn session(
+        &self,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, bool), StoreError> {
+        let (id, key) = (user.clone(), pair_key(user.as_str(), session));
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let users = txn.open_table(USERS).map_err(unavailable)?;
+            let found = match users.get(id.as_str()).map_err(unavailable)? {
+                Some(bytes) => Some(decode(bytes.value())?),
+                None => None,
+            };
+            let ended = txn
+                .open_table(ENDED_SESSIONS)
+                .map_err(unavailable)?
+                .get(key.as_str())
+                .map_err(unavailable)?
+                .is_some();
+            Ok((found, ended))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SessionWrite for EmbeddedStore {
+    async fn end_session(
+        &self,
+        user: &UserId,
+        session: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let key = pair_key(user.as_str(), session);
+        self.write(move |txn| {
+            txn.open_table(ENDED_SESSIONS)
+                .map_err(unavailable)?
+                .insert(key.as_str(), expires_at)
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError> {
+        self.change_user(user, |user| {
+            user.sessions += 1;
+            user.sessions
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl LoginThrottle for EmbeddedStore {
+    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError> {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| pair_key(k, &window.to_string()))
+            .collect();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(THROTTLE).map_err(unavailable)?;
+            keys.iter()
+                .map(|k| {
+                    Ok(table
+                        .get(k.as_str())
+                        .map_err(unavailable)?
+                        .map_or(0, |v| v.value()))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn count_failure(
+        &self,
+        keys: &[String],
+        window: i64,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| pair_key(k, &window.to_string()))
+            .collect();
+        self.write(move |txn| {
+            let mut table = txn.open_table(THROTTLE).map_err(unavailable)?;
+            // Earlier windows are never read again: drop them as we go.
+            let stale: Vec<String> = table
+                .iter()
+                .map_err(unavailable)?
+                .filter_map(Result::ok)
+                .map(|(k, _)| k.value().to_owned())
+                .filter(|k| {
+                    k.rsplit_once('|')
+                        .and_then(|(_, w)| w.parse::<i64>().ok())
+                        .is_some_and(|w| w < window)
+                })
+                .collect();
+            for k in stale {
+                table.remove(k.as_str()).map_err(unavailable)?;
+            }
+            for k in &keys {
+                let count = table
+                    .get(k.as_str())
+                    .map_err(unavailable)?
+                    .map_or(0, |v| v.value());
+                table.insert(k.as_str(), count + 1).map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl NonceClaim for EmbeddedStore {
+    async fn claim_nonce(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let key = pair_key(user.as_str(), nonce);
+        self.write(move |txn| {
+            let mut table = txn.open_table(NONCES).map_err(unavailable)?;
+            if table
+                .get(key.as_str())
+                .map_err(unavailable)?
+                .is_some_and(|until| until.value() >= now)
+            {
+                return Ok(false);
+            }
+            table
+                .insert(key.as_str(), expires_at)
+                .map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+}
+
+// ---- moderation -----------------------------------------------------------------------------
+
+#[async_trait]
+impl MemberRead for EmbeddedStore {
+    async fn room_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError> {
+        let (id, key) = (room.clone(), presence_key(room.as_str(), user));
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let found = read_room(&rooms, id.as_str())?;
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            let banned_until = match presence.get(key.as_str()).map_err(unavailable)? {
+                Some(bytes) => decode::<Entry>(bytes.value())?.banned_until,
+                None => None,
+            };
+            Ok((found, banned_until))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Moderation for EmbeddedStore {
+    async fn ban_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        until: DateTime<Utc>,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let (room, user) = (room.clone(), user.clone());
+        self.write(move |txn| {
+            unlist(txn, &room, &user, None)?;
+            let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            let k = presence_key(room.as_str(), &user);
+            let entry = match presence.get(k.as_str()).map_err(unavailable)? {
+                Some(bytes) => Entry {
+                    banned_until: Some(until),
+                    ..decode::<Entry>(bytes.value())?
+                },
+                None => Entry {
+                    user_id: user.clone(),
+                    joined_at: None,
+                    last_seen: until,
+                    listed: false,
+                    visits: 0,
+                    banned_until: Some(until),
+                },
+            };
+            presence
+                .insert(k.as_str(), encode(&entry)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_muted(
+        &self,
+        room: &RoomId,
+        anchor: &UserId,
+        user: &UserId,
+        muted: bool,
+    ) -> Result<(), StoreError> {
+        let (anchor, user) = (anchor.clone(), user.clone());
+        self.change_room(room, move |current| {
+            if current.is_deleted() || current.anchor_id != anchor {
+                return Ok(false);
+            }
+            match (current.muted.binary_search(&user), muted) {
+                (Err(at), true) if current.muted.len() < MAX_MUTED => {
+                    current.muted.insert(at, user);
+                }
+                (Err(_), true) => return Ok(false),
+                (Ok(at), false) => {
+                    current.muted.remove(at);
+                }
+                (Ok(_), true) | (Err(_), false) => {}
+            }
+            Ok(true)
+        })
+        .await
+        .and_then(conflict_unless)
     }
 }

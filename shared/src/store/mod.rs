@@ -25,7 +25,7 @@ use crate::domain::meeting::Meeting;
 use crate::domain::presence::{MembersPage, Visit};
 use crate::domain::room::{Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery};
 use crate::domain::user::User;
-use crate::domain::{RoomId, RoomStatus, UserId, Username};
+use crate::domain::{ImageUrl, Nick, RoomId, RoomStatus, UserId, Username};
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
@@ -81,6 +81,116 @@ pub trait UserWrite: Send + Sync {
     /// Adds a user. [`StoreError::Conflict`] if the username (by [`Username::key`]) is taken.
     async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
 }
+
+#[async_trait]
+pub trait UserUpdate: Send + Sync {
+    /// Sets the profile fields given, if the user exists and is not deleted. Returns the
+    /// updated user, or `None` if there is no such (live) user.
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        nick: Option<&Nick>,
+        avatar: Option<&ImageUrl>,
+    ) -> Result<Option<User>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserDelete: Send + Sync {
+    /// Closes the account at `now`: marked deleted, its password hash, salt, nick and avatar
+    /// cleared, every session ended; its username claim stays (never reusable). Idempotent
+    /// (a deleted user stays deleted as it was). Returns whether the user exists.
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionRead: Send + Sync {
+    /// The user, and whether the session `session` was ended by a logout: one read.
+    async fn session(
+        &self,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, bool), StoreError>;
+}
+
+#[async_trait]
+pub trait SessionWrite: Send + Sync {
+    /// Ends one session of `user` (its refresh tokens stop working), remembered until
+    /// `expires_at` (when its last refresh token expires anyway).
+    async fn end_session(
+        &self,
+        user: &UserId,
+        session: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Ends every session of `user` begun so far (bumps [`User::sessions`]). Returns the new
+    /// generation, or `None` if there is no such (live) user.
+    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError>;
+}
+
+#[async_trait]
+pub trait LoginThrottle: Send + Sync {
+    /// The failed logins counted under each key in the time window `window` (0 for none).
+    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError>;
+
+    /// Counts one failed login under each key in `window`, kept until `expires_at`.
+    async fn count_failure(
+        &self,
+        keys: &[String],
+        window: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait NonceClaim: Send + Sync {
+    /// Claims `nonce` for `user` until `expires_at`. Returns false if it is claimed already
+    /// (by a claim that has not expired at `now`).
+    async fn claim_nonce(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait MemberRead: Send + Sync {
+    /// The room item and the end of `user`'s ban in it (if ever banned), in one read.
+    async fn room_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError>;
+}
+
+#[async_trait]
+pub trait Moderation: Send + Sync {
+    /// Takes `user` off the room's online list and bars them from it until `until` (a join or
+    /// keepalive before then fails its condition); the record is kept until `expires_at`.
+    async fn ban_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        until: DateTime<Utc>,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Adds `user` to (or removes them from) the room's muted members, if the room exists, is
+    /// not deleted, `anchor` is its anchor and (to add) fewer than [`MAX_MUTED`] are muted;
+    /// [`StoreError::Conflict`] otherwise.
+    async fn set_muted(
+        &self,
+        room: &RoomId,
+        anchor: &UserId,
+        user: &UserId,
+        muted: bool,
+    ) -> Result<(), StoreError>;
+}
+
+/// The most members a room may have muted at once (the set lives on the room item).
+pub const MAX_MUTED: usize = 1000;
 
 #[async_trait]
 pub trait RoomRead: Send + Sync {
@@ -144,6 +254,9 @@ pub trait PresenceWrite: Send + Sync {
     async fn keepalive(&self, touch: Touch<'_>) -> Result<(), StoreError>;
 
     /// Takes `user` off the online list (a no-op if absent); the visit stays counted.
+    ///
+    /// `join` and `keepalive` fail with [`StoreError::Conflict`] while the user is banned
+    /// from the room ([`Moderation::ban_member`]) as well as when the room is gone.
     async fn leave(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
 }
 
@@ -250,6 +363,14 @@ pub trait RoomSweep: Send + Sync {
 pub trait Store:
     UserRead
     + UserWrite
+    + UserUpdate
+    + UserDelete
+    + SessionRead
+    + SessionWrite
+    + LoginThrottle
+    + NonceClaim
+    + MemberRead
+    + Moderation
     + RoomRead
     + RoomView
     + RoomList
@@ -270,6 +391,14 @@ pub trait Store:
 impl<T> Store for T where
     T: UserRead
         + UserWrite
+        + UserUpdate
+        + UserDelete
+        + SessionRead
+        + SessionWrite
+        + LoginThrottle
+        + NonceClaim
+        + MemberRead
+        + Moderation
         + RoomRead
         + RoomView
         + RoomList
@@ -293,6 +422,14 @@ impl<T> Store for T where
 pub enum Capability {
     UserRead,
     UserWrite,
+    UserUpdate,
+    UserDelete,
+    SessionRead,
+    SessionWrite,
+    LoginThrottle,
+    NonceClaim,
+    MemberRead,
+    Moderation,
     RoomRead,
     RoomView,
     RoomList,
@@ -324,6 +461,21 @@ impl Capability {
             Self::UserRead => &[("GetItem", Table)],
             // A transaction of two conditional puts (the username claim and the user).
             Self::UserWrite => &[("PutItem", Table)],
+            Self::UserUpdate => &[("UpdateItem", Table)],
+            // The conditional close, and a read when it did not apply (closed already?).
+            Self::UserDelete => &[("UpdateItem", Table), ("GetItem", Table)],
+            // The user and the session's revocation in one BatchGetItem.
+            Self::SessionRead => &[("BatchGetItem", Table)],
+            // A revocation item (PutItem), or the user's session generation (UpdateItem).
+            Self::SessionWrite => &[("PutItem", Table), ("UpdateItem", Table)],
+            // The window's counters in one BatchGetItem; a failure counted by a transaction
+            // of updates.
+            Self::LoginThrottle => &[("BatchGetItem", Table), ("UpdateItem", Table)],
+            Self::NonceClaim => &[("PutItem", Table)],
+            // The room and the member's presence item in one BatchGetItem.
+            Self::MemberRead => &[("BatchGetItem", Table)],
+            // The member's presence item (ban), the room item (muted set).
+            Self::Moderation => &[("UpdateItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
             // The room and its counter shards in one BatchGetItem.
             Self::RoomView => &[("BatchGetItem", Table)],

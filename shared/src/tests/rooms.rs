@@ -57,6 +57,7 @@ fn room(status: RoomStatus) -> Room {
         metrics: MetricsSnapshot::default(),
         shards_used: 0,
         deleted_at: None,
+        muted: Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 const SECRET: &str = "api-suite-secret-0123456789abcdef0123456789";
 
 /// A running local server on a free port; stops when dropped (or by [`Server::stop`]).
-struct Server {
+pub(crate) struct Server {
     base: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -25,10 +25,18 @@ struct Server {
 
 impl Server {
     async fn start(data_dir: &Path, secret: Option<&str>) -> Self {
-        let secret = secret.map(str::to_owned);
-        let (app, _) = liveroom_local::open_app(data_dir, move |k| match k {
-            "JWT_SECRET" => secret.clone(),
-            _ => None,
+        let vars = secret
+            .map(|s| vec![("JWT_SECRET".to_owned(), s.to_owned())])
+            .unwrap_or_default();
+        Self::start_with(data_dir, vars).await
+    }
+
+    /// A server configured by `vars` (as its environment).
+    pub(crate) async fn start_with(data_dir: &Path, vars: Vec<(String, String)>) -> Self {
+        let (app, _) = liveroom_local::open_app(data_dir, move |k| {
+            vars.iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
         })
         .expect("open app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -49,7 +57,7 @@ impl Server {
     }
 
     /// Stops accepting and waits for the server task, so the store file is released.
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -61,7 +69,12 @@ impl Server {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
         if let Some(token) = token {
             req = req.bearer_auth(token);

@@ -12,6 +12,37 @@ use liveroom::{App, Config, SystemClock};
 /// The secret the sample events in `events/` are signed with (README: local invoke only).
 pub const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
 
+/// Runs an `async fn name(w: World)` of the enclosing module on each store: the module has a
+/// `world(TestStore) -> World`. `both_stores!(name)` makes `name::embedded_store` and
+/// `name::dynamodb_store`.
+macro_rules! both_stores {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+            async fn embedded_store() {
+                super::$name(super::world(crate::common::embedded())).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+            async fn dynamodb_store() {
+                super::$name(super::world(crate::common::dynamodb().await)).await;
+            }
+        }
+    };
+}
+
+/// An app on `store` whose time is a manual clock, starting at a fixed instant.
+pub fn manual_app(store: &TestStore) -> (Arc<App>, Arc<liveroom::clock::ManualClock>) {
+    let clock = Arc::new(liveroom::clock::ManualClock::new(
+        chrono::DateTime::<chrono::Utc>::from_timestamp(1_900_000_000, 0).expect("an instant"),
+    ));
+    let app = App::new(
+        config(EVENTS_SECRET),
+        Arc::clone(&store.store),
+        clock.clone(),
+    );
+    (Arc::new(app), clock)
+}
+
 /// A store for one test; keeps its temporary directory alive.
 pub struct TestStore {
     pub store: Arc<dyn Store>,
@@ -125,5 +156,52 @@ pub async fn call(
     (
         status,
         serde_json::from_slice(response.body().as_ref()).expect("a JSON body"),
+    )
+}
+
+/// Whether `value` is an object present with every string in it (nested too) empty: what a
+/// response says where there is nothing to give (never `null`, never absent, never a fake URL).
+pub fn all_empty(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => {
+            !map.is_empty()
+                && map.values().all(|v| match v {
+                    serde_json::Value::String(s) => s.is_empty(),
+                    serde_json::Value::Object(_) => all_empty(v),
+                    _ => false,
+                })
+        }
+        _ => false,
+    }
+}
+
+/// [`call`] from the client address `ip` (what API Gateway's `sourceIp` and the local server's
+/// TCP peer give the handlers).
+pub async fn call_from(
+    app: &App,
+    endpoint: liveroom::http::Endpoint,
+    token: &str,
+    body: serde_json::Value,
+    ip: &str,
+) -> (u16, serde_json::Value, Option<String>) {
+    let mut req = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/live/{}", endpoint.name()))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::Text(body.to_string()))
+        .expect("a valid request");
+    req.extensions_mut()
+        .insert(liveroom::http::PeerAddr(ip.parse().expect("an IP address")));
+    let response = liveroom::http::handle(app, endpoint, req).await;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (
+        response.status().as_u16(),
+        serde_json::from_slice(response.body().as_ref()).expect("a JSON body"),
+        retry_after,
     )
 }

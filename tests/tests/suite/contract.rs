@@ -78,6 +78,9 @@ fn user(name: &str) -> User {
         nick: Nick::parse("nick", name).unwrap(),
         avatar: ImageUrl::empty(),
         created_at: t0(),
+        salt: None,
+        sessions: 0,
+        deleted_at: None,
     }
 }
 
@@ -105,6 +108,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         metrics: MetricsSnapshot::default(),
         shards_used: 0,
         deleted_at: None,
+        muted: Vec::new(),
     }
 }
 

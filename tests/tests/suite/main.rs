@@ -15,14 +15,18 @@
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
+#[macro_use]
 mod common;
 
+mod accounts;
 mod api;
+mod aui;
 mod concurrency;
 mod contract;
 mod credentials;
 mod events;
 mod meeting;
+mod moderation;
 mod openapi;
 mod presence;
 mod template;

@@ -97,7 +97,14 @@ pub fn user_to_item(user: &User) -> Item {
         ("nick".to_owned(), s(user.nick.as_str())),
         ("avatar".to_owned(), s(user.avatar.as_str())),
         ("created_at".to_owned(), time(&user.created_at)),
+        ("sessions".to_owned(), n(user.sessions)),
     ]);
+    if let Some(salt) = &user.salt {
+        item.insert("salt".to_owned(), s(salt.expose()));
+    }
+    if let Some(t) = &user.deleted_at {
+        item.insert("deleted_at".to_owned(), time(t));
+    }
     item
 }
 
@@ -110,6 +117,12 @@ pub fn user_from_item(item: &Item) -> Result<User, StoreError> {
         nick: r.parsed("nick")?,
         avatar: r.parsed("avatar")?,
         created_at: r.time("created_at")?,
+        salt: match item.get("salt") {
+            None => None,
+            Some(_) => Some(r.parsed("salt")?),
+        },
+        sessions: r.count("sessions")?,
+        deleted_at: r.opt_time("deleted_at")?,
     })
 }
 
@@ -193,6 +206,12 @@ pub fn room_to_item(room: &Room) -> Item {
     if let Some(shards) = shards_to(room.shards_used) {
         item.insert("m_shards".to_owned(), shards);
     }
+    if !room.muted.is_empty() {
+        item.insert(
+            "muted".to_owned(),
+            AttributeValue::Ss(room.muted.iter().map(|u| u.to_string()).collect()),
+        );
+    }
     item
 }
 
@@ -239,6 +258,25 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         },
         shards_used: shards_from(item.get("m_shards"))?,
         deleted_at: r.opt_time("deleted_at")?,
+        muted: match item.get("muted") {
+            None => Vec::new(),
+            Some(AttributeValue::Ss(ids)) => {
+                let mut ids = ids
+                    .iter()
+                    .map(|id| {
+                        crate::domain::UserId::parse("muted", id)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ids.sort();
+                ids
+            }
+            Some(_) => {
+                return Err(StoreError::Corrupt(
+                    "attribute muted is not a string set".to_owned(),
+                ));
+            }
+        },
     })
 }
 

@@ -8,9 +8,11 @@
 //! on the room item. This module never decides who may do what; it only keeps the conditions
 //! it is given.
 
+mod accounts;
 mod client;
 mod codec;
 mod counters;
+mod moderation;
 mod presence;
 mod rooms;
 pub mod schema;

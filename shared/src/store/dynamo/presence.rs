@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 
 use super::codec::{presence_from_item, shard_name, time};
+use super::moderation::BANNED_UNTIL;
 use super::schema::{
     GSI_PRESENCE, Item, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key, s,
 };
@@ -18,6 +19,12 @@ use crate::domain::presence::{
 };
 use crate::domain::{RoomId, UserId};
 use crate::store::{PresenceRead, PresenceWrite, StoreError, SweptPresence, Touch};
+
+/// The condition of every presence touch: not banned, or the ban is over.
+const NOT_BANNED: &str = "attribute_not_exists(#ban) OR #ban <= :now_ms";
+/// ...and of a join counted as a first visit.
+const FIRST_VISIT_NOT_BANNED: &str =
+    "attribute_not_exists(visits) AND (attribute_not_exists(#ban) OR #ban <= :now_ms)";
 
 /// Shards read at once by a count or a sweep.
 const SHARD_PARALLELISM: usize = 8;
@@ -52,12 +59,16 @@ impl DynamoStore {
         .value(":now", time(&touch.now))
         .value(":gpk", s(presence_pk(touch.room, k)))
         .value(":activity", s(activity_key(touch.now, touch.user)))
-        .value(":ttl", n(touch.expires_at));
+        .value(":ttl", n(touch.expires_at))
+        // A member the anchor banned stays out until the ban ends.
+        .name("#ban", BANNED_UNTIL)
+        .value(":now_ms", n(touch.now.timestamp_millis()));
+        w.condition = Some(NOT_BANNED);
         if let Some(visit) = visit {
             w.update.push_str(" ADD visits :one");
             w = w.value(":one", n(1));
             if visit == Visit::First {
-                w.condition = Some("attribute_not_exists(visits)");
+                w.condition = Some(FIRST_VISIT_NOT_BANNED);
             }
         }
         w

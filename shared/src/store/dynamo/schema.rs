@@ -3,9 +3,12 @@
 //! | item            | `pk`                  | `sk`       | index keys                                   |
 //! |-----------------|-----------------------|------------|----------------------------------------------|
 //! | user            | `USER#{id}`           | `USER`     |                                              |
-//! | username claim  | `USERNAME#{lower}`    | `USERNAME` |                                              |
+//! | ended session   | `USER#{id}`           | `SESSION#{sid}` | (kept until its refresh tokens expire)  |
+//! | username claim  | `USERNAME#{lower}`    | `USERNAME` | (kept for good: a name is never reused)      |
+//! | nonce claim     | `NONCE#{user}`        | `{nonce}`  | (signature logins; kept past the `ts` window) |
+//! | login failures  | `THROTTLE#{key}`      | `W#{minute}` | (`failures`, atomic `ADD`)                 |
 //! | room            | `ROOM#{id}`           | `ROOM`     | `gsi1` all rooms, `gsi2` by status (or `deleted`), `gsi3` by anchor; sort key `{created}#{id}` |
-//! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}` |
+//! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //!
 //! A presence item outlives its member's session as the record that the user visited (its
@@ -74,6 +77,18 @@ fn key(pk: String, sk: &str) -> Item {
 
 pub fn user_key(id: &UserId) -> Item {
     key(format!("USER#{id}"), "USER")
+}
+
+pub fn session_key(user: &UserId, session: &str) -> Item {
+    key(format!("USER#{user}"), &format!("SESSION#{session}"))
+}
+
+pub fn nonce_key(user: &UserId, nonce: &str) -> Item {
+    key(format!("NONCE#{user}"), nonce)
+}
+
+pub fn throttle_key(counter: &str, window: i64) -> Item {
+    key(format!("THROTTLE#{counter}"), &format!("W#{window}"))
 }
 
 pub fn username_key(username: &Username) -> Item {

@@ -1,0 +1,204 @@
+//! Moderation (what the seeds leave to the client, and LiveKit has): the anchor's `kick`, with
+//! a ban that ends by itself, and `mute`.
+//!
+//! A kick takes the member off the online list and the co-host list at once; while banned,
+//! their `join`, `keepalive` and `rtcToken` for the room are 403. The ban lives on the member's
+//! presence item and is a condition of every presence write, so a keepalive racing the kick
+//! cannot bring them back: it lands either before the kick (and is undone by it) or after (and
+//! fails). A mute is on the room item: the muted member's `user_status` says so, and the grant
+//! decided for their next credentials is subscribe-only (see `credentials::Grant::decide`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::auth::Caller;
+use crate::domain::meeting::Meeting;
+use crate::domain::room::Room;
+use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
+use crate::error::{ApiError, ErrorCode};
+use crate::rooms::{expiry, found};
+use crate::store::{MAX_MUTED, StoreError};
+
+crate::needs!(
+    /// `kick`: the room, the ban (one write), and the co-host list when the member is on it.
+    KickStore,
+    KICK_NEEDS: RoomRead,
+    Moderation,
+    MeetingWrite
+);
+crate::needs!(
+    /// `mute`: one conditional write on the room (a read only to explain a refusal).
+    MuteStore,
+    MUTE_NEEDS: RoomRead,
+    Moderation
+);
+
+/// The longest ban, and the one a kick gives when it names none.
+pub const MAX_BAN_SECONDS: i64 = 86_400;
+pub const DEFAULT_BAN_SECONDS: i64 = 600;
+
+/// How often the co-host list write is re-tried after losing a race.
+const MAX_ATTEMPTS: usize = 32;
+
+/// `kick {id, user_id, ban_seconds?}`: `user_id` is the member removed (not the caller).
+#[derive(Debug, Deserialize)]
+pub struct KickRequest {
+    pub id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub ban_seconds: Option<i64>,
+}
+
+/// `mute {id, user_id, mute}`: `user_id` is the member (un)muted.
+#[derive(Debug, Deserialize)]
+pub struct MuteRequest {
+    pub id: String,
+    pub user_id: String,
+    pub mute: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KickResponse {
+    pub room_id: String,
+    pub user_id: String,
+    /// When the ban ends (RFC 3339); the kick's own time for `ban_seconds: 0`.
+    pub banned_until: String,
+    /// Whether the member was on the co-host list (and is not any more).
+    pub removed_from_meeting: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MuteResponse {
+    pub room_id: String,
+    pub user_id: String,
+    pub mute: bool,
+}
+
+fn bad(e: FieldError) -> ApiError {
+    e.into_api(ErrorCode::SystemVerifyError)
+}
+
+/// The room (not deleted), if the caller is its anchor and `target` is someone else.
+fn anchor_over(room: Room, caller: &Caller, target: &UserId) -> Result<Room, ApiError> {
+    if room.anchor_id != caller.user_id {
+        return Err(ApiError::not_owner());
+    }
+    if target == &caller.user_id {
+        return Err(ApiError::invalid_field(
+            ErrorCode::SystemVerifyError,
+            "user_id",
+            "user_id: the anchor cannot moderate themself",
+        ));
+    }
+    Ok(room)
+}
+
+/// Whether the ban of a member (ending at `until`) still holds at `now`.
+pub fn is_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    until.is_some_and(|t| t > now)
+}
+
+/// The refusal a banned member gets.
+pub fn banned(until: DateTime<Utc>) -> ApiError {
+    ApiError::new(
+        ErrorCode::RoomMemberBanned,
+        "the anchor removed you from this room",
+    )
+    .with_detail("banned_until", crate::clock::rfc3339(&until))
+}
+
+pub async fn kick<S: KickStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: KickRequest,
+) -> Result<KickResponse, ApiError> {
+    let id = RoomId::parse("id", &req.id).map_err(bad)?;
+    let target = UserId::parse("user_id", &req.user_id).map_err(bad)?;
+    let ban_seconds = req.ban_seconds.unwrap_or(DEFAULT_BAN_SECONDS);
+    if !(0..=MAX_BAN_SECONDS).contains(&ban_seconds) {
+        return Err(bad(FieldError::new(
+            "ban_seconds",
+            format!("must be 0 to {MAX_BAN_SECONDS}"),
+        )));
+    }
+    let mut room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+    let now = app.clock.now();
+    let until = now + chrono::Duration::seconds(ban_seconds);
+    app.store
+        .ban_member(&id, &target, until, expiry(app, now))
+        .await?;
+    // Then off the co-host list (a retry of the kick finishes it if this fails).
+    let mut removed = false;
+    for _ in 0..MAX_ATTEMPTS {
+        if room.status == RoomStatus::Ended || !room.meeting.contains(&target) {
+            return Ok(KickResponse {
+                room_id: id.to_string(),
+                user_id: target.to_string(),
+                banned_until: crate::clock::rfc3339(&until),
+                removed_from_meeting: removed,
+            });
+        }
+        let next = Meeting {
+            members: room
+                .meeting
+                .members
+                .iter()
+                .filter(|m| m.user_id != target)
+                .cloned()
+                .collect(),
+            version: room.meeting.version + 1,
+        };
+        match app
+            .store
+            .update_meeting(&id, &next, room.meeting.version)
+            .await
+        {
+            Ok(()) => {
+                removed = true;
+                room.meeting = next;
+            }
+            Err(StoreError::Conflict) => room = found(app.store.room(&id).await?)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the co-host list is changing too fast; retry the kick",
+    ))
+}
+
+pub async fn mute<S: MuteStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: MuteRequest,
+) -> Result<MuteResponse, ApiError> {
+    let id = RoomId::parse("id", &req.id).map_err(bad)?;
+    let target = UserId::parse("user_id", &req.user_id).map_err(bad)?;
+    if target == caller.user_id {
+        return Err(bad(FieldError::new(
+            "user_id",
+            "the anchor cannot moderate themself",
+        )));
+    }
+    match app
+        .store
+        .set_muted(&id, &caller.user_id, &target, req.mute)
+        .await
+    {
+        Ok(()) => Ok(MuteResponse {
+            room_id: id.to_string(),
+            user_id: target.to_string(),
+            mute: req.mute,
+        }),
+        // Say why: no room, not the anchor, or the muted set is full.
+        Err(StoreError::Conflict) => {
+            anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+            Err(ApiError::new(
+                ErrorCode::RoomFull,
+                format!("at most {MAX_MUTED} members of a room can be muted at once"),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

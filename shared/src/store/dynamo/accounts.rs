@@ -1,0 +1,236 @@
+//! Account state beyond the user item's creation: profile updates, closing an account,
+//! sessions ended by a logout, login-failure counters and signature-login nonces.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+
+use super::codec::{Reader, time, user_from_item};
+use super::schema::{TTL_ATTRIBUTE, n, nonce_key, s, session_key, throttle_key, user_key};
+use super::{DynamoStore, build_error, conditional, transaction_conflict};
+use crate::domain::user::User;
+use crate::domain::{ImageUrl, Nick, UserId};
+use crate::store::{
+    LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError, UserDelete, UserUpdate,
+};
+
+/// The condition of every change to a user: it exists and is not closed.
+const LIVE_USER: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
+
+#[async_trait]
+impl UserUpdate for DynamoStore {
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        nick: Option<&Nick>,
+        avatar: Option<&ImageUrl>,
+    ) -> Result<Option<User>, StoreError> {
+        let mut set = Vec::new();
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .condition_expression(LIVE_USER)
+            .return_values(ReturnValue::AllNew);
+        if let Some(nick) = nick {
+            set.push("nick = :nick");
+            req = req.expression_attribute_values(":nick", s(nick.as_str()));
+        }
+        if let Some(avatar) = avatar {
+            set.push("avatar = :avatar");
+            req = req.expression_attribute_values(":avatar", s(avatar.as_str()));
+        }
+        if set.is_empty() {
+            return Err(StoreError::Unavailable(
+                "a profile update with no field".to_owned(),
+            ));
+        }
+        match req
+            .update_expression(format!("SET {}", set.join(", ")))
+            .send()
+            .await
+            .map_err(conditional)
+        {
+            Ok(out) => out.attributes.map(|a| user_from_item(&a)).transpose(),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl UserDelete for DynamoStore {
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(id)))
+            .update_expression(
+                "SET deleted_at = :now, password_hash = :empty, nick = :empty, avatar = :empty \
+                 REMOVE salt ADD sessions :one",
+            )
+            .condition_expression(LIVE_USER)
+            .expression_attribute_values(":now", time(&now))
+            .expression_attribute_values(":empty", s(""))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(conditional);
+        match result {
+            Ok(_) => Ok(true),
+            // Deleted already (idempotent), or never there.
+            Err(StoreError::Conflict) => Ok(self.get(user_key(id)).await?.is_some()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionRead for DynamoStore {
+    async fn session(
+        &self,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, bool), StoreError> {
+        let mut found = None;
+        let mut ended = false;
+        for item in self
+            .batch_get(vec![user_key(user), session_key(user, session)])
+            .await?
+        {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == "USER" => found = Some(user_from_item(&item)?),
+                _ => ended = true,
+            }
+        }
+        Ok((found, ended))
+    }
+}
+
+#[async_trait]
+impl SessionWrite for DynamoStore {
+    async fn end_session(
+        &self,
+        user: &UserId,
+        session: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut item = session_key(user, session);
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
+        self.client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(super::unavailable)?;
+        Ok(())
+    }
+
+    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError> {
+        match self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression("ADD sessions :one")
+            .condition_expression(LIVE_USER)
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(conditional)
+        {
+            Ok(out) => {
+                let attributes = out.attributes.unwrap_or_default();
+                Ok(Some(Reader(&attributes).count("sessions")?))
+            }
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl LoginThrottle for DynamoStore {
+    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError> {
+        let items = self
+            .batch_get(keys.iter().map(|k| throttle_key(k, window)).collect())
+            .await?;
+        keys.iter()
+            .map(|k| {
+                let pk = format!("THROTTLE#{k}");
+                items
+                    .iter()
+                    .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(p)) if *p == pk))
+                    .map_or(Ok(0), |item| Reader(item).count("failures"))
+            })
+            .collect()
+    }
+
+    async fn count_failure(
+        &self,
+        keys: &[String],
+        window: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let items = keys
+            .iter()
+            .map(|k| {
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(throttle_key(k, window)))
+                    .update_expression("SET #ttl = :ttl ADD failures :one")
+                    .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+                    .expression_attribute_values(":ttl", n(expires_at))
+                    .expression_attribute_values(":one", n(1))
+                    .build()
+                    .map(|u| TransactWriteItem::builder().update(u).build())
+                    .map_err(build_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.client()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(transaction_conflict)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl NonceClaim for DynamoStore {
+    async fn claim_nonce(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut item = nonce_key(user, nonce);
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
+        // DynamoDB deletes expired items only eventually: an expired claim counts as none.
+        match self
+            .client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(conditional)
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Moderation: a kick's ban on the member's presence item, the muted set on the room item.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::codec::{Reader, room_from_item};
+use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
+use super::{DynamoStore, conditional};
+use crate::domain::presence::{PRESENCE_SHARDS, shard};
+use crate::domain::room::Room;
+use crate::domain::{RoomId, UserId};
+use crate::store::{MAX_MUTED, MemberRead, Moderation, StoreError};
+
+/// The attribute of a presence item that bars its member until then (unix milliseconds).
+pub(super) const BANNED_UNTIL: &str = "banned_until";
+
+#[async_trait]
+impl Moderation for DynamoStore {
+    async fn ban_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        until: DateTime<Utc>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        // Off the online index and barred, in one write: a keepalive racing it either comes
+        // first (and is undone here) or after (and fails its condition).
+        self.client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(presence_key(room, shard(user, PRESENCE_SHARDS), user)))
+            .update_expression(
+                "SET user_id = :user, #ban = :until, #ttl = :ttl REMOVE #gpk, #gsk, joined_at",
+            )
+            .expression_attribute_names("#ban", BANNED_UNTIL)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_names("#gpk", GSI_PRESENCE.pk)
+            .expression_attribute_names("#gsk", GSI_PRESENCE.sk)
+            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":until", n(until.timestamp_millis()))
+            .expression_attribute_values(":ttl", n(expires_at))
+            .send()
+            .await
+            .map_err(super::unavailable)?;
+        Ok(())
+    }
+
+    async fn set_muted(
+        &self,
+        room: &RoomId,
+        anchor: &UserId,
+        user: &UserId,
+        muted: bool,
+    ) -> Result<(), StoreError> {
+        let req = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(room_key(room)))
+            .expression_attribute_values(":user", AttributeValue::Ss(vec![user.to_string()]))
+            .expression_attribute_values(":anchor", s(anchor.as_str()));
+        let base =
+            "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor";
+        let req = if muted {
+            req.update_expression("ADD muted :user")
+                .condition_expression(format!(
+                    "{base} AND (attribute_not_exists(muted) OR size(muted) < :max \
+                     OR contains(muted, :one))"
+                ))
+                .expression_attribute_values(":max", n(MAX_MUTED))
+                .expression_attribute_values(":one", s(user.as_str()))
+        } else {
+            req.update_expression("DELETE muted :user")
+                .condition_expression(base)
+        };
+        req.send().await.map_err(conditional)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MemberRead for DynamoStore {
+    async fn room_member(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError> {
+        let keys = vec![
+            room_key(room),
+            presence_key(room, shard(user, PRESENCE_SHARDS), user),
+        ];
+        let mut found = None;
+        let mut banned_until = None;
+        for item in self.batch_get(keys).await? {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == "ROOM" => found = Some(room_from_item(&item)?),
+                _ => {
+                    banned_until = Reader(&item)
+                        .opt_num(BANNED_UNTIL)?
+                        .and_then(DateTime::from_timestamp_millis);
+                }
+            }
+        }
+        Ok((found, banned_until))
+    }
+}

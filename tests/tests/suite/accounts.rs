@@ -1,0 +1,565 @@
+//! Accounts through the handlers, on both stores, with a manual clock: the id a client knows,
+//! sessions and logout, signature logins (freshness, replay), the user's profile and its
+//! deletion, and login throttling across "instances" (two apps on one store).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use liveroom::App;
+use liveroom::accounts::login_signature;
+use liveroom::clock::ManualClock;
+use liveroom::http::Endpoint;
+use serde_json::{Value, json};
+
+use crate::common::{EVENTS_SECRET, TestStore, call, call_from, config};
+
+const PASSWORD: &str = "correct horse battery";
+const SALT: &str = "an-apps-own-user-system-salt-0123456789";
+
+struct World {
+    app: Arc<App>,
+    clock: Arc<ManualClock>,
+    store: TestStore,
+}
+
+fn world(store: TestStore) -> World {
+    let (app, clock) = crate::common::manual_app(&store);
+    World { app, clock, store }
+}
+
+impl World {
+    fn now(&self) -> DateTime<Utc> {
+        liveroom::Clock::now(&*self.clock)
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.clock.advance(Duration::seconds(seconds));
+    }
+
+    /// Another "Lambda instance": its own app on the same store and clock.
+    fn instance(&self) -> App {
+        App::new(
+            config(EVENTS_SECRET),
+            Arc::clone(&self.store.store),
+            self.clock.clone(),
+        )
+    }
+
+    async fn call(&self, endpoint: Endpoint, token: &str, body: Value) -> (u16, Value) {
+        call(&self.app, endpoint, token, body).await
+    }
+
+    async fn register(&self, body: Value) -> Value {
+        let (status, user) = self.call(Endpoint::Register, "", body).await;
+        assert_eq!(status, 200, "{user}");
+        user
+    }
+
+    async fn login(&self, username: &str) -> Value {
+        let (status, pair) = self
+            .call(
+                Endpoint::Login,
+                "",
+                json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{pair}");
+        pair
+    }
+
+    async fn refresh(&self, pair: &Value) -> (u16, Value) {
+        self.call(
+            Endpoint::Refresh,
+            "",
+            json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await
+    }
+
+    /// A signature login: the status and the error reason (if any).
+    async fn sign_in(&self, username: &str, nonce: &str, ts: Value) -> (u16, Option<String>) {
+        let (status, out) = self
+            .call(Endpoint::Signature, "", self.signed(username, nonce, ts))
+            .await;
+        (status, out["reason"].as_str().map(str::to_owned))
+    }
+
+    fn signed(&self, username: &str, nonce: &str, ts: Value) -> Value {
+        let ts_text = match &ts {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        json!({
+            "username": username,
+            "tag": "vip",
+            "ts": ts,
+            "nonce": nonce,
+            "signature": login_signature(username, "vip", &ts_text, nonce, SALT),
+        })
+    }
+}
+
+both_stores!(the_login_name_is_the_user_id_every_credential_names);
+both_stores!(logout_ends_the_session_for_refresh_and_logout_all_ends_every_session);
+both_stores!(signature_logins_are_fresh_and_good_once);
+both_stores!(a_user_reads_profiles_updates_their_own_and_closes_their_account);
+both_stores!(failed_logins_are_throttled_per_username_and_per_address_across_instances);
+
+async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
+    let user = w
+        .register(json!({"username": "Alice_01", "password": PASSWORD}))
+        .await;
+    assert_eq!(user["id"], "Alice_01");
+    // The name is unique without regard to case, and reserved names are refused.
+    let (status, err) = w
+        .call(
+            Endpoint::Register,
+            "",
+            json!({"username": "alice_01", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (409, Some("UserAlreadyExists"))
+    );
+    for name in ["administrator", "a.b", "x@example.com", &"x".repeat(33)] {
+        let (status, _) = w
+            .call(
+                Endpoint::Register,
+                "",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 400, "{name}");
+    }
+    let pair = w.login("Alice_01").await;
+    assert_eq!(pair["user_id"], "Alice_01");
+    let token = pair["token"].as_str().unwrap();
+    // An AUI client names itself by its login name in `user_id` and `anchor`.
+    let (status, creds) = w
+        .call(
+            Endpoint::Token,
+            token,
+            json!({"device_id": "DEVICE-1", "device_type": "ios", "user_id": "Alice_01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{creds}");
+    let (status, room) = w
+        .call(
+            Endpoint::Create,
+            token,
+            json!({"title": "t", "anchor": "Alice_01", "user_id": "Alice_01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{room}");
+    assert_eq!(room["anchor_id"], "Alice_01");
+    // Naming someone else is still refused: identity comes from the token only.
+    let (status, _) = w
+        .call(
+            Endpoint::Create,
+            token,
+            json!({"title": "t", "anchor": "Bob"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = w
+        .call(
+            Endpoint::Token,
+            token,
+            json!({"device_id": "D", "device_type": "ios", "user_id": "alice_01"}),
+        )
+        .await;
+    assert_eq!(
+        status, 403,
+        "ids are exact: the case a user registered with"
+    );
+}
+
+async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w: World) {
+    w.register(json!({"username": "carol", "password": PASSWORD}))
+        .await;
+    let phone = w.login("carol").await;
+    let laptop = w.login("carol").await;
+    // A refresh keeps the session: the renewed pair is ended by the same logout.
+    let (status, renewed) = w.refresh(&phone).await;
+    assert_eq!(status, 200, "{renewed}");
+
+    let (status, out) = w
+        .call(
+            Endpoint::Logout,
+            renewed["token"].as_str().unwrap(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, out["ended"].as_str()),
+        (200, Some("session")),
+        "{out}"
+    );
+    for pair in [&phone, &renewed] {
+        let (status, err) = w.refresh(pair).await;
+        assert_eq!(
+            (status, err["reason"].as_str()),
+            (401, Some("UserTokenInvalid"))
+        );
+    }
+    // The other session is untouched; an access token lives on until it expires.
+    let (status, laptop2) = w.refresh(&laptop).await;
+    assert_eq!(status, 200, "{laptop2}");
+    let (status, _) = w
+        .call(Endpoint::User, phone["token"].as_str().unwrap(), json!({}))
+        .await;
+    assert_eq!(status, 200, "access tokens are not revoked (README)");
+
+    // `token` issues a pair in the caller's session: ended with it.
+    let (_, creds) = w
+        .call(
+            Endpoint::Token,
+            laptop2["token"].as_str().unwrap(),
+            json!({"device_id": "D", "device_type": "web"}),
+        )
+        .await;
+    let from_token = json!({"refresh_token": creds["refresh_token"]});
+
+    // logout {all}: every session, and only sessions begun before it.
+    let (status, out) = w
+        .call(
+            Endpoint::Logout,
+            laptop2["token"].as_str().unwrap(),
+            json!({"all": true}),
+        )
+        .await;
+    assert_eq!((status, out["ended"].as_str()), (200, Some("all")));
+    for pair in [&laptop, &laptop2, &from_token] {
+        assert_eq!(w.refresh(pair).await.0, 401);
+    }
+    let fresh = w.login("carol").await;
+    assert_eq!(w.refresh(&fresh).await.0, 200);
+    // The body may be left out.
+    let req = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/live/logout")
+        .header(
+            "authorization",
+            format!("Bearer {}", fresh["token"].as_str().unwrap()),
+        )
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let response = liveroom::http::handle(&w.app, Endpoint::Logout, req).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(w.refresh(&fresh).await.0, 401);
+}
+
+async fn signature_logins_are_fresh_and_good_once(w: World) {
+    // A user of the app's own user system: a salt, no password.
+    let user = w.register(json!({"username": "dave", "salt": SALT})).await;
+    assert!(user.get("salt").is_none(), "{user}");
+    let now_ms = w.now().timestamp_millis();
+
+    // Seed 004 clients send milliseconds; seconds and numeric strings work too.
+    for (nonce, ts) in [
+        ("n1", json!(now_ms)),
+        ("n2", json!(w.now().timestamp())),
+        ("n3", json!(now_ms.to_string())),
+    ] {
+        let (status, pair) = w
+            .call(Endpoint::Signature, "", w.signed("dave", nonce, ts))
+            .await;
+        assert_eq!(status, 200, "{pair}");
+        assert_eq!(pair["user_id"], "dave");
+        assert_eq!(w.refresh(&pair).await.0, 200);
+    }
+    // A replay of a good request: the nonce is spent.
+    assert_eq!(
+        w.sign_in("dave", "n1", json!(now_ms)).await,
+        (401, Some("UserCodeConsumed".to_owned()))
+    );
+    // Stale either way, by more than 300 s.
+    for ts in [now_ms - 301_000, now_ms + 301_000] {
+        assert_eq!(
+            w.sign_in("dave", "fresh", json!(ts)).await,
+            (401, Some("UserOAuthParams".to_owned()))
+        );
+    }
+    // At the edge it still works (and a stale attempt did not spend the nonce).
+    let (status, _) = w
+        .call(
+            Endpoint::Signature,
+            "",
+            w.signed("dave", "fresh", json!(now_ms - 300_000)),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // A wrong signature, another user's name, a user without a salt: all 401.
+    let mut forged = w.signed("dave", "n9", json!(now_ms));
+    forged["signature"] = json!("0".repeat(32));
+    let (status, err) = w.call(Endpoint::Signature, "", forged).await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (401, Some("UserOAuthParams"))
+    );
+    let mut tampered = w.signed("dave", "n10", json!(now_ms));
+    tampered["tag"] = json!("admin");
+    assert_eq!(w.call(Endpoint::Signature, "", tampered).await.0, 401);
+    w.register(json!({"username": "erin", "password": PASSWORD}))
+        .await;
+    let (status, _) = w
+        .call(
+            Endpoint::Signature,
+            "",
+            w.signed("erin", "n1", json!(now_ms)),
+        )
+        .await;
+    assert_eq!(status, 401);
+    // Five failures for dave in this window: throttled (even a good request), until the next.
+    let (status, _) = w
+        .call(
+            Endpoint::Signature,
+            "",
+            w.signed("dave", "n11", json!(now_ms)),
+        )
+        .await;
+    assert_eq!(status, 429);
+    w.advance(60);
+    let now_ms = w.now().timestamp_millis();
+    // An uppercase signature is the same hex.
+    let mut upper = w.signed("dave", "n11", json!(now_ms));
+    upper["signature"] = json!(upper["signature"].as_str().unwrap().to_uppercase());
+    assert_eq!(w.call(Endpoint::Signature, "", upper).await.0, 200);
+    // A float or a negative ts is malformed.
+    for ts in [json!(1.5), json!(-1), json!("12a")] {
+        let (status, _) = w
+            .call(Endpoint::Signature, "", w.signed("dave", "n12", ts))
+            .await;
+        assert_eq!(status, 400);
+    }
+    // Concurrent replays of one request: exactly one wins (the losers are 401, or 429 once
+    // their failures reach the throttle).
+    w.advance(60);
+    let body = w.signed("dave", "race", json!(w.now().timestamp_millis()));
+    let calls = (0..8).map(|_| {
+        let app = Arc::clone(&w.app);
+        let body = body.clone();
+        tokio::spawn(async move { call(&app, Endpoint::Signature, "", body).await.0 })
+    });
+    let mut statuses = Vec::new();
+    for c in calls {
+        statuses.push(c.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 401, 429].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: World) {
+    w.register(json!({"username": "frank", "password": PASSWORD, "salt": SALT}))
+        .await;
+    w.register(json!({"username": "grace", "password": PASSWORD}))
+        .await;
+    let frank = w.login("frank").await;
+    let grace = w.login("grace").await;
+    let (ft, gt) = (
+        frank["token"].as_str().unwrap(),
+        grace["token"].as_str().unwrap(),
+    );
+    // The caller by default; anyone by id; public fields only.
+    let (status, me) = w.call(Endpoint::User, ft, json!({})).await;
+    assert_eq!((status, me["id"].as_str()), (200, Some("frank")));
+    let (status, other) = w
+        .call(Endpoint::User, gt, json!({"user_id": "frank"}))
+        .await;
+    assert_eq!(status, 200);
+    let mut keys: Vec<&String> = other.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["avatar", "created_at", "id", "nick", "username"]);
+    assert_eq!(
+        w.call(Endpoint::User, gt, json!({"user_id": "nobody"}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        w.call(Endpoint::User, gt, json!({"user_id": "a b"}))
+            .await
+            .0,
+        400
+    );
+
+    // Update: only the caller's own profile, only valid values, at least one field.
+    let (status, updated) = w
+        .call(
+            Endpoint::UpdateUser,
+            ft,
+            json!({"nick": "Frank ✓", "avatar": "https://example.com/f.png"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["nick"], "Frank ✓");
+    let (_, seen) = w
+        .call(Endpoint::User, gt, json!({"user_id": "frank"}))
+        .await;
+    assert_eq!(seen["avatar"], "https://example.com/f.png");
+    let (status, err) = w.call(Endpoint::UpdateUser, ft, json!({})).await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (400, Some("UseInfoEmpty"))
+    );
+    assert_eq!(
+        w.call(Endpoint::UpdateUser, ft, json!({"avatar": "ftp://x"}))
+            .await
+            .0,
+        400
+    );
+
+    // Frank's rooms: one live, one not started, one ended already.
+    let mut rooms = Vec::new();
+    for _ in 0..3 {
+        let (_, room) = w.call(Endpoint::Create, ft, json!({"title": "r"})).await;
+        rooms.push(room["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        w.call(Endpoint::Start, ft, json!({"id": rooms[0]})).await.0,
+        200
+    );
+    assert_eq!(
+        w.call(Endpoint::Stop, ft, json!({"id": rooms[2]})).await.0,
+        200
+    );
+
+    let (status, out) = w.call(Endpoint::DeleteUser, ft, json!({})).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["rooms_ended"], 2);
+    // Rooms ended, not deleted: their viewers see them end.
+    for id in &rooms {
+        let (status, room) = w.call(Endpoint::Get, gt, json!({"id": id})).await;
+        assert_eq!((status, room["status"].as_i64()), (200, Some(2)), "{room}");
+    }
+    // Gone for everyone; sessions ended; no login either way.
+    assert_eq!(
+        w.call(Endpoint::User, gt, json!({"user_id": "frank"}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(w.refresh(&frank).await.0, 404);
+    let (status, _) = w
+        .call(
+            Endpoint::Login,
+            "",
+            json!({"username": "frank", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    let ts = json!(w.now().timestamp_millis());
+    assert_eq!(
+        w.call(Endpoint::Signature, "", w.signed("frank", "n", ts))
+            .await
+            .0,
+        401
+    );
+    // The name is never given to anyone else, in any case.
+    for name in ["frank", "FRANK"] {
+        let (status, _) = w
+            .call(
+                Endpoint::Register,
+                "",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 409, "{name}");
+    }
+    // Repeatable: a second call (a retry after a failure half way) succeeds and ends nothing.
+    let (status, again) = w.call(Endpoint::DeleteUser, ft, json!({})).await;
+    assert_eq!((status, again["rooms_ended"].as_u64()), (200, Some(0)));
+    // A profile update of a closed account is refused.
+    assert_eq!(
+        w.call(Endpoint::UpdateUser, ft, json!({"nick": "back"}))
+            .await
+            .0,
+        404
+    );
+}
+
+async fn failed_logins_are_throttled_per_username_and_per_address_across_instances(w: World) {
+    w.register(json!({"username": "heidi", "password": PASSWORD}))
+        .await;
+    // Line the clock up with the start of a throttle window.
+    let into = w.now().timestamp().rem_euclid(60);
+    w.advance(60 - into);
+    let other = w.instance();
+    let wrong = json!({"username": "heidi", "password": "wrong password"});
+    // Five failures, from two instances and two addresses.
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &*w.app } else { &other };
+        let ip = if i % 2 == 0 {
+            "198.51.100.1"
+        } else {
+            "198.51.100.2"
+        };
+        let (status, _, _) = call_from(app, Endpoint::Login, "", wrong.clone(), ip).await;
+        assert_eq!(status, 401);
+    }
+    // Now even the right password is refused for that name, from anywhere, for the window.
+    w.advance(10);
+    let right = json!({"username": "HEIDI", "password": PASSWORD});
+    let (status, err, retry) =
+        call_from(&other, Endpoint::Login, "", right.clone(), "203.0.113.9").await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (429, Some("UserQueryLimit")),
+        "{err}"
+    );
+    assert_eq!(retry.as_deref(), Some("50"));
+    assert_eq!(err["details"]["retry_after"], 50);
+    // Another name from the same addresses is not affected.
+    w.register(json!({"username": "ivan", "password": PASSWORD}))
+        .await;
+    let (status, _, _) = call_from(
+        &w.app,
+        Endpoint::Login,
+        "",
+        json!({"username": "ivan", "password": PASSWORD}),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(status, 200);
+    // After the window, the right password works again.
+    w.advance(50);
+    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right, "203.0.113.9").await;
+    assert_eq!(status, 200);
+
+    // Per address: 30 failures over many names from one /64 stop that network...
+    for i in 0..30 {
+        let body = json!({"username": format!("nobody{i}"), "password": "wrong password"});
+        let ip = format!("2001:db8::{:x}", i + 1);
+        assert_eq!(
+            call_from(&w.app, Endpoint::Login, "", body, &ip).await.0,
+            401
+        );
+    }
+    let ivan = json!({"username": "ivan", "password": PASSWORD});
+    let (status, _, retry) =
+        call_from(&w.app, Endpoint::Login, "", ivan.clone(), "2001:db8::ffff").await;
+    assert_eq!(status, 429);
+    assert!(retry.is_some());
+    // ...and signature logins from it too.
+    let ts = json!(w.now().timestamp_millis());
+    let (status, _, _) = call_from(
+        &w.app,
+        Endpoint::Signature,
+        "",
+        w.signed("ivan", "n", ts),
+        "2001:db8::1",
+    )
+    .await;
+    assert_eq!(status, 429);
+    // ...but not another network.
+    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", ivan, "2001:db8:1::1").await;
+    assert_eq!(status, 200);
+}
