@@ -34,9 +34,11 @@ use proxy::Proxy;
 /// The secret the sample events are signed with (README: local invocation only).
 const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The signature-login salt `events/register.json` registers `alice` with.
+const SAMPLE_SALT: &str = "sample-signature-salt-local-only-0123456789";
 
 /// The functions, as named in `functions/` (one binary each).
-const FUNCTIONS: [&str; 23] = [
+const FUNCTIONS: [&str; 30] = [
     "health",
     "openapi",
     "register",
@@ -59,6 +61,13 @@ const FUNCTIONS: [&str; 23] = [
     "keepalive",
     "members",
     "like",
+    "logout",
+    "signature-login",
+    "user",
+    "update-user",
+    "delete-user",
+    "kick",
+    "mute",
     "sweeper",
 ];
 
@@ -115,6 +124,8 @@ struct World {
     room_a: String,
     room_b: String,
     viewer: String,
+    /// A token of `alice`, whom the `register` sample event registers.
+    alice: String,
     client: aws_sdk_dynamodb::Client,
 }
 
@@ -152,6 +163,15 @@ impl World {
             )
             .map_err(|e| e.to_string())?
             .token;
+        let alice = keys
+            .issue(
+                &UserId::parse("user", "alice").map_err(|e| e.to_string())?,
+                TokenKind::Access,
+                chrono::Utc::now(),
+                Duration::from_secs(86_400),
+            )
+            .map_err(|e| e.to_string())?
+            .token;
         let mut world = Self {
             client: client(&proxy.url()),
             options,
@@ -160,6 +180,7 @@ impl World {
             room_a: String::new(),
             room_b: String::new(),
             viewer,
+            alice,
         };
         // Two co-host rooms of the sample user, made by the create handler in this process.
         let config = liveroom::Config::from_lookup(|k| {
@@ -248,6 +269,22 @@ impl World {
         event
     }
 
+    /// The `signature` sample event signed afresh (now, and `nonce`) with the sample salt.
+    fn signature(&self, nonce: &str) -> Value {
+        let ts = chrono::Utc::now().timestamp_millis().to_string();
+        self.with_body(self.event("signature-login"), |b| {
+            b["ts"] = json!(ts);
+            b["nonce"] = json!(nonce);
+            b["signature"] = json!(liveroom::accounts::login_signature(
+                "alice",
+                "",
+                &ts,
+                nonce,
+                SAMPLE_SALT
+            ));
+        })
+    }
+
     fn with_body(&self, mut event: Value, edit: impl FnOnce(&mut Value)) -> Value {
         let mut body: Value = event["body"]
             .as_str()
@@ -293,10 +330,11 @@ fn measure(case: &'static str, event: Value) -> Step {
 }
 
 fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
-    let (a, b, viewer) = (
+    let (a, b, viewer, alice) = (
         w.room_a.as_str(),
         w.room_b.as_str(),
         Some(w.viewer.as_str()),
+        Some(w.alice.as_str()),
     );
     let on = |name: &str, room: &str| w.for_room(name, room, None);
     let mut due = measure("count due (once per period)", on("get", a));
@@ -408,12 +446,49 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             ],
         ),
         (
+            "logout",
+            vec![warm("", w.event("logout")), measure("", w.event("logout"))],
+        ),
+        (
+            "signature-login",
+            vec![
+                warm("", w.signature("bench-warm")),
+                measure("", w.signature("bench-measured")),
+            ],
+        ),
+        (
+            "user",
+            vec![
+                warm("", w.for_room("user", a, alice)),
+                measure("", w.for_room("user", a, alice)),
+            ],
+        ),
+        (
+            "update-user",
+            vec![
+                warm("", w.for_room("update-user", a, alice)),
+                measure("", w.for_room("update-user", a, alice)),
+            ],
+        ),
+        (
+            "kick",
+            vec![warm("", on("kick", b)), measure("a viewer", on("kick", a))],
+        ),
+        (
+            "mute",
+            vec![warm("", on("mute", b)), measure("", on("mute", a))],
+        ),
+        (
             "stop",
             vec![warm("", on("stop", b)), measure("", on("stop", a))],
         ),
         (
             "delete",
             vec![warm("", on("delete", b)), measure("", on("delete", a))],
+        ),
+        (
+            "delete-user",
+            vec![measure("no rooms", w.for_room("delete-user", a, alice))],
         ),
         (
             "sweeper",

@@ -505,8 +505,11 @@ pub async fn signature<S: SignatureStore + ?Sized>(
     let (ts_text, ts) = signed_ts(&req.ts).map_err(bad)?;
     check_nonce(&req.nonce).map_err(bad)?;
     let tag = req.tag.unwrap_or_default();
-    if tag.len() > 128 {
-        return Err(bad(FieldError::new("tag", "must be at most 128 bytes")));
+    if tag.chars().count() > 128 {
+        return Err(bad(FieldError::new(
+            "tag",
+            "must be at most 128 characters",
+        )));
     }
     let user = match &username {
         Some(name) => app.store.user_by_username(name).await?,

@@ -187,7 +187,7 @@ impl Endpoint {
             Self::Members => "members",
             Self::Like => "like",
             Self::Logout => "logout",
-            Self::Signature => "signature",
+            Self::Signature => "signature-login",
             Self::User => "user",
             Self::UpdateUser => "update-user",
             Self::DeleteUser => "delete-user",
@@ -530,6 +530,13 @@ fn parse_body<T: DeserializeOwned, S: ?Sized>(
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "the body must be JSON with Content-Type: application/json",
+        ));
+    }
+    // Every body is a JSON object (serde would also take a struct from an array).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            endpoint.param_error(),
+            "the body must be a JSON object",
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {

@@ -39,7 +39,7 @@ pub use error::{ApiError, ErrorCode};
 pub use store::Store;
 
 /// The OpenAPI 3 document of the API as built (served at `/openapi.json`).
-pub const OPENAPI: &str = include_str!("../openapi.json");
+pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 /// Everything a request needs, built once per process (per Lambda cold start).
 ///

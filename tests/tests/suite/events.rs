@@ -217,6 +217,20 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
         "{meeting}"
     );
 
+    // Moderation: the anchor mutes, then kicks bob (who is not there: a ban before he comes).
+    let (status, muted) = call(&app, Endpoint::Mute, &for_room("mute")).await;
+    assert_eq!(
+        (status, muted["mute"].as_bool()),
+        (200, Some(true)),
+        "{muted}"
+    );
+    let (status, kicked) = call(&app, Endpoint::Kick, &for_room("kick")).await;
+    assert_eq!(
+        (status, kicked["user_id"].as_str()),
+        (200, Some("bob")),
+        "{kicked}"
+    );
+
     let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, &got["id"]), (200, &id));
     let (status, list) = call(&app, Endpoint::List, &load("list")).await;
@@ -259,6 +273,57 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     assert_eq!((status, &deleted["id"]), (200, &id));
     let (status, err) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(2004)));
+
+    // Accounts through their sample events: the sample user is not registered here; alice is
+    // (with the sample salt), so her signature login works once re-signed for now.
+    let (status, err) = call(&app, Endpoint::User, &load("user")).await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (404, Some("UserNotExists"))
+    );
+    let (status, err) = call(&app, Endpoint::Signature, &load("signature-login")).await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (401, Some("UserOAuthParams")),
+        "stale ts"
+    );
+    let ts = chrono::Utc::now().timestamp_millis().to_string();
+    let signed = with_body(load("signature-login"), |b| {
+        b["ts"] = json!(ts);
+        b["signature"] = json!(liveroom::accounts::login_signature(
+            "alice",
+            "",
+            &ts,
+            b["nonce"].as_str().unwrap(),
+            "sample-signature-salt-local-only-0123456789",
+        ));
+    });
+    let (status, pair) = call(&app, Endpoint::Signature, &signed).await;
+    assert_eq!(
+        (status, pair["user_id"].as_str()),
+        (200, Some("alice")),
+        "{pair}"
+    );
+    let alice = pair["token"].as_str().unwrap();
+    let (status, me) = call(
+        &app,
+        Endpoint::UpdateUser,
+        &with_token(load("update-user"), alice),
+    )
+    .await;
+    assert_eq!(
+        (status, me["avatar"].as_str()),
+        (200, Some("https://example.com/alice.png"))
+    );
+    let (status, out) = call(&app, Endpoint::Logout, &with_token(load("logout"), alice)).await;
+    assert_eq!((status, out["ended"].as_str()), (200, Some("session")));
+    let (status, out) = call(
+        &app,
+        Endpoint::DeleteUser,
+        &with_token(load("delete-user"), alice),
+    )
+    .await;
+    assert_eq!((status, out["user_id"].as_str()), (200, Some("alice")));
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ mod aui;
 mod concurrency;
 mod contract;
 mod credentials;
+mod drift;
 mod events;
 mod meeting;
 mod moderation;

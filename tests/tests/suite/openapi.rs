@@ -136,3 +136,18 @@ async fn a_room_info_has_exactly_the_documented_fields() {
         keys.difference(&documented).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn the_served_document_is_the_repositorys_compacted() {
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/openapi.json"
+    ))
+    .unwrap();
+    let source: Value = serde_json::from_str(&source).unwrap();
+    assert_eq!(document(), source);
+    assert!(
+        !liveroom::OPENAPI.contains("\n  "),
+        "served without indentation"
+    );
+}

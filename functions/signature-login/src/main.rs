@@ -1,4 +1,4 @@
-//! The `signature` function: set up once, then serve `ops::Signature` (logic is in `liveroom`).
+//! The `signature-login` function: set up once, then serve `ops::Signature` (logic is in `liveroom`).
 
 use liveroom::http::ops;
 
