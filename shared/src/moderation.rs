@@ -85,13 +85,14 @@ fn anchor_over(room: Room, caller: &Caller, target: &UserId) -> Result<Room, Api
         return Err(ApiError::not_owner());
     }
     if target == &caller.user_id {
-        return Err(ApiError::invalid_field(
-            ErrorCode::SystemVerifyError,
-            "user_id",
-            "user_id: the anchor cannot moderate themself",
-        ));
+        return Err(themself());
     }
     Ok(room)
+}
+
+/// The anchor naming themself: a well-formed request nobody may make.
+fn themself() -> ApiError {
+    ApiError::forbidden("the anchor cannot kick or mute themself").with_detail("field", "user_id")
 }
 
 /// Whether the ban of a member (ending at `until`) still holds at `now`.
@@ -176,10 +177,7 @@ pub async fn mute<S: MuteStore + ?Sized>(
     let id = RoomId::parse("id", &req.id).map_err(bad)?;
     let target = UserId::parse("user_id", &req.user_id).map_err(bad)?;
     if target == caller.user_id {
-        return Err(bad(FieldError::new(
-            "user_id",
-            "the anchor cannot moderate themself",
-        )));
+        return Err(themself());
     }
     match app
         .store
