@@ -17,6 +17,8 @@ pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod http;
+#[cfg(feature = "tencent-im")]
+pub mod im;
 pub mod lambda;
 pub mod meeting;
 pub mod metrics;

@@ -26,6 +26,7 @@ mod contract;
 mod credentials;
 mod drift;
 mod events;
+mod im;
 mod meeting;
 mod moderation;
 mod openapi;
