@@ -150,30 +150,36 @@ impl TencentIm {
         }
     }
 
+    /// A group command for which the refusals `done` mean its effect is already there.
+    async fn idempotent(
+        &self,
+        command: &str,
+        body: &Value,
+        done: &[i64],
+        now: i64,
+    ) -> Result<(), ImError> {
+        match self.call("group_open_http_svc", command, body, now).await {
+            Err(ImError::Refused { code, .. }) if done.contains(&code) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// Makes the room's `AVChatRoom` group, its id the room id; one that exists already counts.
     pub async fn create_group(&self, group: &str, name: &str, now: i64) -> Result<(), ImError> {
         let body = json!({"Type": "AVChatRoom", "GroupId": group, "Name": name});
-        match self
-            .call("group_open_http_svc", "create_group", &body, now)
+        self.idempotent("create_group", &body, &GROUP_EXISTS, now)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(ImError::Refused { code, .. }) if GROUP_EXISTS.contains(&code) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// Dissolves the room's group; one that is gone already counts.
     pub async fn destroy_group(&self, group: &str, now: i64) -> Result<(), ImError> {
-        let body = json!({"GroupId": group});
-        match self
-            .call("group_open_http_svc", "destroy_group", &body, now)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(ImError::Refused { code, .. }) if GROUP_GONE.contains(&code) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.idempotent(
+            "destroy_group",
+            &json!({"GroupId": group}),
+            &GROUP_GONE,
+            now,
+        )
+        .await
     }
 
     /// A system notification to every member of the group, `content` as JSON text.

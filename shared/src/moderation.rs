@@ -95,18 +95,16 @@ fn themself() -> ApiError {
     ApiError::forbidden("the anchor cannot kick or mute themself").with_detail("field", "user_id")
 }
 
-/// Whether the ban of a member (ending at `until`) still holds at `now`.
-pub fn is_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    until.is_some_and(|t| t > now)
-}
-
-/// The refusal a banned member gets.
-pub fn banned(until: DateTime<Utc>) -> ApiError {
-    ApiError::new(
-        ErrorCode::RoomMemberBanned,
-        "the anchor removed you from this room",
-    )
-    .with_detail("banned_until", crate::clock::rfc3339(&until))
+/// The refusal of a member whose ban (ending at `until`, if ever banned) still holds at `now`.
+pub fn refuse_if_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    match until {
+        Some(until) if until > now => Err(ApiError::new(
+            ErrorCode::RoomMemberBanned,
+            "the anchor removed you from this room",
+        )
+        .with_detail("banned_until", crate::clock::rfc3339(&until))),
+        _ => Ok(()),
+    }
 }
 
 pub async fn kick<S: KickStore + ?Sized>(

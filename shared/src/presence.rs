@@ -144,10 +144,9 @@ async fn refused<S: crate::store::MemberRead + ?Sized>(
         return e.into();
     }
     match app.store.room_member(room, user).await {
-        Ok((_, Some(until))) if crate::moderation::is_banned(Some(until), app.clock.now()) => {
-            crate::moderation::banned(until)
-        }
-        Ok(_) => ApiError::room_not_found(),
+        Ok((_, until)) => crate::moderation::refuse_if_banned(until, app.clock.now())
+            .err()
+            .unwrap_or_else(ApiError::room_not_found),
         Err(e) => e.into(),
     }
 }

@@ -544,8 +544,18 @@ pub async fn transition<S: ChangeStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
+    apply_as_anchor(app, caller, &id, action).await
+}
+
+/// The anchor's life-cycle `action` on room `id`, through the state machine.
+async fn apply_as_anchor<S: ChangeStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+    action: Action,
+) -> Result<RoomInfo, ApiError> {
     let retention = app.config.retention;
-    write_with_retry(app, caller, &id, |room, now| {
+    write_with_retry(app, caller, id, |room, now| {
         match room.apply(action, now, retention) {
             Transition::Stay => Ok(None),
             Transition::To(next) => Ok(Some(*next)),
@@ -633,11 +643,7 @@ pub async fn end_rooms_of<S: ListStore + ChangeStore + ?Sized>(
         };
         let rooms = app.store.list_rooms(&query).await?;
         for room in rooms.iter().filter(|r| r.status != RoomStatus::Ended) {
-            let req = RoomRequest {
-                id: room.id.to_string(),
-                user_id: None,
-            };
-            match transition(app, caller, req, Action::Stop).await {
+            match apply_as_anchor(app, caller, &room.id, Action::Stop).await {
                 Ok(_) => ended += 1,
                 // Deleted meanwhile: nothing left to end.
                 Err(e) if e.code == ErrorCode::RoomNotExists => {}

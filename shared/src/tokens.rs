@@ -119,11 +119,7 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
     let (room, banned_until) = app.store.room_member(&id, &caller.user_id).await?;
     let room = crate::rooms::found(room)?;
-    if let Some(until) =
-        banned_until.filter(|t| crate::moderation::is_banned(Some(*t), app.clock.now()))
-    {
-        return Err(crate::moderation::banned(until));
-    }
+    crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
     let providers = &app.config.providers;
     let now = app.clock.now().timestamp();
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {

@@ -49,6 +49,16 @@ impl World {
         call(&self.app, endpoint, token, body).await
     }
 
+    /// A password registration of `name`: the status and the answer.
+    async fn try_register(&self, name: &str) -> (u16, Value) {
+        self.call(
+            Endpoint::Register,
+            "",
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await
+    }
+
     async fn register(&self, body: Value) -> Value {
         let (status, user) = self.call(Endpoint::Register, "", body).await;
         assert_eq!(status, 200, "{user}");
@@ -111,25 +121,13 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
         .await;
     assert_eq!(user["id"], "Alice_01");
     // The name is unique without regard to case, and reserved names are refused.
-    let (status, err) = w
-        .call(
-            Endpoint::Register,
-            "",
-            json!({"username": "alice_01", "password": PASSWORD}),
-        )
-        .await;
+    let (status, err) = w.try_register("alice_01").await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (409, Some("UserAlreadyExists"))
     );
     for name in ["administrator", "a.b", "x@example.com", &"x".repeat(33)] {
-        let (status, _) = w
-            .call(
-                Endpoint::Register,
-                "",
-                json!({"username": name, "password": PASSWORD}),
-            )
-            .await;
+        let (status, _) = w.try_register(name).await;
         assert_eq!(status, 400, "{name}");
     }
     let pair = w.login("Alice_01").await;
@@ -465,13 +463,7 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     );
     // The name is never given to anyone else, in any case.
     for name in ["frank", "FRANK"] {
-        let (status, _) = w
-            .call(
-                Endpoint::Register,
-                "",
-                json!({"username": name, "password": PASSWORD}),
-            )
-            .await;
+        let (status, _) = w.try_register(name).await;
         assert_eq!(status, 409, "{name}");
     }
     // Repeatable: a second call (a retry after a failure half way) succeeds and ends nothing.

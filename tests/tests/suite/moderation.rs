@@ -17,6 +17,19 @@ impl World {
         (id.to_string(), token)
     }
 
+    /// The anchor sets the room's co-host list to `members`.
+    async fn co_hosts(&self, anchor: &str, room: &str, members: &[&str]) {
+        let members: Vec<Value> = members.iter().map(|m| json!({"user_id": m})).collect();
+        let (status, out) = self
+            .call(
+                Endpoint::UpdateMeetingInfo,
+                anchor,
+                json!({"id": room, "members": members}),
+            )
+            .await;
+        assert_eq!(status, 200, "{out}");
+    }
+
     async fn mute(&self, token: &str, room: &str, user: &str, mute: bool) -> (u16, Value) {
         self.call(
             Endpoint::Mute,
@@ -71,14 +84,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
         );
     }
     // Bob co-hosts.
-    let (status, _) = w
-        .call(
-            Endpoint::UpdateMeetingInfo,
-            &anchor,
-            json!({"id": room, "members": [{"user_id": "anchor"}, {"user_id": "bob"}]}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    w.co_hosts(&anchor, &room, &["anchor", "bob"]).await;
     assert_eq!(w.online(&anchor, &room).await, ["anchor", "bob", "carol"]);
 
     // Only the anchor kicks; not themself; within the ban limits.
@@ -274,14 +280,7 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
     let (_, bt) = w.member("bob");
     let (_, ct) = w.member("carol");
     let room = w.room(&anchor, 1).await;
-    let (status, _) = w
-        .call(
-            Endpoint::UpdateMeetingInfo,
-            &anchor,
-            json!({"id": room, "members": [{"user_id": "anchor"}, {"user_id": "bob"}]}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    w.co_hosts(&anchor, &room, &["anchor", "bob"]).await;
     let grant = |token: String| {
         let (app, room) = (Arc::clone(&w.app), room.clone());
         async move {

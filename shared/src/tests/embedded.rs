@@ -1,0 +1,71 @@
+//! Unit tests of the embedded store's record format (kept apart from the request-path code).
+
+use super::*;
+
+/// A user as the previous version wrote it (before salts, sessions and deletion).
+#[derive(Serialize)]
+struct UserBefore {
+    id: UserId,
+    username: Username,
+    password_hash: String,
+    nick: Nick,
+    avatar: ImageUrl,
+    #[serde(with = "crate::clock::micros")]
+    created_at: DateTime<Utc>,
+}
+
+/// A presence entry as the previous version wrote it (before bans).
+#[derive(Serialize)]
+struct EntryBefore {
+    user_id: UserId,
+    #[serde(with = "crate::clock::micros_option")]
+    joined_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::clock::micros")]
+    last_seen: DateTime<Utc>,
+    listed: bool,
+    visits: u64,
+}
+
+#[test]
+fn records_written_before_a_type_gained_fields_read_back_with_the_defaults() {
+    let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let before = UserBefore {
+        id: UserId::parse("id", "alice").unwrap(),
+        username: Username::parse("alice").unwrap(),
+        password_hash: "$argon2id$v=19$...".to_owned(),
+        nick: Nick::parse("nick", "Alice").unwrap(),
+        avatar: ImageUrl::empty(),
+        created_at: at,
+    };
+    let user: User = decode(&encode(&before).unwrap()).unwrap();
+    assert_eq!(
+        (user.id.as_str(), user.nick.as_str(), user.created_at),
+        ("alice", "Alice", at)
+    );
+    assert_eq!(
+        (user.salt.clone(), user.sessions, user.deleted_at),
+        (None, 0, None)
+    );
+
+    let entry: Entry = decode(
+        &encode(&EntryBefore {
+            user_id: UserId::parse("id", "bob").unwrap(),
+            joined_at: Some(at),
+            last_seen: at,
+            listed: true,
+            visits: 3,
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (entry.visits, entry.listed, entry.banned_until),
+        (3, true, None)
+    );
+    // A record of today's layout is read as is, not padded.
+    let now = User {
+        sessions: 7,
+        ..user
+    };
+    assert_eq!(decode::<User>(&encode(&now).unwrap()).unwrap(), now);
+}
