@@ -29,11 +29,9 @@ fn minify(json: &str) -> String {
 
 fn main() {
     println!("cargo::rerun-if-changed=openapi.json");
-    // ok: a build script; failing here fails the build, never a request.
-    let source = std::fs::read_to_string("openapi.json").expect("shared/openapi.json");
-    // ok: cargo always sets OUT_DIR for build scripts.
-    let out = std::env::var("OUT_DIR").expect("OUT_DIR");
-    // ok: as above, build time only.
-    std::fs::write(Path::new(&out).join("openapi.min.json"), minify(&source))
-        .expect("write the compact document");
+    // A build script: a failure here fails the build, never a request.
+    let source = std::fs::read_to_string("openapi.json").expect("shared/openapi.json"); // ok: build time only
+    let out = std::env::var("OUT_DIR").expect("OUT_DIR"); // ok: cargo always sets OUT_DIR
+    let compact = minify(&source);
+    std::fs::write(Path::new(&out).join("openapi.min.json"), compact).expect("write it"); // ok: build time only
 }
