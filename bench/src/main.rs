@@ -38,7 +38,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const SAMPLE_SALT: &str = "sample-signature-salt-local-only-0123456789";
 
 /// The functions, as named in `functions/` (one binary each).
-const FUNCTIONS: [&str; 30] = [
+const FUNCTIONS: [&str; 34] = [
     "health",
     "openapi",
     "register",
@@ -69,7 +69,25 @@ const FUNCTIONS: [&str; 30] = [
     "kick",
     "mute",
     "sweeper",
+    "outbox",
+    "alibaba-callback",
+    "tencent-callback",
+    "livekit-callback",
 ];
+
+/// A scenario named `create+outbox` runs the `create` binary with the outbox on (webhooks
+/// configured: each change writes its entries in the same write). The receiver is never
+/// called by these functions (they only write).
+const WITH_OUTBOX: &str = "+outbox";
+
+/// The callbacks' sample keys (README, Stream callbacks).
+const ALIYUN_SAMPLE_KEY: &str = "sample-aliyun-callback-key";
+const LIVEKIT_SAMPLE_KEY: &str = "sample_livekit_key";
+const LIVEKIT_SAMPLE_SECRET: &str = "sample-livekit-secret-local-only-0123456789";
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// SPEC §10: DynamoDB calls per invocation in the steady state.
 fn budget(function: &str) -> Option<u64> {
@@ -230,6 +248,12 @@ impl World {
             ("AWS_ENDPOINT_URL_DYNAMODB", &self.proxy.url()),
             ("RUST_LOG", "info"),
             ("BENCH_ROOM_ID", self.room_a.as_str()),
+            // The callbacks' sample keys (README, Stream callbacks).
+            ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com"),
+            ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_SAMPLE_KEY),
+            ("TENCENT_LIVE_CALLBACK_KEY", "sample-tencent-callback-key"),
+            ("LIVEKIT_API_KEY", LIVEKIT_SAMPLE_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SAMPLE_SECRET),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -238,8 +262,23 @@ impl World {
 
     fn spawn(&self, name: &str, emulator: &Emulator) -> Result<Function, String> {
         let log = std::env::temp_dir().join(format!("liveroom-bench-{name}.log"));
-        Function::spawn(&self.binary(name), emulator, &self.env(), Some(&log))
-            .map_err(|e| format!("{name}: cannot start {}: {e}", self.binary(name).display()))
+        let mut env = self.env();
+        let binary = match name.strip_suffix(WITH_OUTBOX) {
+            Some(binary) => {
+                env.push((
+                    "WEBHOOK_URL".to_owned(),
+                    "http://127.0.0.1:9/never-called".to_owned(),
+                ));
+                binary
+            }
+            None => name,
+        };
+        Function::spawn(&self.binary(binary), emulator, &env, Some(&log)).map_err(|e| {
+            format!(
+                "{name}: cannot start {}: {e}",
+                self.binary(binary).display()
+            )
+        })
     }
 
     fn event(&self, name: &str) -> Value {
@@ -283,6 +322,62 @@ impl World {
                 SAMPLE_SALT
             ));
         })
+    }
+
+    /// The Alibaba callback sample for `room`, signed now.
+    fn aliyun_callback(&self, action: &str, room: &str) -> Value {
+        use md5::Digest as _;
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let mut event = self.event("alibaba-callback");
+        let query = json!({"action": action, "id": room, "app": "push.example.com",
+                           "appname": "live", "time": ts});
+        event["rawQueryString"] = json!(format!(
+            "action={action}&id={room}&app=push.example.com&appname=live&time={ts}"
+        ));
+        event["queryStringParameters"] = query;
+        event["headers"]["ali-live-timestamp"] = json!(ts);
+        event["headers"]["ali-live-signature"] = json!(hex_of(&md5::Md5::digest(
+            format!("push.example.com|{ts}|{ALIYUN_SAMPLE_KEY}").as_bytes()
+        )));
+        event
+    }
+
+    /// The Tencent callback sample for `room` (its signature covers only `t`).
+    fn tencent_callback(&self, event_type: i64, room: &str, sequence: &str) -> Value {
+        self.with_body(self.event("tencent-callback"), |b| {
+            b["event_type"] = json!(event_type);
+            b["stream_id"] = json!(room);
+            b["channel_id"] = json!(room);
+            b["sequence"] = json!(sequence);
+        })
+    }
+
+    /// The LiveKit callback sample as event `kind` of `room`, signed afresh for its body.
+    fn livekit_callback(&self, kind: &str, room: &str, id: &str, identity: &str) -> Value {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let mut event = self.with_body(self.event("livekit-callback"), |b| {
+            b["event"] = json!(kind);
+            b["id"] = json!(id);
+            b["room"]["name"] = json!(room);
+            if !identity.is_empty() {
+                b["participant"] = json!({"sid": "PA_bench", "identity": identity});
+            }
+        });
+        let body = event["body"].as_str().unwrap_or_default().to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "iss": LIVEKIT_SAMPLE_KEY, "nbf": now, "exp": now + 300,
+            "sha256": base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes())),
+        });
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(LIVEKIT_SAMPLE_SECRET.as_bytes()),
+        )
+        .unwrap_or_default();
+        event["headers"]["authorization"] = json!(token);
+        event
     }
 
     fn with_body(&self, mut event: Value, edit: impl FnOnce(&mut Value)) -> Value {
@@ -388,6 +483,51 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             "pause",
             vec![warm("", on("pause", b)), measure("", on("pause", a))],
         ),
+        // The callbacks, both rooms paused: a push starts and ends, a replay does nothing.
+        (
+            "alibaba-callback",
+            vec![
+                warm("", w.aliyun_callback("publish", b)),
+                measure("publish: live", w.aliyun_callback("publish", a)),
+                measure("publish_done: paused", w.aliyun_callback("publish_done", a)),
+                measure("a replay", w.aliyun_callback("publish_done", a)),
+            ],
+        ),
+        (
+            "tencent-callback",
+            vec![
+                warm("", w.tencent_callback(0, b, "1")),
+                measure("push start: live", w.tencent_callback(1, a, "2")),
+                measure("a replay", w.tencent_callback(1, a, "2")),
+                measure("push end: paused", w.tencent_callback(0, a, "2")),
+            ],
+        ),
+        (
+            "livekit-callback",
+            vec![
+                warm("", w.livekit_callback("room_finished", b, "EV_b", "")),
+                measure(
+                    "room_started: live",
+                    w.livekit_callback("room_started", a, "EV_1", ""),
+                ),
+                measure(
+                    "room_finished: paused",
+                    w.livekit_callback("room_finished", a, "EV_2", ""),
+                ),
+                measure(
+                    "a replay",
+                    w.livekit_callback("room_finished", a, "EV_2", ""),
+                ),
+                measure(
+                    "participant_joined (first visit)",
+                    w.livekit_callback("participant_joined", a, "EV_3", "bench_lk_user"),
+                ),
+                measure(
+                    "participant_left",
+                    w.livekit_callback("participant_left", a, "EV_4", "bench_lk_user"),
+                ),
+            ],
+        ),
         (
             "join",
             vec![
@@ -478,6 +618,10 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             "mute",
             vec![warm("", on("mute", b)), measure("", on("mute", a))],
         ),
+        // The outbox on: a paused room started, another stopped, each change and its entry in
+        // one write.
+        ("start+outbox", vec![measure("webhooks on", on("start", a))]),
+        ("stop+outbox", vec![measure("webhooks on", on("stop", b))]),
         (
             "stop",
             vec![warm("", on("stop", b)), measure("", on("stop", a))],
@@ -496,6 +640,23 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
                 "3 open rooms (34 calls each), 2 purged",
                 w.event("sweeper"),
             )],
+        ),
+        (
+            "outbox",
+            vec![measure("a stream batch of one room", w.event("outbox"))],
+        ),
+        (
+            "create+outbox",
+            vec![
+                warm("", w.event("create")),
+                measure("webhooks on, anchor_nick in the body", w.event("create")),
+                measure(
+                    "webhooks on, nick from the user",
+                    w.with_body(w.event("create"), |b| {
+                        b.as_object_mut().map(|o| o.remove("anchor_nick"));
+                    }),
+                ),
+            ],
         ),
     ]
 }
@@ -524,7 +685,7 @@ async fn calls(w: &World) -> Result<bool, String> {
                 continue;
             }
             let (total, parts) = describe(&counts);
-            let limit = budget(function);
+            let limit = budget(function.trim_end_matches(WITH_OUTBOX));
             let steady = !step.case.contains("once per period") && !step.case.contains("return");
             let verdict = match limit {
                 Some(b) if steady && total > b => {

@@ -194,13 +194,12 @@ async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Respons
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
-/// Runs the sweeper every `every` until `shutdown` completes: the local stand-in for the
-/// EventBridge schedule, running the same [`liveroom::reclaim::sweep`].
-pub async fn run_sweeper(
-    app: Arc<LocalApp>,
-    every: std::time::Duration,
-    shutdown: impl Future<Output = ()>,
-) {
+/// Runs `job` every `every` until `shutdown` completes (a late tick is not made up for).
+async fn every<F, Fut>(every: std::time::Duration, shutdown: impl Future<Output = ()>, job: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -209,6 +208,38 @@ pub async fn run_sweeper(
             _ = tick.tick() => {}
             () = &mut shutdown => return,
         }
+        job().await;
+    }
+}
+
+/// Delivers the outbox every `period` until `shutdown` completes: the local stand-in for the
+/// `outbox` function (fed by the table's stream in AWS), running the same
+/// [`liveroom::delivery::deliver_pending`]; failed entries wait out their backoff.
+pub async fn run_outbox(
+    app: Arc<LocalApp>,
+    delivery: liveroom::delivery::Delivery,
+    period: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    every(period, shutdown, || async {
+        match liveroom::delivery::deliver_pending(&app, &delivery).await {
+            Ok(report) => report.log(),
+            Err(e) => {
+                tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "outbox delivery failed")
+            }
+        }
+    })
+    .await
+}
+
+/// Runs the sweeper every `period` until `shutdown` completes: the local stand-in for the
+/// EventBridge schedule, running the same [`liveroom::reclaim::sweep`].
+pub async fn run_sweeper(
+    app: Arc<LocalApp>,
+    period: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    every(period, shutdown, || async {
         match liveroom::reclaim::sweep(&app).await {
             Ok(report) if report.acted() => report.log(),
             Ok(_) => {}
@@ -216,5 +247,6 @@ pub async fn run_sweeper(
                 tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "sweep failed")
             }
         }
-    }
+    })
+    .await
 }

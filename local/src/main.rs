@@ -15,7 +15,8 @@ const USAGE: &str = "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR]
   --addr HOST:PORT   where to listen (default 127.0.0.1:3000)
   --data-dir DIR     where the store and the generated JWT secret live (default ./.liveroom)
 Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
-settings in the README's configuration table. The sweeper runs every 5 seconds.";
+settings in the README's configuration table. The sweeper runs every 5 seconds; with an
+IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";
 
 struct Options {
     addr: SocketAddr,
@@ -84,6 +85,14 @@ async fn main() -> ExitCode {
             tracing::info!(path = %path.display(), "JWT secret from the data dir")
         }
     }
+    let delivery =
+        match liveroom::delivery::Delivery::from_lookup(|k| std::env::var(k).ok(), &app.config) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("liveroom-local: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let listener = match tokio::net::TcpListener::bind(options.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -107,12 +116,26 @@ async fn main() -> ExitCode {
             let _ = rx.wait_for(|stop| *stop).await;
         },
     ));
+    let outbox = (!delivery.is_off()).then(|| {
+        let mut rx = stop_tx.subscribe();
+        tokio::spawn(liveroom_local::run_outbox(
+            Arc::clone(&app),
+            delivery,
+            std::time::Duration::from_millis(250),
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            },
+        ))
+    });
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     liveroom_local::run(listener, app, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    if let Some(outbox) = outbox {
+        let _ = outbox.await;
+    }
     tracing::info!("liveroom-local stopped");
     ExitCode::SUCCESS
 }

@@ -95,6 +95,13 @@ pub struct Config {
     pub metrics_max_age: Duration,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
+    /// Which outbox sinks are on: the room's IM group (`IM_PROVIDER=tencent`) and the webhook
+    /// receiver (`WEBHOOK_URL`). Their delivery settings are read by the functions that
+    /// deliver (`crate::delivery`).
+    pub outbox: crate::domain::outbox::Outbox,
+    /// The inbound callbacks' keys: `ALIYUN_LIVE_CALLBACK_KEY`, `TENCENT_LIVE_CALLBACK_KEY`,
+    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set).
+    pub callbacks: crate::callbacks::CallbackKeys,
 }
 
 impl Config {
@@ -110,6 +117,11 @@ impl Config {
                 "is required (at least 32 bytes; there is no default)",
             )
         })?;
+        let providers = crate::credentials::Providers::from_lookup(&lookup)?;
+        let outbox = crate::domain::outbox::Outbox {
+            im: providers.im.im_groups().is_some(),
+            webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
+        };
         Ok(Self {
             jwt_secret: Secret::parse("JWT_SECRET", &secret)?,
             access_token_ttl: seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?,
@@ -129,7 +141,9 @@ impl Config {
                 number(&lookup, "RETENTION_DAYS", 30, 1..=3650)? * 86_400,
             ),
             metrics_max_age: seconds(&lookup, "METRICS_MAX_AGE_SECONDS", 5, 1..=300)?,
-            providers: crate::credentials::Providers::from_lookup(&lookup)?,
+            providers,
+            outbox,
+            callbacks: crate::credentials::callback_keys(&lookup)?,
         })
     }
 }

@@ -31,6 +31,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 109: the token is valid but names someone other than the body claims.
     Forbidden,
+    /// 110: a vendor callback without a valid signature, or a stale one.
+    CallbackSignatureInvalid,
+    /// 111: this vendor callback is not configured (its key is not set).
+    CallbackNotConfigured,
     /// 202: a signature login's nonce was used already.
     UserNonceConsumed,
     /// 203: the token has expired.
@@ -73,7 +77,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 30] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -83,6 +87,8 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
         Self::Forbidden,
+        Self::CallbackSignatureInvalid,
+        Self::CallbackNotConfigured,
         Self::UserNonceConsumed,
         Self::UserTokenExpired,
         Self::UserTokenInvalid,
@@ -116,6 +122,8 @@ impl ErrorCode {
             Self::UnsupportedMediaType => (107, "UnsupportedMediaType", 415),
             Self::PayloadTooLarge => (108, "PayloadTooLarge", 413),
             Self::Forbidden => (109, "Forbidden", 403),
+            Self::CallbackSignatureInvalid => (110, "CallbackSignatureInvalid", 401),
+            Self::CallbackNotConfigured => (111, "CallbackNotConfigured", 404),
             Self::UserTokenExpired => (203, "UserTokenExpired", 401),
             Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
             Self::UserInfoEmpty => (205, "UseInfoEmpty", 400),

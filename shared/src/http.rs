@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
+use crate::callbacks::{self, Inbound};
 use crate::domain::room::Action;
 use crate::error::{ApiError, ErrorCode};
 use crate::meeting;
@@ -63,6 +64,9 @@ pub enum Endpoint {
     DeleteUser,
     Kick,
     Mute,
+    AlibabaCallback,
+    TencentCallback,
+    LivekitCallback,
 }
 
 /// A path and method that reach an endpoint.
@@ -125,11 +129,23 @@ pub const ROUTES: &[Route] = &[
     post("/api/v1/live/deleteUser", Endpoint::DeleteUser),
     post("/api/v1/live/kick", Endpoint::Kick),
     post("/api/v1/live/mute", Endpoint::Mute),
+    // AUI Kits' path (the Java server's, any method; the Go server's at the root, GET).
+    get(
+        "/api/v1/live/handlePushStreamEventCallback",
+        Endpoint::AlibabaCallback,
+    ),
+    post(
+        "/api/v1/live/handlePushStreamEventCallback",
+        Endpoint::AlibabaCallback,
+    ),
+    get("/handlePushStreamEventCallback", Endpoint::AlibabaCallback),
+    post("/api/v1/live/callback/tencent", Endpoint::TencentCallback),
+    post("/api/v1/live/callback/livekit", Endpoint::LivekitCallback),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 29] = [
+    pub const ALL: [Endpoint; 32] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -159,6 +175,9 @@ impl Endpoint {
         Self::DeleteUser,
         Self::Kick,
         Self::Mute,
+        Self::AlibabaCallback,
+        Self::TencentCallback,
+        Self::LivekitCallback,
     ];
 
     /// The function (and binary) name.
@@ -193,6 +212,9 @@ impl Endpoint {
             Self::DeleteUser => "delete-user",
             Self::Kick => "kick",
             Self::Mute => "mute",
+            Self::AlibabaCallback => "alibaba-callback",
+            Self::TencentCallback => "tencent-callback",
+            Self::LivekitCallback => "livekit-callback",
         }
     }
 
@@ -224,12 +246,16 @@ impl Endpoint {
             Self::Keepalive => presence::KEEPALIVE_NEEDS,
             Self::Members => presence::MEMBERS_NEEDS,
             Self::Like => presence::LIKE_NEEDS,
+            Self::AlibabaCallback | Self::TencentCallback => callbacks::STREAM_CALLBACK_NEEDS,
+            Self::LivekitCallback => callbacks::LIVEKIT_CALLBACK_NEEDS,
         }
     }
 
-    fn method(self) -> &'static str {
+    /// The methods it answers (as `Allow` says them).
+    fn methods(self) -> &'static str {
         match self {
             Self::Health | Self::OpenApi => "GET",
+            Self::AlibabaCallback => "GET, POST",
             _ => "POST",
         }
     }
@@ -258,7 +284,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         if route.method == method.as_str() {
             return Ok(route.endpoint);
         }
-        allowed = Some(route.method);
+        allowed = Some(route.endpoint.methods());
     }
     Err(match allowed {
         Some(m) => method_not_allowed(m),
@@ -289,10 +315,11 @@ pub trait Operation {
 /// The method check a Lambda function makes itself (API Gateway routes by method too, but a
 /// direct invoke may not).
 fn method_of(endpoint: Endpoint, req: &Request) -> Result<(), ApiError> {
-    if req.method().as_str() == endpoint.method() {
+    let methods = endpoint.methods();
+    if methods.split(", ").any(|m| m == req.method().as_str()) {
         Ok(())
     } else {
-        Err(method_not_allowed(endpoint.method()))
+        Err(method_not_allowed(methods))
     }
 }
 
@@ -548,6 +575,45 @@ fn parse_body<T: DeserializeOwned, S: ?Sized>(
     })
 }
 
+/// A vendor callback's request as [`callbacks`] reads it (headers, query string, raw body).
+fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    if body.len() > app.config.max_body_bytes {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the body must be at most {} bytes",
+                app.config.max_body_bytes
+            ),
+        ));
+    }
+    let headers = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let mut query = std::collections::BTreeMap::new();
+    for pair in req.uri().query().unwrap_or_default().split('&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        query.insert(callbacks::form_decode(k)?, callbacks::form_decode(v)?);
+    }
+    for (k, v) in req
+        .query_string_parameters_ref()
+        .into_iter()
+        .flat_map(|q| q.iter())
+    {
+        query.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(Inbound {
+        headers,
+        query,
+        body: body.to_vec(),
+    })
+}
+
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
@@ -716,6 +782,15 @@ operations! {
     Like => Like, |app, req| {
         let (caller, body) = authenticated(app, Endpoint::Like, &req)?;
         json(&presence::like(app, &caller, body).await?)
+    };
+    AlibabaCallback => AlibabaCallback, |app, req| {
+        json(&callbacks::alibaba(app, &inbound(app, &req)?).await?)
+    };
+    TencentCallback => TencentCallback, |app, req| {
+        json(&callbacks::tencent(app, &inbound(app, &req)?).await?)
+    };
+    LivekitCallback => LivekitCallback, |app, req| {
+        json(&callbacks::livekit(app, &inbound(app, &req)?).await?)
     };
 }
 

@@ -182,16 +182,11 @@ impl TencentIm {
         .await
     }
 
-    /// A system notification to every member of the group, `content` as JSON text.
+    /// A system notification to every member of the group, `content` as JSON text; a group
+    /// that is gone has nobody to tell (success).
     pub async fn notify(&self, group: &str, content: &Value, now: i64) -> Result<(), ImError> {
         let body = json!({"GroupId": group, "Content": content.to_string()});
-        self.call(
-            "group_open_http_svc",
-            "send_group_system_notification",
-            &body,
-            now,
-        )
-        .await
-        .map(|_| ())
+        self.idempotent("send_group_system_notification", &body, &GROUP_GONE, now)
+            .await
     }
 }

@@ -46,10 +46,14 @@ pub async fn serve_static(endpoint: Endpoint) -> Result<(), lambda_http::Error> 
     .await
 }
 
-#[cfg(feature = "dynamodb")]
-/// Runs the sweeper for every scheduled event (EventBridge), logging what each sweep did.
-pub async fn serve_sweeper(app: App<DynamoStore>) -> Result<(), lambda_http::Error> {
-    let app = &app;
+#[cfg(all(feature = "dynamodb", feature = "delivery"))]
+/// Runs the sweeper for every scheduled event (EventBridge), logging what each sweep did, then
+/// delivers the outbox entries that are due (those whose first delivery failed).
+pub async fn serve_sweeper(
+    app: App<DynamoStore>,
+    delivery: crate::delivery::Delivery,
+) -> Result<(), lambda_http::Error> {
+    let (app, delivery) = (&app, &delivery);
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |_event: lambda_http::LambdaEvent<serde_json::Value>| async move {
             let report = crate::reclaim::sweep(app).await.map_err(|e| {
@@ -57,7 +61,75 @@ pub async fn serve_sweeper(app: App<DynamoStore>) -> Result<(), lambda_http::Err
                 lambda_http::Error::from(e.to_string())
             })?;
             report.log();
-            Ok::<_, lambda_http::Error>(serde_json::to_value(report).unwrap_or_default())
+            let delivered = if delivery.is_off() {
+                crate::delivery::DeliveryReport::default()
+            } else {
+                crate::delivery::deliver_pending(app, delivery).await.map_err(|e| {
+                    tracing::error!(error = %e, cause = e.cause.as_deref().unwrap_or(""), "outbox delivery failed");
+                    lambda_http::Error::from(e.to_string())
+                })?
+            };
+            delivered.log();
+            Ok::<_, lambda_http::Error>(
+                serde_json::json!({"sweep": report, "outbox": delivered}),
+            )
+        },
+    ))
+    .await
+}
+
+#[cfg(all(feature = "dynamodb", feature = "delivery"))]
+/// The rooms whose outbox entries a DynamoDB stream batch reports (keys `OUTBOX#{room}`).
+pub fn outbox_rooms_of_stream(event: &serde_json::Value) -> Vec<crate::domain::RoomId> {
+    let mut rooms: Vec<crate::domain::RoomId> = Vec::new();
+    let records = event["Records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for record in records {
+        let Some(pk) = record["dynamodb"]["Keys"]["pk"]["S"].as_str() else {
+            continue;
+        };
+        let Some(room) = pk
+            .strip_prefix("OUTBOX#")
+            .and_then(|id| crate::domain::RoomId::parse("pk", id).ok())
+        else {
+            continue;
+        };
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+    rooms
+}
+
+#[cfg(all(feature = "dynamodb", feature = "delivery"))]
+/// Delivers the outbox of every room a stream batch names (the table's stream, filtered to
+/// new outbox entries). Never fails the batch: what could not be delivered stays in the
+/// outbox for the sweeper, so the stream never stalls on a receiver that is down.
+pub async fn serve_outbox(
+    app: App<DynamoStore>,
+    delivery: crate::delivery::Delivery,
+) -> Result<(), lambda_http::Error> {
+    let (app, delivery) = (&app, &delivery);
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: lambda_http::LambdaEvent<serde_json::Value>| async move {
+            let mut total = crate::delivery::DeliveryReport::default();
+            for room in outbox_rooms_of_stream(&event.payload) {
+                match crate::delivery::deliver_room(app, delivery, &room).await {
+                    Ok(report) => {
+                        total.rooms += report.rooms;
+                        total.delivered += report.delivered;
+                        total.failed += report.failed;
+                        total.dropped += report.dropped;
+                    }
+                    Err(e) => {
+                        tracing::warn!(room = %room, error = %e, cause = e.cause.as_deref().unwrap_or(""), "outbox left for the sweeper");
+                    }
+                }
+            }
+            total.log();
+            Ok::<_, lambda_http::Error>(serde_json::to_value(total).unwrap_or_default())
         },
     ))
     .await

@@ -11,13 +11,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod callbacks;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+#[cfg(feature = "delivery")]
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod http;
-#[cfg(feature = "tencent-im")]
+#[cfg(feature = "delivery")]
 pub mod im;
 pub mod lambda;
 pub mod meeting;

@@ -13,10 +13,11 @@ use crate::App;
 use crate::auth::Caller;
 use crate::credentials::Providers;
 pub use crate::domain::meeting::{Meeting, Member};
+use crate::domain::outbox::EventKind;
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{check_claimed_identity, found};
+use crate::rooms::{check_claimed_identity, found, report};
 use crate::store::StoreError;
 
 crate::needs!(
@@ -244,14 +245,18 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         members,
         version: expected + 1,
     };
-    match app.store.update_meeting(&id, &next, expected).await {
-        Ok(()) => Ok(MeetingInfo::view(
-            &Room {
-                meeting: next,
-                ..room
-            },
-            app,
-        )),
+    let after = Room {
+        meeting: next,
+        ..room
+    };
+    let now = app.clock.now();
+    let events = report(app, EventKind::CohostsChanged, &after, now, None);
+    match app
+        .store
+        .update_meeting(&id, &after.meeting, expected, &events)
+        .await
+    {
+        Ok(()) => Ok(MeetingInfo::view(&after, app)),
         // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
         Err(StoreError::Conflict) => match app.store.room(&id).await? {
             None => Err(ApiError::room_not_found()),

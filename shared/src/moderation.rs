@@ -14,17 +14,18 @@ use serde::{Deserialize, Serialize};
 use crate::App;
 use crate::auth::Caller;
 use crate::domain::meeting::Meeting;
+use crate::domain::outbox::{self, EventKind};
 use crate::domain::room::Room;
 use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{expiry, found};
+use crate::rooms::{expiry, found, report};
 use crate::store::{MAX_MUTED, StoreError};
 
 crate::needs!(
     /// `kick`: the room, the ban (one write), and the co-host list when the member is on it.
     KickStore,
     KICK_NEEDS: RoomRead,
-    Moderation,
+    MemberBan,
     MeetingWrite
 );
 crate::needs!(
@@ -124,8 +125,15 @@ pub async fn kick<S: KickStore + ?Sized>(
     let mut room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
+    let kicked = report(
+        app,
+        EventKind::MemberKicked,
+        &room,
+        now,
+        Some(outbox::kicked(&target, until)),
+    );
     app.store
-        .ban_member(&id, &target, until, expiry(app, now))
+        .ban_member(&id, &target, until, expiry(app, now), &kicked)
         .await?;
     // Then off the co-host list (a retry of the kick finishes it if this fails).
     let mut removed = false;
@@ -148,14 +156,20 @@ pub async fn kick<S: KickStore + ?Sized>(
                 .collect(),
             version: room.meeting.version + 1,
         };
+        let after = Room {
+            meeting: next,
+            ..room.clone()
+        };
+        let now = app.clock.now();
+        let events = report(app, EventKind::CohostsChanged, &after, now, None);
         match app
             .store
-            .update_meeting(&id, &next, room.meeting.version)
+            .update_meeting(&id, &after.meeting, room.meeting.version, &events)
             .await
         {
             Ok(()) => {
                 removed = true;
-                room.meeting = next;
+                room = after;
             }
             Err(StoreError::Conflict) => room = found(app.store.room(&id).await?)?,
             Err(e) => return Err(e.into()),

@@ -20,8 +20,10 @@ use serde::Serialize;
 
 use crate::App;
 use crate::domain::RoomStatus;
+use crate::domain::outbox::EventKind;
 use crate::domain::room::{Action, Expected, Guard, Room, Transition};
 use crate::error::ApiError;
+use crate::rooms::report;
 use crate::store::StoreError;
 
 crate::needs!(
@@ -91,7 +93,8 @@ async fn guarded<S: SweepStore + ?Sized>(
         guard,
         ..Expected::from(read)
     };
-    match app.store.update_room(&next, expected).await {
+    let events = crate::rooms::life_cycle_events(app, read, &next, now);
+    match app.store.update_room(&next, expected, &events).await {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
         Err(e) => Err(e.into()),
@@ -110,7 +113,13 @@ async fn purge<S: SweepStore + ?Sized>(
             .unwrap_or_else(|| crate::rooms::expiry(app, now));
         match app
             .store
-            .mark_deleted(&room.id, &room.anchor_id, now, expires_at)
+            .mark_deleted(
+                &room.id,
+                &room.anchor_id,
+                now,
+                expires_at,
+                &report(app, EventKind::RoomDeleted, room, now, None),
+            )
             .await
         {
             Ok(()) => {}

@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::credentials::{Providers, RoomCredentials};
 pub use crate::credentials::{PullUrlInfo, PushUrlInfo};
+use crate::domain::outbox::{Entry, Event, EventKind, KickedMember, status_event};
 use crate::domain::room::{
     Action, Counters, Expected, MetricsSnapshot, Room, RoomQuery, Transition,
 };
@@ -188,7 +189,12 @@ pub struct RoomInfo {
     pub status: i64,
     pub mode: i64,
     pub version: u64,
+    /// The room's IM group: the room id when the IM provider keeps a group per room (Tencent
+    /// IM), from creation on; empty otherwise.
     pub chat_id: String,
+    /// Whether that group exists yet (it is made just after `create`, and retried until it
+    /// is when the IM API is down); false once the room has ended and its group is gone.
+    pub chat_ready: bool,
     pub meeting_id: String,
     pub meeting_info: String,
     pub push_url_info: PushUrlInfo,
@@ -251,7 +257,12 @@ impl RoomInfo {
             status: room.status.as_i64(),
             mode: i64::from(room.mode),
             version: room.version,
-            chat_id: String::new(),
+            chat_id: if providers.im.im_groups().is_some() {
+                room.id.to_string()
+            } else {
+                String::new()
+            },
+            chat_ready: room.chat_ready,
             meeting_id: match room.mode {
                 RoomMode::Normal => String::new(),
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
@@ -390,12 +401,17 @@ pub async fn create<S: CreateStore + ?Sized>(
         shards_used: 0,
         deleted_at: None,
         muted: Vec::new(),
+        chat_ready: false,
     };
-    app.store.insert_room(&room).await.map_err(|e| match e {
-        // A fresh v4 UUID colliding is not a client error.
-        StoreError::Conflict => ApiError::internal("room id collision"),
-        e => e.into(),
-    })?;
+    let events = report(app, EventKind::RoomCreated, &room, now, None);
+    app.store
+        .insert_room(&room, &events)
+        .await
+        .map_err(|e| match e {
+            // A fresh v4 UUID colliding is not a client error.
+            StoreError::Conflict => ApiError::internal("room id collision"),
+            e => e.into(),
+        })?;
     Ok(info(app, &room, caller, metrics::snapshot(&room)))
 }
 
@@ -468,7 +484,15 @@ async fn write_with_retry<S: ChangeStore + ?Sized>(
                 metrics::with_counters(&current, counters),
             ));
         };
-        match app.store.update_room(&next, Expected::from(&current)).await {
+        match app
+            .store
+            .update_room(
+                &next,
+                Expected::from(&current),
+                &life_cycle_events(app, &current, &next, now),
+            )
+            .await
+        {
             Ok(()) => {
                 return Ok(info(
                     app,
@@ -569,6 +593,79 @@ async fn apply_as_anchor<S: ChangeStore + ?Sized>(
     .await
 }
 
+/// The outbox entries reporting `kind` of `room` (as the change leaves it) at `now`: none when
+/// no sink is on.
+pub(crate) fn report<S: ?Sized>(
+    app: &App<S>,
+    kind: EventKind,
+    room: &Room,
+    now: DateTime<Utc>,
+    member: Option<KickedMember>,
+) -> Vec<Entry> {
+    let outbox = app.config.outbox;
+    if outbox.is_off() {
+        return Vec::new();
+    }
+    let mut event = Event::new(kind, room, now);
+    event.member = member;
+    let order = crate::domain::outbox::order(room);
+    outbox.entries(&room.id, order, now, expiry(app, now), vec![event])
+}
+
+/// The outbox entries of a change from `before` to `after` at `now`: its life-cycle event,
+/// if the status changed.
+pub(crate) fn life_cycle_events<S: ?Sized>(
+    app: &App<S>,
+    before: &Room,
+    after: &Room,
+    now: DateTime<Utc>,
+) -> Vec<Entry> {
+    match status_event(before, after) {
+        Some(kind) => report(app, kind, after, now, None),
+        None => Vec::new(),
+    }
+}
+
+/// `action` on room `id` as the system (a vendor's callback said the stream started or
+/// stopped): through the state machine and its guarded write, without an owner. Returns
+/// whether the room changed; a room that is gone, or that the machine will not move (an ended
+/// room never comes back), is left alone.
+pub(crate) async fn apply_as_system<S>(
+    app: &App<S>,
+    id: &RoomId,
+    action: Action,
+) -> Result<bool, ApiError>
+where
+    S: crate::store::RoomRead + crate::store::RoomUpdate + ?Sized,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(current) = app.store.room(id).await?.filter(|r| !r.is_deleted()) else {
+            return Ok(false);
+        };
+        let now = app.clock.now();
+        let Transition::To(next) = current.apply(action, now, app.config.retention) else {
+            return Ok(false);
+        };
+        match app
+            .store
+            .update_room(
+                &next,
+                Expected::from(&current),
+                &life_cycle_events(app, &current, &next, now),
+            )
+            .await
+        {
+            Ok(()) => return Ok(true),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the room is changing too fast; retry",
+    ))
+}
+
 /// The expiry of what a write at `now` keeps: `now + RETENTION_DAYS`.
 pub fn expiry<S: ?Sized>(app: &App<S>, now: DateTime<Utc>) -> i64 {
     now.timestamp() + i64::try_from(app.config.retention.as_secs()).unwrap_or(i64::MAX / 4)
@@ -600,7 +697,13 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         let now = app.clock.now();
         match app
             .store
-            .mark_deleted(&id, &caller.user_id, now, expiry(app, now))
+            .mark_deleted(
+                &id,
+                &caller.user_id,
+                now,
+                expiry(app, now),
+                &report(app, EventKind::RoomDeleted, &room, now, None),
+            )
             .await
         {
             // Someone else deleted it in between: a retry of ours, finished below.

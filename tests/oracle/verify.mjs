@@ -10,9 +10,36 @@
 //     not compared: the libraries need not emit identical zlib streams.
 //   {kind: "livekit", api_key, api_secret, token}
 //     LiveKit's own TokenVerifier (signature, issuer, expiry); returns the claims.
+//   {kind: "livekit_webhook_sign", api_key, api_secret, body}
+//     The Authorization a LiveKit server sends with `body`: an AccessToken valid 5 minutes
+//     with claim sha256 = base64(sha256(body)) (livekit/protocol webhook/url_notifier.go).
+//   {kind: "livekit_webhook_verify", api_key, api_secret, body, token}
+//     What LiveKit's WebhookReceiver.receive checks before it parses: TokenVerifier (signature,
+//     issuer = api_key, exp), then the sha256 claim against the body.
 import zlib from "node:zlib";
 import tls from "tls-sig-api-v2";
-import { TokenVerifier } from "livekit-server-sdk";
+import { createHash } from "node:crypto";
+import { AccessToken, TokenVerifier } from "livekit-server-sdk";
+
+const sha256 = (body) => createHash("sha256").update(body).digest("base64");
+
+async function signWebhook({ api_key, api_secret, body }) {
+  const at = new AccessToken(api_key, api_secret, { ttl: "5m" });
+  at.sha256 = sha256(body);
+  return { valid: true, token: await at.toJwt() };
+}
+
+async function verifyWebhook({ api_key, api_secret, body, token }) {
+  try {
+    const claims = await new TokenVerifier(api_key, api_secret).verify(token);
+    if (claims.sha256 !== sha256(body)) {
+      return { valid: false, error: "sha256 checksum of body does not match" };
+    }
+    return { valid: true, claims };
+  } catch (e) {
+    return { valid: false, error: String(e && e.message ? e.message : e) };
+  }
+}
 
 function decodeSig(sig) {
   const b64 = sig.replace(/\*/g, "+").replace(/-/g, "/").replace(/_/g, "=");
@@ -85,6 +112,8 @@ for (const check of JSON.parse(input)) {
   try {
     if (check.kind === "tencent") results.push(verifyTencent(check));
     else if (check.kind === "livekit") results.push(await verifyLivekit(check));
+    else if (check.kind === "livekit_webhook_sign") results.push(await signWebhook(check));
+    else if (check.kind === "livekit_webhook_verify") results.push(await verifyWebhook(check));
     else results.push({ valid: false, error: `unknown kind ${check.kind}` });
   } catch (e) {
     results.push({ valid: false, error: String(e && e.message ? e.message : e) });

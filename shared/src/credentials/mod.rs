@@ -9,7 +9,11 @@
 
 pub mod aliyun;
 pub mod livekit;
+mod settings;
+pub use settings::callback_keys;
 pub mod tencent;
+
+use settings::{Settings, Vendor, vendor};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +114,12 @@ pub trait Provider: Send + Sync {
     fn im(&self, _user: &UserId, _now: i64, _ttl: i64) -> Option<Value> {
         None
     }
+
+    /// For an IM whose app server keeps a group per room (Tencent IM): the app id and the key
+    /// its administrator's UserSig is signed with.
+    fn im_groups(&self) -> Option<(u32, &Secret)> {
+        None
+    }
 }
 
 /// The `none` provider: offers nothing.
@@ -149,91 +159,6 @@ impl Default for Providers {
             rtc: Arc::new(NoProvider),
             im: Arc::new(NoProvider),
             ttl: Duration::from_secs(86_400),
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Vendor {
-    None,
-    Aliyun,
-    Tencent,
-    Livekit,
-}
-
-fn vendor(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-) -> Result<Vendor, ConfigError> {
-    match lookup(variable).as_deref().map(str::trim) {
-        None | Some("") | Some("none") => Ok(Vendor::None),
-        Some("aliyun") => Ok(Vendor::Aliyun),
-        Some("tencent") => Ok(Vendor::Tencent),
-        Some("livekit") => Ok(Vendor::Livekit),
-        Some(other) => Err(ConfigError::new(
-            variable,
-            format!("must be aliyun, tencent, livekit or none (got {other:?})"),
-        )),
-    }
-}
-
-/// Reads settings for the providers; each vendor reads only what its roles need.
-struct Settings<'a, F: Fn(&str) -> Option<String>>(&'a F);
-
-impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
-    fn text(&self, variable: &'static str) -> Result<String, ConfigError> {
-        match (self.0)(variable) {
-            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-            _ => Err(ConfigError::new(
-                variable,
-                "is required by the configured provider",
-            )),
-        }
-    }
-
-    fn secret(&self, variable: &'static str) -> Result<Secret, ConfigError> {
-        let value = self.text(variable)?;
-        Secret::parse_min(variable, &value, 6)
-    }
-
-    fn optional_secret(&self, variable: &'static str) -> Result<Option<Secret>, ConfigError> {
-        match (self.0)(variable) {
-            Some(v) if !v.trim().is_empty() => Secret::parse_min(variable, v.trim(), 6).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    /// A host name (optionally with a port): what a stream URL is built on.
-    fn domain(&self, variable: &'static str) -> Result<String, ConfigError> {
-        let value = self.text(variable)?;
-        let ok = value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-            && !value.starts_with(['.', '-', ':']);
-        if ok {
-            Ok(value.to_ascii_lowercase())
-        } else {
-            Err(ConfigError::new(
-                variable,
-                format!("must be a host name (got {value:?})"),
-            ))
-        }
-    }
-
-    /// An id that goes into URLs and signed strings verbatim.
-    fn id(&self, variable: &'static str) -> Result<String, ConfigError> {
-        let value = self.text(variable)?;
-        if value.len() <= 128
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            Ok(value)
-        } else {
-            Err(ConfigError::new(
-                variable,
-                "must be letters, digits, _ - . (at most 128)",
-            ))
         }
     }
 }
@@ -623,6 +548,10 @@ impl Tencent {
 impl Provider for Tencent {
     fn name(&self) -> &'static str {
         "tencent"
+    }
+
+    fn im_groups(&self) -> Option<(u32, &Secret)> {
+        self.app.as_ref().map(|a| (a.sdkappid, &a.secret))
     }
 
     fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {

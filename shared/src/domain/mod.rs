@@ -6,6 +6,7 @@
 //! a 400 with the endpoint's error code.
 
 pub mod meeting;
+pub mod outbox;
 pub mod presence;
 pub mod room;
 pub mod user;

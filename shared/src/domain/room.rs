@@ -67,6 +67,10 @@ pub struct Room {
     /// Written only by the anchor's `mute` (never by a room update).
     #[serde(default)]
     pub muted: Vec<UserId>,
+    /// The room's IM group exists (made by the outbox's delivery after `create`; false again
+    /// once it is destroyed). Written only by that delivery (never by a room update).
+    #[serde(default)]
+    pub chat_ready: bool,
 }
 
 /// The metrics of a room as last counted, kept on the room item so that a read needs no

@@ -33,12 +33,13 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChannelMark, CounterWrite, LoginThrottle, MAX_MUTED, MeetingWrite, MemberRead, MetricsWrite,
-    Moderation, NonceClaim, PresenceRead, PresenceWrite, RoomCreate, RoomDelete, RoomList,
-    RoomRead, RoomSweep, RoomUpdate, RoomView, SessionRead, SessionWrite, StoreError,
-    SweptPresence, Touch, UserDelete, UserRead, UserUpdate, UserWrite,
+    ChannelMark, CounterWrite, EventClaim, LoginThrottle, MAX_MUTED, MeetingWrite, MemberBan,
+    MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead, PresenceWrite,
+    RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView, SessionRead,
+    SessionWrite, StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate, UserWrite,
 };
 use crate::domain::meeting::Meeting;
+use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::presence::{
     MembersPage, PRESENCE_SHARDS, Presence, Visit, activity_key, millis, online_floor, shard,
 };
@@ -62,6 +63,32 @@ const ENDED_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("ended_s
 const THROTTLE: TableDefinition<&str, u64> = TableDefinition::new("throttle");
 /// `{user}|{nonce}` → until when the nonce is claimed (unix seconds).
 const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
+/// `{room}|{sink}|{seq}` → an undelivered outbox entry.
+const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+
+fn outbox_key(entry: &OutboxEntry) -> String {
+    format!("{}|{}|{}", entry.room, entry.sink.as_str(), entry.seq)
+}
+
+/// Outbox entries are JSON (read back by [`decode`]): an event's optional parts are left out
+/// of its JSON, which postcard, not self-describing, cannot read back.
+fn encode_entry(entry: &OutboxEntry) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(entry).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Adds `events` to the outbox (in the caller's transaction).
+fn put_outbox(txn: &WriteTransaction, events: &[OutboxEntry]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+    for entry in events {
+        outbox
+            .insert(outbox_key(entry).as_str(), encode_entry(entry)?.as_slice())
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
 
 /// A member's record in a room: present (listed) or not, and how often it visited.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +188,7 @@ impl EmbeddedStore {
             txn.open_table(ENDED_SESSIONS).map_err(unavailable)?;
             txn.open_table(THROTTLE).map_err(unavailable)?;
             txn.open_table(NONCES).map_err(unavailable)?;
+            txn.open_table(OUTBOX).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db) })
@@ -198,7 +226,22 @@ impl EmbeddedStore {
     where
         F: FnOnce(&mut Room) -> Result<bool, StoreError> + Send + 'static,
     {
+        self.change_room_reporting(id, change, &[]).await
+    }
+
+    /// [`Self::change_room`], with `events` added to the outbox in the same transaction if
+    /// the change applies.
+    async fn change_room_reporting<F>(
+        &self,
+        id: &RoomId,
+        change: F,
+        events: &[OutboxEntry],
+    ) -> Result<bool, StoreError>
+    where
+        F: FnOnce(&mut Room) -> Result<bool, StoreError> + Send + 'static,
+    {
         let id = id.clone();
+        let events = events.to_vec();
         self.write(move |txn| {
             let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             let Some(mut room) = read_room(&rooms, id.as_str())? else {
@@ -210,6 +253,7 @@ impl EmbeddedStore {
             rooms
                 .insert(id.as_str(), encode(&room)?.as_slice())
                 .map_err(unavailable)?;
+            put_outbox(txn, &events)?;
             Ok(true)
         })
         .await
@@ -320,8 +364,9 @@ impl UserRead for EmbeddedStore {
 
 #[async_trait]
 impl RoomCreate for EmbeddedStore {
-    async fn insert_room(&self, room: &Room) -> Result<(), StoreError> {
+    async fn insert_room(&self, room: &Room, events: &[OutboxEntry]) -> Result<(), StoreError> {
         let room = room.clone();
+        let events = events.to_vec();
         self.write(move |txn| {
             let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             if rooms.get(room.id.as_str()).map_err(unavailable)?.is_some() {
@@ -334,6 +379,7 @@ impl RoomCreate for EmbeddedStore {
             by_created
                 .insert(room.created_key().as_str(), room.id.as_str())
                 .map_err(unavailable)?;
+            put_outbox(txn, &events)?;
             Ok(())
         })
         .await
@@ -405,34 +451,45 @@ impl RoomList for EmbeddedStore {
 
 #[async_trait]
 impl RoomUpdate for EmbeddedStore {
-    async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError> {
+    async fn update_room(
+        &self,
+        room: &Room,
+        expected: Expected,
+        events: &[OutboxEntry],
+    ) -> Result<(), StoreError> {
         debug_assert_eq!(room.version, expected.version + 1);
         let room = room.clone();
-        self.change_room(&room.id.clone(), move |current| {
-            if current.is_deleted()
-                || current.status != expected.status
-                || current.version != expected.version
-                || !expected.guard.holds(current)
-            {
-                return Ok(false);
-            }
-            // Only the mutable fields change: identity, anchor, creation time, the meeting
-            // list, the marks and the metrics (which have their own writers) stay.
-            *current = Room {
-                id: current.id.clone(),
-                anchor_id: current.anchor_id.clone(),
-                created_at: current.created_at,
-                meeting: current.meeting.clone(),
-                anchor_seen_at: current.anchor_seen_at,
-                channel_started_at: current.channel_started_at,
-                metrics: current.metrics,
-                shards_used: current.shards_used,
-                deleted_at: current.deleted_at,
-                muted: current.muted.clone(),
-                ..room
-            };
-            Ok(true)
-        })
+        let id = room.id.clone();
+        self.change_room_reporting(
+            &id,
+            move |current| {
+                if current.is_deleted()
+                    || current.status != expected.status
+                    || current.version != expected.version
+                    || !expected.guard.holds(current)
+                {
+                    return Ok(false);
+                }
+                // Only the mutable fields change: identity, anchor, creation time, the meeting
+                // list, the marks and the metrics (which have their own writers) stay.
+                *current = Room {
+                    id: current.id.clone(),
+                    anchor_id: current.anchor_id.clone(),
+                    created_at: current.created_at,
+                    meeting: current.meeting.clone(),
+                    anchor_seen_at: current.anchor_seen_at,
+                    channel_started_at: current.channel_started_at,
+                    metrics: current.metrics,
+                    shards_used: current.shards_used,
+                    deleted_at: current.deleted_at,
+                    muted: current.muted.clone(),
+                    chat_ready: current.chat_ready,
+                    ..room
+                };
+                Ok(true)
+            },
+            events,
+        )
         .await
         .and_then(conflict_unless)
     }
@@ -445,19 +502,24 @@ impl MeetingWrite for EmbeddedStore {
         id: &RoomId,
         meeting: &Meeting,
         expected: u64,
+        events: &[OutboxEntry],
     ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
         let meeting = meeting.clone();
-        self.change_room(id, move |current| {
-            if current.is_deleted()
-                || current.status == RoomStatus::Ended
-                || current.meeting.version != expected
-            {
-                return Ok(false);
-            }
-            current.meeting = meeting;
-            Ok(true)
-        })
+        self.change_room_reporting(
+            id,
+            move |current| {
+                if current.is_deleted()
+                    || current.status == RoomStatus::Ended
+                    || current.meeting.version != expected
+                {
+                    return Ok(false);
+                }
+                current.meeting = meeting;
+                Ok(true)
+            },
+            events,
+        )
         .await
         .and_then(conflict_unless)
     }
@@ -794,16 +856,21 @@ impl RoomDelete for EmbeddedStore {
         anchor: &UserId,
         now: DateTime<Utc>,
         expires_at: i64,
+        events: &[OutboxEntry],
     ) -> Result<(), StoreError> {
         let anchor = anchor.clone();
-        self.change_room(id, move |current| {
-            if current.is_deleted() || current.anchor_id != anchor {
-                return Ok(false);
-            }
-            current.deleted_at = Some(now);
-            current.expires_at = Some(expires_at);
-            Ok(true)
-        })
+        self.change_room_reporting(
+            id,
+            move |current| {
+                if current.is_deleted() || current.anchor_id != anchor {
+                    return Ok(false);
+                }
+                current.deleted_at = Some(now);
+                current.expires_at = Some(expires_at);
+                Ok(true)
+            },
+            events,
+        )
         .await
         .and_then(conflict_unless)
     }
@@ -1142,7 +1209,45 @@ impl NonceClaim for EmbeddedStore {
         now: i64,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
-        let key = pair_key(user.as_str(), nonce);
+        self.claim(pair_key(user.as_str(), nonce), now, expires_at)
+            .await
+    }
+}
+
+#[async_trait]
+impl EventClaim for EmbeddedStore {
+    async fn claim_event(
+        &self,
+        source: &str,
+        id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.claim(event_claim_key(source, id), now, expires_at)
+            .await
+    }
+
+    async fn release_event(&self, source: &str, id: &str) -> Result<(), StoreError> {
+        let key = event_claim_key(source, id);
+        self.write(move |txn| {
+            txn.open_table(NONCES)
+                .map_err(unavailable)?
+                .remove(key.as_str())
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// `~` is in no user id: event claims and users' nonces never meet.
+fn event_claim_key(source: &str, id: &str) -> String {
+    pair_key(&format!("~event~{source}"), id)
+}
+
+impl EmbeddedStore {
+    /// Records the claim `key` until `expires_at` unless an unexpired one exists.
+    async fn claim(&self, key: String, now: i64, expires_at: i64) -> Result<bool, StoreError> {
         self.write(move |txn| {
             let mut table = txn.open_table(NONCES).map_err(unavailable)?;
             if table
@@ -1187,16 +1292,19 @@ impl MemberRead for EmbeddedStore {
 }
 
 #[async_trait]
-impl Moderation for EmbeddedStore {
+impl MemberBan for EmbeddedStore {
     async fn ban_member(
         &self,
         room: &RoomId,
         user: &UserId,
         until: DateTime<Utc>,
         _expires_at: i64,
+        events: &[OutboxEntry],
     ) -> Result<(), StoreError> {
         let (room, user) = (room.clone(), user.clone());
+        let events = events.to_vec();
         self.write(move |txn| {
+            put_outbox(txn, &events)?;
             unlist(txn, &room, &user, None)?;
             let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;
             let k = presence_key(room.as_str(), &user);
@@ -1221,7 +1329,10 @@ impl Moderation for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Moderation for EmbeddedStore {
     async fn set_muted(
         &self,
         room: &RoomId,
@@ -1254,3 +1365,88 @@ impl Moderation for EmbeddedStore {
 #[cfg(test)]
 #[path = "../tests/embedded.rs"]
 mod tests;
+
+#[async_trait]
+impl OutboxWork for EmbeddedStore {
+    async fn outbox_rooms(&self, limit: usize) -> Result<Vec<RoomId>, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+            let mut rooms: Vec<RoomId> = Vec::new();
+            for row in outbox.iter().map_err(unavailable)? {
+                let (_, bytes) = row.map_err(unavailable)?;
+                let entry: OutboxEntry = decode(bytes.value())?;
+                if rooms.last() != Some(&entry.room) {
+                    if rooms.len() == limit {
+                        break;
+                    }
+                    rooms.push(entry.room);
+                }
+            }
+            Ok(rooms)
+        })
+        .await
+    }
+
+    async fn outbox(&self, room: &RoomId) -> Result<Vec<OutboxEntry>, StoreError> {
+        let prefix = format!("{room}|");
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+            let end = end_of(&prefix);
+            outbox
+                .range(prefix.as_str()..end.as_str())
+                .map_err(unavailable)?
+                .map(|row| decode(row.map_err(unavailable)?.1.value()))
+                .collect()
+        })
+        .await
+    }
+
+    async fn outbox_done(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
+        let key = outbox_key(entry);
+        self.write(move |txn| {
+            txn.open_table(OUTBOX)
+                .map_err(unavailable)?
+                .remove(key.as_str())
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox_later(
+        &self,
+        entry: &OutboxEntry,
+        attempts: u32,
+        next_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        let key = outbox_key(entry);
+        self.write(move |txn| {
+            let mut outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
+            let stored = match outbox.get(key.as_str()).map_err(unavailable)? {
+                Some(bytes) => decode::<OutboxEntry>(bytes.value())?,
+                None => return Ok(()),
+            };
+            let updated = OutboxEntry {
+                attempts,
+                next_at_ms,
+                ..stored
+            };
+            outbox
+                .insert(key.as_str(), encode_entry(&updated)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError> {
+        self.change_room(room, move |current| {
+            current.chat_ready = ready;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
+    }
+}

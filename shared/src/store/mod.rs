@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::meeting::Meeting;
+use crate::domain::outbox::Entry;
 use crate::domain::presence::{MembersPage, Visit};
 use crate::domain::room::{Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery};
 use crate::domain::user::User;
@@ -156,6 +157,23 @@ pub trait NonceClaim: Send + Sync {
 }
 
 #[async_trait]
+pub trait EventClaim: Send + Sync {
+    /// Claims the vendor event `id` of `source` (a stream callback, a webhook) until
+    /// `expires_at`. Returns false if it is claimed already (by a claim that has not expired at
+    /// `now`): a replay.
+    async fn claim_event(
+        &self,
+        source: &str,
+        id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives the claim up (the event's work failed: the vendor's retry must not be a replay).
+    async fn release_event(&self, source: &str, id: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
 pub trait MemberRead: Send + Sync {
     /// The room item and the end of `user`'s ban in it (if ever banned), in one read.
     async fn room_member(
@@ -166,7 +184,7 @@ pub trait MemberRead: Send + Sync {
 }
 
 #[async_trait]
-pub trait Moderation: Send + Sync {
+pub trait MemberBan: Send + Sync {
     /// Takes `user` off the room's online list and bars them from it until `until` (a join or
     /// keepalive before then fails its condition); the record is kept until `expires_at`.
     async fn ban_member(
@@ -175,8 +193,12 @@ pub trait Moderation: Send + Sync {
         user: &UserId,
         until: DateTime<Utc>,
         expires_at: i64,
+        events: &[Entry],
     ) -> Result<(), StoreError>;
+}
 
+#[async_trait]
+pub trait Moderation: Send + Sync {
     /// Adds `user` to (or removes them from) the room's muted members, if the room exists, is
     /// not deleted, `anchor` is its anchor and (to add) fewer than [`MAX_MUTED`] are muted;
     /// [`StoreError::Conflict`] otherwise.
@@ -212,8 +234,9 @@ pub trait RoomList: Send + Sync {
 
 #[async_trait]
 pub trait RoomCreate: Send + Sync {
-    /// Adds a room. [`StoreError::Conflict`] if the id exists.
-    async fn insert_room(&self, room: &Room) -> Result<(), StoreError>;
+    /// Adds a room (and `events` to the outbox, in the same write). [`StoreError::Conflict`] if
+    /// the id exists.
+    async fn insert_room(&self, room: &Room, events: &[Entry]) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -221,7 +244,13 @@ pub trait RoomUpdate: Send + Sync {
     /// Replaces the room's mutable fields (not its meeting list, marks or metrics) with
     /// `room`'s if the stored room is not deleted and still has `expected`'s status and version
     /// and guard; [`StoreError::Conflict`] otherwise. `room.version` must be `expected.version + 1`.
-    async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError>;
+    /// `events` go to the outbox in the same write.
+    async fn update_room(
+        &self,
+        room: &Room,
+        expected: Expected,
+        events: &[Entry],
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -229,11 +258,13 @@ pub trait MeetingWrite: Send + Sync {
     /// Replaces the room's meeting list with `meeting` (whose version is `expected + 1`) if
     /// the room exists, is not deleted, has not ended, and its meeting list is still at
     /// `expected`; [`StoreError::Conflict`] otherwise. Touches nothing else of the room.
+    /// `events` go to the outbox in the same write.
     async fn update_meeting(
         &self,
         id: &RoomId,
         meeting: &Meeting,
         expected: u64,
+        events: &[Entry],
     ) -> Result<(), StoreError>;
 }
 
@@ -314,13 +345,14 @@ pub trait MetricsWrite: Send + Sync {
 pub trait RoomDelete: Send + Sync {
     /// Marks the room deleted at `now` (gone for every reader and every listing from here on;
     /// kept at most until `expires_at`) if it exists, is not deleted, and `anchor` is its
-    /// anchor; [`StoreError::Conflict`] otherwise.
+    /// anchor; [`StoreError::Conflict`] otherwise. `events` go to the outbox in the same write.
     async fn mark_deleted(
         &self,
         id: &RoomId,
         anchor: &UserId,
         now: DateTime<Utc>,
         expires_at: i64,
+        events: &[Entry],
     ) -> Result<(), StoreError>;
 
     /// Removes everything stored under a room, the room item last. Idempotent: a purge
@@ -359,6 +391,30 @@ pub trait RoomSweep: Send + Sync {
     ) -> Result<Counters, StoreError>;
 }
 
+#[async_trait]
+pub trait OutboxWork: Send + Sync {
+    /// Rooms with undelivered outbox entries, at most `limit` of them.
+    async fn outbox_rooms(&self, limit: usize) -> Result<Vec<RoomId>, StoreError>;
+
+    /// The room's undelivered entries, every sink, each sink's in order.
+    async fn outbox(&self, room: &RoomId) -> Result<Vec<Entry>, StoreError>;
+
+    /// Removes a delivered entry (a no-op if it is gone).
+    async fn outbox_done(&self, entry: &Entry) -> Result<(), StoreError>;
+
+    /// Records a failed delivery: `attempts` so far, not again before `next_at_ms` (a no-op if
+    /// the entry is gone: another delivery finished it).
+    async fn outbox_later(
+        &self,
+        entry: &Entry,
+        attempts: u32,
+        next_at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Records whether the room's IM group exists (a no-op if the room is gone).
+    async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError>;
+}
+
 /// Everything: what the local server and the tests hold. A handler never asks for this.
 pub trait Store:
     UserRead
@@ -369,7 +425,9 @@ pub trait Store:
     + SessionWrite
     + LoginThrottle
     + NonceClaim
+    + EventClaim
     + MemberRead
+    + MemberBan
     + Moderation
     + RoomRead
     + RoomView
@@ -384,6 +442,7 @@ pub trait Store:
     + MetricsWrite
     + RoomDelete
     + RoomSweep
+    + OutboxWork
     + 'static
 {
 }
@@ -397,7 +456,9 @@ impl<T> Store for T where
         + SessionWrite
         + LoginThrottle
         + NonceClaim
+        + EventClaim
         + MemberRead
+        + MemberBan
         + Moderation
         + RoomRead
         + RoomView
@@ -412,6 +473,7 @@ impl<T> Store for T where
         + MetricsWrite
         + RoomDelete
         + RoomSweep
+        + OutboxWork
         + ?Sized
         + 'static
 {
@@ -428,7 +490,9 @@ pub enum Capability {
     SessionWrite,
     LoginThrottle,
     NonceClaim,
+    EventClaim,
     MemberRead,
+    MemberBan,
     Moderation,
     RoomRead,
     RoomView,
@@ -443,6 +507,7 @@ pub enum Capability {
     MetricsWrite,
     RoomDelete,
     RoomSweep,
+    OutboxWork,
 }
 
 /// Where a DynamoDB action is performed: on the table or on its indexes.
@@ -472,16 +537,23 @@ impl Capability {
             // of updates.
             Self::LoginThrottle => &[("BatchGetItem", Table), ("UpdateItem", Table)],
             Self::NonceClaim => &[("PutItem", Table)],
+            // The claim, and its release when the event's work failed.
+            Self::EventClaim => &[("PutItem", Table), ("DeleteItem", Table)],
             // The room and the member's presence item in one BatchGetItem.
             Self::MemberRead => &[("BatchGetItem", Table)],
-            // The member's presence item (ban), the room item (muted set).
+            // The member's presence item, and (with the outbox on) the kick's entry put in the
+            // same transaction.
+            Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The room item's muted set.
             Self::Moderation => &[("UpdateItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
             // The room and its counter shards in one BatchGetItem.
             Self::RoomView => &[("BatchGetItem", Table)],
             Self::RoomList => &[("Query", Index)],
             Self::RoomCreate => &[("PutItem", Table)],
-            Self::RoomUpdate | Self::MeetingWrite | Self::ChannelMark => &[("UpdateItem", Table)],
+            // A change and (with the outbox on) its entries put in the same transaction.
+            Self::RoomUpdate | Self::MeetingWrite => &[("UpdateItem", Table), ("PutItem", Table)],
+            Self::ChannelMark => &[("UpdateItem", Table)],
             // Presence and counter updates (a join is one transaction of updates; an anchor's
             // keepalive updates the room in the same transaction).
             Self::PresenceWrite => &[("UpdateItem", Table)],
@@ -492,6 +564,7 @@ impl Capability {
             // (the room item last).
             Self::RoomDelete => &[
                 ("UpdateItem", Table),
+                ("PutItem", Table),
                 ("Query", Table),
                 ("BatchWriteItem", Table),
             ],
@@ -501,6 +574,14 @@ impl Capability {
                 ("Query", Index),
                 ("UpdateItem", Table),
                 ("BatchGetItem", Table),
+            ],
+            // The outbox index (rooms with entries), a room's entries (Query), an entry
+            // removed (DeleteItem) or postponed (UpdateItem), the room's `chat_ready`.
+            Self::OutboxWork => &[
+                ("Query", Index),
+                ("Query", Table),
+                ("DeleteItem", Table),
+                ("UpdateItem", Table),
             ],
         }
     }

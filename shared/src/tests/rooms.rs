@@ -58,6 +58,7 @@ fn room(status: RoomStatus) -> Room {
         shards_used: 0,
         deleted_at: None,
         muted: Vec::new(),
+        chat_ready: false,
     }
 }
 
@@ -101,4 +102,75 @@ fn the_first_start_is_stamped_once_and_a_pause_keeps_it() {
         room(Live).apply(Action::Start, t1, retention),
         Transition::Stay
     );
+}
+
+#[test]
+fn a_change_reports_its_status_event_and_the_outbox_orders_after_the_previous_change() {
+    use crate::domain::outbox::{Entry, Event, EventKind, Outbox, Sink, status_event};
+    let now = DateTime::<Utc>::from_timestamp(1_800_000_100, 0).unwrap();
+    let retention = std::time::Duration::from_secs(86_400);
+    let prepare = room(Prepare);
+    let Transition::To(live) = prepare.apply(Action::Start, now, retention) else {
+        panic!("start must go live");
+    };
+    assert_eq!(status_event(&prepare, &live), Some(EventKind::RoomStarted));
+    assert_eq!(status_event(&live, &live), None);
+    let Transition::To(paused) = live.apply(Action::Pause, now, retention) else {
+        panic!("pause");
+    };
+    assert_eq!(status_event(&live, &paused), Some(EventKind::RoomPaused));
+    let Transition::To(ended) = live.apply(Action::Stop, now, retention) else {
+        panic!("stop");
+    };
+    assert_eq!(status_event(&live, &ended), Some(EventKind::RoomEnded));
+
+    // Nothing when no sink is on; one entry per sink that is on; a kick never reaches IM.
+    let event = |kind| Event::new(kind, &live, now);
+    let off = Outbox::default();
+    assert!(
+        off.entries(&live.id, 1, now, 9, vec![event(EventKind::RoomStarted)])
+            .is_empty()
+    );
+    let both = Outbox {
+        im: true,
+        webhook: true,
+    };
+    let entries = both.entries(&live.id, 1, now, 9, vec![event(EventKind::RoomStarted)]);
+    assert_eq!(
+        entries.iter().map(|e| e.sink).collect::<Vec<_>>(),
+        vec![Sink::Im, Sink::Webhook]
+    );
+    assert_eq!(entries[0].event.id, entries[1].event.id);
+    let kicked = both.entries(&live.id, 1, now, 9, vec![event(EventKind::MemberKicked)]);
+    assert_eq!(kicked.len(), 1);
+    assert_eq!(kicked[0].sink, Sink::Webhook);
+
+    // The change count orders, whatever the clocks say; a later change count of 10 sorts
+    // after 9 (the key is zero-padded).
+    let later = now + chrono::Duration::seconds(5);
+    let first = both.entries(&live.id, 9, later, 9, vec![event(EventKind::RoomPaused)]);
+    let second = both.entries(&live.id, 10, now, 9, vec![event(EventKind::RoomStarted)]);
+    assert!(
+        second[0].seq > first[0].seq,
+        "{} > {}",
+        second[0].seq,
+        first[0].seq
+    );
+    // One change count: the rank breaks the tie (a kick after the co-host change it follows,
+    // a deletion last).
+    let a = both.entries(&live.id, 4, later, 9, vec![event(EventKind::MemberKicked)]);
+    let b = both.entries(&live.id, 4, now, 9, vec![event(EventKind::RoomDeleted)]);
+    let c = both.entries(
+        &live.id,
+        4,
+        later,
+        9,
+        vec![event(EventKind::CohostsChanged)],
+    );
+    assert!(c[0].seq < a[0].seq && a[0].seq < b[0].seq);
+    assert_eq!(crate::domain::outbox::order(&live), live.version);
+
+    // Backoff: 5 s doubling, at most 10 minutes.
+    let waits: Vec<i64> = (1..=10).map(|n| Entry::backoff(n).num_seconds()).collect();
+    assert_eq!(waits, vec![5, 10, 20, 40, 80, 160, 320, 600, 600, 600]);
 }

@@ -64,6 +64,7 @@ contract!(
     a_metrics_refresh_is_claimed_once_per_snapshot,
     a_stored_snapshot_is_never_replaced_by_an_older_one,
     members_are_paged_by_shard,
+    outbox_entries_are_written_with_their_change_or_not_at_all,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -109,6 +110,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         shards_used: 0,
         deleted_at: None,
         muted: Vec::new(),
+        chat_ready: false,
     }
 }
 
@@ -191,18 +193,18 @@ async fn usernames_are_unique_without_regard_to_case(s: &TestStore) {
 
 async fn a_room_round_trips_exactly(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     assert_eq!(s.store.room(&r.id).await.unwrap(), Some(r));
     assert_eq!(s.store.room(&RoomId::generate()).await.unwrap(), None);
 }
 
 async fn a_room_id_cannot_be_inserted_twice(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let mut again = r.clone();
     again.title = Title::parse("overwritten?").unwrap();
     assert!(matches!(
-        s.store.insert_room(&again).await,
+        s.store.insert_room(&again, &[]).await,
         Err(StoreError::Conflict)
     ));
     assert_eq!(s.store.room(&r.id).await.unwrap().unwrap().title, r.title);
@@ -210,10 +212,10 @@ async fn a_room_id_cannot_be_inserted_twice(s: &TestStore) {
 
 async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let live = next(&r, RoomStatus::Live);
     s.store
-        .update_room(&live, Expected::from(&r))
+        .update_room(&live, Expected::from(&r), &[])
         .await
         .unwrap();
     assert_eq!(s.store.room(&r.id).await.unwrap(), Some(live.clone()));
@@ -221,7 +223,7 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
     // The same expectation again is stale now.
     let stale = next(&r, RoomStatus::Ended);
     assert!(matches!(
-        s.store.update_room(&stale, Expected::from(&r)).await,
+        s.store.update_room(&stale, Expected::from(&r), &[]).await,
         Err(StoreError::Conflict)
     ));
     // Right version, wrong status.
@@ -232,7 +234,7 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
     };
     assert!(matches!(
         s.store
-            .update_room(&next(&live, RoomStatus::Ended), wrong_status)
+            .update_room(&next(&live, RoomStatus::Ended), wrong_status, &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -240,7 +242,7 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
     let ghost = room(&UserId::generate(), t0());
     assert!(matches!(
         s.store
-            .update_room(&next(&ghost, RoomStatus::Live), Expected::from(&ghost))
+            .update_room(&next(&ghost, RoomStatus::Live), Expected::from(&ghost), &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -250,7 +252,7 @@ async fn an_update_applies_only_at_the_expected_status_and_version(s: &TestStore
 async fn an_update_keeps_identity_and_clears_absent_times(s: &TestStore) {
     let mut r = room(&UserId::generate(), t0());
     r.started_at = Some(t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let mut changed = next(&r, RoomStatus::Live);
     changed.started_at = None;
     changed.stopped_at = Some(t0() + Duration::seconds(5));
@@ -258,7 +260,7 @@ async fn an_update_keeps_identity_and_clears_absent_times(s: &TestStore) {
     // Identity fields in the update are ignored.
     changed.anchor_id = UserId::generate();
     s.store
-        .update_room(&changed, Expected::from(&r))
+        .update_room(&changed, Expected::from(&r), &[])
         .await
         .unwrap();
     let stored = s.store.room(&r.id).await.unwrap().unwrap();
@@ -271,7 +273,7 @@ async fn an_update_keeps_identity_and_clears_absent_times(s: &TestStore) {
 
 async fn concurrent_updates_from_one_version_have_exactly_one_winner(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..20 {
         let store: Arc<dyn Store> = Arc::clone(&s.store);
@@ -279,7 +281,10 @@ async fn concurrent_updates_from_one_version_have_exactly_one_winner(s: &TestSto
         tasks.push(tokio::spawn(async move {
             let mut n = next(&r, RoomStatus::Live);
             n.title = Title::parse(&format!("writer {i}")).unwrap();
-            store.update_room(&n, Expected::from(&r)).await.map(|()| n)
+            store
+                .update_room(&n, Expected::from(&r), &[])
+                .await
+                .map(|()| n)
         }));
     }
     let mut winners = Vec::new();
@@ -298,7 +303,7 @@ async fn insert_rooms(s: &TestStore, anchor: &UserId, n: i64) -> Vec<Room> {
     let mut rooms = Vec::new();
     for i in 0..n {
         let r = room(anchor, t0() + Duration::seconds(i));
-        s.store.insert_room(&r).await.unwrap();
+        s.store.insert_room(&r, &[]).await.unwrap();
         rooms.push(r);
     }
     rooms.reverse(); // newest first
@@ -324,7 +329,7 @@ async fn a_listing_filters_by_status_anchor_and_category(s: &TestStore) {
     // Two of a's rooms go live, one of b's.
     for r in [&a_rooms[0], &a_rooms[3], &b_rooms[1]] {
         s.store
-            .update_room(&next(r, RoomStatus::Live), Expected::from(r))
+            .update_room(&next(r, RoomStatus::Live), Expected::from(r), &[])
             .await
             .unwrap();
     }
@@ -368,7 +373,7 @@ async fn a_listing_filters_by_status_anchor_and_category(s: &TestStore) {
 
     let mut games = room(&b, t0() + Duration::seconds(100));
     games.category = Category::parse("games").unwrap();
-    s.store.insert_room(&games).await.unwrap();
+    s.store.insert_room(&games, &[]).await.unwrap();
     let only_games = s
         .store
         .list_rooms(&RoomQuery {
@@ -393,12 +398,12 @@ async fn delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_i
     let later = t0() + Duration::seconds(60);
     assert!(matches!(
         s.store
-            .mark_deleted(&target.id, &UserId::generate(), later, 1)
+            .mark_deleted(&target.id, &UserId::generate(), later, 1, &[])
             .await,
         Err(StoreError::Conflict)
     ));
     s.store
-        .mark_deleted(&target.id, &anchor, later, 1_900_000_000)
+        .mark_deleted(&target.id, &anchor, later, 1_900_000_000, &[])
         .await
         .unwrap();
     // Marked: off every list, still readable (the handlers treat it as gone), on the
@@ -426,12 +431,14 @@ async fn delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_i
     );
     assert!(matches!(
         s.store
-            .update_room(&next(target, RoomStatus::Live), Expected::from(target))
+            .update_room(&next(target, RoomStatus::Live), Expected::from(target), &[])
             .await,
         Err(StoreError::Conflict)
     ));
     assert!(matches!(
-        s.store.mark_deleted(&target.id, &anchor, later, 1).await,
+        s.store
+            .mark_deleted(&target.id, &anchor, later, 1, &[])
+            .await,
         Err(StoreError::Conflict)
     ));
     s.store.purge_room(&target.id).await.unwrap();
@@ -444,13 +451,16 @@ async fn delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_i
 async fn a_purge_interrupted_half_way_is_finished_by_the_next(s: &TestStore) {
     let anchor = UserId::generate();
     let r = room(&anchor, t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let users: Vec<UserId> = (0..40).map(|_| UserId::generate()).collect();
     for u in &users {
         s.store.join(touch(&r.id, u, t0())).await.unwrap();
         s.store.add_likes(&r.id, u, 1, 1).await.unwrap();
     }
-    s.store.mark_deleted(&r.id, &anchor, t0(), 1).await.unwrap();
+    s.store
+        .mark_deleted(&r.id, &anchor, t0(), 1, &[])
+        .await
+        .unwrap();
     // Two purges racing (a retried delete and a sweep) both finish without error.
     let (a, b) = tokio::join!(s.store.purge_room(&r.id), s.store.purge_room(&r.id));
     a.unwrap();
@@ -490,13 +500,13 @@ fn meeting(version: u64, users: &[&UserId]) -> Meeting {
 async fn a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room(s: &TestStore) {
     let anchor = UserId::generate();
     let r = room(&anchor, t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let guest = UserId::generate();
     let first = meeting(1, &[&anchor, &guest]);
-    s.store.update_meeting(&r.id, &first, 0).await.unwrap();
+    s.store.update_meeting(&r.id, &first, 0, &[]).await.unwrap();
     assert!(matches!(
         s.store
-            .update_meeting(&r.id, &meeting(1, &[&anchor]), 0)
+            .update_meeting(&r.id, &meeting(1, &[&anchor]), 0, &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -507,18 +517,18 @@ async fn a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room(
 
     let ended = next(&stored, RoomStatus::Ended);
     s.store
-        .update_room(&ended, Expected::from(&stored))
+        .update_room(&ended, Expected::from(&stored), &[])
         .await
         .unwrap();
     assert!(matches!(
         s.store
-            .update_meeting(&r.id, &meeting(2, &[&anchor]), 1)
+            .update_meeting(&r.id, &meeting(2, &[&anchor]), 1, &[])
             .await,
         Err(StoreError::Conflict)
     ));
     assert!(matches!(
         s.store
-            .update_meeting(&RoomId::generate(), &meeting(1, &[]), 0)
+            .update_meeting(&RoomId::generate(), &meeting(1, &[]), 0, &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -527,17 +537,18 @@ async fn a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room(
 async fn a_room_write_never_clobbers_the_meeting_list(s: &TestStore) {
     let anchor = UserId::generate();
     let r = room(&anchor, t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     // A life-cycle write based on a read from before the meeting changed.
     let stale_copy = r.clone();
     s.store
-        .update_meeting(&r.id, &meeting(1, &[&anchor]), 0)
+        .update_meeting(&r.id, &meeting(1, &[&anchor]), 0, &[])
         .await
         .unwrap();
     s.store
         .update_room(
             &next(&stale_copy, RoomStatus::Live),
             Expected::from(&stale_copy),
+            &[],
         )
         .await
         .unwrap();
@@ -548,7 +559,7 @@ async fn a_room_write_never_clobbers_the_meeting_list(s: &TestStore) {
 
 async fn presence_is_listed_newest_first_and_filtered_by_time(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let users: Vec<UserId> = (0..4).map(|_| UserId::generate()).collect();
     for (i, u) in users.iter().enumerate() {
         s.store
@@ -606,7 +617,7 @@ async fn presence_is_listed_newest_first_and_filtered_by_time(s: &TestStore) {
 
 async fn members_are_paged_by_shard(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let users: Vec<UserId> = (0..100).map(|_| UserId::generate()).collect();
     let mut shards = 0u32;
     for (i, u) in users.iter().enumerate() {
@@ -660,7 +671,7 @@ async fn members_are_paged_by_shard(s: &TestStore) {
 
 async fn a_stale_presence_sweep_spares_a_fresh_keepalive(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let (old, fresh) = (UserId::generate(), UserId::generate());
     s.store.join(touch(&r.id, &old, t0())).await.unwrap();
     s.store.join(touch(&r.id, &fresh, t0())).await.unwrap();
@@ -695,7 +706,7 @@ async fn a_stale_presence_sweep_spares_a_fresh_keepalive(s: &TestStore) {
 
 async fn visits_count_every_join_and_each_user_once(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let (a, b) = (UserId::generate(), UserId::generate());
     assert_eq!(
         s.store.join(touch(&r.id, &a, t0())).await.unwrap(),
@@ -725,7 +736,7 @@ async fn visits_count_every_join_and_each_user_once(s: &TestStore) {
 
 async fn marks_leave_the_version_alone_and_a_channel_starts_once(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let mut anchor_touch = touch(&r.id, &r.anchor_id, t0() + Duration::seconds(3));
     anchor_touch.anchor = true;
     s.store.keepalive(anchor_touch).await.unwrap();
@@ -775,7 +786,7 @@ async fn marks_leave_the_version_alone_and_a_channel_starts_once(s: &TestStore) 
 
 async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     // The sweeper read "nobody entered"; a member joined before its write landed.
     let idle = Expected {
         guard: Guard::NeverEntered,
@@ -798,7 +809,7 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
         .unwrap();
     assert!(matches!(
         s.store
-            .update_room(&next(&r, RoomStatus::Ended), idle)
+            .update_room(&next(&r, RoomStatus::Ended), idle, &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -812,7 +823,7 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
     };
     assert!(matches!(
         s.store
-            .update_room(&next(&r, RoomStatus::Live), silent)
+            .update_room(&next(&r, RoomStatus::Live), silent, &[])
             .await,
         Err(StoreError::Conflict)
     ));
@@ -821,7 +832,7 @@ async fn a_guarded_write_fails_once_its_guard_no_longer_holds(s: &TestStore) {
         ..Expected::from(&r)
     };
     s.store
-        .update_room(&next(&r, RoomStatus::Live), still)
+        .update_room(&next(&r, RoomStatus::Live), still, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -836,7 +847,7 @@ async fn the_sweep_list_is_oldest_first_and_bounded_by_creation(s: &TestStore) {
     rooms.reverse(); // oldest first
     let ended = next(&rooms[2], RoomStatus::Ended);
     s.store
-        .update_room(&ended, Expected::from(&rooms[2]))
+        .update_room(&ended, Expected::from(&rooms[2]), &[])
         .await
         .unwrap();
     let ids = |v: Vec<Room>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
@@ -874,7 +885,7 @@ async fn the_sweep_list_is_oldest_first_and_bounded_by_creation(s: &TestStore) {
 
 async fn a_room_view_carries_the_exact_counters(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let (room, counters) = s.store.room_view(&r.id).await.unwrap().unwrap();
     assert_eq!(room, r);
     assert_eq!((counters.pv, counters.uv, counters.likes), (0, 0, 0));
@@ -895,7 +906,7 @@ async fn a_room_view_carries_the_exact_counters(s: &TestStore) {
 
 async fn a_metrics_refresh_is_claimed_once_per_snapshot(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let t1 = t0() + Duration::seconds(10);
     let lease = t1 + Duration::seconds(3);
     // Twenty readers find the same old snapshot: one gets the claim.
@@ -955,7 +966,7 @@ async fn a_metrics_refresh_is_claimed_once_per_snapshot(s: &TestStore) {
 
 async fn a_stored_snapshot_is_never_replaced_by_an_older_one(s: &TestStore) {
     let r = room(&UserId::generate(), t0());
-    s.store.insert_room(&r).await.unwrap();
+    s.store.insert_room(&r, &[]).await.unwrap();
     let at = |secs| MetricsSnapshot {
         online: secs as u64,
         at: Some(t0() + Duration::seconds(secs)),
@@ -992,7 +1003,7 @@ async fn every_item_under_a_room_expires_on_dynamodb() {
     store.create_table().await.unwrap();
     let anchor = UserId::generate();
     let r = room(&anchor, t0());
-    store.insert_room(&r).await.unwrap();
+    store.insert_room(&r, &[]).await.unwrap();
     let users: Vec<UserId> = (0..20).map(|_| UserId::generate()).collect();
     for u in &users {
         let mut t = touch(&r.id, u, t0());
@@ -1035,4 +1046,125 @@ async fn every_item_under_a_room_expires_on_dynamodb() {
             "an item without expiry: {item:?}"
         );
     }
+}
+
+/// Outbox entries land in the same write as the change they report (and not when the change's
+/// condition fails); they come back in order per room and sink, postponed, and removed; the
+/// room's `chat_ready` is kept by its own writer only.
+async fn outbox_entries_are_written_with_their_change_or_not_at_all(s: &TestStore) {
+    use liveroom::domain::outbox::{Event, EventKind, Outbox, Sink};
+    let on = Outbox {
+        im: true,
+        webhook: true,
+    };
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    let entries = |room: &Room, kind, order, at| {
+        on.entries(
+            &room.id,
+            order,
+            at,
+            2_000_000_000,
+            vec![Event::new(kind, room, at)],
+        )
+    };
+    let created = entries(&r, EventKind::RoomCreated, 0, t0());
+    s.store.insert_room(&r, &created).await.unwrap();
+    // A failed insert writes none of its entries.
+    let lost = entries(&r, EventKind::RoomCreated, 0, t0());
+    assert!(matches!(
+        s.store.insert_room(&r, &lost).await,
+        Err(StoreError::Conflict)
+    ));
+    let live = next(&r, RoomStatus::Live);
+    let later = t0() + Duration::seconds(1);
+    let started = entries(&live, EventKind::RoomStarted, 1, later);
+    s.store
+        .update_room(&live, Expected::from(&r), &started)
+        .await
+        .unwrap();
+    // A stale update writes none of its entries.
+    let stale = entries(&live, EventKind::RoomPaused, 1, later);
+    assert!(matches!(
+        s.store
+            .update_room(&next(&r, RoomStatus::Prepare), Expected::from(&r), &stale)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let meeting = Meeting {
+        members: vec![],
+        version: 1,
+    };
+    let cohosts = entries(&live, EventKind::CohostsChanged, 2, later);
+    s.store
+        .update_meeting(&r.id, &meeting, 0, &cohosts)
+        .await
+        .unwrap();
+    let kicked = entries(&live, EventKind::MemberKicked, 2, later);
+    s.store
+        .ban_member(&r.id, &UserId::generate(), later, 2_000_000_000, &kicked)
+        .await
+        .unwrap();
+    let deleted = entries(&live, EventKind::RoomDeleted, 2, t0());
+    s.store
+        .mark_deleted(&r.id, &anchor, later, 2_000_000_000, &deleted)
+        .await
+        .unwrap();
+
+    let stored = s.store.outbox(&r.id).await.unwrap();
+    let of = |sink: Sink| -> Vec<EventKind> {
+        stored
+            .iter()
+            .filter(|e| e.sink == sink)
+            .map(|e| e.event.event)
+            .collect()
+    };
+    use EventKind::*;
+    assert_eq!(
+        of(Sink::Im),
+        vec![RoomCreated, RoomStarted, CohostsChanged, RoomDeleted]
+    );
+    assert_eq!(
+        of(Sink::Webhook),
+        vec![
+            RoomCreated,
+            RoomStarted,
+            CohostsChanged,
+            MemberKicked,
+            RoomDeleted
+        ]
+    );
+    assert_eq!(stored[0], created[0], "an entry round-trips exactly");
+    assert_eq!(s.store.outbox_rooms(10).await.unwrap(), vec![r.id.clone()]);
+
+    // Postponed, then removed; both are no-ops once it is gone.
+    let first = stored[0].clone();
+    s.store.outbox_later(&first, 2, 1234).await.unwrap();
+    let again = s.store.outbox(&r.id).await.unwrap();
+    assert_eq!((again[0].attempts, again[0].next_at_ms), (2, 1234));
+    s.store.outbox_done(&first).await.unwrap();
+    s.store.outbox_done(&first).await.unwrap();
+    s.store.outbox_later(&first, 3, 99).await.unwrap();
+    assert_eq!(s.store.outbox(&r.id).await.unwrap().len(), stored.len() - 1);
+    for e in &stored {
+        s.store.outbox_done(e).await.unwrap();
+    }
+    assert!(s.store.outbox(&r.id).await.unwrap().is_empty());
+    assert!(s.store.outbox_rooms(10).await.unwrap().is_empty());
+
+    // chat_ready: set by its writer, never undone by a room update that read it unset.
+    let other = room(&anchor, t0());
+    s.store.insert_room(&other, &[]).await.unwrap();
+    s.store.set_chat_ready(&other.id, true).await.unwrap();
+    s.store
+        .update_room(&next(&other, RoomStatus::Live), Expected::from(&other), &[])
+        .await
+        .unwrap();
+    assert!(s.store.room(&other.id).await.unwrap().unwrap().chat_ready);
+    s.store.set_chat_ready(&other.id, false).await.unwrap();
+    assert!(!s.store.room(&other.id).await.unwrap().unwrap().chat_ready);
+    // A room that is gone: nothing to record, no error.
+    let ghost = RoomId::generate();
+    s.store.set_chat_ready(&ghost, true).await.unwrap();
+    assert_eq!(s.store.room(&ghost).await.unwrap(), None);
 }

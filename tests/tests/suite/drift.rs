@@ -543,6 +543,11 @@ async fn every_operation_answers_as_its_document_says() {
     for (path, ops) in &paths {
         let Some(op) = ops.get("post") else { continue };
         let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        if schema.is_null() {
+            // Not a JSON API body (LiveKit's `application/webhook+json`): its own suite
+            // (`callbacks`) drives it.
+            continue;
+        }
         let setup = setup().await;
         let mut g = Gen {
             doc: &doc,

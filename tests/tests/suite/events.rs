@@ -69,6 +69,16 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
             assert_eq!(event["detail-type"], "Scheduled Event");
             continue;
         }
+        if stem == "outbox" {
+            // A DynamoDB stream batch (the keys of a new outbox entry), not an HTTP request.
+            let event = load(&stem);
+            let rooms = liveroom::lambda::outbox_rooms_of_stream(&event);
+            assert_eq!(
+                rooms.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                ["3f2c1e9a-7b6d-4c5e-9f80-1a2b3c4d5e6f"]
+            );
+            continue;
+        }
         let event = load(&stem);
         let req = request(&event);
         let endpoint = endpoint_of(&stem);
@@ -349,4 +359,53 @@ async fn a_function_answers_405_to_another_method() {
     );
     // The request id of API Gateway is the one the error body quotes.
     assert_eq!(err["request_id"], event["requestContext"]["requestId"]);
+}
+
+/// The callback samples are signed with the sample keys the README names: a server holding
+/// them accepts each (at the Alibaba sample's time: its signature is fresh for 5 minutes), one
+/// holding other keys refuses each.
+#[tokio::test]
+async fn the_callback_samples_are_signed_with_the_sample_keys() {
+    let store = embedded();
+    let with_keys = |suffix: &str| {
+        let env: std::collections::HashMap<&str, String> = [
+            ("JWT_SECRET", crate::common::EVENTS_SECRET.to_owned()),
+            ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com".to_owned()),
+            (
+                "ALIYUN_LIVE_CALLBACK_KEY",
+                format!("sample-aliyun-callback-key{suffix}"),
+            ),
+            (
+                "TENCENT_LIVE_CALLBACK_KEY",
+                format!("sample-tencent-callback-key{suffix}"),
+            ),
+            ("LIVEKIT_API_KEY", "sample_livekit_key".to_owned()),
+            (
+                "LIVEKIT_API_SECRET",
+                format!("sample-livekit-secret-local-only-0123456789{suffix}"),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let config = liveroom::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let clock = liveroom::clock::ManualClock::new(
+            chrono::DateTime::from_timestamp(1_795_482_010, 0).unwrap(),
+        );
+        App::new(
+            config,
+            std::sync::Arc::clone(&store.store),
+            std::sync::Arc::new(clock),
+        )
+    };
+    let (right, wrong) = (with_keys(""), with_keys("-other"));
+    for (name, endpoint) in [
+        ("alibaba-callback", Endpoint::AlibabaCallback),
+        ("tencent-callback", Endpoint::TencentCallback),
+        ("livekit-callback", Endpoint::LivekitCallback),
+    ] {
+        let (status, body) = call(&right, endpoint, &load(name)).await;
+        assert_eq!(status, 200, "{name}: {body}");
+        let (status, body) = call(&wrong, endpoint, &load(name)).await;
+        assert_eq!((status, body["code"].as_u64()), (401, Some(110)), "{name}");
+    }
 }

@@ -6,6 +6,8 @@
 //! - `events`: the handlers driven with the API Gateway v2 events in `events/`.
 //! - `api`: the API over real HTTP against the local server: the walkthrough, bad
 //!   input of every kind, restart persistence.
+//! - `callbacks`: the inbound vendor callbacks (Alibaba, Tencent CSS, LiveKit) accepted when
+//!   valid and refused when unsigned, mis-signed, stale or replayed, on both stores.
 //! - `concurrency`: racing life-cycle calls on both stores.
 //! - `credentials`: every signer against the vendors' own libraries (`tests/oracle`) or the
 //!   published formulas, and the grants the server decides.
@@ -13,6 +15,8 @@
 //! - `presence`: presence, exact metrics under concurrency, the sweeper's rules and races,
 //!   with a manual clock, on both stores.
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
+//! - `outbox`: the room's IM group against the IM API stand-in and signed webhooks against a
+//!   verifying receiver, with far ends that fail, on both stores.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
 #[macro_use]
@@ -21,6 +25,7 @@ mod common;
 mod accounts;
 mod api;
 mod aui;
+mod callbacks;
 mod concurrency;
 mod contract;
 mod credentials;
@@ -30,5 +35,6 @@ mod im;
 mod meeting;
 mod moderation;
 mod openapi;
+mod outbox;
 mod presence;
 mod template;

@@ -605,7 +605,7 @@ async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
         let now = liveroom::Clock::now(&*w.clock);
         w.app
             .store
-            .mark_deleted(&id, &anchor_id, now, now.timestamp() + 86_400)
+            .mark_deleted(&id, &anchor_id, now, now.timestamp() + 86_400, &[])
             .await
             .unwrap();
         rooms.push((room, id));

@@ -50,8 +50,9 @@ fn every_function_crate_is_one_endpoint_with_a_template_entry() {
         .collect();
     let mut functions: BTreeSet<String> =
         Endpoint::ALL.iter().map(|e| e.name().to_owned()).collect();
-    // The one function that is not an HTTP endpoint: the scheduled sweeper.
+    // The functions that are not HTTP endpoints: the scheduled sweeper, the stream's outbox.
     functions.insert("sweeper".to_owned());
+    functions.insert("outbox".to_owned());
     assert_eq!(binaries, crates);
     assert_eq!(crates, functions);
     assert!(
@@ -160,7 +161,11 @@ fn every_function_policy_allows_exactly_the_dynamodb_actions_of_its_capabilities
         .iter()
         .map(|e| (e.name().to_owned(), needed(e.needs())))
         .collect();
-    expected.insert("sweeper".to_owned(), needed(liveroom::reclaim::SWEEP_NEEDS));
+    let deliver = needed(liveroom::delivery::DELIVER_NEEDS);
+    let mut sweeper = needed(liveroom::reclaim::SWEEP_NEEDS);
+    sweeper.extend(deliver.iter().cloned());
+    expected.insert("sweeper".to_owned(), sweeper);
+    expected.insert("outbox".to_owned(), deliver);
     let mut wrong = Vec::new();
     for (function, needs) in &expected {
         let has = granted.get(function).cloned().unwrap_or_default();

@@ -6,12 +6,15 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 use chrono::{DateTime, Utc};
 
 use super::codec::{Reader, time, user_from_item};
-use super::schema::{TTL_ATTRIBUTE, n, nonce_key, s, session_key, throttle_key, user_key};
-use super::{DynamoStore, build_error, conditional, transaction_conflict};
+use super::schema::{
+    Item, TTL_ATTRIBUTE, event_key, n, nonce_key, s, session_key, throttle_key, user_key,
+};
+use super::{DynamoStore, build_error, conditional};
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
-    LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError, UserDelete, UserUpdate,
+    EventClaim, LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError, UserDelete,
+    UserUpdate,
 };
 
 /// The condition of every change to a user: it exists and is not closed.
@@ -191,16 +194,7 @@ impl LoginThrottle for DynamoStore {
                     .map_err(build_error)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if items.is_empty() {
-            return Ok(());
-        }
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(transaction_conflict)?;
-        Ok(())
+        self.transact(items).await
     }
 }
 
@@ -213,7 +207,38 @@ impl NonceClaim for DynamoStore {
         now: i64,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
-        let mut item = nonce_key(user, nonce);
+        self.claim(nonce_key(user, nonce), now, expires_at).await
+    }
+}
+
+#[async_trait]
+impl EventClaim for DynamoStore {
+    async fn claim_event(
+        &self,
+        source: &str,
+        id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.claim(event_key(source, id), now, expires_at).await
+    }
+
+    async fn release_event(&self, source: &str, id: &str) -> Result<(), StoreError> {
+        self.client()
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(event_key(source, id)))
+            .send()
+            .await
+            .map_err(super::unavailable)?;
+        Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// Puts the claim item `key` until `expires_at` unless an unexpired one exists.
+    async fn claim(&self, key: Item, now: i64, expires_at: i64) -> Result<bool, StoreError> {
+        let mut item = key;
         item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
         // DynamoDB deletes expired items only eventually: an expired claim counts as none.
         match self

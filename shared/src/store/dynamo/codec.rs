@@ -206,6 +206,9 @@ pub fn room_to_item(room: &Room) -> Item {
     if let Some(shards) = shards_to(room.shards_used) {
         item.insert("m_shards".to_owned(), shards);
     }
+    if room.chat_ready {
+        item.insert("chat_ready".to_owned(), AttributeValue::Bool(true));
+    }
     if !room.muted.is_empty() {
         item.insert(
             "muted".to_owned(),
@@ -277,6 +280,7 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
                 ));
             }
         },
+        chat_ready: matches!(item.get("chat_ready"), Some(AttributeValue::Bool(true))),
     })
 }
 

@@ -13,6 +13,7 @@ mod client;
 mod codec;
 mod counters;
 mod moderation;
+mod outbox;
 mod presence;
 mod rooms;
 pub mod schema;
@@ -37,6 +38,8 @@ use crate::config::ConfigError;
 
 /// DynamoDB's limit on one `BatchWriteItem`; moto does not enforce it, so we do.
 const BATCH_WRITE_LIMIT: usize = 25;
+/// DynamoDB's limit on one `TransactWriteItems`.
+const TRANSACT_LIMIT: usize = 100;
 /// DynamoDB's limit on one `BatchGetItem`.
 const BATCH_GET_LIMIT: usize = 100;
 /// How often unprocessed batch items are retried before the call fails.
@@ -243,6 +246,53 @@ impl DynamoStore {
                 "batch read left unprocessed keys".to_owned(),
             ))
         }
+    }
+
+    /// Every item `query` finds, through all its pages.
+    pub(super) async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One `TransactWriteItems` of `items` (none: nothing to do); a failed condition is
+    /// [`StoreError::Conflict`].
+    pub(super) async fn transact(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        // DynamoDB's limit on one transaction (moto does not enforce it).
+        if items.len() > TRANSACT_LIMIT {
+            return Err(StoreError::Unavailable(format!(
+                "a transaction of {} items (at most {TRANSACT_LIMIT})",
+                items.len()
+            )));
+        }
+        self.client()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(transaction_conflict)?;
+        Ok(())
     }
 
     /// Deletes every item under `pk` (pages through a `Query` of its keys, batches of 25).

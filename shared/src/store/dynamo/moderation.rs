@@ -5,47 +5,47 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::codec::{Reader, room_from_item};
+use super::outbox::Change;
 use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, conditional};
+use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
-use crate::store::{MAX_MUTED, MemberRead, Moderation, StoreError};
+use crate::store::{MAX_MUTED, MemberBan, MemberRead, Moderation, StoreError};
 
 /// The attribute of a presence item that bars its member until then (unix milliseconds).
 pub(super) const BANNED_UNTIL: &str = "banned_until";
 
 #[async_trait]
-impl Moderation for DynamoStore {
+impl MemberBan for DynamoStore {
     async fn ban_member(
         &self,
         room: &RoomId,
         user: &UserId,
         until: DateTime<Utc>,
         expires_at: i64,
+        events: &[Entry],
     ) -> Result<(), StoreError> {
         // Off the online index and barred, in one write: a keepalive racing it either comes
         // first (and is undone here) or after (and fails its condition).
-        self.client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(presence_key(room, shard(user, PRESENCE_SHARDS), user)))
-            .update_expression(
-                "SET user_id = :user, #ban = :until, #ttl = :ttl REMOVE #gpk, #gsk, joined_at",
-            )
-            .expression_attribute_names("#ban", BANNED_UNTIL)
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_names("#gpk", GSI_PRESENCE.pk)
-            .expression_attribute_names("#gsk", GSI_PRESENCE.sk)
-            .expression_attribute_values(":user", s(user.as_str()))
-            .expression_attribute_values(":until", n(until.timestamp_millis()))
-            .expression_attribute_values(":ttl", n(expires_at))
-            .send()
-            .await
-            .map_err(super::unavailable)?;
-        Ok(())
+        let change = Change::new(
+            presence_key(room, shard(user, PRESENCE_SHARDS), user),
+            "SET user_id = :user, #ban = :until, #ttl = :ttl REMOVE #gpk, #gsk, joined_at",
+        )
+        .name("#ban", BANNED_UNTIL)
+        .name("#ttl", TTL_ATTRIBUTE)
+        .name("#gpk", GSI_PRESENCE.pk)
+        .name("#gsk", GSI_PRESENCE.sk)
+        .value(":user", s(user.as_str()))
+        .value(":until", n(until.timestamp_millis()))
+        .value(":ttl", n(expires_at));
+        self.change_reporting(change, events).await
     }
+}
 
+#[async_trait]
+impl Moderation for DynamoStore {
     async fn set_muted(
         &self,
         room: &RoomId,

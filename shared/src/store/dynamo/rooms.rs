@@ -10,12 +10,14 @@ use super::codec::{
     Reader, meeting_json, metrics_attributes, room_from_item, room_mutable_attributes,
     room_to_item, time,
 };
+use super::outbox::Change;
 use super::schema::{
     ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
     anchor_partition, counter_keys, n, presence_partitions, room_key, s, status_partition,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::meeting::Meeting;
+use crate::domain::outbox::Entry;
 use crate::domain::room::{
     Counters, Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
 };
@@ -47,31 +49,21 @@ impl DynamoStore {
         partition: &str,
         before: &str,
     ) -> Result<Vec<Room>, StoreError> {
-        let mut rooms = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(&self.table)
-                .index_name(index.name)
-                .key_condition_expression("#pk = :pk AND #sk < :before")
-                .expression_attribute_names("#pk", index.pk)
-                .expression_attribute_names("#sk", index.sk)
-                .expression_attribute_values(":pk", s(partition))
-                .expression_attribute_values(":before", s(before))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items.unwrap_or_default() {
-                rooms.push(room_from_item(&item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(rooms);
-            }
-        }
+        let query = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(index.name)
+            .key_condition_expression("#pk = :pk AND #sk < :before")
+            .expression_attribute_names("#pk", index.pk)
+            .expression_attribute_names("#sk", index.sk)
+            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":before", s(before));
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(room_from_item)
+            .collect()
     }
 
     pub(super) async fn rooms_with_status_in(
@@ -166,22 +158,20 @@ impl RoomList for DynamoStore {
 
 #[async_trait]
 impl RoomCreate for DynamoStore {
-    async fn insert_room(&self, room: &Room) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(room_to_item(room)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
+    async fn insert_room(&self, room: &Room, events: &[Entry]) -> Result<(), StoreError> {
+        self.put_reporting(room_to_item(room), "attribute_not_exists(pk)", events)
             .await
-            .map_err(conditional)?;
-        Ok(())
     }
 }
 
 #[async_trait]
 impl RoomUpdate for DynamoStore {
-    async fn update_room(&self, room: &Room, expected: Expected) -> Result<(), StoreError> {
+    async fn update_room(
+        &self,
+        room: &Room,
+        expected: Expected,
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
         debug_assert_eq!(room.version, expected.version + 1);
         let mut names = HashMap::new();
         let mut values = HashMap::new();
@@ -242,18 +232,12 @@ impl RoomUpdate for DynamoStore {
                 );
             }
         }
-        self.client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(&room.id)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await
-            .map_err(conditional)?;
-        Ok(())
+        let change = Change {
+            names,
+            values,
+            ..Change::new(room_key(&room.id), update).condition(condition)
+        };
+        self.change_reporting(change, events).await
     }
 }
 
@@ -264,28 +248,22 @@ impl MeetingWrite for DynamoStore {
         id: &RoomId,
         meeting: &Meeting,
         expected: u64,
+        events: &[Entry],
     ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
-        self.client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(id)))
-            .update_expression("SET #meeting = :meeting, #mv = :next")
-            .condition_expression(
+        let change = Change::new(room_key(id), "SET #meeting = :meeting, #mv = :next")
+            .condition(
                 "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
                  AND #status <> :ended AND #mv = :expected",
             )
-            .expression_attribute_names("#meeting", "meeting")
-            .expression_attribute_names("#mv", "meeting_version")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":meeting", s(meeting_json(meeting)))
-            .expression_attribute_values(":next", n(meeting.version))
-            .expression_attribute_values(":expected", n(expected))
-            .expression_attribute_values(":ended", n(RoomStatus::Ended.as_i64()))
-            .send()
-            .await
-            .map_err(conditional)?;
-        Ok(())
+            .name("#meeting", "meeting")
+            .name("#mv", "meeting_version")
+            .name("#status", "status")
+            .value(":meeting", s(meeting_json(meeting)))
+            .value(":next", n(meeting.version))
+            .value(":expected", n(expected))
+            .value(":ended", n(RoomStatus::Ended.as_i64()));
+        self.change_reporting(change, events).await
     }
 }
 
@@ -389,31 +367,26 @@ impl RoomDelete for DynamoStore {
         anchor: &UserId,
         now: DateTime<Utc>,
         expires_at: i64,
+        events: &[Entry],
     ) -> Result<(), StoreError> {
         // Off the lists at once (the all-rooms and anchor indexes are sparse), onto the
         // sweeper's list of deletions to finish.
-        self.client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(id)))
-            .update_expression(
-                "SET deleted_at = :now, #ttl = :ttl, #status_pk = :deleted REMOVE #all_pk, #anchor_pk",
-            )
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor",
-            )
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_names("#status_pk", GSI_STATUS.pk)
-            .expression_attribute_names("#all_pk", GSI_ALL.pk)
-            .expression_attribute_names("#anchor_pk", GSI_ANCHOR.pk)
-            .expression_attribute_values(":now", time(&now))
-            .expression_attribute_values(":ttl", n(expires_at))
-            .expression_attribute_values(":deleted", s(DELETED_ROOMS))
-            .expression_attribute_values(":anchor", s(anchor.as_str()))
-            .send()
-            .await
-            .map_err(conditional)?;
-        Ok(())
+        let change = Change::new(
+            room_key(id),
+            "SET deleted_at = :now, #ttl = :ttl, #status_pk = :deleted REMOVE #all_pk, #anchor_pk",
+        )
+        .condition(
+            "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor",
+        )
+        .name("#ttl", TTL_ATTRIBUTE)
+        .name("#status_pk", GSI_STATUS.pk)
+        .name("#all_pk", GSI_ALL.pk)
+        .name("#anchor_pk", GSI_ANCHOR.pk)
+        .value(":now", time(&now))
+        .value(":ttl", n(expires_at))
+        .value(":deleted", s(DELETED_ROOMS))
+        .value(":anchor", s(anchor.as_str()));
+        self.change_reporting(change, events).await
     }
 
     async fn purge_room(&self, id: &RoomId) -> Result<(), StoreError> {

@@ -6,10 +6,12 @@
 //! | ended session   | `USER#{id}`           | `SESSION#{sid}` | (kept until its refresh tokens expire)  |
 //! | username claim  | `USERNAME#{lower}`    | `USERNAME` | (kept for good: a name is never reused)      |
 //! | nonce claim     | `NONCE#{user}`        | `{nonce}`  | (signature logins; kept past the `ts` window) |
+//! | event claim     | `EVENT#{source}`      | `{id}`     | (vendor callbacks and webhooks; kept past their freshness window) |
 //! | login failures  | `THROTTLE#{key}`      | `W#{minute}` | (`failures`, atomic `ADD`)                 |
 //! | room            | `ROOM#{id}`           | `ROOM`     | `gsi1` all rooms, `gsi2` by status (or `deleted`), `gsi3` by anchor; sort key `{created}#{id}` |
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
+//! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
 //!
 //! A presence item outlives its member's session as the record that the user visited (its
 //! `visits` count makes uv exact); leaving or lapsing only takes it off `gsi4`. Every item
@@ -87,6 +89,10 @@ pub fn nonce_key(user: &UserId, nonce: &str) -> Item {
     key(format!("NONCE#{user}"), nonce)
 }
 
+pub fn event_key(source: &str, id: &str) -> Item {
+    key(format!("EVENT#{source}"), id)
+}
+
 pub fn throttle_key(counter: &str, window: i64) -> Item {
     key(format!("THROTTLE#{counter}"), &format!("W#{window}"))
 }
@@ -141,3 +147,18 @@ pub const DELETED_ROOMS: &str = "ROOMS#deleted";
 pub fn anchor_partition(anchor: &UserId) -> String {
     format!("ANCHOR#{anchor}")
 }
+
+pub fn outbox_pk(room: &RoomId) -> String {
+    format!("OUTBOX#{room}")
+}
+
+pub fn outbox_key(entry: &crate::domain::outbox::Entry) -> Item {
+    key(
+        outbox_pk(&entry.room),
+        &format!("{}#{}", entry.sink.as_str(), entry.seq),
+    )
+}
+
+/// The partition of the presence index that lists undelivered outbox entries (presence
+/// partitions are `ROOM#...`, so they never meet).
+pub const OUTBOX_INDEX_PARTITION: &str = "OUTBOX";

@@ -1,0 +1,496 @@
+//! Inbound vendor callbacks (issue 9 §2): the CDN's stream events (Alibaba ApsaraVideo Live,
+//! Tencent CSS) and LiveKit's webhooks move rooms and presence.
+//!
+//! Each callback is on when its key is configured (whatever `LIVE_PROVIDER` says) and is
+//! checked in the same order: the signature (compared in constant time), then freshness (each
+//! vendor's rule), then the event's identity is claimed in the store (a conditional put kept
+//! past the freshness window), so a replay is acknowledged the way the vendor expects and
+//! changes nothing. Only then does the event act, through the room's state machine
+//! ([`crate::rooms::apply_as_system`]): a push starting makes a prepared room live (an ended
+//! room never comes back, unlike AUI's handler), a push ending pauses a live one. A callback
+//! for a room that does not exist is acknowledged and ignored (logged). When the store fails
+//! half way, the claim is released and the vendor's retry finds the work undone.
+//!
+//! The wire formats, with sources, are in VENDORS.md §2 and §3.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::App;
+use crate::auth::{Caller, Session};
+use crate::config::Secret;
+use crate::domain::room::Action;
+use crate::domain::{RoomId, UserId};
+use crate::error::{ApiError, ErrorCode};
+use crate::presence::RoomIdRequest;
+
+crate::needs!(
+    /// A CDN stream callback: the claim of the event, then the room and its guarded change.
+    StreamCallbackStore,
+    STREAM_CALLBACK_NEEDS: EventClaim,
+    RoomRead,
+    RoomUpdate
+);
+crate::needs!(
+    /// LiveKit's webhooks: the claim, the room's changes, and presence (join, leave).
+    LivekitCallbackStore,
+    LIVEKIT_CALLBACK_NEEDS: EventClaim,
+    RoomRead,
+    RoomView,
+    RoomUpdate,
+    PresenceWrite,
+    ChannelMark,
+    MemberRead
+);
+
+/// Alibaba's and our freshness window for a signed timestamp (seconds either way).
+const FRESHNESS_SECS: i64 = 300;
+/// How long past its freshness window an event's claim is kept.
+const CLAIM_MARGIN_SECS: i64 = 60;
+/// LiveKit's verifiers accept a token this long past its `exp` (its Go verifier's leeway).
+const LIVEKIT_LEEWAY_SECS: u64 = 60;
+
+/// The keys of the inbound callbacks; each is on when its key is set.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackKeys {
+    /// `ALIYUN_LIVE_CALLBACK_KEY`, with the ingest domain `ALIYUN_LIVE_PUSH_DOMAIN` it signs.
+    pub aliyun: Option<(String, Secret)>,
+    /// `TENCENT_LIVE_CALLBACK_KEY`.
+    pub tencent: Option<Secret>,
+    /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
+    pub livekit: Option<(String, Secret)>,
+}
+
+/// A callback request as the edge read it: lower-cased header names, the query string and
+/// the raw body.
+#[derive(Debug, Default)]
+pub struct Inbound {
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Inbound {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn not_configured(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::CallbackNotConfigured,
+        format!("the {name} callback is not configured on this server"),
+    )
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::CallbackSignatureInvalid, message.to_owned())
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::SystemVerifyError, message.into())
+}
+
+fn same(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+/// What became of a callback (logged; the vendor gets its usual success answer either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Applied,
+    Replayed,
+    Ignored,
+}
+
+/// The room a stream name stands for: the room id itself, or AUI's RTC mix
+/// `{appId}_{roomId}_{anchorId}_camera|_audio`.
+fn room_of_stream(stream: &str) -> Option<RoomId> {
+    RoomId::parse("stream", stream).ok().or_else(|| {
+        let mixed = stream.ends_with("_camera") || stream.ends_with("_audio");
+        mixed
+            .then(|| stream.split('_').nth(1))
+            .flatten()
+            .and_then(|id| RoomId::parse("stream", id).ok())
+    })
+}
+
+/// Claims `id` of `source`, runs `act`, and releases the claim if `act` failed (so the
+/// vendor's retry does the work).
+async fn once<S, F, Fut>(
+    app: &App<S>,
+    source: &'static str,
+    id: &str,
+    until: i64,
+    act: F,
+) -> Result<Outcome, ApiError>
+where
+    S: crate::store::EventClaim + ?Sized,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, ApiError>>,
+{
+    let now = app.clock.now().timestamp();
+    if !app.store.claim_event(source, id, now, until).await? {
+        return Ok(Outcome::Replayed);
+    }
+    match act().await {
+        Ok(outcome) => Ok(outcome),
+        Err(e) => {
+            if let Err(release) = app.store.release_event(source, id).await {
+                tracing::error!(source, error = %release, "callback claim not released");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Moves the room a stream names by `action`, as the system.
+async fn stream_event<S: StreamCallbackStore + ?Sized>(
+    app: &App<S>,
+    stream: &str,
+    action: Action,
+) -> Result<Outcome, ApiError> {
+    let Some(room) = room_of_stream(stream) else {
+        tracing::info!(stream, "stream callback for no room of ours: ignored");
+        return Ok(Outcome::Ignored);
+    };
+    Ok(
+        match crate::rooms::apply_as_system(app, &room, action).await? {
+            true => Outcome::Applied,
+            false => Outcome::Ignored,
+        },
+    )
+}
+
+fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
+    tracing::info!(source, event, stream, outcome = ?outcome, "callback");
+}
+
+// ---- Alibaba ApsaraVideo Live ---------------------------------------------------------------
+
+/// Alibaba's stream ingest callback (`publish`/`publish_done`), as AUI Kits receives it: GET
+/// with the event in the query string, or POST with it in a JSON or form body. Signed with
+/// `ALI-LIVE-SIGNATURE = md5("{push domain}|{ALI-LIVE-TIMESTAMP}|{key}")`. The signature
+/// covers no field of the event, so its identity for replays is (action, stream, timestamp).
+pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
+    app: &App<S>,
+    inbound: &Inbound,
+) -> Result<Value, ApiError> {
+    let Some((domain, key)) = &app.config.callbacks.aliyun else {
+        return Err(not_configured("Alibaba stream"));
+    };
+    let (Some(timestamp), Some(signature)) = (
+        inbound.header("ali-live-timestamp"),
+        inbound.header("ali-live-signature"),
+    ) else {
+        return Err(unauthorized(
+            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
+        ));
+    };
+    let key = std::str::from_utf8(key.expose()).unwrap_or_default();
+    let expected = md5_hex(&format!("{domain}|{timestamp}|{key}"));
+    if !same(&expected, &signature.to_ascii_lowercase()) {
+        return Err(unauthorized("the signature does not verify"));
+    }
+    let now = app.clock.now().timestamp();
+    let at: i64 = timestamp
+        .parse()
+        .map_err(|_| unauthorized("ALI-LIVE-TIMESTAMP is not a unix time"))?;
+    if (now - at).abs() > FRESHNESS_SECS {
+        return Err(unauthorized("the callback is stale (ALI-LIVE-TIMESTAMP)"));
+    }
+    let params = alibaba_params(inbound)?;
+    let field = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let action = field("action").ok_or_else(|| bad("action is required"))?;
+    let stream = field("id").ok_or_else(|| bad("id (the stream) is required"))?;
+    let ack = json!({"code": 200, "message": "success"});
+    let action_of = match action {
+        "publish" => Action::Start,
+        "publish_done" => Action::Pause,
+        other => {
+            tracing::info!(action = other, "Alibaba callback of another kind: ignored");
+            return Ok(ack);
+        }
+    };
+    let id = format!("{action}|{stream}|{at}");
+    let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
+    let outcome = once(app, "aliyun", &id, until, || {
+        stream_event(app, stream, action_of)
+    })
+    .await?;
+    log("aliyun", action, stream, outcome);
+    Ok(ack)
+}
+
+/// The event's fields: the query string, and a POST's JSON object or form body.
+fn alibaba_params(inbound: &Inbound) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut params = inbound.query.clone();
+    let body = inbound.body.trim_ascii();
+    if body.is_empty() {
+        return Ok(params);
+    }
+    if body.starts_with(b"{") {
+        let object: serde_json::Map<String, Value> =
+            serde_json::from_slice(body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
+        for (k, v) in object {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            params.insert(k, text);
+        }
+    } else {
+        let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8"))?;
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            params.insert(form_decode(k)?, form_decode(v)?);
+        }
+    }
+    Ok(params)
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name or value.
+pub fn form_decode(raw: &str) -> Result<String, ApiError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad("a malformed %-escape in the form body"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| bad("the form body is not UTF-8"))
+}
+
+// ---- Tencent CSS ----------------------------------------------------------------------------
+
+/// A Tencent CSS push event (the fields used; the rest are ignored).
+#[derive(Debug, Deserialize)]
+struct TencentEvent {
+    #[serde(default)]
+    event_type: Option<i64>,
+    #[serde(default)]
+    stream_id: String,
+    #[serde(default)]
+    sequence: Value,
+    t: Value,
+    sign: String,
+}
+
+/// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with
+/// `sign = md5(key + t)`, where `t` is the signature's expiry (stale once past). A push's
+/// start and end share `sequence`, so the identity is (stream, sequence, event type).
+pub async fn tencent<S: StreamCallbackStore + ?Sized>(
+    app: &App<S>,
+    inbound: &Inbound,
+) -> Result<Value, ApiError> {
+    let Some(key) = &app.config.callbacks.tencent else {
+        return Err(not_configured("Tencent stream"));
+    };
+    let event: TencentEvent = serde_json::from_slice(&inbound.body)
+        .map_err(|_| unauthorized("a signed JSON event (t, sign) is required"))?;
+    let t = match &event.t {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| unauthorized("t is not a unix time"))?;
+    let key = std::str::from_utf8(key.expose()).unwrap_or_default();
+    let expected = md5_hex(&format!("{key}{t}"));
+    if !same(&expected, &event.sign.to_ascii_lowercase()) {
+        return Err(unauthorized("the signature does not verify"));
+    }
+    let now = app.clock.now().timestamp();
+    if t < now {
+        return Err(unauthorized("the callback is stale (t has passed)"));
+    }
+    let ack = json!({"code": 0});
+    let event_type = event.event_type.unwrap_or(-1);
+    let action = match event_type {
+        1 => Action::Start,
+        0 => Action::Pause,
+        other => {
+            tracing::info!(
+                event_type = other,
+                "Tencent callback of another kind: ignored"
+            );
+            return Ok(ack);
+        }
+    };
+    if event.stream_id.is_empty() {
+        return Err(bad("stream_id is required"));
+    }
+    let sequence = match &event.sequence {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let id = format!("{}|{sequence}|{event_type}", event.stream_id);
+    let until = t + CLAIM_MARGIN_SECS;
+    let outcome = once(app, "tencent", &id, until, || {
+        stream_event(app, &event.stream_id, action)
+    })
+    .await?;
+    log(
+        "tencent",
+        &event_type.to_string(),
+        &event.stream_id,
+        outcome,
+    );
+    Ok(ack)
+}
+
+// ---- LiveKit --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct LivekitClaims {
+    exp: i64,
+    #[serde(default)]
+    sha256: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LivekitName {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    identity: String,
+}
+
+/// A LiveKit webhook event (protojson: camelCase, the fields used).
+#[derive(Debug, Deserialize)]
+struct LivekitEvent {
+    event: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    room: LivekitName,
+    #[serde(default)]
+    participant: LivekitName,
+}
+
+/// LiveKit's webhooks: `Authorization: <JWT>` (no `Bearer`), HS256 with the API secret, `iss`
+/// the API key, `exp` required, claim `sha256` = base64(sha256(body)); identity the event `id`.
+/// `room_started`/`room_finished` start/pause the room (its name is the room id);
+/// `participant_joined`/`participant_left` are the identity's join and leave.
+pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
+    app: &App<S>,
+    inbound: &Inbound,
+) -> Result<Value, ApiError> {
+    let Some((api_key, secret)) = &app.config.callbacks.livekit else {
+        return Err(not_configured("LiveKit webhook"));
+    };
+    let token = inbound
+        .header("authorization")
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+        .ok_or_else(|| unauthorized("Authorization (a LiveKit JWT) is required"))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_issuer(&[api_key.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.leeway = LIVEKIT_LEEWAY_SECS;
+    validation.validate_exp = false; // checked below against the app's clock
+    let claims = jsonwebtoken::decode::<LivekitClaims>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.expose()),
+        &validation,
+    )
+    .map_err(|_| unauthorized("the token does not verify"))?
+    .claims;
+    let now = app.clock.now().timestamp();
+    if claims.exp + LIVEKIT_LEEWAY_SECS as i64 <= now {
+        return Err(unauthorized("the webhook is stale (its token expired)"));
+    }
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&inbound.body));
+    if !same(&hash, &claims.sha256) {
+        return Err(unauthorized("the body is not the one signed (sha256)"));
+    }
+    let event: LivekitEvent = serde_json::from_slice(&inbound.body)
+        .map_err(|e| bad(format!("not a LiveKit webhook event: {e}")))?;
+    let ack = json!({"code": 0});
+    if event.id.is_empty() {
+        return Err(bad("the event has no id"));
+    }
+    let until = claims.exp.max(now) + LIVEKIT_LEEWAY_SECS as i64 + CLAIM_MARGIN_SECS;
+    let room = event.room.name.clone();
+    let outcome = once(app, "livekit", &event.id, until, || async {
+        let Some(id) = room_of_stream(&room) else {
+            return Ok(Outcome::Ignored);
+        };
+        match event.event.as_str() {
+            "room_started" => {
+                applied(crate::rooms::apply_as_system(app, &id, Action::Start).await?)
+            }
+            "room_finished" => {
+                applied(crate::rooms::apply_as_system(app, &id, Action::Pause).await?)
+            }
+            "participant_joined" | "participant_left" => {
+                let Ok(user) = UserId::parse("identity", &event.participant.identity) else {
+                    return Ok(Outcome::Ignored);
+                };
+                // The identity is LiveKit's word, signed with our secret: the user our token
+                // for the room named.
+                let caller = Caller {
+                    user_id: user,
+                    session: Session::begin(0),
+                };
+                let req = RoomIdRequest {
+                    id: id.to_string(),
+                    user_id: None,
+                };
+                let done = if event.event == "participant_joined" {
+                    crate::presence::join(app, &caller, req).await.map(|_| ())
+                } else {
+                    crate::presence::leave(app, &caller, req).await.map(|_| ())
+                };
+                match done {
+                    Ok(()) => Ok(Outcome::Applied),
+                    // Gone, ended, or banned: nothing to record.
+                    Err(e) if e.http_status() < 500 => Ok(Outcome::Ignored),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => Ok(Outcome::Ignored),
+        }
+    })
+    .await?;
+    log("livekit", &event.event, &room, outcome);
+    Ok(ack)
+}
+
+fn applied(changed: bool) -> Result<Outcome, ApiError> {
+    Ok(if changed {
+        Outcome::Applied
+    } else {
+        Outcome::Ignored
+    })
+}

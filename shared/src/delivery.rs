@@ -1,0 +1,362 @@
+//! Delivery of the outbox (issue 9): the room's IM group and the app's webhook receiver hear of
+//! each change at least once, in order per room and sink, however often the far end or this
+//! process fails.
+//!
+//! Who delivers: in AWS the `outbox` function, fed the table's stream (so an entry goes out
+//! within a second of its write), and the sweeper once a minute for whatever failed; locally a
+//! task of `liveroom-local`. Any number of them may run at once: an entry is removed only
+//! after it was delivered, so two deliverers may both send it (receivers dedupe on the event
+//! `id`), and each sends a room's entries in order, so the first arrival of every event is in
+//! order.
+//!
+//! A failure leaves the entry with a growing wait (5 s doubling to 10 minutes) and holds the
+//! entries behind it; an entry nobody could deliver within `RETENTION_DAYS` expires.
+//! Refusals that retrying cannot change are dropped (logged): a notification the IM API refuses
+//! three times, the group of a room that is gone.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::config::{ConfigError, Secret};
+use crate::domain::RoomId;
+use crate::domain::outbox::{Entry, EventKind, Sink};
+use crate::error::ApiError;
+use crate::im::{ImError, TencentIm};
+
+crate::needs!(
+    /// Delivery: the outbox, and the room (is it gone?) when the IM API refuses its group.
+    DeliverStore,
+    DELIVER_NEEDS: OutboxWork,
+    RoomRead
+);
+
+/// Rooms with entries taken per run.
+const ROOMS_PER_RUN: usize = 1000;
+/// Rooms delivered at once.
+const PARALLEL_ROOMS: usize = 8;
+/// A notification the IM API refused this often is dropped.
+const NOTIFY_REFUSALS_MAX: u32 = 3;
+/// One webhook call's time limit.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a webhook's signature is valid.
+const WEBHOOK_TOKEN_SECS: i64 = 300;
+
+/// The webhook receiver: `WEBHOOK_URL`, signed with `WEBHOOK_SECRET`.
+pub struct Webhook {
+    url: String,
+    key: jsonwebtoken::EncodingKey,
+    http: reqwest::Client,
+}
+
+/// The claims of a webhook's `Authorization` token (LiveKit's scheme).
+#[derive(Serialize)]
+struct WebhookClaims<'a> {
+    iss: &'a str,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    sha256: String,
+}
+
+impl Webhook {
+    pub fn new(url: &str, secret: &Secret) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .timeout(WEBHOOK_TIMEOUT)
+            .build()
+            .map_err(|e| ConfigError::new("WEBHOOK_URL", e.to_string()))?;
+        Ok(Self {
+            url: url.to_owned(),
+            key: jsonwebtoken::EncodingKey::from_secret(secret.expose()),
+            http,
+        })
+    }
+
+    /// The `Authorization` value for `body` at `now`: an HS256 JWT, issuer `liveroom`, valid
+    /// five minutes, with the body's SHA-256 (base64) as claim `sha256`.
+    pub fn token(&self, body: &[u8], now: i64) -> Result<String, String> {
+        let claims = WebhookClaims {
+            iss: "liveroom",
+            iat: now,
+            nbf: now,
+            exp: now + WEBHOOK_TOKEN_SECS,
+            sha256: base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)),
+        };
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &self.key,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    async fn send(&self, entry: &Entry, now: i64) -> Result<(), String> {
+        let body = serde_json::to_vec(&entry.event).map_err(|e| e.to_string())?;
+        let token = self.token(&body, now)?;
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/webhook+json")
+            .header("authorization", token)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}", response.status()))
+        }
+    }
+}
+
+/// The deliverers of the sinks that are on, built once per process.
+pub struct Delivery {
+    im: Option<TencentIm>,
+    webhook: Option<Webhook>,
+}
+
+fn url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    let ok = (value.starts_with("https://") || value.starts_with("http://"))
+        && value.len() <= 2048
+        && value.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::new(variable, "must be an http(s):// URL"))
+    }
+}
+
+impl Delivery {
+    pub fn from_env(config: &crate::Config) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), config)
+    }
+
+    /// Reads what the sinks `config` turned on need: `TENCENT_IM_API_BASE` (default
+    /// `https://console.tim.qq.com`) and `TENCENT_IM_ADMIN` (default `administrator`) for the
+    /// IM group; `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        config: &crate::Config,
+    ) -> Result<Self, ConfigError> {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let im = match config.providers.im.im_groups() {
+            Some((sdkappid, key)) if config.outbox.im => {
+                let base = match set("TENCENT_IM_API_BASE") {
+                    Some(v) => url("TENCENT_IM_API_BASE", &v)?,
+                    None => "https://console.tim.qq.com".to_owned(),
+                };
+                let admin = set("TENCENT_IM_ADMIN").unwrap_or_else(|| "administrator".to_owned());
+                let admin = crate::domain::UserId::parse("TENCENT_IM_ADMIN", admin.trim())
+                    .map_err(|e| ConfigError::new("TENCENT_IM_ADMIN", e.message))?;
+                Some(
+                    TencentIm::new(&base, sdkappid, admin.as_str(), key.clone())
+                        .map_err(|e| ConfigError::new("TENCENT_IM_API_BASE", e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
+        let webhook = match set("WEBHOOK_URL") {
+            Some(v) => {
+                let url = url("WEBHOOK_URL", &v)?;
+                let secret = set("WEBHOOK_SECRET").ok_or_else(|| {
+                    ConfigError::new(
+                        "WEBHOOK_SECRET",
+                        "is required when WEBHOOK_URL is set (at least 32 bytes)",
+                    )
+                })?;
+                Some(Webhook::new(
+                    &url,
+                    &Secret::parse("WEBHOOK_SECRET", &secret)?,
+                )?)
+            }
+            None => None,
+        };
+        Ok(Self { im, webhook })
+    }
+
+    /// Whether anything is delivered at all.
+    pub fn is_off(&self) -> bool {
+        self.im.is_none() && self.webhook.is_none()
+    }
+}
+
+/// What one delivery run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub rooms: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub dropped: u64,
+}
+
+impl DeliveryReport {
+    fn add(&mut self, other: DeliveryReport) {
+        self.rooms += other.rooms;
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.dropped += other.dropped;
+    }
+
+    pub fn log(&self) {
+        if *self != Self::default() {
+            tracing::info!(
+                rooms = self.rooms,
+                delivered = self.delivered,
+                failed = self.failed,
+                dropped = self.dropped,
+                "outbox"
+            );
+        }
+    }
+}
+
+/// What became of one attempt.
+enum Outcome {
+    Delivered,
+    /// Try again later (the far end is down, or said "later").
+    Failed(String),
+    /// Retrying cannot help: drop it.
+    Dropped(String),
+}
+
+/// Delivers what is due in every room with entries.
+pub async fn deliver_pending<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    delivery: &Delivery,
+) -> Result<DeliveryReport, ApiError> {
+    let rooms = app.store.outbox_rooms(ROOMS_PER_RUN).await?;
+    let results: Vec<Result<DeliveryReport, ApiError>> = futures_util::stream::iter(rooms)
+        .map(|room| async move { deliver_room(app, delivery, &room).await })
+        .buffer_unordered(PARALLEL_ROOMS)
+        .collect()
+        .await;
+    let mut report = DeliveryReport::default();
+    for result in results {
+        report.add(result?);
+    }
+    Ok(report)
+}
+
+/// Delivers what is due of one room's entries, each sink in order, stopping a sink at its
+/// first failure.
+pub async fn deliver_room<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    delivery: &Delivery,
+    room: &RoomId,
+) -> Result<DeliveryReport, ApiError> {
+    let entries = app.store.outbox(room).await?;
+    let mut report = DeliveryReport {
+        rooms: u64::from(!entries.is_empty()),
+        ..DeliveryReport::default()
+    };
+    for sink in Sink::ALL {
+        for entry in entries.iter().filter(|e| e.sink == sink) {
+            let now = app.clock.now();
+            if !entry.due(now) {
+                break;
+            }
+            let outcome = match sink {
+                Sink::Im => match &delivery.im {
+                    Some(im) => im_send(app, im, entry, now).await?,
+                    None => break,
+                },
+                Sink::Webhook => match &delivery.webhook {
+                    Some(webhook) => match webhook.send(entry, now.timestamp()).await {
+                        Ok(()) => Outcome::Delivered,
+                        Err(e) => Outcome::Failed(e),
+                    },
+                    None => break,
+                },
+            };
+            match outcome {
+                Outcome::Delivered => {
+                    app.store.outbox_done(entry).await?;
+                    report.delivered += 1;
+                }
+                Outcome::Dropped(reason) => {
+                    tracing::error!(room = %entry.room, sink = sink.as_str(), event = entry.event.event.as_str(), id = %entry.event.id, reason, "outbox entry dropped");
+                    app.store.outbox_done(entry).await?;
+                    report.dropped += 1;
+                }
+                Outcome::Failed(reason) => {
+                    let attempts = entry.attempts.saturating_add(1);
+                    let next = now + Entry::backoff(attempts);
+                    tracing::warn!(room = %entry.room, sink = sink.as_str(), event = entry.event.event.as_str(), attempts, reason, "outbox delivery failed; retried later");
+                    app.store
+                        .outbox_later(entry, attempts, next.timestamp_millis())
+                        .await?;
+                    report.failed += 1;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// One entry to the room's IM group.
+async fn im_send<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    im: &TencentIm,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ApiError> {
+    let group = entry.room.as_str();
+    let at = now.timestamp();
+    let event = &entry.event;
+    let outcome = match event.event {
+        EventKind::RoomCreated => match im.create_group(group, &event.room.title, at).await {
+            Ok(()) => {
+                app.store.set_chat_ready(&entry.room, true).await?;
+                Outcome::Delivered
+            }
+            Err(ImError::Refused { code, info }) => {
+                let gone =
+                    app.store.room(&entry.room).await?.is_none_or(|r| {
+                        r.is_deleted() || r.status == crate::domain::RoomStatus::Ended
+                    });
+                if gone {
+                    Outcome::Dropped(format!("the room is gone; refused ({code}): {info}"))
+                } else {
+                    Outcome::Failed(format!("refused ({code}): {info}"))
+                }
+            }
+            Err(e) => Outcome::Failed(e.to_string()),
+        },
+        EventKind::RoomEnded | EventKind::RoomDeleted => {
+            if event.event == EventKind::RoomEnded
+                && let Err(e) = im.notify(group, &event.im_notification(), at).await
+            {
+                // The group is dissolved next: a lost goodbye is not worth holding that up.
+                tracing::warn!(room = group, error = %e, "room_ended notification not sent");
+            }
+            match im.destroy_group(group, at).await {
+                Ok(()) => {
+                    app.store.set_chat_ready(&entry.room, false).await?;
+                    Outcome::Delivered
+                }
+                Err(e) => Outcome::Failed(e.to_string()),
+            }
+        }
+        EventKind::RoomStarted | EventKind::RoomPaused | EventKind::CohostsChanged => {
+            match im.notify(group, &event.im_notification(), at).await {
+                Ok(()) => Outcome::Delivered,
+                Err(ImError::Refused { code, info })
+                    if entry.attempts + 1 >= NOTIFY_REFUSALS_MAX =>
+                {
+                    Outcome::Dropped(format!("refused ({code}): {info}"))
+                }
+                Err(e) => Outcome::Failed(e.to_string()),
+            }
+        }
+        EventKind::MemberKicked => Outcome::Dropped("not an IM event".to_owned()),
+    };
+    Ok(outcome)
+}

@@ -1,0 +1,272 @@
+//! The outbox (issue 9): what the app must still tell the outside world about a room — its IM
+//! group and the app's own webhook receiver — kept as entries written in the same write as the
+//! change they report, and removed once delivered.
+//!
+//! An entry is an [`Event`] for one [`Sink`]. Its order key ([`Entry::seq`]) is the room's
+//! change count — its version plus its co-host list's version, as the change leaves them:
+//! each conditional write of either bumps one by one, so one room's entries sort in the order
+//! their writes committed, whatever the writers' clocks say — then the event's rank (a kick
+//! after the co-host change it follows, a deletion last), then the time and the id. Each sink
+//! of a room is delivered in that order, an entry only after the one before it succeeded; a
+//! failed delivery waits ([`Entry::next_at_ms`], growing backoff) and holds the entries behind
+//! it.
+//!
+//! Never here: I/O. Writers build entries with [`Outbox::entries`]; the delivery is
+//! `crate::delivery`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::room::Room;
+use super::{RoomId, UserId};
+use crate::clock::rfc3339;
+
+/// Where an entry goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Sink {
+    /// The room's IM group (create, notify, destroy).
+    Im,
+    /// The app's webhook receiver (`WEBHOOK_URL`).
+    Webhook,
+}
+
+impl Sink {
+    pub const ALL: [Sink; 2] = [Sink::Im, Sink::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sink::Im => "im",
+            Sink::Webhook => "webhook",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    RoomCreated,
+    RoomStarted,
+    RoomPaused,
+    CohostsChanged,
+    MemberKicked,
+    RoomEnded,
+    RoomDeleted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::RoomCreated => "room_created",
+            EventKind::RoomStarted => "room_started",
+            EventKind::RoomPaused => "room_paused",
+            EventKind::CohostsChanged => "cohosts_changed",
+            EventKind::MemberKicked => "member_kicked",
+            EventKind::RoomEnded => "room_ended",
+            EventKind::RoomDeleted => "room_deleted",
+        }
+    }
+
+    /// The tie-break of events of one room written in the same millisecond.
+    fn rank(self) -> u8 {
+        self as u8
+    }
+
+    /// Whether the room's IM group hears of it: its life cycle and co-host list (never a
+    /// join: an audience of 100,000 must not turn into IM API calls).
+    fn reaches_im(self) -> bool {
+        !matches!(self, EventKind::MemberKicked)
+    }
+}
+
+/// The room as an event reports it (the webhook body's `room`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub id: String,
+    pub anchor_id: String,
+    pub title: String,
+    pub status: i64,
+    pub mode: i64,
+    pub version: u64,
+    pub cohosts: Vec<String>,
+    pub cohosts_version: u64,
+    pub created_at: String,
+    pub started_at: String,
+    pub stopped_at: String,
+}
+
+impl RoomSummary {
+    pub fn of(room: &Room) -> Self {
+        let time = |t: &Option<DateTime<Utc>>| t.as_ref().map(rfc3339).unwrap_or_default();
+        Self {
+            id: room.id.to_string(),
+            anchor_id: room.anchor_id.to_string(),
+            title: room.title.to_string(),
+            status: room.status.as_i64(),
+            mode: i64::from(room.mode),
+            version: room.version,
+            cohosts: room
+                .meeting
+                .members
+                .iter()
+                .map(|m| m.user_id.to_string())
+                .collect(),
+            cohosts_version: room.meeting.version,
+            created_at: rfc3339(&room.created_at),
+            started_at: time(&room.started_at),
+            stopped_at: time(&room.stopped_at),
+        }
+    }
+}
+
+/// A kicked member (the `member` of a `member_kicked` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KickedMember {
+    pub user_id: String,
+    /// When the ban ends (RFC 3339); the kick's time when there is no ban.
+    pub banned_until: String,
+}
+
+/// One event, as its receivers get it (the webhook body, JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Stable across retries: receivers dedupe on it.
+    pub id: String,
+    pub event: EventKind,
+    /// Unix seconds (LiveKit's `createdAt` convention).
+    pub created_at: i64,
+    pub room: RoomSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<KickedMember>,
+}
+
+impl Event {
+    /// `kind` of `room` (as it is after the change) at `at`, with a fresh id.
+    pub fn new(kind: EventKind, room: &Room, at: DateTime<Utc>) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            event: kind,
+            created_at: at.timestamp(),
+            room: RoomSummary::of(room),
+            member: None,
+        }
+    }
+
+    /// What the room's IM group is told: the event and the room's versions.
+    pub fn im_notification(&self) -> serde_json::Value {
+        serde_json::json!({
+            "event": self.event.as_str(),
+            "room_id": self.room.id,
+            "status": self.room.status,
+            "version": self.room.version,
+            "cohosts": self.room.cohosts,
+            "cohosts_version": self.room.cohosts_version,
+        })
+    }
+}
+
+/// One event for one sink, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub room: RoomId,
+    pub sink: Sink,
+    /// The order key within the room and sink (see the module docs).
+    pub seq: String,
+    pub event: Event,
+    /// Failed deliveries so far.
+    pub attempts: u32,
+    /// Not before this time (ms) after a failure; 0 for at once.
+    pub next_at_ms: i64,
+    /// Given up (DynamoDB's TTL) if still undelivered then: `RETENTION_DAYS` after the change.
+    pub expires_at: i64,
+}
+
+impl Entry {
+    /// Whether it may be tried at `now`.
+    pub fn due(&self, now: DateTime<Utc>) -> bool {
+        self.next_at_ms <= now.timestamp_millis()
+    }
+
+    /// The wait after the `attempts`-th failure: 5 s, doubling, at most 10 minutes.
+    pub fn backoff(attempts: u32) -> chrono::Duration {
+        let secs = 5u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(16));
+        chrono::Duration::seconds(secs.min(600) as i64)
+    }
+}
+
+/// Which sinks are on (from the configuration): `IM_PROVIDER=tencent` makes a group per room,
+/// `WEBHOOK_URL` a receiver. With neither, no entry is ever written and every write is as cheap
+/// as without an outbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outbox {
+    pub im: bool,
+    pub webhook: bool,
+}
+
+impl Outbox {
+    pub fn is_off(&self) -> bool {
+        !self.im && !self.webhook
+    }
+
+    /// The entries reporting `events` of `room`, whose change count (see the module docs) is
+    /// `order` after the change, written at `now` and kept until `expires_at`.
+    pub fn entries(
+        &self,
+        room: &RoomId,
+        order: u64,
+        now: DateTime<Utc>,
+        expires_at: i64,
+        events: Vec<Event>,
+    ) -> Vec<Entry> {
+        if self.is_off() {
+            return Vec::new();
+        }
+        let at = now.timestamp_millis();
+        let mut out = Vec::new();
+        for event in events {
+            let seq = format!("{order:016}#{}#{at:013}#{}", event.event.rank(), event.id);
+            for sink in Sink::ALL {
+                let on = match sink {
+                    Sink::Im => self.im && event.event.reaches_im(),
+                    Sink::Webhook => self.webhook,
+                };
+                if on {
+                    out.push(Entry {
+                        room: room.clone(),
+                        sink,
+                        seq: seq.clone(),
+                        event: event.clone(),
+                        attempts: 0,
+                        next_at_ms: 0,
+                        expires_at,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A room's change count: its version plus its co-host list's (see the module docs).
+pub fn order(room: &Room) -> u64 {
+    room.version.saturating_add(room.meeting.version)
+}
+
+/// The event a life-cycle change reports, if any (`before` → `after`).
+pub fn status_event(before: &Room, after: &Room) -> Option<EventKind> {
+    use super::RoomStatus::*;
+    match (before.status, after.status) {
+        (a, b) if a == b => None,
+        (_, Live) => Some(EventKind::RoomStarted),
+        (_, Prepare) => Some(EventKind::RoomPaused),
+        (_, Ended) => Some(EventKind::RoomEnded),
+    }
+}
+
+/// A kicked member's record for the event.
+pub fn kicked(user: &UserId, until: DateTime<Utc>) -> KickedMember {
+    KickedMember {
+        user_id: user.to_string(),
+        banned_until: rfc3339(&until),
+    }
+}

@@ -1,0 +1,278 @@
+//! The outbox: entries written in the same write as the change they report (a
+//! `TransactWriteItems` of the change and the entries' puts; the change alone, one plain
+//! write, when there are none), found through a sparse partition of the presence index, and
+//! removed once delivered.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+
+use super::codec::Reader;
+use super::schema::{
+    GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, TTL_ATTRIBUTE, n, outbox_key, outbox_pk, room_key,
+    s,
+};
+use super::{DynamoStore, build_error, conditional, unavailable};
+use crate::domain::RoomId;
+use crate::domain::outbox::Entry;
+use crate::store::{OutboxWork, StoreError};
+
+/// Index items read per page while looking for rooms with entries.
+const INDEX_PAGE: i32 = 1000;
+
+/// A conditional `UpdateItem`, sent alone or in a transaction with outbox entries.
+#[derive(Debug, Default)]
+pub(super) struct Change {
+    pub key: Item,
+    pub update: String,
+    pub condition: Option<String>,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Change {
+    pub fn new(key: Item, update: impl Into<String>) -> Self {
+        Self {
+            key,
+            update: update.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn condition(mut self, condition: impl Into<String>) -> Self {
+        self.condition = Some(condition.into());
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), name.to_owned());
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+}
+
+fn non_empty<K, V>(map: HashMap<K, V>) -> Option<HashMap<K, V>> {
+    (!map.is_empty()).then_some(map)
+}
+
+/// The item of an outbox entry.
+fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
+    let mut item = outbox_key(entry);
+    let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    item.extend([
+        ("entry".to_owned(), s(json)),
+        ("attempts".to_owned(), n(entry.attempts)),
+        ("next_at_ms".to_owned(), n(entry.next_at_ms)),
+        (TTL_ATTRIBUTE.to_owned(), n(entry.expires_at)),
+        (GSI_PRESENCE.pk.to_owned(), s(OUTBOX_INDEX_PARTITION)),
+        (
+            GSI_PRESENCE.sk.to_owned(),
+            s(format!(
+                "{}#{}#{}",
+                entry.room,
+                entry.sink.as_str(),
+                entry.seq
+            )),
+        ),
+    ]);
+    Ok(item)
+}
+
+fn entry_from_item(item: &Item) -> Result<Entry, StoreError> {
+    let r = Reader(item);
+    let mut entry: Entry = serde_json::from_str(r.str("entry")?)
+        .map_err(|e| StoreError::Corrupt(format!("attribute entry: {e}")))?;
+    entry.attempts = u32::try_from(r.count("attempts")?).unwrap_or(u32::MAX);
+    entry.next_at_ms = r.num("next_at_ms")?;
+    Ok(entry)
+}
+
+fn put(item: Item, table: &str, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned))
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl DynamoStore {
+    /// Sends `change`, with `events` put in the same transaction when there are any.
+    pub(super) async fn change_reporting(
+        &self,
+        change: Change,
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            self.client()
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(change.key))
+                .update_expression(change.update)
+                .set_condition_expression(change.condition)
+                .set_expression_attribute_names(non_empty(change.names))
+                .set_expression_attribute_values(non_empty(change.values))
+                .send()
+                .await
+                .map_err(conditional)?;
+            return Ok(());
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(change.key))
+            .update_expression(change.update)
+            .set_condition_expression(change.condition)
+            .set_expression_attribute_names(non_empty(change.names))
+            .set_expression_attribute_values(non_empty(change.values))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        for entry in events {
+            items.push(put(entry_item(entry)?, &self.table, None)?);
+        }
+        self.transact(items).await
+    }
+
+    /// Puts `item` if `condition` holds, with `events` put in the same transaction.
+    pub(super) async fn put_reporting(
+        &self,
+        item: Item,
+        condition: &str,
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            self.client()
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .send()
+                .await
+                .map_err(conditional)?;
+            return Ok(());
+        }
+        let mut items = vec![put(item, &self.table, Some(condition))?];
+        for entry in events {
+            items.push(put(entry_item(entry)?, &self.table, None)?);
+        }
+        self.transact(items).await
+    }
+}
+
+#[async_trait]
+impl OutboxWork for DynamoStore {
+    async fn outbox_rooms(&self, limit: usize) -> Result<Vec<RoomId>, StoreError> {
+        let mut rooms: Vec<RoomId> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI_PRESENCE.name)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI_PRESENCE.pk)
+                .expression_attribute_names("#sk", GSI_PRESENCE.sk)
+                .expression_attribute_values(":pk", s(OUTBOX_INDEX_PARTITION))
+                .projection_expression("#sk")
+                .limit(INDEX_PAGE)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                let reader = Reader(&item);
+                let key = reader.str(GSI_PRESENCE.sk)?;
+                let Some((room, _)) = key.split_once('#') else {
+                    continue;
+                };
+                let room =
+                    RoomId::parse("room", room).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if rooms.last() != Some(&room) {
+                    if rooms.len() == limit {
+                        return Ok(rooms);
+                    }
+                    rooms.push(room);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(rooms);
+            }
+        }
+    }
+
+    async fn outbox(&self, room: &RoomId) -> Result<Vec<Entry>, StoreError> {
+        let query = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_values(":pk", s(outbox_pk(room)))
+            .consistent_read(true);
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(entry_from_item)
+            .collect()
+    }
+
+    async fn outbox_done(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.client()
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(outbox_key(entry)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn outbox_later(
+        &self,
+        entry: &Entry,
+        attempts: u32,
+        next_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .change_reporting(
+                Change::new(
+                    outbox_key(entry),
+                    "SET attempts = :attempts, next_at_ms = :next",
+                )
+                .condition("attribute_exists(pk)")
+                .value(":attempts", n(attempts))
+                .value(":next", n(next_at_ms)),
+                &[],
+            )
+            .await;
+        match result {
+            // Delivered and removed by another delivery meanwhile.
+            Err(StoreError::Conflict) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError> {
+        let result = self
+            .change_reporting(
+                Change::new(room_key(room), "SET chat_ready = :ready")
+                    .condition("attribute_exists(pk)")
+                    .value(":ready", AttributeValue::Bool(ready)),
+                &[],
+            )
+            .await;
+        match result {
+            // The room is gone: nothing to record.
+            Err(StoreError::Conflict) => Ok(()),
+            other => other,
+        }
+    }
+}

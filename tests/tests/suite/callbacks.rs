@@ -1,0 +1,538 @@
+//! The inbound vendor callbacks through their handlers, on both stores, with a manual clock
+//! at the real time (LiveKit's own library signs with the real clock): every kind accepted
+//! when valid and rejected when unsigned, mis-signed, stale or replayed (a replay is answered
+//! as a success and changes nothing), and what each does to rooms and presence.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use liveroom::clock::ManualClock;
+use liveroom::domain::{RoomId, UserId};
+use liveroom::http::Endpoint;
+use liveroom::{App, Config};
+use md5::{Digest as _, Md5};
+use serde_json::{Value, json};
+
+use crate::common::{EVENTS_SECRET, TestStore, call, token_for};
+use crate::credentials::oracle;
+
+const PUSH_DOMAIN: &str = "push.example.com";
+const ALIYUN_KEY: &str = "aliyun-callback-key-for-tests";
+const TENCENT_KEY: &str = "tencent-callback-key-for-tests";
+const LIVEKIT_KEY: &str = "lk_tests";
+const LIVEKIT_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
+
+struct World {
+    app: Arc<App>,
+    clock: Arc<ManualClock>,
+    anchor: String,
+    _store: TestStore,
+}
+
+fn app_with(store: &TestStore, env: &[(&str, &str)], clock: Arc<ManualClock>) -> App {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned())])
+        .collect();
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    App::new(config, Arc::clone(&store.store), clock)
+}
+
+fn world(store: TestStore) -> World {
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let app = app_with(
+        &store,
+        &[
+            ("ALIYUN_LIVE_PUSH_DOMAIN", PUSH_DOMAIN),
+            ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_KEY),
+            ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_KEY),
+            ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+        ],
+        clock.clone(),
+    );
+    let anchor = token_for(&app, &UserId::parse("user", "anchor_cb").unwrap(), 86_400);
+    World {
+        app: Arc::new(app),
+        clock,
+        anchor,
+        _store: store,
+    }
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+/// A request to a callback route, as API Gateway or the local server would pass it.
+fn request(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> lambda_http::Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(uri);
+    for (k, v) in headers {
+        builder = builder.header(*k, v.as_str());
+    }
+    builder
+        .body(lambda_http::Body::Text(body.to_owned()))
+        .unwrap()
+}
+
+impl World {
+    fn now(&self) -> i64 {
+        liveroom::Clock::now(&*self.clock).timestamp()
+    }
+
+    async fn send(&self, endpoint: Endpoint, req: lambda_http::Request) -> (u16, Value) {
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+
+    async fn room(&self) -> String {
+        let (status, room) = call(
+            &self.app,
+            Endpoint::Create,
+            &self.anchor,
+            json!({"title": "callbacks"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{room}");
+        room["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn status(&self, room: &str) -> i64 {
+        let id = RoomId::parse("id", room).unwrap();
+        self.app
+            .store
+            .room(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_i64()
+    }
+
+    async fn anchor_does(&self, endpoint: Endpoint, room: &str) {
+        let (status, out) = call(&self.app, endpoint, &self.anchor, json!({"id": room})).await;
+        assert_eq!(status, 200, "{out}");
+    }
+
+    /// Alibaba's GET callback for `stream`, signed at `ts` with `key`.
+    async fn aliyun(&self, action: &str, stream: &str, ts: i64, key: &str) -> (u16, Value) {
+        let uri = format!(
+            "/api/v1/live/handlePushStreamEventCallback?action={action}&ip=1.2.3.4&id={stream}\
+             &app={PUSH_DOMAIN}&appname=live&time={ts}&usrargs=&node=cdn-1"
+        );
+        let headers = [
+            ("ALI-LIVE-TIMESTAMP", ts.to_string()),
+            (
+                "ALI-LIVE-SIGNATURE",
+                md5_hex(&format!("{PUSH_DOMAIN}|{ts}|{key}")),
+            ),
+        ];
+        self.send(
+            Endpoint::AlibabaCallback,
+            request("GET", &uri, &headers, ""),
+        )
+        .await
+    }
+
+    /// Tencent's push event (`event_type` 1 start, 0 end) with expiry `t`, signed with `key`.
+    async fn tencent(
+        &self,
+        event_type: i64,
+        stream: &str,
+        sequence: &str,
+        t: i64,
+        key: &str,
+    ) -> (u16, Value) {
+        let body = json!({
+            "app": PUSH_DOMAIN, "appid": 12345678, "appname": "live", "channel_id": stream,
+            "errcode": 0, "errmsg": "ok", "event_time": t - 600, "event_type": event_type,
+            "set_id": 2, "node": "100.121.160.92", "sequence": sequence, "stream_id": stream,
+            "stream_param": "", "user_ip": "119.29.94.245", "width": 0, "height": 0,
+            "sign": md5_hex(&format!("{key}{t}")), "t": t,
+        });
+        self.send(
+            Endpoint::TencentCallback,
+            request(
+                "POST",
+                "/api/v1/live/callback/tencent",
+                &[("content-type", "application/json".to_owned())],
+                &body.to_string(),
+            ),
+        )
+        .await
+    }
+
+    async fn livekit(&self, body: &Value, token: &str) -> (u16, Value) {
+        self.send(
+            Endpoint::LivekitCallback,
+            request(
+                "POST",
+                "/api/v1/live/callback/livekit",
+                &[
+                    ("content-type", "application/webhook+json".to_owned()),
+                    ("authorization", token.to_owned()),
+                ],
+                &body.to_string(),
+            ),
+        )
+        .await
+    }
+}
+
+fn unauthorized(answer: &(u16, Value)) -> bool {
+    answer.0 == 401 && answer.1["code"] == 110
+}
+
+both_stores!(alibaba_publish_events_move_the_room_once_each);
+both_stores!(tencent_push_events_move_the_room_once_each);
+both_stores!(livekit_webhooks_signed_by_livekit_move_rooms_and_presence);
+
+async fn alibaba_publish_events_move_the_room_once_each(w: World) {
+    let room = w.room().await;
+    let now = w.now();
+    let ok = w.aliyun("publish", &room, now, ALIYUN_KEY).await;
+    assert_eq!(ok, (200, json!({"code": 200, "message": "success"})));
+    assert_eq!(w.status(&room).await, 1, "a push makes the room live");
+    // A replay is acknowledged and changes nothing.
+    w.anchor_does(Endpoint::Pause, &room).await;
+    assert_eq!(w.aliyun("publish", &room, now, ALIYUN_KEY).await.0, 200);
+    assert_eq!(w.status(&room).await, 0, "the replay did not restart it");
+    // A new push, then its end (signed later).
+    assert_eq!(w.aliyun("publish", &room, now + 1, ALIYUN_KEY).await.0, 200);
+    assert_eq!(w.status(&room).await, 1);
+    assert_eq!(
+        w.aliyun("publish_done", &room, now + 2, ALIYUN_KEY).await.0,
+        200
+    );
+    assert_eq!(w.status(&room).await, 0, "the push ended: paused");
+
+    // Mis-signed, stale (either way), unsigned, a timestamp that is not one.
+    assert!(unauthorized(
+        &w.aliyun("publish", &room, now + 3, "not-the-key").await
+    ));
+    assert!(unauthorized(
+        &w.aliyun("publish", &room, now - 301, ALIYUN_KEY).await
+    ));
+    assert!(unauthorized(
+        &w.aliyun("publish", &room, now + 301, ALIYUN_KEY).await
+    ));
+    let bare = request(
+        "GET",
+        &format!("/handlePushStreamEventCallback?action=publish&id={room}"),
+        &[],
+        "",
+    );
+    assert!(unauthorized(&w.send(Endpoint::AlibabaCallback, bare).await));
+    let ts = "1e9".to_owned();
+    let odd = request(
+        "GET",
+        &format!("/handlePushStreamEventCallback?action=publish&id={room}"),
+        &[
+            ("ALI-LIVE-TIMESTAMP", ts.clone()),
+            (
+                "ALI-LIVE-SIGNATURE",
+                md5_hex(&format!("{PUSH_DOMAIN}|{ts}|{ALIYUN_KEY}")),
+            ),
+        ],
+        "",
+    );
+    assert!(unauthorized(&w.send(Endpoint::AlibabaCallback, odd).await));
+    assert_eq!(w.status(&room).await, 0, "no refused callback acted");
+
+    // POST, the event in a JSON body, then in a form body (AUI's Java server takes any method).
+    let signed = |ts: i64| {
+        vec![
+            ("ALI-LIVE-TIMESTAMP", ts.to_string()),
+            (
+                "ALI-LIVE-SIGNATURE",
+                md5_hex(&format!("{PUSH_DOMAIN}|{ts}|{ALIYUN_KEY}")).to_uppercase(),
+            ),
+            ("content-type", "application/json".to_owned()),
+        ]
+    };
+    let body = json!({"action": "publish", "id": room, "app": PUSH_DOMAIN, "appname": "live",
+                      "time": (now + 4).to_string()});
+    let post = request(
+        "POST",
+        "/api/v1/live/handlePushStreamEventCallback",
+        &signed(now + 4),
+        &body.to_string(),
+    );
+    assert_eq!(w.send(Endpoint::AlibabaCallback, post).await.0, 200);
+    assert_eq!(w.status(&room).await, 1);
+    let form = request(
+        "POST",
+        "/api/v1/live/handlePushStreamEventCallback",
+        &signed(now + 5),
+        &format!("action=publish_done&id={room}&app={PUSH_DOMAIN}"),
+    );
+    assert_eq!(w.send(Endpoint::AlibabaCallback, form).await.0, 200);
+    assert_eq!(w.status(&room).await, 0);
+    // AUI's RTC mix stream names the room second.
+    let mix = format!("123456_{room}_anchor_cb_camera");
+    assert_eq!(w.aliyun("publish", &mix, now + 6, ALIYUN_KEY).await.0, 200);
+    assert_eq!(w.status(&room).await, 1);
+
+    // An ended room never comes back; an unknown stream is acknowledged and ignored.
+    w.anchor_does(Endpoint::Stop, &room).await;
+    assert_eq!(w.aliyun("publish", &room, now + 7, ALIYUN_KEY).await.0, 200);
+    assert_eq!(w.status(&room).await, 2);
+    let ghost = RoomId::generate().to_string();
+    assert_eq!(
+        w.aliyun("publish", &ghost, now + 8, ALIYUN_KEY).await.0,
+        200
+    );
+    assert_eq!(
+        w.aliyun("publish", "some-stream", now + 9, ALIYUN_KEY)
+            .await
+            .0,
+        200
+    );
+    // A signed callback without its event is the sender's mistake.
+    let missing = request(
+        "GET",
+        "/handlePushStreamEventCallback?id=x",
+        &signed(now + 10),
+        "",
+    );
+    assert_eq!(w.send(Endpoint::AlibabaCallback, missing).await.0, 400);
+}
+
+async fn tencent_push_events_move_the_room_once_each(w: World) {
+    let room = w.room().await;
+    let t = w.now() + 600;
+    assert_eq!(
+        w.tencent(1, &room, "6674468118806626493", t, TENCENT_KEY)
+            .await,
+        (200, json!({"code": 0}))
+    );
+    assert_eq!(w.status(&room).await, 1);
+    // The same event again (Tencent retries): acknowledged, nothing changes.
+    w.anchor_does(Endpoint::Pause, &room).await;
+    let again = w
+        .tencent(1, &room, "6674468118806626493", t, TENCENT_KEY)
+        .await;
+    assert_eq!(again, (200, json!({"code": 0})));
+    assert_eq!(w.status(&room).await, 0);
+    // The push's end shares its sequence: a different event.
+    w.anchor_does(Endpoint::Start, &room).await;
+    assert_eq!(
+        w.tencent(0, &room, "6674468118806626493", t, TENCENT_KEY)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(w.status(&room).await, 0);
+    // Mis-signed, expired (t is the signature's expiry), unsigned.
+    assert!(unauthorized(
+        &w.tencent(1, &room, "2", t, "wrong-key").await
+    ));
+    assert!(unauthorized(
+        &w.tencent(1, &room, "3", w.now() - 1, TENCENT_KEY).await
+    ));
+    let unsigned = request(
+        "POST",
+        "/api/v1/live/callback/tencent",
+        &[("content-type", "application/json".to_owned())],
+        &json!({"event_type": 1, "stream_id": room, "sequence": "4"}).to_string(),
+    );
+    assert!(unauthorized(
+        &w.send(Endpoint::TencentCallback, unsigned).await
+    ));
+    let garbage = request("POST", "/api/v1/live/callback/tencent", &[], "not json");
+    assert!(unauthorized(
+        &w.send(Endpoint::TencentCallback, garbage).await
+    ));
+    assert_eq!(w.status(&room).await, 0, "no refused callback acted");
+    // Other event types (recording, screenshot) are acknowledged and ignored.
+    assert_eq!(w.tencent(100, &room, "5", t, TENCENT_KEY).await.0, 200);
+    assert_eq!(w.status(&room).await, 0);
+    // Time passes: the once valid signature expires.
+    w.clock.advance(Duration::seconds(601));
+    assert!(unauthorized(
+        &w.tencent(1, &room, "6", t, TENCENT_KEY).await
+    ));
+}
+
+async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
+    let room = w.room().await;
+    let event = |kind: &str, id: &str, participant: Option<&str>| {
+        let mut e = json!({
+            "event": kind, "id": id, "createdAt": w.now().to_string(),
+            "room": {"sid": "RM_x", "name": room, "emptyTimeout": 300, "creationTime": "1"},
+        });
+        if let Some(p) = participant {
+            e["participant"] = json!({"sid": "PA_x", "identity": p, "state": "ACTIVE"});
+        }
+        e
+    };
+    let events = [
+        event("room_started", "EV_started", None),
+        event("participant_joined", "EV_joined", Some("viewer_cb")),
+        event("participant_left", "EV_left", Some("viewer_cb")),
+        event("room_finished", "EV_finished", None),
+        event("track_published", "EV_track", Some("viewer_cb")),
+    ];
+    // LiveKit's own library signs them, as a LiveKit server would.
+    let checks: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({"kind": "livekit_webhook_sign", "api_key": LIVEKIT_KEY,
+                   "api_secret": LIVEKIT_SECRET, "body": e.to_string()})
+        })
+        .collect();
+    let tokens: Vec<String> = oracle(&checks)
+        .iter()
+        .map(|r| r["token"].as_str().unwrap().to_owned())
+        .collect();
+    let online = |w: &World| {
+        let room = RoomId::parse("id", &room).unwrap();
+        let app = Arc::clone(&w.app);
+        async move {
+            app.store
+                .count_online(
+                    &room,
+                    liveroom::Clock::now(&*app.clock) - Duration::seconds(20),
+                )
+                .await
+                .unwrap()
+        }
+    };
+
+    assert_eq!(
+        w.livekit(&events[0], &tokens[0]).await,
+        (200, json!({"code": 0}))
+    );
+    assert_eq!(w.status(&room).await, 1, "room_started: live");
+    assert_eq!(w.livekit(&events[1], &tokens[1]).await.0, 200);
+    assert_eq!(online(&w).await, 1, "participant_joined: present");
+    // "Bearer " is tolerated; the replay changes nothing.
+    w.anchor_does(Endpoint::Pause, &room).await;
+    let bearer = format!("Bearer {}", tokens[0]);
+    assert_eq!(w.livekit(&events[0], &bearer).await.0, 200);
+    assert_eq!(
+        w.status(&room).await,
+        0,
+        "the replayed room_started did nothing"
+    );
+    w.anchor_does(Endpoint::Start, &room).await;
+    assert_eq!(w.livekit(&events[2], &tokens[2]).await.0, 200);
+    assert_eq!(online(&w).await, 0, "participant_left: gone");
+    assert_eq!(w.livekit(&events[3], &tokens[3]).await.0, 200);
+    assert_eq!(w.status(&room).await, 0, "room_finished: paused");
+    assert_eq!(w.livekit(&events[4], &tokens[4]).await.0, 200);
+
+    // Refused: no token, another body than the one signed, another secret, expired.
+    let fresh = event("room_started", "EV_other", None);
+    let (status, out) = w
+        .send(
+            Endpoint::LivekitCallback,
+            request(
+                "POST",
+                "/api/v1/live/callback/livekit",
+                &[],
+                &fresh.to_string(),
+            ),
+        )
+        .await;
+    assert!(unauthorized(&(status, out)));
+    assert!(
+        unauthorized(&w.livekit(&fresh, &tokens[0]).await),
+        "sha256 of another body"
+    );
+    let foreign = oracle(&[
+        json!({"kind": "livekit_webhook_sign", "api_key": LIVEKIT_KEY,
+        "api_secret": "another-secret-of-32-bytes-at-least!!", "body": fresh.to_string()}),
+    ]);
+    assert!(unauthorized(
+        &w.livekit(&fresh, foreign[0]["token"].as_str().unwrap())
+            .await
+    ));
+    let other_issuer = oracle(&[
+        json!({"kind": "livekit_webhook_sign", "api_key": "someone_else",
+        "api_secret": LIVEKIT_SECRET, "body": fresh.to_string()}),
+    ]);
+    assert!(unauthorized(
+        &w.livekit(&fresh, other_issuer[0]["token"].as_str().unwrap())
+            .await
+    ));
+    let signed = oracle(&[
+        json!({"kind": "livekit_webhook_sign", "api_key": LIVEKIT_KEY,
+        "api_secret": LIVEKIT_SECRET, "body": fresh.to_string()}),
+    ]);
+    let token = signed[0]["token"].as_str().unwrap();
+    // Past `exp` and the minute of leeway (the token was signed on the real clock, a little
+    // after this test's clock started).
+    w.clock.advance(Duration::seconds(300 + 60 + 60));
+    assert!(unauthorized(&w.livekit(&fresh, token).await), "expired");
+    assert_eq!(w.status(&room).await, 0, "no refused webhook acted");
+}
+
+#[tokio::test]
+async fn a_callback_whose_key_is_not_set_is_not_there() {
+    let store = crate::common::embedded();
+    let app = crate::common::app(&store);
+    for (endpoint, uri) in [
+        (Endpoint::AlibabaCallback, "/handlePushStreamEventCallback"),
+        (Endpoint::TencentCallback, "/api/v1/live/callback/tencent"),
+        (Endpoint::LivekitCallback, "/api/v1/live/callback/livekit"),
+    ] {
+        let method = if endpoint == Endpoint::AlibabaCallback {
+            "GET"
+        } else {
+            "POST"
+        };
+        let response =
+            liveroom::http::handle(&app, endpoint, request(method, uri, &[], "{}")).await;
+        assert_eq!(response.status().as_u16(), 404, "{uri}");
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["code"], 111, "{uri}: {body}");
+    }
+    // A wrong method is 405 with the methods that are allowed.
+    let response = liveroom::http::handle(
+        &app,
+        Endpoint::AlibabaCallback,
+        request("PUT", "/handlePushStreamEventCallback", &[], ""),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "GET, POST");
+}
+
+/// Our outbound webhooks pass LiveKit's own receiver checks (TokenVerifier with the key
+/// `liveroom`, the sha256 claim), and fail them when the body is not the one signed.
+#[tokio::test]
+async fn our_webhooks_verify_with_livekits_receiver() {
+    let secret = "webhook-secret-for-the-tests-only-0123456789";
+    let hook = liveroom::delivery::Webhook::new(
+        "http://127.0.0.1:9/",
+        &liveroom::config::Secret::parse("WEBHOOK_SECRET", secret).unwrap(),
+    )
+    .unwrap();
+    let body = json!({"id": "e1", "event": "room_started", "created_at": 1}).to_string();
+    let token = hook
+        .token(body.as_bytes(), chrono::Utc::now().timestamp())
+        .unwrap();
+    let check = |body: &str| {
+        json!({"kind": "livekit_webhook_verify", "api_key": "liveroom", "api_secret": secret,
+               "body": body, "token": token})
+    };
+    let results = oracle(&[check(&body), check(&body.replace("e1", "e2"))]);
+    assert_eq!(results[0]["valid"], true, "{}", results[0]);
+    assert_eq!(results[0]["claims"]["iss"], "liveroom");
+    assert_eq!(results[1]["valid"], false, "{}", results[1]);
+}
