@@ -15,16 +15,15 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use md5::{Digest as _, Md5};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::App;
 use crate::auth::{Caller, Session};
 use crate::config::Secret;
+use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_webhook};
+use crate::credentials::{aliyun, tencent, text};
 use crate::domain::room::Action;
 use crate::domain::{RoomId, UserId};
 use crate::error::{ApiError, ErrorCode};
@@ -53,8 +52,6 @@ crate::needs!(
 const FRESHNESS_SECS: i64 = 300;
 /// How long past its freshness window an event's claim is kept.
 const CLAIM_MARGIN_SECS: i64 = 60;
-/// LiveKit's verifiers accept a token this long past its `exp` (its Go verifier's leeway).
-const LIVEKIT_LEEWAY_SECS: u64 = 60;
 
 /// The keys of the inbound callbacks; each is on when its key is set.
 #[derive(Debug, Clone, Default)]
@@ -102,10 +99,6 @@ fn bad(message: impl Into<String>) -> ApiError {
 
 fn same(a: &str, b: &str) -> bool {
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn md5_hex(text: &str) -> String {
-    hex::encode(Md5::digest(text.as_bytes()))
 }
 
 /// What became of a callback (logged; the vendor gets its usual success answer either way).
@@ -200,8 +193,7 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
             "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
         ));
     };
-    let key = std::str::from_utf8(key.expose()).unwrap_or_default();
-    let expected = md5_hex(&format!("{domain}|{timestamp}|{key}"));
+    let expected = aliyun::callback_signature(domain, timestamp, text(key));
     if !same(&expected, &signature.to_ascii_lowercase()) {
         return Err(unauthorized("the signature does not verify"));
     }
@@ -325,8 +317,7 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
         _ => None,
     }
     .ok_or_else(|| unauthorized("t is not a unix time"))?;
-    let key = std::str::from_utf8(key.expose()).unwrap_or_default();
-    let expected = md5_hex(&format!("{key}{t}"));
+    let expected = tencent::callback_sign(text(key), t);
     if !same(&expected, &event.sign.to_ascii_lowercase()) {
         return Err(unauthorized("the signature does not verify"));
     }
@@ -372,13 +363,6 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
 
 // ---- LiveKit --------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-struct LivekitClaims {
-    exp: i64,
-    #[serde(default)]
-    sha256: String,
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct LivekitName {
     #[serde(default)]
@@ -414,33 +398,22 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
         .header("authorization")
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
         .ok_or_else(|| unauthorized("Authorization (a LiveKit JWT) is required"))?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.set_issuer(&[api_key.as_str()]);
-    validation.set_required_spec_claims(&["exp", "iss"]);
-    validation.leeway = LIVEKIT_LEEWAY_SECS;
-    validation.validate_exp = false; // checked below against the app's clock
-    let claims = jsonwebtoken::decode::<LivekitClaims>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(secret.expose()),
-        &validation,
-    )
-    .map_err(|_| unauthorized("the token does not verify"))?
-    .claims;
     let now = app.clock.now().timestamp();
-    if claims.exp + LIVEKIT_LEEWAY_SECS as i64 <= now {
-        return Err(unauthorized("the webhook is stale (its token expired)"));
-    }
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&inbound.body));
-    if !same(&hash, &claims.sha256) {
-        return Err(unauthorized("the body is not the one signed (sha256)"));
-    }
+    let exp =
+        verify_webhook(token, &inbound.body, api_key, secret.expose(), now).map_err(|refusal| {
+            unauthorized(match refusal {
+                WebhookRefusal::Signature => "the token does not verify",
+                WebhookRefusal::Stale => "the webhook is stale (its token expired)",
+                WebhookRefusal::Checksum => "the body is not the one signed (sha256)",
+            })
+        })?;
     let event: LivekitEvent = serde_json::from_slice(&inbound.body)
         .map_err(|e| bad(format!("not a LiveKit webhook event: {e}")))?;
     let ack = json!({"code": 0});
     if event.id.is_empty() {
         return Err(bad("the event has no id"));
     }
-    let until = claims.exp.max(now) + LIVEKIT_LEEWAY_SECS as i64 + CLAIM_MARGIN_SECS;
+    let until = exp.max(now) + WEBHOOK_LEEWAY_SECS + CLAIM_MARGIN_SECS;
     let room = event.room.name.clone();
     let outcome = once(app, "livekit", &event.id, until, || async {
         let Some(id) = room_of_stream(&room) else {

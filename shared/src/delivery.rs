@@ -16,11 +16,9 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::App;
 use crate::config::{ConfigError, Secret};
@@ -44,24 +42,12 @@ const PARALLEL_ROOMS: usize = 8;
 const NOTIFY_REFUSALS_MAX: u32 = 3;
 /// One webhook call's time limit.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a webhook's signature is valid.
-const WEBHOOK_TOKEN_SECS: i64 = 300;
 
 /// The webhook receiver: `WEBHOOK_URL`, signed with `WEBHOOK_SECRET`.
 pub struct Webhook {
     url: String,
-    key: jsonwebtoken::EncodingKey,
+    secret: Secret,
     http: reqwest::Client,
-}
-
-/// The claims of a webhook's `Authorization` token (LiveKit's scheme).
-#[derive(Serialize)]
-struct WebhookClaims<'a> {
-    iss: &'a str,
-    iat: i64,
-    nbf: i64,
-    exp: i64,
-    sha256: String,
 }
 
 impl Webhook {
@@ -72,27 +58,16 @@ impl Webhook {
             .map_err(|e| ConfigError::new("WEBHOOK_URL", e.to_string()))?;
         Ok(Self {
             url: url.to_owned(),
-            key: jsonwebtoken::EncodingKey::from_secret(secret.expose()),
+            secret: secret.clone(),
             http,
         })
     }
 
-    /// The `Authorization` value for `body` at `now`: an HS256 JWT, issuer `liveroom`, valid
-    /// five minutes, with the body's SHA-256 (base64) as claim `sha256`.
+    /// The `Authorization` value for `body` at `now`: LiveKit's webhook signature (an HS256
+    /// JWT valid five minutes with the body's SHA-256 as claim `sha256`), issuer `liveroom`.
     pub fn token(&self, body: &[u8], now: i64) -> Result<String, String> {
-        let claims = WebhookClaims {
-            iss: "liveroom",
-            iat: now,
-            nbf: now,
-            exp: now + WEBHOOK_TOKEN_SECS,
-            sha256: base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body)),
-        };
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &self.key,
-        )
-        .map_err(|e| e.to_string())
+        crate::credentials::livekit::webhook_token("liveroom", self.secret.expose(), body, now)
+            .map_err(|e| e.to_string())
     }
 
     async fn send(&self, entry: &Entry, now: i64) -> Result<(), String> {

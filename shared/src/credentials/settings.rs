@@ -1,6 +1,12 @@
 //! The providers' settings, read from the environment: which vendor serves each role, and the
 //! values each vendor needs, each validated once (a missing or bad one names its variable).
 
+use std::sync::Arc;
+
+use super::aliyun::{Aliyun, AliyunApp, AliyunIm, AliyunLive};
+use super::livekit::Livekit;
+use super::tencent::{Tencent, TencentApp, TencentLive};
+use super::{NoProvider, Provider, Providers};
 use crate::config::{ConfigError, Secret};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +94,139 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
                 "must be letters, digits, _ - . (at most 128)",
             ))
         }
+    }
+}
+
+impl Providers {
+    /// Reads `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, the settings the chosen vendors
+    /// need, and `CREDENTIAL_TTL_SECONDS`.
+    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let live = vendor(lookup, "LIVE_PROVIDER")?;
+        let rtc = vendor(lookup, "RTC_PROVIDER")?;
+        let im = vendor(lookup, "IM_PROVIDER")?;
+        if live == Vendor::Livekit {
+            return Err(ConfigError::new(
+                "LIVE_PROVIDER",
+                "livekit has no CDN push/pull URLs; use aliyun, tencent or none",
+            ));
+        }
+        if im == Vendor::Livekit {
+            return Err(ConfigError::new(
+                "IM_PROVIDER",
+                "livekit has no IM credentials; use aliyun, tencent or none",
+            ));
+        }
+        let s = Settings(lookup);
+        let wants = |v: Vendor| (live == v, rtc == v, im == v);
+
+        let aliyun: Option<Arc<dyn Provider>> = match wants(Vendor::Aliyun) {
+            (false, false, false) => None,
+            (l, r, i) => Some(Arc::new(Aliyun {
+                live: l
+                    .then(|| -> Result<_, ConfigError> {
+                        Ok(AliyunLive {
+                            push_domain: s.domain("ALIYUN_LIVE_PUSH_DOMAIN")?,
+                            pull_domain: s.domain("ALIYUN_LIVE_PULL_DOMAIN")?,
+                            push_key: s.secret("ALIYUN_LIVE_PUSH_AUTH_KEY")?,
+                            pull_key: s.optional_secret("ALIYUN_LIVE_PULL_AUTH_KEY")?,
+                            app_name: match lookup("ALIYUN_LIVE_APP_NAME") {
+                                Some(_) => s.id("ALIYUN_LIVE_APP_NAME")?,
+                                None => "live".to_owned(),
+                            },
+                        })
+                    })
+                    .transpose()?,
+                rtc: r
+                    .then(|| -> Result<_, ConfigError> {
+                        Ok(AliyunApp {
+                            app_id: s.id("ALIYUN_RTC_APP_ID")?,
+                            app_key: s.secret("ALIYUN_RTC_APP_KEY")?,
+                        })
+                    })
+                    .transpose()?,
+                im: i
+                    .then(|| -> Result<_, ConfigError> {
+                        Ok(AliyunIm {
+                            app: AliyunApp {
+                                app_id: s.id("ALIYUN_IM_APP_ID")?,
+                                app_key: s.secret("ALIYUN_IM_APP_KEY")?,
+                            },
+                            app_sign: s.text("ALIYUN_IM_APP_SIGN")?,
+                        })
+                    })
+                    .transpose()?,
+            })),
+        };
+        let tencent: Option<Arc<dyn Provider>> = match wants(Vendor::Tencent) {
+            (false, false, false) => None,
+            (l, r, i) => {
+                let app = if r || i {
+                    let raw = s.text("TENCENT_SDKAPPID")?;
+                    let sdkappid = raw.parse::<u32>().map_err(|_| {
+                        ConfigError::new(
+                            "TENCENT_SDKAPPID",
+                            format!("must be a number (got {raw:?})"),
+                        )
+                    })?;
+                    Some(TencentApp {
+                        sdkappid,
+                        secret: s.secret("TENCENT_SECRET_KEY")?,
+                    })
+                } else {
+                    None
+                };
+                Some(Arc::new(Tencent {
+                    live: l
+                        .then(|| -> Result<_, ConfigError> {
+                            Ok(TencentLive {
+                                push_domain: s.domain("TENCENT_LIVE_PUSH_DOMAIN")?,
+                                pull_domain: s.domain("TENCENT_LIVE_PULL_DOMAIN")?,
+                                push_key: s.secret("TENCENT_LIVE_PUSH_KEY")?,
+                                pull_key: s.optional_secret("TENCENT_LIVE_PULL_KEY")?,
+                            })
+                        })
+                        .transpose()?,
+                    app,
+                }))
+            }
+        };
+        let livekit: Option<Arc<dyn Provider>> = if rtc == Vendor::Livekit {
+            let url = s.text("LIVEKIT_URL")?;
+            if !(url.starts_with("wss://")
+                || url.starts_with("ws://")
+                || url.starts_with("https://")
+                || url.starts_with("http://"))
+            {
+                return Err(ConfigError::new(
+                    "LIVEKIT_URL",
+                    "must be a ws(s):// or http(s):// URL",
+                ));
+            }
+            Some(Arc::new(Livekit {
+                url,
+                api_key: s.id("LIVEKIT_API_KEY")?,
+                api_secret: Secret::parse("LIVEKIT_API_SECRET", &s.text("LIVEKIT_API_SECRET")?)?,
+            }))
+        } else {
+            None
+        };
+        let pick = |v: Vendor| -> Arc<dyn Provider> {
+            let chosen = match v {
+                Vendor::Aliyun => aliyun.clone(),
+                Vendor::Tencent => tencent.clone(),
+                Vendor::Livekit => livekit.clone(),
+                Vendor::None => None,
+            };
+            chosen.unwrap_or_else(|| Arc::new(NoProvider))
+        };
+        let ttl =
+            crate::config::seconds(lookup, "CREDENTIAL_TTL_SECONDS", 86_400, 60..=7 * 86_400)?;
+        Ok(Self {
+            live: pick(live),
+            rtc: pick(rtc),
+            im: pick(im),
+            ttl,
+        })
     }
 }
 

@@ -102,3 +102,12 @@ fn push_urls_cover_rtmp_rts_and_srt() {
         )
     );
 }
+
+#[test]
+fn the_stream_callback_signature_matches_the_documented_example() {
+    // help.aliyun.com, "usage notes for callback authentication": md5sum(learn.aliyundoc.com|1519375990|yourkey).
+    assert_eq!(
+        callback_signature("learn.aliyundoc.com", "1519375990", "yourkey"),
+        "9e226fc2c250be266e3657e156f68c12"
+    );
+}

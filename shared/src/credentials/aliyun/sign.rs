@@ -106,6 +106,14 @@ pub fn rtc_url(
     )
 }
 
+/// The stream callbacks' signature, `ALI-LIVE-SIGNATURE`: `md5("{domain}|{timestamp}|{key}")`
+/// hex, the domain being the ingest domain the callback is configured on.
+pub fn callback_signature(domain: &str, timestamp: &str, key: &str) -> String {
+    hex::encode(Md5::digest(
+        format!("{domain}|{timestamp}|{key}").as_bytes(),
+    ))
+}
+
 #[cfg(test)]
-#[path = "../tests/aliyun.rs"]
+#[path = "../../tests/aliyun.rs"]
 mod tests;

@@ -198,6 +198,11 @@ pub fn decode(sig: &str) -> Option<serde_json::Value> {
     serde_json::from_str(&json).ok()
 }
 
+/// CSS callbacks' `sign`: `md5(key + t)` hex, `t` the signature's expiry (unix seconds).
+pub fn callback_sign(key: &str, t: i64) -> String {
+    hex::encode(Md5::digest(format!("{key}{t}").as_bytes()))
+}
+
 #[cfg(test)]
-#[path = "../tests/tencent.rs"]
+#[path = "../../tests/tencent.rs"]
 mod tests;

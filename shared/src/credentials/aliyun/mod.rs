@@ -1,0 +1,155 @@
+//! Alibaba Cloud: the provider adapter (ApsaraVideo Live URLs, RTC tokens, the new IM) over
+//! the signers of [`sign`].
+
+use serde_json::{Value, json};
+
+use super::{Grant, Provider, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, text};
+use crate::config::Secret;
+use crate::domain::UserId;
+
+mod sign;
+pub use sign::*;
+
+pub(crate) struct AliyunApp {
+    pub(crate) app_id: String,
+    pub(crate) app_key: Secret,
+}
+
+pub(crate) struct AliyunLive {
+    pub(crate) push_domain: String,
+    pub(crate) pull_domain: String,
+    pub(crate) push_key: Secret,
+    pub(crate) pull_key: Option<Secret>,
+    pub(crate) app_name: String,
+}
+
+pub(crate) struct AliyunIm {
+    pub(crate) app: AliyunApp,
+    pub(crate) app_sign: String,
+}
+
+pub(crate) struct Aliyun {
+    pub(crate) live: Option<AliyunLive>,
+    pub(crate) rtc: Option<AliyunApp>,
+    pub(crate) im: Option<AliyunIm>,
+}
+
+fn nonce() -> String {
+    format!("AK-{}", uuid::Uuid::new_v4())
+}
+
+impl Provider for Aliyun {
+    fn name(&self) -> &'static str {
+        "aliyun"
+    }
+
+    fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {
+        let live = self.live.as_ref()?;
+        let rand = uuid::Uuid::new_v4().simple().to_string();
+        let auth = sign::UrlAuth {
+            key: text(&live.push_key),
+            exp: expires_at,
+            rand: &rand,
+        };
+        let [rtmp_url, rts_url, srt_url] =
+            sign::push_urls(&live.push_domain, &live.app_name, stream, auth);
+        Some(PushUrlInfo {
+            rtmp_url,
+            rts_url,
+            srt_url,
+        })
+    }
+
+    fn pull_urls(&self, stream: &str, expires_at: i64) -> Option<PullUrlInfo> {
+        let live = self.live.as_ref()?;
+        let rand = uuid::Uuid::new_v4().simple().to_string();
+        let auth = live.pull_key.as_ref().map(|key| sign::UrlAuth {
+            key: text(key),
+            exp: expires_at,
+            rand: &rand,
+        });
+        let [rtmp_url, flv_url, hls_url, rts_url] =
+            sign::pull_urls(&live.pull_domain, &live.app_name, stream, auth);
+        Some(PullUrlInfo {
+            rtmp_url,
+            flv_url,
+            hls_url,
+            rts_url,
+        })
+    }
+
+    fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
+        let app = self.rtc.as_ref()?;
+        // An Alibaba RTC token carries no privileges: whoever holds one may publish. So only
+        // publishers get one.
+        if req.grant != Grant::Publish {
+            return None;
+        }
+        let nonce = nonce();
+        let timestamp = req.now + req.ttl;
+        let (channel, user) = (req.room.as_str(), req.user.as_str());
+        let token = sign::rtc_token(
+            &app.app_id,
+            text(&app.app_key),
+            channel,
+            user,
+            &nonce,
+            timestamp,
+        );
+        Some(RtcCredentials {
+            push_url: Some(sign::rtc_url(
+                "push",
+                channel,
+                &app.app_id,
+                user,
+                timestamp,
+                &token,
+            )),
+            pull_url: Some(sign::rtc_url(
+                "play",
+                channel,
+                &app.app_id,
+                user,
+                timestamp,
+                &token,
+            )),
+            fields: json!({
+                "app_id": app.app_id,
+                "channel_id": channel,
+                "user_id": user,
+                "nonce": nonce,
+                "timestamp": timestamp,
+                "token": token,
+                "gslb": ["https://gw.rtn.aliyuncs.com"],
+            }),
+        })
+    }
+
+    fn rtc_user(&self, user: &UserId, _now: i64, _ttl: i64) -> Option<Value> {
+        let app = self.rtc.as_ref()?;
+        Some(json!({ "provider": "aliyun", "app_id": app.app_id, "user_id": user }))
+    }
+
+    fn im(&self, user: &UserId, now: i64, ttl: i64) -> Option<Value> {
+        let im = self.im.as_ref()?;
+        let nonce = nonce();
+        let timestamp = now + ttl;
+        let role = "";
+        let app_token = sign::im_token(
+            &im.app.app_id,
+            text(&im.app.app_key),
+            user.as_str(),
+            &nonce,
+            timestamp,
+            role,
+        );
+        Some(json!({
+            "provider": "aliyun",
+            "app_id": im.app.app_id,
+            "app_sign": im.app_sign,
+            "app_token": app_token,
+            "auth": { "user_id": user, "nonce": nonce, "timestamp": timestamp, "role": role },
+            "expire": expiry(now, ttl),
+        }))
+    }
+}
