@@ -47,15 +47,13 @@ const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Webhook {
     url: String,
     secret: Secret,
-    http: reqwest::Client,
+    http: crate::https::Https,
 }
 
 impl Webhook {
     pub fn new(url: &str, secret: &Secret) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
-            .timeout(WEBHOOK_TIMEOUT)
-            .build()
-            .map_err(|e| ConfigError::new("WEBHOOK_URL", e.to_string()))?;
+        let http = crate::https::Https::new(WEBHOOK_TIMEOUT)
+            .map_err(|e| ConfigError::new("WEBHOOK_URL", e))?;
         Ok(Self {
             url: url.to_owned(),
             secret: secret.clone(),
@@ -73,19 +71,22 @@ impl Webhook {
     async fn send(&self, entry: &Entry, now: i64) -> Result<(), String> {
         let body = serde_json::to_vec(&entry.event).map_err(|e| e.to_string())?;
         let token = self.token(&body, now)?;
-        let response = self
+        let answer = self
             .http
-            .post(&self.url)
-            .header("content-type", "application/webhook+json")
-            .header("authorization", token)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if response.status().is_success() {
+            .post(
+                &self.url,
+                &[
+                    ("content-type", "application/webhook+json"),
+                    ("authorization", &token),
+                    ("user-agent", "liveroom"),
+                ],
+                body,
+            )
+            .await?;
+        if (200..300).contains(&answer.status) {
             Ok(())
         } else {
-            Err(format!("HTTP {}", response.status()))
+            Err(format!("HTTP {}", answer.status))
         }
     }
 }
@@ -237,18 +238,24 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
             if !entry.due(now) {
                 break;
             }
-            let outcome = match sink {
-                Sink::Im => match &delivery.im {
-                    Some(im) => im_send(app, im, entry, now).await?,
-                    None => break,
-                },
-                Sink::Webhook => match &delivery.webhook {
-                    Some(webhook) => match webhook.send(entry, now.timestamp()).await {
-                        Ok(()) => Outcome::Delivered,
-                        Err(e) => Outcome::Failed(e),
+            // Past its retention: DynamoDB's TTL removes it some time after; the embedded
+            // store has no TTL. Either way it is given up now.
+            let outcome = if entry.expires_at <= now.timestamp() {
+                Outcome::Dropped("undelivered within RETENTION_DAYS".to_owned())
+            } else {
+                match sink {
+                    Sink::Im => match &delivery.im {
+                        Some(im) => im_send(app, im, entry, now).await?,
+                        None => break,
                     },
-                    None => break,
-                },
+                    Sink::Webhook => match &delivery.webhook {
+                        Some(webhook) => match webhook.send(entry, now.timestamp()).await {
+                            Ok(()) => Outcome::Delivered,
+                            Err(e) => Outcome::Failed(e),
+                        },
+                        None => break,
+                    },
+                }
             };
             match outcome {
                 Outcome::Delivered => {

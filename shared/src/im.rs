@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::config::Secret;
 use crate::credentials::tencent::user_sig;
+use crate::https::Https;
 
 /// How long the admin's UserSig is issued for (Tencent advises at least 24 h).
 const SIG_TTL_SECS: i64 = 48 * 3600;
@@ -46,7 +47,7 @@ pub struct TencentIm {
     sdkappid: u32,
     admin: String,
     key: Secret,
-    http: reqwest::Client,
+    http: Https,
     sig: Mutex<Option<(String, i64)>>,
 }
 
@@ -54,10 +55,7 @@ impl TencentIm {
     /// A client of the API at `base` (e.g. `https://console.tim.qq.com`) for app `sdkappid`,
     /// calling as `admin` with UserSigs signed by `key`.
     pub fn new(base: &str, sdkappid: u32, admin: &str, key: Secret) -> Result<Self, ImError> {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .build()
-            .map_err(|e| ImError::Unavailable(e.to_string()))?;
+        let http = Https::new(CALL_TIMEOUT).map_err(ImError::Unavailable)?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             sdkappid,
@@ -116,28 +114,29 @@ impl TencentIm {
     ) -> Result<Value, ImError> {
         let mut random = [0u8; 4];
         getrandom::fill(&mut random).map_err(|e| ImError::Unavailable(e.to_string()))?;
-        let url = format!("{}/v4/{service}/{command}", self.base);
-        let response = self
+        // The UserSig is base64 with `*-_` (URL-safe as it is); the admin is a user id
+        // (letters, digits, `_`, `-`): nothing here needs escaping.
+        let url = format!(
+            "{}/v4/{service}/{command}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
+            self.base,
+            self.sdkappid,
+            self.admin,
+            self.user_sig(now, fresh),
+            u32::from_be_bytes(random),
+        );
+        let answer = self
             .http
-            .post(url)
-            .query(&[
-                ("sdkappid", self.sdkappid.to_string()),
-                ("identifier", self.admin.clone()),
-                ("usersig", self.user_sig(now, fresh)),
-                ("random", u32::from_be_bytes(random).to_string()),
-                ("contenttype", "json".to_owned()),
-            ])
-            .json(body)
-            .send()
+            .post(
+                &url,
+                &[("content-type", "application/json")],
+                body.to_string().into_bytes(),
+            )
             .await
-            .map_err(|e| ImError::Unavailable(e.to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ImError::Unavailable(format!("HTTP {status}")));
+            .map_err(ImError::Unavailable)?;
+        if !(200..300).contains(&answer.status) {
+            return Err(ImError::Unavailable(format!("HTTP {}", answer.status)));
         }
-        let answer: Value = response
-            .json()
-            .await
+        let answer: Value = serde_json::from_slice(&answer.body)
             .map_err(|e| ImError::Unavailable(format!("not JSON: {e}")))?;
         let code = answer["ErrorCode"].as_i64().unwrap_or(-1);
         if answer["ActionStatus"] == "OK" && code == 0 {

@@ -21,6 +21,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 #[cfg(feature = "delivery")]
+pub mod https;
+#[cfg(feature = "delivery")]
 pub mod im;
 pub mod lambda;
 pub mod meeting;

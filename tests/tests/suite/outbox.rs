@@ -229,6 +229,7 @@ impl World {
 
 both_stores!(the_room_group_follows_the_room_and_survives_the_im_api_being_down);
 both_stores!(webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiver);
+both_stores!(an_event_nobody_could_deliver_within_retention_is_given_up);
 
 async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: World) {
     let anchor = w.user("anchor_1");
@@ -409,6 +410,23 @@ async fn webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiv
         .unwrap();
     assert_eq!(kick["member"]["user_id"], "member_2");
     assert!(kick["created_at"].is_i64());
+}
+
+async fn an_event_nobody_could_deliver_within_retention_is_given_up(w: World) {
+    w.hooks.lock().unwrap().fail_next = u32::MAX;
+    let anchor = w.user("anchor_3");
+    w.ok(Endpoint::Create, &anchor, json!({"title": "unheard"})).await;
+    let report = w.deliver().await;
+    assert_eq!((report.delivered, report.failed), (1, 1), "the group yes, the webhook no");
+    for _ in 0..4 {
+        w.advance(601);
+        assert_eq!(w.deliver().await.failed, 1);
+    }
+    assert_eq!(w.pending().await, 1, "still waiting");
+    w.advance(30 * 86_400);
+    let report = w.deliver().await;
+    assert_eq!((report.failed, report.dropped), (0, 1), "{report:?}");
+    assert_eq!(w.pending().await, 0);
 }
 
 #[tokio::test]
