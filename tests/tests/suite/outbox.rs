@@ -415,9 +415,14 @@ async fn webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiv
 async fn an_event_nobody_could_deliver_within_retention_is_given_up(w: World) {
     w.hooks.lock().unwrap().fail_next = u32::MAX;
     let anchor = w.user("anchor_3");
-    w.ok(Endpoint::Create, &anchor, json!({"title": "unheard"})).await;
+    w.ok(Endpoint::Create, &anchor, json!({"title": "unheard"}))
+        .await;
     let report = w.deliver().await;
-    assert_eq!((report.delivered, report.failed), (1, 1), "the group yes, the webhook no");
+    assert_eq!(
+        (report.delivered, report.failed),
+        (1, 1),
+        "the group yes, the webhook no"
+    );
     for _ in 0..4 {
         w.advance(601);
         assert_eq!(w.deliver().await.failed, 1);
