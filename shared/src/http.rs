@@ -279,16 +279,17 @@ pub fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         Some(p) if !p.is_empty() => p,
         _ => path,
     };
-    let mut allowed = None;
+    let mut allowed: Vec<&str> = Vec::new();
     for route in ROUTES.iter().filter(|r| r.path == path) {
         if route.method == method.as_str() {
             return Ok(route.endpoint);
         }
-        allowed = Some(route.endpoint.methods());
+        allowed.push(route.method);
     }
-    Err(match allowed {
-        Some(m) => method_not_allowed(m),
-        None => ApiError::new(ErrorCode::RouteNotFound, "no such path").with_detail("path", path),
+    // `Allow` lists what this path is routed for (AUI's root callback path is GET only).
+    Err(match allowed.is_empty() {
+        false => method_not_allowed(&allowed.join(", ")),
+        true => ApiError::new(ErrorCode::RouteNotFound, "no such path").with_detail("path", path),
     })
 }
 

@@ -38,6 +38,11 @@ fn an_unknown_path_is_404_and_a_wrong_method_405() {
     let err = resolve(&Method::GET, "/api/v1/live/create").unwrap_err();
     assert_eq!(err.http_status(), 405);
     assert_eq!(err.details["allow"], "POST");
+    // What the path is routed for, not what its endpoint answers elsewhere.
+    let err = resolve(&Method::POST, "/handlePushStreamEventCallback").unwrap_err();
+    assert_eq!(err.details["allow"], "GET");
+    let err = resolve(&Method::PUT, "/api/v1/live/handlePushStreamEventCallback").unwrap_err();
+    assert_eq!(err.details["allow"], "GET, POST");
 }
 
 #[test]
