@@ -207,7 +207,14 @@ pub async fn deliver_pending<S: DeliverStore + ?Sized>(
     app: &App<S>,
     delivery: &Delivery,
 ) -> Result<DeliveryReport, ApiError> {
-    let rooms = app.store.outbox_rooms(ROOMS_PER_RUN).await?;
+    let mut rooms = app.store.outbox_rooms(ROOMS_PER_RUN).await?;
+    // From a random room on: a run cut short (a Lambda's time limit, receivers that time out)
+    // does not always leave the same rooms for last.
+    let mut seed = [0u8; 8];
+    if !rooms.is_empty() && getrandom::fill(&mut seed).is_ok() {
+        let start = (u64::from_le_bytes(seed) % rooms.len() as u64) as usize;
+        rooms.rotate_left(start);
+    }
     let results: Vec<Result<DeliveryReport, ApiError>> = futures_util::stream::iter(rooms)
         .map(|room| async move { deliver_room(app, delivery, &room).await })
         .buffer_unordered(PARALLEL_ROOMS)
