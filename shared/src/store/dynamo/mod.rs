@@ -40,6 +40,8 @@ use crate::config::ConfigError;
 const BATCH_WRITE_LIMIT: usize = 25;
 /// DynamoDB's limit on one `TransactWriteItems`.
 const TRANSACT_LIMIT: usize = 100;
+/// How often a transaction cancelled only by a concurrent one is sent.
+const TRANSACT_ATTEMPTS: u32 = 4;
 /// DynamoDB's limit on one `BatchGetItem`.
 const BATCH_GET_LIMIT: usize = 100;
 /// How often unprocessed batch items are retried before the call fails.
@@ -73,6 +75,21 @@ where
         Some("ConditionalCheckFailedException") => StoreError::Conflict,
         _ => unavailable(err),
     }
+}
+
+/// Whether a cancelled transaction only collided with another one in flight on the same item
+/// (reason `TransactionConflict`, no condition failed): nothing was written, and the same
+/// transaction may simply be sent again.
+pub(crate) fn only_collided<'a>(reasons: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+    let mut collided = false;
+    for code in reasons {
+        match code {
+            Some("TransactionConflict") => collided = true,
+            None | Some("None") => {}
+            Some(_) => return false,
+        }
+    }
+    collided
 }
 
 /// A transaction cancelled by a condition becomes [`StoreError::Conflict`].
@@ -286,13 +303,32 @@ impl DynamoStore {
                 items.len()
             )));
         }
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(transaction_conflict)?;
-        Ok(())
+        // Two transactions on one item at once: DynamoDB cancels one with
+        // `TransactionConflict` (the SDK does not retry it). It wrote nothing; send it again
+        // after a short, growing wait, a few times, before calling the store unavailable.
+        for attempt in 0..TRANSACT_ATTEMPTS {
+            match self
+                .client()
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(err) => {
+                    let collided = matches!(
+                        err.as_service_error(),
+                        Some(TransactWriteItemsError::TransactionCanceledException(e))
+                            if only_collided(e.cancellation_reasons().iter().map(|r| r.code()))
+                    );
+                    if !collided || attempt + 1 == TRANSACT_ATTEMPTS {
+                        return Err(transaction_conflict(err));
+                    }
+                    tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+                }
+            }
+        }
+        Err(StoreError::Unavailable("transaction not sent".to_owned()))
     }
 
     /// Deletes every item under `pk` (pages through a `Query` of its keys, batches of 25).
@@ -362,3 +398,7 @@ impl DynamoStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "../../tests/dynamo.rs"]
+mod tests;

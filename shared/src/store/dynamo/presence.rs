@@ -13,7 +13,7 @@ use super::moderation::BANNED_UNTIL;
 use super::schema::{
     GSI_PRESENCE, Item, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key, s,
 };
-use super::{DynamoStore, applied, build_error, conditional, transaction_conflict, unavailable};
+use super::{DynamoStore, applied, build_error, conditional, unavailable};
 use crate::domain::presence::{
     COUNTER_SHARDS, MembersPage, PRESENCE_SHARDS, Visit, activity_key, millis, online_floor, shard,
 };
@@ -156,13 +156,7 @@ impl DynamoStore {
                     .map_err(build_error)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(transaction_conflict)
+        self.transact(items).await
     }
 }
 

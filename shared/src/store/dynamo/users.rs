@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::codec::{Reader, user_from_item, user_to_item};
 use super::schema::{Item, s, user_key, username_key};
-use super::{DynamoStore, build_error, transaction_conflict};
+use super::{DynamoStore, build_error};
 use crate::domain::user::User;
 use crate::domain::{UserId, Username};
 use crate::store::{StoreError, UserRead, UserWrite};
@@ -24,14 +24,8 @@ impl UserWrite for DynamoStore {
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(build_error)
         };
-        self.client()
-            .transact_write_items()
-            .transact_items(put(claim)?)
-            .transact_items(put(user_to_item(user))?)
-            .send()
+        self.transact(vec![put(claim)?, put(user_to_item(user))?])
             .await
-            .map_err(transaction_conflict)?;
-        Ok(())
     }
 }
 
