@@ -252,16 +252,24 @@ fn alibaba_params(inbound: &Inbound) -> Result<BTreeMap<String, String>, ApiErro
         }
     } else {
         let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8"))?;
-        for pair in text.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            params.insert(form_decode(k)?, form_decode(v)?);
-        }
+        params.extend(form_fields(text)?);
     }
     Ok(params)
 }
 
+/// The fields of a query string or an `application/x-www-form-urlencoded` body (a repeated
+/// name keeps its last value).
+pub fn form_fields(text: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut fields = BTreeMap::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        fields.insert(form_decode(k)?, form_decode(v)?);
+    }
+    Ok(fields)
+}
+
 /// `application/x-www-form-urlencoded` decoding of one name or value.
-pub fn form_decode(raw: &str) -> Result<String, ApiError> {
+fn form_decode(raw: &str) -> Result<String, ApiError> {
     let mut out = Vec::with_capacity(raw.len());
     let bytes = raw.as_bytes();
     let mut i = 0;

@@ -251,12 +251,12 @@ impl Endpoint {
         }
     }
 
-    /// The methods it answers (as `Allow` says them).
-    fn methods(self) -> &'static str {
+    /// The methods it answers.
+    fn methods(self) -> &'static [&'static str] {
         match self {
-            Self::Health | Self::OpenApi => "GET",
-            Self::AlibabaCallback => "GET, POST",
-            _ => "POST",
+            Self::Health | Self::OpenApi => &["GET"],
+            Self::AlibabaCallback => &["GET", "POST"],
+            _ => &["POST"],
         }
     }
 
@@ -317,10 +317,10 @@ pub trait Operation {
 /// direct invoke may not).
 fn method_of(endpoint: Endpoint, req: &Request) -> Result<(), ApiError> {
     let methods = endpoint.methods();
-    if methods.split(", ").any(|m| m == req.method().as_str()) {
+    if methods.contains(&req.method().as_str()) {
         Ok(())
     } else {
-        Err(method_not_allowed(methods))
+        Err(method_not_allowed(&methods.join(", ")))
     }
 }
 
@@ -533,15 +533,7 @@ fn parse_body<T: DeserializeOwned, S: ?Sized>(
     req: &Request,
 ) -> Result<T, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
-    if bytes.len() > app.config.max_body_bytes {
-        return Err(ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "the body must be at most {} bytes",
-                app.config.max_body_bytes
-            ),
-        ));
-    }
+    within_size(app, bytes)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(
             endpoint.param_error(),
@@ -576,9 +568,8 @@ fn parse_body<T: DeserializeOwned, S: ?Sized>(
     })
 }
 
-/// A vendor callback's request as [`callbacks`] reads it (headers, query string, raw body).
-fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> {
-    let body: &[u8] = req.body().as_ref();
+/// 413 for a body larger than `MAX_BODY_BYTES`.
+fn within_size<S: ?Sized>(app: &App<S>, body: &[u8]) -> Result<(), ApiError> {
     if body.len() > app.config.max_body_bytes {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
@@ -588,29 +579,23 @@ fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> 
             ),
         ));
     }
+    Ok(())
+}
+
+/// A vendor callback's request as [`callbacks`] reads it (headers, query string, raw body).
+fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    within_size(app, body)?;
     let headers = req
         .headers()
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect();
-    let mut query = std::collections::BTreeMap::new();
-    for pair in req.uri().query().unwrap_or_default().split('&') {
-        if pair.is_empty() {
-            continue;
-        }
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        query.insert(callbacks::form_decode(k)?, callbacks::form_decode(v)?);
-    }
-    for (k, v) in req
-        .query_string_parameters_ref()
-        .into_iter()
-        .flat_map(|q| q.iter())
-    {
-        query.insert(k.to_owned(), v.to_owned());
-    }
     Ok(Inbound {
         headers,
-        query,
+        // API Gateway's `rawQueryString` is in the URI (lambda_http puts it there), as is the
+        // local server's.
+        query: callbacks::form_fields(req.uri().query().unwrap_or_default())?,
         body: body.to_vec(),
     })
 }

@@ -7,6 +7,7 @@
 //! nothing in the other functions' binaries or cold starts. (reqwest, tried first, turned on
 //! webpki roots and a second TLS setup in the shared crates: every function's init grew.)
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,10 +20,19 @@ use hyper_util::rt::TokioExecutor;
 /// The largest answer read (the IM API's envelopes are small; a receiver's body is ignored).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
-/// An HTTPS (and plain HTTP, for local stand-ins) client with a time limit per call.
+/// An HTTPS (and plain HTTP, for local stand-ins) client.
 pub struct Https {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    timeout: Duration,
+}
+
+/// The process's client, shared by the IM and webhook deliveries (one connection pool), built
+/// on first use: loading the system's roots stays out of the cold start.
+pub fn client() -> Result<&'static Https, String> {
+    static CLIENT: OnceLock<Result<Https, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(Https::new)
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// A call's answer: the status and at most [`MAX_ANSWER_BYTES`] of the body.
@@ -32,9 +42,8 @@ pub struct Answer {
 }
 
 impl Https {
-    /// A client trusting the system's CA roots; each call, connection included, ends within
-    /// `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, String> {
+    /// A client trusting the system's CA roots.
+    fn new() -> Result<Self, String> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| format!("no CA roots: {e}"))?
@@ -43,17 +52,18 @@ impl Https {
             .build();
         Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
-            timeout,
         })
     }
 
-    /// POSTs `body` to `url` with `headers`. Errors name no URL (a query string may carry a
-    /// credential, e.g. the IM API's `usersig`).
+    /// POSTs `body` to `url` with `headers`; the call, connection included, ends within
+    /// `timeout`. Errors name no URL (a query string may carry a credential, e.g. the IM API's
+    /// `usersig`).
     pub async fn post(
         &self,
         url: &str,
         headers: &[(&str, &str)],
         body: Vec<u8>,
+        timeout: Duration,
     ) -> Result<Answer, String> {
         let mut request = lambda_http::http::Request::post(url);
         for (name, value) in headers {
@@ -76,9 +86,9 @@ impl Https {
                 .to_bytes();
             Ok(Answer { status, body })
         };
-        tokio::time::timeout(self.timeout, call)
+        tokio::time::timeout(timeout, call)
             .await
-            .map_err(|_| format!("no answer within {} s", self.timeout.as_secs()))?
+            .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
     }
 }
 

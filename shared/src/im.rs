@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::config::Secret;
 use crate::credentials::tencent::user_sig;
-use crate::https::Https;
+use crate::https;
 
 /// How long the admin's UserSig is issued for (Tencent advises at least 24 h).
 const SIG_TTL_SECS: i64 = 48 * 3600;
@@ -47,23 +47,20 @@ pub struct TencentIm {
     sdkappid: u32,
     admin: String,
     key: Secret,
-    http: Https,
     sig: Mutex<Option<(String, i64)>>,
 }
 
 impl TencentIm {
     /// A client of the API at `base` (e.g. `https://console.tim.qq.com`) for app `sdkappid`,
     /// calling as `admin` with UserSigs signed by `key`.
-    pub fn new(base: &str, sdkappid: u32, admin: &str, key: Secret) -> Result<Self, ImError> {
-        let http = Https::new(CALL_TIMEOUT).map_err(ImError::Unavailable)?;
-        Ok(Self {
+    pub fn new(base: &str, sdkappid: u32, admin: &str, key: Secret) -> Self {
+        Self {
             base: base.trim_end_matches('/').to_owned(),
             sdkappid,
             admin: admin.to_owned(),
             key,
-            http,
             sig: Mutex::new(None),
-        })
+        }
     }
 
     /// The admin's UserSig at `now`: the cached one unless it expires within five minutes (or
@@ -124,12 +121,13 @@ impl TencentIm {
             self.user_sig(now, fresh),
             u32::from_be_bytes(random),
         );
-        let answer = self
-            .http
+        let answer = https::client()
+            .map_err(ImError::Unavailable)?
             .post(
                 &url,
                 &[("content-type", "application/json")],
                 body.to_string().into_bytes(),
+                CALL_TIMEOUT,
             )
             .await
             .map_err(ImError::Unavailable)?;

@@ -117,12 +117,7 @@ pub async fn serve_outbox(
             let mut total = crate::delivery::DeliveryReport::default();
             for room in outbox_rooms_of_stream(&event.payload) {
                 match crate::delivery::deliver_room(app, delivery, &room).await {
-                    Ok(report) => {
-                        total.rooms += report.rooms;
-                        total.delivered += report.delivered;
-                        total.failed += report.failed;
-                        total.dropped += report.dropped;
-                    }
+                    Ok(report) => total.add(report),
                     Err(e) => {
                         tracing::warn!(room = %room, error = %e, cause = e.cause.as_deref().unwrap_or(""), "outbox left for the sweeper");
                     }

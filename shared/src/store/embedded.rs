@@ -1373,14 +1373,18 @@ impl OutboxWork for EmbeddedStore {
             let txn = db.begin_read().map_err(unavailable)?;
             let outbox = txn.open_table(OUTBOX).map_err(unavailable)?;
             let mut rooms: Vec<RoomId> = Vec::new();
+            // The room is the key's first part: no entry needs decoding here.
             for row in outbox.iter().map_err(unavailable)? {
-                let (_, bytes) = row.map_err(unavailable)?;
-                let entry: OutboxEntry = decode(bytes.value())?;
-                if rooms.last() != Some(&entry.room) {
+                let (key, _) = row.map_err(unavailable)?;
+                let room = key.value().split('|').next().unwrap_or_default();
+                if rooms.last().map(RoomId::as_str) != Some(room) {
                     if rooms.len() == limit {
                         break;
                     }
-                    rooms.push(entry.room);
+                    rooms.push(
+                        RoomId::parse("room", room)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    );
                 }
             }
             Ok(rooms)

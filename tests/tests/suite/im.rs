@@ -170,7 +170,6 @@ fn client(base: &str) -> TencentIm {
         "administrator",
         Secret::parse("TENCENT_SECRET_KEY", KEY).unwrap(),
     )
-    .unwrap()
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! it is given.
 
 mod accounts;
+mod change;
 mod client;
 mod codec;
 mod counters;

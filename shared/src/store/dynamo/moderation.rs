@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::change::Change;
 use super::codec::{Reader, room_from_item};
-use super::outbox::Change;
 use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, conditional};
 use crate::domain::outbox::Entry;

@@ -3,62 +3,22 @@
 //! write, when there are none), found through a sparse partition of the presence index, and
 //! removed once delivered.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::change::{Change, put};
 use super::codec::Reader;
 use super::schema::{
     GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, TTL_ATTRIBUTE, n, outbox_key, outbox_pk, room_key,
     s,
 };
-use super::{DynamoStore, build_error, conditional, unavailable};
+use super::{DynamoStore, conditional, unavailable};
 use crate::domain::RoomId;
 use crate::domain::outbox::Entry;
 use crate::store::{OutboxWork, StoreError};
 
 /// Index items read per page while looking for rooms with entries.
 const INDEX_PAGE: i32 = 1000;
-
-/// A conditional `UpdateItem`, sent alone or in a transaction with outbox entries.
-#[derive(Debug, Default)]
-pub(super) struct Change {
-    pub key: Item,
-    pub update: String,
-    pub condition: Option<String>,
-    pub names: HashMap<String, String>,
-    pub values: HashMap<String, AttributeValue>,
-}
-
-impl Change {
-    pub fn new(key: Item, update: impl Into<String>) -> Self {
-        Self {
-            key,
-            update: update.into(),
-            ..Self::default()
-        }
-    }
-
-    pub fn condition(mut self, condition: impl Into<String>) -> Self {
-        self.condition = Some(condition.into());
-        self
-    }
-
-    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
-        self.names.insert(placeholder.to_owned(), name.to_owned());
-        self
-    }
-
-    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
-        self.values.insert(placeholder.to_owned(), value);
-        self
-    }
-}
-
-fn non_empty<K, V>(map: HashMap<K, V>) -> Option<HashMap<K, V>> {
-    (!map.is_empty()).then_some(map)
-}
 
 /// The item of an outbox entry.
 fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
@@ -92,16 +52,6 @@ fn entry_from_item(item: &Item) -> Result<Entry, StoreError> {
     Ok(entry)
 }
 
-fn put(item: Item, table: &str, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_owned))
-        .build()
-        .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 impl DynamoStore {
     /// Sends `change`, with `events` put in the same transaction when there are any.
     pub(super) async fn change_reporting(
@@ -109,34 +59,8 @@ impl DynamoStore {
         change: Change,
         events: &[Entry],
     ) -> Result<(), StoreError> {
-        if events.is_empty() {
-            self.client()
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(change.key))
-                .update_expression(change.update)
-                .set_condition_expression(change.condition)
-                .set_expression_attribute_names(non_empty(change.names))
-                .set_expression_attribute_values(non_empty(change.values))
-                .send()
-                .await
-                .map_err(conditional)?;
-            return Ok(());
-        }
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(change.key))
-            .update_expression(change.update)
-            .set_condition_expression(change.condition)
-            .set_expression_attribute_names(non_empty(change.names))
-            .set_expression_attribute_values(non_empty(change.values))
-            .build()
-            .map_err(build_error)?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        for entry in events {
-            items.push(put(entry_item(entry)?, &self.table, None)?);
-        }
-        self.transact(items).await
+        let puts = events.iter().map(entry_item).collect::<Result<_, _>>()?;
+        self.write(vec![change], puts).await
     }
 
     /// Puts `item` if `condition` holds, with `events` put in the same transaction.
@@ -241,18 +165,14 @@ impl OutboxWork for DynamoStore {
         attempts: u32,
         next_at_ms: i64,
     ) -> Result<(), StoreError> {
-        let result = self
-            .change_reporting(
-                Change::new(
-                    outbox_key(entry),
-                    "SET attempts = :attempts, next_at_ms = :next",
-                )
-                .condition("attribute_exists(pk)")
-                .value(":attempts", n(attempts))
-                .value(":next", n(next_at_ms)),
-                &[],
-            )
-            .await;
+        let change = Change::new(
+            outbox_key(entry),
+            "SET attempts = :attempts, next_at_ms = :next",
+        )
+        .condition("attribute_exists(pk)")
+        .value(":attempts", n(attempts))
+        .value(":next", n(next_at_ms));
+        let result = self.write(vec![change], Vec::new()).await;
         match result {
             // Delivered and removed by another delivery meanwhile.
             Err(StoreError::Conflict) => Ok(()),
@@ -261,14 +181,10 @@ impl OutboxWork for DynamoStore {
     }
 
     async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError> {
-        let result = self
-            .change_reporting(
-                Change::new(room_key(room), "SET chat_ready = :ready")
-                    .condition("attribute_exists(pk)")
-                    .value(":ready", AttributeValue::Bool(ready)),
-                &[],
-            )
-            .await;
+        let change = Change::new(room_key(room), "SET chat_ready = :ready")
+            .condition("attribute_exists(pk)")
+            .value(":ready", AttributeValue::Bool(ready));
+        let result = self.write(vec![change], Vec::new()).await;
         match result {
             // The room is gone: nothing to record.
             Err(StoreError::Conflict) => Ok(()),

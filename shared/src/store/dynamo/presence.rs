@@ -1,19 +1,18 @@
 //! Presence: one item per member and room, on one of 32 shards, listed on `gsi4` while online.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{Select, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Select;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 
+use super::change::Change;
 use super::codec::{presence_from_item, shard_name, time};
 use super::moderation::BANNED_UNTIL;
 use super::schema::{
-    GSI_PRESENCE, Item, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key, s,
+    GSI_PRESENCE, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key, s,
 };
-use super::{DynamoStore, applied, build_error, conditional, unavailable};
+use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::presence::{
     COUNTER_SHARDS, MembersPage, PRESENCE_SHARDS, Visit, activity_key, millis, online_floor, shard,
 };
@@ -45,9 +44,9 @@ impl DynamoStore {
 
     /// The presence update of a touch: seen now, listed online, kept until the expiry; a
     /// join also counts the visit (a first visit only if there was none).
-    fn presence_update(&self, touch: &Touch<'_>, visit: Option<Visit>) -> Write {
+    fn presence_update(&self, touch: &Touch<'_>, visit: Option<Visit>) -> Change {
         let k = shard(touch.user, PRESENCE_SHARDS);
-        let mut w = Write::new(
+        let mut w = Change::new(
             presence_key(touch.room, k, touch.user),
             "SET user_id = :user, last_seen = :now, joined_at = if_not_exists(joined_at, :now), \
              #gpk = :gpk, #gsk = :activity, #ttl = :ttl",
@@ -63,26 +62,26 @@ impl DynamoStore {
         // A member the anchor banned stays out until the ban ends.
         .name("#ban", BANNED_UNTIL)
         .value(":now_ms", n(touch.now.timestamp_millis()));
-        w.condition = Some(NOT_BANNED);
+        w = w.condition(NOT_BANNED);
         if let Some(visit) = visit {
             w.update.push_str(" ADD visits :one");
             w = w.value(":one", n(1));
             if visit == Visit::First {
-                w.condition = Some(FIRST_VISIT_NOT_BANNED);
+                w = w.condition(FIRST_VISIT_NOT_BANNED);
             }
         }
         w
     }
 
     /// The visit counted on the user's counter shard.
-    fn visit_count(touch: &Touch<'_>, visit: Visit) -> Write {
+    fn visit_count(touch: &Touch<'_>, visit: Visit) -> Change {
         let counts = match visit {
             Visit::First => "ADD pv :one, uv :one",
             Visit::Again => "ADD pv :one",
         };
-        Write::new(
+        Change::new(
             counter_key(touch.room, shard(touch.user, COUNTER_SHARDS)),
-            &format!("SET #ttl = :ttl {counts}"),
+            format!("SET #ttl = :ttl {counts}"),
         )
         .name("#ttl", TTL_ATTRIBUTE)
         .value(":ttl", n(touch.expires_at))
@@ -92,9 +91,9 @@ impl DynamoStore {
     /// What a touch writes on the room item, in the same transaction as the presence: the
     /// anchor's keepalive, and the user's shard among the used ones. Only while the room
     /// exists and is not deleted (so a join cannot outlive a delete).
-    fn room_marks(touch: &Touch<'_>) -> Option<Write> {
+    fn room_marks(touch: &Touch<'_>) -> Option<Change> {
         let mut set = Vec::new();
-        let mut w = Write::new(room_key(touch.room), "");
+        let mut w = Change::new(room_key(touch.room), "");
         if touch.anchor {
             set.push("SET anchor_seen_at = :now");
             w = w.value(":now", time(&touch.now));
@@ -113,8 +112,7 @@ impl DynamoStore {
             return None;
         }
         w.update = set.join(" ");
-        w.condition = Some("attribute_exists(pk) AND attribute_not_exists(deleted_at)");
-        Some(w)
+        Some(w.condition("attribute_exists(pk) AND attribute_not_exists(deleted_at)"))
     }
 
     /// The presence update, the visit counted and the anchor's mark: one `UpdateItem` when
@@ -125,71 +123,7 @@ impl DynamoStore {
             writes.push(Self::visit_count(touch, visit));
         }
         writes.extend(Self::room_marks(touch));
-        if writes.len() == 1 {
-            let w = writes.remove(0);
-            return self
-                .client()
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(w.key))
-                .update_expression(w.update)
-                .set_condition_expression(w.condition.map(str::to_owned))
-                .set_expression_attribute_names(w.names)
-                .set_expression_attribute_values(Some(w.values))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(conditional);
-        }
-        let items = writes
-            .into_iter()
-            .map(|w| {
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(w.key))
-                    .update_expression(w.update)
-                    .set_condition_expression(w.condition.map(str::to_owned))
-                    .set_expression_attribute_names(w.names)
-                    .set_expression_attribute_values(Some(w.values))
-                    .build()
-                    .map(|u| TransactWriteItem::builder().update(u).build())
-                    .map_err(build_error)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.transact(items).await
-    }
-}
-
-/// One item update, sent alone or as part of a transaction.
-struct Write {
-    key: Item,
-    update: String,
-    condition: Option<&'static str>,
-    names: Option<HashMap<String, String>>,
-    values: Item,
-}
-
-impl Write {
-    fn new(key: Item, update: &str) -> Self {
-        Self {
-            key,
-            update: update.to_owned(),
-            condition: None,
-            names: None,
-            values: Item::new(),
-        }
-    }
-
-    fn name(mut self, placeholder: &str, name: &str) -> Self {
-        self.names
-            .get_or_insert_with(HashMap::new)
-            .insert(placeholder.to_owned(), name.to_owned());
-        self
-    }
-
-    fn value(mut self, placeholder: &str, value: aws_sdk_dynamodb::types::AttributeValue) -> Self {
-        self.values.insert(placeholder.to_owned(), value);
-        self
+        self.write(writes, Vec::new()).await
     }
 }
 

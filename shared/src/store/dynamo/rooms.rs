@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 
+use super::change::Change;
 use super::codec::{
     Reader, meeting_json, metrics_attributes, room_from_item, room_mutable_attributes,
     room_to_item, time,
 };
-use super::outbox::Change;
 use super::schema::{
     ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
     anchor_partition, counter_keys, n, presence_partitions, room_key, s, status_partition,
