@@ -38,7 +38,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const SAMPLE_SALT: &str = "sample-signature-salt-local-only-0123456789";
 
 /// The functions, as named in `functions/` (one binary each).
-const FUNCTIONS: [&str; 34] = [
+const FUNCTIONS: [&str; 37] = [
     "health",
     "openapi",
     "register",
@@ -73,6 +73,9 @@ const FUNCTIONS: [&str; 34] = [
     "alibaba-callback",
     "tencent-callback",
     "livekit-callback",
+    "tencent-users",
+    "tencent-rooms",
+    "aliyun-call",
 ];
 
 /// A scenario named `create+outbox` runs the `create` binary with the outbox on (webhooks
@@ -273,6 +276,16 @@ impl World {
             }
             None => name,
         };
+        if binary == "aliyun-call" {
+            // Seed 000's tokens are Alibaba RTC tokens.
+            for (k, v) in [
+                ("RTC_PROVIDER", "aliyun"),
+                ("ALIYUN_RTC_APP_ID", "bench-rtc-app"),
+                ("ALIYUN_RTC_APP_KEY", "bench-rtc-app-key"),
+            ] {
+                env.push((k.to_owned(), v.to_owned()));
+            }
+        }
         Function::spawn(&self.binary(binary), emulator, &env, Some(&log)).map_err(|e| {
             format!(
                 "{name}: cannot start {}: {e}",
@@ -377,6 +390,38 @@ impl World {
         )
         .unwrap_or_default();
         event["headers"]["authorization"] = json!(token);
+        event
+    }
+
+    /// A seed 004 sample event sent to `operation` (its path's last segment) with `params`
+    /// added to its JSON body.
+    fn seed004(&self, name: &str, operation: &str, params: Value) -> Value {
+        let mut event = self.event(name);
+        let path = event["rawPath"].as_str().unwrap_or_default().to_owned();
+        let path = match path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{operation}"),
+            None => path,
+        };
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        if event["body"].is_null() {
+            event["body"] = json!("{}");
+        }
+        self.with_body(event, |b| {
+            if let (Some(b), Some(p)) = (b.as_object_mut(), params.as_object()) {
+                b.extend(p.clone());
+            }
+        })
+    }
+
+    /// The seed 000 sample event for `operation` on `channel`.
+    fn seed000(&self, operation: &str, channel: &str) -> Value {
+        let mut event = self.event("aliyun-call");
+        let path = format!("/app/{operation}");
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["rawQueryString"] = json!(format!("channelId={channel}"));
+        event["queryStringParameters"] = json!({"channelId": channel});
         event
     }
 
@@ -617,6 +662,69 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         (
             "mute",
             vec![warm("", on("mute", b)), measure("", on("mute", a))],
+        ),
+        // The dialects: seed 004 (identity in the parameters), seed 000 (a 1v1 call).
+        (
+            "tencent-users",
+            vec![
+                warm("", w.event("tencent-users")),
+                measure("user_keepalive", w.event("tencent-users")),
+                measure(
+                    "user_keepalive in a room",
+                    w.seed004("tencent-users", "user_keepalive", json!({"roomId": a})),
+                ),
+                measure(
+                    "user_query",
+                    w.seed004("tencent-users", "user_query", json!({})),
+                ),
+            ],
+        ),
+        (
+            "tencent-rooms",
+            vec![
+                warm("", w.event("tencent-rooms")),
+                measure("query_room", w.event("tencent-rooms")),
+                measure(
+                    "room_detail",
+                    w.seed004("tencent-rooms", "room_detail", json!({"roomId": a})),
+                ),
+                measure(
+                    "enter_room (the anchor: update, start, join)",
+                    w.seed004(
+                        "tencent-rooms",
+                        "enter_room",
+                        // Room b: `start+outbox` needs room a paused still.
+                        json!({"roomId": b, "title": "bench", "category": "music"}),
+                    ),
+                ),
+                measure(
+                    "list_users",
+                    w.seed004("tencent-rooms", "list_users", json!({"roomId": a})),
+                ),
+                measure(
+                    "leave_room",
+                    w.seed004("tencent-rooms", "leave_room", json!({"roomId": a})),
+                ),
+            ],
+        ),
+        (
+            "aliyun-call",
+            vec![
+                warm("", w.seed000("token", "bench-warm")),
+                measure("token (makes the call)", w.seed000("token", "bench-call")),
+                measure(
+                    "token again (a participant)",
+                    w.seed000("token", "bench-call"),
+                ),
+                measure(
+                    "descChannelUsers",
+                    w.seed000("descChannelUsers", "bench-call"),
+                ),
+                measure(
+                    "descChannelStartTime",
+                    w.seed000("descChannelStartTime", "bench-call"),
+                ),
+            ],
         ),
         // The outbox on: a paused room started, another stopped, each change and its entry in
         // one write.

@@ -566,11 +566,21 @@ pub async fn refresh<S: RefreshStore + ?Sized>(
     let caller = app
         .tokens
         .verify(&req.refresh_token, TokenKind::Refresh, app.clock.now())?;
+    live_session(app, &caller).await?;
+    issue_pair(app, &caller.user_id, &caller.session)
+}
+
+/// The caller's user, if the caller's session still stands: not logged out, not ended by
+/// `logout {all}` or `deleteUser`.
+async fn live_session<S: RefreshStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<User, ApiError> {
     let (user, ended) = app
         .store
         .session(&caller.user_id, &caller.session.id)
         .await?;
-    // A refresh token outlives its user only if the user was deleted; then it is useless.
+    // A token outlives its user only if the user was deleted; then it is useless.
     let Some(user) = user.filter(|u| !u.is_deleted()) else {
         return Err(ApiError::new(
             ErrorCode::UserNotExists,
@@ -580,7 +590,20 @@ pub async fn refresh<S: RefreshStore + ?Sized>(
     if ended || user.sessions != caller.session.generation {
         return Err(session_ended());
     }
-    issue_pair(app, &caller.user_id, &caller.session)
+    Ok(user)
+}
+
+/// Seed 004's token login (`user_login_token`): the caller's session, checked as `refresh`
+/// checks it, renewed with a new pair; and the caller's profile.
+pub async fn renew<S: RefreshStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<(UserInfo, AuthResponse), ApiError> {
+    let user = live_session(app, caller).await?;
+    Ok((
+        UserInfo::from(&user),
+        issue_pair(app, &caller.user_id, &caller.session)?,
+    ))
 }
 
 pub async fn logout<S: LogoutStore + ?Sized>(

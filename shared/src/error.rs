@@ -35,6 +35,9 @@ pub enum ErrorCode {
     CallbackSignatureInvalid,
     /// 111: this vendor callback is not configured (its key is not set).
     CallbackNotConfigured,
+    /// 112: this server does not serve that dialect's endpoint as configured (seed 000's
+    /// `/app/token` needs the Alibaba RTC provider).
+    DialectNotConfigured,
     /// 202: a signature login's nonce was used already.
     UserNonceConsumed,
     /// 203: the token has expired.
@@ -77,7 +80,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -89,6 +92,7 @@ impl ErrorCode {
         Self::Forbidden,
         Self::CallbackSignatureInvalid,
         Self::CallbackNotConfigured,
+        Self::DialectNotConfigured,
         Self::UserNonceConsumed,
         Self::UserTokenExpired,
         Self::UserTokenInvalid,
@@ -124,6 +128,7 @@ impl ErrorCode {
             Self::Forbidden => (109, "Forbidden", 403),
             Self::CallbackSignatureInvalid => (110, "CallbackSignatureInvalid", 401),
             Self::CallbackNotConfigured => (111, "CallbackNotConfigured", 404),
+            Self::DialectNotConfigured => (112, "DialectNotConfigured", 404),
             Self::UserTokenExpired => (203, "UserTokenExpired", 401),
             Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
             Self::UserInfoEmpty => (205, "UseInfoEmpty", 400),

@@ -23,6 +23,7 @@ use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
 use crate::callbacks::{self, Inbound};
+use crate::dialects::{self, Envelope, Params};
 use crate::domain::room::Action;
 use crate::error::{ApiError, ErrorCode};
 use crate::meeting;
@@ -67,6 +68,9 @@ pub enum Endpoint {
     AlibabaCallback,
     TencentCallback,
     LivekitCallback,
+    TencentUsers,
+    TencentRooms,
+    AliyunCall,
 }
 
 /// A path and method that reach an endpoint.
@@ -84,6 +88,18 @@ const fn post(path: &'static str, endpoint: Endpoint) -> Route {
         endpoint,
     }
 }
+
+/// A dialect route that answers any method (seed 004 routes with `router.all`).
+const fn any(path: &'static str, endpoint: Endpoint) -> Route {
+    Route {
+        method: ANY,
+        path,
+        endpoint,
+    }
+}
+
+/// The method of a route that answers every method (API Gateway's `ANY`).
+pub const ANY: &str = "ANY";
 
 const fn get(path: &'static str, endpoint: Endpoint) -> Route {
     Route {
@@ -141,11 +157,35 @@ pub const ROUTES: &[Route] = &[
     get("/handlePushStreamEventCallback", Endpoint::AlibabaCallback),
     post("/api/v1/live/callback/tencent", Endpoint::TencentCallback),
     post("/api/v1/live/callback/livekit", Endpoint::LivekitCallback),
+    // Seed 004's dialect (the Tencent live-room service's aPaaS clients).
+    any("/base/v1/oauth/register", Endpoint::TencentUsers),
+    any("/base/v1/oauth/signature", Endpoint::TencentUsers),
+    any(
+        "/base/v1/auth_users/user_login_token",
+        Endpoint::TencentUsers,
+    ),
+    any("/base/v1/auth_users/user_logout", Endpoint::TencentUsers),
+    any("/base/v1/auth_users/user_delete", Endpoint::TencentUsers),
+    any("/base/v1/auth_users/user_update", Endpoint::TencentUsers),
+    any("/base/v1/auth_users/user_query", Endpoint::TencentUsers),
+    any("/base/v1/auth_users/user_keepalive", Endpoint::TencentUsers),
+    any("/base/v1/rooms/query_room", Endpoint::TencentRooms),
+    any("/base/v1/rooms/generate_roomid", Endpoint::TencentRooms),
+    any("/base/v1/rooms/enter_room", Endpoint::TencentRooms),
+    any("/base/v1/rooms/leave_room", Endpoint::TencentRooms),
+    any("/base/v1/rooms/destroy_room", Endpoint::TencentRooms),
+    any("/base/v1/rooms/update_room", Endpoint::TencentRooms),
+    any("/base/v1/rooms/room_detail", Endpoint::TencentRooms),
+    any("/base/v1/rooms/list_users", Endpoint::TencentRooms),
+    // Seed 000's dialect (the Alibaba 1v1 call clients).
+    any("/app/token", Endpoint::AliyunCall),
+    any("/app/descChannelUsers", Endpoint::AliyunCall),
+    any("/app/descChannelStartTime", Endpoint::AliyunCall),
 ];
 
 impl Endpoint {
     /// Every endpoint, one Lambda function each.
-    pub const ALL: [Endpoint; 32] = [
+    pub const ALL: [Endpoint; 35] = [
         Self::Health,
         Self::OpenApi,
         Self::Register,
@@ -178,6 +218,9 @@ impl Endpoint {
         Self::AlibabaCallback,
         Self::TencentCallback,
         Self::LivekitCallback,
+        Self::TencentUsers,
+        Self::TencentRooms,
+        Self::AliyunCall,
     ];
 
     /// The function (and binary) name.
@@ -215,6 +258,9 @@ impl Endpoint {
             Self::AlibabaCallback => "alibaba-callback",
             Self::TencentCallback => "tencent-callback",
             Self::LivekitCallback => "livekit-callback",
+            Self::TencentUsers => "tencent-users",
+            Self::TencentRooms => "tencent-rooms",
+            Self::AliyunCall => "aliyun-call",
         }
     }
 
@@ -248,6 +294,9 @@ impl Endpoint {
             Self::Like => presence::LIKE_NEEDS,
             Self::AlibabaCallback | Self::TencentCallback => callbacks::STREAM_CALLBACK_NEEDS,
             Self::LivekitCallback => callbacks::LIVEKIT_CALLBACK_NEEDS,
+            Self::TencentUsers => dialects::tencent::USERS_NEEDS,
+            Self::TencentRooms => dialects::tencent::ROOMS_NEEDS,
+            Self::AliyunCall => dialects::aliyun::CALL_NEEDS,
         }
     }
 
@@ -256,7 +305,17 @@ impl Endpoint {
         match self {
             Self::Health | Self::OpenApi => &["GET"],
             Self::AlibabaCallback => &["GET", "POST"],
+            Self::TencentUsers | Self::TencentRooms | Self::AliyunCall => &[ANY],
             _ => &["POST"],
+        }
+    }
+
+    /// The shape of its answers (the dialects' own envelopes).
+    pub fn envelope(self) -> Envelope {
+        match self {
+            Self::TencentUsers | Self::TencentRooms => Envelope::Tencent,
+            Self::AliyunCall => Envelope::Aliyun,
+            _ => Envelope::Aui,
         }
     }
 
@@ -281,7 +340,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
     };
     let mut allowed: Vec<&str> = Vec::new();
     for route in ROUTES.iter().filter(|r| r.path == path) {
-        if route.method == method.as_str() {
+        if route.method == method.as_str() || route.method == ANY {
             return Ok(route.endpoint);
         }
         allowed.push(route.method);
@@ -317,7 +376,7 @@ pub trait Operation {
 /// direct invoke may not).
 fn method_of(endpoint: Endpoint, req: &Request) -> Result<(), ApiError> {
     let methods = endpoint.methods();
-    if methods.contains(&req.method().as_str()) {
+    if methods.contains(&req.method().as_str()) || methods.contains(&ANY) {
         Ok(())
     } else {
         Err(method_not_allowed(&methods.join(", ")))
@@ -330,7 +389,7 @@ pub async fn handle_one<O: Operation, S: Store + ?Sized>(
     req: Request,
 ) -> Response<Body> {
     let checked = method_of(O::ENDPOINT, &req);
-    respond(checked, O::ENDPOINT.name(), req, |req| O::call(app, req)).await
+    respond(checked, O::ENDPOINT, req, |req| O::call(app, req)).await
 }
 
 /// The Lambda entry of an endpoint that needs no state (`health`, `openapi`).
@@ -339,7 +398,7 @@ pub async fn handle_static(endpoint: Endpoint, req: Request) -> Response<Body> {
         Endpoint::Health | Endpoint::OpenApi => Ok(()),
         _ => Err(ApiError::internal("not a static endpoint")),
     });
-    respond(checked, endpoint.name(), req, |_| async move {
+    respond(checked, endpoint, req, |_| async move {
         match endpoint {
             Endpoint::OpenApi => Ok(crate::OPENAPI.to_owned()),
             _ => health(chrono::Utc::now()),
@@ -355,10 +414,7 @@ pub async fn handle<S: Store + ?Sized>(
     req: Request,
 ) -> Response<Body> {
     let checked = method_of(endpoint, &req);
-    respond(checked, endpoint.name(), req, |req| {
-        dispatch(app, endpoint, req)
-    })
-    .await
+    respond(checked, endpoint, req, |req| dispatch(app, endpoint, req)).await
 }
 
 /// [`handle_one`] in the shape `lambda_http::run` wants.
@@ -371,25 +427,28 @@ pub async fn handle_one_infallible<O: Operation, S: Store + ?Sized>(
 
 /// The local server's entry: routes by path, then handles.
 pub async fn serve<S: Store + ?Sized>(app: &App<S>, req: Request) -> Response<Body> {
-    let route = resolve(req.method(), req.uri().path());
-    let name = route.as_ref().map(|e| e.name()).unwrap_or("unrouted");
-    match route {
-        Ok(endpoint) => respond(Ok(()), name, req, |req| dispatch(app, endpoint, req)).await,
-        Err(e) => respond(Err(e), name, req, |_| async { Ok(String::new()) }).await,
+    match resolve(req.method(), req.uri().path()) {
+        Ok(endpoint) => {
+            respond(Ok(()), Some(endpoint), req, |req| {
+                dispatch(app, endpoint, req)
+            })
+            .await
+        }
+        Err(e) => respond(Err(e), None, req, |_| async { Ok(String::new()) }).await,
     }
 }
 
 /// Answers a request that failed before it could be handled (e.g. its body could not be read).
 pub async fn reject(req: Request, err: ApiError) -> Response<Body> {
-    let name = resolve(req.method(), req.uri().path()).map_or("unrouted", |e| e.name());
-    respond(Err(err), name, req, |_| async { Ok(String::new()) }).await
+    let endpoint = resolve(req.method(), req.uri().path()).ok();
+    respond(Err(err), endpoint, req, |_| async { Ok(String::new()) }).await
 }
 
 /// Runs `handler` (unless `checked` failed), maps its outcome to a response, logs one line.
 async fn respond<F, Fut>(
     checked: Result<(), ApiError>,
-    name: &'static str,
-    req: Request,
+    endpoint: impl Into<Option<Endpoint>>,
+    mut req: Request,
     handler: F,
 ) -> Response<Body>
 where
@@ -397,7 +456,11 @@ where
     Fut: Future<Output = Result<String, ApiError>>,
 {
     let started = Instant::now();
+    let endpoint: Option<Endpoint> = endpoint.into();
+    let name = endpoint.map_or("unrouted", Endpoint::name);
+    let envelope = endpoint.map_or(Envelope::Aui, Endpoint::envelope);
     let request_id = request_id(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let result = match checked {
@@ -409,7 +472,8 @@ where
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = serde_json::to_string(&err.body(&request_id)).unwrap_or_default();
+            let body = serde_json::to_string(&dialects::error_body(envelope, &err, &request_id))
+                .unwrap_or_default();
             if let Some(cause) = &err.cause {
                 tracing::error!(
                     request_id = %request_id,
@@ -465,6 +529,10 @@ where
     }
     response
 }
+
+/// The id of the request being handled (in the request's extensions while it is).
+#[derive(Debug, Clone)]
+struct RequestId(String);
 
 /// API Gateway's request id when there is one (it is in API Gateway's own logs too).
 fn request_id(req: &Request) -> String {
@@ -580,6 +648,19 @@ fn within_size<S: ?Sized>(app: &App<S>, body: &[u8]) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// A dialect request's parameters (body and query string) and operation (its path's last
+/// segment).
+fn dialect<S: ?Sized>(app: &App<S>, req: &Request) -> Result<(String, Params), ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    within_size(app, body)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let params = Params::parse(req.uri().query().unwrap_or_default(), body, content_type)?;
+    Ok((dialects::operation(req.uri().path()).to_owned(), params))
 }
 
 /// A vendor callback's request as [`callbacks`] reads it (headers, query string, raw body).
@@ -777,6 +858,20 @@ operations! {
     };
     LivekitCallback => LivekitCallback, |app, req| {
         json(&callbacks::livekit(app, &inbound(app, &req)?).await?)
+    };
+    TencentUsers => TencentUsers, |app, req| {
+        let (operation, params) = dialect(app, &req)?;
+        dialects::tencent::users(app, &operation, &params, source_ip(&req).as_deref()).await
+    };
+    TencentRooms => TencentRooms, |app, req| {
+        let (operation, params) = dialect(app, &req)?;
+        dialects::tencent::rooms(app, &operation, &params).await
+    };
+    AliyunCall => AliyunCall, |app, req| {
+        let caller = authenticate(app, &req)?;
+        let (operation, params) = dialect(app, &req)?;
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        dialects::aliyun::call(app, &caller, &operation, &params, &request_id).await
     };
 }
 

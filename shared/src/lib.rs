@@ -17,6 +17,7 @@ pub mod config;
 pub mod credentials;
 #[cfg(feature = "delivery")]
 pub mod delivery;
+pub mod dialects;
 pub mod domain;
 pub mod error;
 pub mod http;

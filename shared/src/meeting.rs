@@ -271,6 +271,88 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
     }
 }
 
+/// Seats `caller` in the call held in `room` (a channel's room, see
+/// [`crate::rooms::channel_room`]), whose list is its participants, the anchor's seat
+/// included. A participant already seated keeps its seat; a newcomer takes a free one of
+/// `seats` through the list's versioned write, and when every seat is taken is refused (409
+/// `RoomFull`): the cap is the server's, whatever the clients do. Returns the room as seated.
+pub async fn take_seat<S>(
+    app: &App<S>,
+    mut room: Room,
+    caller: &Caller,
+    seats: usize,
+) -> Result<Room, ApiError>
+where
+    S: crate::store::RoomRead + crate::store::MeetingWrite + crate::store::UserRead + ?Sized,
+{
+    co_host_room(&room)?;
+    let mut profile = None;
+    for _ in 0..8 {
+        if room.meeting.contains(&caller.user_id) {
+            return Ok(room);
+        }
+        if room.status == RoomStatus::Ended {
+            return Err(ApiError::new(
+                ErrorCode::RoomStateConflict,
+                "the room has ended",
+            ));
+        }
+        if room.meeting.members.len() >= seats {
+            return Err(ApiError::new(
+                ErrorCode::RoomFull,
+                format!("this call already has its {seats} participants"),
+            )
+            .with_detail("seats", seats));
+        }
+        if profile.is_none() {
+            profile = Some(
+                app.store
+                    .user(&caller.user_id)
+                    .await?
+                    .map(|u| (u.nick, u.avatar))
+                    .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty())),
+            );
+        }
+        let (nick, avatar) = profile
+            .clone()
+            .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty()));
+        let mut members = room.meeting.members.clone();
+        members.push(Member {
+            user_id: caller.user_id.clone(),
+            user_nick: nick,
+            user_avatar: avatar,
+            camera_opened: true,
+            mic_opened: true,
+        });
+        let expected = room.meeting.version;
+        let after = Room {
+            meeting: Meeting {
+                members,
+                version: expected + 1,
+            },
+            ..room.clone()
+        };
+        let events = report(
+            app,
+            EventKind::CohostsChanged,
+            &after,
+            app.clock.now(),
+            None,
+        );
+        match app
+            .store
+            .update_meeting(&room.id, &after.meeting, expected, &events)
+            .await
+        {
+            Ok(()) => return Ok(after),
+            // Someone else was seated (or the room changed) meanwhile: decide again.
+            Err(StoreError::Conflict) => room = found(app.store.room(&room.id).await?)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(stale(room.meeting.version))
+}
+
 fn stale(current: u64) -> ApiError {
     ApiError::new(
         ErrorCode::RoomVersionConflict,

@@ -62,6 +62,16 @@ pub struct RoomIdRequest {
     pub user_id: Option<String>,
 }
 
+impl RoomIdRequest {
+    /// The request for room `id` (a dialect's mapping).
+    pub fn of(id: &impl ToString) -> Self {
+        Self {
+            id: id.to_string(),
+            user_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct KeepaliveRequest {
     #[serde(default)]

@@ -20,8 +20,8 @@ use crate::domain::room::{
     Action, Counters, Expected, MetricsSnapshot, Room, RoomQuery, Transition,
 };
 use crate::domain::{
-    Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus,
-    Title, parse_status_filter,
+    Category, ChannelId, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, RoomMode,
+    RoomStatus, Title, parse_status_filter,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, Metrics};
@@ -66,7 +66,7 @@ crate::needs!(
 // ---- requests -----------------------------------------------------------------------------
 
 /// `create` (seed 002 `handler.CreateRequest`; `anchor` is accepted but must be the caller).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct CreateRequest {
     pub title: String,
     #[serde(default)]
@@ -96,6 +96,16 @@ pub struct RoomRequest {
     pub user_id: Option<String>,
 }
 
+impl RoomRequest {
+    /// The request for room `id` (a dialect's mapping).
+    pub fn of(id: &impl ToString) -> Self {
+        Self {
+            id: id.to_string(),
+            user_id: None,
+        }
+    }
+}
+
 /// `list` (seed 002 `handler.ListRequest` plus filters).
 #[derive(Debug, Deserialize)]
 pub struct ListRequest {
@@ -112,7 +122,7 @@ pub struct ListRequest {
 }
 
 /// `update`: only the fields present change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct UpdateRequest {
     pub id: String,
     #[serde(default)]
@@ -125,6 +135,8 @@ pub struct UpdateRequest {
     pub extends: Option<String>,
     #[serde(default)]
     pub anchor_nick: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
 }
@@ -374,13 +386,49 @@ pub async fn create<S: CreateStore + ?Sized>(
     };
     let now = app.clock.now();
     let room = Room {
-        id: RoomId::generate(),
-        anchor_id: caller.user_id.clone(),
-        anchor_nick,
-        title,
         notice,
         cover_url,
         extends,
+        ..new_room(
+            RoomId::generate(),
+            caller,
+            anchor_nick,
+            title,
+            category,
+            mode,
+            now,
+        )
+    };
+    let events = report(app, EventKind::RoomCreated, &room, now, None);
+    app.store
+        .insert_room(&room, &events)
+        .await
+        .map_err(|e| match e {
+            // A fresh v4 UUID colliding is not a client error.
+            StoreError::Conflict => ApiError::internal("room id collision"),
+            e => e.into(),
+        })?;
+    Ok(info(app, &room, caller, metrics::snapshot(&room)))
+}
+
+/// A room as `create` makes it: prepared, empty, nothing set but what is given.
+fn new_room(
+    id: RoomId,
+    anchor: &Caller,
+    anchor_nick: Nick,
+    title: Title,
+    category: Category,
+    mode: RoomMode,
+    now: DateTime<Utc>,
+) -> Room {
+    Room {
+        id,
+        anchor_id: anchor.user_id.clone(),
+        anchor_nick,
+        title,
+        notice: Notice::empty(),
+        cover_url: ImageUrl::empty(),
+        extends: Extends::empty(),
         category,
         mode,
         status: RoomStatus::Prepare,
@@ -402,17 +450,65 @@ pub async fn create<S: CreateStore + ?Sized>(
         deleted_at: None,
         muted: Vec::new(),
         chat_ready: false,
+    }
+}
+
+/// The category of the rooms made for RTC channels ([`channel_room`]).
+pub const CHANNEL_CATEGORY: &str = "rtc-channel";
+
+/// The room of the RTC channel a seed 000 client named, made by the first caller, who is its
+/// anchor: a co-host room (title: the channel id, category [`CHANNEL_CATEGORY`]) whose
+/// meeting list holds the call's participants, the anchor first (see
+/// [`crate::meeting::take_seat`]). `None` when it does not exist and `make` is false. Two
+/// first callers at once: one insert wins, the other reads the winner's room.
+pub async fn channel_room<S>(
+    app: &App<S>,
+    caller: &Caller,
+    channel: &ChannelId,
+    make: bool,
+) -> Result<Option<Room>, ApiError>
+where
+    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::UserRead + ?Sized,
+{
+    let id = RoomId::for_channel(channel);
+    if let Some(room) = app.store.room(&id).await? {
+        return found(Some(room)).map(Some);
+    }
+    if !make {
+        return Ok(None);
+    }
+    let title =
+        Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let user = app.store.user(&caller.user_id).await?;
+    let (nick, avatar) = user
+        .map(|u| (u.nick, u.avatar))
+        .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty()));
+    let now = app.clock.now();
+    let mut room = new_room(
+        id.clone(),
+        caller,
+        nick.clone(),
+        title,
+        Category::parse(CHANNEL_CATEGORY).map_err(ApiError::internal)?,
+        RoomMode::CoHost,
+        now,
+    );
+    room.meeting = crate::domain::meeting::Meeting {
+        members: vec![crate::domain::meeting::Member {
+            user_id: caller.user_id.clone(),
+            user_nick: nick,
+            user_avatar: avatar,
+            camera_opened: true,
+            mic_opened: true,
+        }],
+        version: 1,
     };
     let events = report(app, EventKind::RoomCreated, &room, now, None);
-    app.store
-        .insert_room(&room, &events)
-        .await
-        .map_err(|e| match e {
-            // A fresh v4 UUID colliding is not a client error.
-            StoreError::Conflict => ApiError::internal("room id collision"),
-            e => e.into(),
-        })?;
-    Ok(info(app, &room, caller, metrics::snapshot(&room)))
+    match app.store.insert_room(&room, &events).await {
+        Ok(()) => Ok(Some(room)),
+        Err(StoreError::Conflict) => found(app.store.room(&id).await?).map(Some),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn get<S: GetStore + ?Sized>(
@@ -451,6 +547,7 @@ pub async fn list<S: ListStore + ?Sized>(
         anchor,
         category,
         page,
+        ..RoomQuery::default()
     };
     let rooms = app.store.list_rooms(&query).await?;
     // One clock reading signs the whole page.
@@ -459,6 +556,39 @@ pub async fn list<S: ListStore + ?Sized>(
     Ok(rooms
         .iter()
         .map(|room| RoomInfo::view(room, caller, providers, now, metrics::snapshot(room)))
+        .collect())
+}
+
+/// One page of the rooms `query` selects, newest first (seed 004's `query_room`); with
+/// `ids`, only those of them (each read by key, at most 100).
+pub async fn find<S>(app: &App<S>, query: &RoomQuery, ids: &[RoomId]) -> Result<Vec<Room>, ApiError>
+where
+    S: crate::store::RoomList + crate::store::RoomRead + ?Sized,
+{
+    if ids.is_empty() {
+        return Ok(app.store.list_rooms(query).await?);
+    }
+    if ids.len() > 100 {
+        return Err(ApiError::invalid_field(
+            ErrorCode::RoomQueryParams,
+            "roomIds",
+            "at most 100 room ids",
+        ));
+    }
+    let mut rooms = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(room) = app.store.room(id).await?
+            && query.matches(&room)
+            && !rooms.iter().any(|r: &Room| r.id == room.id)
+        {
+            rooms.push(room);
+        }
+    }
+    rooms.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
+    Ok(rooms
+        .into_iter()
+        .skip(query.page.offset as usize)
+        .take(query.page.size as usize)
         .collect())
 }
 
@@ -532,6 +662,7 @@ pub async fn update<S: ChangeStore + ?Sized>(
         |v| Nick::parse("anchor_nick", v),
         CODE,
     )?;
+    let category = optional(req.category.as_deref(), Category::parse, CODE)?;
     write_with_retry(app, caller, &id, |room, now| {
         let mut next = room.clone();
         if let Some(v) = &title {
@@ -548,6 +679,9 @@ pub async fn update<S: ChangeStore + ?Sized>(
         }
         if let Some(v) = &anchor_nick {
             next.anchor_nick = v.clone();
+        }
+        if let Some(v) = &category {
+            next.category = v.clone();
         }
         // An update that changes nothing writes nothing (and keeps the version).
         if next == *room {
@@ -736,13 +870,12 @@ pub async fn end_rooms_of<S: ListStore + ChangeStore + ?Sized>(
     let pages = u32::try_from(Page::MAX_OFFSET / Page::MAX_SIZE).unwrap_or(100);
     for page in 0..pages {
         let query = RoomQuery {
-            status: None,
             anchor: Some(caller.user_id.clone()),
-            category: None,
             page: Page {
                 offset: page * size,
                 size,
             },
+            ..RoomQuery::default()
         };
         let rooms = app.store.list_rooms(&query).await?;
         for room in rooms.iter().filter(|r| r.status != RoomStatus::Ended) {

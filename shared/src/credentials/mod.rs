@@ -70,6 +70,9 @@ impl Grant {
 #[derive(Debug, Clone, Copy)]
 pub struct RtcRequest<'a> {
     pub room: &'a RoomId,
+    /// The RTC channel the credentials are for: the room id, or the channel id a seed 000
+    /// client chose (its room's id is derived from it).
+    pub channel: &'a str,
     pub user: &'a UserId,
     /// The anchor, whose stream a pull URL points at.
     pub anchor: &'a UserId,
@@ -121,6 +124,12 @@ pub trait Provider: Send + Sync {
 
     /// Messaging credentials for `user`.
     fn im(&self, _user: &UserId, _now: i64, _ttl: i64) -> Option<Value> {
+        None
+    }
+
+    /// A Tencent UserSig for `user` and the SDK app id it is for (seed 004's `sdkUserSig`),
+    /// from a provider that signs them.
+    fn tencent_user_sig(&self, _user: &UserId, _now: i64, _ttl: i64) -> Option<(u32, String)> {
         None
     }
 
@@ -183,6 +192,18 @@ impl Providers {
 
     /// Room credentials for `user`, or why there are none.
     pub fn room_credentials(&self, room: &Room, user: &UserId, now: i64) -> RoomCredentials {
+        self.channel_credentials(room, room.id.as_str(), user, now)
+    }
+
+    /// [`Self::room_credentials`] for RTC channel `channel` (a seed 000 client's own name of
+    /// the room's channel).
+    pub fn channel_credentials(
+        &self,
+        room: &Room,
+        channel: &str,
+        user: &UserId,
+        now: i64,
+    ) -> RoomCredentials {
         let Some(grant) = Grant::decide(room, user) else {
             return RoomCredentials::Ended;
         };
@@ -191,6 +212,7 @@ impl Providers {
         }
         let req = RtcRequest {
             room: &room.id,
+            channel,
             user,
             anchor: &room.anchor_id,
             grant,
@@ -218,6 +240,15 @@ impl Providers {
 
     pub fn im(&self, user: &UserId, now: i64) -> Option<Value> {
         self.im.im(user, now, self.ttl_secs())
+    }
+
+    /// A Tencent UserSig for `user` from the IM provider, else from the RTC provider (one
+    /// signature serves both: TRTC and IM share the SDK app id).
+    pub fn tencent_user_sig(&self, user: &UserId, now: i64) -> Option<(u32, String)> {
+        let ttl = self.ttl_secs();
+        self.im
+            .tencent_user_sig(user, now, ttl)
+            .or_else(|| self.rtc.tencent_user_sig(user, now, ttl))
     }
 }
 

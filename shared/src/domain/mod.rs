@@ -152,10 +152,41 @@ impl RoomId {
         Self(uuid::Uuid::new_v4().hyphenated().to_string())
     }
 
+    /// The room of RTC channel `channel` (seed 000: a client names the channel): a UUID
+    /// (version 8) made from a SHA-256 of the name, so every instance finds the same room with
+    /// no lookup item, and no name can pick another room's id.
+    pub fn for_channel(channel: &ChannelId) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("liveroom/rtc-channel/{}", channel.0).as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let id = uuid::Builder::from_custom_bytes(bytes).into_uuid();
+        Self(id.hyphenated().to_string())
+    }
+
     pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
         match uuid::Uuid::try_parse(value) {
             Ok(id) if id.hyphenated().to_string() == value => Ok(Self(value.to_owned())),
             _ => Err(FieldError::new(field, "is not a room id")),
+        }
+    }
+}
+
+string_newtype!(
+    /// An RTC channel id a client chose (seed 000's `channelId`): 1 to 64 ASCII letters,
+    /// digits, `_` and `-` (what Alibaba RTC accepts).
+    ChannelId
+);
+
+impl ChannelId {
+    pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
+        if (1..=64).contains(&value.len()) && value.bytes().all(is_id_char) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(FieldError::new(
+                field,
+                "must be 1 to 64 ASCII letters, digits, _ and -",
+            ))
         }
     }
 }
@@ -438,7 +469,7 @@ pub fn parse_status_filter(value: Option<i64>) -> Result<Option<RoomStatus>, Fie
 /// [`Page::MAX_SIZE`]. Every skipped item is read, so no page starts deeper than
 /// [`Page::MAX_OFFSET`] items; the two bounds are independent so that a schema can state them
 /// exactly (`maximum`), as the OpenAPI document does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Page {
     pub offset: u32,
     pub size: u32,

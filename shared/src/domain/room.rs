@@ -282,11 +282,17 @@ pub enum Mark {
 }
 
 /// A listing: filters, then one page, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomQuery {
     pub status: Option<RoomStatus>,
+    /// Only rooms that have not ended (prepare or live), when no `status` is given.
+    pub not_ended: bool,
     pub anchor: Option<UserId>,
     pub category: Option<Category>,
+    /// Only rooms created at or after this instant.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only rooms created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
     pub page: Page,
 }
 
@@ -295,6 +301,9 @@ impl RoomQuery {
     pub fn matches(&self, room: &Room) -> bool {
         !room.is_deleted()
             && self.status.is_none_or(|s| room.status == s)
+            && !(self.not_ended && room.status == RoomStatus::Ended)
+            && self.created_from.is_none_or(|t| room.created_at >= t)
+            && self.created_before.is_none_or(|t| room.created_at < t)
             && self.anchor.as_ref().is_none_or(|a| &room.anchor_id == a)
             && self.category.as_ref().is_none_or(|c| &room.category == c)
     }

@@ -129,3 +129,18 @@ fn a_category_is_a_short_slug() {
     assert!(Category::parse("a b").is_err());
     assert!(Category::parse(&"x".repeat(33)).is_err());
 }
+
+#[test]
+fn a_channel_names_one_room_id_and_only_its_own() {
+    let a = ChannelId::parse("channelId", "call-42").unwrap();
+    let b = ChannelId::parse("channelId", "call-43").unwrap();
+    let id = RoomId::for_channel(&a);
+    assert_eq!(id, RoomId::for_channel(&a), "the same on every instance");
+    assert_ne!(id, RoomId::for_channel(&b));
+    // A room id like any other (so every path that takes one takes it).
+    assert_eq!(RoomId::parse("id", id.as_str()).unwrap(), id);
+    for bad in ["", "a b", "x/y", &"c".repeat(65), "直播"] {
+        assert!(ChannelId::parse("channelId", bad).is_err(), "{bad:?}");
+    }
+    assert!(ChannelId::parse("channelId", &"c".repeat(64)).is_ok());
+}

@@ -84,7 +84,17 @@ impl Server {
         (status, resp.json().await.unwrap())
     }
 
-    async fn raw(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    /// The server's URL of `path_and_query`, and its client (for requests of any shape).
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path_and_query}", self.base))
+    }
+
+    pub(crate) async fn raw(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();

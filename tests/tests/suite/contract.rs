@@ -49,6 +49,7 @@ contract!(
     concurrent_updates_from_one_version_have_exactly_one_winner,
     a_listing_is_newest_first_and_pages_are_disjoint,
     a_listing_filters_by_status_anchor_and_category,
+    a_listing_keeps_a_creation_window_and_can_leave_out_ended_rooms,
     a_page_past_the_end_is_empty,
     delete_requires_the_anchor_and_hides_the_room_until_the_purge_removes_it,
     a_purge_interrupted_half_way_is_finished_by_the_next,
@@ -150,10 +151,8 @@ async fn online(s: &TestStore, room: &RoomId, since: DateTime<Utc>) -> Vec<Prese
 
 fn query(page_num: i64, page_size: i64) -> RoomQuery {
     RoomQuery {
-        status: None,
-        anchor: None,
-        category: None,
         page: Page::parse(page_num, page_size).unwrap(),
+        ..RoomQuery::default()
     }
 }
 
@@ -320,6 +319,60 @@ async fn a_listing_is_newest_first_and_pages_are_disjoint(s: &TestStore) {
     }
     let ids = |v: &[Room]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&seen), ids(&rooms));
+}
+
+async fn a_listing_keeps_a_creation_window_and_can_leave_out_ended_rooms(s: &TestStore) {
+    // Rooms created at t0 + 0..10 s (newest first); the window [t0+3, t0+7) holds 4 of them.
+    let rooms = insert_rooms(s, &UserId::generate(), 10).await;
+    let windowed = RoomQuery {
+        created_from: Some(t0() + Duration::seconds(3)),
+        created_before: Some(t0() + Duration::seconds(7)),
+        ..query(1, 100)
+    };
+    let ids = |v: &[Room]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let got = s.store.list_rooms(&windowed).await.unwrap();
+    assert_eq!(ids(&got), ids(&rooms[3..7]));
+    let from = RoomQuery {
+        created_from: Some(t0() + Duration::seconds(8)),
+        ..query(1, 100)
+    };
+    assert_eq!(
+        ids(&s.store.list_rooms(&from).await.unwrap()),
+        ids(&rooms[..2])
+    );
+    let before = RoomQuery {
+        created_before: Some(t0() + Duration::seconds(2)),
+        ..query(1, 100)
+    };
+    assert_eq!(
+        ids(&s.store.list_rooms(&before).await.unwrap()),
+        ids(&rooms[8..])
+    );
+    // Paging inside the window.
+    let second = RoomQuery {
+        page: liveroom::domain::Page::parse(2, 3).unwrap(),
+        ..windowed.clone()
+    };
+    assert_eq!(
+        ids(&s.store.list_rooms(&second).await.unwrap()),
+        ids(&rooms[6..7])
+    );
+    // Two rooms end: `not_ended` leaves them out.
+    for r in [&rooms[0], &rooms[4]] {
+        s.store
+            .update_room(&next(r, RoomStatus::Ended), Expected::from(r), &[])
+            .await
+            .unwrap();
+    }
+    let open = RoomQuery {
+        not_ended: true,
+        ..windowed
+    };
+    let expected: Vec<_> = [&rooms[3], &rooms[5], &rooms[6]]
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids(&s.store.list_rooms(&open).await.unwrap()), expected);
 }
 
 async fn a_listing_filters_by_status_anchor_and_category(s: &TestStore) {

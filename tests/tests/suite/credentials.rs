@@ -47,7 +47,7 @@ pub(crate) fn tencent_vars() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn aliyun_vars() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn aliyun_vars() -> Vec<(&'static str, &'static str)> {
     vec![
         ("LIVE_PROVIDER", "aliyun"),
         ("RTC_PROVIDER", "aliyun"),

@@ -462,6 +462,14 @@ async fn setup() -> Setup {
     hints.insert("username", vec![me.clone(), json!("bob"), json!("nobody")]);
     hints.insert("password", vec![json!(PASSWORD), json!("wrong password")]);
     hints.insert("next_token", vec![Value::Null]);
+    // Seed 004 passes identity in the parameters.
+    hints.insert("token", vec![json!(token.clone())]);
+    hints.insert("userId", vec![me.clone()]);
+    hints.insert("roomId", hints["id"].clone());
+    hints.insert(
+        "searchUserId",
+        vec![me.clone(), json!("bob"), json!("nobody")],
+    );
     hints.insert(
         "members",
         vec![

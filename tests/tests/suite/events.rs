@@ -243,6 +243,40 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
 
     let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, &got["id"]), (200, &id));
+
+    // The dialects' sample events: seed 004 (identity in the parameters, the query string
+    // here) and seed 000 (Bearer; without the Alibaba RTC provider it has no tokens to give).
+    let (status, alive) = call(&app, Endpoint::TencentUsers, &load("tencent-users")).await;
+    assert_eq!(
+        (status, alive["errorCode"].as_i64()),
+        (200, Some(0)),
+        "{alive}"
+    );
+    assert_eq!(alive["data"]["userId"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
+    let (status, rooms) = call(&app, Endpoint::TencentRooms, &load("tencent-rooms")).await;
+    assert_eq!(
+        (status, rooms["errorMessage"].as_str()),
+        (200, Some("query_room ok")),
+        "{rooms}"
+    );
+    assert!(
+        rooms["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["roomId"] == id),
+        "{rooms}"
+    );
+    let (status, call_err) = call(&app, Endpoint::AliyunCall, &load("aliyun-call")).await;
+    assert_eq!(
+        (
+            status,
+            call_err["result"].as_bool(),
+            call_err["code"].as_str()
+        ),
+        (404, Some(false), Some("112")),
+        "{call_err}"
+    );
     let (status, list) = call(&app, Endpoint::List, &load("list")).await;
     assert_eq!(status, 200);
     let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();

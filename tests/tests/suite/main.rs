@@ -29,6 +29,7 @@ mod callbacks;
 mod concurrency;
 mod contract;
 mod credentials;
+mod dialects;
 mod drift;
 mod events;
 mod im;

@@ -87,7 +87,7 @@ impl Provider for Aliyun {
         }
         let nonce = nonce();
         let timestamp = req.now + req.ttl;
-        let (channel, user) = (req.room.as_str(), req.user.as_str());
+        let (channel, user) = (req.channel, req.user.as_str());
         let token = sign::rtc_token(
             &app.app_id,
             text(&app.app_key),

@@ -23,7 +23,7 @@ impl Provider for Livekit {
     fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
         let publish = req.grant == Grant::Publish;
         let grant = sign::VideoGrant {
-            room: req.room.to_string(),
+            room: req.channel.to_owned(),
             room_join: true,
             can_publish: publish,
             can_subscribe: true,

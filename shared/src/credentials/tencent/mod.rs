@@ -88,7 +88,7 @@ impl Provider for Tencent {
             Grant::Publish => sign::privilege::PUBLISHER,
             Grant::Subscribe => sign::privilege::SUBSCRIBER,
         };
-        let room = req.room.as_str();
+        let room = req.channel;
         let key = sign::private_map_key(
             sdkappid,
             app.secret.expose(),
@@ -127,5 +127,9 @@ impl Provider for Tencent {
 
     fn im(&self, user: &UserId, now: i64, ttl: i64) -> Option<Value> {
         self.rtc_user(user, now, ttl)
+    }
+
+    fn tencent_user_sig(&self, user: &UserId, now: i64, ttl: i64) -> Option<(u32, String)> {
+        self.user_sig(user, now, ttl)
     }
 }

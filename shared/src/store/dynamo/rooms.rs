@@ -121,17 +121,36 @@ impl RoomList for DynamoStore {
         let wanted = (query.page.offset + query.page.size) as usize;
         let mut matched: Vec<Room> = Vec::with_capacity(wanted);
         let mut start = None;
+        // A creation window bounds the sort key (`{created}#{id}`), so only it is read.
+        let from = query.created_from.as_ref().map(created_prefix);
+        let before = query.created_before.as_ref().map(created_prefix);
+        let (condition, bounds) = match (from, before) {
+            (Some(f), Some(b)) => (
+                "#pk = :pk AND #sk BETWEEN :from AND :before",
+                vec![(":from", f), (":before", b)],
+            ),
+            (Some(f), None) => ("#pk = :pk AND #sk >= :from", vec![(":from", f)]),
+            (None, Some(b)) => ("#pk = :pk AND #sk < :before", vec![(":before", b)]),
+            (None, None) => ("#pk = :pk", Vec::new()),
+        };
         loop {
             // Without a category filter every item read is a match, so one page of exactly
             // what is wanted is one call.
-            let out = self
+            let mut request = self
                 .client()
                 .query()
                 .table_name(&self.table)
                 .index_name(index.name)
-                .key_condition_expression("#pk = :pk")
+                .key_condition_expression(condition)
                 .expression_attribute_names("#pk", index.pk)
-                .expression_attribute_values(":pk", s(&partition))
+                .expression_attribute_values(":pk", s(&partition));
+            if !bounds.is_empty() {
+                request = request.expression_attribute_names("#sk", index.sk);
+            }
+            for (name, value) in &bounds {
+                request = request.expression_attribute_values(*name, s(value));
+            }
+            let out = request
                 .scan_index_forward(false)
                 .limit((wanted - matched.len()).clamp(1, QUERY_PAGE) as i32)
                 .set_exclusive_start_key(start)

@@ -1,0 +1,171 @@
+//! Seed 000's dialect: the Alibaba 1v1 call server's `/app/token`, `/app/descChannelUsers`
+//! and `/app/descChannelStartTime`, Bearer-authenticated.
+//!
+//! A channel id is the client's choice; its room is [`crate::rooms::channel_room`] (made by
+//! the first `/app/token`, whose caller is its anchor). Asking for a token is joining: the
+//! caller takes one of the call's two seats ([`crate::meeting::take_seat`], so both may
+//! publish and a third user is refused by the server), enters the room's presence, and gets
+//! an Alibaba RTC token signed over the channel id it asked for. Answers are
+//! `{result, requestId, message, code: "200", data}`.
+
+use serde_json::{Value, json};
+
+use super::Params;
+use crate::App;
+use crate::auth::Caller;
+use crate::credentials::RoomCredentials;
+use crate::domain::ChannelId;
+use crate::error::{ApiError, ErrorCode};
+use crate::presence::{self, MembersRequest, RoomIdRequest};
+use crate::rooms;
+
+/// The participants of a 1v1 call, the anchor's seat included.
+pub const CALL_SEATS: usize = 2;
+
+crate::needs!(
+    /// `/app/*`: the channel's room (made on first use), its seats, presence and members.
+    CallStore,
+    CALL_NEEDS: UserRead,
+    RoomRead,
+    RoomCreate,
+    RoomView,
+    MeetingWrite,
+    PresenceWrite,
+    PresenceRead,
+    ChannelMark,
+    MemberRead
+);
+
+fn done(request_id: &str, data: Value) -> Result<String, ApiError> {
+    serde_json::to_string(&json!({
+        "result": true,
+        "requestId": request_id,
+        "message": "success",
+        "code": "200",
+        "data": data,
+    }))
+    .map_err(ApiError::internal)
+}
+
+fn channel(p: &Params) -> Result<ChannelId, ApiError> {
+    const CODE: ErrorCode = ErrorCode::RoomQueryParams;
+    let raw = p
+        .text(CODE, "channelId")?
+        .ok_or_else(|| ApiError::invalid_field(CODE, "channelId", "channelId required"))?;
+    ChannelId::parse("channelId", &raw).map_err(|e| e.into_api(CODE))
+}
+
+/// `/app/{token,descChannelUsers,descChannelStartTime}`.
+pub async fn call<S: CallStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    operation: &str,
+    p: &Params,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    match operation {
+        "token" => token(app, caller, p, request_id).await,
+        "descChannelUsers" => {
+            let channel = channel(p)?;
+            let Some(room) = rooms::channel_room(app, caller, &channel, false).await? else {
+                return done(request_id, users(false, Vec::new()));
+            };
+            let mut ids: Vec<String> = Vec::new();
+            let mut next_token = None;
+            loop {
+                let page = presence::members(
+                    app,
+                    caller,
+                    MembersRequest {
+                        id: room.id.to_string(),
+                        limit: Some(100),
+                        next_token,
+                        user_id: None,
+                    },
+                )
+                .await?;
+                ids.extend(page.members.into_iter().map(|m| m.user_id));
+                next_token = page.next_token;
+                // A call has two seats; the listing stops at a page's worth regardless.
+                if next_token.is_none() || ids.len() >= 100 {
+                    break;
+                }
+            }
+            done(request_id, users(true, ids))
+        }
+        "descChannelStartTime" => {
+            let channel = channel(p)?;
+            let room = rooms::channel_room(app, caller, &channel, false)
+                .await?
+                .ok_or_else(ApiError::room_not_found)?;
+            let start = room
+                .channel_started_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            done(
+                request_id,
+                json!({"channelId": channel, "channelStartTimeUtc": start}),
+            )
+        }
+        _ => Err(ApiError::new(ErrorCode::RouteNotFound, "no such path")
+            .with_detail("operation", operation)),
+    }
+}
+
+/// DescribeChannelUsers' answer: every participant may publish, so all are interactive.
+fn users(exists: bool, ids: Vec<String>) -> Value {
+    json!({
+        "isChannelExist": exists,
+        "commTotalNum": ids.len(),
+        "interactiveUserNum": ids.len(),
+        "liveUserNum": 0,
+        "interactiveUserList": ids,
+        "liveUserList": [],
+        "userList": ids,
+    })
+}
+
+async fn token<S: CallStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    p: &Params,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    let providers = &app.config.providers;
+    if providers.rtc.name() != "aliyun" {
+        return Err(ApiError::new(
+            ErrorCode::DialectNotConfigured,
+            "/app/token issues Alibaba RTC tokens: this server's RTC_PROVIDER is not aliyun",
+        ));
+    }
+    let channel = channel(p)?;
+    let room = rooms::channel_room(app, caller, &channel, true)
+        .await?
+        .ok_or_else(ApiError::room_not_found)?;
+    let room = crate::meeting::take_seat(app, room, caller, CALL_SEATS).await?;
+    presence::join(app, caller, RoomIdRequest::of(&room.id)).await?;
+    let now = app.clock.now().timestamp();
+    match providers.channel_credentials(&room, channel.as_str(), &caller.user_id, now) {
+        RoomCredentials::Issued(_, c) => done(
+            request_id,
+            json!({
+                "appid": c.fields["app_id"],
+                "userid": caller.user_id,
+                "channelId": channel,
+                "gslb": c.fields["gslb"],
+                "token": c.fields["token"],
+                "nonce": c.fields["nonce"],
+                "timestamp": c.fields["timestamp"],
+            }),
+        ),
+        RoomCredentials::Ended => Err(ApiError::new(
+            ErrorCode::RoomStateConflict,
+            "the room has ended",
+        )),
+        // A participant the anchor muted, or an RTC app not configured.
+        RoomCredentials::NoProvider(_) | RoomCredentials::Unavailable(_) => Err(ApiError::new(
+            ErrorCode::RtcGrantUnavailable,
+            "no RTC token can be issued for you in this call",
+        )),
+    }
+}
