@@ -745,7 +745,7 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         (
             "sweeper",
             vec![measure(
-                "3 open rooms (34 calls each), 2 purged",
+                "5 open rooms (34 calls each: 3 AUI rooms, 2 seed 000 calls), 2 purged",
                 w.event("sweeper"),
             )],
         ),

@@ -283,7 +283,11 @@ pub async fn take_seat<S>(
     seats: usize,
 ) -> Result<Room, ApiError>
 where
-    S: crate::store::RoomRead + crate::store::MeetingWrite + crate::store::UserRead + ?Sized,
+    S: crate::store::RoomRead
+        + crate::store::MeetingWrite
+        + crate::store::UserRead
+        + crate::store::MemberRead
+        + ?Sized,
 {
     co_host_room(&room)?;
     let mut profile = None;
@@ -305,6 +309,9 @@ where
             .with_detail("seats", seats));
         }
         if profile.is_none() {
+            // Someone the anchor kicked takes no seat while banned (kicking freed it).
+            let (_, banned_until) = app.store.room_member(&room.id, &caller.user_id).await?;
+            crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
             profile = Some(
                 app.store
                     .user(&caller.user_id)

@@ -867,6 +867,39 @@ async fn seed_000_calls_have_two_seats_and_tokens_for_the_channel_the_client_nam
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rooms.as_array().unwrap().len(), 2, "{rooms}");
+    // The anchor kicks bob (AUI): his seat is free, he cannot take it back while banned, and
+    // carol can.
+    let call_42 = rooms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "call-42")
+        .unwrap()["id"]
+        .clone();
+    let (status, kicked) = server
+        .post(
+            "/api/v1/live/kick",
+            Some(&tokens["alice"]),
+            json!({"id": call_42, "user_id": "bob"}),
+        )
+        .await;
+    assert_eq!(
+        (status, kicked["removed_from_meeting"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{kicked}"
+    );
+    let (status, err) = app_call(&server, &tokens["bob"], "token", "call-42").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("2016")),
+        "{err}"
+    );
+    let (status, out) = app_call(&server, &tokens["carol"], "token", "call-42").await;
+    assert_eq!(
+        (status, out["data"]["userid"].as_str()),
+        (StatusCode::OK, Some("carol")),
+        "{out}"
+    );
 
     // Errors in seed 000's envelope: an unknown channel, a bad id, no token.
     let (status, none) =
