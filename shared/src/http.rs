@@ -458,7 +458,7 @@ where
     let started = Instant::now();
     let endpoint: Option<Endpoint> = endpoint.into();
     let name = endpoint.map_or("unrouted", Endpoint::name);
-    let envelope = endpoint.map_or(Envelope::Aui, Endpoint::envelope);
+    let envelope = endpoint.map_or_else(|| Envelope::of_path(req.uri().path()), Endpoint::envelope);
     let request_id = request_id(&req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();

@@ -23,6 +23,20 @@ pub enum Envelope {
     Aliyun,
 }
 
+impl Envelope {
+    /// The envelope of a path no route matched: a dialect client's mistyped path still gets
+    /// its own envelope.
+    pub fn of_path(path: &str) -> Self {
+        if path.starts_with("/base/v1/") {
+            Self::Tencent
+        } else if path.starts_with("/app/") {
+            Self::Aliyun
+        } else {
+            Self::Aui
+        }
+    }
+}
+
 /// The error body of `envelope` for `err` (the status stays `err`'s: 4xx for the client's
 /// fault, where seed 004 answered 500 for everything).
 pub fn error_body(envelope: Envelope, err: &ApiError, request_id: &str) -> Value {

@@ -89,10 +89,11 @@ fn caller<S: ?Sized>(app: &App<S>, p: &Params) -> Result<Caller, ApiError> {
     let token = p
         .text(ErrorCode::UserTokenInvalid, "token")?
         .ok_or_else(|| token_invalid("token required"))?;
-    let claimed = claimed_user(p)?.ok_or_else(|| token_invalid("userId required"))?;
+    // The token first: an unauthenticated request learns nothing about its other parameters.
     let caller = app
         .tokens
         .verify(&token, TokenKind::Access, app.clock.now())?;
+    let claimed = claimed_user(p)?.ok_or_else(|| token_invalid("userId required"))?;
     if claimed != caller.user_id.as_str() {
         return Err(token_invalid("userId is not the token's user"));
     }
@@ -110,8 +111,7 @@ fn sdk_fields<S: ?Sized>(app: &App<S>, user: &UserId) -> (u32, String) {
 
 /// The data of a login answer (`oauth/signature`, `user_login_token`).
 fn login_data<S: ?Sized>(app: &App<S>, auth: &AuthResponse) -> Result<Value, ApiError> {
-    let user =
-        UserId::parse("userId", &auth.user_id).map_err(|e| e.into_api(ErrorCode::SystemError))?;
+    let user = UserId::parse("userId", &auth.user_id).map_err(|e| ApiError::internal(e.message))?;
     let (sdk_app_id, user_sig) = sdk_fields(app, &user);
     Ok(json!({
         "userId": auth.user_id,

@@ -89,3 +89,11 @@ fn operations_and_times_read_as_the_seed_writes_them() {
     assert_eq!(seed_time_of("2021-08-22T06:42:54Z"), "2021-08-22 06:42:54");
     assert_eq!(seed_time_of(""), "");
 }
+
+#[test]
+fn an_unrouted_dialect_path_still_gets_its_dialects_envelope() {
+    assert_eq!(Envelope::of_path("/base/v1/rooms/nope"), Envelope::Tencent);
+    assert_eq!(Envelope::of_path("/app/nope"), Envelope::Aliyun);
+    assert_eq!(Envelope::of_path("/api/v1/live/nope"), Envelope::Aui);
+    assert_eq!(Envelope::of_path("/application"), Envelope::Aui);
+}

@@ -151,7 +151,7 @@ struct Status {
 }
 
 /// Decodes `body` strictly as `T`, naming the call when it cannot.
-fn strict<T: DeserializeOwned>(call: &str, body: &Value) -> T {
+pub(crate) fn strict<T: DeserializeOwned>(call: &str, body: &Value) -> T {
     serde_json::from_value(body.clone())
         .unwrap_or_else(|e| panic!("{call}: a strict decoder rejects the answer ({e}): {body}"))
 }

@@ -12,11 +12,11 @@
 use md5::{Digest as _, Md5};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::api::Server;
+use crate::aui::strict;
 use crate::credentials::{aliyun_vars, oracle, tencent_check, tencent_vars};
 
 const SECRET: &str = "dialect-suite-secret-0123456789abcdef0123456789";
@@ -122,11 +122,6 @@ struct RoomUser {
     avatar: String,
     role: String,
     apaas_user_id: String,
-}
-
-fn strict<T: DeserializeOwned>(call: &str, body: &Value) -> T {
-    serde_json::from_value(body.clone())
-        .unwrap_or_else(|e| panic!("{call}: a strict decoder rejects the answer ({e}): {body}"))
 }
 
 /// `YYYY-MM-DD hh:mm:ss`.
@@ -365,6 +360,9 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
         206,
     )
     .await;
+    // A path the seed does not have: 404, still in its envelope.
+    c.fails("rooms/no_such_api", json!({}), StatusCode::NOT_FOUND, 105)
+        .await;
     // Any method: the same query as a GET.
     let (status, out) = server
         .raw(
@@ -928,6 +926,11 @@ async fn seed_000_calls_have_two_seats_and_tokens_for_the_channel_the_client_nam
         (status, err["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("2002")),
         "{err}"
+    );
+    let (status, err) = app_call(&server, &tokens["alice"], "noSuchApi", "call-42").await;
+    assert_eq!(
+        (status, err["result"].as_bool(), err["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some(false), Some("105"))
     );
     let (status, err) = server
         .raw(server.request(Method::GET, "/app/token?channelId=call-42"))
