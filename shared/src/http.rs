@@ -98,8 +98,21 @@ const fn any(path: &'static str, endpoint: Endpoint) -> Route {
     }
 }
 
-/// The method of a route that answers every method (API Gateway's `ANY`).
+/// The method of a route that answers any of the request methods a client library sends
+/// ([`ANY_METHODS`]; API Gateway's `ANY` route), as seed 004's `router.all`: not `TRACE`,
+/// `CONNECT` or extension methods, which are never API calls.
 pub const ANY: &str = "ANY";
+
+/// The methods an `ANY` route answers.
+pub const ANY_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// What an `ANY` route's 405 lists in `Allow`.
+const ANY_ALLOWS: &str = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS";
+
+/// Whether a route's or an endpoint's `allowed` method admits `method`.
+fn admits(allowed: &str, method: &str) -> bool {
+    allowed == method || (allowed == ANY && ANY_METHODS.contains(&method))
+}
 
 const fn get(path: &'static str, endpoint: Endpoint) -> Route {
     Route {
@@ -340,10 +353,14 @@ pub fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
     };
     let mut allowed: Vec<&str> = Vec::new();
     for route in ROUTES.iter().filter(|r| r.path == path) {
-        if route.method == method.as_str() || route.method == ANY {
+        if admits(route.method, method.as_str()) {
             return Ok(route.endpoint);
         }
-        allowed.push(route.method);
+        allowed.push(if route.method == ANY {
+            ANY_ALLOWS
+        } else {
+            route.method
+        });
     }
     // `Allow` lists what this path is routed for (AUI's root callback path is GET only).
     Err(match allowed.is_empty() {
@@ -376,8 +393,10 @@ pub trait Operation {
 /// direct invoke may not).
 fn method_of(endpoint: Endpoint, req: &Request) -> Result<(), ApiError> {
     let methods = endpoint.methods();
-    if methods.contains(&req.method().as_str()) || methods.contains(&ANY) {
+    if methods.iter().any(|m| admits(m, req.method().as_str())) {
         Ok(())
+    } else if methods == [ANY] {
+        Err(method_not_allowed(ANY_ALLOWS))
     } else {
         Err(method_not_allowed(&methods.join(", ")))
     }

@@ -42,6 +42,39 @@ fn an_unknown_path_is_404_and_a_wrong_method_405() {
 }
 
 #[test]
+fn a_dialect_route_answers_the_request_methods_of_client_libraries() {
+    assert_eq!(ANY_ALLOWS, ANY_METHODS.join(", "));
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        assert_eq!(
+            resolve(&method, "/base/v1/rooms/query_room").unwrap(),
+            Endpoint::TencentRooms
+        );
+        assert_eq!(
+            resolve(&method, "/app/token").unwrap(),
+            Endpoint::AliyunCall
+        );
+    }
+    let query = Method::from_bytes(b"QUERY").unwrap();
+    for method in [Method::TRACE, Method::CONNECT, query] {
+        let err = resolve(&method, "/base/v1/oauth/signature").unwrap_err();
+        assert_eq!(err.http_status(), 405);
+        assert_eq!(
+            err.details["allow"],
+            "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
+        );
+    }
+    // The function itself (a direct invoke) refuses them too.
+    let req = lambda_http::http::Request::builder()
+        .method(Method::TRACE)
+        .uri("/app/token")
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let err = method_of(Endpoint::AliyunCall, &req).unwrap_err();
+    assert_eq!(err.http_status(), 405);
+}
+
+#[test]
 fn one_trailing_slash_is_ignored() {
     assert_eq!(
         resolve(&Method::POST, "/api/v1/live/create/").unwrap(),
