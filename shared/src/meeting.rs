@@ -290,7 +290,8 @@ where
         + ?Sized,
 {
     co_host_room(&room)?;
-    let mut profile = None;
+    // The seat the caller would take (its ban checked and profile read once, on the first try).
+    let mut seat: Option<Member> = None;
     for _ in 0..8 {
         if room.meeting.contains(&caller.user_id) {
             return Ok(room);
@@ -308,29 +309,19 @@ where
             )
             .with_detail("seats", seats));
         }
-        if profile.is_none() {
-            // Someone the anchor kicked takes no seat while banned (kicking freed it).
-            let (_, banned_until) = app.store.room_member(&room.id, &caller.user_id).await?;
-            crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
-            profile = Some(
-                app.store
-                    .user(&caller.user_id)
-                    .await?
-                    .map(|u| (u.nick, u.avatar))
-                    .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty())),
-            );
-        }
-        let (nick, avatar) = profile
-            .clone()
-            .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty()));
+        let member = match &seat {
+            Some(member) => member.clone(),
+            None => {
+                // Someone the anchor kicked takes no seat while banned (kicking freed it).
+                let (_, banned_until) = app.store.room_member(&room.id, &caller.user_id).await?;
+                crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
+                let member = participant(app, &caller.user_id).await?;
+                seat = Some(member.clone());
+                member
+            }
+        };
         let mut members = room.meeting.members.clone();
-        members.push(Member {
-            user_id: caller.user_id.clone(),
-            user_nick: nick,
-            user_avatar: avatar,
-            camera_opened: true,
-            mic_opened: true,
-        });
+        members.push(member);
         let expected = room.meeting.version;
         let after = Room {
             meeting: Meeting {
@@ -358,6 +349,27 @@ where
         }
     }
     Err(stale(room.meeting.version))
+}
+
+/// `user` as the server seats it in a call: the profile's nick and avatar, camera and
+/// microphone on.
+pub(crate) async fn participant<S: crate::store::UserRead + ?Sized>(
+    app: &App<S>,
+    user: &UserId,
+) -> Result<Member, ApiError> {
+    let (user_nick, user_avatar) = app
+        .store
+        .user(user)
+        .await?
+        .map(|u| (u.nick, u.avatar))
+        .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty()));
+    Ok(Member {
+        user_id: user.clone(),
+        user_nick,
+        user_avatar,
+        camera_opened: true,
+        mic_opened: true,
+    })
 }
 
 fn stale(current: u64) -> ApiError {

@@ -378,6 +378,37 @@ pub async fn members<S: MembersStore + ?Sized>(
     })
 }
 
+/// Up to `limit` (1 to 100) online members of room `id`, newest activity first within each
+/// shard: [`members`]' pages read until `limit` or the end (the dialects' whole-list answers).
+pub async fn online_members<S: MembersStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+    limit: usize,
+) -> Result<Vec<String>, ApiError> {
+    let limit = limit.clamp(1, 100);
+    let mut ids: Vec<String> = Vec::new();
+    let mut next_token = None;
+    loop {
+        let page = members(
+            app,
+            caller,
+            MembersRequest {
+                id: id.to_string(),
+                limit: Some((limit - ids.len()) as i64),
+                next_token,
+                user_id: None,
+            },
+        )
+        .await?;
+        ids.extend(page.members.into_iter().map(|m| m.user_id));
+        next_token = page.next_token;
+        if ids.len() >= limit || next_token.is_none() {
+            return Ok(ids);
+        }
+    }
+}
+
 pub async fn like<S: LikeStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,

@@ -479,28 +479,19 @@ where
     }
     let title =
         Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let user = app.store.user(&caller.user_id).await?;
-    let (nick, avatar) = user
-        .map(|u| (u.nick, u.avatar))
-        .unwrap_or_else(|| (Nick::empty(), ImageUrl::empty()));
+    let anchor = crate::meeting::participant(app, &caller.user_id).await?;
     let now = app.clock.now();
     let mut room = new_room(
         id.clone(),
         caller,
-        nick.clone(),
+        anchor.user_nick.clone(),
         title,
         Category::parse(CHANNEL_CATEGORY).map_err(ApiError::internal)?,
         RoomMode::CoHost,
         now,
     );
     room.meeting = crate::domain::meeting::Meeting {
-        members: vec![crate::domain::meeting::Member {
-            user_id: caller.user_id.clone(),
-            user_nick: nick,
-            user_avatar: avatar,
-            camera_opened: true,
-            mic_opened: true,
-        }],
+        members: vec![anchor],
         version: 1,
     };
     let events = report(app, EventKind::RoomCreated, &room, now, None);

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::credentials::RoomCredentials;
 use crate::domain::ChannelId;
 use crate::error::{ApiError, ErrorCode};
-use crate::presence::{self, MembersRequest, RoomIdRequest};
+use crate::presence::{self, RoomIdRequest};
 use crate::rooms;
 
 /// The participants of a 1v1 call, the anchor's seat included.
@@ -70,27 +70,8 @@ pub async fn call<S: CallStore + ?Sized>(
             let Some(room) = rooms::channel_room(app, caller, &channel, false).await? else {
                 return done(request_id, users(false, Vec::new()));
             };
-            let mut ids: Vec<String> = Vec::new();
-            let mut next_token = None;
-            loop {
-                let page = presence::members(
-                    app,
-                    caller,
-                    MembersRequest {
-                        id: room.id.to_string(),
-                        limit: Some(100),
-                        next_token,
-                        user_id: None,
-                    },
-                )
-                .await?;
-                ids.extend(page.members.into_iter().map(|m| m.user_id));
-                next_token = page.next_token;
-                // A call has two seats; the listing stops at a page's worth regardless.
-                if next_token.is_none() || ids.len() >= 100 {
-                    break;
-                }
-            }
+            // A call has two seats; one page's worth is every participant there can be.
+            let ids = presence::online_members(app, caller, &room.id, 100).await?;
             done(request_id, users(true, ids))
         }
         "descChannelStartTime" => {

@@ -18,7 +18,7 @@ use crate::auth::{Caller, TokenKind};
 use crate::domain::room::RoomQuery;
 use crate::domain::{Category, Page, RoomId, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::presence::{self, KeepaliveRequest, MembersRequest, RoomIdRequest};
+use crate::presence::{self, KeepaliveRequest, RoomIdRequest};
 use crate::rooms::{self, CreateRequest, RoomRequest, UpdateRequest};
 
 crate::needs!(
@@ -335,9 +335,9 @@ fn check_role(p: &Params, code: ErrorCode, has: &str) -> Result<(), ApiError> {
 }
 
 fn status_name(status: i64) -> &'static str {
-    match status {
-        s if s == RoomStatus::Prepare.as_i64() => "prepare",
-        s if s == RoomStatus::Live.as_i64() => "live",
+    match RoomStatus::try_from(status) {
+        Ok(RoomStatus::Prepare) => "prepare",
+        Ok(RoomStatus::Live) => "live",
         _ => "ended",
     }
 }
@@ -534,27 +534,7 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     let id = room_id(p, CODE)?;
     let limit = limit(p)? as usize;
     let anchor = rooms::found(app.store.room(&id).await?)?.anchor_id;
-    let mut ids: Vec<String> = Vec::new();
-    let mut next_token = None;
-    // The members are paged per presence shard: read pages until `limit` or the end.
-    loop {
-        let page = presence::members(
-            app,
-            &caller,
-            MembersRequest {
-                id: id.to_string(),
-                limit: Some((limit - ids.len()) as i64),
-                next_token,
-                user_id: None,
-            },
-        )
-        .await?;
-        ids.extend(page.members.into_iter().map(|m| m.user_id));
-        next_token = page.next_token;
-        if ids.len() >= limit || next_token.is_none() {
-            break;
-        }
-    }
+    let ids = presence::online_members(app, &caller, &id, limit).await?;
     let mut users = Vec::with_capacity(ids.len());
     for user_id in ids {
         let (name, avatar) = match accounts::user(
