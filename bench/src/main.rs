@@ -233,6 +233,22 @@ impl World {
         }
         world.room_a = ids.remove(0);
         world.room_b = ids.remove(0);
+        // The sample user exists, so that `token` and `refresh` (which check the session)
+        // measure their success path.
+        let mut register = world.event("register");
+        let body = serde_json::json!({
+            "username": "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f",
+            "password": "the bench user's password",
+        });
+        register["body"] = Value::String(body.to_string());
+        register["isBase64Encoded"] = Value::Bool(false);
+        let request = lambda_http::request::from_str(&register.to_string())
+            .map_err(|e| format!("events/register.json: {e}"))?;
+        let response =
+            liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
+        if response.status() != 200 {
+            return Err(format!("register the sample user: {}", response.status()));
+        }
         world.proxy.take();
         Ok(world)
     }

@@ -272,6 +272,9 @@ pub async fn register<S: RegisterStore + ?Sized>(
     req: RegisterRequest,
 ) -> Result<UserInfo, ApiError> {
     let username = Username::parse(&req.username).map_err(bad)?;
+    if app.config.providers.reserves(username.as_str()) {
+        return Err(bad(FieldError::new("username", "is reserved")));
+    }
     let salt = req
         .salt
         .as_deref()
@@ -572,7 +575,7 @@ pub async fn refresh<S: RefreshStore + ?Sized>(
 
 /// The caller's user, if the caller's session still stands: not logged out, not ended by
 /// `logout {all}` or `deleteUser`.
-async fn live_session<S: RefreshStore + ?Sized>(
+pub(crate) async fn live_session<S: RefreshStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
 ) -> Result<User, ApiError> {
@@ -580,10 +583,10 @@ async fn live_session<S: RefreshStore + ?Sized>(
         .store
         .session(&caller.user_id, &caller.session.id)
         .await?;
-    // A token outlives its user only if the user was deleted; then it is useless.
+    // A token outlives its user only if the user was deleted; then it names nobody.
     let Some(user) = user.filter(|u| !u.is_deleted()) else {
         return Err(ApiError::new(
-            ErrorCode::UserNotExists,
+            ErrorCode::UserTokenInvalid,
             "the user no longer exists",
         ));
     };

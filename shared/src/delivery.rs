@@ -93,16 +93,44 @@ pub struct Delivery {
     webhook: Option<Webhook>,
 }
 
+/// An `https://` URL; `http://` only to a loopback host (a local stand-in): what goes there
+/// carries an administrator's UserSig or a signed event, never in the clear over a network.
 fn url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
     let value = value.trim();
-    let ok = (value.starts_with("https://") || value.starts_with("http://"))
-        && value.len() <= 2048
-        && value.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(ConfigError::new(variable, "must be an http(s):// URL"))
+    if value.len() > 2048 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(variable, "must be an https:// URL"));
     }
+    if value.starts_with("https://") && value.len() > "https://".len() {
+        return Ok(value.to_owned());
+    }
+    match value.strip_prefix("http://") {
+        Some(rest) if is_loopback(rest) => Ok(value.to_owned()),
+        Some(_) => Err(ConfigError::new(
+            variable,
+            "must be an https:// URL (http:// only to a loopback host)",
+        )),
+        None => Err(ConfigError::new(variable, "must be an https:// URL")),
+    }
+}
+
+/// Whether the authority at the start of `rest` (what follows `http://`) is a loopback host:
+/// `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port; user info refused.
+fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
+            _ => return false,
+        },
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Delivery {
@@ -111,22 +139,19 @@ impl Delivery {
     }
 
     /// Reads what the sinks `config` turned on need: `TENCENT_IM_API_BASE` (default
-    /// `https://console.tim.qq.com`) and `TENCENT_IM_ADMIN` (default `administrator`) for the
-    /// IM group; `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks.
+    /// `https://console.tim.qq.com`) for the IM group (its administrator, `TENCENT_IM_ADMIN`,
+    /// is the provider's); `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
         config: &crate::Config,
     ) -> Result<Self, ConfigError> {
         let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let im = match config.providers.im.im_groups() {
-            Some((sdkappid, key)) if config.outbox.im => {
+            Some((sdkappid, key, admin)) if config.outbox.im => {
                 let base = match set("TENCENT_IM_API_BASE") {
                     Some(v) => url("TENCENT_IM_API_BASE", &v)?,
                     None => "https://console.tim.qq.com".to_owned(),
                 };
-                let admin = set("TENCENT_IM_ADMIN").unwrap_or_else(|| "administrator".to_owned());
-                let admin = crate::domain::UserId::parse("TENCENT_IM_ADMIN", admin.trim())
-                    .map_err(|e| ConfigError::new("TENCENT_IM_ADMIN", e.message))?;
                 Some(TencentIm::new(&base, sdkappid, admin.as_str(), key.clone()))
             }
             _ => None,

@@ -87,16 +87,23 @@ crate::needs!(
     RTC_TOKEN_NEEDS: MemberRead
 );
 
-/// `token` touches no store: a new session pair and the caller's vendor credentials.
-pub const TOKEN_NEEDS: &[crate::store::Capability] = &[];
+crate::needs!(
+    /// `token`: the caller's session, checked as `refresh` checks it (one read).
+    TokenStore,
+    TOKEN_NEEDS: SessionRead
+);
 
-pub async fn token<S: ?Sized>(
+/// A new session pair and the caller's vendor credentials, if the caller's session still
+/// stands: an access token outlives a `logout {all}` or `deleteUser` by at most its own
+/// lifetime, never by minting its successor.
+pub async fn token<S: TokenStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
     req: TokenRequest,
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
+    crate::accounts::live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
     let providers = &app.config.providers;

@@ -133,10 +133,15 @@ pub trait Provider: Send + Sync {
         None
     }
 
-    /// For an IM whose app server keeps a group per room (Tencent IM): the app id and the key
-    /// its administrator's UserSig is signed with.
-    fn im_groups(&self) -> Option<(u32, &Secret)> {
+    /// For an IM whose app server keeps a group per room (Tencent IM): the app id, the key
+    /// its administrator's UserSig is signed with, and the administrator.
+    fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
         None
+    }
+
+    /// Whether user name `name` is the vendor's own (an IM administrator): nobody may take it.
+    fn reserves(&self, _name: &str) -> bool {
+        false
     }
 }
 
@@ -240,6 +245,14 @@ impl Providers {
 
     pub fn im(&self, user: &UserId, now: i64) -> Option<Value> {
         self.im.im(user, now, self.ttl_secs())
+    }
+
+    /// Whether a configured vendor keeps user name `name` for itself (compared without regard
+    /// to case, as user names are unique).
+    pub fn reserves(&self, name: &str) -> bool {
+        [&self.live, &self.rtc, &self.im]
+            .iter()
+            .any(|p| p.reserves(name))
     }
 
     /// A Tencent UserSig for `user` from the IM provider, else from the RTC provider (one

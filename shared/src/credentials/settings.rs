@@ -168,9 +168,15 @@ impl Providers {
                             format!("must be a number (got {raw:?})"),
                         )
                     })?;
+                    let admin = match lookup("TENCENT_IM_ADMIN") {
+                        Some(v) if !v.trim().is_empty() => v.trim().to_owned(),
+                        _ => "administrator".to_owned(),
+                    };
                     Some(TencentApp {
                         sdkappid,
                         secret: s.secret("TENCENT_SECRET_KEY")?,
+                        admin: crate::domain::UserId::parse("TENCENT_IM_ADMIN", &admin)
+                            .map_err(|e| ConfigError::new("TENCENT_IM_ADMIN", e.message))?,
                     })
                 } else {
                     None

@@ -231,6 +231,23 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
     for pair in [&laptop, &laptop2, &from_token] {
         assert_eq!(w.refresh(pair).await.0, 401);
     }
+    // An access token of an ended session lives on for reads, but mints no new pair: `token`
+    // checks the session as `refresh` does (issue 16, 1). Before the fix, this answered 200
+    // with a pair that itself could call `token` again, forever.
+    for ended in [&phone["token"], &laptop2["token"], &creds["access_token"]] {
+        let (status, out) = w
+            .call(
+                Endpoint::Token,
+                ended.as_str().unwrap(),
+                json!({"device_id": "D", "device_type": "web"}),
+            )
+            .await;
+        assert_eq!(
+            (status, out["reason"].as_str()),
+            (401, Some("UserTokenInvalid")),
+            "{out}"
+        );
+    }
     let fresh = w.login("carol").await;
     assert_eq!(w.refresh(&fresh).await.0, 200);
     // The body may be left out.
@@ -445,7 +462,20 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
             .0,
         404
     );
-    assert_eq!(w.refresh(&frank).await.0, 404);
+    assert_eq!(w.refresh(&frank).await.0, 401);
+    // Nor can an access token of the closed account mint a new pair (issue 16, 1).
+    let (status, out) = w
+        .call(
+            Endpoint::Token,
+            ft,
+            json!({"device_id": "D", "device_type": "web"}),
+        )
+        .await;
+    assert_eq!(
+        (status, out["reason"].as_str()),
+        (401, Some("UserTokenInvalid")),
+        "{out}"
+    );
     let (status, _) = w
         .call(
             Endpoint::Login,

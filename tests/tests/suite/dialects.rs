@@ -714,7 +714,7 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
         .await;
     assert_eq!(
         (status, err["reason"].as_str()),
-        (StatusCode::NOT_FOUND, Some("UserNotExists"))
+        (StatusCode::UNAUTHORIZED, Some("UserTokenInvalid"))
     );
     server.stop().await;
 }

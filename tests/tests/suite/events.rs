@@ -138,7 +138,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let (status, err) = call(&app, Endpoint::Refresh, &load("refresh")).await;
     assert_eq!(
         (status, err["reason"].as_str()),
-        (404, Some("UserNotExists"))
+        (401, Some("UserTokenInvalid"))
     );
     let mine = with_body(load("refresh"), |b| {
         b["refresh_token"] = login["refresh_token"].clone()
@@ -163,6 +163,16 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let id = room["id"].clone();
     let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
 
+    // `token` checks the caller's session: the sample user must exist for it.
+    let (status, err) = call(&app, Endpoint::Token, &load("token")).await;
+    assert_eq!(
+        (status, err["reason"].as_str()),
+        (401, Some("UserTokenInvalid"))
+    );
+    let sample = with_body(load("register"), |b| {
+        b["username"] = json!("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")
+    });
+    assert_eq!(call(&app, Endpoint::Register, &sample).await.0, 200);
     // With no provider configured, credentials are absent (not faked) but the grant is decided.
     let (status, token) = call(&app, Endpoint::Token, &load("token")).await;
     assert_eq!(status, 200, "{token}");
@@ -318,12 +328,13 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let (status, err) = call(&app, Endpoint::Get, &for_room("get")).await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(2004)));
 
-    // Accounts through their sample events: the sample user is not registered here; alice is
-    // (with the sample salt), so her signature login works once re-signed for now.
-    let (status, err) = call(&app, Endpoint::User, &load("user")).await;
+    // Accounts through their sample events: the sample user was registered (for `token`);
+    // alice is too (with the sample salt), so her signature login works once re-signed for now.
+    let (status, me) = call(&app, Endpoint::User, &load("user")).await;
     assert_eq!(
-        (status, err["reason"].as_str()),
-        (404, Some("UserNotExists"))
+        (status, me["id"].as_str()),
+        (200, Some("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")),
+        "{me}"
     );
     let (status, err) = call(&app, Endpoint::Signature, &load("signature-login")).await;
     assert_eq!(

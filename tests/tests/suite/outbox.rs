@@ -498,3 +498,48 @@ async fn without_sinks_nothing_is_queued_and_a_webhook_needs_a_real_secret() {
         "expired"
     );
 }
+
+/// Issue 16, 10: what the sinks send (an administrator's UserSig in the IM API's query string,
+/// a signed event) never crosses a network in the clear: `http://` only to a loopback host.
+#[test]
+fn the_im_api_and_webhooks_are_https_unless_on_loopback() {
+    let refused = |pairs: &[(&str, &str)]| {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([
+                ("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned()),
+                ("WEBHOOK_SECRET".to_owned(), HOOK_SECRET.to_owned()),
+                ("IM_PROVIDER".to_owned(), "tencent".to_owned()),
+                ("TENCENT_SDKAPPID".to_owned(), SDKAPPID.to_string()),
+                ("TENCENT_SECRET_KEY".to_owned(), KEY.to_owned()),
+            ])
+            .collect();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        Delivery::from_lookup(|k| env.get(k).cloned(), &config)
+            .err()
+            .map(|e| e.variable)
+    };
+    for (variable, bad) in [
+        ("WEBHOOK_URL", "http://hooks.example.com/liveroom"),
+        ("WEBHOOK_URL", "http://localhost.example.com/"),
+        ("WEBHOOK_URL", "http://127.0.0.1@hooks.example.com/"),
+        ("WEBHOOK_URL", "http://10.0.0.7:8080/"),
+        ("WEBHOOK_URL", "https://"),
+        ("TENCENT_IM_API_BASE", "http://console.tim.qq.com"),
+        ("TENCENT_IM_API_BASE", "http://[::2]:80"),
+    ] {
+        assert_eq!(refused(&[(variable, bad)]), Some(variable), "{bad}");
+    }
+    for good in [
+        "https://hooks.example.com/liveroom",
+        "http://127.0.0.1:9000/hook",
+        "http://127.1.2.3/",
+        "http://localhost:8080",
+        "http://LOCALHOST/x?y",
+        "http://[::1]:80/x",
+    ] {
+        assert_eq!(refused(&[("WEBHOOK_URL", good)]), None, "{good}");
+        assert_eq!(refused(&[("TENCENT_IM_API_BASE", good)]), None, "{good}");
+    }
+}

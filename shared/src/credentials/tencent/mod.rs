@@ -13,6 +13,9 @@ pub use sign::*;
 pub(crate) struct TencentApp {
     pub(crate) sdkappid: u32,
     pub(crate) secret: Secret,
+    /// `TENCENT_IM_ADMIN`: the IM app's administrator, whom the server calls the REST API as.
+    /// Nobody else is ever signed a UserSig for it (a TRTC UserSig is an IM one too).
+    pub(crate) admin: UserId,
 }
 
 pub(crate) struct TencentLive {
@@ -29,8 +32,15 @@ pub(crate) struct Tencent {
 }
 
 impl Tencent {
+    /// The app, unless `user` is its administrator: every UserSig is signed through here.
+    fn app_for(&self, user: &UserId) -> Option<&TencentApp> {
+        self.app
+            .as_ref()
+            .filter(|app| !app.admin.as_str().eq_ignore_ascii_case(user.as_str()))
+    }
+
     fn user_sig(&self, user: &UserId, now: i64, ttl: i64) -> Option<(u32, String)> {
-        let app = self.app.as_ref()?;
+        let app = self.app_for(user)?;
         Some((
             app.sdkappid,
             sign::user_sig(
@@ -50,8 +60,14 @@ impl Provider for Tencent {
         "tencent"
     }
 
-    fn im_groups(&self) -> Option<(u32, &Secret)> {
-        self.app.as_ref().map(|a| (a.sdkappid, &a.secret))
+    fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
+        self.app.as_ref().map(|a| (a.sdkappid, &a.secret, &a.admin))
+    }
+
+    fn reserves(&self, name: &str) -> bool {
+        self.app
+            .as_ref()
+            .is_some_and(|a| a.admin.as_str().eq_ignore_ascii_case(name))
     }
 
     fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {
@@ -82,7 +98,7 @@ impl Provider for Tencent {
     }
 
     fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
-        let app = self.app.as_ref()?;
+        let app = self.app_for(req.user)?;
         let (sdkappid, user_sig) = self.user_sig(req.user, req.now, req.ttl)?;
         let privileges = match req.grant {
             Grant::Publish => sign::privilege::PUBLISHER,
