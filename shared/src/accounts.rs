@@ -332,7 +332,7 @@ fn username_taken() -> ApiError {
 
 // ---- throttling ---------------------------------------------------------------------------
 
-/// The failure counters a login attempt is held to, in the current window.
+/// The counters a login attempt was counted under, in the current window.
 struct Attempt {
     keys: Vec<String>,
     window: i64,
@@ -355,8 +355,12 @@ fn address_counter(source: &str) -> Option<String> {
     }
 }
 
-/// Refuses (429, `Retry-After`) a login for a username or address over its limit in this
-/// window — before any password is checked, so a correct one is refused too.
+/// Counts a login attempt under its counters (an atomic add each, which answers the new
+/// count) and refuses it (429, `Retry-After`) when a count is over its limit — before any
+/// password is checked, so a correct one is refused too. Counting first is what holds the
+/// limit under concurrency: attempts at once each get their own count, so at most the limit of
+/// them reach the password check. A login that succeeds is taken back ([`succeeded`]): only
+/// failures count against the limits.
 async fn admit<S: crate::store::LoginThrottle + ?Sized>(
     app: &App<S>,
     username: Option<&Username>,
@@ -377,11 +381,12 @@ async fn admit<S: crate::store::LoginThrottle + ?Sized>(
     if keys.is_empty() {
         return Ok(Attempt { keys, window });
     }
-    let counts = app.store.failures(&keys, window).await?;
+    let expires_at = (window + 2) * THROTTLE_WINDOW_SECS;
+    let counts = app.store.count_attempt(&keys, window, expires_at).await?;
     if counts
         .iter()
         .zip(&limits)
-        .any(|(count, limit)| count >= limit)
+        .any(|(count, limit)| count > limit)
     {
         let retry_after = (window + 1) * THROTTLE_WINDOW_SECS - now;
         return Err(ApiError::new(
@@ -393,22 +398,19 @@ async fn admit<S: crate::store::LoginThrottle + ?Sized>(
     Ok(Attempt { keys, window })
 }
 
-/// Counts a failed attempt, then answers `err`. A counter that cannot be written is logged:
-/// the login fails either way.
-async fn failed<S: crate::store::LoginThrottle + ?Sized>(
-    app: &App<S>,
-    attempt: &Attempt,
-    err: ApiError,
-) -> ApiError {
-    let expires_at = (attempt.window + 2) * THROTTLE_WINDOW_SECS;
+/// A login succeeded: its counted attempt is taken back. A counter that cannot be written is
+/// logged: the login stands either way.
+async fn succeeded<S: crate::store::LoginThrottle + ?Sized>(app: &App<S>, attempt: &Attempt) {
+    if attempt.keys.is_empty() {
+        return;
+    }
     if let Err(e) = app
         .store
-        .count_failure(&attempt.keys, attempt.window, expires_at)
+        .forgive_attempt(&attempt.keys, attempt.window)
         .await
     {
-        tracing::warn!(error = %e, "a failed login could not be counted");
+        tracing::warn!(error = %e, "a successful login could not be taken off its counters");
     }
-    err
 }
 
 // ---- logins -------------------------------------------------------------------------------
@@ -436,8 +438,11 @@ pub async fn login<S: LoginStore + ?Sized>(
         }
     };
     match user {
-        Some(user) if ok => issue_pair(app, &user.id, &Session::begin(user.sessions)),
-        _ => Err(failed(app, &attempt, login_failed()).await),
+        Some(user) if ok => {
+            succeeded(app, &attempt).await;
+            issue_pair(app, &user.id, &Session::begin(user.sessions))
+        }
+        _ => Err(login_failed()),
     }
 }
 
@@ -503,8 +508,7 @@ pub async fn signature<S: SignatureStore + ?Sized>(
     req: SignatureRequest,
     source: Option<&str>,
 ) -> Result<AuthResponse, ApiError> {
-    let username = Username::parse(&req.username).ok();
-    let attempt = admit(app, username.as_ref(), source).await?;
+    // The request's shape first: a malformed one is refused without counting an attempt.
     let (ts_text, ts) = signed_ts(&req.ts).map_err(bad)?;
     check_nonce(&req.nonce).map_err(bad)?;
     let tag = req.tag.unwrap_or_default();
@@ -514,19 +518,21 @@ pub async fn signature<S: SignatureStore + ?Sized>(
             "must be at most 128 characters",
         )));
     }
+    let username = Username::parse(&req.username).ok();
+    let attempt = admit(app, username.as_ref(), source).await?;
     let user = match &username {
         Some(name) => app.store.user_by_username(name).await?,
         None => None,
     }
     .filter(|u| !u.is_deleted());
     let Some((user, salt)) = user.and_then(|u| u.salt.clone().map(|salt| (u, salt))) else {
-        return Err(failed(app, &attempt, signature_invalid()).await);
+        return Err(signature_invalid());
     };
     // Signed with the name as the app sent it (its own user system's spelling).
     let expected = login_signature(&req.username, &tag, &ts_text, &req.nonce, salt.expose());
     let given = req.signature.to_ascii_lowercase();
     if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
-        return Err(failed(app, &attempt, signature_invalid()).await);
+        return Err(signature_invalid());
     }
     let now = app.clock.now().timestamp();
     if (now - ts).abs() > SIGNATURE_MAX_SKEW_SECS {
@@ -535,7 +541,7 @@ pub async fn signature<S: SignatureStore + ?Sized>(
             format!("ts must be within {SIGNATURE_MAX_SKEW_SECS} s of the server's clock"),
         )
         .with_detail("server_time", now);
-        return Err(failed(app, &attempt, err).await);
+        return Err(err);
     }
     // Kept until no `ts` it could be signed with is fresh any more.
     let keep_until = ts.max(now) + SIGNATURE_MAX_SKEW_SECS + 60;
@@ -548,8 +554,9 @@ pub async fn signature<S: SignatureStore + ?Sized>(
             ErrorCode::UserNonceConsumed,
             "this nonce was used already; sign again with a new one",
         );
-        return Err(failed(app, &attempt, err).await);
+        return Err(err);
     }
+    succeeded(app, &attempt).await;
     issue_pair(app, &user.id, &Session::begin(user.sessions))
 }
 

@@ -1140,32 +1140,12 @@ impl SessionWrite for EmbeddedStore {
 
 #[async_trait]
 impl LoginThrottle for EmbeddedStore {
-    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError> {
-        let keys: Vec<String> = keys
-            .iter()
-            .map(|k| pair_key(k, &window.to_string()))
-            .collect();
-        self.blocking(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let table = txn.open_table(THROTTLE).map_err(unavailable)?;
-            keys.iter()
-                .map(|k| {
-                    Ok(table
-                        .get(k.as_str())
-                        .map_err(unavailable)?
-                        .map_or(0, |v| v.value()))
-                })
-                .collect()
-        })
-        .await
-    }
-
-    async fn count_failure(
+    async fn count_attempt(
         &self,
         keys: &[String],
         window: i64,
         _expires_at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<u64>, StoreError> {
         let keys: Vec<String> = keys
             .iter()
             .map(|k| pair_key(k, &window.to_string()))
@@ -1187,12 +1167,36 @@ impl LoginThrottle for EmbeddedStore {
             for k in stale {
                 table.remove(k.as_str()).map_err(unavailable)?;
             }
+            let mut counts = Vec::with_capacity(keys.len());
+            for k in &keys {
+                let count = table
+                    .get(k.as_str())
+                    .map_err(unavailable)?
+                    .map_or(0, |v| v.value())
+                    + 1;
+                table.insert(k.as_str(), count).map_err(unavailable)?;
+                counts.push(count);
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError> {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| pair_key(k, &window.to_string()))
+            .collect();
+        self.write(move |txn| {
+            let mut table = txn.open_table(THROTTLE).map_err(unavailable)?;
             for k in &keys {
                 let count = table
                     .get(k.as_str())
                     .map_err(unavailable)?
                     .map_or(0, |v| v.value());
-                table.insert(k.as_str(), count + 1).map_err(unavailable)?;
+                if count > 0 {
+                    table.insert(k.as_str(), count - 1).map_err(unavailable)?;
+                }
             }
             Ok(())
         })

@@ -131,16 +131,19 @@ pub trait SessionWrite: Send + Sync {
 
 #[async_trait]
 pub trait LoginThrottle: Send + Sync {
-    /// The failed logins counted under each key in the time window `window` (0 for none).
-    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError>;
-
-    /// Counts one failed login under each key in `window`, kept until `expires_at`.
-    async fn count_failure(
+    /// Counts one login attempt under each key in the time window `window` (kept until
+    /// `expires_at`), each by one atomic add, and returns each key's count with it: of
+    /// attempts at once, each sees its own count.
+    async fn count_attempt(
         &self,
         keys: &[String],
         window: i64,
         expires_at: i64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Takes one counted attempt back under each key of `window` (the login succeeded; only
+    /// failures count against the limits). A no-op for a count that is gone.
+    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -533,9 +536,8 @@ impl Capability {
             Self::SessionRead => &[("BatchGetItem", Table)],
             // A revocation item (PutItem), or the user's session generation (UpdateItem).
             Self::SessionWrite => &[("PutItem", Table), ("UpdateItem", Table)],
-            // The window's counters in one BatchGetItem; a failure counted by a transaction
-            // of updates.
-            Self::LoginThrottle => &[("BatchGetItem", Table), ("UpdateItem", Table)],
+            // Each counter's atomic add (and, for a login that succeeded, its take-back).
+            Self::LoginThrottle => &[("UpdateItem", Table)],
             Self::NonceClaim => &[("PutItem", Table)],
             // The claim, and its release when the event's work failed.
             Self::EventClaim => &[("PutItem", Table), ("DeleteItem", Table)],

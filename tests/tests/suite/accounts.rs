@@ -114,6 +114,8 @@ both_stores!(logout_ends_the_session_for_refresh_and_logout_all_ends_every_sessi
 both_stores!(signature_logins_are_fresh_and_good_once);
 both_stores!(a_user_reads_profiles_updates_their_own_and_closes_their_account);
 both_stores!(failed_logins_are_throttled_per_username_and_per_address_across_instances);
+both_stores!(concurrent_wrong_passwords_get_no_more_checks_than_the_limit);
+both_stores!(successful_logins_do_not_count_against_the_limit);
 
 async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     let user = w
@@ -584,4 +586,65 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
     // ...but not another network.
     let (status, _, _) = call_from(&w.app, Endpoint::Login, "", ivan, "2001:db8:1::1").await;
     assert_eq!(status, 200);
+}
+
+/// Issue 16, 6: 50 wrong-password logins for one name at once, from two "instances" and many
+/// addresses: at most 5 reach the password check (401), the rest are refused before it (429).
+/// Counting after the check let every one of them through: each read the counters first.
+async fn concurrent_wrong_passwords_get_no_more_checks_than_the_limit(w: World) {
+    w.register(json!({"username": "judy", "password": PASSWORD}))
+        .await;
+    let into = w.now().timestamp().rem_euclid(60);
+    w.advance(60 - into);
+    let other = Arc::new(w.instance());
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let app = if i % 2 == 0 {
+            Arc::clone(&w.app)
+        } else {
+            Arc::clone(&other)
+        };
+        attempts.spawn(async move {
+            let body = json!({"username": "judy", "password": "wrong password"});
+            let ip = format!("198.51.100.{}", i + 1);
+            call_from(&app, Endpoint::Login, "", body, &ip).await.0
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = attempts.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 50, "{statuses:?}");
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} reached the password check: {statuses:?}"
+    );
+}
+
+/// Counting every attempt first does not make a user who logs in often a suspect: a login
+/// that succeeds is taken back off the counters.
+async fn successful_logins_do_not_count_against_the_limit(w: World) {
+    w.register(json!({"username": "kim", "password": PASSWORD}))
+        .await;
+    let into = w.now().timestamp().rem_euclid(60);
+    w.advance(60 - into);
+    let right = json!({"username": "kim", "password": PASSWORD});
+    let wrong = json!({"username": "kim", "password": "wrong password"});
+    for _ in 0..10 {
+        let (status, out, _) =
+            call_from(&w.app, Endpoint::Login, "", right.clone(), "192.0.2.7").await;
+        assert_eq!(status, 200, "{out}");
+    }
+    for _ in 0..5 {
+        let (status, _, _) =
+            call_from(&w.app, Endpoint::Login, "", wrong.clone(), "192.0.2.7").await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right, "192.0.2.7").await;
+    assert_eq!(
+        status, 429,
+        "five failures in the window, whatever succeeded before"
+    );
 }

@@ -2,14 +2,14 @@
 //! sessions ended by a logout, login-failure counters and signature-login nonces.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
 use super::codec::{Reader, time, user_from_item};
 use super::schema::{
     Item, TTL_ATTRIBUTE, event_key, n, nonce_key, s, session_key, throttle_key, user_key,
 };
-use super::{DynamoStore, build_error, conditional};
+use super::{DynamoStore, conditional};
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
@@ -158,43 +158,59 @@ impl SessionWrite for DynamoStore {
 
 #[async_trait]
 impl LoginThrottle for DynamoStore {
-    async fn failures(&self, keys: &[String], window: i64) -> Result<Vec<u64>, StoreError> {
-        let items = self
-            .batch_get(keys.iter().map(|k| throttle_key(k, window)).collect())
-            .await?;
-        keys.iter()
-            .map(|k| {
-                let pk = format!("THROTTLE#{k}");
-                items
-                    .iter()
-                    .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(p)) if *p == pk))
-                    .map_or(Ok(0), |item| Reader(item).count("failures"))
-            })
-            .collect()
-    }
-
-    async fn count_failure(
+    async fn count_attempt(
         &self,
         keys: &[String],
         window: i64,
         expires_at: i64,
-    ) -> Result<(), StoreError> {
-        let items = keys
-            .iter()
-            .map(|k| {
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(throttle_key(k, window)))
-                    .update_expression("SET #ttl = :ttl ADD failures :one")
-                    .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-                    .expression_attribute_values(":ttl", n(expires_at))
-                    .expression_attribute_values(":one", n(1))
-                    .build()
-                    .map(|u| TransactWriteItem::builder().update(u).build())
-                    .map_err(build_error)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.transact(items).await
+    ) -> Result<Vec<u64>, StoreError> {
+        // One UpdateItem per key (a transaction returns no values), at once.
+        let adds = keys.iter().map(|k| async move {
+            let out = self
+                .client()
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(throttle_key(k, window)))
+                .update_expression("SET #ttl = :ttl ADD attempts :one")
+                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+                .expression_attribute_values(":ttl", n(expires_at))
+                .expression_attribute_values(":one", n(1))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await
+                .map_err(super::unavailable)?;
+            let attributes = out.attributes.unwrap_or_default();
+            Reader(&attributes).count("attempts")
+        });
+        futures_util::future::join_all(adds)
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError> {
+        let takes = keys.iter().map(|k| async move {
+            match self
+                .client()
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(throttle_key(k, window)))
+                .update_expression("ADD attempts :minus")
+                .condition_expression("attempts > :zero")
+                .expression_attribute_values(":minus", n(-1))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await
+                .map_err(conditional)
+            {
+                Ok(_) | Err(StoreError::Conflict) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        futures_util::future::join_all(takes)
+            .await
+            .into_iter()
+            .collect()
     }
 }
 
