@@ -97,9 +97,14 @@ fn themself() -> ApiError {
 }
 
 /// The refusal of a member whose ban (ending at `until`, if ever banned) still holds at `now`.
+/// Whether a ban ending at `until` still holds at `now`.
+pub fn is_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    until.is_some_and(|until| until > now)
+}
+
 pub fn refuse_if_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
     match until {
-        Some(until) if until > now => Err(ApiError::new(
+        Some(until) if is_banned(Some(until), now) => Err(ApiError::new(
             ErrorCode::RoomMemberBanned,
             "the anchor removed you from this room",
         )

@@ -46,9 +46,11 @@ crate::needs!(
     ChannelMark
 );
 crate::needs!(
-    /// `list`: one query on an index.
+    /// `list`: one query on an index (and, where anything is signed, the caller's bans in
+    /// the page's rooms in one read).
     ListStore,
-    LIST_NEEDS: RoomList
+    LIST_NEEDS: RoomList,
+    MemberRead
 );
 crate::needs!(
     /// `update`, `start`, `pause`, `stop`: the room and its counters, then one conditional write.
@@ -222,31 +224,35 @@ pub struct RoomInfo {
 
 impl RoomInfo {
     /// The room as `viewer` sees it at `now`: push URLs only for the anchor, pull URLs for
-    /// everyone, `link_info` per the viewer's grant, and nothing signed once the room has ended.
+    /// everyone, `link_info` per the viewer's grant, and nothing signed once the room has ended
+    /// or for a viewer the anchor `barred` (banned from the room: as `rtcToken` refuses them).
     pub fn view(
         room: &Room,
         viewer: &Caller,
         providers: &Providers,
         now: DateTime<Utc>,
         metrics: Metrics,
+        barred: bool,
     ) -> Self {
         let now = now.timestamp();
-        let live = room.status != RoomStatus::Ended;
-        let pull_url_info = live.then(|| providers.pull_urls(room, now)).flatten();
-        let push_url_info = (live && room.anchor_id == viewer.user_id)
+        let signed = room.status != RoomStatus::Ended && !barred;
+        let pull_url_info = signed.then(|| providers.pull_urls(room, now)).flatten();
+        let push_url_info = (signed && room.anchor_id == viewer.user_id)
             .then(|| providers.push_urls(room, now))
             .flatten();
         let pull_url_info = pull_url_info.unwrap_or_default();
-        let (rtc_push_url, rtc_pull_url) =
-            match providers.room_credentials(room, &viewer.user_id, now) {
-                RoomCredentials::Issued(_, c) => (
-                    c.push_url.unwrap_or_default(),
-                    c.pull_url.unwrap_or_default(),
-                ),
-                RoomCredentials::Ended
-                | RoomCredentials::NoProvider(_)
-                | RoomCredentials::Unavailable(_) => (String::new(), String::new()),
-            };
+        let credentials = signed.then(|| providers.room_credentials(room, &viewer.user_id, now));
+        let (rtc_push_url, rtc_pull_url) = match credentials {
+            Some(RoomCredentials::Issued(_, c)) => (
+                c.push_url.unwrap_or_default(),
+                c.pull_url.unwrap_or_default(),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let mut members = crate::meeting::member_views(room, providers, now);
+        if barred {
+            members.iter_mut().for_each(|m| m.rtc_pull_url.clear());
+        }
         let link_info = LinkInfo {
             rtc_push_url,
             rtc_pull_url,
@@ -279,10 +285,7 @@ impl RoomInfo {
                 RoomMode::Normal => String::new(),
                 RoomMode::CoHost | RoomMode::Pk => room.id.to_string(),
             },
-            meeting_info: serde_json::to_string(&crate::meeting::member_views(
-                room, providers, now,
-            ))
-            .unwrap_or_default(),
+            meeting_info: serde_json::to_string(&members).unwrap_or_default(),
             push_url_info: push_url_info.unwrap_or_default(),
             pull_url_info,
             link_info,
@@ -324,7 +327,7 @@ fn optional<T>(
     value.map(parse).transpose().map_err(|e| e.into_api(code))
 }
 
-/// The room as `viewer` sees it at the app's now, with `metrics`.
+/// The room as `viewer` (not banned from it) sees it at the app's now, with `metrics`.
 pub fn info<S: ?Sized>(app: &App<S>, room: &Room, viewer: &Caller, metrics: Metrics) -> RoomInfo {
     RoomInfo::view(
         room,
@@ -332,6 +335,7 @@ pub fn info<S: ?Sized>(app: &App<S>, room: &Room, viewer: &Caller, metrics: Metr
         &app.config.providers,
         app.clock.now(),
         metrics,
+        false,
     )
 }
 
@@ -509,9 +513,23 @@ pub async fn get<S: GetStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
-    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    // The caller's ban comes with the room, in the same one read.
+    let (room, counters, banned_until) = app
+        .store
+        .room_view_for(&id, &caller.user_id)
+        .await?
+        .filter(|(r, _, _)| !r.is_deleted())
+        .ok_or_else(ApiError::room_not_found)?;
     let metrics = metrics::current(app, &room, counters).await?;
-    Ok(info(app, &room, caller, metrics))
+    let now = app.clock.now();
+    Ok(RoomInfo::view(
+        &room,
+        caller,
+        &app.config.providers,
+        now,
+        metrics,
+        crate::moderation::is_banned(banned_until, now),
+    ))
 }
 
 pub async fn list<S: ListStore + ?Sized>(
@@ -544,9 +562,27 @@ pub async fn list<S: ListStore + ?Sized>(
     // One clock reading signs the whole page.
     let now = app.clock.now();
     let providers = &app.config.providers;
+    // Where anything is signed, the caller's bans in the page's rooms: one read for the page.
+    let bans = if providers.live.is_configured() || providers.rtc.is_configured() {
+        let ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
+        app.store.bans(&ids, &caller.user_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(rooms
         .iter()
-        .map(|room| RoomInfo::view(room, caller, providers, now, metrics::snapshot(room)))
+        .enumerate()
+        .map(|(i, room)| {
+            let barred = crate::moderation::is_banned(bans.get(i).copied().flatten(), now);
+            RoomInfo::view(
+                room,
+                caller,
+                providers,
+                now,
+                metrics::snapshot(room),
+                barred,
+            )
+        })
         .collect())
 }
 
@@ -852,7 +888,7 @@ pub async fn delete<S: DeleteStore + ?Sized>(
 /// the state machine like the anchor's own `stop`. Returns how many this call ended. Rooms
 /// past the listing's depth limit are left to the sweeper (their anchor is gone, so it ends
 /// them once the anchor's keepalive lapses).
-pub async fn end_rooms_of<S: ListStore + ChangeStore + ?Sized>(
+pub async fn end_rooms_of<S: crate::store::RoomList + ChangeStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
 ) -> Result<u64, ApiError> {

@@ -414,6 +414,29 @@ impl RoomView for EmbeddedStore {
         })
         .await
     }
+
+    async fn room_view_for(
+        &self,
+        id: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
+        let (id, key) = (id.clone(), presence_key(id.as_str(), viewer));
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let Some(room) = read_room(&rooms, id.as_str())? else {
+                return Ok(None);
+            };
+            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            Ok(Some((
+                room,
+                read_counters(&counters, id.as_str())?,
+                banned_until(&presence, &key)?,
+            )))
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -1285,14 +1308,38 @@ impl MemberRead for EmbeddedStore {
             let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             let found = read_room(&rooms, id.as_str())?;
             let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-            let banned_until = match presence.get(key.as_str()).map_err(unavailable)? {
-                Some(bytes) => decode::<Entry>(bytes.value())?.banned_until,
-                None => None,
-            };
-            Ok((found, banned_until))
+            Ok((found, banned_until(&presence, &key)?))
         })
         .await
     }
+
+    async fn bans(
+        &self,
+        rooms: &[RoomId],
+        user: &UserId,
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        let keys: Vec<String> = rooms
+            .iter()
+            .map(|room| presence_key(room.as_str(), user))
+            .collect();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            keys.iter().map(|k| banned_until(&presence, k)).collect()
+        })
+        .await
+    }
+}
+
+/// The end of a member's ban, from its presence entry (if any).
+fn banned_until(
+    presence: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(match presence.get(key).map_err(unavailable)? {
+        Some(bytes) => decode::<Entry>(bytes.value())?.banned_until,
+        None => None,
+    })
 }
 
 #[async_trait]

@@ -184,6 +184,14 @@ pub trait MemberRead: Send + Sync {
         room: &RoomId,
         user: &UserId,
     ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError>;
+
+    /// The end of `user`'s ban (if ever banned) in each of `rooms` (at most 100), in their
+    /// order, in one read.
+    async fn bans(
+        &self,
+        rooms: &[RoomId],
+        user: &UserId,
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError>;
 }
 
 #[async_trait]
@@ -227,6 +235,14 @@ pub trait RoomRead: Send + Sync {
 pub trait RoomView: Send + Sync {
     /// The room and its exact counters, in one read.
     async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError>;
+
+    /// [`Self::room_view`] and the end of `viewer`'s ban in the room (if ever banned), in the
+    /// same one read.
+    async fn room_view_for(
+        &self,
+        id: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError>;
 }
 
 #[async_trait]
@@ -541,7 +557,8 @@ impl Capability {
             Self::NonceClaim => &[("PutItem", Table)],
             // The claim, and its release when the event's work failed.
             Self::EventClaim => &[("PutItem", Table), ("DeleteItem", Table)],
-            // The room and the member's presence item in one BatchGetItem.
+            // The room and the member's presence item in one BatchGetItem (or the member's
+            // presence items of a page of rooms).
             Self::MemberRead => &[("BatchGetItem", Table)],
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
@@ -549,7 +566,8 @@ impl Capability {
             // The room item's muted set.
             Self::Moderation => &[("UpdateItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
-            // The room and its counter shards in one BatchGetItem.
+            // The room and its counter shards (and a viewer's presence item) in one
+            // BatchGetItem.
             Self::RoomView => &[("BatchGetItem", Table)],
             Self::RoomList => &[("Query", Index)],
             Self::RoomCreate => &[("PutItem", Table)],

@@ -551,3 +551,92 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         );
     }
 }
+
+/// Issue 16, 8: a member the anchor kicked (banned from the room) gets no stream URL or RTC
+/// credential through `get` or `list` — as `rtcToken` refuses them: no `link_info`, no CDN pull
+/// URLs, no co-host pull URL. Others still get theirs, in the same page. On both stores.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_banned_member_reads_rooms_without_stream_urls() {
+    for store in [embedded(), crate::common::dynamodb().await] {
+        let app = app_with(&store, &tencent_vars());
+        let u = users(&app);
+        let (_, bystander) = users(&app).viewer;
+        let banned_room = create(&app, &u.anchor.1).await;
+        let other_room = create(&app, &u.anchor.1).await;
+        for room in [&banned_room, &other_room] {
+            let (status, out) = call(&app, Endpoint::Start, &u.anchor.1, json!({"id": room})).await;
+            assert_eq!(status, 200, "{out}");
+        }
+        let (status, out) = call(
+            &app,
+            Endpoint::Join,
+            &u.viewer.1,
+            json!({"id": banned_room}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+        let (status, out) = call(
+            &app,
+            Endpoint::Kick,
+            &u.anchor.1,
+            json!({"id": banned_room, "user_id": u.viewer.0.as_str()}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+
+        let signed = |room: &Value| {
+            !room["link_info"]["rtc_pull_url"]
+                .as_str()
+                .unwrap()
+                .is_empty()
+                && !room["link_info"]["cdn_pull_info"]["flv_url"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty()
+                && !room["pull_url_info"]["flv_url"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty()
+        };
+        let unsigned = |room: &Value| {
+            crate::common::all_empty(&room["link_info"])
+                && crate::common::all_empty(&room["pull_url_info"])
+                && crate::common::all_empty(&room["push_url_info"])
+                && !room["meeting_info"].as_str().unwrap().contains("://")
+        };
+        // get: the banned member sees the room, unsigned; a bystander sees it signed.
+        let (status, room) =
+            call(&app, Endpoint::Get, &u.viewer.1, json!({"id": banned_room})).await;
+        assert_eq!(status, 200, "{room}");
+        assert!(unsigned(&room), "{room}");
+        let (_, room) = call(&app, Endpoint::Get, &bystander, json!({"id": banned_room})).await;
+        assert!(signed(&room), "{room}");
+        // rtcToken agrees.
+        let (status, _) = call(
+            &app,
+            Endpoint::RtcToken,
+            &u.viewer.1,
+            json!({"id": banned_room}),
+        )
+        .await;
+        assert_eq!(status, 403);
+        // list: the banned room unsigned, the other signed, in one page.
+        let (status, page) = call(
+            &app,
+            Endpoint::List,
+            &u.viewer.1,
+            json!({"page_num": 1, "page_size": 10, "anchor_id": u.anchor.0.as_str()}),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let rooms = page.as_array().unwrap();
+        assert_eq!(rooms.len(), 2, "{page}");
+        for room in rooms {
+            if room["id"] == banned_room.as_str() {
+                assert!(unsigned(room), "{room}");
+            } else {
+                assert!(signed(room), "{room}");
+            }
+        }
+    }
+}

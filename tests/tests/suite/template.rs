@@ -212,8 +212,8 @@ fn the_policy_check_would_catch_a_lost_or_an_extra_action() {
     assert_eq!(before["list"], needed(liveroom::rooms::LIST_NEEDS));
     assert_eq!(
         needed(liveroom::rooms::LIST_NEEDS).len(),
-        1,
-        "list: one Query on an index"
+        2,
+        "list: one Query on an index, the caller's bans in one BatchGetItem"
     );
 }
 

@@ -88,6 +88,13 @@ pub fn presence_from_item(item: &Item) -> Result<Presence, StoreError> {
     })
 }
 
+/// The end of a member's ban, from its presence item.
+pub fn banned_until(item: &Item) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(Reader(item)
+        .opt_num(super::moderation::BANNED_UNTIL)?
+        .and_then(DateTime::from_timestamp_millis))
+}
+
 pub fn user_to_item(user: &User) -> Item {
     let mut item = user_key(&user.id);
     item.extend([

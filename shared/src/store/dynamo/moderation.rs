@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::change::Change;
-use super::codec::{Reader, room_from_item};
+use super::codec::room_from_item;
 use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, conditional};
 use crate::domain::outbox::Entry;
@@ -95,13 +95,32 @@ impl MemberRead for DynamoStore {
         for item in self.batch_get(keys).await? {
             match item.get("sk") {
                 Some(AttributeValue::S(sk)) if sk == "ROOM" => found = Some(room_from_item(&item)?),
-                _ => {
-                    banned_until = Reader(&item)
-                        .opt_num(BANNED_UNTIL)?
-                        .and_then(DateTime::from_timestamp_millis);
-                }
+                _ => banned_until = super::codec::banned_until(&item)?,
             }
         }
         Ok((found, banned_until))
+    }
+
+    async fn bans(
+        &self,
+        rooms: &[RoomId],
+        user: &UserId,
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<_> = rooms
+            .iter()
+            .map(|room| presence_key(room, shard(user, PRESENCE_SHARDS), user))
+            .collect();
+        let items = self.batch_get(keys.clone()).await?;
+        keys.iter()
+            .map(|key| {
+                items
+                    .iter()
+                    .find(|item| item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk"))
+                    .map_or(Ok(None), super::codec::banned_until)
+            })
+            .collect()
     }
 }

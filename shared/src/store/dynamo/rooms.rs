@@ -13,11 +13,13 @@ use super::codec::{
 };
 use super::schema::{
     ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
-    anchor_partition, counter_keys, n, presence_partitions, room_key, s, status_partition,
+    anchor_partition, counter_keys, n, presence_key, presence_partitions, room_key, s,
+    status_partition,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
+use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::{
     Counters, Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
 };
@@ -94,19 +96,52 @@ impl RoomRead for DynamoStore {
 #[async_trait]
 impl RoomView for DynamoStore {
     async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError> {
+        Ok(self
+            .view(id, None)
+            .await?
+            .map(|(room, counters, _)| (room, counters)))
+    }
+
+    async fn room_view_for(
+        &self,
+        id: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
+        self.view(id, Some(viewer)).await
+    }
+}
+
+impl DynamoStore {
+    /// The room, its counter shards and `viewer`'s presence item, in one BatchGetItem.
+    async fn view(
+        &self,
+        id: &RoomId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
         let mut keys = vec![room_key(id)];
         keys.extend(counter_keys(id));
+        let presence = viewer.map(|v| presence_key(id, shard(v, PRESENCE_SHARDS), v));
+        keys.extend(presence.clone());
         let mut room = None;
         let mut counters = Counters::default();
+        let mut banned_until = None;
         for item in self.batch_get(keys).await? {
-            match item.get("sk") {
-                Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) if sk == "ROOM" => {
-                    room = Some(room_from_item(&item)?);
-                }
-                _ => add_counters(&mut counters, &item)?,
+            let sk = match item.get("sk") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) => sk.as_str(),
+                _ => "",
+            };
+            if sk == "ROOM" {
+                room = Some(room_from_item(&item)?);
+            } else if presence
+                .as_ref()
+                .is_some_and(|p| p.get("sk") == item.get("sk"))
+            {
+                banned_until = super::codec::banned_until(&item)?;
+            } else {
+                add_counters(&mut counters, &item)?;
             }
         }
-        Ok(room.map(|r| (r, counters)))
+        Ok(room.map(|r| (r, counters, banned_until)))
     }
 }
 
