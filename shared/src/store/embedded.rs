@@ -402,6 +402,29 @@ impl RoomRead for EmbeddedStore {
 #[async_trait]
 impl RoomView for EmbeddedStore {
     async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError> {
+        Ok(self
+            .view(id, None)
+            .await?
+            .map(|(room, counters, _)| (room, counters)))
+    }
+
+    async fn room_view_for(
+        &self,
+        id: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
+        self.view(id, Some(viewer)).await
+    }
+}
+
+impl EmbeddedStore {
+    /// The room, its counters and the end of `viewer`'s ban, in one read transaction.
+    async fn view(
+        &self,
+        id: &RoomId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
+        let key = viewer.map(|v| presence_key(id.as_str(), v));
         let id = id.clone();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
@@ -410,29 +433,14 @@ impl RoomView for EmbeddedStore {
                 return Ok(None);
             };
             let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-            Ok(Some((room, read_counters(&counters, id.as_str())?)))
-        })
-        .await
-    }
-
-    async fn room_view_for(
-        &self,
-        id: &RoomId,
-        viewer: &UserId,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
-        let (id, key) = (id.clone(), presence_key(id.as_str(), viewer));
-        self.blocking(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-            let Some(room) = read_room(&rooms, id.as_str())? else {
-                return Ok(None);
+            let banned_until = match &key {
+                Some(key) => banned_until(&txn.open_table(PRESENCE).map_err(unavailable)?, key)?,
+                None => None,
             };
-            let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
-            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
             Ok(Some((
                 room,
                 read_counters(&counters, id.as_str())?,
-                banned_until(&presence, &key)?,
+                banned_until,
             )))
         })
         .await
