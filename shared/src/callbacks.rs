@@ -161,7 +161,7 @@ async fn stream_event<S: StreamCallbackStore + ?Sized>(
         return Ok(Outcome::Ignored);
     };
     Ok(
-        match crate::rooms::apply_as_system(app, &room, action).await? {
+        match crate::rooms::apply_as_system(app, &room, action, |_| true).await? {
             true => Outcome::Applied,
             false => Outcome::Ignored,
         },
@@ -393,8 +393,11 @@ struct LivekitEvent {
 
 /// LiveKit's webhooks: `Authorization: <JWT>` (no `Bearer`), HS256 with the API secret, `iss`
 /// the API key, `exp` required, claim `sha256` = base64(sha256(body)); identity the event `id`.
-/// `room_started`/`room_finished` start/pause the room (its name is the room id);
-/// `participant_joined`/`participant_left` are the identity's join and leave.
+/// The room's name is its id. `track_published` by the room's anchor starts the room (the
+/// anchor is on air); `room_finished` pauses it; `participant_joined`/`participant_left` are
+/// the identity's join and leave. `room_started` changes nothing: LiveKit sends it when the
+/// first participant of any grant connects, a viewer too, and a viewer connecting must never
+/// put a room on air (or undo its anchor's pause).
 pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
     app: &App<S>,
     inbound: &Inbound,
@@ -428,11 +431,15 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
             return Ok(Outcome::Ignored);
         };
         match event.event.as_str() {
-            "room_started" => {
-                applied(crate::rooms::apply_as_system(app, &id, Action::Start).await?)
+            "track_published" => {
+                let Ok(user) = UserId::parse("identity", &event.participant.identity) else {
+                    return Ok(Outcome::Ignored);
+                };
+                let by_anchor = |room: &crate::domain::room::Room| room.anchor_id == user;
+                applied(crate::rooms::apply_as_system(app, &id, Action::Start, by_anchor).await?)
             }
             "room_finished" => {
-                applied(crate::rooms::apply_as_system(app, &id, Action::Pause).await?)
+                applied(crate::rooms::apply_as_system(app, &id, Action::Pause, |_| true).await?)
             }
             "participant_joined" | "participant_left" => {
                 let Ok(user) = UserId::parse("identity", &event.participant.identity) else {

@@ -788,19 +788,26 @@ pub(crate) fn life_cycle_events<S: ?Sized>(
 }
 
 /// `action` on room `id` as the system (a vendor's callback said the stream started or
-/// stopped): through the state machine and its guarded write, without an owner. Returns
-/// whether the room changed; a room that is gone, or that the machine will not move (an ended
-/// room never comes back), is left alone.
+/// stopped): through the state machine and its guarded write, without an owner, if the room
+/// as read satisfies `allowed` (e.g. the event came from its anchor). Returns whether the room
+/// changed; a room that is gone, not allowed, or that the machine will not move (an ended room
+/// never comes back), is left alone.
 pub(crate) async fn apply_as_system<S>(
     app: &App<S>,
     id: &RoomId,
     action: Action,
+    allowed: impl Fn(&Room) -> bool,
 ) -> Result<bool, ApiError>
 where
     S: crate::store::RoomRead + crate::store::RoomUpdate + ?Sized,
 {
     for _ in 0..MAX_ATTEMPTS {
-        let Some(current) = app.store.room(id).await?.filter(|r| !r.is_deleted()) else {
+        let Some(current) = app
+            .store
+            .room(id)
+            .await?
+            .filter(|r| !r.is_deleted() && allowed(r))
+        else {
             return Ok(false);
         };
         let now = app.clock.now();

@@ -381,11 +381,13 @@ async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
         e
     };
     let events = [
-        event("room_started", "EV_started", None),
+        event("track_published", "EV_anchor_on", Some("anchor_cb")),
         event("participant_joined", "EV_joined", Some("viewer_cb")),
         event("participant_left", "EV_left", Some("viewer_cb")),
         event("room_finished", "EV_finished", None),
         event("track_published", "EV_track", Some("viewer_cb")),
+        event("room_started", "EV_started", None),
+        event("participant_joined", "EV_joined_again", Some("viewer_cb")),
     ];
     // LiveKit's own library signs them, as a LiveKit server would.
     let checks: Vec<Value> = events
@@ -413,28 +415,45 @@ async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
         }
     };
 
-    assert_eq!(
-        w.livekit(&events[0], &tokens[0]).await,
-        (200, json!({"code": 0}))
-    );
-    assert_eq!(w.status(&room).await, 1, "room_started: live");
-    assert_eq!(w.livekit(&events[1], &tokens[1]).await.0, 200);
+    // Issue 16, 4: LiveKit sends room_started when the first participant of any grant
+    // connects, and a viewer's connection is no anchor on air: neither it, nor a viewer
+    // joining or publishing, starts the room.
+    for i in [5, 1, 4] {
+        assert_eq!(
+            w.livekit(&events[i], &tokens[i]).await,
+            (200, json!({"code": 0}))
+        );
+        assert_eq!(w.status(&room).await, 0, "{}: still prepared", events[i]);
+    }
     assert_eq!(online(&w).await, 1, "participant_joined: present");
-    // "Bearer " is tolerated; the replay changes nothing.
+    // The anchor's track: live.
+    assert_eq!(w.livekit(&events[0], &tokens[0]).await.0, 200);
+    assert_eq!(
+        w.status(&room).await,
+        1,
+        "the anchor's track_published: live"
+    );
+    // "Bearer " is tolerated; the replay changes nothing; nor does a viewer connecting undo
+    // the anchor's pause.
     w.anchor_does(Endpoint::Pause, &room).await;
     let bearer = format!("Bearer {}", tokens[0]);
     assert_eq!(w.livekit(&events[0], &bearer).await.0, 200);
     assert_eq!(
         w.status(&room).await,
         0,
-        "the replayed room_started did nothing"
+        "the replayed track_published did nothing"
+    );
+    assert_eq!(w.livekit(&events[6], &tokens[6]).await.0, 200);
+    assert_eq!(
+        w.status(&room).await,
+        0,
+        "a viewer connecting: still paused"
     );
     w.anchor_does(Endpoint::Start, &room).await;
     assert_eq!(w.livekit(&events[2], &tokens[2]).await.0, 200);
     assert_eq!(online(&w).await, 0, "participant_left: gone");
     assert_eq!(w.livekit(&events[3], &tokens[3]).await.0, 200);
     assert_eq!(w.status(&room).await, 0, "room_finished: paused");
-    assert_eq!(w.livekit(&events[4], &tokens[4]).await.0, 200);
 
     // Refused: no token, another body than the one signed, another secret, expired.
     let fresh = event("room_started", "EV_other", None);
