@@ -208,11 +208,15 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
             ));
         }
     }
-    let max = app.config.max_co_hosts;
+    let max = if id.is_channel() {
+        CALL_SEATS
+    } else {
+        app.config.max_co_hosts
+    };
     if members.len() > max {
         return Err(ApiError::new(
             ErrorCode::RoomFull,
-            format!("a co-host room takes at most {max} members, anchor included"),
+            format!("this room takes at most {max} members, anchor included"),
         )
         .with_detail("max_co_hosts", max));
     }
@@ -271,17 +275,17 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
     }
 }
 
+/// The participants of a 1v1 call (a channel's room), the first caller's seat included.
+pub const CALL_SEATS: usize = 2;
+
 /// Seats `caller` in the call held in `room` (a channel's room, see
-/// [`crate::rooms::channel_room`]), whose list is its participants, the anchor's seat
+/// [`crate::rooms::channel_room`]), whose list is its participants, the first caller's seat
 /// included. A participant already seated keeps its seat; a newcomer takes a free one of
-/// `seats` through the list's versioned write, and when every seat is taken is refused (409
-/// `RoomFull`): the cap is the server's, whatever the clients do. Returns the room as seated.
-pub async fn take_seat<S>(
-    app: &App<S>,
-    mut room: Room,
-    caller: &Caller,
-    seats: usize,
-) -> Result<Room, ApiError>
+/// [`CALL_SEATS`] through the list's versioned write. A seat whose holder has been silent past
+/// `HEARTBEAT_TIMEOUT_SECONDS` (off the online list, or never on it) is free; when no seat is,
+/// the newcomer is refused (409 `RoomFull`): the cap is the server's, whatever the clients do.
+/// Returns the room as seated.
+pub async fn take_seat<S>(app: &App<S>, mut room: Room, caller: &Caller) -> Result<Room, ApiError>
 where
     S: crate::store::RoomRead
         + crate::store::MeetingWrite
@@ -302,12 +306,23 @@ where
                 "the room has ended",
             ));
         }
-        if room.meeting.members.len() >= seats {
+        let mut members = room.meeting.members.clone();
+        if members.len() >= CALL_SEATS {
+            // Free the seats of those silent past the heartbeat timeout.
+            let held: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
+            let seen = app.store.seen(&room.id, &held).await?;
+            let alive_since = app.clock.now()
+                - chrono::Duration::from_std(app.config.heartbeat_timeout)
+                    .map_err(ApiError::internal)?;
+            let mut seen = seen.into_iter();
+            members.retain(|_| seen.next().flatten().is_some_and(|t| t >= alive_since));
+        }
+        if members.len() >= CALL_SEATS {
             return Err(ApiError::new(
                 ErrorCode::RoomFull,
-                format!("this call already has its {seats} participants"),
+                format!("this call already has its {CALL_SEATS} participants"),
             )
-            .with_detail("seats", seats));
+            .with_detail("seats", CALL_SEATS));
         }
         let member = match &seat {
             Some(member) => member.clone(),
@@ -320,7 +335,6 @@ where
                 member
             }
         };
-        let mut members = room.meeting.members.clone();
         members.push(member);
         let expected = room.meeting.version;
         let after = Room {

@@ -132,12 +132,24 @@ fn room_id(raw: &str) -> Result<RoomId, ApiError> {
 }
 
 /// A room one can be in: it exists and has not ended.
-fn open(room: Room) -> Result<Room, ApiError> {
+fn not_ended(room: Room) -> Result<Room, ApiError> {
     if room.status == RoomStatus::Ended {
         return Err(
             ApiError::new(ErrorCode::RoomStateConflict, "the room has ended")
                 .with_detail("status", room.status.as_i64()),
         );
+    }
+    Ok(room)
+}
+
+/// A room `caller` may enter: not ended, and, for a call (a channel's room), one the caller
+/// holds a seat in — nobody else enters a 1v1 call, through any API.
+fn open(room: Room, caller: &Caller) -> Result<Room, ApiError> {
+    let room = not_ended(room)?;
+    if room.id.is_channel() && !room.meeting.contains(&caller.user_id) {
+        return Err(ApiError::forbidden(
+            "this is a 1v1 call: only its two participants may enter it",
+        ));
     }
     Ok(room)
 }
@@ -166,10 +178,35 @@ pub async fn join<S: JoinStore + ?Sized>(
     caller: &Caller,
     req: RoomIdRequest,
 ) -> Result<RoomInfo, ApiError> {
+    enter(app, caller, req, true).await
+}
+
+/// A join into a call (a channel's room) by a caller about to take a seat in it
+/// ([`crate::meeting::take_seat`]): presence comes first, so that a seat is only ever held by
+/// someone who came (a seat whose holder is not on the online list is free), and a presence
+/// that takes no seat lapses by itself.
+pub(crate) async fn join_call<S: JoinStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    room: &RoomId,
+) -> Result<RoomInfo, ApiError> {
+    enter(app, caller, RoomIdRequest::of(room), false).await
+}
+
+async fn enter<S: JoinStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    req: RoomIdRequest,
+    seat_needed: bool,
+) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
     let (room, counters) = found_view(app.store.room_view(&id).await?)?;
-    let mut room = open(room)?;
+    let mut room = if seat_needed {
+        open(room, caller)?
+    } else {
+        not_ended(room)?
+    };
     let now = app.clock.now();
     let anchor = room.anchor_id == caller.user_id;
     let visit = match app
@@ -238,7 +275,7 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
     let now = app.clock.now();
     if let Some(raw) = req.id.as_deref() {
         let id = room_id(raw)?;
-        let room = open(found(app.store.room(&id).await?)?)?;
+        let room = open(found(app.store.room(&id).await?)?, caller)?;
         // A keepalive after a lapse brings the member back (without counting a new visit),
         // unless the anchor banned them.
         if let Err(e) = app
@@ -424,7 +461,7 @@ pub async fn like<S: LikeStore + ?Sized>(
         ));
     }
     let (room, counters) = found_view(app.store.room_view(&id).await?)?;
-    open(room)?;
+    open(room, caller)?;
     let count = req.count as u64;
     let now = app.clock.now();
     app.store

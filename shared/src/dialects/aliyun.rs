@@ -16,11 +16,10 @@ use crate::auth::Caller;
 use crate::credentials::RoomCredentials;
 use crate::domain::ChannelId;
 use crate::error::{ApiError, ErrorCode};
-use crate::presence::{self, RoomIdRequest};
+use crate::presence;
 use crate::rooms;
 
-/// The participants of a 1v1 call, the anchor's seat included.
-pub const CALL_SEATS: usize = 2;
+pub use crate::meeting::CALL_SEATS;
 
 crate::needs!(
     /// `/app/*`: the channel's room (made on first use), its seats, presence and members.
@@ -123,8 +122,26 @@ async fn token<S: CallStore + ?Sized>(
     let room = rooms::channel_room(app, caller, &channel, true)
         .await?
         .ok_or_else(ApiError::room_not_found)?;
-    let room = crate::meeting::take_seat(app, room, caller, CALL_SEATS).await?;
-    presence::join(app, caller, RoomIdRequest::of(&room.id)).await?;
+    // A participant the anchor muted publishes nothing: no seat, no token.
+    if room.is_muted(&caller.user_id) {
+        return Err(ApiError::new(
+            ErrorCode::RtcGrantUnavailable,
+            "you are muted in this call: no RTC token can be issued for you",
+        ));
+    }
+    // On the call's online list first, then a seat (a seat is free while its holder is not
+    // on the list); a newcomer refused a seat leaves again (or lapses, if that fails too).
+    presence::join_call(app, caller, &room.id).await?;
+    let id = room.id.clone();
+    let room = match crate::meeting::take_seat(app, room, caller).await {
+        Ok(room) => room,
+        Err(e) => {
+            if let Err(left) = app.store.leave(&id, &caller.user_id).await {
+                tracing::warn!(error = %left, "a caller refused a seat stays listed until it lapses");
+            }
+            return Err(e);
+        }
+    };
     let now = app.clock.now().timestamp();
     match providers.channel_credentials(&room, channel.as_str(), &caller.user_id, now) {
         RoomCredentials::Issued(_, c) => done(

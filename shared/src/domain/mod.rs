@@ -170,6 +170,13 @@ impl RoomId {
             _ => Err(FieldError::new(field, "is not a room id")),
         }
     }
+
+    /// Whether this is the room of a seed 000 call ([`Self::for_channel`]: version 8; the
+    /// rooms `create` makes are version 4). A call is its two participants' only: it is in no
+    /// listing, only they may enter it, and only they publish in it.
+    pub fn is_channel(&self) -> bool {
+        uuid::Uuid::try_parse(&self.0).is_ok_and(|id| id.get_version_num() == 8)
+    }
 }
 
 string_newtype!(
@@ -179,15 +186,23 @@ string_newtype!(
 );
 
 impl ChannelId {
+    /// Refuses what could be another room's RTC channel: a room's channel is its id, a
+    /// hyphenated UUID, so no channel id may have that shape (in any case) — or a client could
+    /// sign itself a token for someone else's room.
     pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
-        if (1..=64).contains(&value.len()) && value.bytes().all(is_id_char) {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(FieldError::new(
+        if !((1..=64).contains(&value.len()) && value.bytes().all(is_id_char)) {
+            return Err(FieldError::new(
                 field,
                 "must be 1 to 64 ASCII letters, digits, _ and -",
-            ))
+            ));
         }
+        if RoomId::parse(field, &value.to_ascii_lowercase()).is_ok() {
+            return Err(FieldError::new(
+                field,
+                "may not be a room id (a UUID): rooms' channels are their ids",
+            ));
+        }
+        Ok(Self(value.to_owned()))
     }
 }
 

@@ -191,9 +191,10 @@ impl Room {
         }
     }
 
-    /// Whether `user` may publish in this room: its anchor and its co-hosts.
+    /// Whether `user` may publish in this room: its anchor and its co-hosts; in a call (a
+    /// channel's room), its seated participants only.
     pub fn is_publisher(&self, user: &UserId) -> bool {
-        &self.anchor_id == user || self.meeting.contains(user)
+        (&self.anchor_id == user && !self.id.is_channel()) || self.meeting.contains(user)
     }
 
     /// Whether the anchor muted `user` (who then may not publish).
@@ -298,8 +299,10 @@ pub struct RoomQuery {
 
 impl RoomQuery {
     /// Whether `room` passes the filters (the page is applied by the caller).
+    /// Whether `room` is in this listing; a call (a channel's room) is in none.
     pub fn matches(&self, room: &Room) -> bool {
-        !room.is_deleted()
+        let listed = !room.is_deleted() && !room.id.is_channel();
+        listed
             && self.status.is_none_or(|s| room.status == s)
             && !(self.not_ended && room.status == RoomStatus::Ended)
             && self.created_from.is_none_or(|t| room.created_at >= t)

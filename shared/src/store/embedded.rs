@@ -1321,19 +1321,49 @@ impl MemberRead for EmbeddedStore {
         .await
     }
 
+    async fn seen(
+        &self,
+        room: &RoomId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        let pairs = users.iter().map(|user| (room, user));
+        self.presence_entries(pairs, |entry| entry.listed.then_some(entry.last_seen))
+            .await
+    }
+
     async fn bans(
         &self,
         rooms: &[RoomId],
         user: &UserId,
     ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
-        let keys: Vec<String> = rooms
-            .iter()
-            .map(|room| presence_key(room.as_str(), user))
+        let pairs = rooms.iter().map(|room| (room, user));
+        self.presence_entries(pairs, |entry| entry.banned_until)
+            .await
+    }
+}
+
+impl EmbeddedStore {
+    /// `pick` of the presence entries of `(room, user)` pairs, in their order, in one read
+    /// transaction (`None` where there is none).
+    async fn presence_entries<'a, T: Send + 'static>(
+        &self,
+        pairs: impl Iterator<Item = (&'a RoomId, &'a UserId)>,
+        pick: fn(Entry) -> Option<T>,
+    ) -> Result<Vec<Option<T>>, StoreError> {
+        let keys: Vec<String> = pairs
+            .map(|(room, user)| presence_key(room.as_str(), user))
             .collect();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
-            keys.iter().map(|k| banned_until(&presence, k)).collect()
+            keys.iter()
+                .map(|k| {
+                    Ok(match presence.get(k.as_str()).map_err(unavailable)? {
+                        Some(bytes) => pick(decode::<Entry>(bytes.value())?),
+                        None => None,
+                    })
+                })
+                .collect()
         })
         .await
     }

@@ -185,6 +185,14 @@ pub trait MemberRead: Send + Sync {
         user: &UserId,
     ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError>;
 
+    /// When each of `users` (at most 100) was last seen in `room`, for those on its online
+    /// list (`None`: never came, or left), in their order, in one read.
+    async fn seen(
+        &self,
+        room: &RoomId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError>;
+
     /// The end of `user`'s ban (if ever banned) in each of `rooms` (at most 100), in their
     /// order, in one read.
     async fn bans(

@@ -855,7 +855,8 @@ async fn seed_000_calls_have_two_seats_and_tokens_for_the_channel_the_client_nam
         d2.1
     );
 
-    // The same call is a room on the AUI API (its id derived from the channel).
+    // The same call is a room on the AUI API (its id derived from the channel), in no listing
+    // (issue 16, 3: whoever reads a call's id could take its free seat).
     let (status, rooms) = server
         .post(
             "/api/v1/live/list",
@@ -864,16 +865,25 @@ async fn seed_000_calls_have_two_seats_and_tokens_for_the_channel_the_client_nam
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(rooms.as_array().unwrap().len(), 2, "{rooms}");
+    assert_eq!(rooms.as_array().unwrap().len(), 0, "{rooms}");
+    let call_42 = liveroom::domain::RoomId::for_channel(
+        &liveroom::domain::ChannelId::parse("channelId", "call-42").unwrap(),
+    )
+    .to_string();
+    let (status, room) = server
+        .post(
+            "/api/v1/live/get",
+            Some(&tokens["alice"]),
+            json!({"id": call_42}),
+        )
+        .await;
+    assert_eq!(
+        (status, room["title"].as_str()),
+        (StatusCode::OK, Some("call-42")),
+        "{room}"
+    );
     // The anchor kicks bob (AUI): his seat is free, he cannot take it back while banned, and
     // carol can.
-    let call_42 = rooms
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["title"] == "call-42")
-        .unwrap()["id"]
-        .clone();
     let (status, kicked) = server
         .post(
             "/api/v1/live/kick",

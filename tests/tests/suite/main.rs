@@ -26,6 +26,7 @@ mod accounts;
 mod api;
 mod aui;
 mod callbacks;
+mod calls;
 mod concurrency;
 mod contract;
 mod credentials;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::schema::{
     ALL_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Item, TTL_ATTRIBUTE, anchor_partition, n, room_key,
-    s, status_partition, user_key,
+    s, status_partition_of, user_key,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::presence::Presence;
@@ -146,7 +146,7 @@ pub fn room_mutable_attributes(room: &Room) -> Vec<(&'static str, AttributeValue
         ("status", n(room.status.as_i64())),
         ("version", n(room.version)),
         ("updated_at", time(&room.updated_at)),
-        (GSI_STATUS.pk, s(status_partition(room.status))),
+        (GSI_STATUS.pk, s(status_partition_of(&room.id, room.status))),
     ]
 }
 
@@ -179,17 +179,22 @@ pub fn room_to_item(room: &Room) -> Item {
         ("id".to_owned(), s(room.id.as_str())),
         ("anchor_id".to_owned(), s(room.anchor_id.as_str())),
         ("created_at".to_owned(), time(&room.created_at)),
-        (GSI_ALL.pk.to_owned(), s(ALL_ROOMS)),
-        (GSI_ALL.sk.to_owned(), s(&created_key)),
         (GSI_STATUS.sk.to_owned(), s(&created_key)),
-        (
-            GSI_ANCHOR.pk.to_owned(),
-            s(anchor_partition(&room.anchor_id)),
-        ),
-        (GSI_ANCHOR.sk.to_owned(), s(&created_key)),
         ("meeting".to_owned(), s(meeting_json(&room.meeting))),
         ("meeting_version".to_owned(), n(room.meeting.version)),
     ]);
+    // A call (a channel's room) is in no listing: not on the all-rooms or anchor indexes.
+    if !room.id.is_channel() {
+        item.extend([
+            (GSI_ALL.pk.to_owned(), s(ALL_ROOMS)),
+            (GSI_ALL.sk.to_owned(), s(&created_key)),
+            (
+                GSI_ANCHOR.pk.to_owned(),
+                s(anchor_partition(&room.anchor_id)),
+            ),
+            (GSI_ANCHOR.sk.to_owned(), s(&created_key)),
+        ]);
+    }
     for (name, value) in room_mutable_attributes(room)
         .into_iter()
         .chain(metrics_attributes(&room.metrics))

@@ -101,26 +101,62 @@ impl MemberRead for DynamoStore {
         Ok((found, banned_until))
     }
 
+    async fn seen(
+        &self,
+        room: &RoomId,
+        users: &[UserId],
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        let pairs: Vec<(&RoomId, &UserId)> = users.iter().map(|user| (room, user)).collect();
+        self.presence_items(&pairs)
+            .await?
+            .iter()
+            .map(|item| match item {
+                // On the online list while it has `joined_at` (a leave removes it).
+                Some(item) if item.contains_key("joined_at") => {
+                    super::codec::presence_from_item(item).map(|p| Some(p.last_seen))
+                }
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
     async fn bans(
         &self,
         rooms: &[RoomId],
         user: &UserId,
     ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
-        if rooms.is_empty() {
+        let pairs: Vec<(&RoomId, &UserId)> = rooms.iter().map(|room| (room, user)).collect();
+        self.presence_items(&pairs)
+            .await?
+            .iter()
+            .map(|item| item.as_ref().map_or(Ok(None), super::codec::banned_until))
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// The presence items of `(room, user)` pairs (at most 100), in their order, in one
+    /// BatchGetItem (`None` where there is none).
+    async fn presence_items(
+        &self,
+        pairs: &[(&RoomId, &UserId)],
+    ) -> Result<Vec<Option<super::schema::Item>>, StoreError> {
+        if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<_> = rooms
+        let keys: Vec<_> = pairs
             .iter()
-            .map(|room| presence_key(room, shard(user, PRESENCE_SHARDS), user))
+            .map(|(room, user)| presence_key(room, shard(user, PRESENCE_SHARDS), user))
             .collect();
-        let items = self.batch_get(keys.clone()).await?;
-        keys.iter()
+        let mut items = self.batch_get(keys.clone()).await?;
+        Ok(keys
+            .iter()
             .map(|key| {
-                items
-                    .iter()
-                    .find(|item| item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk"))
-                    .map_or(Ok(None), super::codec::banned_until)
+                let at = items.iter().position(|item| {
+                    item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk")
+                })?;
+                Some(items.swap_remove(at))
             })
-            .collect()
+            .collect())
     }
 }

@@ -13,8 +13,8 @@ use super::codec::{
 };
 use super::schema::{
     ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
-    anchor_partition, counter_keys, n, presence_key, presence_partitions, room_key, s,
-    status_partition,
+    anchor_partition, call_status_partition, counter_keys, n, presence_key, presence_partitions,
+    room_key, s, status_partition,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::meeting::Meeting;
@@ -74,8 +74,16 @@ impl DynamoStore {
         created_before: Option<DateTime<Utc>>,
     ) -> Result<Vec<Room>, StoreError> {
         let before = created_before.map_or_else(|| "~".to_owned(), |t| created_prefix(&t));
-        self.rooms_in(GSI_STATUS, &status_partition(status), &before)
-            .await
+        // The listed rooms' partition and the calls' (kept apart from listings).
+        let mut rooms = self
+            .rooms_in(GSI_STATUS, &status_partition(status), &before)
+            .await?;
+        rooms.extend(
+            self.rooms_in(GSI_STATUS, &call_status_partition(status), &before)
+                .await?,
+        );
+        rooms.sort_by_key(Room::created_key);
+        Ok(rooms)
     }
 
     pub(super) async fn deleted_rooms_in(&self) -> Result<Vec<Room>, StoreError> {

@@ -141,6 +141,20 @@ pub fn status_partition(status: RoomStatus) -> String {
     format!("ROOMS#{}", status.as_i64())
 }
 
+/// The status partition of the calls (channels' rooms): the sweeper's, never a listing's.
+pub fn call_status_partition(status: RoomStatus) -> String {
+    format!("CALLS#{}", status.as_i64())
+}
+
+/// Room `id`'s status partition: a call's is apart from the listed rooms'.
+pub fn status_partition_of(id: &RoomId, status: RoomStatus) -> String {
+    if id.is_channel() {
+        call_status_partition(status)
+    } else {
+        status_partition(status)
+    }
+}
+
 /// Where deleted rooms wait for their purge (on the status index).
 pub const DELETED_ROOMS: &str = "ROOMS#deleted";
 
