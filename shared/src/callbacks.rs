@@ -89,7 +89,10 @@ fn not_configured(name: &str) -> ApiError {
     )
 }
 
-fn unauthorized(message: &str) -> ApiError {
+/// A refused callback (401), logged: every refusal is (a forged or replayed callback is an
+/// attack worth seeing). Nothing secret is in `message`.
+fn refused(source: &'static str, message: &str) -> ApiError {
+    tracing::warn!(source, reason = message, "callback refused");
     ApiError::new(ErrorCode::CallbackSignatureInvalid, message.to_owned())
 }
 
@@ -169,7 +172,58 @@ async fn stream_event<S: StreamCallbackStore + ?Sized>(
 }
 
 fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
-    tracing::info!(source, event, stream, outcome = ?outcome, "callback");
+    if outcome == Outcome::Replayed {
+        tracing::warn!(source, event, stream, "callback refused: a replay");
+    } else {
+        tracing::info!(source, event, stream, outcome = ?outcome, "callback");
+    }
+}
+
+/// The streams one signature value may move. Alibaba's signature covers only
+/// `domain|timestamp` and Tencent's only `key + t`, not the event: a captured signature can be
+/// sent again with another stream or sequence while it is fresh. Within the vendors' schemes
+/// the damage is bounded: one accepted callback per signature value and stream, and at most
+/// this many streams per signature value (callbacks of one second share a value).
+pub const MAX_STREAMS_PER_SIGNATURE: u64 = 16;
+
+/// [`once`] keyed on what the vendor signed: the signature value (`signature`) and the
+/// stream; the signature value's streams counted and capped.
+async fn once_per_signature<S, F, Fut>(
+    app: &App<S>,
+    source: &'static str,
+    signature: &str,
+    stream: &str,
+    until: i64,
+    act: F,
+) -> Result<Outcome, ApiError>
+where
+    S: crate::store::EventClaim + ?Sized,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, ApiError>>,
+{
+    // A room's stream has more than one name (AUI's RTC mix names it second): one room, one
+    // stream here.
+    let stream = room_of_stream(stream).map_or_else(|| stream.to_owned(), |r| r.to_string());
+    once(
+        app,
+        source,
+        &format!("{signature}|{stream}"),
+        until,
+        || async {
+            let uses = app
+                .store
+                .count_signature_use(source, signature, until)
+                .await?;
+            if uses > MAX_STREAMS_PER_SIGNATURE {
+                return Err(refused(
+                    source,
+                    "this signature was used for too many streams",
+                ));
+            }
+            act().await
+        },
+    )
+    .await
 }
 
 // ---- Alibaba ApsaraVideo Live ---------------------------------------------------------------
@@ -177,7 +231,8 @@ fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
 /// Alibaba's stream ingest callback (`publish`/`publish_done`), as AUI Kits receives it: GET
 /// with the event in the query string, or POST with it in a JSON or form body. Signed with
 /// `ALI-LIVE-SIGNATURE = md5("{push domain}|{ALI-LIVE-TIMESTAMP}|{key}")`. The signature
-/// covers no field of the event, so its identity for replays is (action, stream, timestamp).
+/// covers no field of the event: one callback per (timestamp, stream) is accepted, and a
+/// timestamp moves at most [`MAX_STREAMS_PER_SIGNATURE`] streams.
 pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
     app: &App<S>,
     inbound: &Inbound,
@@ -189,20 +244,24 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
         inbound.header("ali-live-timestamp"),
         inbound.header("ali-live-signature"),
     ) else {
-        return Err(unauthorized(
+        return Err(refused(
+            "aliyun",
             "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
         ));
     };
     let expected = aliyun::callback_signature(domain, timestamp, text(key));
     if !same(&expected, &signature.to_ascii_lowercase()) {
-        return Err(unauthorized("the signature does not verify"));
+        return Err(refused("aliyun", "the signature does not verify"));
     }
     let now = app.clock.now().timestamp();
     let at: i64 = timestamp
         .parse()
-        .map_err(|_| unauthorized("ALI-LIVE-TIMESTAMP is not a unix time"))?;
+        .map_err(|_| refused("aliyun", "ALI-LIVE-TIMESTAMP is not a unix time"))?;
     if (now - at).abs() > FRESHNESS_SECS {
-        return Err(unauthorized("the callback is stale (ALI-LIVE-TIMESTAMP)"));
+        return Err(refused(
+            "aliyun",
+            "the callback is stale (ALI-LIVE-TIMESTAMP)",
+        ));
     }
     let params = alibaba_params(inbound)?;
     let field = |name: &str| {
@@ -222,9 +281,8 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
             return Ok(ack);
         }
     };
-    let id = format!("{action}|{stream}|{at}");
     let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
-    let outcome = once(app, "aliyun", &id, until, || {
+    let outcome = once_per_signature(app, "aliyun", &at.to_string(), stream, until, || {
         stream_event(app, stream, action_of)
     })
     .await?;
@@ -301,15 +359,14 @@ struct TencentEvent {
     event_type: Option<i64>,
     #[serde(default)]
     stream_id: String,
-    #[serde(default)]
-    sequence: Value,
     t: Value,
     sign: String,
 }
 
 /// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with
-/// `sign = md5(key + t)`, where `t` is the signature's expiry (stale once past). A push's
-/// start and end share `sequence`, so the identity is (stream, sequence, event type).
+/// `sign = md5(key + t)`, where `t` is the signature's expiry (stale once past). The signature
+/// covers no field of the event: one callback per (`t`, stream) is accepted, and a `t` moves
+/// at most [`MAX_STREAMS_PER_SIGNATURE`] streams.
 pub async fn tencent<S: StreamCallbackStore + ?Sized>(
     app: &App<S>,
     inbound: &Inbound,
@@ -318,20 +375,20 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
         return Err(not_configured("Tencent stream"));
     };
     let event: TencentEvent = serde_json::from_slice(&inbound.body)
-        .map_err(|_| unauthorized("a signed JSON event (t, sign) is required"))?;
+        .map_err(|_| refused("tencent", "a signed JSON event (t, sign) is required"))?;
     let t = match &event.t {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| unauthorized("t is not a unix time"))?;
+    .ok_or_else(|| refused("tencent", "t is not a unix time"))?;
     let expected = tencent::callback_sign(text(key), t);
     if !same(&expected, &event.sign.to_ascii_lowercase()) {
-        return Err(unauthorized("the signature does not verify"));
+        return Err(refused("tencent", "the signature does not verify"));
     }
     let now = app.clock.now().timestamp();
     if t < now {
-        return Err(unauthorized("the callback is stale (t has passed)"));
+        return Err(refused("tencent", "the callback is stale (t has passed)"));
     }
     let ack = json!({"code": 0});
     let event_type = event.event_type.unwrap_or(-1);
@@ -349,16 +406,15 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
     if event.stream_id.is_empty() {
         return Err(bad("stream_id is required"));
     }
-    let sequence = match &event.sequence {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    };
-    let id = format!("{}|{sequence}|{event_type}", event.stream_id);
     let until = t + CLAIM_MARGIN_SECS;
-    let outcome = once(app, "tencent", &id, until, || {
-        stream_event(app, &event.stream_id, action)
-    })
+    let outcome = once_per_signature(
+        app,
+        "tencent",
+        &t.to_string(),
+        &event.stream_id,
+        until,
+        || stream_event(app, &event.stream_id, action),
+    )
     .await?;
     log(
         "tencent",
@@ -408,15 +464,18 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
     let token = inbound
         .header("authorization")
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        .ok_or_else(|| unauthorized("Authorization (a LiveKit JWT) is required"))?;
+        .ok_or_else(|| refused("livekit", "Authorization (a LiveKit JWT) is required"))?;
     let now = app.clock.now().timestamp();
     let exp =
         verify_webhook(token, &inbound.body, api_key, secret.expose(), now).map_err(|refusal| {
-            unauthorized(match refusal {
-                WebhookRefusal::Signature => "the token does not verify",
-                WebhookRefusal::Stale => "the webhook is stale (its token expired)",
-                WebhookRefusal::Checksum => "the body is not the one signed (sha256)",
-            })
+            refused(
+                "livekit",
+                match refusal {
+                    WebhookRefusal::Signature => "the token does not verify",
+                    WebhookRefusal::Stale => "the webhook is stale (its token expired)",
+                    WebhookRefusal::Checksum => "the body is not the one signed (sha256)",
+                },
+            )
         })?;
     let event: LivekitEvent = serde_json::from_slice(&inbound.body)
         .map_err(|e| bad(format!("not a LiveKit webhook event: {e}")))?;

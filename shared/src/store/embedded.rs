@@ -63,6 +63,8 @@ const ENDED_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("ended_s
 const THROTTLE: TableDefinition<&str, u64> = TableDefinition::new("throttle");
 /// `{user}|{nonce}` → until when the nonce is claimed (unix seconds).
 const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
+/// `~event~{source}|{signature}` → a vendor signature value's uses ([`SignatureUses`]).
+const SIGNATURE_USES: TableDefinition<&str, &[u8]> = TableDefinition::new("signature_uses");
 /// `{room}|{sink}|{seq}` → an undelivered outbox entry.
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 
@@ -188,6 +190,7 @@ impl EmbeddedStore {
             txn.open_table(ENDED_SESSIONS).map_err(unavailable)?;
             txn.open_table(THROTTLE).map_err(unavailable)?;
             txn.open_table(NONCES).map_err(unavailable)?;
+            txn.open_table(SIGNATURE_USES).map_err(unavailable)?;
             txn.open_table(OUTBOX).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -1262,6 +1265,29 @@ impl EventClaim for EmbeddedStore {
             .await
     }
 
+    async fn count_signature_use(
+        &self,
+        source: &str,
+        signature: &str,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let key = event_claim_key(source, signature);
+        self.write(move |txn| {
+            let mut table = txn.open_table(SIGNATURE_USES).map_err(unavailable)?;
+            let mut uses = match table.get(key.as_str()).map_err(unavailable)? {
+                Some(bytes) => decode::<SignatureUses>(bytes.value())?,
+                None => SignatureUses::default(),
+            };
+            uses.uses += 1;
+            uses.expires_at = uses.expires_at.max(expires_at);
+            table
+                .insert(key.as_str(), encode(&uses)?.as_slice())
+                .map_err(unavailable)?;
+            Ok(uses.uses)
+        })
+        .await
+    }
+
     async fn release_event(&self, source: &str, id: &str) -> Result<(), StoreError> {
         let key = event_claim_key(source, id);
         self.write(move |txn| {
@@ -1278,6 +1304,13 @@ impl EventClaim for EmbeddedStore {
 /// `~` is in no user id: event claims and users' nonces never meet.
 fn event_claim_key(source: &str, id: &str) -> String {
     pair_key(&format!("~event~{source}"), id)
+}
+
+/// A signature value's uses, and until when they are kept.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SignatureUses {
+    uses: u64,
+    expires_at: i64,
 }
 
 impl EmbeddedStore {

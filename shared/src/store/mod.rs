@@ -174,6 +174,16 @@ pub trait EventClaim: Send + Sync {
 
     /// Gives the claim up (the event's work failed: the vendor's retry must not be a replay).
     async fn release_event(&self, source: &str, id: &str) -> Result<(), StoreError>;
+
+    /// Counts one use of the signature value `signature` of `source` (kept until
+    /// `expires_at`) by one atomic add, and returns the count with it: uses at once each see
+    /// their own count.
+    async fn count_signature_use(
+        &self,
+        source: &str,
+        signature: &str,
+        expires_at: i64,
+    ) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
@@ -563,8 +573,13 @@ impl Capability {
             // Each counter's atomic add (and, for a login that succeeded, its take-back).
             Self::LoginThrottle => &[("UpdateItem", Table)],
             Self::NonceClaim => &[("PutItem", Table)],
-            // The claim, and its release when the event's work failed.
-            Self::EventClaim => &[("PutItem", Table), ("DeleteItem", Table)],
+            // The claim, its release when the event's work failed, and the signature's uses
+            // (an atomic add).
+            Self::EventClaim => &[
+                ("PutItem", Table),
+                ("DeleteItem", Table),
+                ("UpdateItem", Table),
+            ],
             // The room and the member's presence item in one BatchGetItem (or the member's
             // presence items of a page of rooms).
             Self::MemberRead => &[("BatchGetItem", Table)],

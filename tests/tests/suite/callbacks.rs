@@ -211,6 +211,18 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
     w.anchor_does(Endpoint::Pause, &room).await;
     assert_eq!(w.aliyun("publish", &room, now, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 0, "the replay did not restart it");
+    // Issue 16, 5: the signature covers only the timestamp: sent again with another event or
+    // another name of the same room's stream, it is the same signature for the same room.
+    w.anchor_does(Endpoint::Start, &room).await;
+    let mix = format!("123456_{room}_anchor_cb_camera");
+    for (action, stream) in [
+        ("publish_done", room.as_str()),
+        ("publish_done", mix.as_str()),
+    ] {
+        assert_eq!(w.aliyun(action, stream, now, ALIYUN_KEY).await.0, 200);
+        assert_eq!(w.status(&room).await, 1, "{action} {stream}: a replay");
+    }
+    w.anchor_does(Endpoint::Pause, &room).await;
     // A new push, then its end (signed later).
     assert_eq!(w.aliyun("publish", &room, now + 1, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 1);
@@ -252,6 +264,21 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
     );
     assert!(unauthorized(&w.send(Endpoint::AlibabaCallback, odd).await));
     assert_eq!(w.status(&room).await, 0, "no refused callback acted");
+    // One timestamp moves at most MAX_STREAMS_PER_SIGNATURE streams, once each.
+    let cap = liveroom::callbacks::MAX_STREAMS_PER_SIGNATURE;
+    for i in 0..cap {
+        let stream = format!("other-stream-{i}");
+        let (status, out) = w.aliyun("publish", &stream, now + 20, ALIYUN_KEY).await;
+        assert_eq!(status, 200, "{i}: {out}");
+    }
+    assert!(unauthorized(
+        &w.aliyun("publish", &room, now + 20, ALIYUN_KEY).await
+    ));
+    assert_eq!(
+        w.status(&room).await,
+        0,
+        "the capped signature moved nothing"
+    );
 
     // POST, the event in a JSON body, then in a form body (AUI's Java server takes any method).
     let signed = |ts: i64| {
@@ -283,7 +310,6 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
     assert_eq!(w.send(Endpoint::AlibabaCallback, form).await.0, 200);
     assert_eq!(w.status(&room).await, 0);
     // AUI's RTC mix stream names the room second.
-    let mix = format!("123456_{room}_anchor_cb_camera");
     assert_eq!(w.aliyun("publish", &mix, now + 6, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 1);
 
@@ -328,15 +354,45 @@ async fn tencent_push_events_move_the_room_once_each(w: World) {
         .await;
     assert_eq!(again, (200, json!({"code": 0})));
     assert_eq!(w.status(&room).await, 0);
-    // The push's end shares its sequence: a different event.
+    // Issue 16, 5: the signature covers only `t`: the captured start sent again as an end
+    // (or with another sequence) is the same signature for the same stream — a replay.
     w.anchor_does(Endpoint::Start, &room).await;
+    for (kind, sequence) in [(0, "6674468118806626493"), (1, "another-sequence")] {
+        assert_eq!(
+            w.tencent(kind, &room, sequence, t, TENCENT_KEY).await,
+            (200, json!({"code": 0}))
+        );
+        assert_eq!(
+            w.status(&room).await,
+            1,
+            "a replayed signature moved nothing"
+        );
+    }
+    // The push's end, signed on its own (a later `t`), pauses.
     assert_eq!(
-        w.tencent(0, &room, "6674468118806626493", t, TENCENT_KEY)
+        w.tencent(0, &room, "6674468118806626493", t + 1, TENCENT_KEY)
             .await
             .0,
         200
     );
     assert_eq!(w.status(&room).await, 0);
+    // One signature value moves at most MAX_STREAMS_PER_SIGNATURE streams, once each.
+    let t2 = t + 2;
+    let cap = liveroom::callbacks::MAX_STREAMS_PER_SIGNATURE;
+    for i in 0..cap {
+        let (status, out) = w
+            .tencent(1, &format!("other-stream-{i}"), "9", t2, TENCENT_KEY)
+            .await;
+        assert_eq!(status, 200, "{i}: {out}");
+    }
+    assert!(unauthorized(
+        &w.tencent(1, &room, "9", t2, TENCENT_KEY).await
+    ));
+    assert_eq!(
+        w.status(&room).await,
+        0,
+        "the capped signature moved nothing"
+    );
     // Mis-signed, expired (t is the signature's expiry), unsigned.
     assert!(unauthorized(
         &w.tencent(1, &room, "2", t, "wrong-key").await

@@ -165,23 +165,9 @@ impl LoginThrottle for DynamoStore {
         expires_at: i64,
     ) -> Result<Vec<u64>, StoreError> {
         // One UpdateItem per key (a transaction returns no values), at once.
-        let adds = keys.iter().map(|k| async move {
-            let out = self
-                .client()
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(throttle_key(k, window)))
-                .update_expression("SET #ttl = :ttl ADD attempts :one")
-                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-                .expression_attribute_values(":ttl", n(expires_at))
-                .expression_attribute_values(":one", n(1))
-                .return_values(ReturnValue::UpdatedNew)
-                .send()
-                .await
-                .map_err(super::unavailable)?;
-            let attributes = out.attributes.unwrap_or_default();
-            Reader(&attributes).count("attempts")
-        });
+        let adds = keys
+            .iter()
+            .map(|k| self.add_one(throttle_key(k, window), "attempts", expires_at));
         futures_util::future::join_all(adds)
             .await
             .into_iter()
@@ -248,6 +234,44 @@ impl EventClaim for DynamoStore {
             .await
             .map_err(super::unavailable)?;
         Ok(())
+    }
+
+    async fn count_signature_use(
+        &self,
+        source: &str,
+        signature: &str,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let key = event_key(source, &format!("USES#{signature}"));
+        self.add_one(key, "uses", expires_at).await
+    }
+}
+
+impl DynamoStore {
+    /// Adds one to counter `attribute` of item `key` (kept until `expires_at`) and returns the
+    /// new count: one atomic UpdateItem.
+    async fn add_one(
+        &self,
+        key: Item,
+        attribute: &str,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let out = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("SET #ttl = :ttl ADD #count :one")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_names("#count", attribute)
+            .expression_attribute_values(":ttl", n(expires_at))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(super::unavailable)?;
+        let attributes = out.attributes.unwrap_or_default();
+        Reader(&attributes).count(attribute)
     }
 }
 
