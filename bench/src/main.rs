@@ -175,8 +175,9 @@ impl World {
             .create_table()
             .await
             .map_err(|e| format!("create table: {e}"))?;
-        let keys =
-            TokenKeys::new(&Secret::parse("JWT_SECRET", EVENTS_SECRET).map_err(|e| e.to_string())?);
+        let keys = TokenKeys::new(Some(
+            &Secret::parse("JWT_SECRET", EVENTS_SECRET).map_err(|e| e.to_string())?,
+        ));
         let viewer = keys
             .issue(
                 &UserId::generate(),

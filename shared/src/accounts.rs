@@ -272,7 +272,7 @@ pub async fn register<S: RegisterStore + ?Sized>(
     req: RegisterRequest,
 ) -> Result<UserInfo, ApiError> {
     let username = Username::parse(&req.username).map_err(bad)?;
-    if app.config.providers.reserves(username.as_str()) {
+    if app.config.reserves(username.as_str()) {
         return Err(bad(FieldError::new("username", "is reserved")));
     }
     let salt = req

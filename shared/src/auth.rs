@@ -72,8 +72,9 @@ pub struct IssuedToken {
 
 /// Signing and verification keys, built once from the configured secret.
 pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// `None` in a function that reads no `JWT_SECRET` (it handles no tokens): every token is
+    /// refused there and none is issued.
+    keys: Option<(EncodingKey, DecodingKey)>,
     validation: Validation,
 }
 
@@ -92,7 +93,7 @@ fn expired() -> ApiError {
 }
 
 impl TokenKeys {
-    pub fn new(secret: &Secret) -> Self {
+    pub fn new(secret: Option<&Secret>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked below against the injected clock, with no leeway.
         validation.validate_exp = false;
@@ -100,8 +101,12 @@ impl TokenKeys {
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         Self {
-            encoding: EncodingKey::from_secret(secret.expose()),
-            decoding: DecodingKey::from_secret(secret.expose()),
+            keys: secret.map(|secret| {
+                (
+                    EncodingKey::from_secret(secret.expose()),
+                    DecodingKey::from_secret(secret.expose()),
+                )
+            }),
             validation,
         }
     }
@@ -137,7 +142,11 @@ impl TokenKeys {
             sid: session.id.clone(),
             generation: session.generation,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let (encoding, _) = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("this function reads no JWT_SECRET"))?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding)
             .map_err(ApiError::internal)?;
         Ok(IssuedToken { token, expires_at })
     }
@@ -149,11 +158,13 @@ impl TokenKeys {
         kind: TokenKind,
         now: DateTime<Utc>,
     ) -> Result<Caller, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
+        let (_, decoding) = self.keys.as_ref().ok_or_else(invalid)?;
+        let data = jsonwebtoken::decode::<Claims>(token, decoding, &self.validation).map_err(
+            |e| match e.kind() {
                 ErrorKind::ExpiredSignature => expired(),
                 _ => invalid(),
-            })?;
+            },
+        )?;
         let claims = data.claims;
         if claims.typ != kind {
             return Err(invalid());

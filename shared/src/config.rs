@@ -67,12 +67,96 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Everything every function needs. Store-specific settings (the table name) are read by the
-/// entry point that builds that store.
+/// The variables that hold secrets. A function is given (template.yaml) and reads only those of
+/// the groups its endpoint uses ([`Reads`]); a test holds the template to that.
+pub const SECRET_VARIABLES: &[&str] = &[
+    "JWT_SECRET",
+    "ALIYUN_RTC_APP_KEY",
+    "ALIYUN_IM_APP_KEY",
+    "ALIYUN_LIVE_PUSH_AUTH_KEY",
+    "ALIYUN_LIVE_PULL_AUTH_KEY",
+    "TENCENT_SECRET_KEY",
+    "TENCENT_LIVE_PUSH_KEY",
+    "TENCENT_LIVE_PULL_KEY",
+    "LIVEKIT_API_SECRET",
+    "ALIYUN_LIVE_CALLBACK_KEY",
+    "TENCENT_LIVE_CALLBACK_KEY",
+    "WEBHOOK_SECRET",
+];
+
+/// The groups of secret settings a function reads, beyond what every function reads (the
+/// tunables, the providers' names and public ids, whether webhooks are on, the IM
+/// administrator's name). Each endpoint declares its own ([`crate::http::Endpoint::reads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reads {
+    /// `JWT_SECRET` (and the token lifetimes): the function verifies or issues our tokens.
+    pub tokens: bool,
+    /// The providers' keys: the function signs URLs or credentials (or, the sweeper and the
+    /// outbox, the IM administrator's UserSig).
+    pub providers: bool,
+    /// `ALIYUN_LIVE_CALLBACK_KEY`: the Alibaba stream callback.
+    pub aliyun_callback: bool,
+    /// `TENCENT_LIVE_CALLBACK_KEY`: the Tencent stream callback.
+    pub tencent_callback: bool,
+    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` as the webhooks' key: LiveKit's webhooks.
+    pub livekit_callback: bool,
+}
+
+impl Reads {
+    /// No secret at all (`register`).
+    pub const NOTHING: Reads = Reads {
+        tokens: false,
+        providers: false,
+        aliyun_callback: false,
+        tencent_callback: false,
+        livekit_callback: false,
+    };
+    /// Our tokens only.
+    pub const TOKENS: Reads = Reads {
+        tokens: true,
+        ..Self::NOTHING
+    };
+    /// Our tokens and the providers' keys.
+    pub const SIGNING: Reads = Reads {
+        tokens: true,
+        providers: true,
+        ..Self::NOTHING
+    };
+    /// The providers' keys only (the sweeper and the outbox, whose delivery settings are
+    /// `crate::delivery`'s).
+    pub const PROVIDERS: Reads = Reads {
+        providers: true,
+        ..Self::NOTHING
+    };
+    pub const ALIYUN_CALLBACK: Reads = Reads {
+        aliyun_callback: true,
+        ..Self::NOTHING
+    };
+    pub const TENCENT_CALLBACK: Reads = Reads {
+        tencent_callback: true,
+        ..Self::NOTHING
+    };
+    pub const LIVEKIT_CALLBACK: Reads = Reads {
+        livekit_callback: true,
+        ..Self::NOTHING
+    };
+    /// Everything: the local server and the tests, which serve every endpoint.
+    pub const ALL: Reads = Reads {
+        tokens: true,
+        providers: true,
+        aliyun_callback: true,
+        tencent_callback: true,
+        livekit_callback: true,
+    };
+}
+
+/// What a function needs. Store-specific settings (the table name) are read by the entry point
+/// that builds that store.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `JWT_SECRET`: HS256 key for access and refresh tokens. Required, no default.
-    pub jwt_secret: Secret,
+    /// `JWT_SECRET`: HS256 key for access and refresh tokens. Required, no default, where
+    /// tokens are read ([`Reads::tokens`]); `None` elsewhere.
+    pub jwt_secret: Option<Secret>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 7200).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
@@ -93,37 +177,62 @@ pub struct Config {
     /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
     /// longer ago than this.
     pub metrics_max_age: Duration,
-    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`.
+    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`
+    /// (where [`Reads::providers`]; no provider elsewhere).
     pub providers: crate::credentials::Providers,
+    /// The user name a configured vendor keeps (`TENCENT_IM_ADMIN`, when Tencent serves RTC or
+    /// IM): nobody may register it.
+    pub reserved_name: Option<crate::domain::UserId>,
     /// Which outbox sinks are on: the room's IM group (`IM_PROVIDER=tencent`) and the webhook
     /// receiver (`WEBHOOK_URL`). Their delivery settings are read by the functions that
     /// deliver (`crate::delivery`).
     pub outbox: crate::domain::outbox::Outbox,
     /// The inbound callbacks' keys: `ALIYUN_LIVE_CALLBACK_KEY`, `TENCENT_LIVE_CALLBACK_KEY`,
-    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set).
+    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, where
+    /// [`Reads::callbacks`]).
     pub callbacks: crate::callbacks::CallbackKeys,
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// What a function of `reads` reads, from the process environment.
+    pub fn from_env(reads: Reads) -> Result<Self, ConfigError> {
+        Self::reading(reads, |name| std::env::var(name).ok())
     }
 
-    /// Reads through `lookup` instead of the process environment (tests, the local server).
+    /// Everything, through `lookup` instead of the process environment (tests, the local
+    /// server).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = lookup("JWT_SECRET").ok_or_else(|| {
-            ConfigError::new(
-                "JWT_SECRET",
-                "is required (at least 32 bytes; there is no default)",
-            )
-        })?;
-        let providers = crate::credentials::Providers::from_lookup(&lookup)?;
+        Self::reading(Reads::ALL, lookup)
+    }
+
+    /// What a function of `reads` reads, through `lookup`: the secrets of the groups it reads,
+    /// and no other.
+    pub fn reading(
+        reads: Reads,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let jwt_secret = if reads.tokens {
+            let secret = lookup("JWT_SECRET").ok_or_else(|| {
+                ConfigError::new(
+                    "JWT_SECRET",
+                    "is required (at least 32 bytes; there is no default)",
+                )
+            })?;
+            Some(Secret::parse("JWT_SECRET", &secret)?)
+        } else {
+            None
+        };
+        let providers = if reads.providers {
+            crate::credentials::Providers::from_lookup(&lookup)?
+        } else {
+            crate::credentials::Providers::default()
+        };
         let outbox = crate::domain::outbox::Outbox {
-            im: providers.im.im_groups().is_some(),
+            im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
         };
         Ok(Self {
-            jwt_secret: Secret::parse("JWT_SECRET", &secret)?,
+            jwt_secret,
             access_token_ttl: seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?,
             refresh_token_ttl: seconds(
                 &lookup,
@@ -142,9 +251,43 @@ impl Config {
             ),
             metrics_max_age: seconds(&lookup, "METRICS_MAX_AGE_SECONDS", 5, 1..=300)?,
             providers,
+            reserved_name: crate::credentials::reserved_name(&lookup)?,
             outbox,
-            callbacks: crate::credentials::callback_keys(&lookup)?,
+            callbacks: crate::credentials::callback_keys(&lookup, reads)?,
         })
+    }
+
+    /// This configuration as a function of `reads` holds it: the secrets of the other groups
+    /// dropped (what the tests and [`crate::App::scoped`] serve each endpoint with).
+    pub fn restricted(&self, reads: Reads) -> Self {
+        let mut config = self.clone();
+        if !reads.tokens {
+            config.jwt_secret = None;
+        }
+        if !reads.providers {
+            config.providers = crate::credentials::Providers {
+                ttl: config.providers.ttl,
+                ..crate::credentials::Providers::default()
+            };
+        }
+        if !reads.aliyun_callback {
+            config.callbacks.aliyun = None;
+        }
+        if !reads.tencent_callback {
+            config.callbacks.tencent = None;
+        }
+        if !reads.livekit_callback {
+            config.callbacks.livekit = None;
+        }
+        config
+    }
+
+    /// Whether `name` is a user name a configured vendor keeps for itself (compared without
+    /// regard to case, as user names are unique).
+    pub fn reserves(&self, name: &str) -> bool {
+        self.reserved_name
+            .as_ref()
+            .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
     }
 }
 

@@ -19,7 +19,6 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::App;
 use crate::accounts;
 use crate::auth::{Caller, TokenKind, bearer};
 use crate::callbacks::{self, Inbound};
@@ -32,6 +31,7 @@ use crate::presence;
 use crate::rooms;
 use crate::store::{Capability, Store};
 use crate::tokens;
+use crate::{App, Reads};
 
 /// One API operation; each is one Lambda function (named by [`Endpoint::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -310,6 +310,49 @@ impl Endpoint {
             Self::TencentUsers => dialects::tencent::USERS_NEEDS,
             Self::TencentRooms => dialects::tencent::ROOMS_NEEDS,
             Self::AliyunCall => dialects::aliyun::CALL_NEEDS,
+        }
+    }
+
+    /// The groups of secret settings its function reads (and is given): tokens where a
+    /// caller is authenticated or tokens are issued, the providers' keys where an answer
+    /// carries a signed URL or credential (any `RoomInfo`, `MeetingInfo`, `token`, `rtcToken`,
+    /// a seed 004 login's UserSig, a seed 000 token), a callback's own key for each callback.
+    /// The tests serve each endpoint with exactly these ([`crate::App::scoped`]).
+    pub fn reads(self) -> Reads {
+        match self {
+            Self::Health | Self::OpenApi | Self::Register => Reads::NOTHING,
+            Self::Login
+            | Self::Refresh
+            | Self::Signature
+            | Self::Logout
+            | Self::User
+            | Self::UpdateUser
+            | Self::DeleteUser
+            | Self::Keepalive
+            | Self::Members
+            | Self::Like
+            | Self::Kick
+            | Self::Mute
+            | Self::TencentRooms => Reads::TOKENS,
+            Self::Create
+            | Self::Get
+            | Self::List
+            | Self::Update
+            | Self::Start
+            | Self::Pause
+            | Self::Stop
+            | Self::Delete
+            | Self::Token
+            | Self::RtcToken
+            | Self::GetMeetingInfo
+            | Self::UpdateMeetingInfo
+            | Self::Join
+            | Self::Leave
+            | Self::TencentUsers
+            | Self::AliyunCall => Reads::SIGNING,
+            Self::AlibabaCallback => Reads::ALIYUN_CALLBACK,
+            Self::TencentCallback => Reads::TENCENT_CALLBACK,
+            Self::LivekitCallback => Reads::LIVEKIT_CALLBACK,
         }
     }
 

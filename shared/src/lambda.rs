@@ -1,6 +1,6 @@
 //! The Lambda side: build the production [`App`] from the environment and serve one endpoint.
 //!
-//! Each function's `main` is: [`crate::telemetry::init`], [`app_from_env`], [`serve`] with the
+//! Each function's `main` is: [`crate::telemetry::init`], [`app_for`] and [`serve`] with the
 //! function's operation type (or [`serve_static`] for `health` and `openapi`, which need no
 //! state, or [`serve_sweeper`] for the scheduled sweeper). Everything but [`serve_static`]
 //! needs the `dynamodb` feature; `health` and `openapi` are built without it (no SDK linked).
@@ -19,10 +19,18 @@ use crate::store::dynamo::DynamoStore;
 use crate::{App, Config, SystemClock};
 
 #[cfg(feature = "dynamodb")]
-/// Reads and validates the configuration (`JWT_SECRET`, `TABLE_NAME`, ...) and builds the
-/// DynamoDB client once. Fails with the name of the missing or bad variable.
-pub async fn app_from_env() -> Result<App<DynamoStore>, ConfigError> {
-    let config = Config::from_env()?;
+/// Reads and validates the configuration of operation `O`'s function (the secrets of its
+/// [`Endpoint::reads`] and no other, `TABLE_NAME`, ...) and builds the DynamoDB client once.
+/// Fails with the name of the missing or bad variable.
+pub async fn app_for<O: Operation>() -> Result<App<DynamoStore>, ConfigError> {
+    app_from_env(O::ENDPOINT.reads()).await
+}
+
+#[cfg(feature = "dynamodb")]
+/// [`app_for`] for a function that serves no endpoint (the sweeper, the outbox): it reads
+/// `reads`.
+pub async fn app_from_env(reads: crate::Reads) -> Result<App<DynamoStore>, ConfigError> {
+    let config = Config::from_env(reads)?;
     let table = config::required("TABLE_NAME")?;
     let store = DynamoStore::from_env(table)?;
     Ok(App::new(config, Arc::new(store), Arc::new(SystemClock)))

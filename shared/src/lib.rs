@@ -42,7 +42,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
 pub use clock::{Clock, SystemClock};
-pub use config::Config;
+pub use config::{Config, Reads};
 pub use error::{ApiError, ErrorCode};
 pub use store::Store;
 
@@ -60,7 +60,7 @@ pub struct App<S: ?Sized = dyn Store> {
     pub clock: Arc<dyn Clock>,
     pub tokens: auth::TokenKeys,
     /// What this process did that an operator (or a test) may want to count.
-    pub stats: Stats,
+    pub stats: Arc<Stats>,
     /// Bounds concurrent password hashes (each takes ~19 MiB and a core for tens of ms); made
     /// on first use (counting the cores reads cgroup files: no cost for functions that never
     /// hash).
@@ -85,11 +85,27 @@ impl<S: ?Sized> App<S> {
 
     pub fn new(config: Config, store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            tokens: auth::TokenKeys::new(&config.jwt_secret),
+            tokens: auth::TokenKeys::new(config.jwt_secret.as_ref()),
             config,
             store,
             clock,
-            stats: Stats::default(),
+            stats: Arc::default(),
+            kdf_permits: OnceLock::new(),
+        }
+    }
+
+    /// This app as a function of `reads` would be: the same store, clock and counters, the
+    /// configuration [`Config::restricted`] to what such a function reads. The tests serve
+    /// every endpoint through it, so that one whose declared reads miss a secret it uses
+    /// fails them.
+    pub fn scoped(&self, reads: Reads) -> Self {
+        let config = self.config.restricted(reads);
+        Self {
+            tokens: auth::TokenKeys::new(config.jwt_secret.as_ref()),
+            config,
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+            stats: Arc::clone(&self.stats),
             kdf_permits: OnceLock::new(),
         }
     }

@@ -5,6 +5,6 @@ use liveroom::http::ops;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_from_env().await?;
+    let app = liveroom::lambda::app_for::<ops::AliyunCall>().await?;
     liveroom::lambda::serve::<ops::AliyunCall>(app).await
 }

@@ -17,6 +17,7 @@ pub mod aliyun;
 pub mod livekit;
 mod settings;
 pub use settings::callback_keys;
+pub(crate) use settings::{im_keeps_groups, reserved_name};
 pub mod tencent;
 
 use std::sync::Arc;
@@ -138,11 +139,6 @@ pub trait Provider: Send + Sync {
     fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
         None
     }
-
-    /// Whether user name `name` is the vendor's own (an IM administrator): nobody may take it.
-    fn reserves(&self, _name: &str) -> bool {
-        false
-    }
 }
 
 /// The `none` provider: offers nothing.
@@ -245,14 +241,6 @@ impl Providers {
 
     pub fn im(&self, user: &UserId, now: i64) -> Option<Value> {
         self.im.im(user, now, self.ttl_secs())
-    }
-
-    /// Whether a configured vendor keeps user name `name` for itself (compared without regard
-    /// to case, as user names are unique).
-    pub fn reserves(&self, name: &str) -> bool {
-        [&self.live, &self.rtc, &self.im]
-            .iter()
-            .any(|p| p.reserves(name))
     }
 
     /// A Tencent UserSig for `user` from the IM provider, else from the RTC provider (one

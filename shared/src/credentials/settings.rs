@@ -168,15 +168,10 @@ impl Providers {
                             format!("must be a number (got {raw:?})"),
                         )
                     })?;
-                    let admin = match lookup("TENCENT_IM_ADMIN") {
-                        Some(v) if !v.trim().is_empty() => v.trim().to_owned(),
-                        _ => "administrator".to_owned(),
-                    };
                     Some(TencentApp {
                         sdkappid,
                         secret: s.secret("TENCENT_SECRET_KEY")?,
-                        admin: crate::domain::UserId::parse("TENCENT_IM_ADMIN", &admin)
-                            .map_err(|e| ConfigError::new("TENCENT_IM_ADMIN", e.message))?,
+                        admin: tencent_im_admin(lookup)?,
                     })
                 } else {
                     None
@@ -236,15 +231,48 @@ impl Providers {
     }
 }
 
+/// `TENCENT_IM_ADMIN` (default `administrator`): the Tencent IM app's administrator, whose
+/// name nobody may register and for whom no UserSig is signed but the server's own.
+pub(crate) fn tencent_im_admin(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::domain::UserId, ConfigError> {
+    let admin = match lookup("TENCENT_IM_ADMIN") {
+        Some(v) if !v.trim().is_empty() => v.trim().to_owned(),
+        _ => "administrator".to_owned(),
+    };
+    crate::domain::UserId::parse("TENCENT_IM_ADMIN", &admin)
+        .map_err(|e| ConfigError::new("TENCENT_IM_ADMIN", e.message))
+}
+
+/// The user name a configured vendor keeps for itself (Tencent's IM administrator, when
+/// Tencent serves RTC or IM), read without any secret: every function that registers users
+/// knows it.
+pub(crate) fn reserved_name(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::domain::UserId>, ConfigError> {
+    let tencent = vendor(lookup, "RTC_PROVIDER")? == Vendor::Tencent
+        || vendor(lookup, "IM_PROVIDER")? == Vendor::Tencent;
+    tencent.then(|| tencent_im_admin(lookup)).transpose()
+}
+
+/// Whether the IM provider keeps a group per room (Tencent IM): the outbox's IM sink is on.
+pub(crate) fn im_keeps_groups(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<bool, ConfigError> {
+    Ok(vendor(lookup, "IM_PROVIDER")? == Vendor::Tencent)
+}
+
 /// The inbound callbacks' keys (each callback is on when its key is set, whatever the
 /// providers are): `ALIYUN_LIVE_CALLBACK_KEY` (signing `ALIYUN_LIVE_PUSH_DOMAIN`, then
 /// required), `TENCENT_LIVE_CALLBACK_KEY`, and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`.
+/// Only those of the callbacks `reads` names are read.
 pub fn callback_keys(
     lookup: &impl Fn(&str) -> Option<String>,
+    reads: crate::config::Reads,
 ) -> Result<crate::callbacks::CallbackKeys, ConfigError> {
     let s = Settings(lookup);
     let set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
-    let aliyun = if set("ALIYUN_LIVE_CALLBACK_KEY") {
+    let aliyun = if reads.aliyun_callback && set("ALIYUN_LIVE_CALLBACK_KEY") {
         Some((
             s.domain("ALIYUN_LIVE_PUSH_DOMAIN")?,
             s.secret("ALIYUN_LIVE_CALLBACK_KEY")?,
@@ -252,12 +280,12 @@ pub fn callback_keys(
     } else {
         None
     };
-    let tencent = if set("TENCENT_LIVE_CALLBACK_KEY") {
+    let tencent = if reads.tencent_callback && set("TENCENT_LIVE_CALLBACK_KEY") {
         Some(s.secret("TENCENT_LIVE_CALLBACK_KEY")?)
     } else {
         None
     };
-    let livekit = if set("LIVEKIT_API_KEY") && set("LIVEKIT_API_SECRET") {
+    let livekit = if reads.livekit_callback && set("LIVEKIT_API_KEY") && set("LIVEKIT_API_SECRET") {
         Some((
             s.id("LIVEKIT_API_KEY")?,
             Secret::parse("LIVEKIT_API_SECRET", &s.text("LIVEKIT_API_SECRET")?)?,

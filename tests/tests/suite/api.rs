@@ -384,7 +384,7 @@ fn sign(
     issued: chrono::DateTime<chrono::Utc>,
     ttl_secs: u64,
 ) -> String {
-    TokenKeys::new(&Secret::parse("JWT_SECRET", secret).unwrap())
+    TokenKeys::new(Some(&Secret::parse("JWT_SECRET", secret).unwrap()))
         .issue(
             user,
             TokenKind::Access,

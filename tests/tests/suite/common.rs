@@ -137,7 +137,9 @@ pub fn token_for(app: &App, user: &liveroom::domain::UserId, ttl_secs: u64) -> S
         .token
 }
 
-/// Calls `endpoint`'s handler as its Lambda would be called: POST, JSON body, bearer token.
+/// Calls `endpoint`'s handler as its Lambda would be called: POST, JSON body, bearer token,
+/// and only the secrets its function reads ([`liveroom::App::scoped`]: an endpoint whose
+/// declared reads miss a secret it uses fails the suites that check its answers).
 pub async fn call(
     app: &App,
     endpoint: liveroom::http::Endpoint,
@@ -151,7 +153,7 @@ pub async fn call(
         .header("authorization", format!("Bearer {token}"))
         .body(lambda_http::Body::Text(body.to_string()))
         .expect("a valid request");
-    let response = liveroom::http::handle(app, endpoint, req).await;
+    let response = liveroom::http::handle(&app.scoped(endpoint.reads()), endpoint, req).await;
     let status = response.status().as_u16();
     (
         status,
@@ -193,7 +195,7 @@ pub async fn call_from(
         .expect("a valid request");
     req.extensions_mut()
         .insert(liveroom::http::PeerAddr(ip.parse().expect("an IP address")));
-    let response = liveroom::http::handle(app, endpoint, req).await;
+    let response = liveroom::http::handle(&app.scoped(endpoint.reads()), endpoint, req).await;
     let retry_after = response
         .headers()
         .get("retry-after")

@@ -64,7 +64,7 @@ pub(crate) fn aliyun_vars() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn livekit_vars() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn livekit_vars() -> Vec<(&'static str, &'static str)> {
     vec![
         ("RTC_PROVIDER", "livekit"),
         ("LIVEKIT_URL", "wss://rtc.example.com"),

@@ -299,9 +299,9 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
         204,
     )
     .await;
-    let keys = liveroom::auth::TokenKeys::new(
+    let keys = liveroom::auth::TokenKeys::new(Some(
         &liveroom::config::Secret::parse("JWT_SECRET", SECRET).unwrap(),
-    );
+    ));
     let uid = liveroom::domain::UserId::parse("u", username).unwrap();
     let expired = keys
         .issue(

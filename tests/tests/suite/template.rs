@@ -283,3 +283,124 @@ fn normalize(path: &std::path::Path) -> PathBuf {
     }
     out
 }
+
+/// The variables a function of `reads` reads, over every provider choice (Alibaba, Tencent,
+/// LiveKit in each role it can serve) with every variable set; the sweeper and the outbox
+/// (`delivery`) read their delivery settings too.
+fn read_variables(reads: liveroom::Reads, delivery: bool) -> BTreeSet<String> {
+    use crate::credentials::{aliyun_vars, livekit_vars, tencent_vars};
+    let common = [
+        ("JWT_SECRET", crate::common::EVENTS_SECRET),
+        ("WEBHOOK_URL", "https://hooks.example.com/liveroom"),
+        (
+            "WEBHOOK_SECRET",
+            "webhook-secret-for-the-tests-only-0123456789",
+        ),
+        ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com"),
+        ("ALIYUN_LIVE_CALLBACK_KEY", "aliyun-callback-key"),
+        ("TENCENT_LIVE_CALLBACK_KEY", "tencent-callback-key"),
+        ("LIVEKIT_API_KEY", "lk_key"),
+        (
+            "LIVEKIT_API_SECRET",
+            "livekit-secret-for-the-tests-0123456789",
+        ),
+    ];
+    let mut livekit_rtc = livekit_vars();
+    livekit_rtc.extend(
+        tencent_vars()
+            .into_iter()
+            .filter(|(k, _)| *k != "RTC_PROVIDER"),
+    );
+    let mut read = BTreeSet::new();
+    for vendor in [aliyun_vars(), tencent_vars(), livekit_rtc] {
+        let env: BTreeMap<&str, &str> = common.iter().copied().chain(vendor).collect();
+        let seen = std::cell::RefCell::new(BTreeSet::new());
+        let lookup = |name: &str| {
+            seen.borrow_mut().insert(name.to_owned());
+            env.get(name).map(|v| (*v).to_owned())
+        };
+        let config = liveroom::Config::reading(reads, lookup).expect("a valid configuration");
+        if delivery {
+            liveroom::delivery::Delivery::from_lookup(lookup, &config).expect("valid delivery");
+        }
+        read.extend(seen.into_inner());
+    }
+    read
+}
+
+/// The environment variables the template gives each function (`Globals` and its own), by
+/// binary.
+fn given(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut globals = BTreeSet::new();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let (mut in_globals, mut binary, mut in_variables) = (false, None::<String>, false);
+    for line in text.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            in_globals = line == "Globals:";
+        }
+        if line.starts_with("  ") && !line.starts_with("   ") && line.trim().ends_with(':') {
+            binary = None;
+        }
+        if let Some(b) = value(line, "Binary") {
+            binary = Some(b.to_owned());
+            out.entry(b.to_owned()).or_default();
+        }
+        if line.trim() == "Variables:" {
+            in_variables = true;
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let variable_line = indent == 8 && in_globals || indent == 10 && binary.is_some();
+        if in_variables
+            && variable_line
+            && let Some((name, _)) = line.trim().split_once(':')
+        {
+            let set = match &binary {
+                Some(b) if !in_globals => out.entry(b.clone()).or_default(),
+                _ => &mut globals,
+            };
+            set.insert(name.to_owned());
+            continue;
+        }
+        in_variables = false;
+    }
+    for vars in out.values_mut() {
+        vars.extend(globals.iter().cloned());
+    }
+    out
+}
+
+/// Issue 16, 11: every function is given exactly the secrets its code reads (its endpoint's
+/// [`Endpoint::reads`], read by [`liveroom::Config::reading`]): `health` and `openapi` none,
+/// `register` none, the callbacks their own key only, and so on.
+#[test]
+fn every_function_is_given_exactly_the_secrets_it_reads() {
+    let secrets: BTreeSet<String> = liveroom::config::SECRET_VARIABLES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let given = given(&template());
+    assert_eq!(given.len(), Endpoint::ALL.len() + 2, "{given:?}");
+    let mut wrong = Vec::new();
+    for (binary, vars) in &given {
+        let reads = match binary.as_str() {
+            "sweeper" | "outbox" => read_variables(liveroom::Reads::PROVIDERS, true),
+            "health" | "openapi" => BTreeSet::new(),
+            name => {
+                let endpoint = Endpoint::ALL
+                    .into_iter()
+                    .find(|e| e.name() == name)
+                    .unwrap_or_else(|| panic!("{name}: no such endpoint"));
+                read_variables(endpoint.reads(), false)
+            }
+        };
+        let given_secrets: BTreeSet<&String> = vars.intersection(&secrets).collect();
+        let read_secrets: BTreeSet<&String> = reads.intersection(&secrets).collect();
+        if given_secrets != read_secrets {
+            wrong.push(format!(
+                "{binary}: given {given_secrets:?}, reads {read_secrets:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

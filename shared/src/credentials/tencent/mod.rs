@@ -64,12 +64,6 @@ impl Provider for Tencent {
         self.app.as_ref().map(|a| (a.sdkappid, &a.secret, &a.admin))
     }
 
-    fn reserves(&self, name: &str) -> bool {
-        self.app
-            .as_ref()
-            .is_some_and(|a| a.admin.as_str().eq_ignore_ascii_case(name))
-    }
-
     fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {
         let live = self.live.as_ref()?;
         let [rtmp_url, rts_url, srt_url] =
