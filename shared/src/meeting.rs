@@ -249,30 +249,38 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         members,
         version: expected + 1,
     };
-    let after = Room {
+    let mut after = Room {
         meeting: next,
         ..room
     };
-    let now = app.clock.now();
-    let events = report(app, EventKind::CohostsChanged, &after, now, None);
-    match app
-        .store
-        .update_meeting(&id, &after.meeting, expected, &events)
-        .await
-    {
-        Ok(()) => Ok(MeetingInfo::view(&after, app)),
-        // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
-        Err(StoreError::Conflict) => match app.store.room(&id).await? {
-            None => Err(ApiError::room_not_found()),
-            Some(r) if r.is_deleted() => Err(ApiError::room_not_found()),
-            Some(r) if r.status == RoomStatus::Ended => Err(ApiError::new(
-                ErrorCode::RoomStateConflict,
-                "the room has ended",
-            )),
-            Some(r) => Err(stale(r.meeting.version)),
-        },
-        Err(e) => Err(e.into()),
+    for _ in 0..crate::rooms::MAX_ATTEMPTS {
+        let now = app.clock.now();
+        let events = report(app, EventKind::CohostsChanged, &after, now, None);
+        match app
+            .store
+            .update_meeting(&id, &after.meeting, expected, &events)
+            .await
+        {
+            Ok(()) => return Ok(MeetingInfo::view(&after, app)),
+            // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
+            Err(StoreError::Conflict) => match app.store.room(&id).await? {
+                None => return Err(ApiError::room_not_found()),
+                Some(r) if r.is_deleted() => return Err(ApiError::room_not_found()),
+                Some(r) if r.status == RoomStatus::Ended => {
+                    return Err(ApiError::new(
+                        ErrorCode::RoomStateConflict,
+                        "the room has ended",
+                    ));
+                }
+                // Only another reported change (a status change, a kick) committed: the list
+                // is still the one read, so the same change goes again, after it.
+                Some(r) if r.meeting.version == expected => after.changes = r.changes,
+                Some(r) => return Err(stale(r.meeting.version)),
+            },
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(stale(expected))
 }
 
 /// The participants of a 1v1 call (a channel's room), the first caller's seat included.
@@ -356,7 +364,11 @@ where
             .update_meeting(&room.id, &after.meeting, expected, &events)
             .await
         {
-            Ok(()) => return Ok(after),
+            Ok(()) => {
+                let mut after = after;
+                crate::domain::outbox::counted(&mut after, &events);
+                return Ok(after);
+            }
             // Someone else was seated (or the room changed) meanwhile: decide again.
             Err(StoreError::Conflict) => room = found(app.store.room(&room.id).await?)?,
             Err(e) => return Err(e.into()),

@@ -130,16 +130,38 @@ pub async fn kick<S: KickStore + ?Sized>(
     let mut room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
-    let kicked = report(
-        app,
-        EventKind::MemberKicked,
-        &room,
-        now,
-        Some(outbox::kicked(&target, until)),
-    );
-    app.store
-        .ban_member(&id, &target, until, expiry(app, now), &kicked)
-        .await?;
+    // The ban; again after another reported change committed in between (its entry's order).
+    let mut banned = false;
+    for _ in 0..MAX_ATTEMPTS {
+        let kicked = report(
+            app,
+            EventKind::MemberKicked,
+            &room,
+            now,
+            Some(outbox::kicked(&target, until)),
+        );
+        match app
+            .store
+            .ban_member(&id, &target, until, expiry(app, now), &kicked)
+            .await
+        {
+            Ok(()) => {
+                outbox::counted(&mut room, &kicked);
+                banned = true;
+                break;
+            }
+            Err(StoreError::Conflict) => {
+                room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !banned {
+        return Err(ApiError::new(
+            ErrorCode::RoomVersionConflict,
+            "the room is changing too fast; retry the kick",
+        ));
+    }
     // Then off the co-host list (a retry of the kick finishes it if this fails).
     let mut removed = false;
     for _ in 0..MAX_ATTEMPTS {
@@ -175,6 +197,7 @@ pub async fn kick<S: KickStore + ?Sized>(
             Ok(()) => {
                 removed = true;
                 room = after;
+                outbox::counted(&mut room, &events);
             }
             Err(StoreError::Conflict) => room = found(app.store.room(&id).await?)?,
             Err(e) => return Err(e.into()),

@@ -28,7 +28,7 @@ use crate::metrics::{self, Metrics};
 use crate::store::StoreError;
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
-const MAX_ATTEMPTS: usize = 32;
+pub(crate) const MAX_ATTEMPTS: usize = 32;
 
 crate::needs!(
     /// `create`: the anchor's nick (when the body has none), then one conditional put.
@@ -452,6 +452,7 @@ fn new_room(
         },
         shards_used: 0,
         deleted_at: None,
+        changes: 0,
         muted: Vec::new(),
         chat_ready: false,
     }
@@ -500,7 +501,10 @@ where
     };
     let events = report(app, EventKind::RoomCreated, &room, now, None);
     match app.store.insert_room(&room, &events).await {
-        Ok(()) => Ok(Some(room)),
+        Ok(()) => {
+            crate::domain::outbox::counted(&mut room, &events);
+            Ok(Some(room))
+        }
         Err(StoreError::Conflict) => found(app.store.room(&id).await?).map(Some),
         Err(e) => Err(e.into()),
     }
@@ -861,21 +865,25 @@ pub async fn delete<S: DeleteStore + ?Sized>(
             ApiError::not_owner()
         });
     }
-    if !room.is_deleted() {
+    let mut current = room.clone();
+    for _ in 0..MAX_ATTEMPTS {
+        if current.is_deleted() {
+            // Someone else deleted it in between: a retry of ours, finished below.
+            break;
+        }
         let now = app.clock.now();
+        let events = report(app, EventKind::RoomDeleted, &current, now, None);
         match app
             .store
-            .mark_deleted(
-                &id,
-                &caller.user_id,
-                now,
-                expiry(app, now),
-                &report(app, EventKind::RoomDeleted, &room, now, None),
-            )
+            .mark_deleted(&id, &caller.user_id, now, expiry(app, now), &events)
             .await
         {
-            // Someone else deleted it in between: a retry of ours, finished below.
-            Ok(()) | Err(StoreError::Conflict) => {}
+            Ok(()) => break,
+            // Deleted meanwhile, or another reported change committed: read it again.
+            Err(StoreError::Conflict) => match app.store.room_view(&id).await? {
+                Some((r, _)) => current = r,
+                None => break,
+            },
             Err(e) => return Err(e.into()),
         }
     }

@@ -3,10 +3,12 @@
 //! change they report, and removed once delivered.
 //!
 //! An entry is an [`Event`] for one [`Sink`]. Its order key ([`Entry::seq`]) is the room's
-//! change count — its version plus its co-host list's version, as the change leaves them:
-//! each conditional write of either bumps one by one, so one room's entries sort in the order
-//! their writes committed, whatever the writers' clocks say — then the event's rank (a kick
-//! after the co-host change it follows, a deletion last), then the time and the id. Each sink
+//! change count ([`Room::changes`]) as the change leaves it: every write that puts entries
+//! moves the count from the value it read to the next, on the condition that it is still the
+//! value read — a status change, a co-host change, a kick and a deletion of one room alike —
+//! so two such writes never commit with one count, and one room's entries sort in the order
+//! their writes committed, whatever the writers' clocks say. Then the event's rank, the time
+//! and the id (one write's entries share the count). Each sink
 //! of a room is delivered in that order, an entry only after the one before it succeeded; a
 //! failed delivery waits ([`Entry::next_at_ms`], growing backoff) and holds the entries behind
 //! it.
@@ -173,6 +175,10 @@ pub struct Entry {
     /// The order key within the room and sink (see the module docs).
     pub seq: String,
     pub event: Event,
+    /// The room's change count its write moves to (the head of [`Self::seq`]): the store
+    /// writes the entry only if the room's count was one below, and sets it.
+    #[serde(default)]
+    pub order: u64,
     /// Failed deliveries so far.
     pub attempts: u32,
     /// Not before this time (ms) after a failure; 0 for at once.
@@ -236,6 +242,7 @@ impl Outbox {
                         sink,
                         seq: seq.clone(),
                         event: event.clone(),
+                        order,
                         attempts: 0,
                         next_at_ms: 0,
                         expires_at,
@@ -247,9 +254,16 @@ impl Outbox {
     }
 }
 
-/// A room's change count: its version plus its co-host list's (see the module docs).
+/// The change count a write of `room` (as read) that reports events moves it to.
 pub fn order(room: &Room) -> u64 {
-    room.version.saturating_add(room.meeting.version)
+    room.changes.saturating_add(1)
+}
+
+/// `room` (as a write of it left it) with the change count its `entries` moved it to, if any.
+pub fn counted(room: &mut Room, entries: &[Entry]) {
+    if let Some(entry) = entries.first() {
+        room.changes = entry.order;
+    }
 }
 
 /// The event a life-cycle change reports, if any (`before` → `after`).

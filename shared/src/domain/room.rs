@@ -71,6 +71,13 @@ pub struct Room {
     /// once it is destroyed). Written only by that delivery (never by a room update).
     #[serde(default)]
     pub chat_ready: bool,
+    /// The room's reported changes so far: bumped by one by every write that puts outbox
+    /// entries, conditionally on the count it read, so that one room's entries are ordered as
+    /// their writes committed ([`crate::domain::outbox`]). A room stored before the counter
+    /// counts from its version plus its co-host list's (DynamoDB). Last: records
+    /// of the embedded store append new fields.
+    #[serde(default)]
+    pub changes: u64,
 }
 
 /// The metrics of a room as last counted, kept on the room item so that a read needs no

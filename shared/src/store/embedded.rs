@@ -250,7 +250,12 @@ impl EmbeddedStore {
             let Some(mut room) = read_room(&rooms, id.as_str())? else {
                 return Ok(false);
             };
+            let changes = room.changes;
             if !change(&mut room)? {
+                return Ok(false);
+            }
+            room.changes = changes;
+            if !count_change(&mut room, &events) {
                 return Ok(false);
             }
             rooms
@@ -260,6 +265,19 @@ impl EmbeddedStore {
             Ok(true)
         })
         .await
+    }
+}
+
+/// Moves the room's change counter to the order of `events` (if any), if it is one below:
+/// false when another reported change committed since the writer read the room.
+fn count_change(room: &mut Room, events: &[OutboxEntry]) -> bool {
+    match events.first() {
+        None => true,
+        Some(first) if room.changes.saturating_add(1) == first.order => {
+            room.changes = first.order;
+            true
+        }
+        Some(_) => false,
     }
 }
 
@@ -368,7 +386,8 @@ impl UserRead for EmbeddedStore {
 #[async_trait]
 impl RoomCreate for EmbeddedStore {
     async fn insert_room(&self, room: &Room, events: &[OutboxEntry]) -> Result<(), StoreError> {
-        let room = room.clone();
+        let mut room = room.clone();
+        crate::domain::outbox::counted(&mut room, events);
         let events = events.to_vec();
         self.write(move |txn| {
             let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
@@ -1426,6 +1445,17 @@ impl MemberBan for EmbeddedStore {
         let (room, user) = (room.clone(), user.clone());
         let events = events.to_vec();
         self.write(move |txn| {
+            if !events.is_empty() {
+                // The room's change counter, as every reported change moves it.
+                let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+                let mut current = read_room(&rooms, room.as_str())?.ok_or(StoreError::Conflict)?;
+                if !count_change(&mut current, &events) {
+                    return Err(StoreError::Conflict);
+                }
+                rooms
+                    .insert(room.as_str(), encode(&current)?.as_slice())
+                    .map_err(unavailable)?;
+            }
             put_outbox(txn, &events)?;
             unlist(txn, &room, &user, None)?;
             let mut presence = txn.open_table(PRESENCE).map_err(unavailable)?;

@@ -7,7 +7,9 @@
 //! Both give the same guarantees, checked by one contract suite (`tests/tests/suite/contract.rs`):
 //! usernames are unique; a room write happens only if the room is still in the status and at
 //! the version the caller read (so concurrent writers can never interleave into a state the
-//! machine forbids); a listing is newest first; a deleted room is gone for every reader at
+//! machine forbids); a write that puts outbox entries applies only if the room's change count
+//! ([`Room::changes`]) is one below their order, and moves it there (so one room's entries are
+//! ordered as their writes committed); a listing is newest first; a deleted room is gone for every reader at
 //! once and what was under it is removed by the same call or by the sweeper.
 //!
 //! A handler asks for the capabilities it uses (e.g. `get` for [`RoomView`], [`MetricsWrite`],

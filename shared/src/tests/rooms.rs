@@ -59,6 +59,7 @@ fn room(status: RoomStatus) -> Room {
         deleted_at: None,
         muted: Vec::new(),
         chat_ready: false,
+        changes: 0,
     }
 }
 
@@ -168,7 +169,13 @@ fn a_change_reports_its_status_event_and_the_outbox_orders_after_the_previous_ch
         vec![event(EventKind::CohostsChanged)],
     );
     assert!(c[0].seq < a[0].seq && a[0].seq < b[0].seq);
-    assert_eq!(crate::domain::outbox::order(&live), live.version);
+    // A write reports the count after the one it read; the store moves the room to it.
+    assert_eq!(crate::domain::outbox::order(&live), live.changes + 1);
+    let mut moved = live.clone();
+    crate::domain::outbox::counted(&mut moved, &c);
+    assert_eq!(moved.changes, 4);
+    crate::domain::outbox::counted(&mut moved, &[]);
+    assert_eq!(moved.changes, 4, "nothing reported, nothing counted");
 
     // Backoff: 5 s doubling, at most 10 minutes.
     let waits: Vec<i64> = (1..=10).map(|n| Entry::backoff(n).num_seconds()).collect();

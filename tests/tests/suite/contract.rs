@@ -55,6 +55,7 @@ contract!(
     a_purge_interrupted_half_way_is_finished_by_the_next,
     a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room,
     a_room_write_never_clobbers_the_meeting_list,
+    reported_changes_of_one_room_commit_one_at_a_time,
     presence_is_listed_newest_first_and_filtered_by_time,
     a_stale_presence_sweep_spares_a_fresh_keepalive,
     visits_count_every_join_and_each_user_once,
@@ -112,6 +113,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         deleted_at: None,
         muted: Vec::new(),
         chat_ready: false,
+        changes: 0,
     }
 }
 
@@ -1153,12 +1155,13 @@ async fn outbox_entries_are_written_with_their_change_or_not_at_all(s: &TestStor
         .update_meeting(&r.id, &meeting, 0, &cohosts)
         .await
         .unwrap();
-    let kicked = entries(&live, EventKind::MemberKicked, 2, later);
+    // Each reported change moves the room's change count by one (issue 16, 9).
+    let kicked = entries(&live, EventKind::MemberKicked, 3, later);
     s.store
         .ban_member(&r.id, &UserId::generate(), later, 2_000_000_000, &kicked)
         .await
         .unwrap();
-    let deleted = entries(&live, EventKind::RoomDeleted, 2, t0());
+    let deleted = entries(&live, EventKind::RoomDeleted, 4, t0());
     s.store
         .mark_deleted(&r.id, &anchor, later, 2_000_000_000, &deleted)
         .await
@@ -1220,4 +1223,154 @@ async fn outbox_entries_are_written_with_their_change_or_not_at_all(s: &TestStor
     let ghost = RoomId::generate();
     s.store.set_chat_ready(&ghost, true).await.unwrap();
     assert_eq!(s.store.room(&ghost).await.unwrap(), None);
+}
+
+/// Issue 16, 9: every change that puts outbox entries — a status change, a co-host change, a
+/// kick, a deletion — moves one counter of the room, conditionally on the value it read: two
+/// writers that read the same room cannot both commit (before, a status change and a co-host
+/// change from one read both did, their entries with one order value), and the entries' order
+/// is the order their writes committed.
+async fn reported_changes_of_one_room_commit_one_at_a_time(s: &TestStore) {
+    use liveroom::domain::outbox::{Entry, Event, EventKind, Outbox, order};
+    let anchor = UserId::generate();
+    let guest = UserId::generate();
+    let r = room(&anchor, t0());
+    let outbox = Outbox {
+        im: false,
+        webhook: true,
+    };
+    let report = |kind: EventKind, read: &Room, after: &Room| -> Vec<Entry> {
+        let expires_at = t0().timestamp() + 86_400;
+        outbox.entries(
+            &r.id,
+            order(read),
+            t0(),
+            expires_at,
+            vec![Event::new(kind, after, t0())],
+        )
+    };
+    s.store
+        .insert_room(&r, &report(EventKind::RoomCreated, &r, &r))
+        .await
+        .unwrap();
+    let read = s.store.room(&r.id).await.unwrap().unwrap();
+    // Two writers from one read: the status change commits...
+    let live = next(&read, RoomStatus::Live);
+    s.store
+        .update_room(
+            &live,
+            Expected::from(&read),
+            &report(EventKind::RoomStarted, &read, &live),
+        )
+        .await
+        .unwrap();
+    // ...and the co-host change from the same read does not: it would report the same order.
+    let cohosts = Room {
+        meeting: meeting(1, &[&anchor, &guest]),
+        ..read.clone()
+    };
+    assert!(matches!(
+        s.store
+            .update_meeting(
+                &r.id,
+                &cohosts.meeting,
+                0,
+                &report(EventKind::CohostsChanged, &read, &cohosts)
+            )
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // Read again, it commits after.
+    let read = s.store.room(&r.id).await.unwrap().unwrap();
+    let cohosts = Room {
+        meeting: meeting(1, &[&anchor, &guest]),
+        ..read.clone()
+    };
+    s.store
+        .update_meeting(
+            &r.id,
+            &cohosts.meeting,
+            0,
+            &report(EventKind::CohostsChanged, &read, &cohosts),
+        )
+        .await
+        .unwrap();
+    // A kick and a deletion take part too: from a stale read, neither commits.
+    let until = t0() + Duration::minutes(10);
+    let expires_at = t0().timestamp() + 86_400;
+    let stale = read.clone();
+    assert!(matches!(
+        s.store
+            .ban_member(
+                &r.id,
+                &guest,
+                until,
+                expires_at,
+                &report(EventKind::MemberKicked, &stale, &stale)
+            )
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let read = s.store.room(&r.id).await.unwrap().unwrap();
+    s.store
+        .ban_member(
+            &r.id,
+            &guest,
+            until,
+            expires_at,
+            &report(EventKind::MemberKicked, &read, &read),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.store
+            .mark_deleted(
+                &r.id,
+                &anchor,
+                t0(),
+                expires_at,
+                &report(EventKind::RoomDeleted, &read, &read)
+            )
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let read = s.store.room(&r.id).await.unwrap().unwrap();
+    // A write that reports nothing is not counted, and does not wait for the counter.
+    let titled = Room {
+        version: read.version + 1,
+        title: Title::parse("renamed").unwrap(),
+        ..read.clone()
+    };
+    s.store
+        .update_room(&titled, Expected::from(&read), &[])
+        .await
+        .unwrap();
+    s.store
+        .mark_deleted(
+            &r.id,
+            &anchor,
+            t0(),
+            expires_at,
+            &report(EventKind::RoomDeleted, &read, &read),
+        )
+        .await
+        .unwrap();
+
+    // The entries, in their order: one per write, distinct orders, in commit order.
+    let entries = s.store.outbox(&r.id).await.unwrap();
+    let orders: Vec<&str> = entries.iter().map(|e| &e.seq[..16]).collect();
+    let kinds: Vec<EventKind> = entries.iter().map(|e| e.event.event).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::RoomCreated,
+            EventKind::RoomStarted,
+            EventKind::CohostsChanged,
+            EventKind::MemberKicked,
+            EventKind::RoomDeleted,
+        ],
+        "{orders:?}"
+    );
+    let distinct: std::collections::BTreeSet<&&str> = orders.iter().collect();
+    assert_eq!(distinct.len(), orders.len(), "{orders:?}");
 }

@@ -16,6 +16,9 @@ use crate::domain::user::User;
 use crate::domain::{RoomMode, RoomStatus};
 use crate::store::StoreError;
 
+/// The room item's change counter ([`Room::changes`]).
+pub const CHANGES: &str = "changes";
+
 pub fn time(t: &DateTime<Utc>) -> AttributeValue {
     s(crate::clock::rfc3339(t))
 }
@@ -182,6 +185,7 @@ pub fn room_to_item(room: &Room) -> Item {
         (GSI_STATUS.sk.to_owned(), s(&created_key)),
         ("meeting".to_owned(), s(meeting_json(&room.meeting))),
         ("meeting_version".to_owned(), n(room.meeting.version)),
+        (CHANGES.to_owned(), n(room.changes)),
     ]);
     // A call (a channel's room) is in no listing: not on the all-rooms or anchor indexes.
     if !room.id.is_channel() {
@@ -240,6 +244,12 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         },
         version: r.count("meeting_version")?,
     };
+    let version = r.count("version")?;
+    // A room stored before the change counter counts from where its entries' order was.
+    let changes = match item.get(CHANGES) {
+        Some(_) => r.count(CHANGES)?,
+        None => version.saturating_add(meeting.version),
+    };
     let status =
         RoomStatus::try_from(r.num("status")?).map_err(|e| StoreError::Corrupt(e.message))?;
     let mode = RoomMode::try_from(r.num("mode")?).map_err(|e| StoreError::Corrupt(e.message))?;
@@ -254,7 +264,7 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         category: r.parsed("category")?,
         mode,
         status,
-        version: r.count("version")?,
+        version,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
         started_at: r.opt_time("started_at")?,
@@ -273,6 +283,7 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
         },
         shards_used: shards_from(item.get("m_shards"))?,
         deleted_at: r.opt_time("deleted_at")?,
+        changes,
         muted: match item.get("muted") {
             None => Vec::new(),
             Some(AttributeValue::Ss(ids)) => {

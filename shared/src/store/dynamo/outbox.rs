@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::change::{Change, put};
-use super::codec::Reader;
+use super::codec::{CHANGES, Reader};
 use super::schema::{
     GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, TTL_ATTRIBUTE, n, outbox_key, outbox_pk, room_key,
     s,
@@ -19,6 +19,26 @@ use crate::store::{OutboxWork, StoreError};
 
 /// Index items read per page while looking for rooms with entries.
 const INDEX_PAGE: i32 = 1000;
+
+/// `change` of the room item also moving its change counter to `order`, if it is still one
+/// below (or absent: a room stored before the counter, whose count was derived).
+fn count_change(mut change: Change, order: u64) -> Change {
+    const SET: &str = "#changes = :changes_next";
+    change.update = match change.update.strip_prefix("SET ") {
+        Some(rest) if change.update.contains(SET) => format!("SET {rest}"),
+        Some(rest) => format!("SET {SET}, {rest}"),
+        None => format!("SET {SET} {}", change.update),
+    };
+    let counted = "(attribute_not_exists(#changes) OR #changes = :changes_prev)";
+    change.condition = Some(match change.condition.take() {
+        Some(condition) => format!("({condition}) AND {counted}"),
+        None => counted.to_owned(),
+    });
+    change
+        .name("#changes", CHANGES)
+        .value(":changes_next", n(order))
+        .value(":changes_prev", n(order.saturating_sub(1)))
+}
 
 /// The item of an outbox entry.
 fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
@@ -53,14 +73,27 @@ fn entry_from_item(item: &Item) -> Result<Entry, StoreError> {
 }
 
 impl DynamoStore {
-    /// Sends `change`, with `events` put in the same transaction when there are any.
+    /// Sends `change`, with `events` put in the same transaction when there are any, and the
+    /// room's change counter moved to their order on the condition that it is one below (in
+    /// `change` itself when it is the room item's, else as one more update of the room item).
     pub(super) async fn change_reporting(
         &self,
         change: Change,
         events: &[Entry],
     ) -> Result<(), StoreError> {
         let puts = events.iter().map(entry_item).collect::<Result<_, _>>()?;
-        self.write(vec![change], puts).await
+        let Some(first) = events.first() else {
+            return self.write(vec![change], puts).await;
+        };
+        let room = room_key(&first.room);
+        let changes = if change.key == room {
+            vec![count_change(change, first.order)]
+        } else {
+            let counter =
+                Change::new(room, "SET #changes = :changes_next").condition("attribute_exists(pk)");
+            vec![change, count_change(counter, first.order)]
+        };
+        self.write(changes, puts).await
     }
 
     /// Puts `item` if `condition` holds, with `events` put in the same transaction.

@@ -221,7 +221,9 @@ impl RoomList for DynamoStore {
 #[async_trait]
 impl RoomCreate for DynamoStore {
     async fn insert_room(&self, room: &Room, events: &[Entry]) -> Result<(), StoreError> {
-        self.put_reporting(room_to_item(room), "attribute_not_exists(pk)", events)
+        let mut room = room.clone();
+        crate::domain::outbox::counted(&mut room, events);
+        self.put_reporting(room_to_item(&room), "attribute_not_exists(pk)", events)
             .await
     }
 }
