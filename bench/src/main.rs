@@ -87,6 +87,7 @@ const WITH_OUTBOX: &str = "+outbox";
 
 /// The callbacks' sample keys (README, Stream callbacks).
 const ALIYUN_SAMPLE_KEY: &str = "sample-aliyun-callback-key";
+const TENCENT_SAMPLE_KEY: &str = "sample-tencent-callback-key";
 const LIVEKIT_SAMPLE_KEY: &str = "sample_livekit_key";
 const LIVEKIT_SAMPLE_SECRET: &str = "sample-livekit-secret-local-only-0123456789";
 
@@ -273,7 +274,7 @@ impl World {
             // The callbacks' sample keys (README, Stream callbacks).
             ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com"),
             ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_SAMPLE_KEY),
-            ("TENCENT_LIVE_CALLBACK_KEY", "sample-tencent-callback-key"),
+            ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_SAMPLE_KEY),
             ("LIVEKIT_API_KEY", LIVEKIT_SAMPLE_KEY),
             ("LIVEKIT_API_SECRET", LIVEKIT_SAMPLE_SECRET),
         ]
@@ -357,9 +358,11 @@ impl World {
     }
 
     /// The Alibaba callback sample for `room`, signed now.
-    fn aliyun_callback(&self, action: &str, room: &str) -> Value {
+    /// Signed `back` seconds ago: a push's events are signed at different times (one
+    /// signature value per room is accepted once).
+    fn aliyun_callback(&self, action: &str, room: &str, back: i64) -> Value {
         use md5::Digest as _;
-        let ts = chrono::Utc::now().timestamp().to_string();
+        let ts = (chrono::Utc::now().timestamp() - back).to_string();
         let mut event = self.event("alibaba-callback");
         let query = json!({"action": action, "id": room, "app": "push.example.com",
                            "appname": "live", "time": ts});
@@ -374,13 +377,20 @@ impl World {
         event
     }
 
-    /// The Tencent callback sample for `room` (its signature covers only `t`).
-    fn tencent_callback(&self, event_type: i64, room: &str, sequence: &str) -> Value {
+    /// The Tencent callback sample for `room`, signed afresh with expiry `t` = now + 600 +
+    /// `later` (its signature covers only `t`; one signature value per room is accepted once).
+    fn tencent_callback(&self, event_type: i64, room: &str, sequence: &str, later: i64) -> Value {
+        use md5::Digest as _;
+        let t = chrono::Utc::now().timestamp() + 600 + later;
         self.with_body(self.event("tencent-callback"), |b| {
             b["event_type"] = json!(event_type);
             b["stream_id"] = json!(room);
             b["channel_id"] = json!(room);
             b["sequence"] = json!(sequence);
+            b["t"] = json!(t);
+            b["sign"] = json!(hex_of(&md5::Md5::digest(
+                format!("{TENCENT_SAMPLE_KEY}{t}").as_bytes()
+            )));
         })
     }
 
@@ -551,19 +561,22 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         (
             "alibaba-callback",
             vec![
-                warm("", w.aliyun_callback("publish", b)),
-                measure("publish: live", w.aliyun_callback("publish", a)),
-                measure("publish_done: paused", w.aliyun_callback("publish_done", a)),
-                measure("a replay", w.aliyun_callback("publish_done", a)),
+                warm("", w.aliyun_callback("publish", b, 2)),
+                measure("publish: live", w.aliyun_callback("publish", a, 2)),
+                measure(
+                    "publish_done: paused",
+                    w.aliyun_callback("publish_done", a, 1),
+                ),
+                measure("a replay", w.aliyun_callback("publish_done", a, 1)),
             ],
         ),
         (
             "tencent-callback",
             vec![
-                warm("", w.tencent_callback(0, b, "1")),
-                measure("push start: live", w.tencent_callback(1, a, "2")),
-                measure("a replay", w.tencent_callback(1, a, "2")),
-                measure("push end: paused", w.tencent_callback(0, a, "2")),
+                warm("", w.tencent_callback(0, b, "1", 0)),
+                measure("push start: live", w.tencent_callback(1, a, "2", 0)),
+                measure("a replay", w.tencent_callback(1, a, "2", 0)),
+                measure("push end: paused", w.tencent_callback(0, a, "2", 1)),
             ],
         ),
         (

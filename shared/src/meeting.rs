@@ -273,8 +273,14 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
                     ));
                 }
                 // Only another reported change (a status change, a kick) committed: the list
-                // is still the one read, so the same change goes again, after it.
-                Some(r) if r.meeting.version == expected => after.changes = r.changes,
+                // is still the one read, so the same change goes again, after it, reporting
+                // the room as it is now.
+                Some(r) if r.meeting.version == expected => {
+                    after = Room {
+                        meeting: after.meeting,
+                        ..r
+                    };
+                }
                 Some(r) => return Err(stale(r.meeting.version)),
             },
             Err(e) => return Err(e.into()),

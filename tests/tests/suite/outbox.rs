@@ -228,6 +228,7 @@ impl World {
 }
 
 both_stores!(the_room_group_follows_the_room_and_survives_the_im_api_being_down);
+both_stores!(racing_changes_of_one_room_are_reported_in_commit_order);
 both_stores!(webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiver);
 both_stores!(an_event_nobody_could_deliver_within_retention_is_given_up);
 
@@ -541,5 +542,66 @@ fn the_im_api_and_webhooks_are_https_unless_on_loopback() {
     ] {
         assert_eq!(refused(&[("WEBHOOK_URL", good)]), None, "{good}");
         assert_eq!(refused(&[("TENCENT_IM_API_BASE", good)]), None, "{good}");
+    }
+}
+
+/// Issue 16, 9, through the handlers: an anchor's status changes racing its co-host changes,
+/// twenty times. Every call succeeds (one that finds only another reported change committed
+/// goes again, after it), no two entries share an order, and in their order each reports the
+/// room at least as far on as the one before: the order is the order of the commits.
+async fn racing_changes_of_one_room_are_reported_in_commit_order(w: World) {
+    let anchor = w.user("racer");
+    let room = w
+        .ok(
+            Endpoint::Create,
+            &anchor,
+            json!({"title": "race", "mode": 1}),
+        )
+        .await;
+    let id = room["id"].as_str().unwrap().to_owned();
+    for round in 0..20 {
+        let status = if round % 2 == 0 {
+            Endpoint::Start
+        } else {
+            Endpoint::Pause
+        };
+        let members = json!([{"user_id": "racer", "camera_opened": round % 2 == 0,
+                              "mic_opened": true}]);
+        let (a, b) = tokio::join!(
+            call(&w.app, status, &anchor, json!({"id": id})),
+            call(
+                &w.app,
+                Endpoint::UpdateMeetingInfo,
+                &anchor,
+                json!({"id": id, "members": members})
+            ),
+        );
+        assert_eq!((a.0, b.0), (200, 200), "{round}: {} {}", a.1, b.1);
+    }
+    let room_id = RoomId::parse("id", &id).unwrap();
+    let entries: Vec<_> = w
+        .app
+        .store
+        .outbox(&room_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.sink == liveroom::domain::outbox::Sink::Webhook)
+        .collect();
+    assert_eq!(
+        entries.len(),
+        41,
+        "created, 20 status and 20 co-host changes"
+    );
+    let orders: std::collections::BTreeSet<&str> = entries.iter().map(|e| &e.seq[..16]).collect();
+    assert_eq!(orders.len(), entries.len(), "one order per change");
+    for pair in entries.windows(2) {
+        let (before, after) = (&pair[0].event.room, &pair[1].event.room);
+        assert!(
+            after.version >= before.version && after.cohosts_version >= before.cohosts_version,
+            "{} then {}: {before:?} then {after:?}",
+            pair[0].seq,
+            pair[1].seq
+        );
     }
 }
