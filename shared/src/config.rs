@@ -188,8 +188,8 @@ pub struct Config {
     /// deliver (`crate::delivery`).
     pub outbox: crate::domain::outbox::Outbox,
     /// The inbound callbacks' keys: `ALIYUN_LIVE_CALLBACK_KEY`, `TENCENT_LIVE_CALLBACK_KEY`,
-    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, where
-    /// [`Reads::callbacks`]).
+    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
+    /// the function that reads it: [`Reads::aliyun_callback`] and the like).
     pub callbacks: crate::callbacks::CallbackKeys,
 }
 

@@ -99,14 +99,12 @@ impl<S: ?Sized> App<S> {
     /// every endpoint through it, so that one whose declared reads miss a secret it uses
     /// fails them.
     pub fn scoped(&self, reads: Reads) -> Self {
-        let config = self.config.restricted(reads);
-        Self {
-            tokens: auth::TokenKeys::new(config.jwt_secret.as_ref()),
-            config,
-            store: Arc::clone(&self.store),
-            clock: Arc::clone(&self.clock),
-            stats: Arc::clone(&self.stats),
-            kdf_permits: OnceLock::new(),
-        }
+        let mut app = Self::new(
+            self.config.restricted(reads),
+            Arc::clone(&self.store),
+            Arc::clone(&self.clock),
+        );
+        app.stats = Arc::clone(&self.stats);
+        app
     }
 }

@@ -328,8 +328,12 @@ where
             let alive_since = app.clock.now()
                 - chrono::Duration::from_std(app.config.heartbeat_timeout)
                     .map_err(ApiError::internal)?;
-            let mut seen = seen.into_iter();
-            members.retain(|_| seen.next().flatten().is_some_and(|t| t >= alive_since));
+            members = members
+                .into_iter()
+                .zip(seen)
+                .filter(|(_, seen)| seen.is_some_and(|t| t >= alive_since))
+                .map(|(member, _)| member)
+                .collect();
         }
         if members.len() >= CALL_SEATS {
             return Err(ApiError::new(

@@ -96,20 +96,20 @@ fn themself() -> ApiError {
     ApiError::forbidden("the anchor cannot kick or mute themself").with_detail("field", "user_id")
 }
 
-/// The refusal of a member whose ban (ending at `until`, if ever banned) still holds at `now`.
-/// Whether a ban ending at `until` still holds at `now`.
+/// Whether a ban ending at `until` (if ever banned) still holds at `now`.
 pub fn is_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     until.is_some_and(|until| until > now)
 }
 
+/// The refusal of a member whose ban (ending at `until`, if ever banned) still holds at `now`.
 pub fn refuse_if_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
-    match until {
-        Some(until) if is_banned(Some(until), now) => Err(ApiError::new(
+    match until.filter(|_| is_banned(until, now)) {
+        Some(until) => Err(ApiError::new(
             ErrorCode::RoomMemberBanned,
             "the anchor removed you from this room",
         )
         .with_detail("banned_until", crate::clock::rfc3339(&until))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -518,12 +518,9 @@ pub async fn get<S: GetStore + ?Sized>(
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
     // The caller's ban comes with the room, in the same one read.
-    let (room, counters, banned_until) = app
-        .store
-        .room_view_for(&id, &caller.user_id)
-        .await?
-        .filter(|(r, _, _)| !r.is_deleted())
-        .ok_or_else(ApiError::room_not_found)?;
+    let view = app.store.room_view_for(&id, &caller.user_id).await?;
+    let banned_until = view.as_ref().and_then(|(_, _, until)| *until);
+    let (room, counters) = found_view(view.map(|(room, counters, _)| (room, counters)))?;
     let metrics = metrics::current(app, &room, counters).await?;
     let now = app.clock.now();
     Ok(RoomInfo::view(
@@ -865,27 +862,31 @@ pub async fn delete<S: DeleteStore + ?Sized>(
             ApiError::not_owner()
         });
     }
-    let mut current = room.clone();
+    // Marked deleted by this call, or already (someone else's, or a retry of ours): the purge
+    // below finishes it. Never purged unmarked.
+    let mut current = Some(room.clone());
     for _ in 0..MAX_ATTEMPTS {
-        if current.is_deleted() {
-            // Someone else deleted it in between: a retry of ours, finished below.
+        let Some(unmarked) = current.as_ref().filter(|r| !r.is_deleted()) else {
             break;
-        }
+        };
         let now = app.clock.now();
-        let events = report(app, EventKind::RoomDeleted, &current, now, None);
+        let events = report(app, EventKind::RoomDeleted, unmarked, now, None);
         match app
             .store
             .mark_deleted(&id, &caller.user_id, now, expiry(app, now), &events)
             .await
         {
-            Ok(()) => break,
+            Ok(()) => current = None,
             // Deleted meanwhile, or another reported change committed: read it again.
-            Err(StoreError::Conflict) => match app.store.room_view(&id).await? {
-                Some((r, _)) => current = r,
-                None => break,
-            },
+            Err(StoreError::Conflict) => current = app.store.room_view(&id).await?.map(|(r, _)| r),
             Err(e) => return Err(e.into()),
         }
+    }
+    if current.is_some_and(|r| !r.is_deleted()) {
+        return Err(ApiError::new(
+            ErrorCode::RoomVersionConflict,
+            "the room is changing too fast; retry the delete",
+        ));
     }
     if let Err(e) = app.store.purge_room(&id).await {
         // The room is deleted for every reader; the sweeper removes the rest.

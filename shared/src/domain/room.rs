@@ -305,8 +305,8 @@ pub struct RoomQuery {
 }
 
 impl RoomQuery {
-    /// Whether `room` passes the filters (the page is applied by the caller).
-    /// Whether `room` is in this listing; a call (a channel's room) is in none.
+    /// Whether `room` passes the filters (the page is applied by the caller); a call (a
+    /// channel's room) is in no listing.
     pub fn matches(&self, room: &Room) -> bool {
         let listed = !room.is_deleted() && !room.id.is_channel();
         listed

@@ -63,8 +63,8 @@ const ENDED_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("ended_s
 const THROTTLE: TableDefinition<&str, u64> = TableDefinition::new("throttle");
 /// `{user}|{nonce}` → until when the nonce is claimed (unix seconds).
 const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
-/// `~event~{source}|{signature}` → a vendor signature value's uses ([`SignatureUses`]).
-const SIGNATURE_USES: TableDefinition<&str, &[u8]> = TableDefinition::new("signature_uses");
+/// `~event~{source}|{signature}` → how many streams a vendor signature value moved.
+const SIGNATURE_USES: TableDefinition<&str, u64> = TableDefinition::new("signature_uses");
 /// `{room}|{sink}|{seq}` → an undelivered outbox entry.
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 
@@ -1288,21 +1288,18 @@ impl EventClaim for EmbeddedStore {
         &self,
         source: &str,
         signature: &str,
-        expires_at: i64,
+        _expires_at: i64,
     ) -> Result<u64, StoreError> {
         let key = event_claim_key(source, signature);
         self.write(move |txn| {
             let mut table = txn.open_table(SIGNATURE_USES).map_err(unavailable)?;
-            let mut uses = match table.get(key.as_str()).map_err(unavailable)? {
-                Some(bytes) => decode::<SignatureUses>(bytes.value())?,
-                None => SignatureUses::default(),
-            };
-            uses.uses += 1;
-            uses.expires_at = uses.expires_at.max(expires_at);
-            table
-                .insert(key.as_str(), encode(&uses)?.as_slice())
-                .map_err(unavailable)?;
-            Ok(uses.uses)
+            let uses = table
+                .get(key.as_str())
+                .map_err(unavailable)?
+                .map_or(0, |v| v.value())
+                + 1;
+            table.insert(key.as_str(), uses).map_err(unavailable)?;
+            Ok(uses)
         })
         .await
     }
@@ -1323,13 +1320,6 @@ impl EventClaim for EmbeddedStore {
 /// `~` is in no user id: event claims and users' nonces never meet.
 fn event_claim_key(source: &str, id: &str) -> String {
     pair_key(&format!("~event~{source}"), id)
-}
-
-/// A signature value's uses, and until when they are kept.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SignatureUses {
-    uses: u64,
-    expires_at: i64,
 }
 
 impl EmbeddedStore {

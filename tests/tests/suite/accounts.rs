@@ -77,6 +77,16 @@ impl World {
         pair
     }
 
+    /// `token` with an access token: a new pair in its session, if the session stands.
+    async fn new_pair(&self, token: &str) -> (u16, Value) {
+        self.call(
+            Endpoint::Token,
+            token,
+            json!({"device_id": "D", "device_type": "web"}),
+        )
+        .await
+    }
+
     async fn refresh(&self, pair: &Value) -> (u16, Value) {
         self.call(
             Endpoint::Refresh,
@@ -212,13 +222,7 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
     assert_eq!(status, 200, "access tokens are not revoked (README)");
 
     // `token` issues a pair in the caller's session: ended with it.
-    let (_, creds) = w
-        .call(
-            Endpoint::Token,
-            laptop2["token"].as_str().unwrap(),
-            json!({"device_id": "D", "device_type": "web"}),
-        )
-        .await;
+    let (_, creds) = w.new_pair(laptop2["token"].as_str().unwrap()).await;
     let from_token = json!({"refresh_token": creds["refresh_token"]});
 
     // logout {all}: every session, and only sessions begun before it.
@@ -237,13 +241,7 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
     // checks the session as `refresh` does (issue 16, 1). Before the fix, this answered 200
     // with a pair that itself could call `token` again, forever.
     for ended in [&phone["token"], &laptop2["token"], &creds["access_token"]] {
-        let (status, out) = w
-            .call(
-                Endpoint::Token,
-                ended.as_str().unwrap(),
-                json!({"device_id": "D", "device_type": "web"}),
-            )
-            .await;
+        let (status, out) = w.new_pair(ended.as_str().unwrap()).await;
         assert_eq!(
             (status, out["reason"].as_str()),
             (401, Some("UserTokenInvalid")),
@@ -466,13 +464,7 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     );
     assert_eq!(w.refresh(&frank).await.0, 401);
     // Nor can an access token of the closed account mint a new pair (issue 16, 1).
-    let (status, out) = w
-        .call(
-            Endpoint::Token,
-            ft,
-            json!({"device_id": "D", "device_type": "web"}),
-        )
-        .await;
+    let (status, out) = w.new_pair(ft).await;
     assert_eq!(
         (status, out["reason"].as_str()),
         (401, Some("UserTokenInvalid")),
