@@ -330,6 +330,26 @@ pub fn required(variable: &'static str) -> Result<String, ConfigError> {
     }
 }
 
+/// Whether the authority at the start of `rest` (what follows `http://` or `ws://`) is a loopback host:
+/// `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port; user info refused.
+pub(crate) fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
+            _ => return false,
+        },
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 #[path = "tests/config.rs"]
 mod tests;

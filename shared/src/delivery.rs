@@ -104,33 +104,13 @@ fn url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
         return Ok(value.to_owned());
     }
     match value.strip_prefix("http://") {
-        Some(rest) if is_loopback(rest) => Ok(value.to_owned()),
+        Some(rest) if crate::config::is_loopback(rest) => Ok(value.to_owned()),
         Some(_) => Err(ConfigError::new(
             variable,
             "must be an https:// URL (http:// only to a loopback host)",
         )),
         None => Err(ConfigError::new(variable, "must be an https:// URL")),
     }
-}
-
-/// Whether the authority at the start of `rest` (what follows `http://`) is a loopback host:
-/// `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port; user info refused.
-fn is_loopback(rest: &str) -> bool {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
-            _ => return false,
-        },
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Delivery {

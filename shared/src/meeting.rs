@@ -17,7 +17,7 @@ use crate::domain::outbox::EventKind;
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{check_claimed_identity, found, report};
+use crate::rooms::{check_claimed_identity, found, found_for, report};
 use crate::store::StoreError;
 
 crate::needs!(
@@ -164,7 +164,7 @@ pub async fn get<S: GetMeetingStore + ?Sized>(
 ) -> Result<MeetingInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let room = found(app.store.room(&id).await?)?;
+    let room = found_for(app.store.room(&id).await?, caller)?;
     co_host_room(&room)?;
     Ok(MeetingInfo::view(&room, app))
 }
@@ -221,7 +221,7 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         .with_detail("max_co_hosts", max));
     }
 
-    let room = found(app.store.room(&id).await?)?;
+    let room = found_for(app.store.room(&id).await?, caller)?;
     co_host_room(&room)?;
     if room.status == RoomStatus::Ended {
         return Err(ApiError::new(

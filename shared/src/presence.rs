@@ -17,7 +17,9 @@ use crate::domain::room::{Counters, Mark, Room};
 use crate::domain::{RoomId, RoomStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, online_since};
-use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_view, info};
+use crate::rooms::{
+    RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, found_view_for, info,
+};
 use crate::store::{StoreError, Touch};
 
 crate::needs!(
@@ -256,7 +258,7 @@ pub async fn leave<S: LeaveStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    let (room, counters) = found_view_for(app.store.room_view(&id).await?, caller)?;
     app.store.leave(&id, &caller.user_id).await?;
     Ok(info(
         app,
@@ -373,7 +375,7 @@ pub async fn members<S: MembersStore + ?Sized>(
             before: None,
         },
     };
-    let room = found(app.store.room(&id).await?)?;
+    let room = found_for(app.store.room(&id).await?, caller)?;
     // Only shards someone was ever present in; a cursor past them ends the listing.
     let (shard, before) = match room.next_used_shard(cursor.shard) {
         Some(k) if k == cursor.shard => (k, cursor.before),

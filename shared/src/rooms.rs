@@ -350,6 +350,20 @@ pub(crate) fn found_view(view: Option<(Room, Counters)>) -> Result<(Room, Counte
         .ok_or_else(ApiError::room_not_found)
 }
 
+/// [`found`] for an answer that shows the room to `caller`: a 1v1 call is read only by its
+/// participants, and does not exist for anyone else (404, as if it never had).
+pub(crate) fn found_for(room: Option<Room>, caller: &Caller) -> Result<Room, ApiError> {
+    found(room.filter(|r| r.is_readable_by(&caller.user_id)))
+}
+
+/// [`found_view`] for an answer that shows the room to `caller` (see [`found_for`]).
+pub(crate) fn found_view_for(
+    view: Option<(Room, Counters)>,
+    caller: &Caller,
+) -> Result<(Room, Counters), ApiError> {
+    found_view(view.filter(|(r, _)| r.is_readable_by(&caller.user_id)))
+}
+
 pub async fn create<S: CreateStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
@@ -520,7 +534,8 @@ pub async fn get<S: GetStore + ?Sized>(
     // The caller's ban comes with the room, in the same one read.
     let view = app.store.room_view_for(&id, &caller.user_id).await?;
     let banned_until = view.as_ref().and_then(|(_, _, until)| *until);
-    let (room, counters) = found_view(view.map(|(room, counters, _)| (room, counters)))?;
+    let (room, counters) =
+        found_view_for(view.map(|(room, counters, _)| (room, counters)), caller)?;
     let metrics = metrics::current(app, &room, counters).await?;
     let now = app.clock.now();
     Ok(RoomInfo::view(

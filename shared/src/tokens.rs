@@ -125,7 +125,7 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
     let (room, banned_until) = app.store.room_member(&id, &caller.user_id).await?;
-    let room = crate::rooms::found(room)?;
+    let room = crate::rooms::found_for(room, caller)?;
     crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
     let providers = &app.config.providers;
     let now = app.clock.now().timestamp();

@@ -191,19 +191,41 @@ impl Providers {
         i64::try_from(self.ttl.as_secs()).unwrap_or(86_400)
     }
 
-    /// Room credentials for `user`, or why there are none.
+    /// Room credentials for `user`, or why there are none. A 1v1 call's credentials come only
+    /// from [`Self::call_credentials`] (seed 000's `/app/token`), which bounds them by the
+    /// caller's seat: every other answer carries none for a call.
     pub fn room_credentials(&self, room: &Room, user: &UserId, now: i64) -> RoomCredentials {
-        self.channel_credentials(room, room.id.as_str(), user, now)
+        if room.id.is_channel() {
+            return match Grant::decide(room, user) {
+                None => RoomCredentials::Ended,
+                Some(grant) => RoomCredentials::Unavailable(grant),
+            };
+        }
+        self.channel_credentials(room, room.id.as_str(), user, now, self.ttl_secs())
     }
 
-    /// [`Self::room_credentials`] for RTC channel `channel` (a seed 000 client's own name of
-    /// the room's channel).
-    pub fn channel_credentials(
+    /// The credentials of a seated participant of a call for RTC channel `channel` (the seed
+    /// 000 client's own name of the call's channel), valid for `ttl` seconds from `now`: the
+    /// caller passes the seat's lease, so that no credential for a seat outlives its holder's
+    /// hold on it (a seat is given to someone else only once its lease has passed).
+    pub fn call_credentials(
         &self,
         room: &Room,
         channel: &str,
         user: &UserId,
         now: i64,
+        ttl: i64,
+    ) -> RoomCredentials {
+        self.channel_credentials(room, channel, user, now, ttl.min(self.ttl_secs()))
+    }
+
+    fn channel_credentials(
+        &self,
+        room: &Room,
+        channel: &str,
+        user: &UserId,
+        now: i64,
+        ttl: i64,
     ) -> RoomCredentials {
         let Some(grant) = Grant::decide(room, user) else {
             return RoomCredentials::Ended;
@@ -218,7 +240,7 @@ impl Providers {
             anchor: &room.anchor_id,
             grant,
             now,
-            ttl: self.ttl_secs(),
+            ttl,
         };
         match self.rtc.rtc(&req) {
             Some(c) => RoomCredentials::Issued(grant, c),

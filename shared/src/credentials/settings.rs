@@ -193,14 +193,16 @@ impl Providers {
         };
         let livekit: Option<Arc<dyn Provider>> = if rtc == Vendor::Livekit {
             let url = s.text("LIVEKIT_URL")?;
-            if !(url.starts_with("wss://")
-                || url.starts_with("ws://")
-                || url.starts_with("https://")
-                || url.starts_with("http://"))
-            {
+            // Clients connect there with the tokens we sign: never in the clear over a
+            // network (ws:// and http:// only to a loopback host, a local LiveKit).
+            let plain = url
+                .strip_prefix("ws://")
+                .or_else(|| url.strip_prefix("http://"));
+            let secure = url.starts_with("wss://") || url.starts_with("https://");
+            if !(secure || plain.is_some_and(crate::config::is_loopback)) {
                 return Err(ConfigError::new(
                     "LIVEKIT_URL",
-                    "must be a ws(s):// or http(s):// URL",
+                    "must be a wss:// (or https://) URL; ws:// only to a loopback host",
                 ));
             }
             Some(Arc::new(Livekit {

@@ -66,7 +66,11 @@ pub async fn call<S: CallStore + ?Sized>(
         "token" => token(app, caller, p, request_id).await,
         "descChannelUsers" => {
             let channel = channel(p)?;
-            let Some(room) = rooms::channel_room(app, caller, &channel, false).await? else {
+            // A call is read only by its participants: to anyone else it does not exist.
+            let Some(room) = rooms::channel_room(app, caller, &channel, false)
+                .await?
+                .filter(|r| r.is_readable_by(&caller.user_id))
+            else {
                 return done(request_id, users(false, Vec::new()));
             };
             // A call has two seats; one page's worth is every participant there can be.
@@ -75,9 +79,10 @@ pub async fn call<S: CallStore + ?Sized>(
         }
         "descChannelStartTime" => {
             let channel = channel(p)?;
-            let room = rooms::channel_room(app, caller, &channel, false)
-                .await?
-                .ok_or_else(ApiError::room_not_found)?;
+            let room = rooms::found_for(
+                rooms::channel_room(app, caller, &channel, false).await?,
+                caller,
+            )?;
             let start = room
                 .channel_started_at
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
@@ -119,6 +124,11 @@ async fn token<S: CallStore + ?Sized>(
         ));
     }
     let channel = channel(p)?;
+    // The seat's lease starts no later than the sighting the presence write below records, and
+    // the credential ends with it: a seat whose holder is silent past the heartbeat timeout is
+    // free (`take_seat`), and by then every credential issued for it has expired.
+    let leased_at = app.clock.now().timestamp();
+    let lease = i64::try_from(app.config.heartbeat_timeout.as_secs()).unwrap_or(i64::MAX);
     let room = rooms::channel_room(app, caller, &channel, true)
         .await?
         .ok_or_else(ApiError::room_not_found)?;
@@ -142,13 +152,13 @@ async fn token<S: CallStore + ?Sized>(
             return Err(e);
         }
     };
-    let now = app.clock.now().timestamp();
-    match providers.channel_credentials(&room, channel.as_str(), &caller.user_id, now) {
+    match providers.call_credentials(&room, channel.as_str(), &caller.user_id, leased_at, lease) {
         RoomCredentials::Issued(_, c) => done(
             request_id,
             json!({
                 "appid": c.fields["app_id"],
-                "userid": caller.user_id,
+                // The id the token names (the vendor's form of the caller's id).
+                "userid": c.fields["user_id"],
                 "channelId": channel,
                 "gslb": c.fields["gslb"],
                 "token": c.fields["token"],

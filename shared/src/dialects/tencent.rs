@@ -533,7 +533,7 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     let caller = caller(app, p)?;
     let id = room_id(p, CODE)?;
     let limit = limit(p)? as usize;
-    let anchor = rooms::found(app.store.room(&id).await?)?.anchor_id;
+    let anchor = rooms::found_for(app.store.room(&id).await?, &caller)?.anchor_id;
     let ids = presence::online_members(app, &caller, &id, limit).await?;
     let mut users = Vec::with_capacity(ids.len());
     for user_id in ids {

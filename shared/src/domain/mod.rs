@@ -181,19 +181,26 @@ impl RoomId {
 
 string_newtype!(
     /// An RTC channel id a client chose (seed 000's `channelId`): 1 to 64 ASCII letters,
-    /// digits, `_` and `-` (what Alibaba RTC accepts).
+    /// digits and `-` (what Alibaba RTC accepts, less `_`, with which every Alibaba user id we
+    /// sign for starts: see `credentials::aliyun::vendor_user_id`).
     ChannelId
 );
 
 impl ChannelId {
     /// Refuses what could be another room's RTC channel: a room's channel is its id, a
     /// hyphenated UUID, so no channel id may have that shape (in any case) — or a client could
-    /// sign itself a token for someone else's room.
+    /// sign itself a token for someone else's room. And no `_`: the Alibaba RTC token hashes
+    /// the channel id and the user id with no separator between them, and the user ids we
+    /// sign for start with `_`, so that a token's channel ends where its user begins.
     pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
-        if !((1..=64).contains(&value.len()) && value.bytes().all(is_id_char)) {
+        if !((1..=64).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
             return Err(FieldError::new(
                 field,
-                "must be 1 to 64 ASCII letters, digits, _ and -",
+                "must be 1 to 64 ASCII letters, digits and -",
             ));
         }
         if RoomId::parse(field, &value.to_ascii_lowercase()).is_ok() {

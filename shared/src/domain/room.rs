@@ -204,6 +204,12 @@ impl Room {
         (&self.anchor_id == user && !self.id.is_channel()) || self.meeting.contains(user)
     }
 
+    /// Whether `user` may read this room: anyone, but a 1v1 call (a channel's room) only its
+    /// seated participants — to anyone else it does not exist.
+    pub fn is_readable_by(&self, user: &UserId) -> bool {
+        !self.id.is_channel() || self.meeting.contains(user)
+    }
+
     /// Whether the anchor muted `user` (who then may not publish).
     pub fn is_muted(&self, user: &UserId) -> bool {
         self.muted.binary_search(user).is_ok()

@@ -1369,8 +1369,11 @@ impl MemberRead for EmbeddedStore {
         users: &[UserId],
     ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
         let pairs = users.iter().map(|user| (room, user));
-        self.presence_entries(pairs, |entry| entry.listed.then_some(entry.last_seen))
-            .await
+        self.presence_entries(pairs, |entry| {
+            // A ban of someone who never came records no sighting.
+            (entry.listed || entry.visits > 0).then_some(entry.last_seen)
+        })
+        .await
     }
 
     async fn bans(

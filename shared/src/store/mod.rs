@@ -197,8 +197,9 @@ pub trait MemberRead: Send + Sync {
         user: &UserId,
     ) -> Result<(Option<Room>, Option<DateTime<Utc>>), StoreError>;
 
-    /// When each of `users` (at most 100) was last seen in `room`, for those on its online
-    /// list (`None`: never came, or left), in their order, in one read.
+    /// When each of `users` (at most 100) was last seen in `room` (its last join or
+    /// keepalive, whether or not it has left since; `None`: never came), in their order, in
+    /// one read.
     async fn seen(
         &self,
         room: &RoomId,

@@ -111,3 +111,64 @@ fn the_stream_callback_signature_matches_the_documented_example() {
         "9e226fc2c250be266e3657e156f68c12"
     );
 }
+
+/// Every (channel, user) of ours that a split of `signed` (`channel + user + nonce +
+/// timestamp`, with any nonce and a timestamp after `now`) names: a channel we could sign for
+/// (a room id, or a seed 000 channel id) and a user id in its Alibaba form.
+fn parses(signed: &str, now: i64) -> Vec<(String, String)> {
+    use crate::domain::{ChannelId, RoomId, Username};
+    let mut out = Vec::new();
+    for i in 1..signed.len() {
+        let (channel, rest) = signed.split_at(i);
+        if RoomId::parse("c", channel).is_err() && ChannelId::parse("c", channel).is_err() {
+            continue;
+        }
+        for j in 1..=rest.len() {
+            let (user, tail) = rest.split_at(j);
+            let ours = user_of_vendor_id(user).is_some_and(|u| Username::parse(u).is_ok());
+            let digits = tail.len() - tail.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            let fresh =
+                (1..=digits).any(|k| tail[tail.len() - k..].parse::<i64>().is_ok_and(|t| t > now));
+            if ours && fresh {
+                out.push((channel.to_owned(), user.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_rtc_token_splits_into_one_channel_and_one_user_of_ours() {
+    let room = "0b4f6c2e-8d1a-4f3b-9c7e-5a6d2e1f0c9b";
+    let channels = [
+        room.to_owned(),
+        format!("{room}x"),
+        room[..30].to_owned(),
+        "call".into(),
+        "call9".into(),
+        "9".into(),
+        "c-1".into(),
+    ];
+    let users = [
+        "a", "ab", "ali", "alice", "9alice", "a_b", "_05ali", "AK-1", "x", "0", "07",
+    ];
+    let now = 1_700_000_000;
+    for channel in &channels {
+        for user in users {
+            let vendor = vendor_user_id(user);
+            assert_eq!(user_of_vendor_id(&vendor), Some(user));
+            for nonce in ["", "AK-abc"] {
+                let signed = format!("{channel}{vendor}{nonce}{}", now + 86_400);
+                assert_eq!(
+                    parses(&signed, now),
+                    [(channel.clone(), vendor.clone())],
+                    "{signed}"
+                );
+            }
+        }
+    }
+    assert_eq!(vendor_user_id("alice"), "_05alice");
+    assert_eq!(user_of_vendor_id("_05ali"), None);
+    assert_eq!(user_of_vendor_id("_5alice"), None);
+    assert_eq!(user_of_vendor_id("alice"), None);
+}

@@ -41,3 +41,33 @@ fn a_bad_number_names_its_variable() {
     let err = config(&[("JWT_SECRET", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
     assert_eq!(err.variable, "MAX_BODY_BYTES");
 }
+
+#[test]
+fn livekit_url_is_never_plain_over_a_network() {
+    let with = |url: &str| {
+        config(&[
+            ("JWT_SECRET", SECRET),
+            ("RTC_PROVIDER", "livekit"),
+            ("LIVEKIT_URL", url),
+            ("LIVEKIT_API_KEY", "key"),
+            ("LIVEKIT_API_SECRET", SECRET),
+        ])
+    };
+    for bad in [
+        "ws://rtc.example.com",
+        "http://rtc.example.com:7880",
+        "ws://127.0.0.1@evil.example",
+        "rtc.example.com",
+    ] {
+        assert_eq!(with(bad).unwrap_err().variable, "LIVEKIT_URL", "{bad}");
+    }
+    for good in [
+        "wss://rtc.example.com",
+        "https://rtc.example.com",
+        "ws://127.0.0.1:7880",
+        "ws://localhost:7880",
+        "ws://[::1]:7880",
+    ] {
+        assert!(with(good).is_ok(), "{good}");
+    }
+}

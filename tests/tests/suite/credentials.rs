@@ -364,12 +364,14 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     let (status, anchor) = call(&app, Endpoint::RtcToken, &u.anchor.1, json!({"id": room})).await;
     assert_eq!(status, 200, "{anchor}");
     let c = &anchor["credentials"];
-    let nonce = c["nonce"].as_str().unwrap();
-    assert!(nonce.starts_with("AK-"));
+    // The nonce-less form, and the user id in its Alibaba form (issue 21, 1).
+    assert_eq!(c["nonce"], "");
+    let vendor = format!("_{:02}{}", u.anchor.0.as_str().len(), u.anchor.0);
+    assert_eq!(c["user_id"], vendor.as_str());
     let expected = hex::encode(Sha256::digest(
         format!(
-            "rtc-app-1rtc-app-key-123456{room}{}{nonce}{}",
-            u.anchor.0, c["timestamp"]
+            "rtc-app-1rtc-app-key-123456{room}{vendor}{}",
+            c["timestamp"]
         )
         .as_bytes(),
     ));
@@ -399,7 +401,8 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     let auth = &im["auth"];
     let expected = hex::encode(Sha256::digest(
         format!(
-            "im-app-1im-app-key-123456{}{}{}{}",
+            "im-app-1im-app-key-123456_{:02}{}{}{}{}",
+            u.viewer.0.as_str().len(),
             u.viewer.0,
             auth["nonce"].as_str().unwrap(),
             auth["timestamp"],

@@ -34,8 +34,17 @@ pub(crate) struct Aliyun {
     pub(crate) im: Option<AliyunIm>,
 }
 
+/// A new-IM token's nonce: `AK-` and 32 random letters. It ends with a letter, so the
+/// timestamp that follows it in the signed string (digits) cannot take any of it: nobody can
+/// move the nonce's end into the expiry and stretch it.
 fn nonce() -> String {
-    format!("AK-{}", uuid::Uuid::new_v4())
+    let mut nonce = String::with_capacity(35);
+    nonce.push_str("AK-");
+    for byte in uuid::Uuid::new_v4().into_bytes() {
+        nonce.push(char::from(b'a' + (byte >> 4)));
+        nonce.push(char::from(b'a' + (byte & 0x0f)));
+    }
+    nonce
 }
 
 impl Provider for Aliyun {
@@ -85,15 +94,18 @@ impl Provider for Aliyun {
         if req.grant != Grant::Publish {
             return None;
         }
-        let nonce = nonce();
+        // The nonce-less form (Alibaba recommends an empty nonce; AUI's `artc://` URLs carry
+        // none): the user id, prefix-free, is the last field before the expiry's digits.
+        let nonce = "";
         let timestamp = req.now + req.ttl;
-        let (channel, user) = (req.channel, req.user.as_str());
+        let channel = req.channel;
+        let user = sign::vendor_user_id(req.user.as_str());
         let token = sign::rtc_token(
             &app.app_id,
             text(&app.app_key),
             channel,
-            user,
-            &nonce,
+            &user,
+            nonce,
             timestamp,
         );
         Some(RtcCredentials {
@@ -101,7 +113,7 @@ impl Provider for Aliyun {
                 "push",
                 channel,
                 &app.app_id,
-                user,
+                &user,
                 timestamp,
                 &token,
             )),
@@ -109,7 +121,7 @@ impl Provider for Aliyun {
                 "play",
                 channel,
                 &app.app_id,
-                user,
+                &user,
                 timestamp,
                 &token,
             )),
@@ -127,7 +139,11 @@ impl Provider for Aliyun {
 
     fn rtc_user(&self, user: &UserId, _now: i64, _ttl: i64) -> Option<Value> {
         let app = self.rtc.as_ref()?;
-        Some(json!({ "provider": "aliyun", "app_id": app.app_id, "user_id": user }))
+        Some(json!({
+            "provider": "aliyun",
+            "app_id": app.app_id,
+            "user_id": sign::vendor_user_id(user.as_str()),
+        }))
     }
 
     fn im(&self, user: &UserId, now: i64, ttl: i64) -> Option<Value> {
@@ -135,10 +151,11 @@ impl Provider for Aliyun {
         let nonce = nonce();
         let timestamp = now + ttl;
         let role = "";
+        let user = sign::vendor_user_id(user.as_str());
         let app_token = sign::im_token(
             &im.app.app_id,
             text(&im.app.app_key),
-            user.as_str(),
+            &user,
             &nonce,
             timestamp,
             role,

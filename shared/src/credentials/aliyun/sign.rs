@@ -7,8 +7,35 @@
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
+/// The id Alibaba's RTC and IM tokens name for our user `user`: `_`, the id's length in two
+/// digits, then the id (`alice` is `_05alice`).
+///
+/// Both tokens hash their fields concatenated with no separator
+/// (`appId+appKey+channelId+userId+nonce+timestamp`, `appId+appKey+userId+nonce+timestamp+role`),
+/// and Alibaba accepts any split of that string that its own checks allow. With plain ids a
+/// token for channel `ab` and user `c` would verify for channel `a` and user `bc`, and
+/// `alice`'s for `ali`. In this form the ids are prefix-free (the length says where one ends,
+/// so no id of ours is the start of another or runs into the nonce), and each starts with `_`,
+/// which no channel id we sign for contains (a room's channel is its UUID; a seed 000 channel
+/// id may not contain `_`): a token's string splits into a channel and a user of ours in
+/// exactly one way. The ids are at most 35 characters, within Alibaba's 64.
+pub fn vendor_user_id(user: &str) -> String {
+    format!("_{:02}{user}", user.len())
+}
+
+/// Our user id in an Alibaba RTC or IM user id made by [`vendor_user_id`], or `None` when it
+/// is not one.
+pub fn user_of_vendor_id(vendor: &str) -> Option<&str> {
+    let rest = vendor.strip_prefix('_')?;
+    let (len, user) = rest.split_at_checked(2)?;
+    if !len.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    (len.parse::<usize>().ok()? == user.len() && !user.is_empty()).then_some(user)
+}
+
 /// RTC join token: `hex(sha256(appId + appKey + channelId + userId + nonce + timestamp))`
-/// (seed 000). `nonce` is `AK-<uuid>`, or empty for the nonce-less form.
+/// (seed 000). `nonce` may be empty: the nonce-less form, which the API issues.
 pub fn rtc_token(
     app_id: &str,
     app_key: &str,

@@ -111,11 +111,9 @@ impl MemberRead for DynamoStore {
             .await?
             .iter()
             .map(|item| match item {
-                // On the online list while it has `joined_at` (a leave removes it).
-                Some(item) if item.contains_key("joined_at") => {
-                    super::codec::presence_from_item(item).map(|p| Some(p.last_seen))
-                }
-                _ => Ok(None),
+                // Listed or not: a leave keeps `last_seen`.
+                Some(item) => super::codec::Reader(item).opt_time("last_seen"),
+                None => Ok(None),
             })
             .collect()
     }
