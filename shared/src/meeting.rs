@@ -18,7 +18,7 @@ use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::{check_claimed_identity, found, found_for, report};
-use crate::store::StoreError;
+use crate::store::{Lapsed, StoreError};
 
 crate::needs!(
     /// `getMeetingInfo`: one read of the room.
@@ -223,6 +223,19 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
 
     let room = found_for(app.store.room(&id).await?, caller)?;
     co_host_room(&room)?;
+    // A call's seats are leases taken through `/app/token` (see `take_seat`): nobody hands
+    // one over under a holder whose credential still runs. Its list changes devices only.
+    let mut seated: Vec<&UserId> = room.meeting.members.iter().map(|m| &m.user_id).collect();
+    let mut listed: Vec<&UserId> = members.iter().map(|m| &m.user_id).collect();
+    seated.sort();
+    listed.sort();
+    if room.id.is_channel() && seated != listed {
+        return Err(ApiError::new(
+            ErrorCode::RoomModeConflict,
+            "a 1v1 call's seats are taken through /app/token: its meeting list changes cameras \
+             and microphones only",
+        ));
+    }
     if room.status == RoomStatus::Ended {
         return Err(ApiError::new(
             ErrorCode::RoomStateConflict,
@@ -321,19 +334,30 @@ where
             ));
         }
         let mut members = room.meeting.members.clone();
+        // The holders whose seats this write frees: their leases must still have run out
+        // when it commits (a holder's renewal meanwhile fails it, and the seat stays theirs).
+        let mut lapsed = Vec::new();
         if members.len() >= CALL_SEATS {
-            // Free the seats of those silent past the heartbeat timeout.
+            // Free the seats of those silent past the heartbeat timeout. A holder never seen
+            // is the call's first caller between its room's creation and its presence: its
+            // lease runs from the creation.
             let held: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
             let seen = app.store.seen(&room.id, &held).await?;
             let alive_since = app.clock.now()
                 - chrono::Duration::from_std(app.config.heartbeat_timeout)
                     .map_err(ApiError::internal)?;
-            members = members
-                .into_iter()
-                .zip(seen)
-                .filter(|(_, seen)| seen.is_some_and(|t| t >= alive_since))
-                .map(|(member, _)| member)
-                .collect();
+            let mut kept = Vec::with_capacity(members.len());
+            for (member, seen) in members.into_iter().zip(seen) {
+                if seen.unwrap_or(room.created_at) >= alive_since {
+                    kept.push(member);
+                } else {
+                    lapsed.push(Lapsed {
+                        user: member.user_id,
+                        before: alive_since,
+                    });
+                }
+            }
+            members = kept;
         }
         if members.len() >= CALL_SEATS {
             return Err(ApiError::new(
@@ -371,7 +395,7 @@ where
         );
         match app
             .store
-            .update_meeting(&room.id, &after.meeting, expected, &events)
+            .replace_seats(&room.id, &after.meeting, expected, &lapsed, &events)
             .await
         {
             Ok(()) => {

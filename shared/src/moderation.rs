@@ -18,7 +18,7 @@ use crate::domain::outbox::{self, EventKind};
 use crate::domain::room::Room;
 use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{expiry, found, report};
+use crate::rooms::{expiry, found_for, report};
 use crate::store::{MAX_MUTED, StoreError};
 
 crate::needs!(
@@ -127,7 +127,11 @@ pub async fn kick<S: KickStore + ?Sized>(
             format!("must be 0 to {MAX_BAN_SECONDS}"),
         )));
     }
-    let mut room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+    let mut room = anchor_over(
+        found_for(app.store.room(&id).await?, caller)?,
+        caller,
+        &target,
+    )?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
     // The ban; again after another reported change committed in between (its entry's order).
@@ -151,7 +155,11 @@ pub async fn kick<S: KickStore + ?Sized>(
                 break;
             }
             Err(StoreError::Conflict) => {
-                room = anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+                room = anchor_over(
+                    found_for(app.store.room(&id).await?, caller)?,
+                    caller,
+                    &target,
+                )?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -199,7 +207,7 @@ pub async fn kick<S: KickStore + ?Sized>(
                 room = after;
                 outbox::counted(&mut room, &events);
             }
-            Err(StoreError::Conflict) => room = found(app.store.room(&id).await?)?,
+            Err(StoreError::Conflict) => room = found_for(app.store.room(&id).await?, caller)?,
             Err(e) => return Err(e.into()),
         }
     }
@@ -219,6 +227,14 @@ pub async fn mute<S: MuteStore + ?Sized>(
     if target == caller.user_id {
         return Err(themself());
     }
+    // A call is its seated participants' alone: its anchor too acts on it only while seated.
+    if id.is_channel() {
+        anchor_over(
+            found_for(app.store.room(&id).await?, caller)?,
+            caller,
+            &target,
+        )?;
+    }
     match app
         .store
         .set_muted(&id, &caller.user_id, &target, req.mute)
@@ -231,7 +247,11 @@ pub async fn mute<S: MuteStore + ?Sized>(
         }),
         // Say why: no room, not the anchor, or the muted set is full.
         Err(StoreError::Conflict) => {
-            anchor_over(found(app.store.room(&id).await?)?, caller, &target)?;
+            anchor_over(
+                found_for(app.store.room(&id).await?, caller)?,
+                caller,
+                &target,
+            )?;
             Err(ApiError::new(
                 ErrorCode::RoomFull,
                 format!("at most {MAX_MUTED} members of a room can be muted at once"),

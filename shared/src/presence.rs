@@ -145,15 +145,10 @@ fn not_ended(room: Room) -> Result<Room, ApiError> {
 }
 
 /// A room `caller` may enter: not ended, and, for a call (a channel's room), one the caller
-/// holds a seat in — nobody else enters a 1v1 call, through any API.
+/// holds a seat in — nobody else enters a 1v1 call, through any API (`404`, as for no room).
 fn open(room: Room, caller: &Caller) -> Result<Room, ApiError> {
-    let room = not_ended(room)?;
-    if room.id.is_channel() && !room.meeting.contains(&caller.user_id) {
-        return Err(ApiError::forbidden(
-            "this is a 1v1 call: only its two participants may enter it",
-        ));
-    }
-    Ok(room)
+    // Nobody else enters a 1v1 call; to them it does not exist (ended or not).
+    not_ended(found_for(Some(room), caller)?)
 }
 
 /// Why a presence write failed its condition: the member is banned, or the room is gone

@@ -644,7 +644,7 @@ async fn write_with_retry<S: ChangeStore + ?Sized>(
     mut change: impl FnMut(&Room, DateTime<Utc>) -> Result<Option<Room>, ApiError>,
 ) -> Result<RoomInfo, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (current, counters) = found_view(app.store.room_view(id).await?)?;
+        let (current, counters) = found_view_for(app.store.room_view(id).await?, caller)?;
         if current.anchor_id != caller.user_id {
             return Err(ApiError::not_owner());
         }
@@ -870,6 +870,15 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         .room_view(&id)
         .await?
         .ok_or_else(ApiError::room_not_found)?;
+    if room.id.is_channel() {
+        // A call is not deleted: a new one on its channel would seat others under its
+        // participants' running credentials. It ends (`stop`) and expires.
+        found_for(Some(room), caller)?;
+        return Err(ApiError::new(
+            ErrorCode::RoomModeConflict,
+            "a 1v1 call is not deleted: stop it, and it expires",
+        ));
+    }
     if room.anchor_id != caller.user_id {
         return Err(if room.is_deleted() {
             ApiError::room_not_found()

@@ -145,6 +145,10 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
             "the room has ended; it has no credentials",
         )
         .with_detail("status", room.status.as_i64())),
+        RoomCredentials::Unavailable(_) if room.id.is_channel() => Err(ApiError::new(
+            ErrorCode::RtcGrantUnavailable,
+            "a 1v1 call's RTC credentials come from /app/token, with the seat they hold",
+        )),
         RoomCredentials::Unavailable(_) => Err(ApiError::new(
             ErrorCode::RtcGrantUnavailable,
             "this RTC provider cannot limit credentials to subscribing; watch through the pull URLs",

@@ -143,6 +143,9 @@ async fn token<S: CallStore + ?Sized>(
     // on the list); a newcomer refused a seat leaves again (or lapses, if that fails too).
     presence::join_call(app, caller, &room.id).await?;
     let id = room.id.clone();
+    // Whether the caller holds a seat is read after its lease was renewed: a seat given away
+    // before the renewal shows here, one given away after it cannot be (`replace_seats`).
+    let room = rooms::found(app.store.room(&id).await?)?;
     let room = match crate::meeting::take_seat(app, room, caller).await {
         Ok(room) => room,
         Err(e) => {

@@ -33,10 +33,11 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChannelMark, CounterWrite, EventClaim, LoginThrottle, MAX_MUTED, MeetingWrite, MemberBan,
-    MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead, PresenceWrite,
-    RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView, SessionRead,
-    SessionWrite, StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate, UserWrite,
+    ChannelMark, CounterWrite, EventClaim, Lapsed, LoginThrottle, MAX_MUTED, MeetingWrite,
+    MemberBan, MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead,
+    PresenceWrite, RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView,
+    SessionRead, SessionWrite, StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate,
+    UserWrite,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
@@ -245,27 +246,38 @@ impl EmbeddedStore {
     {
         let id = id.clone();
         let events = events.to_vec();
-        self.write(move |txn| {
-            let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-            let Some(mut room) = read_room(&rooms, id.as_str())? else {
-                return Ok(false);
-            };
-            let changes = room.changes;
-            if !change(&mut room)? {
-                return Ok(false);
-            }
-            room.changes = changes;
-            if !count_change(&mut room, &events) {
-                return Ok(false);
-            }
-            rooms
-                .insert(id.as_str(), encode(&room)?.as_slice())
-                .map_err(unavailable)?;
-            put_outbox(txn, &events)?;
-            Ok(true)
-        })
-        .await
+        self.write(move |txn| change_room_in(txn, &id, change, &events))
+            .await
     }
+}
+
+/// The body of [`EmbeddedStore::change_room_reporting`], inside a write transaction.
+fn change_room_in<F>(
+    txn: &WriteTransaction,
+    id: &RoomId,
+    change: F,
+    events: &[OutboxEntry],
+) -> Result<bool, StoreError>
+where
+    F: FnOnce(&mut Room) -> Result<bool, StoreError>,
+{
+    let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+    let Some(mut room) = read_room(&rooms, id.as_str())? else {
+        return Ok(false);
+    };
+    let changes = room.changes;
+    if !change(&mut room)? {
+        return Ok(false);
+    }
+    room.changes = changes;
+    if !count_change(&mut room, events) {
+        return Ok(false);
+    }
+    rooms
+        .insert(id.as_str(), encode(&room)?.as_slice())
+        .map_err(unavailable)?;
+    put_outbox(txn, events)?;
+    Ok(true)
 }
 
 /// Moves the room's change counter to the order of `events` (if any), if it is one below:
@@ -557,22 +569,49 @@ impl MeetingWrite for EmbeddedStore {
         expected: u64,
         events: &[OutboxEntry],
     ) -> Result<(), StoreError> {
+        self.replace_seats(id, meeting, expected, &[], events).await
+    }
+
+    async fn replace_seats(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+        lapsed: &[Lapsed],
+        events: &[OutboxEntry],
+    ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
-        let meeting = meeting.clone();
-        self.change_room_reporting(
-            id,
-            move |current| {
-                if current.is_deleted()
-                    || current.status == RoomStatus::Ended
-                    || current.meeting.version != expected
-                {
-                    return Ok(false);
+        let (id, meeting, lapsed) = (id.clone(), meeting.clone(), lapsed.to_vec());
+        let events = events.to_vec();
+        self.write(move |txn| {
+            // Each holder still silent (a renewal since fails the write).
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            for l in &lapsed {
+                let key = presence_key(id.as_str(), &l.user);
+                if let Some(bytes) = presence.get(key.as_str()).map_err(unavailable)? {
+                    let entry = decode::<Entry>(bytes.value())?;
+                    if (entry.listed || entry.visits > 0) && entry.last_seen >= l.before {
+                        return Ok(false);
+                    }
                 }
-                current.meeting = meeting;
-                Ok(true)
-            },
-            events,
-        )
+            }
+            drop(presence);
+            change_room_in(
+                txn,
+                &id,
+                move |current| {
+                    if current.is_deleted()
+                        || current.status == RoomStatus::Ended
+                        || current.meeting.version != expected
+                    {
+                        return Ok(false);
+                    }
+                    current.meeting = meeting;
+                    Ok(true)
+                },
+                &events,
+            )
+        })
         .await
         .and_then(conflict_unless)
     }

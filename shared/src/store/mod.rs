@@ -306,6 +306,27 @@ pub trait MeetingWrite: Send + Sync {
         expected: u64,
         events: &[Entry],
     ) -> Result<(), StoreError>;
+
+    /// [`Self::update_meeting`], also on the condition that each of `lapsed` is still silent
+    /// in the room (last seen before its `before`, or never), in the same atomic write: a
+    /// call's seat is given away only while its holder's lease has run out, never under a
+    /// holder who renewed it meanwhile.
+    async fn replace_seats(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+        lapsed: &[Lapsed],
+        events: &[Entry],
+    ) -> Result<(), StoreError>;
+}
+
+/// A seat holder whose lease a seat change relies on having run out: last seen in the room
+/// (joined, or kept alive) before `before`, or never.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lapsed {
+    pub user: UserId,
+    pub before: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -598,7 +619,14 @@ impl Capability {
             Self::RoomList => &[("Query", Index)],
             Self::RoomCreate => &[("PutItem", Table)],
             // A change and (with the outbox on) its entries put in the same transaction.
-            Self::RoomUpdate | Self::MeetingWrite => &[("UpdateItem", Table), ("PutItem", Table)],
+            Self::RoomUpdate => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The same, and a call's seat given away on the condition that its holders' presence
+            // items still say silent (`ConditionCheck`s in the transaction).
+            Self::MeetingWrite => &[
+                ("UpdateItem", Table),
+                ("PutItem", Table),
+                ("ConditionCheckItem", Table),
+            ],
             Self::ChannelMark => &[("UpdateItem", Table)],
             // Presence and counter updates (a join is one transaction of updates; an anchor's
             // keepalive updates the room in the same transaction).

@@ -115,6 +115,7 @@ both_stores!(a_silent_participants_seat_is_free_again);
 both_stores!(an_alibaba_token_names_one_channel_and_one_user);
 both_stores!(no_seat_is_given_while_a_credential_for_it_is_valid);
 both_stores!(only_a_calls_participants_read_it);
+both_stores!(a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_lease);
 
 /// Issue 16, 2: `/app/token` signs a publish token over the channel id the client names; were
 /// that another room's id, the caller could publish into that room's RTC channel.
@@ -197,13 +198,16 @@ async fn a_call_is_in_no_listing_and_nobody_else_enters_it(w: World) {
             "{filter}: {page}"
         );
     }
-    // A third person: no join, no keepalive into it, no like.
-    let (status, out) = w.aui(Endpoint::Join, "mallory", json!({"id": room})).await;
-    assert_eq!(status, 403, "{out}");
+    // A third person: no join, no keepalive into it, no like — to them it does not exist
+    // (issue 21, 7).
+    for endpoint in [Endpoint::Join, Endpoint::Keepalive] {
+        let (status, out) = w.aui(endpoint, "mallory", json!({"id": room})).await;
+        assert_eq!(status, 404, "{endpoint:?}: {out}");
+    }
     let (status, out) = w
-        .aui(Endpoint::Keepalive, "mallory", json!({"id": room}))
+        .aui(Endpoint::Like, "mallory", json!({"id": room, "count": 1}))
         .await;
-    assert_eq!(status, 403, "{out}");
+    assert_eq!(status, 404, "{out}");
     assert_eq!(w.users("call-l").await, ["alice", "bob"]);
     // Its participants may: a keepalive keeps them.
     assert_eq!(
@@ -567,4 +571,83 @@ async fn only_a_calls_participants_read_it(w: World) {
     assert!(out.get("data").is_none(), "{out}");
     let (status, out) = w.app_call("bob", "descChannelStartTime", "call-r").await;
     assert_eq!(status, 200, "{out}");
+}
+
+/// Issue 21, 5 and 7 (review): whoever opened a call first is its anchor, but acts on it only
+/// while seated — a lapsed first caller cannot start, stop, update, kick, mute or read it —
+/// and no seat changes hands but by its lease: the meeting list of a call changes devices
+/// only, and a call is never deleted (a new one on its channel would seat others under its
+/// participants' running credentials).
+async fn a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_lease(w: World) {
+    assert_eq!(w.app_call("mallory", "token", "call-o").await.0, 200);
+    w.clock.advance(Duration::seconds(21));
+    assert_eq!(w.app_call("alice", "token", "call-o").await.0, 200);
+    assert_eq!(w.app_call("bob", "token", "call-o").await.0, 200);
+    let room = room_of("call-o");
+    let (_, meeting) = w
+        .aui(Endpoint::GetMeetingInfo, "alice", json!({"id": room}))
+        .await;
+    let seated: Vec<&str> = meeting["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seated, ["alice", "bob"], "{meeting}");
+    for (endpoint, body) in [
+        (Endpoint::Start, json!({"id": room})),
+        (Endpoint::Pause, json!({"id": room})),
+        (Endpoint::Update, json!({"id": room, "notice": "mine"})),
+        (Endpoint::Stop, json!({"id": room})),
+        (Endpoint::Delete, json!({"id": room})),
+        (
+            Endpoint::Kick,
+            json!({"id": room, "user_id": "bob", "ban_seconds": 0}),
+        ),
+        (
+            Endpoint::Mute,
+            json!({"id": room, "user_id": "bob", "mute": true}),
+        ),
+        (Endpoint::GetMeetingInfo, json!({"id": room})),
+    ] {
+        let (status, out) = w.aui(endpoint, "mallory", body).await;
+        assert_eq!(
+            (status, out["reason"].as_str()),
+            (404, Some("RoomNotExists")),
+            "{endpoint:?}: {out}"
+        );
+        assert!(!out.to_string().contains("alice"), "{out}");
+    }
+    let member =
+        |id: &str, mic: bool| json!({"user_id": id, "camera_opened": true, "mic_opened": mic});
+    // Seats do not change hands through the meeting list...
+    let (status, out) = w
+        .aui(
+            Endpoint::UpdateMeetingInfo,
+            "alice",
+            json!({"id": room, "members": [member("alice", true), member("carol", true)]}),
+        )
+        .await;
+    assert_eq!(
+        (status, out["reason"].as_str()),
+        (409, Some("RoomModeConflict")),
+        "{out}"
+    );
+    // ...which still changes devices.
+    let (status, out) = w
+        .aui(
+            Endpoint::UpdateMeetingInfo,
+            "alice",
+            json!({"id": room, "members": [member("alice", false), member("bob", true)]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+    // A participant cannot delete the call.
+    let (status, out) = w.aui(Endpoint::Delete, "alice", json!({"id": room})).await;
+    assert_eq!(
+        (status, out["reason"].as_str()),
+        (409, Some("RoomModeConflict")),
+        "{out}"
+    );
+    assert_eq!(w.app_call("carol", "token", "call-o").await.0, 409);
 }

@@ -55,6 +55,7 @@ contract!(
     a_purge_interrupted_half_way_is_finished_by_the_next,
     a_meeting_write_applies_only_at_its_version_and_never_to_an_ended_room,
     a_room_write_never_clobbers_the_meeting_list,
+    a_seat_is_replaced_only_while_its_holder_is_still_silent,
     reported_changes_of_one_room_commit_one_at_a_time,
     presence_is_listed_newest_first_and_filtered_by_time,
     a_stale_presence_sweep_spares_a_fresh_keepalive,
@@ -1373,4 +1374,61 @@ async fn reported_changes_of_one_room_commit_one_at_a_time(s: &TestStore) {
     );
     let distinct: std::collections::BTreeSet<&&str> = orders.iter().collect();
     assert_eq!(distinct.len(), orders.len(), "{orders:?}");
+}
+
+/// Issue 21, 5: a call's seat is given away only on the condition, in the same write, that its
+/// holder is still silent: a holder who renewed its lease meanwhile (a join or keepalive, left
+/// since or not) keeps it, whatever the writer read before.
+async fn a_seat_is_replaced_only_while_its_holder_is_still_silent(s: &TestStore) {
+    use liveroom::store::Lapsed;
+    let (anchor, holder, newcomer) = (UserId::generate(), UserId::generate(), UserId::generate());
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r, &[]).await.unwrap();
+    s.store
+        .update_meeting(&r.id, &meeting(1, &[&anchor, &holder]), 0, &[])
+        .await
+        .unwrap();
+    let seen = t0() + chrono::Duration::seconds(30);
+    s.store.join(touch(&r.id, &holder, seen)).await.unwrap();
+    s.store.leave(&r.id, &holder).await.unwrap();
+    let replaced = meeting(2, &[&anchor, &newcomer]);
+    // The writer's read said silent before `seen`; the holder was seen at `seen`.
+    for before in [seen, seen - chrono::Duration::seconds(1)] {
+        let lapsed = [Lapsed {
+            user: holder.clone(),
+            before,
+        }];
+        assert!(
+            matches!(
+                s.store
+                    .replace_seats(&r.id, &replaced, 1, &lapsed, &[])
+                    .await,
+                Err(StoreError::Conflict)
+            ),
+            "{before}"
+        );
+    }
+    assert_eq!(
+        s.store.room(&r.id).await.unwrap().unwrap().meeting,
+        meeting(1, &[&anchor, &holder])
+    );
+    // Silent since before the cut-off, and a holder never seen: the seats go.
+    let lapsed = [
+        Lapsed {
+            user: holder.clone(),
+            before: seen + chrono::Duration::milliseconds(1),
+        },
+        Lapsed {
+            user: UserId::generate(),
+            before: seen,
+        },
+    ];
+    s.store
+        .replace_seats(&r.id, &replaced, 1, &lapsed, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store.room(&r.id).await.unwrap().unwrap().meeting,
+        replaced
+    );
 }

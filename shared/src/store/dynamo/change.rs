@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 
 use super::schema::Item;
 use super::{DynamoStore, build_error, conditional};
@@ -28,6 +28,11 @@ impl Change {
         }
     }
 
+    /// A condition on another item that a transaction holds to, changing nothing there.
+    pub fn check(key: Item, condition: impl Into<String>) -> Self {
+        Self::new(key, "").condition(condition)
+    }
+
     pub fn condition(mut self, condition: impl Into<String>) -> Self {
         self.condition = Some(condition.into());
         self
@@ -44,6 +49,17 @@ impl Change {
     }
 
     fn into_transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        if self.update.is_empty() {
+            let check = ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(self.key))
+                .set_condition_expression(self.condition)
+                .set_expression_attribute_names(non_empty(self.names))
+                .set_expression_attribute_values(non_empty(self.values))
+                .build()
+                .map_err(build_error)?;
+            return Ok(TransactWriteItem::builder().condition_check(check).build());
+        }
         let update = Update::builder()
             .table_name(table)
             .set_key(Some(self.key))
@@ -86,7 +102,7 @@ impl DynamoStore {
         mut changes: Vec<Change>,
         puts: Vec<Item>,
     ) -> Result<(), StoreError> {
-        if changes.len() == 1 && puts.is_empty() {
+        if changes.len() == 1 && puts.is_empty() && !changes[0].update.is_empty() {
             let c = changes.remove(0);
             self.client()
                 .update_item()

@@ -81,18 +81,32 @@ impl DynamoStore {
         change: Change,
         events: &[Entry],
     ) -> Result<(), StoreError> {
+        self.change_reporting_checked(change, Vec::new(), events)
+            .await
+    }
+
+    /// [`Self::change_reporting`] that also holds to `checks` (conditions on other items).
+    pub(super) async fn change_reporting_checked(
+        &self,
+        change: Change,
+        checks: Vec<Change>,
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
         let puts = events.iter().map(entry_item).collect::<Result<_, _>>()?;
-        let Some(first) = events.first() else {
-            return self.write(vec![change], puts).await;
+        let mut changes = match events.first() {
+            None => vec![change],
+            Some(first) => {
+                let room = room_key(&first.room);
+                if change.key == room {
+                    vec![count_change(change, first.order)]
+                } else {
+                    let counter = Change::new(room, "SET #changes = :changes_next")
+                        .condition("attribute_exists(pk)");
+                    vec![change, count_change(counter, first.order)]
+                }
+            }
         };
-        let room = room_key(&first.room);
-        let changes = if change.key == room {
-            vec![count_change(change, first.order)]
-        } else {
-            let counter =
-                Change::new(room, "SET #changes = :changes_next").condition("attribute_exists(pk)");
-            vec![change, count_change(counter, first.order)]
-        };
+        changes.extend(checks);
         self.write(changes, puts).await
     }
 

@@ -25,7 +25,7 @@ use crate::domain::room::{
 };
 use crate::domain::{RoomId, RoomStatus, UserId};
 use crate::store::{
-    ChannelMark, MeetingWrite, MetricsWrite, RoomCreate, RoomDelete, RoomList, RoomRead,
+    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomCreate, RoomDelete, RoomList, RoomRead,
     RoomUpdate, RoomView, StoreError,
 };
 
@@ -314,6 +314,17 @@ impl MeetingWrite for DynamoStore {
         expected: u64,
         events: &[Entry],
     ) -> Result<(), StoreError> {
+        self.replace_seats(id, meeting, expected, &[], events).await
+    }
+
+    async fn replace_seats(
+        &self,
+        id: &RoomId,
+        meeting: &Meeting,
+        expected: u64,
+        lapsed: &[Lapsed],
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
         debug_assert_eq!(meeting.version, expected + 1);
         let change = Change::new(room_key(id), "SET #meeting = :meeting, #mv = :next")
             .condition(
@@ -327,7 +338,19 @@ impl MeetingWrite for DynamoStore {
             .value(":next", n(meeting.version))
             .value(":expected", n(expected))
             .value(":ended", n(RoomStatus::Ended.as_i64()));
-        self.change_reporting(change, events).await
+        // Each holder's presence item still says silent (a renewal since fails the write).
+        let checks = lapsed
+            .iter()
+            .map(|l| {
+                Change::check(
+                    presence_key(id, shard(&l.user, PRESENCE_SHARDS), &l.user),
+                    "attribute_not_exists(#last_seen) OR #last_seen < :before",
+                )
+                .name("#last_seen", "last_seen")
+                .value(":before", time(&l.before))
+            })
+            .collect();
+        self.change_reporting_checked(change, checks, events).await
     }
 }
 
