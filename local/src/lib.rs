@@ -9,8 +9,10 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -20,6 +22,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use liveroom::store::embedded::EmbeddedStore;
 use liveroom::{ApiError, App, Config, ErrorCode, SystemClock};
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// The local server's app: the embedded store, statically dispatched.
 pub type LocalApp = App<EmbeddedStore>;
@@ -32,13 +36,13 @@ pub enum SecretSource {
     DataDir(PathBuf),
 }
 
-/// Opens the data dir (creating it), the store in it, and the configuration.
+/// Opens the data dir (creating it, owner-only), the store in it, and the configuration.
 pub fn open_app(
     data_dir: &Path,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(LocalApp, SecretSource), String> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    create_private_dir(data_dir)?;
+    tighten(data_dir)?;
     let (secret, source) = match env("JWT_SECRET") {
         Some(secret) => (secret, SecretSource::Environment),
         None => data_dir_secret(data_dir)?,
@@ -51,10 +55,81 @@ pub fn open_app(
     let db = data_dir.join("liveroom.redb");
     let store = EmbeddedStore::open(&db)
         .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
+    // The store file was just made (with the process's umask) if it was not there.
+    tighten(data_dir)?;
     Ok((
         App::new(config, Arc::new(store), Arc::new(SystemClock)),
         source,
     ))
+}
+
+/// The data dir's mode: the owner only (it holds password hashes, signature salts and the
+/// JWT secret).
+#[cfg(unix)]
+const PRIVATE_DIR_MODE: u32 = 0o700;
+/// The mode of every file in the data dir.
+#[cfg(unix)]
+const PRIVATE_FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` (and its missing parents) with the owner-only mode from the start, so there
+/// is no moment at which another user can open it.
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, PRIVATE_DIR_MODE);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))
+}
+
+/// Makes `dir` 0700 and everything in it (recursively) 0700 for directories and 0600 for
+/// files, where it was looser, logging each change: a data dir made by an older version (or
+/// copied with a loose umask) is private from this start on. Symbolic links are left alone
+/// (a mode change would follow them out of the data dir).
+fn tighten(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        tighten_one(dir, PRIVATE_DIR_MODE)?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read data dir {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("cannot read data dir {}: {e}", dir.display()))?
+                .path();
+            let meta = std::fs::symlink_metadata(&path)
+                .map_err(|e| format!("cannot inspect {}: {e}", path.display()))?;
+            if meta.is_dir() {
+                tighten(&path)?;
+            } else if meta.is_file() {
+                tighten_one(&path, PRIVATE_FILE_MODE)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Clears the permission bits of `path` beyond `mode` (never widens), logging a change.
+#[cfg(unix)]
+fn tighten_one(path: &Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| format!("cannot inspect {}: {e}", path.display()))?;
+    let was = meta.permissions().mode() & 0o7777;
+    let tight = was & mode;
+    if tight != was {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(tight))
+            .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+        tracing::warn!(
+            path = %path.display(),
+            was = %format!("{was:04o}"),
+            now = %format!("{tight:04o}"),
+            "data dir entry was readable by others: restricted to its owner"
+        );
+    }
+    Ok(())
 }
 
 /// Reads the secret kept in the data dir, or generates one (32 random bytes, hex) and keeps it
@@ -82,41 +157,163 @@ fn data_dir_secret(data_dir: &Path) -> Result<(String, SecretSource), String> {
     Ok((secret, SecretSource::Generated(path)))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// How the server bounds its clients (`liveroom-local --max-connections`, `--header-timeout`,
+/// `--body-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once. Past it the server accepts nothing more: new connections
+    /// wait in the kernel's listen backlog until a served one closes.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this, and an idle keep-alive connection's next
+    /// request must begin within it, or the connection is closed.
+    pub header_timeout: Duration,
+    /// A request's body must arrive in full within this from its headers, or the answer is
+    /// `408 RequestTimeout` and the connection is closed.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where the server takes its connections from: a [`TcpListener`], or a stand-in (the tests
+/// inject accept errors through one).
+pub trait Accept: Send {
+    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    fn accept(&mut self) -> impl Future<Output = std::io::Result<(Self::Io, SocketAddr)>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Io = tokio::net::TcpStream;
+    async fn accept(&mut self) -> std::io::Result<(Self::Io, SocketAddr)> {
+        TcpListener::accept(self).await
+    }
+}
+
+/// The first wait after a failed accept; it doubles on each failure in a row.
+const ACCEPT_BACKOFF_FIRST: Duration = Duration::from_millis(10);
+/// The longest wait after a failed accept.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// At most one "accept failed" line per this long.
+const ACCEPT_LOG_EVERY: Duration = Duration::from_secs(1);
+
+/// Failed accepts in a row (out of file descriptors, say): how long to wait before the next
+/// one, and whether to log this one. A failing accept fails again at once, so without a wait
+/// the loop would spin and log as fast as it can.
+#[derive(Debug, Default)]
+pub struct AcceptErrors {
+    next_wait: Option<Duration>,
+    last_logged: Option<Instant>,
+    unlogged: u64,
+}
+
+impl AcceptErrors {
+    /// A failure at `now`: logs it unless one was logged less than a second ago (then counts
+    /// it for the next line) and returns how long to wait before accepting again.
+    pub fn failed(&mut self, error: &std::io::Error, now: Instant) -> Duration {
+        let wait = self.next_wait.unwrap_or(ACCEPT_BACKOFF_FIRST);
+        self.next_wait = Some((wait * 2).min(ACCEPT_BACKOFF_MAX));
+        if self
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= ACCEPT_LOG_EVERY)
+        {
+            tracing::warn!(
+                error = %error,
+                also_failed = self.unlogged,
+                retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "accept failed"
+            );
+            self.last_logged = Some(now);
+            self.unlogged = 0;
+        } else {
+            self.unlogged += 1;
+        }
+        wait
+    }
+
+    /// An accept succeeded: the next failure waits the shortest time again.
+    pub fn succeeded(&mut self) {
+        self.next_wait = None;
+    }
+}
+
+/// Serves `app` on `listener` with the default [`Limits`] until `shutdown` completes.
 pub async fn run(listener: TcpListener, app: Arc<LocalApp>, shutdown: impl Future<Output = ()>) {
+    run_with(listener, app, Limits::default(), shutdown).await
+}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` completes.
+pub async fn run_with<L: Accept>(
+    mut listener: L,
+    app: Arc<LocalApp>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut errors = AcceptErrors::default();
     loop {
+        // A free slot before an accept: past the cap, connections wait in the backlog.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            () = &mut shutdown => return,
+        };
+        let Ok(slot) = slot else { return };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => return,
         };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
+        let (io, peer) = match accepted {
+            Ok(accepted) => {
+                errors.succeeded();
+                accepted
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                continue;
+                let wait = errors.failed(&e, Instant::now());
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => continue,
+                    () = &mut shutdown => return,
+                }
             }
         };
-        let app = Arc::clone(&app);
-        tokio::spawn(async move {
-            let service = service_fn(move |mut req: hyper::Request<Incoming>| {
-                let app = Arc::clone(&app);
-                // The client's address, as API Gateway's `sourceIp` gives it in the cloud.
-                req.extensions_mut()
-                    .insert(liveroom::http::PeerAddr(peer.ip()));
-                async move { Ok::<_, Infallible>(handle(&app, req).await) }
-            });
-            // A client that never finishes its headers is dropped instead of holding a task.
-            if let Err(e) = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(10))
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %e, "connection closed with an error");
-            }
-        });
+        tokio::spawn(serve_connection(io, peer, Arc::clone(&app), limits, slot));
     }
+}
+
+/// One connection, holding its `slot` until it closes.
+async fn serve_connection<I>(
+    io: I,
+    peer: SocketAddr,
+    app: Arc<LocalApp>,
+    limits: Limits,
+    slot: OwnedSemaphorePermit,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |mut req: hyper::Request<Incoming>| {
+        let app = Arc::clone(&app);
+        // The client's address, as API Gateway's `sourceIp` gives it in the cloud.
+        req.extensions_mut()
+            .insert(liveroom::http::PeerAddr(peer.ip()));
+        async move { Ok::<_, Infallible>(handle(&app, req, limits.body_timeout).await) }
+    });
+    // A client that never finishes its headers (or never sends its next request) is dropped
+    // instead of holding a slot.
+    if let Err(e) = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(io), service)
+        .await
+    {
+        tracing::debug!(error = %e, "connection closed with an error");
+    }
+    drop(slot);
 }
 
 /// Bodies larger than the limit are still read (and dropped) up to this size, so that a client
@@ -127,6 +324,7 @@ enum ReadBody {
     Complete(Bytes),
     TooLarge,
     Failed,
+    TimedOut,
 }
 
 /// Reads at most `limit` bytes of body; past that, drains up to [`DRAIN_LIMIT`] and reports
@@ -156,9 +354,16 @@ async fn read_body(mut body: Incoming, limit: usize) -> ReadBody {
 
 /// One request: read the body (within the limit), hand it to the shared handler, send its
 /// answer back.
-async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn handle(
+    app: &LocalApp,
+    req: hyper::Request<Incoming>,
+    body_timeout: Duration,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let response = match read_body(body, app.config.max_body_bytes).await {
+    let read = tokio::time::timeout(body_timeout, read_body(body, app.config.max_body_bytes));
+    let read = read.await.unwrap_or(ReadBody::TimedOut);
+    let mut close = false;
+    let response = match read {
         ReadBody::Complete(bytes) => {
             let body = if bytes.is_empty() {
                 lambda_http::Body::Empty
@@ -176,6 +381,17 @@ async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Respons
                         app.config.max_body_bytes
                     ),
                 ),
+                ReadBody::TimedOut => {
+                    // The rest of a trickled body is not waited for: the connection closes.
+                    close = true;
+                    ApiError::new(
+                        ErrorCode::RequestTimeout,
+                        format!(
+                            "the body must arrive within {} seconds",
+                            body_timeout.as_secs()
+                        ),
+                    )
+                }
                 _ => ApiError::new(
                     ErrorCode::SystemVerifyError,
                     "the request body could not be read",
@@ -191,7 +407,14 @@ async fn handle(app: &LocalApp, req: hyper::Request<Incoming>) -> hyper::Respons
         lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
         _ => Bytes::new(),
     };
-    hyper::Response::from_parts(parts, Full::new(bytes))
+    let mut response = hyper::Response::from_parts(parts, Full::new(bytes));
+    if close {
+        response.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Runs `job` every `every` until `shutdown` completes (a late tick is not made up for).
