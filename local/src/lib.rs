@@ -164,8 +164,9 @@ pub struct Limits {
     /// Connections served at once. Past it the server accepts nothing more: new connections
     /// wait in the kernel's listen backlog until a served one closes.
     pub max_connections: usize,
-    /// A request's headers must arrive within this, and an idle keep-alive connection's next
-    /// request must begin within it, or the connection is closed.
+    /// A request's headers must arrive within this, or the answer is `408 RequestTimeout` and
+    /// the connection is closed; an idle keep-alive connection whose next request does not
+    /// begin within it is closed.
     pub header_timeout: Duration,
     /// A request's body must arrive in full within this from its headers, or the answer is
     /// `408 RequestTimeout` and the connection is closed.
@@ -303,17 +304,157 @@ async fn serve_connection<I>(
             .insert(liveroom::http::PeerAddr(peer.ip()));
         async move { Ok::<_, Infallible>(handle(&app, req, limits.body_timeout).await) }
     });
-    // A client that never finishes its headers (or never sends its next request) is dropped
-    // instead of holding a slot.
+    // A client that never finishes its headers is answered 408 and dropped; one that never
+    // begins its next request is dropped: neither holds a slot.
+    let io = Watched::new(io);
+    let watch = io.clone();
     if let Err(e) = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .serve_connection(TokioIo::new(io), service)
         .await
     {
-        tracing::debug!(error = %e, "connection closed with an error");
+        if e.is_timeout() && watch.request_begun() {
+            header_timeout(watch, limits.header_timeout).await;
+        } else {
+            tracing::debug!(error = %e, "connection closed with an error");
+        }
     }
     drop(slot);
+}
+
+/// A connection's I/O, shared with the task serving it (so it can still answer once hyper
+/// gives up on a request) and watched for whether a request has begun since the last answer.
+struct Watched<I>(Arc<std::sync::Mutex<WatchedIo<I>>>);
+
+struct WatchedIo<I> {
+    io: I,
+    /// Bytes came in since the last answer went out: a request has begun.
+    begun: bool,
+}
+
+impl<I> Clone for Watched<I> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<I> Watched<I> {
+    fn new(io: I) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(WatchedIo {
+            io,
+            begun: false,
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchedIo<I>> {
+        // Only the connection's own task ever holds it, one poll at a time.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn request_begun(&self) -> bool {
+        self.lock().begun
+    }
+}
+
+impl<I: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<I> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let mut inner = self.lock();
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut inner.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            inner.begun = true;
+        }
+        polled
+    }
+}
+
+impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<I> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let mut inner = self.lock();
+        let polled = std::pin::Pin::new(&mut inner.io).poll_write(cx, buf);
+        if matches!(polled, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            inner.begun = false;
+        }
+        polled
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.lock().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.lock().io).poll_shutdown(cx)
+    }
+}
+
+/// How long the 408 for late headers may take to go out (the client may not be reading).
+const TIMEOUT_ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+/// Answers a request whose headers did not arrive within `within`: `408 RequestTimeout` (the
+/// spec's error body, logged like every answer), then closes the connection.
+async fn header_timeout<I>(mut io: Watched<I>, within: Duration)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let err = ApiError::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "the request headers must arrive within {} seconds",
+            within.as_secs()
+        ),
+    );
+    // Nothing of the request is known: answered as an unrouted one.
+    let req = lambda_http::Request::new(lambda_http::Body::Empty);
+    let (parts, body) = liveroom::http::reject(req, err).await.into_parts();
+    let body = body_bytes(body);
+    let mut raw = format!(
+        "HTTP/1.1 {} {}\r\n",
+        parts.status.as_u16(),
+        parts.status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    for (name, value) in &parts.headers {
+        if name != hyper::header::CONNECTION && name != hyper::header::CONTENT_LENGTH {
+            raw.extend_from_slice(name.as_str().as_bytes());
+            raw.extend_from_slice(b": ");
+            raw.extend_from_slice(value.as_bytes());
+            raw.extend_from_slice(b"\r\n");
+        }
+    }
+    raw.extend_from_slice(
+        format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    raw.extend_from_slice(&body);
+    let sent = tokio::time::timeout(TIMEOUT_ANSWER_WITHIN, async {
+        io.write_all(&raw).await?;
+        io.shutdown().await
+    })
+    .await;
+    if !matches!(sent, Ok(Ok(()))) {
+        tracing::debug!("the 408 for late headers could not be sent");
+    }
 }
 
 /// Bodies larger than the limit are still read (and dropped) up to this size, so that a client
@@ -401,13 +542,7 @@ async fn handle(
             liveroom::http::reject(req, err).await
         }
     };
-    let (parts, body) = response.into_parts();
-    let bytes = match body {
-        lambda_http::Body::Text(text) => Bytes::from(text),
-        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
-        _ => Bytes::new(),
-    };
-    let mut response = hyper::Response::from_parts(parts, Full::new(bytes));
+    let mut response = to_hyper(response);
     if close {
         response.headers_mut().insert(
             hyper::header::CONNECTION,
@@ -415,6 +550,20 @@ async fn handle(
         );
     }
     response
+}
+
+/// The shared handler's answer as hyper sends it.
+fn to_hyper(response: lambda_http::Response<lambda_http::Body>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = response.into_parts();
+    hyper::Response::from_parts(parts, Full::new(body_bytes(body)))
+}
+
+fn body_bytes(body: lambda_http::Body) -> Bytes {
+    match body {
+        lambda_http::Body::Text(text) => Bytes::from(text),
+        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    }
 }
 
 /// Runs `job` every `every` until `shutdown` completes (a late tick is not made up for).

@@ -20,8 +20,8 @@ const USAGE: &str =
   --data-dir DIR         where the store and the generated JWT secret live (default ./.liveroom;
                          made owner-only: the directory 0700, its files 0600)
   --max-connections N    connections served at once; more wait until one closes (default 256)
-  --header-timeout SECS  a request's headers (or an idle connection's next request) must
-                         arrive within this, else the connection is closed (default 10)
+  --header-timeout SECS  a request's headers must arrive within this, else 408 (default 10);
+                         an idle connection whose next request does not begin is closed
   --body-timeout SECS    a request's body must arrive within this, else 408 (default 30)
 Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
 settings in the README's configuration table. The sweeper runs every 5 seconds; with an

@@ -1,7 +1,7 @@
 //! The local server's own defences, over real TCP against a real `liveroom-local` (the same
-//! `run_with` its binary runs): a trickled body gets `408 RequestTimeout`, connections past
-//! the cap wait while the server serves the ones it holds, failed accepts back off and are
-//! logged at most once a second, and the data dir is its owner's only.
+//! `run_with` its binary runs): trickled headers or a trickled body get `408 RequestTimeout`,
+//! connections past the cap wait while the server serves the ones it holds, failed accepts back
+//! off and are logged at most once a second, and the data dir is its owner's only.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -115,6 +115,57 @@ async fn a_trickled_body_gets_408_within_the_bound_and_the_connection_closes() {
         .await
         .expect("the connection must be closed after the 408")
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn trickled_headers_get_408_within_the_bound_and_an_idle_connection_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        header_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let (addr, _stop) = serve(dir.path(), limits).await;
+    let conn = TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = conn.into_split();
+    write
+        .write_all(b"POST /api/v1/live/login HTTP/1.1\r\nHost: local\r\n")
+        .await
+        .unwrap();
+    // One header line every 50 ms, never the blank line that ends them.
+    let trickle = tokio::spawn(async move {
+        for i in 0u64.. {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let line = format!("X-Slow-{i}: 1\r\n");
+            if write.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let (status, body) = tokio::time::timeout(PATIENCE, read_answer(&mut read))
+        .await
+        .expect("trickled headers must be answered within the header timeout");
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["reason"], "RequestTimeout", "{body}");
+    assert!(
+        body["message"].is_string() && body["details"].is_object(),
+        "{body}"
+    );
+    tokio::time::timeout(PATIENCE, trickle)
+        .await
+        .expect("the connection must be closed after the 408")
+        .unwrap();
+
+    // A connection that is served and then sends nothing is closed, without an answer.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(HEALTH).await.unwrap();
+    assert_eq!(read_answer(&mut idle).await.0, 200);
+    let mut rest = Vec::new();
+    tokio::time::timeout(PATIENCE, idle.read_to_end(&mut rest))
+        .await
+        .expect("an idle connection must be closed")
+        .unwrap();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
