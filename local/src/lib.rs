@@ -53,10 +53,9 @@ pub fn open_app(
     })
     .map_err(|e| e.to_string())?;
     let db = data_dir.join("liveroom.redb");
+    create_private_file(&db)?;
     let store = EmbeddedStore::open(&db)
         .map_err(|e| format!("cannot open the store {}: {e}", db.display()))?;
-    // The store file was just made (with the process's umask) if it was not there.
-    tighten(data_dir)?;
     Ok((
         App::new(config, Arc::new(store), Arc::new(SystemClock)),
         source,
@@ -81,6 +80,20 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
     builder
         .create(dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))
+}
+
+/// Creates `path` empty and owner-only if it is not there (redb initialises an empty file), so
+/// that the store is never made with the process's umask.
+fn create_private_file(path: &Path) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE_MODE);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
 }
 
 /// Makes `dir` 0700 and everything in it (recursively) 0700 for directories and 0600 for
@@ -147,7 +160,7 @@ fn data_dir_secret(data_dir: &Path) -> Result<(String, SecretSource), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE_MODE);
     let mut file = options
         .open(&path)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;

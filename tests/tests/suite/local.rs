@@ -227,6 +227,21 @@ impl Accept for Exhausted {
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<u8>>>);
 
+impl Log {
+    /// A subscriber that writes into this log.
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
 impl std::io::Write for Log {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -242,12 +257,7 @@ impl std::io::Write for Log {
 #[tokio::test(start_paused = true)]
 async fn a_failing_accept_backs_off_and_is_logged_at_most_once_a_second() {
     let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(log.subscriber());
     let dir = tempfile::tempdir().unwrap();
     let accepts = Arc::new(AtomicU64::new(0));
     liveroom_local::run_with(
@@ -258,7 +268,7 @@ async fn a_failing_accept_backs_off_and_is_logged_at_most_once_a_second() {
     )
     .await;
     let accepts = accepts.load(Ordering::SeqCst);
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let log = log.text();
     let lines = log.lines().filter(|l| l.contains("accept failed")).count();
     eprintln!("{accepts} accepts, {lines} log lines in 10 s");
     // 10, 20, 40 ... 640 ms, then 1 s each: 7 + 9 accepts in 10 s, one line a second or less.
@@ -288,7 +298,13 @@ fn mode(path: &Path) -> u32 {
 fn a_new_data_dir_is_its_owners_only() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("data");
-    drop(app(&dir));
+    let log = Log::default();
+    tracing::subscriber::with_default(log.subscriber(), || drop(app(&dir)));
+    let log = log.text();
+    assert!(
+        !log.contains("readable by others"),
+        "a new data dir is made private, not tightened after the fact:\n{log}"
+    );
     assert_eq!(mode(&dir), 0o700, "the data dir");
     let mut files = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -323,7 +339,13 @@ fn a_loose_data_dir_is_tightened_at_start() {
     set(&nested, 0o777).unwrap();
     set(&nested.join("old.redb"), 0o604).unwrap();
     let secret = std::fs::read_to_string(dir.join("jwt_secret")).unwrap();
-    drop(liveroom_local::open_app(&dir, |_| None).unwrap());
+    let log = Log::default();
+    tracing::subscriber::with_default(log.subscriber(), || {
+        drop(liveroom_local::open_app(&dir, |_| None).unwrap())
+    });
+    let log = log.text();
+    let tightened = log.lines().filter(|l| l.contains("readable by others"));
+    assert_eq!(tightened.count(), 5, "each loose entry is logged:\n{log}");
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("liveroom.redb")), 0o600);
     assert_eq!(mode(&dir.join("jwt_secret")), 0o600);
