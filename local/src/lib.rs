@@ -182,7 +182,8 @@ pub struct Limits {
     /// begin within it is closed.
     pub header_timeout: Duration,
     /// A request's body must arrive in full within this from its headers, or the answer is
-    /// `408 RequestTimeout` and the connection is closed.
+    /// `408 RequestTimeout` and the connection is closed; an answer the client stops taking
+    /// for this long is abandoned and the connection dropped.
     pub body_timeout: Duration,
 }
 
@@ -319,7 +320,7 @@ async fn serve_connection<I>(
     });
     // A client that never finishes its headers is answered 408 and dropped; one that never
     // begins its next request is dropped: neither holds a slot.
-    let io = Watched::new(io);
+    let io = Watched::new(io, limits.body_timeout);
     let watch = io.clone();
     if let Err(e) = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -337,13 +338,19 @@ async fn serve_connection<I>(
 }
 
 /// A connection's I/O, shared with the task serving it (so it can still answer once hyper
-/// gives up on a request) and watched for whether a request has begun since the last answer.
+/// gives up on a request), watched for whether a request has begun since the last answer, and
+/// bounding how long an answer may wait for the client to take it.
 struct Watched<I>(Arc<std::sync::Mutex<WatchedIo<I>>>);
 
 struct WatchedIo<I> {
     io: I,
     /// Bytes came in since the last answer went out: a request has begun.
     begun: bool,
+    /// How long an answer may take to go out once the client stops taking it.
+    drain_within: Duration,
+    /// Armed when a write first has to wait for the client; disarmed when the answer is all
+    /// out (flushed). A client that does not read is dropped when it fires.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<I> Clone for Watched<I> {
@@ -353,10 +360,12 @@ impl<I> Clone for Watched<I> {
 }
 
 impl<I> Watched<I> {
-    fn new(io: I) -> Self {
+    fn new(io: I, drain_within: Duration) -> Self {
         Self(Arc::new(std::sync::Mutex::new(WatchedIo {
             io,
             begun: false,
+            drain_within,
+            stalled: None,
         })))
     }
 
@@ -396,8 +405,21 @@ impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<I> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let mut inner = self.lock();
         let polled = std::pin::Pin::new(&mut inner.io).poll_write(cx, buf);
-        if matches!(polled, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            inner.begun = false;
+        match polled {
+            std::task::Poll::Ready(Ok(n)) if n > 0 => inner.begun = false,
+            std::task::Poll::Pending => {
+                let within = inner.drain_within;
+                let stalled = inner
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(within)));
+                if stalled.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client did not take its answer in time",
+                    )));
+                }
+            }
+            _ => {}
         }
         polled
     }
@@ -406,7 +428,12 @@ impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<I> {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.lock().io).poll_flush(cx)
+        let mut inner = self.lock();
+        let polled = std::pin::Pin::new(&mut inner.io).poll_flush(cx);
+        if matches!(polled, std::task::Poll::Ready(Ok(()))) {
+            inner.stalled = None;
+        }
+        polled
     }
 
     fn poll_shutdown(

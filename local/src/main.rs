@@ -22,7 +22,8 @@ const USAGE: &str =
   --max-connections N    connections served at once; more wait until one closes (default 256)
   --header-timeout SECS  a request's headers must arrive within this, else 408 (default 10);
                          an idle connection whose next request does not begin is closed
-  --body-timeout SECS    a request's body must arrive within this, else 408 (default 30)
+  --body-timeout SECS    a request's body must arrive within this, else 408; a client that
+                         stops taking its answer this long is dropped (default 30)
 Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
 settings in the README's configuration table. The sweeper runs every 5 seconds; with an
 IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";

@@ -1,7 +1,8 @@
 //! The local server's own defences, over real TCP against a real `liveroom-local` (the same
 //! `run_with` its binary runs): trickled headers or a trickled body get `408 RequestTimeout`,
-//! connections past the cap wait while the server serves the ones it holds, failed accepts back
-//! off and are logged at most once a second, and the data dir is its owner's only.
+//! a client that does not read its answers is dropped, connections past the cap wait while the
+//! server serves the ones it holds, failed accepts back off and are logged at most once a
+//! second, and the data dir is its owner's only.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -208,6 +209,37 @@ async fn connections_past_the_cap_wait_while_the_held_ones_are_served() {
     assert_eq!(status, 200);
     second.write_all(HEALTH).await.unwrap();
     assert_eq!(read_answer(&mut second).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_that_does_not_take_its_answers_does_not_keep_its_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        max_connections: 1,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let (addr, _stop) = serve(dir.path(), limits).await;
+    // A small receive window and 100 pipelined requests for the OpenAPI document (~145 kB
+    // each): far more than every buffer on the way holds, and it never reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut greedy = socket.connect(addr).await.unwrap();
+    let request = b"GET /openapi.json HTTP/1.1\r\nHost: local\r\n\r\n";
+    greedy.write_all(&request.repeat(100)).await.unwrap();
+    // The one slot is freed once the server stops waiting for it: the next client is served.
+    let mut next = TcpStream::connect(addr).await.unwrap();
+    next.write_all(HEALTH).await.unwrap();
+    let (status, _) = tokio::time::timeout(PATIENCE, read_answer(&mut next))
+        .await
+        .expect("a client that does not read must not hold its slot");
+    assert_eq!(status, 200);
+    // And the greedy one was dropped part way.
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, greedy.read_to_end(&mut got))
+        .await
+        .expect("the greedy connection is closed");
+    assert!(got.len() < 100 * 140_000, "{} bytes", got.len());
 }
 
 /// A listener whose every accept fails with EMFILE (too many open files), counting them; it
