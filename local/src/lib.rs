@@ -271,7 +271,9 @@ pub async fn run_with<L: Accept>(
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     let mut errors = AcceptErrors::default();
     loop {
         // A free slot before an accept: past the cap, connections wait in the backlog.
