@@ -1,19 +1,29 @@
 //! `liveroom-local`: the whole API on one port, on the embedded store.
 //!
 //! ```text
-//! liveroom-local [--addr HOST:PORT] [--data-dir DIR]
+//! liveroom-local [--addr HOST:PORT] [--data-dir DIR] [--max-connections N]
+//!                [--header-timeout SECS] [--body-timeout SECS]
 //! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use liveroom_local::SecretSource;
+use liveroom_local::{Limits, SecretSource};
 
-const USAGE: &str = "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR]
-  --addr HOST:PORT   where to listen (default 127.0.0.1:3000)
-  --data-dir DIR     where the store and the generated JWT secret live (default ./.liveroom)
+const USAGE: &str =
+    "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR] [--max-connections N]
+                      [--header-timeout SECS] [--body-timeout SECS]
+  --addr HOST:PORT       where to listen (default 127.0.0.1:3000)
+  --data-dir DIR         where the store and the generated JWT secret live (default ./.liveroom;
+                         made owner-only: the directory 0700, its files 0600)
+  --max-connections N    connections served at once; more wait until one closes (default 256)
+  --header-timeout SECS  a request's headers must arrive within this, else 408 (default 10);
+                         an idle connection whose next request does not begin is closed
+  --body-timeout SECS    a request's body must arrive within this, else 408; a client that
+                         stops taking its answer this long is dropped (default 30)
 Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
 settings in the README's configuration table. The sweeper runs every 5 seconds; with an
 IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";
@@ -21,12 +31,26 @@ IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delive
 struct Options {
     addr: SocketAddr,
     data_dir: PathBuf,
+    limits: Limits,
+}
+
+/// A whole number of `flag` within `range`.
+fn number(flag: &str, v: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or(format!(
+            "{flag}: not a whole number from {} to {}: {v}",
+            range.start(),
+            range.end()
+        ))
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
         data_dir: PathBuf::from(".liveroom"),
+        limits: Limits::default(),
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -47,6 +71,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                     .map_err(|_| format!("--addr: not HOST:PORT: {v}"))?;
             }
             "--data-dir" => options.data_dir = PathBuf::from(value()?),
+            "--max-connections" => {
+                let n = number(&flag, &value()?, 1..=1_000_000)?;
+                options.limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            "--header-timeout" => {
+                options.limits.header_timeout =
+                    Duration::from_secs(number(&flag, &value()?, 1..=3_600)?);
+            }
+            "--body-timeout" => {
+                options.limits.body_timeout =
+                    Duration::from_secs(number(&flag, &value()?, 1..=3_600)?);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -104,6 +140,7 @@ async fn main() -> ExitCode {
     tracing::info!(
         url = %format!("http://{addr}"),
         data_dir = %options.data_dir.display(),
+        max_connections = options.limits.max_connections,
         "liveroom-local listening"
     );
     let app = Arc::new(app);
@@ -130,7 +167,7 @@ async fn main() -> ExitCode {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    liveroom_local::run(listener, app, shutdown).await;
+    liveroom_local::run_with(listener, app, options.limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
     if let Some(outbox) = outbox {

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     /// 112: this server does not serve that dialect's endpoint as configured (seed 000's
     /// `/app/token` needs the Alibaba RTC provider).
     DialectNotConfigured,
+    /// 113: the request did not arrive within the server's time (the local server).
+    RequestTimeout,
     /// 202: a signature login's nonce was used already.
     UserNonceConsumed,
     /// 203: the token has expired.
@@ -80,7 +82,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 32] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -93,6 +95,7 @@ impl ErrorCode {
         Self::CallbackSignatureInvalid,
         Self::CallbackNotConfigured,
         Self::DialectNotConfigured,
+        Self::RequestTimeout,
         Self::UserNonceConsumed,
         Self::UserTokenExpired,
         Self::UserTokenInvalid,
@@ -129,6 +132,7 @@ impl ErrorCode {
             Self::CallbackSignatureInvalid => (110, "CallbackSignatureInvalid", 401),
             Self::CallbackNotConfigured => (111, "CallbackNotConfigured", 404),
             Self::DialectNotConfigured => (112, "DialectNotConfigured", 404),
+            Self::RequestTimeout => (113, "RequestTimeout", 408),
             Self::UserTokenExpired => (203, "UserTokenExpired", 401),
             Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
             Self::UserInfoEmpty => (205, "UseInfoEmpty", 400),

@@ -226,6 +226,15 @@ impl Room {
         (from..super::presence::PRESENCE_SHARDS).find(|k| self.shards_used & (1 << k) != 0)
     }
 
+    /// Whether the anchor has shown itself since `since`: its last keepalive (or join), else
+    /// the room's first start, else its creation. The sweeper pauses a live room whose anchor
+    /// has not.
+    pub fn anchor_seen_since(&self, since: DateTime<Utc>) -> bool {
+        self.anchor_seen_at
+            .unwrap_or(self.started_at.unwrap_or(self.created_at))
+            >= since
+    }
+
     /// Whether the room is being deleted (gone for every reader).
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()

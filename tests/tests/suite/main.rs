@@ -17,6 +17,8 @@
 //! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
 //! - `outbox`: the room's IM group against the IM API stand-in and signed webhooks against a
 //!   verifying receiver, with far ends that fail, on both stores.
+//! - `local`: the local server's limits (body timeout, connection cap, accept backoff) over
+//!   real TCP, and its data dir's modes.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 
 #[macro_use]
@@ -34,6 +36,7 @@ mod dialects;
 mod drift;
 mod events;
 mod im;
+mod local;
 mod meeting;
 mod moderation;
 mod openapi;
