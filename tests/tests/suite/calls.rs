@@ -28,7 +28,7 @@ fn world(store: TestStore) -> World {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    vars.insert("JWT_SECRET".into(), EVENTS_SECRET.into());
+    vars.insert("JWT_PRIVATE_KEY".into(), EVENTS_SECRET.into());
     vars.insert("HEARTBEAT_TIMEOUT_SECONDS".into(), "20".into());
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
     let clock = Arc::new(ManualClock::new(
