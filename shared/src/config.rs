@@ -202,17 +202,6 @@ impl Reads {
         tencent_callback: true,
         livekit_callback: true,
     };
-
-    /// Whether any vendor key is read (else no provider setting is read at all).
-    pub(crate) fn any_provider_key(&self) -> bool {
-        self.live_push
-            || self.live_pull
-            || self.rtc_room
-            || self.rtc_room_aliyun
-            || self.user_sig
-            || self.im_token
-            || self.im_admin
-    }
 }
 
 /// What a function needs. Store-specific settings (the table name) are read by the entry point
@@ -246,9 +235,8 @@ pub struct Config {
     /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
     /// longer ago than this.
     pub metrics_max_age: Duration,
-    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings and the keys of the
-    /// purposes the function reads, `CREDENTIAL_TTL_SECONDS` (no provider where it reads no
-    /// vendor key).
+    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their public settings (every function),
+    /// the keys of the purposes the function reads (and no other), `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
     /// The user name a configured vendor keeps (`TENCENT_IM_ADMIN`, when Tencent serves RTC or
     /// IM): nobody may register it.
@@ -307,11 +295,9 @@ impl Config {
                 (Some(key), Some(public))
             }
         };
-        let providers = if reads.any_provider_key() {
-            crate::credentials::Providers::from_lookup(&lookup, &reads)?
-        } else {
-            crate::credentials::Providers::default()
-        };
+        // Every function knows which vendor serves each role (a stopped room's answer still
+        // names its IM group); only the keys are per purpose.
+        let providers = crate::credentials::Providers::from_lookup(&lookup, &reads)?;
         let outbox = crate::domain::outbox::Outbox {
             im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
@@ -353,14 +339,7 @@ impl Config {
             Tokens::Verify => config.jwt_private_key = None,
             Tokens::Issue => {}
         }
-        config.providers = if reads.any_provider_key() {
-            config.providers.restricted(&reads)
-        } else {
-            crate::credentials::Providers {
-                ttl: config.providers.ttl,
-                ..crate::credentials::Providers::default()
-            }
-        };
+        config.providers = config.providers.restricted(&reads);
         if !reads.aliyun_callback {
             config.callbacks.aliyun = None;
         }

@@ -334,6 +334,8 @@ impl Endpoint {
             | Self::Like
             | Self::Kick
             | Self::Mute
+            // A stopped room's answer signs nothing (an ended room has no URLs).
+            | Self::Stop
             | Self::TencentRooms => Reads::TOKENS,
             Self::Create
             | Self::Get
@@ -341,7 +343,6 @@ impl Endpoint {
             | Self::Update
             | Self::Start
             | Self::Pause
-            | Self::Stop
             | Self::Delete
             | Self::Join
             | Self::Leave => Reads::ROOM_INFO,

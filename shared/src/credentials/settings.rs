@@ -63,7 +63,11 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
     }
 
     /// A CDN pull key, read only where `read`: unset means unsigned pull URLs.
-    pub(crate) fn pull_key(&self, read: bool, variable: &'static str) -> Result<PullKey, ConfigError> {
+    pub(crate) fn pull_key(
+        &self,
+        read: bool,
+        variable: &'static str,
+    ) -> Result<PullKey, ConfigError> {
         if !read {
             return Ok(PullKey::NotRead);
         }
@@ -144,8 +148,7 @@ impl Providers {
                         Ok(AliyunLive {
                             push_domain: s.domain("ALIYUN_LIVE_PUSH_DOMAIN")?,
                             pull_domain: s.domain("ALIYUN_LIVE_PULL_DOMAIN")?,
-                            push_key: s
-                                .secret_if(reads.live_push, "ALIYUN_LIVE_PUSH_AUTH_KEY")?,
+                            push_key: s.secret_if(reads.live_push, "ALIYUN_LIVE_PUSH_AUTH_KEY")?,
                             pull_key: s.pull_key(reads.live_pull, "ALIYUN_LIVE_PULL_AUTH_KEY")?,
                             app_name: match lookup("ALIYUN_LIVE_APP_NAME") {
                                 Some(_) => s.id("ALIYUN_LIVE_APP_NAME")?,
@@ -158,10 +161,8 @@ impl Providers {
                     .then(|| -> Result<_, ConfigError> {
                         Ok(AliyunApp {
                             app_id: s.id("ALIYUN_RTC_APP_ID")?,
-                            app_key: s.secret_if(
-                                AliyunApp::rtc_key_read(reads),
-                                "ALIYUN_RTC_APP_KEY",
-                            )?,
+                            app_key: s
+                                .secret_if(AliyunApp::rtc_key_read(reads), "ALIYUN_RTC_APP_KEY")?,
                         })
                     })
                     .transpose()?,
@@ -190,7 +191,8 @@ impl Providers {
                         )
                     })?;
                     // One key, read once, held for each purpose that needs it here.
-                    let (room, user, admin) = (reads.rtc_room && r, reads.user_sig, reads.im_admin && i);
+                    let (room, user, admin) =
+                        (reads.rtc_room && r, reads.user_sig, reads.im_admin && i);
                     let key = s.secret_if(room || user || admin, "TENCENT_SECRET_KEY")?;
                     let held = |read: bool| key.clone().filter(|_| read);
                     Some(TencentApp {

@@ -61,7 +61,9 @@ fn a_refresh_token_is_not_an_access_token() {
 
 #[test]
 fn a_token_signed_with_another_key_is_invalid() {
-    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(*b"another-ed25519-seed-for-a-test!"));
+    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(
+        *b"another-ed25519-seed-for-a-test!",
+    ));
     let t = other
         .issue(
             &UserId::generate(),
@@ -172,11 +174,18 @@ fn the_public_key_verifies_and_cannot_issue() {
         .unwrap();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b64.decode(t.token.split('.').next().unwrap()).unwrap();
-    assert!(String::from_utf8(header).unwrap().contains(r#""alg":"EdDSA""#));
+    assert!(
+        String::from_utf8(header)
+            .unwrap()
+            .contains(r#""alg":"EdDSA""#)
+    );
     let verifying = TokenKeys::verifying(private_key().public_key());
     assert!(!verifying.can_issue() && keys().can_issue());
     assert_eq!(
-        verifying.verify(&t.token, TokenKind::Access, now()).unwrap().user_id,
+        verifying
+            .verify(&t.token, TokenKind::Access, now())
+            .unwrap()
+            .user_id,
         user
     );
     let err = verifying
@@ -203,7 +212,13 @@ fn a_bad_signature_is_invalid() {
     let flipped: String = signature
         .chars()
         .enumerate()
-        .map(|(i, c)| if i == 3 { if c == 'A' { 'B' } else { 'A' } } else { c })
+        .map(|(i, c)| {
+            if i == 3 {
+                if c == 'A' { 'B' } else { 'A' }
+            } else {
+                c
+            }
+        })
         .collect();
     for token in [
         format!("{rest}.{flipped}"),
@@ -229,7 +244,10 @@ fn keys_parse_from_base64_or_pem_and_bad_ones_are_refused() {
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         base64::engine::general_purpose::STANDARD.encode(der)
     );
-    assert_eq!(JwtPrivateKey::parse("K", &pem).unwrap().to_base64(), seed_b64);
+    assert_eq!(
+        JwtPrivateKey::parse("K", &pem).unwrap().to_base64(),
+        seed_b64
+    );
     let public = key.public_key();
     assert_eq!(
         JwtPublicKey::parse("P", &public.to_base64()).unwrap(),
@@ -252,6 +270,16 @@ fn keys_parse_from_base64_or_pem_and_bad_ones_are_refused() {
         assert_eq!(err.variable, "JWT_PRIVATE_KEY");
     }
     // A private key is no public key (its PEM label and prefix differ).
-    assert!(JwtPublicKey::parse("P", &format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----", base64::engine::general_purpose::STANDARD.encode([PKCS8_ED25519_PREFIX.as_slice(), &key.seed].concat()))).is_err());
+    assert!(
+        JwtPublicKey::parse(
+            "P",
+            &format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+                base64::engine::general_purpose::STANDARD
+                    .encode([PKCS8_ED25519_PREFIX.as_slice(), &key.seed].concat())
+            )
+        )
+        .is_err()
+    );
     assert!(!format!("{key:?}").contains(&seed_b64));
 }

@@ -77,7 +77,11 @@ fn defaults_apply_and_the_secret_is_redacted() {
 
 #[test]
 fn a_bad_number_names_its_variable() {
-    let err = config(&[("JWT_PRIVATE_KEY", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
+    let err = config(&[
+        ("JWT_PRIVATE_KEY", SECRET),
+        ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
+    ])
+    .unwrap_err();
     assert_eq!(err.variable, "ACCESS_TOKEN_TTL_SECONDS");
     let err = config(&[("JWT_PRIVATE_KEY", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
     assert_eq!(err.variable, "MAX_BODY_BYTES");

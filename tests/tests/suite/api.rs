@@ -798,7 +798,11 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
 #[tokio::test]
 async fn the_server_refuses_a_bad_key_and_never_uses_a_constant_one() {
     let dir = tempfile::tempdir().unwrap();
-    for bad in ["short", "api-suite-secret-0123456789abcdef0123456789", &"A".repeat(43)] {
+    for bad in [
+        "short",
+        "api-suite-secret-0123456789abcdef0123456789",
+        &"A".repeat(43),
+    ] {
         let err = liveroom_local::open_app(dir.path(), |k| {
             (k == "JWT_PRIVATE_KEY").then(|| bad.to_owned())
         })
@@ -812,9 +816,8 @@ async fn the_server_refuses_a_bad_key_and_never_uses_a_constant_one() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (first, _) = liveroom_local::open_app(a.path(), |_| None).unwrap();
     liveroom_local::open_app(b.path(), |_| None).unwrap();
-    let read = |d: &tempfile::TempDir, name: &str| {
-        std::fs::read_to_string(d.path().join(name)).unwrap()
-    };
+    let read =
+        |d: &tempfile::TempDir, name: &str| std::fs::read_to_string(d.path().join(name)).unwrap();
     assert_ne!(
         read(&a, "jwt_private_key"),
         read(&b, "jwt_private_key"),
@@ -834,7 +837,12 @@ async fn the_server_refuses_a_bad_key_and_never_uses_a_constant_one() {
     let user = UserId::generate();
     let token = first
         .tokens
-        .issue(&user, TokenKind::Access, chrono::Utc::now(), Duration::from_secs(60))
+        .issue(
+            &user,
+            TokenKind::Access,
+            chrono::Utc::now(),
+            Duration::from_secs(60),
+        )
         .unwrap();
     drop(first);
     let (again, _) = liveroom_local::open_app(a.path(), |_| None).unwrap();

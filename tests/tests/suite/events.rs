@@ -401,7 +401,9 @@ fn the_sample_tokens_are_eddsa_and_verify_with_the_sample_public_key() {
     let private = JwtPrivateKey::parse("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET).unwrap();
     assert_eq!(private.public_key(), &public);
     let verifying = TokenKeys::verifying(&public);
-    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(*b"not-the-sample-events-key-012345"));
+    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(
+        *b"not-the-sample-events-key-012345",
+    ));
     // A fixed instant before the samples' `exp` (2100).
     let at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
     let bearer = load("get")["headers"]["authorization"]
@@ -410,13 +412,17 @@ fn the_sample_tokens_are_eddsa_and_verify_with_the_sample_public_key() {
         .strip_prefix("Bearer ")
         .unwrap()
         .to_owned();
-    let refresh: Value =
-        serde_json::from_str(load("refresh")["body"].as_str().unwrap()).unwrap();
+    let refresh: Value = serde_json::from_str(load("refresh")["body"].as_str().unwrap()).unwrap();
     for (token, kind) in [
         (bearer.as_str(), TokenKind::Access),
-        (refresh["refresh_token"].as_str().unwrap(), TokenKind::Refresh),
+        (
+            refresh["refresh_token"].as_str().unwrap(),
+            TokenKind::Refresh,
+        ),
     ] {
-        let caller = verifying.verify(token, kind, at).expect("the sample key verifies");
+        let caller = verifying
+            .verify(token, kind, at)
+            .expect("the sample key verifies");
         assert_eq!(caller.user_id.as_str(), "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
         assert!(other.verify(token, kind, at).is_err());
     }

@@ -18,6 +18,7 @@
 //! - `outbox`: the room's IM group against the IM API stand-in and signed webhooks against a
 //!   verifying receiver, with far ends that fail, on both stores.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
+//! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 
 #[macro_use]
 mod common;
@@ -34,6 +35,7 @@ mod dialects;
 mod drift;
 mod events;
 mod im;
+mod keys;
 mod meeting;
 mod moderation;
 mod openapi;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{
-    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry,
-    held, text,
+    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
+    text,
 };
 use crate::Reads;
 use crate::config::Secret;
@@ -125,14 +125,7 @@ impl Provider for Aliyun {
         let nonce = nonce();
         let timestamp = req.now + req.ttl;
         let (channel, user) = (req.channel, req.user.as_str());
-        let token = sign::rtc_token(
-            &app.app_id,
-            text(app_key),
-            channel,
-            user,
-            &nonce,
-            timestamp,
-        );
+        let token = sign::rtc_token(&app.app_id, text(app_key), channel, user, &nonce, timestamp);
         Some(RtcCredentials {
             push_url: Some(sign::rtc_url(
                 "push",

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{
-    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry,
-    held, text,
+    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
+    text,
 };
 use crate::Reads;
 use crate::config::Secret;
@@ -71,14 +71,7 @@ impl Tencent {
     ) -> Option<(u32, String)> {
         Some((
             app.sdkappid,
-            sign::user_sig(
-                app.sdkappid,
-                key.expose(),
-                user.as_str(),
-                now,
-                ttl,
-                None,
-            ),
+            sign::user_sig(app.sdkappid, key.expose(), user.as_str(), now, ttl, None),
         ))
     }
 }
