@@ -315,11 +315,13 @@ impl Endpoint {
 
     /// The keys its function reads (and is given), by purpose: the private token key where
     /// tokens are issued (logins, `refresh`, `token`, seed 004's users), the public one where
-    /// they are only verified; the CDN and RTC keys where an answer carries a `RoomInfo`, the
-    /// pull key alone for a `MeetingInfo`, the RTC key alone for `rtcToken` (Alibaba's alone for
-    /// seed 000); a user's UserSig and IM token for `token`, the UserSig alone for seed 004's
-    /// logins; a callback's own key for each callback. The tests serve each endpoint with
-    /// exactly these ([`crate::App::scoped`]), so a purpose missing here fails them.
+    /// they are only verified; the CDN and RTC keys where an answer carries a `RoomInfo` that
+    /// can be signed (not `stop`'s: an ended room has none), the pull key alone for a
+    /// `MeetingInfo`, the RTC key alone for `rtcToken` (Alibaba's alone for seed 000); a user's
+    /// UserSig and IM token for `token`, the UserSig alone for seed 004's logins; a callback's
+    /// own key for each callback. The tests serve each endpoint with exactly these
+    /// ([`crate::App::scoped`]), so a purpose missing here fails them, and the `keys` suite
+    /// fails on a purpose an endpoint's answers never need.
     pub fn reads(self) -> Reads {
         use crate::config::Tokens;
         match self {
