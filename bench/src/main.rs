@@ -21,8 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use liveroom::auth::{TokenKeys, TokenKind};
-use liveroom::config::Secret;
+use liveroom::auth::{JwtPrivateKey, TokenKeys, TokenKind};
 use liveroom::domain::UserId;
 use liveroom::store::dynamo::DynamoStore;
 use liveroom::store::dynamo::schema::{counter_keys, room_key};
@@ -32,7 +31,10 @@ use emulator::{Emulator, Function};
 use proxy::Proxy;
 
 /// The secret the sample events are signed with (README: local invocation only).
-const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
+/// The sample events' `JWT_PRIVATE_KEY` (README: local only).
+const EVENTS_SECRET: &str = "bGl2ZXJvb20tc2FtcGxlLWV2ZW50cy1sb2NhbC1rZXk=";
+/// Its public key: what the functions that only verify tokens read.
+const EVENTS_PUBLIC_KEY: &str = "DmuygVnQJ3tDN6sHeRWxnmH9faJ4Y07IuGPt/tWcKXw=";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// The signature-login salt `events/register.json` registers `alice` with.
 /// The user the sample events' token names (and whose the bench's rooms are).
@@ -176,9 +178,9 @@ impl World {
             .create_table()
             .await
             .map_err(|e| format!("create table: {e}"))?;
-        let keys = TokenKeys::new(Some(
-            &Secret::parse("JWT_SECRET", EVENTS_SECRET).map_err(|e| e.to_string())?,
-        ));
+        let keys = TokenKeys::issuing(
+            &JwtPrivateKey::parse("JWT_PRIVATE_KEY", EVENTS_SECRET).map_err(|e| e.to_string())?,
+        );
         let viewer = keys
             .issue(
                 &UserId::generate(),
@@ -209,7 +211,7 @@ impl World {
         };
         // Two co-host rooms of the sample user, made by the create handler in this process.
         let config = liveroom::Config::from_lookup(|k| {
-            (k == "JWT_SECRET").then(|| EVENTS_SECRET.to_owned())
+            (k == "JWT_PRIVATE_KEY").then(|| EVENTS_SECRET.to_owned())
         })
         .map_err(|e| e.to_string())?;
         let app = liveroom::App::new(
@@ -264,7 +266,8 @@ impl World {
     fn env(&self) -> Vec<(String, String)> {
         [
             ("TABLE_NAME", self.table.as_str()),
-            ("JWT_SECRET", EVENTS_SECRET),
+            ("JWT_PRIVATE_KEY", EVENTS_SECRET),
+            ("JWT_PUBLIC_KEY", EVENTS_PUBLIC_KEY),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),

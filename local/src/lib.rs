@@ -2,9 +2,9 @@
 //!
 //! Requests are converted to the same `lambda_http` types the Lambda runtime produces and passed
 //! to the same [`liveroom::http::serve`], so the local API is the deployed API. What differs is
-//! only the store (a redb file in the data dir) and where the JWT secret comes from: `JWT_SECRET`
-//! if set, else a random one generated on first start and kept in the data dir — never a
-//! constant.
+//! only the store (a redb file in the data dir) and where the token signing key comes from:
+//! `JWT_PRIVATE_KEY` if set, else an Ed25519 key pair generated on first start and kept in the
+//! data dir — never a constant.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,7 +28,7 @@ use tokio::time::Instant;
 /// The local server's app: the embedded store, statically dispatched.
 pub type LocalApp = App<EmbeddedStore>;
 
-/// Where the JWT secret came from, for the start-up message.
+/// Where the token signing key came from, for the start-up message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     Environment,
@@ -43,12 +43,12 @@ pub fn open_app(
 ) -> Result<(LocalApp, SecretSource), String> {
     create_private_dir(data_dir)?;
     tighten(data_dir)?;
-    let (secret, source) = match env("JWT_SECRET") {
-        Some(secret) => (secret, SecretSource::Environment),
-        None => data_dir_secret(data_dir)?,
+    let (key, source) = match env("JWT_PRIVATE_KEY") {
+        Some(key) => (key, SecretSource::Environment),
+        None => data_dir_key(data_dir)?,
     };
     let config = Config::from_lookup(|name| match name {
-        "JWT_SECRET" => Some(secret.clone()),
+        "JWT_PRIVATE_KEY" => Some(key.clone()),
         other => env(other),
     })
     .map_err(|e| e.to_string())?;
@@ -63,7 +63,7 @@ pub fn open_app(
 }
 
 /// The data dir's mode: the owner only (it holds password hashes, signature salts and the
-/// JWT secret).
+/// token signing key).
 #[cfg(unix)]
 const PRIVATE_DIR_MODE: u32 = 0o700;
 /// The mode of every file in the data dir.
@@ -145,29 +145,41 @@ fn tighten_one(path: &Path, mode: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the secret kept in the data dir, or generates one (32 random bytes, hex) and keeps it
-/// there, readable by the owner only.
-fn data_dir_secret(data_dir: &Path) -> Result<(String, SecretSource), String> {
-    let path = data_dir.join("jwt_secret");
+/// Reads the token signing key kept in the data dir (`jwt_private_key`: the base64 of an
+/// Ed25519 seed), or generates one (32 random bytes) and keeps it there, readable by the owner
+/// only. Its public half is written next to it (`jwt_public_key`), for whoever verifies our
+/// tokens elsewhere.
+fn data_dir_key(data_dir: &Path) -> Result<(String, SecretSource), String> {
+    let path = data_dir.join("jwt_private_key");
     match std::fs::read_to_string(&path) {
-        Ok(secret) => return Ok((secret.trim().to_owned(), SecretSource::DataDir(path))),
+        Ok(key) => return Ok((key.trim().to_owned(), SecretSource::DataDir(path))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a secret: {e}"))?;
-    let secret = hex::encode(bytes);
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| format!("no randomness for a key: {e}"))?;
+    let key = liveroom::auth::JwtPrivateKey::from_seed(seed);
+    let encoded = key.to_base64();
+    write_new(&path, &encoded)?;
+    let public = data_dir.join("jwt_public_key");
+    // The public key is no secret; an old one (of a key deleted since) is replaced.
+    std::fs::write(&public, key.public_key().to_base64())
+        .map_err(|e| format!("cannot write {}: {e}", public.display()))?;
+    Ok((encoded, SecretSource::Generated(path)))
+}
+
+/// Creates `path` (it must not exist) readable by the owner only, holding `text`.
+fn write_new(path: &Path, text: &str) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, PRIVATE_FILE_MODE);
     let mut file = options
-        .open(&path)
+        .open(path)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(secret.as_bytes())
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok((secret, SecretSource::Generated(path)))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// How the server bounds its clients (`liveroom-local --max-connections`, `--header-timeout`,

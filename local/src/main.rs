@@ -17,15 +17,15 @@ const USAGE: &str =
     "usage: liveroom-local [--addr HOST:PORT] [--data-dir DIR] [--max-connections N]
                       [--header-timeout SECS] [--body-timeout SECS]
   --addr HOST:PORT       where to listen (default 127.0.0.1:3000)
-  --data-dir DIR         where the store and the generated JWT secret live (default ./.liveroom;
+  --data-dir DIR         where the store and the generated token key pair live (default ./.liveroom;
                          made owner-only: the directory 0700, its files 0600)
   --max-connections N    connections served at once; more wait until one closes (default 256)
   --header-timeout SECS  a request's headers must arrive within this, else 408 (default 10);
                          an idle connection whose next request does not begin is closed
   --body-timeout SECS    a request's body must arrive within this, else 408; a client that
                          stops taking its answer this long is dropped (default 30)
-Environment: JWT_SECRET (else one is generated and kept in the data dir), RUST_LOG, and the
-settings in the README's configuration table. The sweeper runs every 5 seconds; with an
+Environment: JWT_PRIVATE_KEY (else an Ed25519 key pair is generated and kept in the data dir),
+RUST_LOG, and the settings in the README's configuration table. The sweeper runs every 5 seconds; with an
 IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";
 
 struct Options {
@@ -112,13 +112,13 @@ async fn main() -> ExitCode {
         }
     };
     match &source {
-        SecretSource::Environment => tracing::info!("JWT secret from JWT_SECRET"),
+        SecretSource::Environment => tracing::info!("token signing key from JWT_PRIVATE_KEY"),
         SecretSource::Generated(path) => tracing::warn!(
             path = %path.display(),
-            "no JWT_SECRET set: generated a random secret and stored it in the data dir"
+            "no JWT_PRIVATE_KEY set: generated an Ed25519 key pair and stored it in the data dir"
         ),
         SecretSource::DataDir(path) => {
-            tracing::info!(path = %path.display(), "JWT secret from the data dir")
+            tracing::info!(path = %path.display(), "token signing key from the data dir")
         }
     }
     let delivery =

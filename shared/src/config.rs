@@ -68,9 +68,9 @@ impl fmt::Debug for Secret {
 }
 
 /// The variables that hold secrets. A function is given (template.yaml) and reads only those of
-/// the groups its endpoint uses ([`Reads`]); a test holds the template to that.
+/// the purposes its code uses ([`Reads`]); a test holds the template to that.
 pub const SECRET_VARIABLES: &[&str] = &[
-    "JWT_SECRET",
+    "JWT_PRIVATE_KEY",
     "ALIYUN_RTC_APP_KEY",
     "ALIYUN_IM_APP_KEY",
     "ALIYUN_LIVE_PUSH_AUTH_KEY",
@@ -84,16 +84,50 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "WEBHOOK_SECRET",
 ];
 
-/// The groups of secret settings a function reads, beyond what every function reads (the
-/// tunables, the providers' names and public ids, whether webhooks are on, the IM
-/// administrator's name). Each endpoint declares its own ([`crate::http::Endpoint::reads`]).
+/// The keys a function holds by purpose: [`SECRET_VARIABLES`] and `JWT_PUBLIC_KEY` (no secret,
+/// but given only where tokens are verified; the template test holds it to that too).
+pub const KEY_VARIABLES: &[&str] = &["JWT_PUBLIC_KEY"];
+
+/// What a function does with our tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tokens {
+    /// Nothing: it reads no token key.
+    #[default]
+    None,
+    /// It verifies them: `JWT_PUBLIC_KEY`.
+    Verify,
+    /// It issues them (and verifies with the public half): `JWT_PRIVATE_KEY`.
+    Issue,
+}
+
+/// The keys a function reads, by purpose, beyond what every function reads (the tunables, the
+/// providers' names, domains and public ids, whether webhooks are on, the IM administrator's
+/// name). Each endpoint declares its own ([`crate::http::Endpoint::reads`]); a purpose reads
+/// the key of whichever vendor serves it, and only that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reads {
-    /// `JWT_SECRET` (and the token lifetimes): the function verifies or issues our tokens.
-    pub tokens: bool,
-    /// The providers' keys: the function signs URLs or credentials (or, the sweeper and the
-    /// outbox, the IM administrator's UserSig).
-    pub providers: bool,
+    /// Our tokens (and their lifetimes).
+    pub tokens: Tokens,
+    /// CDN push URLs (`ALIYUN_LIVE_PUSH_AUTH_KEY`, `TENCENT_LIVE_PUSH_KEY`): an anchor's
+    /// `RoomInfo`.
+    pub live_push: bool,
+    /// CDN pull URLs (`ALIYUN_LIVE_PULL_AUTH_KEY`, `TENCENT_LIVE_PULL_KEY`, when set: unsigned
+    /// URLs otherwise): every `RoomInfo` and `MeetingInfo`.
+    pub live_pull: bool,
+    /// Room credentials of any RTC vendor (`ALIYUN_RTC_APP_KEY`, `TENCENT_SECRET_KEY`,
+    /// `LIVEKIT_API_SECRET`): `RoomInfo.link_info`, `rtcToken`.
+    pub rtc_room: bool,
+    /// Room credentials of Alibaba RTC only (`ALIYUN_RTC_APP_KEY`): seed 000's `/app/token`,
+    /// which serves no other vendor.
+    pub rtc_room_aliyun: bool,
+    /// A user's Tencent UserSig, TRTC and IM login alike (`TENCENT_SECRET_KEY`): `token`'s
+    /// `rtc` and `im` with Tencent, seed 004's `sdkUserSig`.
+    pub user_sig: bool,
+    /// An Alibaba IM app token (`ALIYUN_IM_APP_KEY`): `token`'s `im` with Alibaba IM.
+    pub im_token: bool,
+    /// The Tencent IM administrator's UserSig (`TENCENT_SECRET_KEY`): the outbox's IM group
+    /// calls (the sweeper and the outbox).
+    pub im_admin: bool,
     /// `ALIYUN_LIVE_CALLBACK_KEY`: the Alibaba stream callback.
     pub aliyun_callback: bool,
     /// `TENCENT_LIVE_CALLBACK_KEY`: the Tencent stream callback.
@@ -103,29 +137,43 @@ pub struct Reads {
 }
 
 impl Reads {
-    /// No secret at all (`register`).
+    /// No key at all (`register`).
     pub const NOTHING: Reads = Reads {
-        tokens: false,
-        providers: false,
+        tokens: Tokens::None,
+        live_push: false,
+        live_pull: false,
+        rtc_room: false,
+        rtc_room_aliyun: false,
+        user_sig: false,
+        im_token: false,
+        im_admin: false,
         aliyun_callback: false,
         tencent_callback: false,
         livekit_callback: false,
     };
-    /// Our tokens only.
+    /// Verifies our tokens only.
     pub const TOKENS: Reads = Reads {
-        tokens: true,
+        tokens: Tokens::Verify,
         ..Self::NOTHING
     };
-    /// Our tokens and the providers' keys.
-    pub const SIGNING: Reads = Reads {
-        tokens: true,
-        providers: true,
+    /// Issues our tokens (logins, `refresh`).
+    pub const ISSUING: Reads = Reads {
+        tokens: Tokens::Issue,
         ..Self::NOTHING
     };
-    /// The providers' keys only (the sweeper and the outbox, whose delivery settings are
-    /// `crate::delivery`'s).
-    pub const PROVIDERS: Reads = Reads {
-        providers: true,
+    /// Verifies our tokens and answers with a `RoomInfo`: its pull URLs, the anchor's push
+    /// URLs, the viewer's room credentials.
+    pub const ROOM_INFO: Reads = Reads {
+        tokens: Tokens::Verify,
+        live_push: true,
+        live_pull: true,
+        rtc_room: true,
+        ..Self::NOTHING
+    };
+    /// What the sweeper and the outbox read (their delivery settings are
+    /// `crate::delivery`'s): the IM administrator's key.
+    pub const DELIVERY: Reads = Reads {
+        im_admin: true,
         ..Self::NOTHING
     };
     pub const ALIYUN_CALLBACK: Reads = Reads {
@@ -142,8 +190,14 @@ impl Reads {
     };
     /// Everything: the local server and the tests, which serve every endpoint.
     pub const ALL: Reads = Reads {
-        tokens: true,
-        providers: true,
+        tokens: Tokens::Issue,
+        live_push: true,
+        live_pull: true,
+        rtc_room: true,
+        rtc_room_aliyun: true,
+        user_sig: true,
+        im_token: true,
+        im_admin: true,
         aliyun_callback: true,
         tencent_callback: true,
         livekit_callback: true,
@@ -154,9 +208,13 @@ impl Reads {
 /// that builds that store.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `JWT_SECRET`: HS256 key for access and refresh tokens. Required, no default, where
-    /// tokens are read ([`Reads::tokens`]); `None` elsewhere.
-    pub jwt_secret: Option<Secret>,
+    /// `JWT_PRIVATE_KEY`: the Ed25519 key access and refresh tokens are signed with. Required,
+    /// no default, where tokens are issued ([`Tokens::Issue`]); `None` elsewhere, so nothing
+    /// else can sign one.
+    pub jwt_private_key: Option<crate::auth::JwtPrivateKey>,
+    /// `JWT_PUBLIC_KEY`: the key tokens are verified with. Required where tokens are only
+    /// verified ([`Tokens::Verify`]); the private key's own half where they are issued.
+    pub jwt_public_key: Option<crate::auth::JwtPublicKey>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 7200).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
@@ -177,8 +235,8 @@ pub struct Config {
     /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
     /// longer ago than this.
     pub metrics_max_age: Duration,
-    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their settings, `CREDENTIAL_TTL_SECONDS`
-    /// (where [`Reads::providers`]; no provider elsewhere).
+    /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their public settings (every function),
+    /// the keys of the purposes the function reads (and no other), `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
     /// The user name a configured vendor keeps (`TENCENT_IM_ADMIN`, when Tencent serves RTC or
     /// IM): nobody may register it.
@@ -211,28 +269,42 @@ impl Config {
         reads: Reads,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let jwt_secret = if reads.tokens {
-            let secret = lookup("JWT_SECRET").ok_or_else(|| {
-                ConfigError::new(
-                    "JWT_SECRET",
-                    "is required (at least 32 bytes; there is no default)",
+        let (jwt_private_key, jwt_public_key) = match reads.tokens {
+            Tokens::None => (None, None),
+            Tokens::Verify => {
+                let key = lookup("JWT_PUBLIC_KEY").ok_or_else(|| {
+                    ConfigError::new(
+                        "JWT_PUBLIC_KEY",
+                        "is required (the Ed25519 public key of JWT_PRIVATE_KEY)",
+                    )
+                })?;
+                (
+                    None,
+                    Some(crate::auth::JwtPublicKey::parse("JWT_PUBLIC_KEY", &key)?),
                 )
-            })?;
-            Some(Secret::parse("JWT_SECRET", &secret)?)
-        } else {
-            None
+            }
+            Tokens::Issue => {
+                let key = lookup("JWT_PRIVATE_KEY").ok_or_else(|| {
+                    ConfigError::new(
+                        "JWT_PRIVATE_KEY",
+                        "is required (an Ed25519 private key; there is no default)",
+                    )
+                })?;
+                let key = crate::auth::JwtPrivateKey::parse("JWT_PRIVATE_KEY", &key)?;
+                let public = key.public_key().clone();
+                (Some(key), Some(public))
+            }
         };
-        let providers = if reads.providers {
-            crate::credentials::Providers::from_lookup(&lookup)?
-        } else {
-            crate::credentials::Providers::default()
-        };
+        // Every function knows which vendor serves each role (a stopped room's answer still
+        // names its IM group); only the keys are per purpose.
+        let providers = crate::credentials::Providers::from_lookup(&lookup, &reads)?;
         let outbox = crate::domain::outbox::Outbox {
             im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
         };
         Ok(Self {
-            jwt_secret,
+            jwt_private_key,
+            jwt_public_key,
             access_token_ttl: seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?,
             refresh_token_ttl: seconds(
                 &lookup,
@@ -257,19 +329,17 @@ impl Config {
         })
     }
 
-    /// This configuration as a function of `reads` holds it: the secrets of the other groups
-    /// dropped (what the tests and [`crate::App::scoped`] serve each endpoint with).
+    /// This configuration as a function of `reads` holds it: the keys of other purposes
+    /// dropped, the providers holding only the keys of its purposes (what the tests and
+    /// [`crate::App::scoped`] serve each endpoint with).
     pub fn restricted(&self, reads: Reads) -> Self {
         let mut config = self.clone();
-        if !reads.tokens {
-            config.jwt_secret = None;
+        match reads.tokens {
+            Tokens::None => (config.jwt_private_key, config.jwt_public_key) = (None, None),
+            Tokens::Verify => config.jwt_private_key = None,
+            Tokens::Issue => {}
         }
-        if !reads.providers {
-            config.providers = crate::credentials::Providers {
-                ttl: config.providers.ttl,
-                ..crate::credentials::Providers::default()
-            };
-        }
+        config.providers = config.providers.restricted(&reads);
         if !reads.aliyun_callback {
             config.callbacks.aliyun = None;
         }

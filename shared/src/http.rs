@@ -313,18 +313,21 @@ impl Endpoint {
         }
     }
 
-    /// The groups of secret settings its function reads (and is given): tokens where a
-    /// caller is authenticated or tokens are issued, the providers' keys where an answer
-    /// carries a signed URL or credential (any `RoomInfo`, `MeetingInfo`, `token`, `rtcToken`,
-    /// a seed 004 login's UserSig, a seed 000 token), a callback's own key for each callback.
-    /// The tests serve each endpoint with exactly these ([`crate::App::scoped`]).
+    /// The keys its function reads (and is given), by purpose: the private token key where
+    /// tokens are issued (logins, `refresh`, `token`, seed 004's users), the public one where
+    /// they are only verified; the CDN and RTC keys where an answer carries a `RoomInfo` that
+    /// can be signed (not `stop`'s: an ended room has none), the pull key alone for a
+    /// `MeetingInfo`, the RTC key alone for `rtcToken` (Alibaba's alone for seed 000); a user's
+    /// UserSig and IM token for `token`, the UserSig alone for seed 004's logins; a callback's
+    /// own key for each callback. The tests serve each endpoint with exactly these
+    /// ([`crate::App::scoped`]), so a purpose missing here fails them, and the `keys` suite
+    /// fails on a purpose an endpoint's answers never need.
     pub fn reads(self) -> Reads {
+        use crate::config::Tokens;
         match self {
             Self::Health | Self::OpenApi | Self::Register => Reads::NOTHING,
-            Self::Login
-            | Self::Refresh
-            | Self::Signature
-            | Self::Logout
+            Self::Login | Self::Refresh | Self::Signature => Reads::ISSUING,
+            Self::Logout
             | Self::User
             | Self::UpdateUser
             | Self::DeleteUser
@@ -333,6 +336,8 @@ impl Endpoint {
             | Self::Like
             | Self::Kick
             | Self::Mute
+            // A stopped room's answer signs nothing (an ended room has no URLs).
+            | Self::Stop
             | Self::TencentRooms => Reads::TOKENS,
             Self::Create
             | Self::Get
@@ -340,16 +345,31 @@ impl Endpoint {
             | Self::Update
             | Self::Start
             | Self::Pause
-            | Self::Stop
             | Self::Delete
-            | Self::Token
-            | Self::RtcToken
-            | Self::GetMeetingInfo
-            | Self::UpdateMeetingInfo
             | Self::Join
-            | Self::Leave
-            | Self::TencentUsers
-            | Self::AliyunCall => Reads::SIGNING,
+            | Self::Leave => Reads::ROOM_INFO,
+            Self::Token => Reads {
+                tokens: Tokens::Issue,
+                user_sig: true,
+                im_token: true,
+                ..Reads::NOTHING
+            },
+            Self::RtcToken => Reads {
+                rtc_room: true,
+                ..Reads::TOKENS
+            },
+            Self::GetMeetingInfo | Self::UpdateMeetingInfo => Reads {
+                live_pull: true,
+                ..Reads::TOKENS
+            },
+            Self::TencentUsers => Reads {
+                user_sig: true,
+                ..Reads::ISSUING
+            },
+            Self::AliyunCall => Reads {
+                rtc_room_aliyun: true,
+                ..Reads::TOKENS
+            },
             Self::AlibabaCallback => Reads::ALIYUN_CALLBACK,
             Self::TencentCallback => Reads::TENCENT_CALLBACK,
             Self::LivekitCallback => Reads::LIVEKIT_CALLBACK,

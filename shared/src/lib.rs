@@ -85,7 +85,10 @@ impl<S: ?Sized> App<S> {
 
     pub fn new(config: Config, store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            tokens: auth::TokenKeys::new(config.jwt_secret.as_ref()),
+            tokens: auth::TokenKeys::new(
+                config.jwt_private_key.as_ref(),
+                config.jwt_public_key.as_ref(),
+            ),
             config,
             store,
             clock,

@@ -275,7 +275,7 @@ impl RoomInfo {
             status: room.status.as_i64(),
             mode: i64::from(room.mode),
             version: room.version,
-            chat_id: if providers.im.im_groups().is_some() {
+            chat_id: if providers.im.keeps_groups() {
                 room.id.to_string()
             } else {
                 String::new()

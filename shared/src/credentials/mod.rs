@@ -135,10 +135,49 @@ pub trait Provider: Send + Sync {
     }
 
     /// For an IM whose app server keeps a group per room (Tencent IM): the app id, the key
-    /// its administrator's UserSig is signed with, and the administrator.
+    /// its administrator's UserSig is signed with, and the administrator (where the function
+    /// reads that key: [`crate::Reads::im_admin`]).
     fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
         None
     }
+
+    /// Whether, as the IM provider, it keeps a group per room (Tencent IM); no key needed.
+    fn keeps_groups(&self) -> bool {
+        false
+    }
+
+    /// This provider holding only the keys of the purposes `reads` names.
+    fn restricted(&self, reads: &crate::Reads) -> Arc<dyn Provider>;
+}
+
+/// A CDN pull key as a function holds it.
+#[derive(Clone)]
+pub(crate) enum PullKey {
+    /// The function signs no pull URL ([`crate::Reads::live_pull`] off): it builds none.
+    NotRead,
+    /// No key is configured: pull URLs are unsigned.
+    Unsigned,
+    Key(Secret),
+}
+
+impl PullKey {
+    /// `None` where no pull URL may be built; `Some(None)` for unsigned ones.
+    pub(crate) fn for_urls(&self) -> Option<Option<&Secret>> {
+        match self {
+            Self::NotRead => None,
+            Self::Unsigned => Some(None),
+            Self::Key(key) => Some(Some(key)),
+        }
+    }
+
+    pub(crate) fn restricted(&self, read: bool) -> Self {
+        if read { self.clone() } else { Self::NotRead }
+    }
+}
+
+/// A key kept only where `read`.
+pub(crate) fn held(key: &Option<Secret>, read: bool) -> Option<Secret> {
+    key.clone().filter(|_| read)
 }
 
 /// The `none` provider: offers nothing.
@@ -151,6 +190,10 @@ impl Provider for NoProvider {
 
     fn is_configured(&self) -> bool {
         false
+    }
+
+    fn restricted(&self, _reads: &crate::Reads) -> Arc<dyn Provider> {
+        Arc::new(NoProvider)
     }
 }
 
@@ -187,6 +230,16 @@ impl Default for Providers {
 }
 
 impl Providers {
+    /// These providers holding only the keys of the purposes `reads` names.
+    pub fn restricted(&self, reads: &crate::Reads) -> Self {
+        Self {
+            live: self.live.restricted(reads),
+            rtc: self.rtc.restricted(reads),
+            im: self.im.restricted(reads),
+            ttl: self.ttl,
+        }
+    }
+
     pub(crate) fn ttl_secs(&self) -> i64 {
         i64::try_from(self.ttl.as_secs()).unwrap_or(86_400)
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::aliyun::{Aliyun, AliyunApp, AliyunIm, AliyunLive};
 use super::livekit::Livekit;
 use super::tencent::{Tencent, TencentApp, TencentLive};
-use super::{NoProvider, Provider, Providers};
-use crate::config::{ConfigError, Secret};
+use super::{NoProvider, Provider, Providers, PullKey};
+use crate::config::{ConfigError, Reads, Secret};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Vendor {
@@ -52,13 +52,30 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
         Secret::parse_min(variable, &value, 6)
     }
 
-    pub(crate) fn optional_secret(
+    /// A key read only where `read` (a purpose of the function needs it): `None` elsewhere,
+    /// without looking the variable up.
+    pub(crate) fn secret_if(
         &self,
+        read: bool,
         variable: &'static str,
     ) -> Result<Option<Secret>, ConfigError> {
+        read.then(|| self.secret(variable)).transpose()
+    }
+
+    /// A CDN pull key, read only where `read`: unset means unsigned pull URLs.
+    pub(crate) fn pull_key(
+        &self,
+        read: bool,
+        variable: &'static str,
+    ) -> Result<PullKey, ConfigError> {
+        if !read {
+            return Ok(PullKey::NotRead);
+        }
         match (self.0)(variable) {
-            Some(v) if !v.trim().is_empty() => Secret::parse_min(variable, v.trim(), 6).map(Some),
-            _ => Ok(None),
+            Some(v) if !v.trim().is_empty() => {
+                Secret::parse_min(variable, v.trim(), 6).map(PullKey::Key)
+            }
+            _ => Ok(PullKey::Unsigned),
         }
     }
 
@@ -99,8 +116,12 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
 
 impl Providers {
     /// Reads `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, the settings the chosen vendors
-    /// need, and `CREDENTIAL_TTL_SECONDS`.
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// need, the keys of the purposes `reads` names (and no other), and
+    /// `CREDENTIAL_TTL_SECONDS`.
+    pub fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+        reads: &Reads,
+    ) -> Result<Self, ConfigError> {
         let live = vendor(lookup, "LIVE_PROVIDER")?;
         let rtc = vendor(lookup, "RTC_PROVIDER")?;
         let im = vendor(lookup, "IM_PROVIDER")?;
@@ -127,8 +148,8 @@ impl Providers {
                         Ok(AliyunLive {
                             push_domain: s.domain("ALIYUN_LIVE_PUSH_DOMAIN")?,
                             pull_domain: s.domain("ALIYUN_LIVE_PULL_DOMAIN")?,
-                            push_key: s.secret("ALIYUN_LIVE_PUSH_AUTH_KEY")?,
-                            pull_key: s.optional_secret("ALIYUN_LIVE_PULL_AUTH_KEY")?,
+                            push_key: s.secret_if(reads.live_push, "ALIYUN_LIVE_PUSH_AUTH_KEY")?,
+                            pull_key: s.pull_key(reads.live_pull, "ALIYUN_LIVE_PULL_AUTH_KEY")?,
                             app_name: match lookup("ALIYUN_LIVE_APP_NAME") {
                                 Some(_) => s.id("ALIYUN_LIVE_APP_NAME")?,
                                 None => "live".to_owned(),
@@ -140,7 +161,8 @@ impl Providers {
                     .then(|| -> Result<_, ConfigError> {
                         Ok(AliyunApp {
                             app_id: s.id("ALIYUN_RTC_APP_ID")?,
-                            app_key: s.secret("ALIYUN_RTC_APP_KEY")?,
+                            app_key: s
+                                .secret_if(AliyunApp::rtc_key_read(reads), "ALIYUN_RTC_APP_KEY")?,
                         })
                     })
                     .transpose()?,
@@ -149,7 +171,7 @@ impl Providers {
                         Ok(AliyunIm {
                             app: AliyunApp {
                                 app_id: s.id("ALIYUN_IM_APP_ID")?,
-                                app_key: s.secret("ALIYUN_IM_APP_KEY")?,
+                                app_key: s.secret_if(reads.im_token, "ALIYUN_IM_APP_KEY")?,
                             },
                             app_sign: s.text("ALIYUN_IM_APP_SIGN")?,
                         })
@@ -168,9 +190,16 @@ impl Providers {
                             format!("must be a number (got {raw:?})"),
                         )
                     })?;
+                    // One key, read once, held for each purpose that needs it here.
+                    let (room, user, admin) =
+                        (reads.rtc_room && r, reads.user_sig, reads.im_admin && i);
+                    let key = s.secret_if(room || user || admin, "TENCENT_SECRET_KEY")?;
+                    let held = |read: bool| key.clone().filter(|_| read);
                     Some(TencentApp {
                         sdkappid,
-                        secret: s.secret("TENCENT_SECRET_KEY")?,
+                        room_key: held(room),
+                        user_key: held(user),
+                        admin_key: held(admin),
                         admin: tencent_im_admin(lookup)?,
                     })
                 } else {
@@ -182,8 +211,8 @@ impl Providers {
                             Ok(TencentLive {
                                 push_domain: s.domain("TENCENT_LIVE_PUSH_DOMAIN")?,
                                 pull_domain: s.domain("TENCENT_LIVE_PULL_DOMAIN")?,
-                                push_key: s.secret("TENCENT_LIVE_PUSH_KEY")?,
-                                pull_key: s.optional_secret("TENCENT_LIVE_PULL_KEY")?,
+                                push_key: s.secret_if(reads.live_push, "TENCENT_LIVE_PUSH_KEY")?,
+                                pull_key: s.pull_key(reads.live_pull, "TENCENT_LIVE_PULL_KEY")?,
                             })
                         })
                         .transpose()?,
@@ -208,7 +237,10 @@ impl Providers {
             Some(Arc::new(Livekit {
                 url,
                 api_key: s.id("LIVEKIT_API_KEY")?,
-                api_secret: Secret::parse("LIVEKIT_API_SECRET", &s.text("LIVEKIT_API_SECRET")?)?,
+                api_secret: reads
+                    .rtc_room
+                    .then(|| Secret::parse("LIVEKIT_API_SECRET", &s.text("LIVEKIT_API_SECRET")?))
+                    .transpose()?,
             }))
         } else {
             None

@@ -4,10 +4,12 @@ use super::*;
 use base64::Engine;
 use std::time::Duration;
 
+fn private_key() -> JwtPrivateKey {
+    JwtPrivateKey::from_seed(*b"auth-unit-tests-ed25519-seed-001")
+}
+
 fn keys() -> TokenKeys {
-    TokenKeys::new(Some(
-        &Secret::parse("T", "0123456789abcdef0123456789abcdef").unwrap(),
-    ))
+    TokenKeys::issuing(&private_key())
 }
 
 fn now() -> DateTime<Utc> {
@@ -59,7 +61,9 @@ fn a_refresh_token_is_not_an_access_token() {
 
 #[test]
 fn a_token_signed_with_another_key_is_invalid() {
-    let other = TokenKeys::new(Some(&Secret::parse("T", &"z".repeat(40)).unwrap()));
+    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(
+        *b"another-ed25519-seed-for-a-test!",
+    ));
     let t = other
         .issue(
             &UserId::generate(),
@@ -125,4 +129,157 @@ fn the_bearer_scheme_is_required() {
         "bearer abc.def.ghi".parse().unwrap(),
     );
     assert_eq!(bearer(&h).unwrap(), "abc.def.ghi");
+}
+
+/// Issue 21, 8: a token signed with the HS256 secret tokens were signed with before (or any
+/// HMAC key, the public key's bytes among them: the algorithm-confusion forgery) is refused.
+#[test]
+fn an_hs256_token_is_invalid_whatever_its_key() {
+    let claims = Claims {
+        sub: UserId::generate().to_string(),
+        exp: now().timestamp() + 600,
+        iat: now().timestamp(),
+        jti: "x".into(),
+        typ: TokenKind::Access,
+        sid: "s".into(),
+        generation: 0,
+    };
+    let public = private_key().public_key().clone();
+    let public_b64 = public.to_base64();
+    for secret in [
+        "liveroom-sample-events-secret-local-only-0001".as_bytes(),
+        &public.0[..],
+        public_b64.as_bytes(),
+    ] {
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let token = jsonwebtoken::encode(
+                &Header::new(alg),
+                &claims,
+                &EncodingKey::from_secret(secret),
+            )
+            .unwrap();
+            let err = keys().verify(&token, TokenKind::Access, now()).unwrap_err();
+            assert_eq!(err.code, ErrorCode::UserTokenInvalid, "{alg:?}");
+        }
+    }
+}
+
+/// Issue 21, 8: tokens are EdDSA; a function holding only the public key verifies them and
+/// cannot issue one.
+#[test]
+fn the_public_key_verifies_and_cannot_issue() {
+    let user = UserId::generate();
+    let t = keys()
+        .issue(&user, TokenKind::Access, now(), Duration::from_secs(60))
+        .unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.decode(t.token.split('.').next().unwrap()).unwrap();
+    assert!(
+        String::from_utf8(header)
+            .unwrap()
+            .contains(r#""alg":"EdDSA""#)
+    );
+    let verifying = TokenKeys::verifying(private_key().public_key());
+    assert!(!verifying.can_issue() && keys().can_issue());
+    assert_eq!(
+        verifying
+            .verify(&t.token, TokenKind::Access, now())
+            .unwrap()
+            .user_id,
+        user
+    );
+    let err = verifying
+        .issue(&user, TokenKind::Access, now(), Duration::from_secs(60))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::SystemError);
+    // No keys at all: nothing verifies.
+    let none = TokenKeys::new(None, None);
+    assert!(none.verify(&t.token, TokenKind::Access, now()).is_err());
+}
+
+/// A signature cut or flipped fails, the header's key id or algorithm changed fails.
+#[test]
+fn a_bad_signature_is_invalid() {
+    let t = keys()
+        .issue(
+            &UserId::generate(),
+            TokenKind::Access,
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let (rest, signature) = t.token.rsplit_once('.').unwrap();
+    let flipped: String = signature
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 3 {
+                if c == 'A' { 'B' } else { 'A' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    for token in [
+        format!("{rest}.{flipped}"),
+        format!("{rest}.{}", &signature[..signature.len() - 2]),
+        format!("{rest}."),
+    ] {
+        let err = keys().verify(&token, TokenKind::Access, now()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UserTokenInvalid);
+    }
+}
+
+#[test]
+fn keys_parse_from_base64_or_pem_and_bad_ones_are_refused() {
+    let key = private_key();
+    let seed_b64 = key.to_base64();
+    assert_eq!(
+        JwtPrivateKey::parse("K", &seed_b64).unwrap().to_base64(),
+        seed_b64
+    );
+    // As `openssl genpkey -algorithm ed25519` writes it.
+    let der = [PKCS8_ED25519_PREFIX.as_slice(), &key.seed].concat();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    assert_eq!(
+        JwtPrivateKey::parse("K", &pem).unwrap().to_base64(),
+        seed_b64
+    );
+    let public = key.public_key();
+    assert_eq!(
+        JwtPublicKey::parse("P", &public.to_base64()).unwrap(),
+        *public
+    );
+    let spki = [SPKI_ED25519_PREFIX.as_slice(), &public.0].concat();
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
+        base64::engine::general_purpose::STANDARD.encode(spki)
+    );
+    assert_eq!(JwtPublicKey::parse("P", &pem).unwrap(), *public);
+    for bad in [
+        "",
+        "short",
+        "liveroom-sample-events-secret-local-only-0001",
+        &"A".repeat(43),
+        &base64::engine::general_purpose::STANDARD.encode([7u8; 31]),
+    ] {
+        let err = JwtPrivateKey::parse("JWT_PRIVATE_KEY", bad).unwrap_err();
+        assert_eq!(err.variable, "JWT_PRIVATE_KEY");
+    }
+    // A private key is no public key (its PEM label and prefix differ).
+    assert!(
+        JwtPublicKey::parse(
+            "P",
+            &format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+                base64::engine::general_purpose::STANDARD
+                    .encode([PKCS8_ED25519_PREFIX.as_slice(), &key.seed].concat())
+            )
+        )
+        .is_err()
+    );
+    assert!(!format!("{key:?}").contains(&seed_b64));
 }

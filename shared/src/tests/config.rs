@@ -11,24 +11,65 @@ fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(|k| vars.get(k).cloned())
 }
 
-const SECRET: &str = "0123456789abcdef0123456789abcdef";
+/// The base64 of an Ed25519 seed.
+const SECRET: &str = "Y29uZmlnLXVuaXQtdGVzdHMtZWQyNTUxOS1zZWVkLTE=";
 
 #[test]
-fn there_is_no_default_secret() {
+fn there_is_no_default_key() {
     let err = config(&[]).unwrap_err();
-    assert_eq!(err.variable, "JWT_SECRET");
+    assert_eq!(err.variable, "JWT_PRIVATE_KEY");
+    let err = Config::reading(Reads::TOKENS, |_| None).unwrap_err();
+    assert_eq!(err.variable, "JWT_PUBLIC_KEY");
 }
 
 #[test]
-fn a_short_secret_is_refused() {
-    let err = config(&[("JWT_SECRET", "too-short")]).unwrap_err();
-    assert_eq!(err.variable, "JWT_SECRET");
-    assert!(err.to_string().contains("32 bytes"));
+fn a_bad_key_is_refused() {
+    let err = config(&[("JWT_PRIVATE_KEY", "too-short")]).unwrap_err();
+    assert_eq!(err.variable, "JWT_PRIVATE_KEY");
+    assert!(err.to_string().contains("Ed25519"));
+}
+
+/// Issue 21, 8: a function that only verifies tokens reads the public key alone, even where
+/// the private one is in its environment: its configuration holds no private key and its app
+/// can issue nothing. One that issues reads the private key and nothing else.
+#[test]
+fn only_an_issuing_function_holds_the_private_key() {
+    let public = crate::auth::JwtPrivateKey::parse("K", SECRET)
+        .unwrap()
+        .public_key()
+        .to_base64();
+    let env = |k: &str| match k {
+        "JWT_PRIVATE_KEY" => Some(SECRET.to_owned()),
+        "JWT_PUBLIC_KEY" => Some(public.clone()),
+        _ => None,
+    };
+    let read = std::cell::RefCell::new(Vec::new());
+    let verifying = Config::reading(Reads::TOKENS, |k| {
+        read.borrow_mut().push(k.to_owned());
+        env(k)
+    })
+    .unwrap();
+    assert!(verifying.jwt_private_key.is_none() && verifying.jwt_public_key.is_some());
+    assert!(!read.borrow().iter().any(|k| k == "JWT_PRIVATE_KEY"));
+    assert!(!crate::auth::TokenKeys::new(None, verifying.jwt_public_key.as_ref()).can_issue());
+    read.borrow_mut().clear();
+    let issuing = Config::reading(Reads::ISSUING, |k| {
+        read.borrow_mut().push(k.to_owned());
+        env(k)
+    })
+    .unwrap();
+    assert!(issuing.jwt_private_key.is_some());
+    assert!(!read.borrow().iter().any(|k| k == "JWT_PUBLIC_KEY"));
+    // Restricting an issuing configuration to a verifying function drops the private key.
+    let restricted = issuing.restricted(Reads::TOKENS);
+    assert!(restricted.jwt_private_key.is_none());
+    assert_eq!(restricted.jwt_public_key, verifying.jwt_public_key);
+    assert!(issuing.restricted(Reads::NOTHING).jwt_public_key.is_none());
 }
 
 #[test]
 fn defaults_apply_and_the_secret_is_redacted() {
-    let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+    let c = config(&[("JWT_PRIVATE_KEY", SECRET)]).unwrap();
     assert_eq!(c.access_token_ttl, Duration::from_secs(7200));
     assert_eq!(c.max_body_bytes, 65_536);
     assert!(!format!("{c:?}").contains(SECRET));
@@ -36,9 +77,13 @@ fn defaults_apply_and_the_secret_is_redacted() {
 
 #[test]
 fn a_bad_number_names_its_variable() {
-    let err = config(&[("JWT_SECRET", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
+    let err = config(&[
+        ("JWT_PRIVATE_KEY", SECRET),
+        ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
+    ])
+    .unwrap_err();
     assert_eq!(err.variable, "ACCESS_TOKEN_TTL_SECONDS");
-    let err = config(&[("JWT_SECRET", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
+    let err = config(&[("JWT_PRIVATE_KEY", SECRET), ("MAX_BODY_BYTES", "1")]).unwrap_err();
     assert_eq!(err.variable, "MAX_BODY_BYTES");
 }
 
@@ -46,7 +91,7 @@ fn a_bad_number_names_its_variable() {
 fn livekit_url_is_never_plain_over_a_network() {
     let with = |url: &str| {
         config(&[
-            ("JWT_SECRET", SECRET),
+            ("JWT_PRIVATE_KEY", SECRET),
             ("RTC_PROVIDER", "livekit"),
             ("LIVEKIT_URL", url),
             ("LIVEKIT_API_KEY", "key"),

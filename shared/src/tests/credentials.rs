@@ -9,7 +9,7 @@ fn providers(vars: &[(&str, &str)]) -> Result<Providers, ConfigError> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Providers::from_lookup(&|k: &str| vars.get(k).cloned())
+    Providers::from_lookup(&|k: &str| vars.get(k).cloned(), &crate::Reads::ALL)
 }
 
 #[test]
@@ -67,4 +67,57 @@ fn a_domain_with_a_path_or_scheme_is_refused() {
     .err()
     .unwrap();
     assert_eq!(err.variable, "TENCENT_LIVE_PUSH_DOMAIN");
+}
+
+/// Issue 21, 8: a provider holds the keys of the purposes it was read (or restricted) for and
+/// signs nothing else: the outbox's Tencent app signs its administrator's UserSig and no user
+/// credential, URL or room credential; a `RoomInfo` function's signs no administrator UserSig
+/// (and still knows the IM keeps groups).
+#[test]
+fn a_provider_signs_only_for_the_purposes_it_holds_keys_for() {
+    let vars: HashMap<String, String> = [
+        ("LIVE_PROVIDER", "tencent"),
+        ("RTC_PROVIDER", "tencent"),
+        ("IM_PROVIDER", "tencent"),
+        ("TENCENT_SDKAPPID", "1400000001"),
+        ("TENCENT_SECRET_KEY", "tencent-secret-key-0123"),
+        ("TENCENT_LIVE_PUSH_DOMAIN", "push.example.com"),
+        ("TENCENT_LIVE_PULL_DOMAIN", "play.example.com"),
+        ("TENCENT_LIVE_PUSH_KEY", "push-key-0123"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let lookup = |k: &str| vars.get(k).cloned();
+    let user = UserId::generate();
+    let all = Providers::from_lookup(&lookup, &crate::Reads::ALL).unwrap();
+    for delivery in [
+        Providers::from_lookup(&lookup, &crate::Reads::DELIVERY).unwrap(),
+        all.restricted(&crate::Reads::DELIVERY),
+    ] {
+        assert!(delivery.im.im_groups().is_some());
+        assert!(delivery.live.push_urls("s", 1).is_none());
+        assert!(delivery.live.pull_urls("s", 1).is_none());
+        assert!(delivery.im(&user, 0).is_none());
+        assert!(delivery.rtc_user(&user, 0).is_none());
+        assert!(delivery.tencent_user_sig(&user, 0).is_none());
+    }
+    for room_info in [
+        Providers::from_lookup(&lookup, &crate::Reads::ROOM_INFO).unwrap(),
+        all.restricted(&crate::Reads::ROOM_INFO),
+    ] {
+        assert!(room_info.im.im_groups().is_none());
+        assert!(room_info.im.keeps_groups());
+        assert!(room_info.live.push_urls("s", 1).is_some());
+        // No pull key configured: unsigned pull URLs, but only where pull URLs are read.
+        assert!(room_info.live.pull_urls("s", 1).is_some());
+        assert!(room_info.tencent_user_sig(&user, 0).is_none());
+    }
+    let meeting = all.restricted(&crate::Reads {
+        live_pull: true,
+        ..crate::Reads::TOKENS
+    });
+    assert!(meeting.live.pull_urls("s", 1).is_some());
+    assert!(meeting.live.push_urls("s", 1).is_none());
+    assert!(all.tencent_user_sig(&user, 0).is_some());
 }

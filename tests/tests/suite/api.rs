@@ -6,14 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use liveroom::auth::{TokenKeys, TokenKind};
-use liveroom::config::Secret;
+use liveroom::auth::{JwtPrivateKey, TokenKeys, TokenKind};
 use liveroom::domain::UserId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-const SECRET: &str = "api-suite-secret-0123456789abcdef0123456789";
+/// The suite's `JWT_PRIVATE_KEY` (base64 of an Ed25519 seed).
+const SECRET: &str = "YXBpLXN1aXRlLXNpZ25pbmcta2V5LTAxMjM0NTY3ODk=";
 
 /// A running local server on a free port; stops when dropped (or by [`Server::stop`]).
 pub(crate) struct Server {
@@ -26,7 +26,7 @@ pub(crate) struct Server {
 impl Server {
     async fn start(data_dir: &Path, secret: Option<&str>) -> Self {
         let vars = secret
-            .map(|s| vec![("JWT_SECRET".to_owned(), s.to_owned())])
+            .map(|s| vec![("JWT_PRIVATE_KEY".to_owned(), s.to_owned())])
             .unwrap_or_default();
         Self::start_with(data_dir, vars).await
     }
@@ -168,9 +168,9 @@ fn error_reason(status: StatusCode, body: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    // No JWT_SECRET: the server generates one and keeps it in the data dir.
+    // No JWT_PRIVATE_KEY: the server generates a key pair and keeps it in the data dir.
     let server = Server::start(dir.path(), None).await;
-    assert!(dir.path().join("jwt_secret").exists());
+    assert!(dir.path().join("jwt_private_key").exists());
 
     server.register("alice").await;
     server.register("bob").await;
@@ -384,7 +384,7 @@ fn sign(
     issued: chrono::DateTime<chrono::Utc>,
     ttl_secs: u64,
 ) -> String {
-    TokenKeys::new(Some(&Secret::parse("JWT_SECRET", secret).unwrap()))
+    TokenKeys::issuing(&JwtPrivateKey::parse("JWT_PRIVATE_KEY", secret).unwrap())
         .issue(
             user,
             TokenKind::Access,
@@ -413,7 +413,32 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
     let user = UserId::parse("sub", &user_id).unwrap();
     let now = chrono::Utc::now();
     let expired = sign(SECRET, &user, now - chrono::Duration::hours(3), 3600);
-    let foreign = sign("another-secret-entirely-0123456789abcdef", &user, now, 3600);
+    // Issue 21, 8: another Ed25519 key's token, and HS256 tokens (tokens were HS256 before;
+    // the public key's bytes as an HMAC key is the algorithm-confusion forgery).
+    let foreign = sign(
+        "YW5vdGhlci1rZXktZW50aXJlbHktMDEyMzQ1Njc4OWE=",
+        &user,
+        now,
+        3600,
+    );
+    let hs256 = |secret: &[u8]| {
+        let claims = json!({
+            "sub": user_id, "exp": now.timestamp() + 3600, "iat": now.timestamp(),
+            "jti": "x", "typ": "access", "sid": "s", "gen": 0,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    };
+    let public = JwtPrivateKey::parse("k", SECRET)
+        .unwrap()
+        .public_key()
+        .to_base64();
+    let hs256_old_secret = hs256(b"api-suite-secret-0123456789abcdef0123456789");
+    let hs256_public_key = hs256(public.as_bytes());
     let tampered = {
         let mut t = token.clone();
         let last = t.pop().unwrap();
@@ -694,6 +719,22 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
             "UserTokenInvalid",
         ),
         (
+            "HS256 token of the old secret",
+            http.post(&create)
+                .bearer_auth(&hs256_old_secret)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
+            "HS256 token keyed with the public key",
+            http.post(&create)
+                .bearer_auth(&hs256_public_key)
+                .json(&json!({"title": "t"})),
+            401,
+            "UserTokenInvalid",
+        ),
+        (
             "expired token",
             http.post(&create)
                 .bearer_auth(&expired)
@@ -755,24 +796,63 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
 }
 
 #[tokio::test]
-async fn the_server_refuses_a_short_secret_and_never_uses_a_constant_one() {
+async fn the_server_refuses_a_bad_key_and_never_uses_a_constant_one() {
     let dir = tempfile::tempdir().unwrap();
-    let err = liveroom_local::open_app(dir.path(), |k| {
-        (k == "JWT_SECRET").then(|| "short".to_owned())
-    })
-    .err()
-    .expect("a short secret must be refused");
-    assert!(err.contains("JWT_SECRET"), "{err}");
+    for bad in [
+        "short",
+        "api-suite-secret-0123456789abcdef0123456789",
+        &"A".repeat(43),
+    ] {
+        let err = liveroom_local::open_app(dir.path(), |k| {
+            (k == "JWT_PRIVATE_KEY").then(|| bad.to_owned())
+        })
+        .err()
+        .expect("a key that is no Ed25519 key must be refused");
+        assert!(err.contains("JWT_PRIVATE_KEY"), "{err}");
+    }
 
+    // Issue 21, 8: a generated Ed25519 key pair, the private half readable by the owner only,
+    // used again on the next start.
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    liveroom_local::open_app(a.path(), |_| None).unwrap();
+    let (first, _) = liveroom_local::open_app(a.path(), |_| None).unwrap();
     liveroom_local::open_app(b.path(), |_| None).unwrap();
     let read =
-        |d: &tempfile::TempDir| std::fs::read_to_string(d.path().join("jwt_secret")).unwrap();
+        |d: &tempfile::TempDir, name: &str| std::fs::read_to_string(d.path().join(name)).unwrap();
     assert_ne!(
-        read(&a),
-        read(&b),
-        "two data dirs must get two random secrets"
+        read(&a, "jwt_private_key"),
+        read(&b, "jwt_private_key"),
+        "two data dirs must get two random keys"
     );
-    assert!(read(&a).len() >= 64);
+    let key = JwtPrivateKey::parse("k", &read(&a, "jwt_private_key")).unwrap();
+    assert_eq!(key.public_key().to_base64(), read(&a, "jwt_public_key"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(a.path().join("jwt_private_key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let user = UserId::generate();
+    let token = first
+        .tokens
+        .issue(
+            &user,
+            TokenKind::Access,
+            chrono::Utc::now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    drop(first);
+    let (again, _) = liveroom_local::open_app(a.path(), |_| None).unwrap();
+    assert_eq!(
+        again
+            .tokens
+            .verify(&token.token, TokenKind::Access, chrono::Utc::now())
+            .unwrap()
+            .user_id,
+        user,
+        "a restart keeps the key"
+    );
 }

@@ -293,7 +293,10 @@ async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name(
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    vars.push(("JWT_SECRET".into(), crate::common::EVENTS_SECRET.into()));
+    vars.push((
+        "JWT_PRIVATE_KEY".into(),
+        crate::common::EVENTS_SECRET.into(),
+    ));
     let server = Server::start_with(dir.path(), vars).await;
     let creds = aui_flow(&server).await;
     server.stop().await;
@@ -307,7 +310,10 @@ async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name(
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(
         dir.path(),
-        vec![("JWT_SECRET".into(), crate::common::EVENTS_SECRET.into())],
+        vec![(
+            "JWT_PRIVATE_KEY".into(),
+            crate::common::EVENTS_SECRET.into(),
+        )],
     )
     .await;
     aui_flow(&server).await;

@@ -34,7 +34,7 @@ fn app_with(store: &TestStore, env: &[(&str, &str)], clock: Arc<ManualClock>) ->
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .chain([("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned())])
+        .chain([("JWT_PRIVATE_KEY".to_owned(), EVENTS_SECRET.to_owned())])
         .collect();
     let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
     App::new(config, Arc::clone(&store.store), clock)

@@ -9,8 +9,11 @@ use liveroom::store::dynamo::DynamoStore;
 use liveroom::store::embedded::EmbeddedStore;
 use liveroom::{App, Config, SystemClock};
 
-/// The secret the sample events in `events/` are signed with (README: local invoke only).
-pub const EVENTS_SECRET: &str = "liveroom-sample-events-secret-local-only-0001";
+/// The private key the sample events in `events/` are signed with (README: local invoke only):
+/// the base64 of the Ed25519 seed `liveroom-sample-events-local-key`.
+pub const EVENTS_SECRET: &str = "bGl2ZXJvb20tc2FtcGxlLWV2ZW50cy1sb2NhbC1rZXk=";
+/// Its public key (`JWT_PUBLIC_KEY` for the functions that only verify).
+pub const EVENTS_PUBLIC_KEY: &str = "DmuygVnQJ3tDN6sHeRWxnmH9faJ4Y07IuGPt/tWcKXw=";
 
 /// Runs an `async fn name(w: World)` of the enclosing module on each store: the module has a
 /// `world(TestStore) -> World`. `both_stores!(name)` makes `name::embedded_store` and
@@ -104,8 +107,9 @@ pub async fn dynamodb() -> TestStore {
     }
 }
 
-pub fn config(secret: &str) -> Config {
-    Config::from_lookup(|k| (k == "JWT_SECRET").then(|| secret.to_owned())).expect("config")
+/// Everything, tokens signed with `key` (a `JWT_PRIVATE_KEY`).
+pub fn config(key: &str) -> Config {
+    Config::from_lookup(|k| (k == "JWT_PRIVATE_KEY").then(|| key.to_owned())).expect("config")
 }
 
 pub fn app(store: &TestStore) -> App {

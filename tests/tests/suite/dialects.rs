@@ -19,7 +19,8 @@ use crate::api::Server;
 use crate::aui::strict;
 use crate::credentials::{aliyun_vars, oracle, tencent_check, tencent_vars};
 
-const SECRET: &str = "dialect-suite-secret-0123456789abcdef0123456789";
+/// The suite's `JWT_PRIVATE_KEY` (base64 of an Ed25519 seed).
+const SECRET: &str = "ZGlhbGVjdC1zdWl0ZS1zaWduaW5nLWtleS0wMTIzNDU=";
 
 /// Seed 004's answer, strictly: `errorCode` a number, `errorMessage` a string, `data` as `T`.
 #[derive(Debug, Deserialize)]
@@ -191,7 +192,7 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    vars.push(("JWT_SECRET".into(), SECRET.into()));
+    vars.push(("JWT_PRIVATE_KEY".into(), SECRET.into()));
     vars.push(("METRICS_MAX_AGE_SECONDS".into(), "1".into()));
     let server = Server::start_with(dir.path(), vars).await;
     let c = Seed004 { server: &server };
@@ -299,9 +300,9 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
         204,
     )
     .await;
-    let keys = liveroom::auth::TokenKeys::new(Some(
-        &liveroom::config::Secret::parse("JWT_SECRET", SECRET).unwrap(),
-    ));
+    let keys = liveroom::auth::TokenKeys::issuing(
+        &liveroom::auth::JwtPrivateKey::parse("JWT_PRIVATE_KEY", SECRET).unwrap(),
+    );
     let uid = liveroom::domain::UserId::parse("u", username).unwrap();
     let expired = keys
         .issue(
@@ -744,7 +745,7 @@ async fn seed_000_calls_have_two_seats_and_tokens_for_the_channel_the_client_nam
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    vars.push(("JWT_SECRET".into(), SECRET.into()));
+    vars.push(("JWT_PRIVATE_KEY".into(), SECRET.into()));
     let server = Server::start_with(dir.path(), vars).await;
     let mut tokens = std::collections::HashMap::new();
     for name in ["alice", "bob", "carol", "dave", "erin"] {

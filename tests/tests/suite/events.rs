@@ -391,6 +391,43 @@ async fn a_room_walks_its_whole_life_through_the_sample_events_on_dynamodb() {
     a_room_walks_its_whole_life_through_the_sample_events(dynamodb().await).await;
 }
 
+/// Issue 21, 8: the sample events' tokens are EdDSA, signed with the sample-events key the
+/// README names: its public key alone verifies them (as a function that only verifies holds
+/// it), and another key does not.
+#[test]
+fn the_sample_tokens_are_eddsa_and_verify_with_the_sample_public_key() {
+    use liveroom::auth::{JwtPrivateKey, JwtPublicKey, TokenKeys, TokenKind};
+    let public = JwtPublicKey::parse("JWT_PUBLIC_KEY", crate::common::EVENTS_PUBLIC_KEY).unwrap();
+    let private = JwtPrivateKey::parse("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET).unwrap();
+    assert_eq!(private.public_key(), &public);
+    let verifying = TokenKeys::verifying(&public);
+    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(
+        *b"not-the-sample-events-key-012345",
+    ));
+    // A fixed instant before the samples' `exp` (2100).
+    let at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+    let bearer = load("get")["headers"]["authorization"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("Bearer ")
+        .unwrap()
+        .to_owned();
+    let refresh: Value = serde_json::from_str(load("refresh")["body"].as_str().unwrap()).unwrap();
+    for (token, kind) in [
+        (bearer.as_str(), TokenKind::Access),
+        (
+            refresh["refresh_token"].as_str().unwrap(),
+            TokenKind::Refresh,
+        ),
+    ] {
+        let caller = verifying
+            .verify(token, kind, at)
+            .expect("the sample key verifies");
+        assert_eq!(caller.user_id.as_str(), "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
+        assert!(other.verify(token, kind, at).is_err());
+    }
+}
+
 #[tokio::test]
 async fn a_function_answers_405_to_another_method() {
     let store = embedded();
@@ -414,7 +451,7 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
     let store = embedded();
     let with_keys = |suffix: &str| {
         let env: std::collections::HashMap<&str, String> = [
-            ("JWT_SECRET", crate::common::EVENTS_SECRET.to_owned()),
+            ("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET.to_owned()),
             ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com".to_owned()),
             (
                 "ALIYUN_LIVE_CALLBACK_KEY",

@@ -21,7 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 fn app(dir: &Path) -> Arc<LocalApp> {
     let (app, _) = liveroom_local::open_app(dir, |k| {
-        (k == "JWT_SECRET").then(|| "local-suite-secret-0123456789abcdef0123456789".to_owned())
+        (k == "JWT_PRIVATE_KEY").then(|| crate::common::EVENTS_SECRET.to_owned())
     })
     .expect("open app");
     Arc::new(app)
@@ -345,11 +345,11 @@ fn a_new_data_dir_is_its_owners_only() {
         files += 1;
     }
     assert!(files >= 1, "the store file is there");
-    // Without JWT_SECRET the generated secret is there too, 0600.
+    // Without JWT_PRIVATE_KEY the generated key is there too, 0600.
     let other = parent.path().join("generated");
     drop(liveroom_local::open_app(&other, |_| None).unwrap());
     assert_eq!(mode(&other), 0o700);
-    assert_eq!(mode(&other.join("jwt_secret")), 0o600);
+    assert_eq!(mode(&other.join("jwt_private_key")), 0o600);
     assert_eq!(mode(&other.join("liveroom.redb")), 0o600);
 }
 
@@ -367,10 +367,10 @@ fn a_loose_data_dir_is_tightened_at_start() {
     let set = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
     set(&dir, 0o755).unwrap();
     set(&dir.join("liveroom.redb"), 0o644).unwrap();
-    set(&dir.join("jwt_secret"), 0o666).unwrap();
+    set(&dir.join("jwt_private_key"), 0o666).unwrap();
     set(&nested, 0o777).unwrap();
     set(&nested.join("old.redb"), 0o604).unwrap();
-    let secret = std::fs::read_to_string(dir.join("jwt_secret")).unwrap();
+    let secret = std::fs::read_to_string(dir.join("jwt_private_key")).unwrap();
     let log = Log::default();
     tracing::subscriber::with_default(log.subscriber(), || {
         drop(liveroom_local::open_app(&dir, |_| None).unwrap())
@@ -380,12 +380,12 @@ fn a_loose_data_dir_is_tightened_at_start() {
     assert_eq!(tightened.count(), 5, "each loose entry is logged:\n{log}");
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("liveroom.redb")), 0o600);
-    assert_eq!(mode(&dir.join("jwt_secret")), 0o600);
+    assert_eq!(mode(&dir.join("jwt_private_key")), 0o600);
     assert_eq!(mode(&nested), 0o700);
     assert_eq!(mode(&nested.join("old.redb")), 0o600);
     // Tightened, not replaced.
     assert_eq!(
-        std::fs::read_to_string(dir.join("jwt_secret")).unwrap(),
+        std::fs::read_to_string(dir.join("jwt_private_key")).unwrap(),
         secret
     );
 }

@@ -20,6 +20,7 @@
 //! - `local`: the local server's limits (body timeout, connection cap, accept backoff) over
 //!   real TCP, and its data dir's modes.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
+//! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 
 #[macro_use]
 mod common;
@@ -36,6 +37,7 @@ mod dialects;
 mod drift;
 mod events;
 mod im;
+mod keys;
 mod local;
 mod meeting;
 mod moderation;

@@ -140,7 +140,7 @@ fn world(store: TestStore) -> World {
     });
     let ((im_base, im), (hook_url, hooks)) = rx.recv().unwrap();
     let env: HashMap<&str, String> = HashMap::from([
-        ("JWT_SECRET", EVENTS_SECRET.to_owned()),
+        ("JWT_PRIVATE_KEY", EVENTS_SECRET.to_owned()),
         ("IM_PROVIDER", "tencent".to_owned()),
         ("TENCENT_SDKAPPID", SDKAPPID.to_string()),
         ("TENCENT_SECRET_KEY", KEY.to_owned()),
@@ -451,7 +451,7 @@ async fn without_sinks_nothing_is_queued_and_a_webhook_needs_a_real_secret() {
         let env: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain([("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned())])
+            .chain([("JWT_PRIVATE_KEY".to_owned(), EVENTS_SECRET.to_owned())])
             .collect();
         let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
         Delivery::from_lookup(|k| env.get(k).cloned(), &config).err()
@@ -509,7 +509,7 @@ fn the_im_api_and_webhooks_are_https_unless_on_loopback() {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .chain([
-                ("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned()),
+                ("JWT_PRIVATE_KEY".to_owned(), EVENTS_SECRET.to_owned()),
                 ("WEBHOOK_SECRET".to_owned(), HOOK_SECRET.to_owned()),
                 ("IM_PROVIDER".to_owned(), "tencent".to_owned()),
                 ("TENCENT_SDKAPPID".to_owned(), SDKAPPID.to_string()),

@@ -62,15 +62,21 @@ fn every_function_crate_is_one_endpoint_with_a_template_entry() {
 }
 
 #[test]
-fn the_template_keeps_the_secret_out_of_the_template() {
+fn the_template_keeps_the_private_key_out_of_the_template() {
     let text = template();
     assert!(text.contains("NoEcho: true"));
-    assert!(text.contains("JWT_SECRET: !Ref JwtSecret"));
-    let secret_param = text.split("JwtSecret:").nth(1).unwrap();
-    let block: String = secret_param.lines().take(8).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("JWT_PRIVATE_KEY: !Ref JwtPrivateKey"));
+    assert!(text.contains("JWT_PUBLIC_KEY: !Ref JwtPublicKey"));
+    assert!(
+        !text.contains("JWT_SECRET"),
+        "no HS256 secret is deployed any more"
+    );
+    let param = text.split("\n  JwtPrivateKey:").nth(1).unwrap();
+    let block: String = param.lines().take(8).collect::<Vec<_>>().join("\n");
+    assert!(block.contains("NoEcho: true"), "{block}");
     assert!(
         !block.contains("Default:"),
-        "the JWT secret must have no default"
+        "the JWT private key must have no default"
     );
 }
 
@@ -290,7 +296,8 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 fn read_variables(reads: liveroom::Reads, delivery: bool) -> BTreeSet<String> {
     use crate::credentials::{aliyun_vars, livekit_vars, tencent_vars};
     let common = [
-        ("JWT_SECRET", crate::common::EVENTS_SECRET),
+        ("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET),
+        ("JWT_PUBLIC_KEY", crate::common::EVENTS_PUBLIC_KEY),
         ("WEBHOOK_URL", "https://hooks.example.com/liveroom"),
         (
             "WEBHOOK_SECRET",
@@ -370,37 +377,187 @@ fn given(text: &str) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
-/// Issue 16, 11: every function is given exactly the secrets its code reads (its endpoint's
-/// [`Endpoint::reads`], read by [`liveroom::Config::reading`]): `health` and `openapi` none,
-/// `register` none, the callbacks their own key only, and so on.
-#[test]
-fn every_function_is_given_exactly_the_secrets_it_reads() {
-    let secrets: BTreeSet<String> = liveroom::config::SECRET_VARIABLES
+/// The keys (every secret, and `JWT_PUBLIC_KEY`) each function reads, derived from the code:
+/// its endpoint's [`Endpoint::reads`] (the sweeper's and the outbox's
+/// [`liveroom::Reads::DELIVERY`] and delivery settings) as [`liveroom::Config::reading`] reads
+/// them, over every vendor choice. By binary.
+fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
+    let keys: BTreeSet<String> = liveroom::config::SECRET_VARIABLES
         .iter()
+        .chain(liveroom::config::KEY_VARIABLES)
         .map(|s| (*s).to_owned())
         .collect();
-    let given = given(&template());
-    assert_eq!(given.len(), Endpoint::ALL.len() + 2, "{given:?}");
+    let mut out: BTreeMap<String, BTreeSet<String>> = Endpoint::ALL
+        .iter()
+        .filter(|e| !matches!(e, Endpoint::Health | Endpoint::OpenApi))
+        .map(|e| (e.name().to_owned(), read_variables(e.reads(), false)))
+        .collect();
+    // `health` and `openapi` read no configuration at all.
+    out.insert("health".to_owned(), BTreeSet::new());
+    out.insert("openapi".to_owned(), BTreeSet::new());
+    for function in ["sweeper", "outbox"] {
+        out.insert(
+            function.to_owned(),
+            read_variables(liveroom::Reads::DELIVERY, true),
+        );
+    }
+    for vars in out.values_mut() {
+        vars.retain(|v| keys.contains(v));
+    }
+    out
+}
+
+/// The keys the template gives each function, by binary.
+fn given_keys(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let keys: BTreeSet<&str> = liveroom::config::SECRET_VARIABLES
+        .iter()
+        .chain(liveroom::config::KEY_VARIABLES)
+        .copied()
+        .collect();
+    let mut given = given(text);
+    for vars in given.values_mut() {
+        vars.retain(|v| keys.contains(v.as_str()));
+    }
+    given
+}
+
+/// Where the template gives a function a key its code does not read, or lacks one it reads.
+fn wrong_keys(text: &str) -> Vec<String> {
+    let (given, read) = (given_keys(text), read_keys());
     let mut wrong = Vec::new();
-    for (binary, vars) in &given {
-        let reads = match binary.as_str() {
-            "sweeper" | "outbox" => read_variables(liveroom::Reads::PROVIDERS, true),
-            "health" | "openapi" => BTreeSet::new(),
-            name => {
-                let endpoint = Endpoint::ALL
-                    .into_iter()
-                    .find(|e| e.name() == name)
-                    .unwrap_or_else(|| panic!("{name}: no such endpoint"));
-                read_variables(endpoint.reads(), false)
-            }
-        };
-        let given_secrets: BTreeSet<&String> = vars.intersection(&secrets).collect();
-        let read_secrets: BTreeSet<&String> = reads.intersection(&secrets).collect();
-        if given_secrets != read_secrets {
-            wrong.push(format!(
-                "{binary}: given {given_secrets:?}, reads {read_secrets:?}"
-            ));
+    for binary in given.keys().chain(read.keys()).collect::<BTreeSet<_>>() {
+        let (has, reads) = (
+            given.get(binary).cloned().unwrap_or_default(),
+            read.get(binary).cloned().unwrap_or_default(),
+        );
+        if has != reads {
+            wrong.push(format!("{binary}: given {has:?}, reads {reads:?}"));
         }
     }
+    wrong
+}
+
+/// Issue 16, 11 and issue 21, 8: every function is given exactly the keys its code reads, key
+/// by key (not by group): `health`, `openapi` and `register` none, the callbacks their own key
+/// only, the sweeper and the outbox the IM administrator's key and the webhooks' only, and so
+/// on.
+#[test]
+fn every_function_is_given_exactly_the_keys_it_reads() {
+    assert_eq!(given(&template()).len(), Endpoint::ALL.len() + 2);
+    let wrong = wrong_keys(&template());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The key check would catch a key given to a function that does not read it, and a key
+/// missing from one that does.
+#[test]
+fn the_key_check_would_catch_an_extra_or_a_missing_key() {
+    let text = template();
+    assert!(wrong_keys(&text).is_empty());
+    let block = |binary: &str| text.find(&format!("Binary: {binary}\n")).unwrap();
+    // An extra: the sweeper given the RTC app's key.
+    let sweeper = block("sweeper");
+    let extra = format!(
+        "{}{}",
+        &text[..sweeper],
+        text[sweeper..].replacen(
+            "          TENCENT_SECRET_KEY: !Ref TencentSecretKey\n",
+            "          TENCENT_SECRET_KEY: !Ref TencentSecretKey\n          ALIYUN_RTC_APP_KEY: !Ref AliyunRtcAppKey\n",
+            1
+        )
+    );
+    assert!(
+        wrong_keys(&extra).iter().any(|w| w.starts_with("sweeper:")),
+        "an extra key must be caught"
+    );
+    // A missing one: login without its private key.
+    let login = block("login");
+    let missing = format!(
+        "{}{}",
+        &text[..login],
+        text[login..].replacen("          JWT_PRIVATE_KEY: !Ref JwtPrivateKey\n", "", 1)
+    );
+    assert!(
+        wrong_keys(&missing).iter().any(|w| w.starts_with("login:")),
+        "a missing key must be caught"
+    );
+}
+
+/// The functions the template gives `key`.
+fn holders(key: &str) -> BTreeSet<String> {
+    given_keys(&template())
+        .into_iter()
+        .filter(|(_, vars)| vars.contains(key))
+        .map(|(binary, _)| binary)
+        .collect()
+}
+
+fn names(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// Issue 21, 8: the sweeper and the outbox hold what delivering IM notices and webhooks needs
+/// (the IM administrator's UserSig key, the webhooks' secret) and no push, pull, RTC or IM
+/// user key; `ALIYUN_IM_APP_KEY` is held by `token` alone, the RTC keys by the functions that
+/// sign room credentials (and LiveKit's callback its secret, as its webhooks' key).
+#[test]
+fn delivery_holds_only_the_im_admin_key_and_im_app_keys_stay_with_token() {
+    let keys = given_keys(&template());
+    for function in ["sweeper", "outbox"] {
+        assert_eq!(
+            keys[function],
+            names(&["TENCENT_SECRET_KEY", "WEBHOOK_SECRET"]),
+            "{function}"
+        );
+    }
+    assert_eq!(holders("ALIYUN_IM_APP_KEY"), names(&["token"]));
+    let room_info = [
+        "create", "delete", "get", "join", "leave", "list", "pause", "start", "update",
+    ];
+    assert_eq!(holders("ALIYUN_LIVE_PUSH_AUTH_KEY"), names(&room_info));
+    let mut rtc = names(&room_info);
+    rtc.insert("rtc-token".to_owned());
+    let mut livekit = rtc.clone();
+    livekit.insert("livekit-callback".to_owned());
+    assert_eq!(holders("LIVEKIT_API_SECRET"), livekit);
+    rtc.insert("aliyun-call".to_owned());
+    assert_eq!(holders("ALIYUN_RTC_APP_KEY"), rtc);
+}
+
+/// Issue 21, 8: only the functions that issue tokens hold the private key; every other function
+/// that reads a token holds the public key alone.
+#[test]
+fn only_the_functions_that_issue_tokens_hold_the_private_key() {
+    assert_eq!(
+        holders("JWT_PRIVATE_KEY"),
+        names(&[
+            "login",
+            "refresh",
+            "signature-login",
+            "tencent-users",
+            "token"
+        ])
+    );
+    let public = holders("JWT_PUBLIC_KEY");
+    assert!(public.is_disjoint(&holders("JWT_PRIVATE_KEY")));
+    for verifier in [
+        "get",
+        "create",
+        "logout",
+        "tencent-rooms",
+        "aliyun-call",
+        "kick",
+    ] {
+        assert!(public.contains(verifier), "{verifier}");
+    }
+    for none in [
+        "health",
+        "openapi",
+        "register",
+        "sweeper",
+        "outbox",
+        "alibaba-callback",
+    ] {
+        assert!(!public.contains(none), "{none}");
+    }
 }

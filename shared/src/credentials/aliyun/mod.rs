@@ -1,33 +1,52 @@
 //! Alibaba Cloud: the provider adapter (ApsaraVideo Live URLs, RTC tokens, the new IM) over
 //! the signers of [`sign`].
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Grant, Provider, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, text};
+use super::{
+    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
+    text,
+};
+use crate::Reads;
 use crate::config::Secret;
 use crate::domain::UserId;
 
 mod sign;
 pub use sign::*;
 
+/// An RTC or IM app; its key only where the function signs with it.
+#[derive(Clone)]
 pub(crate) struct AliyunApp {
     pub(crate) app_id: String,
-    pub(crate) app_key: Secret,
+    pub(crate) app_key: Option<Secret>,
 }
 
+impl AliyunApp {
+    /// Whether the RTC app's key is read: room credentials, of any vendor or of Alibaba's.
+    pub(crate) fn rtc_key_read(reads: &Reads) -> bool {
+        reads.rtc_room || reads.rtc_room_aliyun
+    }
+}
+
+#[derive(Clone)]
 pub(crate) struct AliyunLive {
     pub(crate) push_domain: String,
     pub(crate) pull_domain: String,
-    pub(crate) push_key: Secret,
-    pub(crate) pull_key: Option<Secret>,
+    /// `None` where no push URL is signed ([`Reads::live_push`] off).
+    pub(crate) push_key: Option<Secret>,
+    pub(crate) pull_key: PullKey,
     pub(crate) app_name: String,
 }
 
+#[derive(Clone)]
 pub(crate) struct AliyunIm {
     pub(crate) app: AliyunApp,
     pub(crate) app_sign: String,
 }
 
+#[derive(Clone)]
 pub(crate) struct Aliyun {
     pub(crate) live: Option<AliyunLive>,
     pub(crate) rtc: Option<AliyunApp>,
@@ -52,11 +71,27 @@ impl Provider for Aliyun {
         "aliyun"
     }
 
+    fn restricted(&self, reads: &Reads) -> Arc<dyn Provider> {
+        let mut it = self.clone();
+        if let Some(live) = it.live.as_mut() {
+            live.push_key = held(&live.push_key, reads.live_push);
+            live.pull_key = live.pull_key.restricted(reads.live_pull);
+        }
+        if let Some(rtc) = it.rtc.as_mut() {
+            rtc.app_key = held(&rtc.app_key, AliyunApp::rtc_key_read(reads));
+        }
+        if let Some(im) = it.im.as_mut() {
+            im.app.app_key = held(&im.app.app_key, reads.im_token);
+        }
+        Arc::new(it)
+    }
+
     fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {
         let live = self.live.as_ref()?;
+        let push_key = live.push_key.as_ref()?;
         let rand = uuid::Uuid::new_v4().simple().to_string();
         let auth = sign::UrlAuth {
-            key: text(&live.push_key),
+            key: text(push_key),
             exp: expires_at,
             rand: &rand,
         };
@@ -71,8 +106,9 @@ impl Provider for Aliyun {
 
     fn pull_urls(&self, stream: &str, expires_at: i64) -> Option<PullUrlInfo> {
         let live = self.live.as_ref()?;
+        let pull_key = live.pull_key.for_urls()?;
         let rand = uuid::Uuid::new_v4().simple().to_string();
-        let auth = live.pull_key.as_ref().map(|key| sign::UrlAuth {
+        let auth = pull_key.map(|key| sign::UrlAuth {
             key: text(key),
             exp: expires_at,
             rand: &rand,
@@ -89,6 +125,7 @@ impl Provider for Aliyun {
 
     fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
         let app = self.rtc.as_ref()?;
+        let app_key = app.app_key.as_ref()?;
         // An Alibaba RTC token carries no privileges: whoever holds one may publish. So only
         // publishers get one.
         if req.grant != Grant::Publish {
@@ -100,14 +137,7 @@ impl Provider for Aliyun {
         let timestamp = req.now + req.ttl;
         let channel = req.channel;
         let user = sign::vendor_user_id(req.user.as_str());
-        let token = sign::rtc_token(
-            &app.app_id,
-            text(&app.app_key),
-            channel,
-            &user,
-            nonce,
-            timestamp,
-        );
+        let token = sign::rtc_token(&app.app_id, text(app_key), channel, &user, nonce, timestamp);
         Some(RtcCredentials {
             push_url: Some(sign::rtc_url(
                 "push",
@@ -148,13 +178,14 @@ impl Provider for Aliyun {
 
     fn im(&self, user: &UserId, now: i64, ttl: i64) -> Option<Value> {
         let im = self.im.as_ref()?;
+        let app_key = im.app.app_key.as_ref()?;
         let nonce = nonce();
         let timestamp = now + ttl;
         let role = "";
         let user = sign::vendor_user_id(user.as_str());
         let app_token = sign::im_token(
             &im.app.app_id,
-            text(&im.app.app_key),
+            text(app_key),
             &user,
             &nonce,
             timestamp,

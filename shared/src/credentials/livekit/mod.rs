@@ -1,18 +1,22 @@
 //! LiveKit: the provider adapter (room access tokens) over the signers of [`sign`].
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Grant, Provider, RtcCredentials, RtcRequest};
+use super::{Grant, Provider, RtcCredentials, RtcRequest, held};
 use crate::config::Secret;
 use crate::domain::UserId;
 
 mod sign;
 pub use sign::*;
 
+#[derive(Clone)]
 pub(crate) struct Livekit {
     pub(crate) url: String,
     pub(crate) api_key: String,
-    pub(crate) api_secret: Secret,
+    /// `None` where no room credential is signed ([`crate::Reads::rtc_room`] off).
+    pub(crate) api_secret: Option<Secret>,
 }
 
 impl Provider for Livekit {
@@ -20,7 +24,14 @@ impl Provider for Livekit {
         "livekit"
     }
 
+    fn restricted(&self, reads: &crate::Reads) -> Arc<dyn Provider> {
+        let mut it = self.clone();
+        it.api_secret = held(&it.api_secret, reads.rtc_room);
+        Arc::new(it)
+    }
+
     fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
+        let api_secret = self.api_secret.as_ref()?;
         let publish = req.grant == Grant::Publish;
         let grant = sign::VideoGrant {
             room: req.channel.to_owned(),
@@ -31,7 +42,7 @@ impl Provider for Livekit {
         };
         let token = sign::access_token(
             &self.api_key,
-            self.api_secret.expose(),
+            api_secret.expose(),
             req.user.as_str(),
             &grant,
             req.now,

@@ -1,30 +1,47 @@
 //! Tencent Cloud: the provider adapter (CSS URLs, TRTC and IM UserSigs) over the signers of
 //! [`sign`].
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Grant, Provider, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, text};
+use super::{
+    Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
+    text,
+};
+use crate::Reads;
 use crate::config::Secret;
 use crate::domain::UserId;
 
 mod sign;
 pub use sign::*;
 
+/// The app shared by TRTC and IM. Its one key (`TENCENT_SECRET_KEY`) is held once per purpose
+/// the function signs for, and only then.
+#[derive(Clone)]
 pub(crate) struct TencentApp {
     pub(crate) sdkappid: u32,
-    pub(crate) secret: Secret,
+    /// Room credentials (Tencent serving RTC; [`Reads::rtc_room`]).
+    pub(crate) room_key: Option<Secret>,
+    /// A user's UserSig for TRTC and IM login ([`Reads::user_sig`]).
+    pub(crate) user_key: Option<Secret>,
+    /// The IM administrator's UserSig (Tencent serving IM; [`Reads::im_admin`]).
+    pub(crate) admin_key: Option<Secret>,
     /// `TENCENT_IM_ADMIN`: the IM app's administrator, whom the server calls the REST API as.
     /// Nobody else is ever signed a UserSig for it (a TRTC UserSig is an IM one too).
     pub(crate) admin: UserId,
 }
 
+#[derive(Clone)]
 pub(crate) struct TencentLive {
     pub(crate) push_domain: String,
     pub(crate) pull_domain: String,
-    pub(crate) push_key: Secret,
-    pub(crate) pull_key: Option<Secret>,
+    /// `None` where no push URL is signed ([`Reads::live_push`] off).
+    pub(crate) push_key: Option<Secret>,
+    pub(crate) pull_key: PullKey,
 }
 
+#[derive(Clone)]
 pub(crate) struct Tencent {
     pub(crate) live: Option<TencentLive>,
     /// Shared by TRTC and IM: one SDKAppID and key for both (seed 001).
@@ -39,18 +56,22 @@ impl Tencent {
             .filter(|app| !app.admin.as_str().eq_ignore_ascii_case(user.as_str()))
     }
 
+    /// A user's UserSig for TRTC and IM login.
     fn user_sig(&self, user: &UserId, now: i64, ttl: i64) -> Option<(u32, String)> {
         let app = self.app_for(user)?;
+        Self::sig(app, app.user_key.as_ref()?, user, now, ttl)
+    }
+
+    fn sig(
+        app: &TencentApp,
+        key: &Secret,
+        user: &UserId,
+        now: i64,
+        ttl: i64,
+    ) -> Option<(u32, String)> {
         Some((
             app.sdkappid,
-            sign::user_sig(
-                app.sdkappid,
-                app.secret.expose(),
-                user.as_str(),
-                now,
-                ttl,
-                None,
-            ),
+            sign::user_sig(app.sdkappid, key.expose(), user.as_str(), now, ttl, None),
         ))
     }
 }
@@ -61,13 +82,33 @@ impl Provider for Tencent {
     }
 
     fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
-        self.app.as_ref().map(|a| (a.sdkappid, &a.secret, &a.admin))
+        let app = self.app.as_ref()?;
+        Some((app.sdkappid, app.admin_key.as_ref()?, &app.admin))
+    }
+
+    fn keeps_groups(&self) -> bool {
+        self.app.is_some()
+    }
+
+    fn restricted(&self, reads: &Reads) -> Arc<dyn Provider> {
+        let mut it = self.clone();
+        if let Some(live) = it.live.as_mut() {
+            live.push_key = held(&live.push_key, reads.live_push);
+            live.pull_key = live.pull_key.restricted(reads.live_pull);
+        }
+        if let Some(app) = it.app.as_mut() {
+            app.room_key = held(&app.room_key, reads.rtc_room);
+            app.user_key = held(&app.user_key, reads.user_sig);
+            app.admin_key = held(&app.admin_key, reads.im_admin);
+        }
+        Arc::new(it)
     }
 
     fn push_urls(&self, stream: &str, expires_at: i64) -> Option<PushUrlInfo> {
         let live = self.live.as_ref()?;
+        let push_key = live.push_key.as_ref()?;
         let [rtmp_url, rts_url, srt_url] =
-            sign::push_urls(&live.push_domain, stream, text(&live.push_key), expires_at);
+            sign::push_urls(&live.push_domain, stream, text(push_key), expires_at);
         Some(PushUrlInfo {
             rtmp_url,
             rts_url,
@@ -77,12 +118,9 @@ impl Provider for Tencent {
 
     fn pull_urls(&self, stream: &str, expires_at: i64) -> Option<PullUrlInfo> {
         let live = self.live.as_ref()?;
-        let [rtmp_url, flv_url, hls_url, rts_url] = sign::pull_urls(
-            &live.pull_domain,
-            stream,
-            live.pull_key.as_ref().map(text),
-            expires_at,
-        );
+        let pull_key = live.pull_key.for_urls()?;
+        let [rtmp_url, flv_url, hls_url, rts_url] =
+            sign::pull_urls(&live.pull_domain, stream, pull_key.map(text), expires_at);
         Some(PullUrlInfo {
             rtmp_url,
             flv_url,
@@ -93,7 +131,8 @@ impl Provider for Tencent {
 
     fn rtc(&self, req: &RtcRequest<'_>) -> Option<RtcCredentials> {
         let app = self.app_for(req.user)?;
-        let (sdkappid, user_sig) = self.user_sig(req.user, req.now, req.ttl)?;
+        let key = app.room_key.as_ref()?;
+        let (sdkappid, user_sig) = Self::sig(app, key, req.user, req.now, req.ttl)?;
         let privileges = match req.grant {
             Grant::Publish => sign::privilege::PUBLISHER,
             Grant::Subscribe => sign::privilege::SUBSCRIBER,
@@ -101,7 +140,7 @@ impl Provider for Tencent {
         let room = req.channel;
         let key = sign::private_map_key(
             sdkappid,
-            app.secret.expose(),
+            key.expose(),
             req.user.as_str(),
             sign::RoomRef::String(room),
             privileges,
