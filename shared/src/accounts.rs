@@ -374,7 +374,9 @@ const ATTEMPTS: &str = "attempts";
 /// [`MAX_FAILURES_PER_USERNAME_PER_ADDRESS`]); on the username's record, its failures from
 /// every address together (at most `LOGIN_FAILURES_PER_USER_PER_MINUTE`). A flood from one
 /// address uses up only its own counts and at most 5 of the username's: the same user logs in
-/// from another address as before.
+/// from another address as before. Two records, so a login costs what it did with two
+/// counters; the per-username counts sit on the address's record, which only that address's
+/// own attempts make grow (many addresses cannot swell one user's record).
 fn login_counters<S: ?Sized>(
     app: &App<S>,
     username: Option<&Username>,
