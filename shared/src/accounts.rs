@@ -4,9 +4,10 @@
 //! Passwords are hashed with argon2id on the blocking pool, at most a few at a time (each hash
 //! takes ~19 MiB and tens of milliseconds of CPU, so an unbounded flood of logins must queue, not
 //! exhaust memory). A failed login says nothing about whether the username exists, and takes
-//! as long either way. Failed logins are counted per username and per source address in the
-//! store (so the limit holds across Lambda instances); past the limit every login for that
-//! name or address is 429 until the window ends, a correct password included.
+//! as long either way. Failed logins are counted in the store (so the limits hold across Lambda
+//! instances) per source address, per username from that address, and per username from every
+//! address; registrations per source address and in all. Past a limit the attempts it covers
+//! are 429 until the window ends, a correct password included.
 //!
 //! Sessions: every token names its session (`sid`) and the user's session generation. `logout`
 //! ends one session (its refresh tokens are refused from then on), `logout {all}` and
@@ -29,12 +30,14 @@ use crate::auth::{Caller, IssuedToken, Session, TokenKind};
 use crate::domain::user::{SignatureSalt, User};
 use crate::domain::{FieldError, ImageUrl, Nick, Password, UserId, Username};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::StoreError;
+use crate::store::{Counter, StoreError};
 
 crate::needs!(
-    /// `register`: looks the name up, then claims it with the user in one transaction.
+    /// `register`: looks the name up, counts the registration, then claims the name with the
+    /// user in one transaction.
     RegisterStore,
     REGISTER_NEEDS: UserRead,
+    LoginThrottle,
     UserWrite
 );
 crate::needs!(
@@ -79,11 +82,12 @@ crate::needs!(
     RoomUpdate
 );
 
-/// Failed logins are counted in windows of this many seconds.
+/// Failed logins and registrations are counted in windows of this many seconds.
 pub const THROTTLE_WINDOW_SECS: i64 = 60;
-/// Failed logins per username per window before every login for it is refused.
-pub const MAX_FAILURES_PER_USERNAME: u64 = 5;
-/// Failed logins per source address (IPv6: per /64) per window.
+/// Failed logins of one username from one source address per window, before that address's
+/// logins for it are refused.
+pub const MAX_FAILURES_PER_USERNAME_PER_ADDRESS: u64 = 5;
+/// Failed logins per source address (IPv6: per /64) per window, over every username.
 pub const MAX_FAILURES_PER_ADDRESS: u64 = 30;
 /// A signature login's `ts` may be this far from the server's clock, either way.
 pub const SIGNATURE_MAX_SKEW_SECS: i64 = 300;
@@ -267,9 +271,13 @@ async fn verify_password<S: ?Sized>(
     .map_err(ApiError::internal)?
 }
 
+/// Registers a user. Registrations are counted per source address and in all
+/// ([`registration_counters`]) after the request is found well formed and its name free, before
+/// the password is hashed (or the account made).
 pub async fn register<S: RegisterStore + ?Sized>(
     app: &App<S>,
     req: RegisterRequest,
+    source: Option<&str>,
 ) -> Result<UserInfo, ApiError> {
     let username = Username::parse(&req.username).map_err(bad)?;
     if app.config.reserves(username.as_str()) {
@@ -303,6 +311,7 @@ pub async fn register<S: RegisterStore + ?Sized>(
     if app.store.user_by_username(&username).await?.is_some() {
         return Err(username_taken());
     }
+    admit(app, registration_counters(app, source), "registrations").await?;
     let password_hash = match password {
         Some(p) => hash_password(app, p).await?,
         None => String::new(),
@@ -330,87 +339,140 @@ fn username_taken() -> ApiError {
         .with_detail("field", "username")
 }
 
-// ---- throttling ---------------------------------------------------------------------------
+// ---- throttling ----------------------------------------------------------------------------
 
-/// The counters a login attempt was counted under, in the current window.
+/// The counters an attempt was counted on, in its window.
 struct Attempt {
-    keys: Vec<String>,
+    counters: Vec<Counter>,
     window: i64,
 }
 
-/// The counter of a source address: IPv4 as is, IPv6 by its /64 (one host owns a /64).
-fn address_counter(source: &str) -> Option<String> {
-    match source.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => Some(format!("ip:{v4}")),
+/// The address counter of a source address: IPv4 as is, IPv6 by its /64 (one host owns a /64).
+/// A request without one (none in production: API Gateway and the local server always give
+/// one) counts as one shared unknown address, so it cannot escape the address limits.
+fn address_counter(source: Option<&str>) -> String {
+    let Some(ip) = source.and_then(|s| s.parse::<IpAddr>().ok()) else {
+        return "ip:unknown".to_owned();
+    };
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => Some(format!("ip:{v4}")),
+            Some(v4) => format!("ip:{v4}"),
             None => {
                 let s = v6.segments();
-                Some(format!(
-                    "ip:{:x}:{:x}:{:x}:{:x}::/64",
-                    s[0], s[1], s[2], s[3]
-                ))
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
     }
 }
 
-/// Counts a login attempt under its counters (an atomic add each, which answers the new
-/// count) and refuses it (429, `Retry-After`) when a count is over its limit — before any
-/// password is checked, so a correct one is refused too. Counting first is what holds the
-/// limit under concurrency: attempts at once each get their own count, so at most the limit of
-/// them reach the password check. A login that succeeds is taken back ([`succeeded`]): only
-/// failures count against the limits.
-async fn admit<S: crate::store::LoginThrottle + ?Sized>(
+/// The count every counter keeps: all the attempts it counted.
+const ATTEMPTS: &str = "attempts";
+
+/// A login's counters (password or signature): on its address's record, the address's
+/// failures (at most [`MAX_FAILURES_PER_ADDRESS`]) and, among them, this username's (at most
+/// [`MAX_FAILURES_PER_USERNAME_PER_ADDRESS`]); on the username's record, its failures from
+/// every address together (at most `LOGIN_FAILURES_PER_USER_PER_MINUTE`). A flood from one
+/// address uses up only its own counts and at most 5 of the username's: the same user logs in
+/// from another address as before. Two records, so a login costs what it did with two
+/// counters; the per-username counts sit on the address's record, which only that address's
+/// own attempts make grow (many addresses cannot swell one user's record).
+fn login_counters<S: ?Sized>(
     app: &App<S>,
     username: Option<&Username>,
     source: Option<&str>,
+) -> Vec<Counter> {
+    let mut address = Counter {
+        key: address_counter(source),
+        counts: vec![(ATTEMPTS.to_owned(), MAX_FAILURES_PER_ADDRESS)],
+    };
+    let Some(name) = username else {
+        return vec![address];
+    };
+    address.counts.push((
+        format!("u#{}", name.key()),
+        MAX_FAILURES_PER_USERNAME_PER_ADDRESS,
+    ));
+    let user = Counter {
+        key: format!("user:{}", name.key()),
+        counts: vec![(
+            ATTEMPTS.to_owned(),
+            app.config.throttle.login_failures_per_user,
+        )],
+    };
+    vec![address, user]
+}
+
+/// A registration's counters: its address's (`REGISTRATIONS_PER_ADDRESS_PER_MINUTE`) and
+/// everyone's (`REGISTRATIONS_PER_MINUTE`).
+fn registration_counters<S: ?Sized>(app: &App<S>, source: Option<&str>) -> Vec<Counter> {
+    let limits = app.config.throttle;
+    vec![
+        Counter {
+            key: format!("reg:{}", address_counter(source)),
+            counts: vec![(ATTEMPTS.to_owned(), limits.registrations_per_address)],
+        },
+        Counter {
+            key: "reg:all".to_owned(),
+            counts: vec![(ATTEMPTS.to_owned(), limits.registrations)],
+        },
+    ]
+}
+
+/// Counts an attempt on its counters (one conditional atomic add per counter, at once) and
+/// refuses it (429, `Retry-After`) when any counter is at its limit — before any password is
+/// checked or hashed, so a correct one is refused too. Counting first is what holds the limits
+/// under concurrency: of attempts at once, at most the limit are counted, and only counted
+/// ones go on. A refused attempt counts nowhere (a counter that took it is given it back), so
+/// a flood that is refused uses up nothing but the minute; a login that then succeeds is taken
+/// back too ([`succeeded`]): only failures count against the login limits.
+async fn admit<S: crate::store::LoginThrottle + ?Sized>(
+    app: &App<S>,
+    counters: Vec<Counter>,
+    what: &str,
 ) -> Result<Attempt, ApiError> {
     let now = app.clock.now().timestamp();
     let window = now.div_euclid(THROTTLE_WINDOW_SECS);
-    let mut keys = Vec::with_capacity(2);
-    let mut limits = Vec::with_capacity(2);
-    if let Some(name) = username {
-        keys.push(format!("user:{}", name.key()));
-        limits.push(MAX_FAILURES_PER_USERNAME);
-    }
-    if let Some(counter) = source.and_then(address_counter) {
-        keys.push(counter);
-        limits.push(MAX_FAILURES_PER_ADDRESS);
-    }
-    if keys.is_empty() {
-        return Ok(Attempt { keys, window });
-    }
     let expires_at = (window + 2) * THROTTLE_WINDOW_SECS;
-    let counts = app.store.count_attempt(&keys, window, expires_at).await?;
-    if counts
-        .iter()
-        .zip(&limits)
-        .any(|(count, limit)| count > limit)
-    {
-        let retry_after = (window + 1) * THROTTLE_WINDOW_SECS - now;
-        return Err(ApiError::new(
-            ErrorCode::UserLoginThrottled,
-            format!("too many failed logins; retry in {retry_after} s"),
-        )
-        .with_detail("retry_after", retry_after.max(1)));
+    let counted = app
+        .store
+        .count_attempt(&counters, window, expires_at)
+        .await?;
+    if counted.len() == counters.len() && counted.iter().all(|c| *c) {
+        return Ok(Attempt { counters, window });
     }
-    Ok(Attempt { keys, window })
+    let given_back: Vec<Counter> = counters
+        .into_iter()
+        .zip(&counted)
+        .filter_map(|(counter, counted)| counted.then_some(counter))
+        .collect();
+    take_back(app, &given_back, window).await;
+    let retry_after = ((window + 1) * THROTTLE_WINDOW_SECS - now).max(1);
+    Err(ApiError::new(
+        ErrorCode::UserLoginThrottled,
+        format!("too many {what}; retry in {retry_after} s"),
+    )
+    .with_detail("retry_after", retry_after))
 }
 
-/// A login succeeded: its counted attempt is taken back. A counter that cannot be written is
-/// logged: the login stands either way.
-async fn succeeded<S: crate::store::LoginThrottle + ?Sized>(app: &App<S>, attempt: &Attempt) {
-    if attempt.keys.is_empty() {
+/// Takes an attempt off `counters`. A counter that cannot be written is logged: the answer
+/// stands either way.
+async fn take_back<S: crate::store::LoginThrottle + ?Sized>(
+    app: &App<S>,
+    counters: &[Counter],
+    window: i64,
+) {
+    if counters.is_empty() {
         return;
     }
-    if let Err(e) = app
-        .store
-        .forgive_attempt(&attempt.keys, attempt.window)
-        .await
-    {
-        tracing::warn!(error = %e, "a successful login could not be taken off its counters");
+    if let Err(e) = app.store.forgive_attempt(counters, window).await {
+        tracing::warn!(error = %e, "an attempt could not be taken off its counters");
     }
+}
+
+/// A login succeeded: its counted attempt is taken back.
+async fn succeeded<S: crate::store::LoginThrottle + ?Sized>(app: &App<S>, attempt: &Attempt) {
+    take_back(app, &attempt.counters, attempt.window).await;
 }
 
 // ---- logins -------------------------------------------------------------------------------
@@ -421,7 +483,8 @@ pub async fn login<S: LoginStore + ?Sized>(
     source: Option<&str>,
 ) -> Result<AuthResponse, ApiError> {
     let username = Username::parse(&req.username).ok();
-    let attempt = admit(app, username.as_ref(), source).await?;
+    let counters = login_counters(app, username.as_ref(), source);
+    let attempt = admit(app, counters, "failed logins").await?;
     // Malformed credentials fail like wrong ones, after the same work.
     let password = Password::parse(req.password).ok();
     let user = match &username {
@@ -519,7 +582,8 @@ pub async fn signature<S: SignatureStore + ?Sized>(
         )));
     }
     let username = Username::parse(&req.username).ok();
-    let attempt = admit(app, username.as_ref(), source).await?;
+    let counters = login_counters(app, username.as_ref(), source);
+    let attempt = admit(app, counters, "failed logins").await?;
     let user = match &username {
         Some(name) => app.store.user_by_username(name).await?,
         None => None,

@@ -249,6 +249,41 @@ pub struct Config {
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
     /// the function that reads it: [`Reads::aliyun_callback`] and the like).
     pub callbacks: crate::callbacks::CallbackKeys,
+    /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
+    /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
+    pub throttle: Throttle,
+}
+
+/// The configurable throttle limits, each per one-minute window (`crate::accounts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Registrations from one source address (IPv6: one /64).
+    pub registrations_per_address: u64,
+    /// Registrations from everywhere together.
+    pub registrations: u64,
+    /// Failed logins of one username from every address together.
+    pub login_failures_per_user: u64,
+}
+
+impl Throttle {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        const MAX: u64 = 1_000_000;
+        Ok(Self {
+            registrations_per_address: number(
+                lookup,
+                "REGISTRATIONS_PER_ADDRESS_PER_MINUTE",
+                10,
+                1..=MAX,
+            )?,
+            registrations: number(lookup, "REGISTRATIONS_PER_MINUTE", 600, 1..=MAX)?,
+            login_failures_per_user: number(
+                lookup,
+                "LOGIN_FAILURES_PER_USER_PER_MINUTE",
+                100,
+                1..=MAX,
+            )?,
+        })
+    }
 }
 
 impl Config {
@@ -326,6 +361,7 @@ impl Config {
             reserved_name: crate::credentials::reserved_name(&lookup)?,
             outbox,
             callbacks: crate::credentials::callback_keys(&lookup, reads)?,
+            throttle: Throttle::from_lookup(&lookup)?,
         })
     }
 

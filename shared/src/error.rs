@@ -50,7 +50,8 @@ pub enum ErrorCode {
     UserInfoEmpty,
     /// 206: the user does not exist.
     UserNotExists,
-    /// 209: too many failed logins for this username or address; retry after `Retry-After`.
+    /// 209: too many failed logins (for this username from this address, from this address, or
+    /// for this username from everywhere) or registrations; retry after `Retry-After`.
     UserLoginThrottled,
     /// 210: a signature login that does not verify (unknown user, wrong signature, stale `ts`).
     UserSignatureInvalid,

@@ -823,7 +823,7 @@ operations! {
     OpenApi => OpenApi, |_app, _req| Ok(crate::OPENAPI.to_owned());
     Register => Register, |app, req| {
         let body = parse_body(app, Endpoint::Register, &req)?;
-        json(&accounts::register(app, body).await?)
+        json(&accounts::register(app, body, source_ip(&req).as_deref()).await?)
     };
     Login => Login, |app, req| {
         let body = parse_body(app, Endpoint::Login, &req)?;

@@ -147,6 +147,7 @@ pub async fn users<S: UsersStore + ?Sized>(
                     avatar: None,
                     salt: Some(salt),
                 },
+                source,
             )
             .await?;
             done(

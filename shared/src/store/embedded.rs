@@ -18,7 +18,7 @@
 //! | `presence_by_activity` | `{room}|{shard}|{activity_key}`     | user id        |
 //! | `counters`             | room id                             | `Counters`     |
 //! | `ended_sessions`       | `{user}|{session}`                  | expiry         |
-//! | `throttle`             | `{counter}|{window}`                | failures       |
+//! | `throttle`             | `{counter}|{count}|{window}`        | attempts       |
 //! | `nonces`               | `{user}|{nonce}`                    | expiry         |
 //!
 //! A deleted room is marked and purged in one transaction here; the two steps exist (as in
@@ -33,7 +33,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChannelMark, CounterWrite, EventClaim, Lapsed, LoginThrottle, MAX_MUTED, MeetingWrite,
+    ChannelMark, Counter, CounterWrite, EventClaim, Lapsed, LoginThrottle, MAX_MUTED, MeetingWrite,
     MemberBan, MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead,
     PresenceWrite, RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView,
     SessionRead, SessionWrite, StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate,
@@ -60,7 +60,7 @@ const PRESENCE_BY_ACTIVITY: TableDefinition<&str, &str> =
 const COUNTERS: TableDefinition<&str, &[u8]> = TableDefinition::new("counters");
 /// `{user}|{session}` → until when the ended session is remembered (unix seconds).
 const ENDED_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("ended_sessions");
-/// `{counter}|{window}` → failed logins in that window.
+/// `{counter}|{count}|{window}` → attempts counted in that window (failed logins, registrations).
 const THROTTLE: TableDefinition<&str, u64> = TableDefinition::new("throttle");
 /// `{user}|{nonce}` → until when the nonce is claimed (unix seconds).
 const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
@@ -1230,54 +1230,89 @@ impl SessionWrite for EmbeddedStore {
     }
 }
 
+/// The record of count `name` of throttle counter `key` in `window`.
+fn count_key(key: &str, name: &str, window: i64) -> String {
+    format!("{key}|{name}|{window}")
+}
+
+/// Drops the throttle windows no request can still be counting in: those older than the one
+/// before the newest any request has counted in (or `window`). A request's window is read from
+/// its clock just before it counts; requests counting at once straddle at most one window
+/// boundary, so the window before the newest must stay (dropping every window older than the
+/// caller's restarted its neighbours' counts from zero whenever two windows interleaved).
+/// Returns whether `window` itself is still kept: a request later than that (a minute behind
+/// the others) is refused rather than counted on a window already dropped.
+fn drop_old_windows(table: &mut redb::Table<&str, u64>, window: i64) -> Result<bool, StoreError> {
+    let windows: Vec<(String, i64)> = table
+        .iter()
+        .map_err(unavailable)?
+        .filter_map(Result::ok)
+        .filter_map(|(k, _)| {
+            let key = k.value().to_owned();
+            let w = key.rsplit_once('|')?.1.parse::<i64>().ok()?;
+            Some((key, w))
+        })
+        .collect();
+    let newest = windows.iter().map(|(_, w)| *w).fold(window, i64::max);
+    let oldest_kept = newest - 1;
+    for (key, w) in &windows {
+        if *w < oldest_kept {
+            table.remove(key.as_str()).map_err(unavailable)?;
+        }
+    }
+    Ok(window >= oldest_kept)
+}
+
 #[async_trait]
 impl LoginThrottle for EmbeddedStore {
     async fn count_attempt(
         &self,
-        keys: &[String],
+        counters: &[Counter],
         window: i64,
         _expires_at: i64,
-    ) -> Result<Vec<u64>, StoreError> {
-        let keys: Vec<String> = keys
+    ) -> Result<Vec<bool>, StoreError> {
+        let counts: Vec<(String, u64)> = counters
             .iter()
-            .map(|k| pair_key(k, &window.to_string()))
+            .flat_map(|c| {
+                c.counts
+                    .iter()
+                    .map(|(name, limit)| (count_key(&c.key, name, window), *limit))
+            })
             .collect();
+        let n = counters.len();
+        // One transaction decides every counter together: counted on all, or on none.
         self.write(move |txn| {
             let mut table = txn.open_table(THROTTLE).map_err(unavailable)?;
-            // Earlier windows are never read again: drop them as we go.
-            let stale: Vec<String> = table
-                .iter()
-                .map_err(unavailable)?
-                .filter_map(Result::ok)
-                .map(|(k, _)| k.value().to_owned())
-                .filter(|k| {
-                    k.rsplit_once('|')
-                        .and_then(|(_, w)| w.parse::<i64>().ok())
-                        .is_some_and(|w| w < window)
-                })
-                .collect();
-            for k in stale {
-                table.remove(k.as_str()).map_err(unavailable)?;
+            if !drop_old_windows(&mut table, window)? {
+                return Ok(vec![false; n]);
             }
-            let mut counts = Vec::with_capacity(keys.len());
-            for k in &keys {
+            let mut now = Vec::with_capacity(counts.len());
+            for (k, limit) in &counts {
                 let count = table
                     .get(k.as_str())
                     .map_err(unavailable)?
-                    .map_or(0, |v| v.value())
-                    + 1;
-                table.insert(k.as_str(), count).map_err(unavailable)?;
-                counts.push(count);
+                    .map_or(0, |v| v.value());
+                if count >= *limit {
+                    return Ok(vec![false; n]);
+                }
+                now.push(count);
             }
-            Ok(counts)
+            for ((k, _), count) in counts.iter().zip(now) {
+                table.insert(k.as_str(), count + 1).map_err(unavailable)?;
+            }
+            Ok(vec![true; n])
         })
         .await
     }
 
-    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError> {
-        let keys: Vec<String> = keys
+    async fn forgive_attempt(&self, counters: &[Counter], window: i64) -> Result<(), StoreError> {
+        let keys: Vec<String> = counters
             .iter()
-            .map(|k| pair_key(k, &window.to_string()))
+            .flat_map(|c| {
+                c.counts
+                    .iter()
+                    .map(|(name, _)| count_key(&c.key, name, window))
+            })
             .collect();
         self.write(move |txn| {
             let mut table = txn.open_table(THROTTLE).map_err(unavailable)?;

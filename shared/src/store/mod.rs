@@ -131,21 +131,37 @@ pub trait SessionWrite: Send + Sync {
     async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError>;
 }
 
+/// A throttle counter: one record per time window, keeping one or more counts, each with the
+/// most it may reach in a window (e.g. an address's failed logins, and among them those for one
+/// username).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// What is counted: `ip:…`, `user:…`, `reg:…` (no `|`).
+    pub key: String,
+    /// The counts the record keeps: a name (no `|`) and its limit.
+    pub counts: Vec<(String, u64)>,
+}
+
 #[async_trait]
 pub trait LoginThrottle: Send + Sync {
-    /// Counts one login attempt under each key in the time window `window` (kept until
-    /// `expires_at`), each by one atomic add, and returns each key's count with it: of
-    /// attempts at once, each sees its own count.
+    /// Counts one attempt (a login, a registration) on each of `counters` in the time window
+    /// `window` (kept until `expires_at`). A counter counts it — one atomic conditional add to
+    /// each of its counts — only if every one of its counts is below its limit, and is left as
+    /// it is otherwise (a refused attempt is never counted). Returns, for each counter, whether
+    /// it counted the attempt. Of attempts at once each is decided on the counts the others
+    /// left, so no count ever passes its limit. A store may decide all counters together
+    /// (counting on none when one refuses); the caller takes back those that counted when any
+    /// did not.
     async fn count_attempt(
         &self,
-        keys: &[String],
+        counters: &[Counter],
         window: i64,
         expires_at: i64,
-    ) -> Result<Vec<u64>, StoreError>;
+    ) -> Result<Vec<bool>, StoreError>;
 
-    /// Takes one counted attempt back under each key of `window` (the login succeeded; only
-    /// failures count against the limits). A no-op for a count that is gone.
-    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError>;
+    /// Takes one counted attempt back from each count of each of `counters` in `window` (the
+    /// login succeeded, or another counter refused it). A no-op on a count that is gone or 0.
+    async fn forgive_attempt(&self, counters: &[Counter], window: i64) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -594,7 +610,8 @@ impl Capability {
             Self::SessionRead => &[("BatchGetItem", Table)],
             // A revocation item (PutItem), or the user's session generation (UpdateItem).
             Self::SessionWrite => &[("PutItem", Table), ("UpdateItem", Table)],
-            // Each counter's atomic add (and, for a login that succeeded, its take-back).
+            // Each counter's conditional atomic add (and, for a login that succeeded or an
+            // attempt another counter refused, its take-back).
             Self::LoginThrottle => &[("UpdateItem", Table)],
             Self::NonceClaim => &[("PutItem", Table)],
             // The claim, its release when the event's work failed, and the signature's uses

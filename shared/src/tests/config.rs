@@ -116,3 +116,26 @@ fn livekit_url_is_never_plain_over_a_network() {
         assert!(with(good).is_ok(), "{good}");
     }
 }
+
+#[test]
+fn the_throttle_limits_default_as_documented_and_are_validated() {
+    let c = config(&[("JWT_PRIVATE_KEY", SECRET)]).unwrap();
+    assert_eq!(
+        c.throttle,
+        Throttle {
+            registrations_per_address: 10,
+            registrations: 600,
+            login_failures_per_user: 100,
+        }
+    );
+    for variable in [
+        "REGISTRATIONS_PER_ADDRESS_PER_MINUTE",
+        "REGISTRATIONS_PER_MINUTE",
+        "LOGIN_FAILURES_PER_USER_PER_MINUTE",
+    ] {
+        for bad in ["0", "many", "1000001"] {
+            let err = config(&[("JWT_PRIVATE_KEY", SECRET), (variable, bad)]).unwrap_err();
+            assert_eq!(err.variable, variable);
+        }
+    }
+}

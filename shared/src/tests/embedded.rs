@@ -69,3 +69,49 @@ fn records_written_before_a_type_gained_fields_read_back_with_the_defaults() {
     };
     assert_eq!(decode::<User>(&encode(&now).unwrap()).unwrap(), now);
 }
+
+/// Issue 21, 10: throttle windows are dropped only when no request can still be counting in
+/// them. Counts in a window survive a count in the next one (instances whose clocks straddle
+/// the boundary); a window two behind the newest is dropped, and a request that late is
+/// refused rather than counted on it afresh.
+#[tokio::test]
+async fn throttle_windows_are_dropped_only_when_no_request_counts_in_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("t.redb")).unwrap();
+    let counter = || {
+        vec![Counter {
+            key: "ip:192.0.2.1".to_owned(),
+            counts: vec![("attempts".to_owned(), 2)],
+        }]
+    };
+    let count = |window| {
+        let store = store.clone();
+        async move { store.count_attempt(&counter(), window, 0).await.unwrap() }
+    };
+    assert_eq!(count(100).await, [true]);
+    assert_eq!(count(101).await, [true]);
+    // Window 100 kept its count: its second attempt is its last.
+    assert_eq!(count(100).await, [true]);
+    assert_eq!(count(100).await, [false]);
+    assert_eq!(count(101).await, [true]);
+    assert_eq!(count(101).await, [false]);
+    // Window 102 drops 100; a request still counting in 100 is refused, not counted afresh.
+    assert_eq!(count(102).await, [true]);
+    assert_eq!(count(100).await, [false]);
+    assert_eq!(count(101).await, [false], "101 is kept");
+    let keys: Vec<String> = store
+        .blocking(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(THROTTLE).map_err(unavailable)?;
+            let keys = table
+                .iter()
+                .map_err(unavailable)?
+                .filter_map(Result::ok)
+                .map(|(k, _)| k.value().to_owned())
+                .collect();
+            Ok(keys)
+        })
+        .await
+        .unwrap();
+    assert!(keys.iter().all(|k| !k.ends_with("|100")), "{keys:?}");
+}

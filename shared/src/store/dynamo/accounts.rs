@@ -1,5 +1,6 @@
 //! Account state beyond the user item's creation: profile updates, closing an account,
-//! sessions ended by a logout, login-failure counters and signature-login nonces.
+//! sessions ended by a logout, throttle counters (failed logins, registrations) and
+//! signature-login nonces.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -13,8 +14,8 @@ use super::{DynamoStore, conditional};
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
-    EventClaim, LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError, UserDelete,
-    UserUpdate,
+    Counter, EventClaim, LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError,
+    UserDelete, UserUpdate,
 };
 
 /// The condition of every change to a user: it exists and is not closed.
@@ -160,43 +161,96 @@ impl SessionWrite for DynamoStore {
 impl LoginThrottle for DynamoStore {
     async fn count_attempt(
         &self,
-        keys: &[String],
+        counters: &[Counter],
         window: i64,
         expires_at: i64,
-    ) -> Result<Vec<u64>, StoreError> {
-        // One UpdateItem per key (a transaction returns no values), at once.
-        let adds = keys
+    ) -> Result<Vec<bool>, StoreError> {
+        // One conditional UpdateItem per counter, at once (each decides its own counts).
+        let adds = counters
             .iter()
-            .map(|k| self.add_one(throttle_key(k, window), "attempts", expires_at));
+            .map(|c| self.add_within(throttle_key(&c.key, window), &c.counts, expires_at));
         futures_util::future::join_all(adds)
             .await
             .into_iter()
             .collect()
     }
 
-    async fn forgive_attempt(&self, keys: &[String], window: i64) -> Result<(), StoreError> {
-        let takes = keys.iter().map(|k| async move {
-            match self
+    async fn forgive_attempt(&self, counters: &[Counter], window: i64) -> Result<(), StoreError> {
+        let takes = counters.iter().filter(|c| !c.counts.is_empty()).map(|c| {
+            let mut req = self
                 .client()
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(throttle_key(k, window)))
-                .update_expression("ADD attempts :minus")
-                .condition_expression("attempts > :zero")
+                .set_key(Some(throttle_key(&c.key, window)))
                 .expression_attribute_values(":minus", n(-1))
-                .expression_attribute_values(":zero", n(0))
-                .send()
-                .await
-                .map_err(conditional)
-            {
-                Ok(_) | Err(StoreError::Conflict) => Ok(()),
-                Err(e) => Err(e),
+                .expression_attribute_values(":zero", n(0));
+            let mut adds = Vec::with_capacity(c.counts.len());
+            let mut held = Vec::with_capacity(c.counts.len());
+            for (i, (name, _)) in c.counts.iter().enumerate() {
+                req = req.expression_attribute_names(format!("#c{i}"), name);
+                adds.push(format!("#c{i} :minus"));
+                held.push(format!("#c{i} > :zero"));
+            }
+            async move {
+                match req
+                    .update_expression(format!("ADD {}", adds.join(", ")))
+                    .condition_expression(held.join(" AND "))
+                    .send()
+                    .await
+                    .map_err(conditional)
+                {
+                    Ok(_) | Err(StoreError::Conflict) => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
         });
         futures_util::future::join_all(takes)
             .await
             .into_iter()
             .collect()
+    }
+}
+
+impl DynamoStore {
+    /// Adds one to each of `counts` of item `key` (kept until `expires_at`) if every one is
+    /// below its limit: one conditional UpdateItem. Returns whether it was added.
+    async fn add_within(
+        &self,
+        key: Item,
+        counts: &[(String, u64)],
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        if counts.is_empty() {
+            return Ok(true);
+        }
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":ttl", n(expires_at))
+            .expression_attribute_values(":one", n(1));
+        let mut adds = Vec::with_capacity(counts.len());
+        let mut below = Vec::with_capacity(counts.len());
+        for (i, (name, limit)) in counts.iter().enumerate() {
+            req = req
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(format!(":l{i}"), n(limit));
+            adds.push(format!("#c{i} :one"));
+            below.push(format!("(attribute_not_exists(#c{i}) OR #c{i} < :l{i})"));
+        }
+        match req
+            .update_expression(format!("SET #ttl = :ttl ADD {}", adds.join(", ")))
+            .condition_expression(below.join(" AND "))
+            .send()
+            .await
+            .map_err(conditional)
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! | username claim  | `USERNAME#{lower}`    | `USERNAME` | (kept for good: a name is never reused)      |
 //! | nonce claim     | `NONCE#{user}`        | `{nonce}`  | (signature logins; kept past the `ts` window) |
 //! | event claim     | `EVENT#{source}`      | `{id}`     | (vendor callbacks and webhooks; kept past their freshness window) |
-//! | login failures  | `THROTTLE#{key}`      | `W#{minute}` | (`failures`, atomic `ADD`)                 |
+//! | throttle counter | `THROTTLE#{key}`     | `W#{minute}` | (`attempts`, an address's per-username `u#{name}`; conditional atomic `ADD`) |
 //! | room            | `ROOM#{id}`           | `ROOM`     | `gsi1` all rooms, `gsi2` by status (or `deleted`), `gsi3` by anchor; sort key `{created}#{id}` |
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
