@@ -162,9 +162,14 @@ fn data_dir_key(data_dir: &Path) -> Result<(String, SecretSource), String> {
     let encoded = key.to_base64();
     write_new(&path, &encoded)?;
     let public = data_dir.join("jwt_public_key");
-    // The public key is no secret; an old one (of a key deleted since) is replaced.
-    std::fs::write(&public, key.public_key().to_base64())
-        .map_err(|e| format!("cannot write {}: {e}", public.display()))?;
+    // The public key is no secret, but the data dir is its owner's alone (0600 like the rest);
+    // an old one (of a key deleted since) is replaced.
+    match std::fs::remove_file(&public) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot replace {}: {e}", public.display())),
+    }
+    write_new(&public, &key.public_key().to_base64())?;
     Ok((encoded, SecretSource::Generated(path)))
 }
 
