@@ -179,9 +179,11 @@ impl World {
         let keys = TokenKeys::new(Some(
             &Secret::parse("JWT_SECRET", EVENTS_SECRET).map_err(|e| e.to_string())?,
         ));
+        // A registered viewer (a session is checked wherever anything is signed).
+        let viewer_name = uuid::Uuid::new_v4().simple().to_string();
         let viewer = keys
             .issue(
-                &UserId::generate(),
+                &UserId::parse("user", &viewer_name).map_err(|e| e.to_string())?,
                 TokenKind::Access,
                 chrono::Utc::now(),
                 Duration::from_secs(86_400),
@@ -220,6 +222,25 @@ impl World {
             )),
             Arc::new(liveroom::SystemClock),
         );
+        // The sample user and the viewer exist, so that every endpoint that checks the
+        // session (`token`, `refresh`, and wherever anything is signed) measures its success
+        // path.
+        for username in [SAMPLE_USER, viewer_name.as_str()] {
+            let mut register = world.event("register");
+            let body = serde_json::json!({
+                "username": username,
+                "password": "the bench user's password",
+            });
+            register["body"] = Value::String(body.to_string());
+            register["isBase64Encoded"] = Value::Bool(false);
+            let request = lambda_http::request::from_str(&register.to_string())
+                .map_err(|e| format!("events/register.json: {e}"))?;
+            let response =
+                liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
+            if response.status() != 200 {
+                return Err(format!("register {username}: {}", response.status()));
+            }
+        }
         let mut ids = Vec::new();
         for _ in 0..2 {
             let request = lambda_http::request::from_str(&world.event("create").to_string())
@@ -237,22 +258,6 @@ impl World {
         }
         world.room_a = ids.remove(0);
         world.room_b = ids.remove(0);
-        // The sample user exists, so that `token` and `refresh` (which check the session)
-        // measure their success path.
-        let mut register = world.event("register");
-        let body = serde_json::json!({
-            "username": SAMPLE_USER,
-            "password": "the bench user's password",
-        });
-        register["body"] = Value::String(body.to_string());
-        register["isBase64Encoded"] = Value::Bool(false);
-        let request = lambda_http::request::from_str(&register.to_string())
-            .map_err(|e| format!("events/register.json: {e}"))?;
-        let response =
-            liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
-        if response.status() != 200 {
-            return Err(format!("register the sample user: {}", response.status()));
-        }
         world.proxy.take();
         Ok(world)
     }

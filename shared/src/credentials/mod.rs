@@ -191,6 +191,17 @@ impl Providers {
         i64::try_from(self.ttl.as_secs()).unwrap_or(86_400)
     }
 
+    /// These providers for a caller whose proof holds until `until` (unix seconds; `None`: a
+    /// caller no answer reaches), at `now`: whatever they sign expires by then at the latest,
+    /// so no credential or URL outlives the access token that asked for it.
+    pub fn until(&self, until: Option<i64>, now: i64) -> Self {
+        let left = u64::try_from(until.map_or(0, |t| t.saturating_sub(now))).unwrap_or(0);
+        Self {
+            ttl: self.ttl.min(Duration::from_secs(left)),
+            ..self.clone()
+        }
+    }
+
     /// Room credentials for `user`, or why there are none.
     pub fn room_credentials(&self, room: &Room, user: &UserId, now: i64) -> RoomCredentials {
         self.channel_credentials(room, room.id.as_str(), user, now)

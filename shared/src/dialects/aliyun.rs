@@ -142,8 +142,12 @@ async fn token<S: CallStore + ?Sized>(
             return Err(e);
         }
     };
-    let now = app.clock.now().timestamp();
-    match providers.channel_credentials(&room, channel.as_str(), &caller.user_id, now) {
+    // Signed as every answer is (`join_call` above checked the caller's session and ban).
+    let signer = rooms::Signer::for_viewer(app, caller, None);
+    match signer
+        .providers
+        .channel_credentials(&room, channel.as_str(), &caller.user_id, signer.now)
+    {
         RoomCredentials::Issued(_, c) => done(
             request_id,
             json!({

@@ -39,4 +39,5 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod sessions;
 mod template;
