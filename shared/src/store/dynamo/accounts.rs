@@ -114,7 +114,7 @@ pub(super) fn take_session(
     items: &mut Vec<Item>,
     user: &UserId,
 ) -> Result<SessionFound, StoreError> {
-    let pk = s(&format!("USER#{user}"));
+    let pk = s(format!("USER#{user}"));
     let mut found = SessionFound::default();
     let mut i = 0;
     while i < items.len() {
