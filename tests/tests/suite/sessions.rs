@@ -424,3 +424,70 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     let got = w.ok(Endpoint::Get, &bystander, json!({"id": room})).await;
     assert!(!unsigned(&got), "{got}");
 }
+
+both_stores!(a_full_page_of_rooms_checks_the_session_and_bans_too);
+
+/// `list`'s page of 100: the caller's bans in 100 rooms and their session are more keys than
+/// one `BatchGetItem` takes; every room's ban still counts, and an ended session is still 401.
+async fn a_full_page_of_rooms_checks_the_session_and_bans_too(w: World) {
+    let (_, viewer) = w.user(86_400).await;
+    let mut banned = None;
+    // Five rooms each of twenty anchors (a per-user cap on open rooms stays out of the way).
+    for _ in 0..20 {
+        let (_, anchor) = w.user(86_400).await;
+        for _ in 0..5 {
+            let room = w
+                .ok(Endpoint::Create, &anchor, json!({"title": "page"}))
+                .await;
+            let id = room["id"].as_str().unwrap().to_owned();
+            if banned.is_none() {
+                banned = Some((id, anchor.clone()));
+            }
+        }
+    }
+    let (room, anchor) = banned.unwrap();
+    let viewer_id = token_sub(&viewer);
+    w.ok(
+        Endpoint::Kick,
+        &anchor,
+        json!({"id": room, "user_id": viewer_id}),
+    )
+    .await;
+    let page = w
+        .ok(
+            Endpoint::List,
+            &viewer,
+            json!({"page_num": 1, "page_size": 100}),
+        )
+        .await;
+    let rooms = page.as_array().unwrap();
+    assert_eq!(rooms.len(), 100);
+    for r in rooms {
+        assert_eq!(unsigned(r), r["id"] == room.as_str(), "{r}");
+    }
+    End::LogoutAll.end(&w, &viewer).await;
+    let (status, out) = w
+        .call(
+            Endpoint::List,
+            &viewer,
+            json!({"page_num": 1, "page_size": 100}),
+        )
+        .await;
+    assert_eq!(
+        (status, out["reason"].as_str()),
+        (401, Some("UserTokenInvalid")),
+        "{out}"
+    );
+}
+
+/// The user one of our access tokens names.
+fn token_sub(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"].as_str().unwrap().to_owned()
+}
