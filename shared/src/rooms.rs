@@ -229,15 +229,16 @@ pub struct RoomInfo {
 /// credential (`RoomInfo` and `MeetingInfo` wherever they are answered, `rtcToken`, `token`,
 /// the dialects' tokens). Nothing for a member the anchor banned from the room (as `rtcToken`
 /// refuses them), and nothing that outlives the viewer's access token (its providers' lifetime
-/// is capped at the token's `exp`).
+/// is capped at the token's `exp`). Made only by [`Signer::for_viewer`] (and
+/// [`Signer::nothing`]).
 #[derive(Debug, Clone)]
 pub struct Signer {
     /// The configured providers, their credentials' lifetime capped for this viewer.
-    pub providers: Providers,
+    pub(crate) providers: Providers,
     /// When (unix seconds) signatures are made.
-    pub now: i64,
+    pub(crate) now: i64,
     /// Nothing is signed: the viewer is banned from the room (or the room is gone).
-    pub withheld: bool,
+    pub(crate) withheld: bool,
 }
 
 impl Signer {
