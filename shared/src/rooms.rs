@@ -500,7 +500,7 @@ pub async fn channel_room<S>(
     make: bool,
 ) -> Result<Option<Room>, ApiError>
 where
-    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::UserRead + ?Sized,
+    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::SessionRead + ?Sized,
 {
     let id = RoomId::for_channel(channel);
     if let Some(room) = app.store.room(&id).await? {
@@ -511,7 +511,16 @@ where
     }
     let title =
         Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let anchor = crate::meeting::participant(app, &caller.user_id).await?;
+    // Made only in a session that stands (a call's first caller gets its token next): the
+    // caller's profile comes with the check, in one read.
+    let user = crate::accounts::live_session(app, caller).await?;
+    let anchor = crate::domain::meeting::Member {
+        user_id: caller.user_id.clone(),
+        user_nick: user.nick,
+        user_avatar: user.avatar,
+        camera_opened: true,
+        mic_opened: true,
+    };
     let now = app.clock.now();
     let mut room = new_room(
         id.clone(),

@@ -25,6 +25,7 @@ crate::needs!(
     /// `/app/*`: the channel's room (made on first use), its seats, presence and members.
     CallStore,
     CALL_NEEDS: UserRead,
+    SessionRead,
     RoomRead,
     RoomCreate,
     RoomView,

@@ -246,13 +246,18 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
             "{how:?} {endpoint:?}: {out}"
         );
     }
-    // Seed 000: no call token.
-    let (status, out) = w.call_token(&tm, "session-check").await;
-    assert_eq!(
-        (status, out["reason"].as_str()),
-        (401, Some("UserTokenInvalid")),
-        "{out}"
-    );
+    // Seed 000: no call token, in the call they hold or in a new one (which is not made).
+    for channel in ["session-check", "never-made"] {
+        let (status, out) = w.call_token(&tm, channel).await;
+        assert_eq!(
+            (status, out["reason"].as_str()),
+            (401, Some("UserTokenInvalid")),
+            "{channel}: {out}"
+        );
+    }
+    let never = liveroom::domain::ChannelId::parse("channelId", "never-made").unwrap();
+    let never = liveroom::domain::RoomId::for_channel(&never);
+    assert!(w.app.store.room(&never).await.unwrap().is_none());
     // Seed 004: no login renewal (and its UserSig), no room made, read or entered.
     let user = member.as_str();
     for (endpoint, path, body) in [
