@@ -87,6 +87,10 @@ const FUNCTIONS: [&str; 37] = [
 /// called by these functions (they only write).
 const WITH_OUTBOX: &str = "+outbox";
 
+/// A scenario named `list+signed` runs the `list` binary with a live provider (Alibaba CDN
+/// URLs signed in every answer: the caller's session and bans are read with the page).
+const WITH_SIGNING: &str = "+signed";
+
 /// The callbacks' sample keys (README, Stream callbacks).
 const ALIYUN_SAMPLE_KEY: &str = "sample-aliyun-callback-key";
 const TENCENT_SAMPLE_KEY: &str = "sample-tencent-callback-key";
@@ -152,6 +156,9 @@ struct World {
     viewer: String,
     /// A token of `alice`, whom the `register` sample event registers.
     alice: String,
+    /// A token of the sample user in a session of its own: what `logout` ends (the sample
+    /// events' session must stand for the endpoints that check it).
+    sample_other: String,
     client: aws_sdk_dynamodb::Client,
 }
 
@@ -181,9 +188,11 @@ impl World {
         let keys = TokenKeys::issuing(
             &JwtPrivateKey::parse("JWT_PRIVATE_KEY", EVENTS_SECRET).map_err(|e| e.to_string())?,
         );
+        // A registered viewer (a session is checked wherever anything is signed).
+        let viewer_name = uuid::Uuid::new_v4().simple().to_string();
         let viewer = keys
             .issue(
-                &UserId::generate(),
+                &UserId::parse("user", &viewer_name).map_err(|e| e.to_string())?,
                 TokenKind::Access,
                 chrono::Utc::now(),
                 Duration::from_secs(86_400),
@@ -199,6 +208,15 @@ impl World {
             )
             .map_err(|e| e.to_string())?
             .token;
+        let sample_other = keys
+            .issue(
+                &UserId::parse("user", SAMPLE_USER).map_err(|e| e.to_string())?,
+                TokenKind::Access,
+                chrono::Utc::now(),
+                Duration::from_secs(86_400),
+            )
+            .map_err(|e| e.to_string())?
+            .token;
         let mut world = Self {
             client: client(&proxy.url()),
             options,
@@ -208,6 +226,7 @@ impl World {
             room_b: String::new(),
             viewer,
             alice,
+            sample_other,
         };
         // Two co-host rooms of the sample user, made by the create handler in this process.
         let config = liveroom::Config::from_lookup(|k| {
@@ -222,6 +241,25 @@ impl World {
             )),
             Arc::new(liveroom::SystemClock),
         );
+        // The sample user and the viewer exist, so that every endpoint that checks the
+        // session (`token`, `refresh`, and wherever anything is signed) measures its success
+        // path.
+        for username in [SAMPLE_USER, viewer_name.as_str()] {
+            let mut register = world.event("register");
+            let body = serde_json::json!({
+                "username": username,
+                "password": "the bench user's password",
+            });
+            register["body"] = Value::String(body.to_string());
+            register["isBase64Encoded"] = Value::Bool(false);
+            let request = lambda_http::request::from_str(&register.to_string())
+                .map_err(|e| format!("events/register.json: {e}"))?;
+            let response =
+                liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
+            if response.status() != 200 {
+                return Err(format!("register {username}: {}", response.status()));
+            }
+        }
         let mut ids = Vec::new();
         for _ in 0..2 {
             let request = lambda_http::request::from_str(&world.event("create").to_string())
@@ -239,22 +277,6 @@ impl World {
         }
         world.room_a = ids.remove(0);
         world.room_b = ids.remove(0);
-        // The sample user exists, so that `token` and `refresh` (which check the session)
-        // measure their success path.
-        let mut register = world.event("register");
-        let body = serde_json::json!({
-            "username": SAMPLE_USER,
-            "password": "the bench user's password",
-        });
-        register["body"] = Value::String(body.to_string());
-        register["isBase64Encoded"] = Value::Bool(false);
-        let request = lambda_http::request::from_str(&register.to_string())
-            .map_err(|e| format!("events/register.json: {e}"))?;
-        let response =
-            liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
-        if response.status() != 200 {
-            return Err(format!("register the sample user: {}", response.status()));
-        }
         world.proxy.take();
         Ok(world)
     }
@@ -292,15 +314,30 @@ impl World {
     fn spawn(&self, name: &str, emulator: &Emulator) -> Result<Function, String> {
         let log = std::env::temp_dir().join(format!("liveroom-bench-{name}.log"));
         let mut env = self.env();
-        let binary = match name.strip_suffix(WITH_OUTBOX) {
-            Some(binary) => {
+        let binary = match (
+            name.strip_suffix(WITH_OUTBOX),
+            name.strip_suffix(WITH_SIGNING),
+        ) {
+            (Some(binary), _) => {
                 env.push((
                     "WEBHOOK_URL".to_owned(),
                     "http://127.0.0.1:9/never-called".to_owned(),
                 ));
                 binary
             }
-            None => name,
+            (_, Some(binary)) => {
+                for (k, v) in [
+                    ("LIVE_PROVIDER", "aliyun"),
+                    ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com"),
+                    ("ALIYUN_LIVE_PULL_DOMAIN", "pull.example.com"),
+                    ("ALIYUN_LIVE_PUSH_AUTH_KEY", "bench-push-auth-key"),
+                    ("ALIYUN_LIVE_PULL_AUTH_KEY", "bench-pull-auth-key"),
+                ] {
+                    env.push((k.to_owned(), v.to_owned()));
+                }
+                binary
+            }
+            _ => name,
         };
         if binary == "aliyun-call" {
             // Seed 000's tokens are Alibaba RTC tokens.
@@ -552,6 +589,16 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             ],
         ),
         (
+            "list+signed",
+            vec![
+                warm("", w.event("list")),
+                measure(
+                    "page of 20, URLs signed (the session and bans read)",
+                    w.with_body(w.event("list"), |b| b["page_size"] = json!(20)),
+                ),
+            ],
+        ),
+        (
             "update",
             vec![warm("", on("update", b)), measure("", on("update", a))],
         ),
@@ -670,7 +717,10 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         ),
         (
             "logout",
-            vec![warm("", w.event("logout")), measure("", w.event("logout"))],
+            vec![
+                warm("", w.for_room("logout", "", Some(&w.sample_other))),
+                measure("", w.for_room("logout", "", Some(&w.sample_other))),
+            ],
         ),
         (
             "signature-login",
@@ -831,7 +881,11 @@ async fn calls(w: &World) -> Result<bool, String> {
                 continue;
             }
             let (total, parts) = describe(&counts);
-            let limit = budget(function.trim_end_matches(WITH_OUTBOX));
+            let limit = budget(
+                function
+                    .trim_end_matches(WITH_OUTBOX)
+                    .trim_end_matches(WITH_SIGNING),
+            );
             let steady = !step.case.contains("once per period") && !step.case.contains("return");
             let verdict = match limit {
                 Some(b) if steady && total > b => {

@@ -12,8 +12,10 @@
 //! Sessions: every token names its session (`sid`) and the user's session generation. `logout`
 //! ends one session (its refresh tokens are refused from then on), `logout {all}` and
 //! `deleteUser` bump the generation (every earlier refresh token is refused). Both are checked
-//! where a session is renewed — `refresh` — and nowhere else, so an ordinary call costs no
-//! read: an access token already issued lives out its `ACCESS_TOKEN_TTL_SECONDS`.
+//! where a session is renewed (`refresh`, `token`) and wherever a vendor credential or URL is
+//! signed ([`standing`], read in the same one read as the endpoint's own), and nowhere else: an
+//! ordinary call that signs nothing costs no read, and its access token lives out its
+//! `ACCESS_TOKEN_TTL_SECONDS`.
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -30,7 +32,7 @@ use crate::auth::{Caller, IssuedToken, Session, TokenKind};
 use crate::domain::user::{SignatureSalt, User};
 use crate::domain::{FieldError, ImageUrl, Nick, Password, UserId, Username};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{Counter, StoreError};
+use crate::store::{Counter, SessionFound, StoreError};
 
 crate::needs!(
     /// `register`: looks the name up, counts the registration, then claims the name with the
@@ -654,17 +656,30 @@ pub(crate) async fn live_session<S: RefreshStore + ?Sized>(
         .store
         .session(&caller.user_id, &caller.session.id)
         .await?;
+    // A vouched caller has no session to renew.
+    standing(caller, SessionFound { user, ended })?.ok_or_else(session_ended)
+}
+
+/// Whether the caller's session still stands, by what one read `found` of it (in the same
+/// read as what the caller asked for): 401 `UserTokenInvalid` once a `logout` ended it, a
+/// `logout {all}` or `deleteUser` ended every session of its generation, or the user is
+/// gone. Every endpoint that signs a vendor credential or URL asks this before signing. The
+/// caller's user, or `None` for a caller a vendor vouched for ([`Caller::vouched`]: no session).
+pub(crate) fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
+    if caller.expires_at.is_none() {
+        return Ok(None);
+    }
     // A token outlives its user only if the user was deleted; then it names nobody.
-    let Some(user) = user.filter(|u| !u.is_deleted()) else {
+    let Some(user) = found.user.filter(|u| !u.is_deleted()) else {
         return Err(ApiError::new(
             ErrorCode::UserTokenInvalid,
             "the user no longer exists",
         ));
     };
-    if ended || user.sessions != caller.session.generation {
+    if found.ended || user.sessions != caller.session.generation {
         return Err(session_ended());
     }
-    Ok(user)
+    Ok(Some(user))
 }
 
 /// Seed 004's token login (`user_login_token`): the caller's session, checked as `refresh`

@@ -66,6 +66,22 @@ impl Session {
 pub struct Caller {
     pub user_id: UserId,
     pub session: Session,
+    /// Until when what proved the caller holds (unix seconds): its access token's `exp`.
+    /// Nothing signed for the caller outlives it. `None` for a caller a vendor's signed
+    /// callback named ([`Caller::vouched`]): no session to check, and no answer reaches it.
+    pub expires_at: Option<i64>,
+}
+
+impl Caller {
+    /// A user a vendor's signed callback names (LiveKit's participant events): acted for, never
+    /// answered, so nothing is signed for it and it has no session of ours to check.
+    pub fn vouched(user_id: UserId) -> Self {
+        Self {
+            user_id,
+            session: Session::begin(0),
+            expires_at: None,
+        }
+    }
 }
 
 /// A freshly signed token and when it expires.
@@ -342,6 +358,7 @@ impl TokenKeys {
                 id: claims.sid,
                 generation: claims.generation,
             },
+            expires_at: Some(claims.exp),
         })
     }
 }

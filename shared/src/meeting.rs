@@ -11,24 +11,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
-use crate::credentials::Providers;
 pub use crate::domain::meeting::{Meeting, Member};
 use crate::domain::outbox::EventKind;
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{check_claimed_identity, found, found_for, report};
+use crate::rooms::{Signer, check_claimed_identity, found, found_for, report};
 use crate::store::{Lapsed, StoreError};
 
 crate::needs!(
-    /// `getMeetingInfo`: one read of the room.
+    /// `getMeetingInfo`: one read of the room and the caller's ban and session.
     GetMeetingStore,
-    GET_MEETING_NEEDS: RoomRead
+    GET_MEETING_NEEDS: MemberRead
 );
 crate::needs!(
-    /// `updateMeetingInfo`: the room, then one conditional write of its list.
+    /// `updateMeetingInfo`: the room and the caller's ban and session, then one conditional
+    /// write of its list (the room read again only to explain a refusal).
     UpdateMeetingStore,
-    UPDATE_MEETING_NEEDS: RoomRead,
+    UPDATE_MEETING_NEEDS: MemberRead,
+    RoomRead,
     MeetingWrite
 );
 
@@ -87,18 +88,20 @@ pub struct MemberView {
 }
 
 impl MeetingInfo {
-    pub fn view<S: ?Sized>(room: &Room, app: &App<S>) -> Self {
+    pub fn view(room: &Room, signer: &Signer) -> Self {
         Self {
-            members: member_views(room, &app.config.providers, app.clock.now().timestamp()),
+            members: member_views(room, signer),
             version: room.meeting.version,
         }
     }
 }
 
 /// The room's co-hosts as seed 002's `models.MeetingMember`, each with its RTS pull URL (empty
-/// without a live provider and once the room has ended): `getMeetingInfo`'s members, and
-/// `RoomInfo.meeting_info` (JSON-encoded).
-pub fn member_views(room: &Room, providers: &Providers, now: i64) -> Vec<MemberView> {
+/// without a live provider, once the room has ended, and where `signer` withholds it):
+/// `getMeetingInfo`'s members, and `RoomInfo.meeting_info` (JSON-encoded).
+pub fn member_views(room: &Room, signer: &Signer) -> Vec<MemberView> {
+    let (providers, now) = (&signer.providers, signer.now);
+    let signed = room.status != RoomStatus::Ended && !signer.withheld;
     room.meeting
         .members
         .iter()
@@ -108,7 +111,7 @@ pub fn member_views(room: &Room, providers: &Providers, now: i64) -> Vec<MemberV
             user_avatar: m.user_avatar.to_string(),
             camera_opened: m.camera_opened,
             mic_opened: m.mic_opened,
-            rtc_pull_url: (room.status != RoomStatus::Ended)
+            rtc_pull_url: signed
                 .then(|| {
                     providers
                         .live
@@ -164,9 +167,27 @@ pub async fn get<S: GetMeetingStore + ?Sized>(
 ) -> Result<MeetingInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let room = found_for(app.store.room(&id).await?, caller)?;
+    let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
-    Ok(MeetingInfo::view(&room, app))
+    Ok(MeetingInfo::view(&room, &signer))
+}
+
+/// The room `id` (not deleted) and what may be signed for `caller` in it, from one read of the
+/// room with the caller's ban and session: 401 once the caller's session has ended.
+pub(crate) async fn member_read<S: crate::store::MemberRead + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+) -> Result<(Room, Signer), ApiError> {
+    let (room, banned_until, session) = app
+        .store
+        .room_member_in_session(id, &caller.user_id, &caller.session.id)
+        .await?;
+    crate::accounts::standing(caller, session)?;
+    Ok((
+        found_for(room, caller)?,
+        Signer::for_viewer(app, caller, banned_until),
+    ))
 }
 
 /// What a non-anchor member may write: the current list with only its own camera/mic changed.
@@ -221,7 +242,7 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         .with_detail("max_co_hosts", max));
     }
 
-    let room = found_for(app.store.room(&id).await?, caller)?;
+    let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
     // A call's seats are leases taken through `/app/token` (see `take_seat`): nobody hands
     // one over under a holder whose credential still runs. Its list changes devices only.
@@ -274,7 +295,7 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
             .update_meeting(&id, &after.meeting, expected, &events)
             .await
         {
-            Ok(()) => return Ok(MeetingInfo::view(&after, app)),
+            Ok(()) => return Ok(MeetingInfo::view(&after, &signer)),
             // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
             Err(StoreError::Conflict) => match app.store.room(&id).await? {
                 None => return Err(ApiError::room_not_found()),

@@ -17,14 +17,12 @@ use crate::domain::room::{Counters, Mark, Room};
 use crate::domain::{RoomId, RoomStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, online_since};
-use crate::rooms::{
-    RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, found_view_for, info,
-};
+use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, info};
 use crate::store::{StoreError, Touch};
 
 crate::needs!(
-    /// `join`: the room and its counters, the presence and the visit in one transaction, and
-    /// the channel's start when none is running.
+    /// `join`: the room, its counters and the caller's session in one read, the presence and
+    /// the visit in one transaction, and the channel's start when none is running.
     JoinStore,
     JOIN_NEEDS: RoomView,
     PresenceWrite,
@@ -32,7 +30,7 @@ crate::needs!(
     MemberRead
 );
 crate::needs!(
-    /// `leave`: the room and its counters, then the presence.
+    /// `leave`: the room, its counters and the caller's ban and session, then the presence.
     LeaveStore,
     LEAVE_NEEDS: RoomView,
     PresenceWrite
@@ -198,7 +196,7 @@ async fn enter<S: JoinStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    let (room, counters, signer) = crate::rooms::view_for(app, caller, &id).await?;
     let mut room = if seat_needed {
         open(room, caller)?
     } else {
@@ -239,9 +237,9 @@ async fn enter<S: JoinStore + ?Sized>(
         likes: counters.likes,
     };
     Ok(info(
-        app,
         &room,
         caller,
+        &signer,
         metrics::with_counters(&room, counters),
     ))
 }
@@ -253,12 +251,12 @@ pub async fn leave<S: LeaveStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let (room, counters) = found_view_for(app.store.room_view(&id).await?, caller)?;
+    let (room, counters, signer) = crate::rooms::view_for(app, caller, &id).await?;
     app.store.leave(&id, &caller.user_id).await?;
     Ok(info(
-        app,
         &room,
         caller,
+        &signer,
         metrics::with_counters(&room, counters),
     ))
 }

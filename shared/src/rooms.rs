@@ -31,13 +31,15 @@ use crate::store::StoreError;
 pub(crate) const MAX_ATTEMPTS: usize = 32;
 
 crate::needs!(
-    /// `create`: the anchor's nick (when the body has none), then one conditional put.
+    /// `create`: the anchor's session (and their nick, when the body has none) in one read,
+    /// then one conditional put.
     CreateStore,
-    CREATE_NEEDS: UserRead,
+    CREATE_NEEDS: SessionRead,
     RoomCreate
 );
 crate::needs!(
-    /// `get`: the room and its counters in one read; a metrics refresh when it is due.
+    /// `get`: the room, its counters and the caller's ban and session in one read; a metrics
+    /// refresh when it is due.
     GetStore,
     GET_NEEDS: RoomView,
     RoomRead,
@@ -46,14 +48,15 @@ crate::needs!(
     ChannelMark
 );
 crate::needs!(
-    /// `list`: one query on an index (and, where anything is signed, the caller's bans in
-    /// the page's rooms in one read).
+    /// `list`: one query on an index (and, where anything is signed, the caller's session and
+    /// bans in the page's rooms in one read).
     ListStore,
     LIST_NEEDS: RoomList,
     MemberRead
 );
 crate::needs!(
-    /// `update`, `start`, `pause`, `stop`: the room and its counters, then one conditional write.
+    /// `update`, `start`, `pause`, `stop`: the room, its counters and the anchor's session in
+    /// one read, then one conditional write.
     ChangeStore,
     CHANGE_NEEDS: RoomView,
     RoomUpdate
@@ -222,20 +225,58 @@ pub struct RoomInfo {
     pub vod_info: VodInfo,
 }
 
-impl RoomInfo {
-    /// The room as `viewer` sees it at `now`: push URLs only for the anchor, pull URLs for
-    /// everyone, `link_info` per the viewer's grant, and nothing signed once the room has ended
-    /// or for a viewer the anchor `barred` (banned from the room: as `rtcToken` refuses them).
-    pub fn view(
-        room: &Room,
+/// What an answer may sign for its viewer: the one rule of every answer that carries a URL or
+/// credential (`RoomInfo` and `MeetingInfo` wherever they are answered, `rtcToken`, `token`,
+/// the dialects' tokens). Nothing for a member the anchor banned from the room (as `rtcToken`
+/// refuses them), and nothing that outlives the viewer's access token (its providers' lifetime
+/// is capped at the token's `exp`). Made only by [`Signer::for_viewer`] (and
+/// [`Signer::nothing`]).
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// The configured providers, their credentials' lifetime capped for this viewer.
+    pub(crate) providers: Providers,
+    /// When (unix seconds) signatures are made.
+    pub(crate) now: i64,
+    /// Nothing is signed: the viewer is banned from the room (or the room is gone).
+    pub(crate) withheld: bool,
+}
+
+impl Signer {
+    /// What `viewer` may be signed at the app's now, in a room whose ban on them (if any)
+    /// ends at `banned_until`.
+    pub fn for_viewer<S: ?Sized>(
+        app: &App<S>,
         viewer: &Caller,
-        providers: &Providers,
-        now: DateTime<Utc>,
-        metrics: Metrics,
-        barred: bool,
+        banned_until: Option<DateTime<Utc>>,
     ) -> Self {
-        let now = now.timestamp();
-        let signed = room.status != RoomStatus::Ended && !barred;
+        let now = app.clock.now();
+        Self {
+            providers: app
+                .config
+                .providers
+                .until(viewer.expires_at, now.timestamp()),
+            now: now.timestamp(),
+            withheld: crate::moderation::is_banned(banned_until, now),
+        }
+    }
+
+    /// Signs nothing (the answer about a room that is gone).
+    pub fn nothing<S: ?Sized>(app: &App<S>) -> Self {
+        Self {
+            providers: app.config.providers.clone(),
+            now: app.clock.now().timestamp(),
+            withheld: true,
+        }
+    }
+}
+
+impl RoomInfo {
+    /// The room as `viewer` sees it: push URLs only for the anchor, pull URLs for everyone,
+    /// `link_info` per the viewer's grant, and nothing signed once the room has ended or where
+    /// `signer` withholds it (see [`Signer`]).
+    pub fn view(room: &Room, viewer: &Caller, signer: &Signer, metrics: Metrics) -> Self {
+        let (providers, now) = (&signer.providers, signer.now);
+        let signed = room.status != RoomStatus::Ended && !signer.withheld;
         let pull_url_info = signed.then(|| providers.pull_urls(room, now)).flatten();
         let push_url_info = (signed && room.anchor_id == viewer.user_id)
             .then(|| providers.push_urls(room, now))
@@ -249,10 +290,7 @@ impl RoomInfo {
             ),
             _ => (String::new(), String::new()),
         };
-        let mut members = crate::meeting::member_views(room, providers, now);
-        if barred {
-            members.iter_mut().for_each(|m| m.rtc_pull_url.clear());
-        }
+        let members = crate::meeting::member_views(room, signer);
         let link_info = LinkInfo {
             rtc_push_url,
             rtc_pull_url,
@@ -327,16 +365,9 @@ fn optional<T>(
     value.map(parse).transpose().map_err(|e| e.into_api(code))
 }
 
-/// The room as `viewer` (not banned from it) sees it at the app's now, with `metrics`.
-pub fn info<S: ?Sized>(app: &App<S>, room: &Room, viewer: &Caller, metrics: Metrics) -> RoomInfo {
-    RoomInfo::view(
-        room,
-        viewer,
-        &app.config.providers,
-        app.clock.now(),
-        metrics,
-        false,
-    )
+/// The room as `viewer` sees it, signed as `signer` allows, with `metrics`.
+pub fn info(room: &Room, viewer: &Caller, signer: &Signer, metrics: Metrics) -> RoomInfo {
+    RoomInfo::view(room, viewer, signer, metrics)
 }
 
 /// A room that exists and is not deleted (a deleted room is gone for every reader).
@@ -389,19 +420,14 @@ pub async fn create<S: CreateStore + ?Sized>(
         Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
         None => RoomMode::Normal,
     };
-    let anchor_nick = match optional(
+    let nick = optional(
         req.anchor_nick.as_deref(),
         |v| Nick::parse("anchor_nick", v),
         CODE,
-    )? {
-        Some(nick) => nick,
-        None => app
-            .store
-            .user(&caller.user_id)
-            .await?
-            .map(|u| u.nick)
-            .unwrap_or_else(Nick::empty),
-    };
+    )?;
+    // The anchor's session (the room's push URLs are signed for it), and their nick with it.
+    let user = crate::accounts::live_session(app, caller).await?;
+    let anchor_nick = nick.unwrap_or(user.nick);
     let now = app.clock.now();
     let room = Room {
         notice,
@@ -426,7 +452,8 @@ pub async fn create<S: CreateStore + ?Sized>(
             StoreError::Conflict => ApiError::internal("room id collision"),
             e => e.into(),
         })?;
-    Ok(info(app, &room, caller, metrics::snapshot(&room)))
+    let signer = Signer::for_viewer(app, caller, None);
+    Ok(info(&room, caller, &signer, metrics::snapshot(&room)))
 }
 
 /// A room as `create` makes it: prepared, empty, nothing set but what is given.
@@ -487,7 +514,7 @@ pub async fn channel_room<S>(
     make: bool,
 ) -> Result<Option<Room>, ApiError>
 where
-    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::UserRead + ?Sized,
+    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::SessionRead + ?Sized,
 {
     let id = RoomId::for_channel(channel);
     if let Some(room) = app.store.room(&id).await? {
@@ -498,7 +525,16 @@ where
     }
     let title =
         Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let anchor = crate::meeting::participant(app, &caller.user_id).await?;
+    // Made only in a session that stands (a call's first caller gets its token next): the
+    // caller's profile comes with the check, in one read.
+    let user = crate::accounts::live_session(app, caller).await?;
+    let anchor = crate::domain::meeting::Member {
+        user_id: caller.user_id.clone(),
+        user_nick: user.nick,
+        user_avatar: user.avatar,
+        camera_opened: true,
+        mic_opened: true,
+    };
     let now = app.clock.now();
     let mut room = new_room(
         id.clone(),
@@ -531,21 +567,10 @@ pub async fn get<S: GetStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
-    // The caller's ban comes with the room, in the same one read.
-    let view = app.store.room_view_for(&id, &caller.user_id).await?;
-    let banned_until = view.as_ref().and_then(|(_, _, until)| *until);
-    let (room, counters) =
-        found_view_for(view.map(|(room, counters, _)| (room, counters)), caller)?;
+    // The caller's ban and session come with the room, in the same one read.
+    let (room, counters, signer) = view_for(app, caller, &id).await?;
     let metrics = metrics::current(app, &room, counters).await?;
-    let now = app.clock.now();
-    Ok(RoomInfo::view(
-        &room,
-        caller,
-        &app.config.providers,
-        now,
-        metrics,
-        crate::moderation::is_banned(banned_until, now),
-    ))
+    Ok(RoomInfo::view(&room, caller, &signer, metrics))
 }
 
 pub async fn list<S: ListStore + ?Sized>(
@@ -575,29 +600,27 @@ pub async fn list<S: ListStore + ?Sized>(
         ..RoomQuery::default()
     };
     let rooms = app.store.list_rooms(&query).await?;
-    // One clock reading signs the whole page.
-    let now = app.clock.now();
     let providers = &app.config.providers;
-    // Where anything is signed, the caller's bans in the page's rooms: one read for the page.
-    let bans = if providers.live.is_configured() || providers.rtc.is_configured() {
-        let ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
-        app.store.bans(&ids, &caller.user_id).await?
-    } else {
-        Vec::new()
-    };
+    // Where anything is signed, the caller's session and bans in the page's rooms: one read
+    // for the page.
+    let bans =
+        if (providers.live.is_configured() || providers.rtc.is_configured()) && !rooms.is_empty() {
+            let ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
+            let (bans, session) = app
+                .store
+                .bans(&ids, &caller.user_id, &caller.session.id)
+                .await?;
+            crate::accounts::standing(caller, session)?;
+            bans
+        } else {
+            Vec::new()
+        };
     Ok(rooms
         .iter()
         .enumerate()
         .map(|(i, room)| {
-            let barred = crate::moderation::is_banned(bans.get(i).copied().flatten(), now);
-            RoomInfo::view(
-                room,
-                caller,
-                providers,
-                now,
-                metrics::snapshot(room),
-                barred,
-            )
+            let signer = Signer::for_viewer(app, caller, bans.get(i).copied().flatten());
+            RoomInfo::view(room, caller, &signer, metrics::snapshot(room))
         })
         .collect())
 }
@@ -635,25 +658,63 @@ where
         .collect())
 }
 
+/// The room `id` and its counters as `caller` may be signed them, in one read with the
+/// caller's ban and session: 401 once the caller's session has ended ([`Signer`] says what
+/// may be signed for them).
+pub(crate) async fn view_for<S: crate::store::RoomView + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+) -> Result<(Room, Counters, Signer), ApiError> {
+    let (view, session) = app
+        .store
+        .room_view_for(id, &caller.user_id, &caller.session.id)
+        .await?;
+    crate::accounts::standing(caller, session)?;
+    let banned_until = view.as_ref().and_then(|(_, _, until)| *until);
+    let (room, counters) =
+        found_view_for(view.map(|(room, counters, _)| (room, counters)), caller)?;
+    Ok((
+        room,
+        counters,
+        Signer::for_viewer(app, caller, banned_until),
+    ))
+}
+
+/// Who an anchor's change answers: the anchor's own call (its session checked, its answer
+/// signed), or the server closing the anchor's account (`deleteUser`: no answer is signed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum For {
+    Anchor,
+    Closing,
+}
+
 /// Reads the room, lets `change` decide (given the time of this attempt), and writes
 /// conditionally; re-decides on a lost race. `change` returns `Ok(None)` for "nothing to write".
 async fn write_with_retry<S: ChangeStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
     id: &RoomId,
+    answer: For,
     mut change: impl FnMut(&Room, DateTime<Utc>) -> Result<Option<Room>, ApiError>,
 ) -> Result<RoomInfo, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (current, counters) = found_view_for(app.store.room_view(id).await?, caller)?;
+        let (current, counters, signer) = match answer {
+            For::Anchor => view_for(app, caller, id).await?,
+            For::Closing => {
+                let (room, counters) = found_view(app.store.room_view(id).await?)?;
+                (room, counters, Signer::nothing(app))
+            }
+        };
         if current.anchor_id != caller.user_id {
             return Err(ApiError::not_owner());
         }
         let now = app.clock.now();
         let Some(next) = change(&current, now)? else {
             return Ok(info(
-                app,
                 &current,
                 caller,
+                &signer,
                 metrics::with_counters(&current, counters),
             ));
         };
@@ -668,9 +729,9 @@ async fn write_with_retry<S: ChangeStore + ?Sized>(
         {
             Ok(()) => {
                 return Ok(info(
-                    app,
                     &next,
                     caller,
+                    &signer,
                     metrics::with_counters(&next, counters),
                 ));
             }
@@ -706,7 +767,7 @@ pub async fn update<S: ChangeStore + ?Sized>(
         CODE,
     )?;
     let category = optional(req.category.as_deref(), Category::parse, CODE)?;
-    write_with_retry(app, caller, &id, |room, now| {
+    write_with_retry(app, caller, &id, For::Anchor, |room, now| {
         let mut next = room.clone();
         if let Some(v) = &title {
             next.title = v.clone();
@@ -745,7 +806,7 @@ pub async fn transition<S: ChangeStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::SystemVerifyError, &req.id)?;
-    apply_as_anchor(app, caller, &id, action).await
+    apply_as_anchor(app, caller, &id, action, For::Anchor).await
 }
 
 /// The anchor's life-cycle `action` on room `id`, through the state machine.
@@ -754,9 +815,10 @@ async fn apply_as_anchor<S: ChangeStore + ?Sized>(
     caller: &Caller,
     id: &RoomId,
     action: Action,
+    answer: For,
 ) -> Result<RoomInfo, ApiError> {
     let retention = app.config.retention;
-    write_with_retry(app, caller, id, |room, now| {
+    write_with_retry(app, caller, id, answer, |room, now| {
         match room.apply(action, now, retention) {
             Transition::Stay => Ok(None),
             Transition::To(next) => Ok(Some(*next)),
@@ -916,10 +978,11 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         // The room is deleted for every reader; the sweeper removes the rest.
         tracing::warn!(room = %id, error = %e, "purge left for the sweeper");
     }
+    // The room is gone: nothing in the answer is signed.
     Ok(info(
-        app,
         &room,
         caller,
+        &Signer::nothing(app),
         metrics::with_counters(&room, counters),
     ))
 }
@@ -946,7 +1009,7 @@ pub async fn end_rooms_of<S: crate::store::RoomList + ChangeStore + ?Sized>(
         };
         let rooms = app.store.list_rooms(&query).await?;
         for room in rooms.iter().filter(|r| r.status != RoomStatus::Ended) {
-            match apply_as_anchor(app, caller, &room.id, Action::Stop).await {
+            match apply_as_anchor(app, caller, &room.id, Action::Stop, For::Closing).await {
                 Ok(_) => ended += 1,
                 // Deleted meanwhile: nothing left to end.
                 Err(e) if e.code == ErrorCode::RoomNotExists => {}

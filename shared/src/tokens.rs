@@ -82,7 +82,7 @@ fn check_device(req: &TokenRequest) -> Result<(), FieldError> {
 }
 
 crate::needs!(
-    /// `rtcToken`: the room and the caller's ban in it, in one read.
+    /// `rtcToken`: the room and the caller's ban in it and session, in one read.
     RtcTokenStore,
     RTC_TOKEN_NEEDS: MemberRead
 );
@@ -106,7 +106,8 @@ pub async fn token<S: TokenStore + ?Sized>(
     crate::accounts::live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
-    let providers = &app.config.providers;
+    // Valid no longer than the access token that asked for them.
+    let providers = &app.config.providers.until(caller.expires_at, now);
     Ok(TokenResponse {
         access_token: pair.token,
         refresh_token: pair.refresh_token,
@@ -124,11 +125,15 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
 ) -> Result<RtcTokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
-    let (room, banned_until) = app.store.room_member(&id, &caller.user_id).await?;
+    let (room, banned_until, session) = app
+        .store
+        .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    crate::accounts::standing(caller, session)?;
     let room = crate::rooms::found_for(room, caller)?;
     crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
-    let providers = &app.config.providers;
-    let now = app.clock.now().timestamp();
+    let signer = crate::rooms::Signer::for_viewer(app, caller, banned_until);
+    let (providers, now) = (&signer.providers, signer.now);
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {
         room_id: room.id.to_string(),
         user_id: caller.user_id.to_string(),

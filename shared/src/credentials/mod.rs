@@ -244,6 +244,17 @@ impl Providers {
         i64::try_from(self.ttl.as_secs()).unwrap_or(86_400)
     }
 
+    /// These providers for a caller whose proof holds until `until` (unix seconds; `None`: a
+    /// caller no answer reaches), at `now`: whatever they sign expires by then at the latest,
+    /// so no credential or URL outlives the access token that asked for it.
+    pub fn until(&self, until: Option<i64>, now: i64) -> Self {
+        let left = u64::try_from(until.map_or(0, |t| t.saturating_sub(now))).unwrap_or(0);
+        Self {
+            ttl: self.ttl.min(Duration::from_secs(left)),
+            ..self.clone()
+        }
+    }
+
     /// Room credentials for `user`, or why there are none. A 1v1 call's credentials come only
     /// from [`Self::call_credentials`] (seed 000's `/app/token`), which bounds them by the
     /// caller's seat: every other answer carries none for a call.

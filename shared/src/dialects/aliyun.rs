@@ -25,6 +25,7 @@ crate::needs!(
     /// `/app/*`: the channel's room (made on first use), its seats, presence and members.
     CallStore,
     CALL_NEEDS: UserRead,
+    SessionRead,
     RoomRead,
     RoomCreate,
     RoomView,
@@ -155,7 +156,15 @@ async fn token<S: CallStore + ?Sized>(
             return Err(e);
         }
     };
-    match providers.call_credentials(&room, channel.as_str(), &caller.user_id, leased_at, lease) {
+    // Signed as every answer is (`join_call` above checked the caller's session and ban).
+    let signer = rooms::Signer::for_viewer(app, caller, None);
+    match signer.providers.call_credentials(
+        &room,
+        channel.as_str(),
+        &caller.user_id,
+        leased_at,
+        lease,
+    ) {
         RoomCredentials::Issued(_, c) => done(
             request_id,
             json!({

@@ -45,6 +45,7 @@ crate::needs!(
     /// and `members` need, and the profiles of listed members.
     RoomsStore,
     ROOMS_NEEDS: UserRead,
+    SessionRead,
     RoomCreate,
     RoomRead,
     RoomView,
@@ -101,18 +102,31 @@ fn caller<S: ?Sized>(app: &App<S>, p: &Params) -> Result<Caller, ApiError> {
 }
 
 /// The SDK credentials of a login answer: seed 004's `sdkAppId` (a number; 0 without the
-/// Tencent provider) and `sdkUserSig`/`userSig` ("" without it).
-fn sdk_fields<S: ?Sized>(app: &App<S>, user: &UserId) -> (u32, String) {
+/// Tencent provider) and `sdkUserSig`/`userSig` ("" without it), valid until `until` at the
+/// latest (the access token that asked for them, or the one a login just issued).
+fn sdk_fields<S: ?Sized>(app: &App<S>, user: &UserId, until: Option<i64>) -> (u32, String) {
+    let now = app.clock.now().timestamp();
     app.config
         .providers
-        .tencent_user_sig(user, app.clock.now().timestamp())
+        .until(until, now)
+        .tencent_user_sig(user, now)
         .unwrap_or_default()
 }
 
-/// The data of a login answer (`oauth/signature`, `user_login_token`).
-fn login_data<S: ?Sized>(app: &App<S>, auth: &AuthResponse) -> Result<Value, ApiError> {
+/// The data of a login answer (`oauth/signature`, `user_login_token` by `caller`).
+fn login_data<S: ?Sized>(
+    app: &App<S>,
+    auth: &AuthResponse,
+    caller: Option<&Caller>,
+) -> Result<Value, ApiError> {
     let user = UserId::parse("userId", &auth.user_id).map_err(|e| ApiError::internal(e.message))?;
-    let (sdk_app_id, user_sig) = sdk_fields(app, &user);
+    let until = match caller {
+        Some(caller) => caller.expires_at,
+        None => chrono::DateTime::parse_from_rfc3339(&auth.expire)
+            .ok()
+            .map(|t| t.timestamp()),
+    };
+    let (sdk_app_id, user_sig) = sdk_fields(app, &user, until);
     Ok(json!({
         "userId": auth.user_id,
         "apaasUserId": auth.user_id,
@@ -178,12 +192,12 @@ pub async fn users<S: UsersStore + ?Sized>(
                 source,
             )
             .await?;
-            done("signature ok", Some(login_data(app, &auth)?))
+            done("signature ok", Some(login_data(app, &auth, None)?))
         }
         "user_login_token" => {
             let caller = caller(app, p)?;
             let (user, auth) = accounts::renew(app, &caller).await?;
-            let mut data = login_data(app, &auth)?;
+            let mut data = login_data(app, &auth, Some(&caller))?;
             data["phone"] = json!("");
             data["email"] = json!("");
             data["name"] = json!(user.nick);

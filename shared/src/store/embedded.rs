@@ -36,8 +36,8 @@ use super::{
     ChannelMark, Counter, CounterWrite, EventClaim, Lapsed, LoginThrottle, MAX_MUTED, MeetingWrite,
     MemberBan, MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead,
     PresenceWrite, RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView,
-    SessionRead, SessionWrite, StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate,
-    UserWrite,
+    SessionFound, SessionRead, SessionWrite, StoreError, SweptPresence, Touch, UserDelete,
+    UserRead, UserUpdate, UserWrite,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
@@ -439,6 +439,7 @@ impl RoomView for EmbeddedStore {
         Ok(self
             .view(id, None)
             .await?
+            .0
             .map(|(room, counters, _)| (room, counters)))
     }
 
@@ -446,36 +447,54 @@ impl RoomView for EmbeddedStore {
         &self,
         id: &RoomId,
         viewer: &UserId,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
-        self.view(id, Some(viewer)).await
+        session: &str,
+    ) -> Result<
+        (
+            Option<(Room, Counters, Option<DateTime<Utc>>)>,
+            SessionFound,
+        ),
+        StoreError,
+    > {
+        self.view(id, Some((viewer, session))).await
     }
 }
 
 impl EmbeddedStore {
-    /// The room, its counters and the end of `viewer`'s ban, in one read transaction.
+    /// The room, its counters and the end of `viewer`'s ban and `viewer`'s session, in one
+    /// read transaction.
     async fn view(
         &self,
         id: &RoomId,
-        viewer: Option<&UserId>,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
-        let key = viewer.map(|v| presence_key(id.as_str(), v));
+        viewer: Option<(&UserId, &str)>,
+    ) -> Result<
+        (
+            Option<(Room, Counters, Option<DateTime<Utc>>)>,
+            SessionFound,
+        ),
+        StoreError,
+    > {
+        let key = viewer.map(|(v, _)| presence_key(id.as_str(), v));
+        let viewer = viewer.map(|(v, session)| (v.clone(), session.to_owned()));
         let id = id.clone();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
+            let session = match &viewer {
+                Some((v, session)) => read_session(&txn, v, session)?,
+                None => SessionFound::default(),
+            };
             let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             let Some(room) = read_room(&rooms, id.as_str())? else {
-                return Ok(None);
+                return Ok((None, session));
             };
             let counters = txn.open_table(COUNTERS).map_err(unavailable)?;
             let banned_until = match &key {
                 Some(key) => banned_until(&txn.open_table(PRESENCE).map_err(unavailable)?, key)?,
                 None => None,
             };
-            Ok(Some((
-                room,
-                read_counters(&counters, id.as_str())?,
-                banned_until,
-            )))
+            Ok((
+                Some((room, read_counters(&counters, id.as_str())?, banned_until)),
+                session,
+            ))
         })
         .await
     }
@@ -1182,24 +1201,37 @@ impl SessionRead for EmbeddedStore {
         user: &UserId,
         session: &str,
     ) -> Result<(Option<User>, bool), StoreError> {
-        let (id, key) = (user.clone(), pair_key(user.as_str(), session));
+        let (user, session) = (user.clone(), session.to_owned());
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            let users = txn.open_table(USERS).map_err(unavailable)?;
-            let found = match users.get(id.as_str()).map_err(unavailable)? {
-                Some(bytes) => Some(decode(bytes.value())?),
-                None => None,
-            };
-            let ended = txn
-                .open_table(ENDED_SESSIONS)
-                .map_err(unavailable)?
-                .get(key.as_str())
-                .map_err(unavailable)?
-                .is_some();
-            Ok((found, ended))
+            let found = read_session(&txn, &user, &session)?;
+            Ok((found.user, found.ended))
         })
         .await
     }
+}
+
+/// `user`'s session `session` as the read transaction `txn` sees it.
+fn read_session(
+    txn: &redb::ReadTransaction,
+    user: &UserId,
+    session: &str,
+) -> Result<SessionFound, StoreError> {
+    let users = txn.open_table(USERS).map_err(unavailable)?;
+    let user_item = match users.get(user.as_str()).map_err(unavailable)? {
+        Some(bytes) => Some(decode(bytes.value())?),
+        None => None,
+    };
+    let ended = txn
+        .open_table(ENDED_SESSIONS)
+        .map_err(unavailable)?
+        .get(pair_key(user.as_str(), session).as_str())
+        .map_err(unavailable)?
+        .is_some();
+    Ok(SessionFound {
+        user: user_item,
+        ended,
+    })
 }
 
 #[async_trait]
@@ -1450,14 +1482,47 @@ impl MemberRead for EmbeddedStore {
         .await
     }
 
+    async fn room_member_in_session(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>, SessionFound), StoreError> {
+        let (id, key) = (room.clone(), presence_key(room.as_str(), user));
+        let (user, session) = (user.clone(), session.to_owned());
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let found_session = read_session(&txn, &user, &session)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let found = read_room(&rooms, id.as_str())?;
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            Ok((found, banned_until(&presence, &key)?, found_session))
+        })
+        .await
+    }
+
     async fn bans(
         &self,
         rooms: &[RoomId],
         user: &UserId,
-    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
-        let pairs = rooms.iter().map(|room| (room, user));
-        self.presence_entries(pairs, |entry| entry.banned_until)
-            .await
+        session: &str,
+    ) -> Result<(Vec<Option<DateTime<Utc>>>, SessionFound), StoreError> {
+        let keys: Vec<String> = rooms
+            .iter()
+            .map(|room| presence_key(room.as_str(), user))
+            .collect();
+        let (user, session) = (user.clone(), session.to_owned());
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let found = read_session(&txn, &user, &session)?;
+            let presence = txn.open_table(PRESENCE).map_err(unavailable)?;
+            let bans = keys
+                .iter()
+                .map(|k| banned_until(&presence, k))
+                .collect::<Result<_, _>>()?;
+            Ok((bans, found))
+        })
+        .await
     }
 }
 

@@ -71,6 +71,15 @@ pub struct SweptPresence {
     pub online: u64,
 }
 
+/// A caller's session as a read found it, in the same one read as what the caller asked for:
+/// its user item (a closed account included) and whether a `logout` ended the session. The
+/// features judge it ([`crate::accounts::standing`]).
+#[derive(Debug, Clone, Default)]
+pub struct SessionFound {
+    pub user: Option<User>,
+    pub ended: bool,
+}
+
 #[async_trait]
 pub trait UserRead: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
@@ -222,13 +231,22 @@ pub trait MemberRead: Send + Sync {
         users: &[UserId],
     ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError>;
 
-    /// The end of `user`'s ban (if ever banned) in each of `rooms` (at most 100), in their
-    /// order, in one read.
+    /// [`Self::room_member`] and `user`'s session `session`, in the same one read.
+    async fn room_member_in_session(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>, SessionFound), StoreError>;
+
+    /// The end of `user`'s ban (if ever banned) in each of `rooms` (at most 99), in their
+    /// order, and `user`'s session `session`, in one read.
     async fn bans(
         &self,
         rooms: &[RoomId],
         user: &UserId,
-    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError>;
+        session: &str,
+    ) -> Result<(Vec<Option<DateTime<Utc>>>, SessionFound), StoreError>;
 }
 
 #[async_trait]
@@ -273,13 +291,20 @@ pub trait RoomView: Send + Sync {
     /// The room and its exact counters, in one read.
     async fn room_view(&self, id: &RoomId) -> Result<Option<(Room, Counters)>, StoreError>;
 
-    /// [`Self::room_view`] and the end of `viewer`'s ban in the room (if ever banned), in the
-    /// same one read.
+    /// [`Self::room_view`], the end of `viewer`'s ban in the room (if ever banned) and
+    /// `viewer`'s session `session`, in the same one read.
     async fn room_view_for(
         &self,
         id: &RoomId,
         viewer: &UserId,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError>;
+        session: &str,
+    ) -> Result<
+        (
+            Option<(Room, Counters, Option<DateTime<Utc>>)>,
+            SessionFound,
+        ),
+        StoreError,
+    >;
 }
 
 #[async_trait]
@@ -622,7 +647,7 @@ impl Capability {
                 ("UpdateItem", Table),
             ],
             // The room and the member's presence item in one BatchGetItem (or the member's
-            // presence items of a page of rooms).
+            // presence items of a page of rooms), with the member's session when asked.
             Self::MemberRead => &[("BatchGetItem", Table)],
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
@@ -630,8 +655,8 @@ impl Capability {
             // The room item's muted set.
             Self::Moderation => &[("UpdateItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
-            // The room and its counter shards (and a viewer's presence item) in one
-            // BatchGetItem.
+            // The room and its counter shards (and a viewer's presence item and session) in
+            // one BatchGetItem.
             Self::RoomView => &[("BatchGetItem", Table)],
             Self::RoomList => &[("Query", Index)],
             Self::RoomCreate => &[("PutItem", Table)],

@@ -54,7 +54,9 @@ fn world(store: TestStore) -> World {
         ],
         clock.clone(),
     );
-    let anchor = token_for(&app, &UserId::parse("user", "anchor_cb").unwrap(), 86_400);
+    let anchor_id = UserId::parse("user", "anchor_cb").unwrap();
+    crate::common::ensure_user_now(&*app.store, &anchor_id);
+    let anchor = token_for(&app, &anchor_id, 86_400);
     World {
         app: Arc::new(app),
         clock,

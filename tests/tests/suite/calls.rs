@@ -46,7 +46,9 @@ fn world(store: TestStore) -> World {
 
 impl World {
     fn token(&self, user: &str) -> String {
-        token_for(&self.app, &UserId::parse("user", user).unwrap(), 86_400)
+        let user = UserId::parse("user", user).unwrap();
+        crate::common::ensure_user_now(&*self.app.store, &user);
+        token_for(&self.app, &user, 86_400)
     }
 
     /// `GET /app/{op}?channelId=…` as seed 000's client sends it.

@@ -137,7 +137,8 @@ pub fn routed() -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// An access token for `user`, valid for `ttl_secs` from the app's clock.
+/// An access token for `user`, valid for `ttl_secs` from the app's clock (see [`user_token`]
+/// for one whose user exists).
 pub fn token_for(app: &App, user: &liveroom::domain::UserId, ttl_secs: u64) -> String {
     app.tokens
         .issue(
@@ -148,6 +149,12 @@ pub fn token_for(app: &App, user: &liveroom::domain::UserId, ttl_secs: u64) -> S
         )
         .expect("sign a test token")
         .token
+}
+
+/// [`token_for`] a user that exists ([`ensure_user`]).
+pub async fn user_token(app: &App, user: &liveroom::domain::UserId, ttl_secs: u64) -> String {
+    ensure_user(&*app.store, user).await;
+    token_for(app, user, ttl_secs)
 }
 
 /// Calls `endpoint`'s handler as its Lambda would be called: POST, JSON body, bearer token,
@@ -219,4 +226,35 @@ pub async fn call_from(
         serde_json::from_slice(response.body().as_ref()).expect("a JSON body"),
         retry_after,
     )
+}
+
+/// Makes `user` exist (in session generation 0, as the fixtures' tokens are), unless it does:
+/// every endpoint that signs a credential or URL checks the caller's session, and a token
+/// names nobody once its user is gone.
+pub async fn ensure_user(store: &dyn Store, user: &liveroom::domain::UserId) {
+    let username =
+        liveroom::domain::Username::parse(user.as_str()).expect("a user id is a username");
+    let record = liveroom::domain::user::User {
+        id: user.clone(),
+        username,
+        password_hash: String::new(),
+        nick: liveroom::domain::Nick::empty(),
+        avatar: liveroom::domain::ImageUrl::empty(),
+        created_at: chrono::Utc::now(),
+        salt: None,
+        sessions: 0,
+        deleted_at: None,
+    };
+    match store.insert_user(&record).await {
+        Ok(()) | Err(liveroom::store::StoreError::Conflict) => {}
+        Err(e) => panic!("make the user {user}: {e}"),
+    }
+}
+
+/// [`ensure_user`] from a synchronous fixture, on a multi-threaded test runtime (every
+/// `both_stores!` test runs on one).
+pub fn ensure_user_now(store: &dyn Store, user: &liveroom::domain::UserId) {
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(ensure_user(store, user))
+    });
 }

@@ -42,6 +42,7 @@ async fn call(app: &App, endpoint: Endpoint, token: &str, body: Value) -> (u16, 
 async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store: TestStore) {
     let app = Arc::new(app(&store));
     let anchor = UserId::generate();
+    crate::common::ensure_user(&*app.store, &anchor).await;
     let token = app
         .tokens
         .issue(

@@ -148,6 +148,20 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     assert_ne!(pair["token"], login["token"]);
 
     // The sample events carry a token for the sample user, signed with the events secret.
+    // `token`, and every endpoint that signs a credential or URL (`create` signs the anchor's
+    // push URLs), check the caller's session: the sample user must exist for them.
+    for (endpoint, event) in [(Endpoint::Token, "token"), (Endpoint::Create, "create")] {
+        let (status, err) = call(&app, endpoint, &load(event)).await;
+        assert_eq!(
+            (status, err["reason"].as_str()),
+            (401, Some("UserTokenInvalid")),
+            "{event}"
+        );
+    }
+    let sample = with_body(load("register"), |b| {
+        b["username"] = json!("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")
+    });
+    assert_eq!(call(&app, Endpoint::Register, &sample).await.0, 200);
     let (status, room) = call(&app, Endpoint::Create, &load("create")).await;
     assert_eq!(status, 200, "{room}");
     assert_eq!(room["anchor_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
@@ -163,16 +177,6 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let id = room["id"].clone();
     let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
 
-    // `token` checks the caller's session: the sample user must exist for it.
-    let (status, err) = call(&app, Endpoint::Token, &load("token")).await;
-    assert_eq!(
-        (status, err["reason"].as_str()),
-        (401, Some("UserTokenInvalid"))
-    );
-    let sample = with_body(load("register"), |b| {
-        b["username"] = json!("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")
-    });
-    assert_eq!(call(&app, Endpoint::Register, &sample).await.0, 200);
     // With no provider configured, credentials are absent (not faked) but the grant is decided.
     let (status, token) = call(&app, Endpoint::Token, &load("token")).await;
     assert_eq!(status, 200, "{token}");

@@ -44,4 +44,5 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod sessions;
 mod template;

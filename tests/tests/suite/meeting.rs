@@ -11,8 +11,8 @@ use tokio::sync::Barrier;
 
 use crate::common::{TestStore, app, call, dynamodb, embedded};
 
-fn token(app: &App, user: &UserId) -> String {
-    crate::common::token_for(app, user, 600)
+async fn token(app: &App, user: &UserId) -> String {
+    crate::common::user_token(app, user, 600).await
 }
 
 fn member(user: &UserId, camera: bool) -> Value {
@@ -35,9 +35,9 @@ async fn the_meeting_rules_hold(store: TestStore) {
     let app = app(&store);
     let (anchor, guest, outsider) = (UserId::generate(), UserId::generate(), UserId::generate());
     let (ta, tg, to) = (
-        token(&app, &anchor),
-        token(&app, &guest),
-        token(&app, &outsider),
+        token(&app, &anchor).await,
+        token(&app, &guest).await,
+        token(&app, &outsider).await,
     );
     let room = co_host_room(&app, &ta).await;
 
@@ -202,7 +202,7 @@ async fn the_meeting_rules_hold_on_dynamodb() {
 async fn fifty_versioned_writers(store: TestStore) {
     let app = Arc::new(app(&store));
     let anchor = UserId::generate();
-    let ta = token(&app, &anchor);
+    let ta = token(&app, &anchor).await;
     let room = co_host_room(&app, &ta).await;
 
     let barrier = Arc::new(Barrier::new(50));
@@ -299,7 +299,7 @@ async fn fifty_versioned_meeting_writers_on_dynamodb() {
 async fn twenty_users_race_for_four_seats(store: TestStore) {
     let app = Arc::new(app(&store));
     let anchor = UserId::generate();
-    let ta = token(&app, &anchor);
+    let ta = token(&app, &anchor).await;
     let room = co_host_room(&app, &ta).await;
     let barrier = Arc::new(Barrier::new(20));
     let mut tasks = Vec::new();

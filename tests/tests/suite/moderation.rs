@@ -12,8 +12,8 @@ use crate::common::call;
 use crate::presence::{World, world};
 
 impl World {
-    fn member(&self, name: &str) -> (String, String) {
-        let (id, token) = self.named(UserId::parse("user", name).unwrap());
+    async fn member(&self, name: &str) -> (String, String) {
+        let (id, token) = self.named(UserId::parse("user", name).unwrap()).await;
         (id.to_string(), token)
     }
 
@@ -73,9 +73,9 @@ both_stores!(a_kicked_members_racing_keepalives_never_bring_them_back);
 both_stores!(a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights);
 
 async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) {
-    let (_, anchor) = w.member("anchor");
-    let (bob, bt) = w.member("bob");
-    let (_, ct) = w.member("carol");
+    let (_, anchor) = w.member("anchor").await;
+    let (bob, bt) = w.member("bob").await;
+    let (_, ct) = w.member("carol").await;
     let room = w.room(&anchor, 1).await;
     for token in [&anchor, &bt, &ct] {
         assert_eq!(
@@ -157,7 +157,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     assert!(w.online(&anchor, &room).await.contains(&bob));
 
     // A pre-emptive ban of someone never there, and a kick without a ban.
-    let (dave, dt) = w.member("dave");
+    let (dave, dt) = w.member("dave").await;
     assert_eq!(
         w.call(
             Endpoint::Kick,
@@ -212,10 +212,10 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
 }
 
 async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
-    let (_, anchor) = w.member("anchor");
+    let (_, anchor) = w.member("anchor").await;
     let room = w.room(&anchor, 0).await;
     for round in 0..10 {
-        let (name, token) = w.member(&format!("viewer{round}"));
+        let (name, token) = w.member(&format!("viewer{round}")).await;
         assert_eq!(
             w.call(Endpoint::Join, &token, json!({"id": room})).await.0,
             200
@@ -276,9 +276,9 @@ async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
 }
 
 async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: World) {
-    let (_, anchor) = w.member("anchor");
-    let (_, bt) = w.member("bob");
-    let (_, ct) = w.member("carol");
+    let (_, anchor) = w.member("anchor").await;
+    let (_, bt) = w.member("bob").await;
+    let (_, ct) = w.member("carol").await;
     let room = w.room(&anchor, 1).await;
     w.co_hosts(&anchor, &room, &["anchor", "bob"]).await;
     let grant = |token: String| {

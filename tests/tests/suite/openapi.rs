@@ -101,10 +101,12 @@ async fn a_room_info_has_exactly_the_documented_fields() {
 
     let store = embedded();
     let app = app(&store);
+    let user = UserId::generate();
+    crate::common::ensure_user(&*app.store, &user).await;
     let token = app
         .tokens
         .issue(
-            &UserId::generate(),
+            &user,
             TokenKind::Access,
             app.clock.now(),
             std::time::Duration::from_secs(60),

@@ -167,11 +167,9 @@ fn world(store: TestStore) -> World {
 
 impl World {
     fn user(&self, name: &str) -> String {
-        token_for(
-            &self.app,
-            &UserId::parse("user", name).unwrap(),
-            86_400 * 30,
-        )
+        let user = UserId::parse("user", name).unwrap();
+        crate::common::ensure_user_now(&*self.app.store, &user);
+        token_for(&self.app, &user, 86_400 * 30)
     }
 
     async fn ok(&self, endpoint: Endpoint, token: &str, body: Value) -> Value {
@@ -439,7 +437,8 @@ async fn an_event_nobody_could_deliver_within_retention_is_given_up(w: World) {
 async fn without_sinks_nothing_is_queued_and_a_webhook_needs_a_real_secret() {
     let store = crate::common::embedded();
     let app = crate::common::app(&store);
-    let anchor = token_for(&app, &UserId::parse("user", "solo").unwrap(), 3600);
+    let anchor =
+        crate::common::user_token(&app, &UserId::parse("user", "solo").unwrap(), 3600).await;
     let (status, room) = call(&app, Endpoint::Create, &anchor, json!({"title": "t"})).await;
     assert_eq!(status, 200);
     assert_eq!(room["chat_id"], "");

@@ -33,12 +33,13 @@ pub(crate) fn world(store: TestStore) -> World {
 }
 
 impl World {
-    fn user(&self) -> (UserId, String) {
-        self.named(UserId::generate())
+    async fn user(&self) -> (UserId, String) {
+        self.named(UserId::generate()).await
     }
 
-    /// A user of that id and a token of theirs.
-    pub(crate) fn named(&self, id: UserId) -> (UserId, String) {
+    /// A user of that id (made to exist) and a token of theirs.
+    pub(crate) async fn named(&self, id: UserId) -> (UserId, String) {
+        crate::common::ensure_user(&*self.app.store, &id).await;
         // Long-lived, so that moving the clock never expires the tests' tokens.
         let token = self
             .app
@@ -159,9 +160,9 @@ both_stores!(a_room_ended_by_stop_is_purged_after_retention);
 both_stores!(a_delete_interrupted_half_way_is_finished_by_the_sweeper);
 
 async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
-    let (_, anchor) = w.user();
-    let (a, ta) = w.user();
-    let (b, tb) = w.user();
+    let (_, anchor) = w.user().await;
+    let (a, ta) = w.user().await;
+    let (b, tb) = w.user().await;
     let room = w.room(&anchor, 0).await;
     for t in [&ta, &tb] {
         let (status, info) = w.call(Endpoint::Join, t, json!({"id": room})).await;
@@ -203,11 +204,11 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
 }
 
 async fn members_page_newest_activity_first(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
     let mut joined = Vec::new();
     for _ in 0..5 {
-        let (id, t) = w.user();
+        let (id, t) = w.user().await;
         w.call(Endpoint::Join, &t, json!({"id": room})).await;
         joined.push(id.to_string());
         w.advance(1);
@@ -248,9 +249,12 @@ async fn members_page_newest_activity_first(w: World) {
 }
 
 async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
-    let users: Vec<(UserId, String)> = (0..100).map(|_| w.user()).collect();
+    let mut users: Vec<(UserId, String)> = Vec::with_capacity(100);
+    for _ in 0..100 {
+        users.push(w.user().await);
+    }
     let barrier = Arc::new(Barrier::new(1200));
     let mut tasks = Vec::new();
     let mut expected_likes = 0u64;
@@ -295,9 +299,9 @@ async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
 }
 
 async fn the_channel_starts_when_the_first_member_enters_an_empty_room(w: World) {
-    let (_, anchor) = w.user();
-    let (_, ta) = w.user();
-    let (_, tb) = w.user();
+    let (_, anchor) = w.user().await;
+    let (_, ta) = w.user().await;
+    let (_, tb) = w.user().await;
     let room = w.room(&anchor, 0).await;
     let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
     assert_eq!(info["channel_started_at"], "");
@@ -332,8 +336,8 @@ async fn the_channel_starts_when_the_first_member_enters_an_empty_room(w: World)
 }
 
 async fn the_sweeper_reclaims_by_the_rules(w: World) {
-    let (_, anchor) = w.user();
-    let (_, viewer) = w.user();
+    let (_, anchor) = w.user().await;
+    let (_, viewer) = w.user().await;
 
     // An idle room (nobody entered) and a room someone entered.
     let idle = w.room(&anchor, 0).await;
@@ -384,7 +388,7 @@ async fn the_sweeper_reclaims_by_the_rules(w: World) {
 /// An idle room is due to be ended; its anchor starts it at the same moment the sweep runs.
 /// Whatever the order, a start that succeeded is never undone.
 async fn the_sweeper_never_undoes_a_racing_start(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let mut outcomes = HashSet::new();
     for _ in 0..10 {
         let room = w.room(&anchor, 0).await;
@@ -427,12 +431,12 @@ fn online_count(info: &Value) -> u64 {
 /// `get`'s online count is the count of a moment no more than METRICS_MAX_AGE_SECONDS (5 s)
 /// before the call: a change shows within the period, never later.
 async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
     let get = || w.call(Endpoint::Get, &anchor, json!({"id": room}));
     // Counted at creation: 0. A join 1 s later may not show until the count is 5 s old...
     w.advance(1);
-    let (_, t1) = w.user();
+    let (_, t1) = w.user().await;
     w.call(Endpoint::Join, &t1, json!({"id": room})).await;
     w.advance(4);
     let (_, info) = get().await;
@@ -442,7 +446,7 @@ async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
     let (_, info) = get().await;
     assert_eq!(online_count(&info), 1, "{info}");
     // The same bound again, from this count on.
-    let (_, t2) = w.user();
+    let (_, t2) = w.user().await;
     w.call(Endpoint::Join, &t2, json!({"id": room})).await;
     w.advance(5);
     let (_, info) = get().await;
@@ -464,10 +468,10 @@ async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
 /// Fifty readers find a room's count due at once: it is counted once, and all fifty show
 /// that count. Then, within the period, nobody counts again.
 async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
     for _ in 0..3 {
-        let (_, t) = w.user();
+        let (_, t) = w.user().await;
         w.call(Endpoint::Join, &t, json!({"id": room})).await;
     }
     w.advance(6);
@@ -514,7 +518,7 @@ async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
 /// `list` shows each room's metrics as of the last sweep (or the last count by `get`): never
 /// more than one sweeper period old.
 async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
-    let (_, anchor) = w.user();
+    let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
     let listed = || async {
         let (status, page) = w
@@ -532,7 +536,7 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
             .cloned()
             .unwrap()
     };
-    let (_, t1) = w.user();
+    let (_, t1) = w.user().await;
     w.call(Endpoint::Join, &t1, json!({"id": room})).await;
     w.call(Endpoint::Like, &t1, json!({"id": room, "count": 2}))
         .await;
@@ -547,7 +551,7 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
         (Some(1), Some(2), Some(1))
     );
     // A second member: the list shows the old count until the next sweep, then the new.
-    let (_, t2) = w.user();
+    let (_, t2) = w.user().await;
     w.call(Endpoint::Join, &t2, json!({"id": room})).await;
     assert_eq!(listed().await["metrics"]["online_count"], 1);
     w.advance(5);
@@ -562,8 +566,8 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
 /// A room the anchor stops is kept for the retention period, then purged like one the
 /// sweeper ended.
 async fn a_room_ended_by_stop_is_purged_after_retention(w: World) {
-    let (_, anchor) = w.user();
-    let (_, viewer) = w.user();
+    let (_, anchor) = w.user().await;
+    let (_, viewer) = w.user().await;
     let room = w.room(&anchor, 0).await;
     w.call(Endpoint::Join, &viewer, json!({"id": room})).await;
     w.call(Endpoint::Start, &anchor, json!({"id": room})).await;
@@ -593,8 +597,8 @@ async fn a_room_ended_by_stop_is_purged_after_retention(w: World) {
 /// A delete that marked the room and then failed (simulated: only the mark is written) has
 /// deleted it for every reader; the sweeper removes the rest, and so would a retry.
 async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
-    let (anchor_id, anchor) = w.user();
-    let (_, viewer) = w.user();
+    let (anchor_id, anchor) = w.user().await;
+    let (_, viewer) = w.user().await;
     let mut rooms = Vec::new();
     for _ in 0..2 {
         let room = w.room(&anchor, 0).await;

@@ -14,8 +14,8 @@ use super::{DynamoStore, conditional};
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
-    Counter, EventClaim, LoginThrottle, NonceClaim, SessionRead, SessionWrite, StoreError,
-    UserDelete, UserUpdate,
+    Counter, EventClaim, LoginThrottle, NonceClaim, SessionFound, SessionRead, SessionWrite,
+    StoreError, UserDelete, UserUpdate,
 };
 
 /// The condition of every change to a user: it exists and is not closed.
@@ -98,19 +98,40 @@ impl SessionRead for DynamoStore {
         user: &UserId,
         session: &str,
     ) -> Result<(Option<User>, bool), StoreError> {
-        let mut found = None;
-        let mut ended = false;
-        for item in self
-            .batch_get(vec![user_key(user), session_key(user, session)])
-            .await?
-        {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if sk == "USER" => found = Some(user_from_item(&item)?),
-                _ => ended = true,
-            }
-        }
-        Ok((found, ended))
+        let mut items = self.batch_get(session_keys(user, session)).await?;
+        let found = take_session(&mut items, user)?;
+        Ok((found.user, found.ended))
     }
+}
+
+/// The keys of `user`'s session `session`: the user item and the session's end (a `logout`'s
+/// mark), to read in the same BatchGetItem as whatever the session asked for.
+pub(super) fn session_keys(user: &UserId, session: &str) -> Vec<Item> {
+    vec![user_key(user), session_key(user, session)]
+}
+
+/// Takes the items of [`session_keys`] out of one BatchGetItem's answer and reads them.
+pub(super) fn take_session(
+    items: &mut Vec<Item>,
+    user: &UserId,
+) -> Result<SessionFound, StoreError> {
+    let pk = s(format!("USER#{user}"));
+    let mut found = SessionFound::default();
+    let mut i = 0;
+    while i < items.len() {
+        if items[i].get("pk") != Some(&pk) {
+            i += 1;
+            continue;
+        }
+        let item = items.swap_remove(i);
+        match item.get("sk") {
+            Some(AttributeValue::S(sk)) if sk == "USER" => {
+                found.user = Some(user_from_item(&item)?);
+            }
+            _ => found.ended = true,
+        }
+    }
+    Ok(found)
 }
 
 #[async_trait]

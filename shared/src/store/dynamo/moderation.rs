@@ -4,15 +4,16 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::accounts::{session_keys, take_session};
 use super::change::Change;
 use super::codec::room_from_item;
 use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
-use super::{DynamoStore, conditional};
+use super::{BATCH_GET_LIMIT, DynamoStore, conditional};
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
-use crate::store::{MAX_MUTED, MemberBan, MemberRead, Moderation, StoreError};
+use crate::store::{MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, StoreError};
 
 /// The attribute of a presence item that bars its member until then (unix milliseconds).
 pub(super) const BANNED_UNTIL: &str = "banned_until";
@@ -107,8 +108,9 @@ impl MemberRead for DynamoStore {
         users: &[UserId],
     ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
         let pairs: Vec<(&RoomId, &UserId)> = users.iter().map(|user| (room, user)).collect();
-        self.presence_items(&pairs)
+        self.presence_items(&pairs, None)
             .await?
+            .0
             .iter()
             .map(|item| match item {
                 // Listed or not: a leave keeps `last_seen`.
@@ -118,36 +120,79 @@ impl MemberRead for DynamoStore {
             .collect()
     }
 
+    async fn room_member_in_session(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<Room>, Option<DateTime<Utc>>, SessionFound), StoreError> {
+        let mut keys = vec![
+            room_key(room),
+            presence_key(room, shard(user, PRESENCE_SHARDS), user),
+        ];
+        keys.extend(session_keys(user, session));
+        let mut items = self.batch_get(keys).await?;
+        let found_session = take_session(&mut items, user)?;
+        let mut found = None;
+        let mut banned_until = None;
+        for item in items {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == "ROOM" => found = Some(room_from_item(&item)?),
+                _ => banned_until = super::codec::banned_until(&item)?,
+            }
+        }
+        Ok((found, banned_until, found_session))
+    }
+
     async fn bans(
         &self,
         rooms: &[RoomId],
         user: &UserId,
-    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        session: &str,
+    ) -> Result<(Vec<Option<DateTime<Utc>>>, SessionFound), StoreError> {
         let pairs: Vec<(&RoomId, &UserId)> = rooms.iter().map(|room| (room, user)).collect();
-        self.presence_items(&pairs)
-            .await?
+        let (items, found) = self.presence_items(&pairs, Some((user, session))).await?;
+        let bans = items
             .iter()
             .map(|item| item.as_ref().map_or(Ok(None), super::codec::banned_until))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((bans, found))
     }
 }
 
 impl DynamoStore {
-    /// The presence items of `(room, user)` pairs (at most 100), in their order, in one
-    /// BatchGetItem (`None` where there is none).
+    /// The presence items of `(room, user)` pairs (at most 100), in their order, and
+    /// `session`'s user and end when given, in one BatchGetItem (`None` where there is none;
+    /// two at once where the session's keys take the total past 100).
     async fn presence_items(
         &self,
         pairs: &[(&RoomId, &UserId)],
-    ) -> Result<Vec<Option<super::schema::Item>>, StoreError> {
-        if pairs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<_> = pairs
+        session: Option<(&UserId, &str)>,
+    ) -> Result<(Vec<Option<super::schema::Item>>, SessionFound), StoreError> {
+        let mut keys: Vec<_> = pairs
             .iter()
             .map(|(room, user)| presence_key(room, shard(user, PRESENCE_SHARDS), user))
             .collect();
-        let mut items = self.batch_get(keys.clone()).await?;
-        Ok(keys
+        let wanted = keys.clone();
+        if let Some((user, session)) = session {
+            keys.extend(session_keys(user, session));
+        }
+        if keys.is_empty() {
+            return Ok((Vec::new(), SessionFound::default()));
+        }
+        let mut items = if keys.len() <= BATCH_GET_LIMIT {
+            self.batch_get(keys).await?
+        } else {
+            let rest = keys.split_off(BATCH_GET_LIMIT);
+            let (mut first, second) = tokio::try_join!(self.batch_get(keys), self.batch_get(rest))?;
+            first.extend(second);
+            first
+        };
+        let found = match session {
+            Some((user, _)) => take_session(&mut items, user)?,
+            None => SessionFound::default(),
+        };
+        let items = wanted
             .iter()
             .map(|key| {
                 let at = items.iter().position(|item| {
@@ -155,6 +200,7 @@ impl DynamoStore {
                 })?;
                 Some(items.swap_remove(at))
             })
-            .collect())
+            .collect();
+        Ok((items, found))
     }
 }

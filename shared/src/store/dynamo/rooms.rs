@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 
+use super::accounts::{session_keys, take_session};
 use super::change::Change;
 use super::codec::{
     Reader, meeting_json, metrics_attributes, room_from_item, room_mutable_attributes,
@@ -26,7 +27,7 @@ use crate::domain::room::{
 use crate::domain::{RoomId, RoomStatus, UserId};
 use crate::store::{
     ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomCreate, RoomDelete, RoomList, RoomRead,
-    RoomUpdate, RoomView, StoreError,
+    RoomUpdate, RoomView, SessionFound, StoreError,
 };
 
 /// Items read per `Query` page while listing, at most.
@@ -107,6 +108,7 @@ impl RoomView for DynamoStore {
         Ok(self
             .view(id, None)
             .await?
+            .0
             .map(|(room, counters, _)| (room, counters)))
     }
 
@@ -114,26 +116,48 @@ impl RoomView for DynamoStore {
         &self,
         id: &RoomId,
         viewer: &UserId,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
-        self.view(id, Some(viewer)).await
+        session: &str,
+    ) -> Result<
+        (
+            Option<(Room, Counters, Option<DateTime<Utc>>)>,
+            SessionFound,
+        ),
+        StoreError,
+    > {
+        self.view(id, Some((viewer, session))).await
     }
 }
 
 impl DynamoStore {
-    /// The room, its counter shards and `viewer`'s presence item, in one BatchGetItem.
+    /// The room, its counter shards and `viewer`'s presence item and session, in one
+    /// BatchGetItem.
     async fn view(
         &self,
         id: &RoomId,
-        viewer: Option<&UserId>,
-    ) -> Result<Option<(Room, Counters, Option<DateTime<Utc>>)>, StoreError> {
+        viewer: Option<(&UserId, &str)>,
+    ) -> Result<
+        (
+            Option<(Room, Counters, Option<DateTime<Utc>>)>,
+            SessionFound,
+        ),
+        StoreError,
+    > {
         let mut keys = vec![room_key(id)];
         keys.extend(counter_keys(id));
-        let presence = viewer.map(|v| presence_key(id, shard(v, PRESENCE_SHARDS), v));
+        let presence = viewer.map(|(v, _)| presence_key(id, shard(v, PRESENCE_SHARDS), v));
         keys.extend(presence.clone());
+        if let Some((v, session)) = viewer {
+            keys.extend(session_keys(v, session));
+        }
+        let mut items = self.batch_get(keys).await?;
+        let session = match viewer {
+            Some((v, _)) => take_session(&mut items, v)?,
+            None => SessionFound::default(),
+        };
         let mut room = None;
         let mut counters = Counters::default();
         let mut banned_until = None;
-        for item in self.batch_get(keys).await? {
+        for item in items {
             let sk = match item.get("sk") {
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) => sk.as_str(),
                 _ => "",
@@ -149,7 +173,7 @@ impl DynamoStore {
                 add_counters(&mut counters, &item)?;
             }
         }
-        Ok(room.map(|r| (r, counters, banned_until)))
+        Ok((room.map(|r| (r, counters, banned_until)), session))
     }
 }
 
