@@ -336,8 +336,10 @@ impl Endpoint {
             | Self::Like
             | Self::Kick
             | Self::Mute
-            // A stopped room's answer signs nothing (an ended room has no URLs).
+            // A stopped room's answer signs nothing (an ended room has no URLs), nor does a
+            // deleted one's (the room is gone).
             | Self::Stop
+            | Self::Delete
             | Self::TencentRooms => Reads::TOKENS,
             Self::Create
             | Self::Get
@@ -345,7 +347,6 @@ impl Endpoint {
             | Self::Update
             | Self::Start
             | Self::Pause
-            | Self::Delete
             | Self::Join
             | Self::Leave => Reads::ROOM_INFO,
             Self::Token => Reads {

@@ -251,7 +251,7 @@ pub async fn leave<S: LeaveStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(&req.id)?;
-    let (room, counters, signer) = crate::rooms::view_for(app, caller, &id).await?;
+    let (room, counters, signer) = crate::rooms::readable_view_for(app, caller, &id).await?;
     app.store.leave(&id, &caller.user_id).await?;
     Ok(info(
         &room,

@@ -387,14 +387,6 @@ pub(crate) fn found_for(room: Option<Room>, caller: &Caller) -> Result<Room, Api
     found(room.filter(|r| r.is_readable_by(&caller.user_id)))
 }
 
-/// [`found_view`] for an answer that shows the room to `caller` (see [`found_for`]).
-pub(crate) fn found_view_for(
-    view: Option<(Room, Counters)>,
-    caller: &Caller,
-) -> Result<(Room, Counters), ApiError> {
-    found_view(view.filter(|(r, _)| r.is_readable_by(&caller.user_id)))
-}
-
 pub async fn create<S: CreateStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
@@ -568,7 +560,7 @@ pub async fn get<S: GetStore + ?Sized>(
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let id = room_id(ErrorCode::RoomQueryParams, &req.id)?;
     // The caller's ban and session come with the room, in the same one read.
-    let (room, counters, signer) = view_for(app, caller, &id).await?;
+    let (room, counters, signer) = readable_view_for(app, caller, &id).await?;
     let metrics = metrics::current(app, &room, counters).await?;
     Ok(RoomInfo::view(&room, caller, &signer, metrics))
 }
@@ -672,13 +664,22 @@ pub(crate) async fn view_for<S: crate::store::RoomView + ?Sized>(
         .await?;
     crate::accounts::standing(caller, session)?;
     let banned_until = view.as_ref().and_then(|(_, _, until)| *until);
-    let (room, counters) =
-        found_view_for(view.map(|(room, counters, _)| (room, counters)), caller)?;
+    let (room, counters) = found_view(view.map(|(room, counters, _)| (room, counters)))?;
     Ok((
         room,
         counters,
         Signer::for_viewer(app, caller, banned_until),
     ))
+}
+
+/// [`view_for`] for an answer that shows the room to `caller` (see [`found_for`]).
+pub(crate) async fn readable_view_for<S: crate::store::RoomView + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+) -> Result<(Room, Counters, Signer), ApiError> {
+    let (room, counters, signer) = view_for(app, caller, id).await?;
+    Ok((found_for(Some(room), caller)?, counters, signer))
 }
 
 /// Who an anchor's change answers: the anchor's own call (its session checked, its answer
@@ -700,7 +701,7 @@ async fn write_with_retry<S: ChangeStore + ?Sized>(
 ) -> Result<RoomInfo, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let (current, counters, signer) = match answer {
-            For::Anchor => view_for(app, caller, id).await?,
+            For::Anchor => readable_view_for(app, caller, id).await?,
             For::Closing => {
                 let (room, counters) = found_view(app.store.room_view(id).await?)?;
                 (room, counters, Signer::nothing(app))

@@ -588,7 +588,7 @@ async fn busy_rooms(w: &World, tag: &str, n: usize) -> Vec<(String, String)> {
     let mut rooms = Vec::with_capacity(n);
     for i in 0..n {
         let user = UserId::parse("user", &format!("{tag}_{i}")).unwrap();
-        let anchor = token_for(&w.app, &user, 86_400);
+        let anchor = crate::common::user_token(&w.app, &user, 86_400).await;
         let (status, room) = call(&w.app, Endpoint::Create, &anchor, json!({"title": tag})).await;
         assert_eq!(status, 200, "{room}");
         rooms.push((anchor, room["id"].as_str().unwrap().to_owned()));

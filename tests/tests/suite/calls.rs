@@ -423,14 +423,6 @@ async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
     for name in names {
         let (status, out) = w
             .aui(
-                Endpoint::Register,
-                name,
-                json!({"username": name, "password": "a long enough password"}),
-            )
-            .await;
-        assert_eq!(status, 200, "{out}");
-        let (status, out) = w
-            .aui(
                 Endpoint::Token,
                 name,
                 json!({"device_id": "d1", "device_type": "web"}),

@@ -27,7 +27,10 @@ fn app_with(store: &TestStore, vars: &[(&str, &str)]) -> App {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    map.insert("JWT_SECRET".into(), crate::common::EVENTS_SECRET.into());
+    map.insert(
+        "JWT_PRIVATE_KEY".into(),
+        crate::common::EVENTS_SECRET.into(),
+    );
     let config = Config::from_lookup(|k| map.get(k).cloned()).expect("provider config");
     App::new(config, Arc::clone(&store.store), Arc::new(SystemClock))
 }

@@ -512,7 +512,7 @@ fn delivery_holds_only_the_im_admin_key_and_im_app_keys_stay_with_token() {
     }
     assert_eq!(holders("ALIYUN_IM_APP_KEY"), names(&["token"]));
     let room_info = [
-        "create", "delete", "get", "join", "leave", "list", "pause", "start", "update",
+        "create", "get", "join", "leave", "list", "pause", "start", "update",
     ];
     assert_eq!(holders("ALIYUN_LIVE_PUSH_AUTH_KEY"), names(&room_info));
     let mut rtc = names(&room_info);
