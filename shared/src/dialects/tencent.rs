@@ -33,7 +33,7 @@ crate::needs!(
     SessionWrite,
     LoginThrottle,
     NonceClaim,
-    RoomList,
+    RoomQuota,
     RoomView,
     RoomRead,
     RoomUpdate,
@@ -45,7 +45,8 @@ crate::needs!(
     /// and `members` need, and the profiles of listed members.
     RoomsStore,
     ROOMS_NEEDS: UserRead,
-    RoomCreate,
+    RoomQuota,
+    RoomBatchRead,
     RoomRead,
     RoomView,
     RoomList,

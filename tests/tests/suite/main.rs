@@ -18,6 +18,8 @@
 //! - `outbox`: the room's IM group against the IM API stand-in and signed webhooks against a
 //!   verifying receiver, with far ends that fail, on both stores.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
+//! - `listings`: room listings and the caps on creating rooms on both stores, and their
+//!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
 #[macro_use]
 mod common;
@@ -34,6 +36,7 @@ mod dialects;
 mod drift;
 mod events;
 mod im;
+mod listings;
 mod meeting;
 mod moderation;
 mod openapi;

@@ -43,7 +43,7 @@ impl Change {
         self
     }
 
-    fn into_transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(super) fn into_transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(table)
             .set_key(Some(self.key))
