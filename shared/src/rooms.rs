@@ -681,7 +681,6 @@ where
         .into_iter()
         .filter(|room| query.matches(room))
         .collect();
-    rooms.dedup_by(|a, b| a.id == b.id);
     rooms.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
     Ok(rooms
         .into_iter()
