@@ -82,6 +82,15 @@ const FUNCTIONS: [&str; 37] = [
     "aliyun-call",
 ];
 
+/// The caps on a user's rooms, set high: the bench's sample user makes many.
+const HIGH_ROOM_CAPS: [(&str, &str); 2] = [
+    ("MAX_OPEN_ROOMS_PER_USER", "100"),
+    ("ROOM_CREATIONS_PER_USER_PER_MINUTE", "100000"),
+];
+
+/// Ended rooms (of another anchor, category `games`) seeded before the scenarios run.
+const ENDED_ROOMS: u32 = 500;
+
 /// A scenario named `create+outbox` runs the `create` binary with the outbox on (webhooks
 /// configured: each change writes its entries in the same write). The receiver is never
 /// called by these functions (they only write).
@@ -229,8 +238,15 @@ impl World {
             sample_other,
         };
         // Two co-host rooms of the sample user, made by the create handler in this process.
-        let config = liveroom::Config::from_lookup(|k| {
-            (k == "JWT_PRIVATE_KEY").then(|| EVENTS_SECRET.to_owned())
+        let config = liveroom::Config::from_lookup(|k| match k {
+            "JWT_PRIVATE_KEY" => Some(EVENTS_SECRET.to_owned()),
+            "REGISTRATIONS_PER_ADDRESS_PER_MINUTE" | "REGISTRATIONS_PER_MINUTE" => {
+                Some("1000000".to_owned())
+            }
+            _ => HIGH_ROOM_CAPS
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| (*v).to_owned()),
         })
         .map_err(|e| e.to_string())?;
         let app = liveroom::App::new(
@@ -277,6 +293,29 @@ impl World {
         }
         world.room_a = ids.remove(0);
         world.room_b = ids.remove(0);
+        // 500 ended rooms of another anchor in category `games`: what a filtered listing
+        // must not read through.
+        let store = DynamoStore::new(client(&world.options.dynamodb), &world.table);
+        let template = liveroom::store::RoomRead::room(
+            &store,
+            &liveroom::domain::RoomId::parse("id", &world.room_a).map_err(|e| e.to_string())?,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("room a is gone")?;
+        let ended_anchor = UserId::generate();
+        for i in 0..ENDED_ROOMS {
+            let mut room = template.clone();
+            room.id = liveroom::domain::RoomId::generate();
+            room.anchor_id = ended_anchor.clone();
+            room.category =
+                liveroom::domain::Category::parse("games").map_err(|e| e.to_string())?;
+            room.status = liveroom::domain::RoomStatus::Ended;
+            room.created_at = template.created_at - chrono::Duration::seconds(i64::from(i) + 1);
+            liveroom::store::RoomCreate::insert_room(&store, &room, &[])
+                .await
+                .map_err(|e| format!("seed an ended room: {e}"))?;
+        }
         world.proxy.take();
         Ok(world)
     }
@@ -299,6 +338,9 @@ impl World {
             // Runs register many times from one address in a minute.
             ("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", "1000000"),
             ("REGISTRATIONS_PER_MINUTE", "1000000"),
+            // The bench makes more rooms than a user may by default.
+            HIGH_ROOM_CAPS[0],
+            HIGH_ROOM_CAPS[1],
             // The callbacks' sample keys (README, Stream callbacks).
             ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com"),
             ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_SAMPLE_KEY),
@@ -586,6 +628,17 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
                     "page of 100",
                     w.with_body(w.event("list"), |b| b["page_size"] = json!(100)),
                 ),
+                measure(
+                    "a category nothing is in",
+                    w.with_body(w.event("list"), |b| b["category"] = json!("nothing")),
+                ),
+                measure(
+                    "status 1 in a category of 500 ended rooms",
+                    w.with_body(w.event("list"), |b| {
+                        b["category"] = json!("games");
+                        b["status"] = json!(1);
+                    }),
+                ),
             ],
         ),
         (
@@ -771,7 +824,14 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             "tencent-rooms",
             vec![
                 warm("", w.event("tencent-rooms")),
-                measure("query_room", w.event("tencent-rooms")),
+                measure(
+                    "query_room (not ended, by category)",
+                    w.event("tencent-rooms"),
+                ),
+                measure(
+                    "query_room by roomIds",
+                    w.seed004("tencent-rooms", "query_room", json!({"roomIds": [a, b]})),
+                ),
                 measure(
                     "room_detail",
                     w.seed004("tencent-rooms", "room_detail", json!({"roomId": a})),

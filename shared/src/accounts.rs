@@ -79,7 +79,7 @@ crate::needs!(
     /// `deleteUser`: the account closed, then the user's rooms found and ended.
     DeleteUserStore,
     DELETE_USER_NEEDS: UserDelete,
-    RoomList,
+    RoomQuota,
     RoomView,
     RoomUpdate
 );

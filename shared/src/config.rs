@@ -235,6 +235,12 @@ pub struct Config {
     /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
     /// longer ago than this.
     pub metrics_max_age: Duration,
+    /// `MAX_OPEN_ROOMS_PER_USER` (default 10, at most 100): a user's rooms that have not
+    /// ended, at most; `create` past it is 429.
+    pub max_open_rooms: u32,
+    /// `ROOM_CREATIONS_PER_USER_PER_MINUTE` (default 30): a user's `create`s in one minute,
+    /// at most; past it 429 until the next minute.
+    pub room_creations_per_minute: u32,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their public settings (every function),
     /// the keys of the purposes the function reads (and no other), `CREDENTIAL_TTL_SECONDS`.
     pub providers: crate::credentials::Providers,
@@ -357,6 +363,14 @@ impl Config {
                 number(&lookup, "RETENTION_DAYS", 30, 1..=3650)? * 86_400,
             ),
             metrics_max_age: seconds(&lookup, "METRICS_MAX_AGE_SECONDS", 5, 1..=300)?,
+            // At most 100: one read checks them all when the set is full.
+            max_open_rooms: number(&lookup, "MAX_OPEN_ROOMS_PER_USER", 10, 1..=100)? as u32,
+            room_creations_per_minute: number(
+                &lookup,
+                "ROOM_CREATIONS_PER_USER_PER_MINUTE",
+                30,
+                1..=100_000,
+            )? as u32,
             providers,
             reserved_name: crate::credentials::reserved_name(&lookup)?,
             outbox,

@@ -79,11 +79,15 @@ pub enum ErrorCode {
     RoomFull,
     /// 2016: the anchor removed the caller from this room for a while.
     RoomMemberBanned,
+    /// 2017: the caller has as many rooms not ended as a user may (`MAX_OPEN_ROOMS_PER_USER`),
+    /// or created as many this minute as a user may (`ROOM_CREATIONS_PER_USER_PER_MINUTE`;
+    /// retry after `Retry-After`).
+    RoomLimit,
 }
 
 impl ErrorCode {
     /// Every code, in table order (the README and the tests walk it).
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -116,6 +120,7 @@ impl ErrorCode {
         Self::RoomModeConflict,
         Self::RoomFull,
         Self::RoomMemberBanned,
+        Self::RoomLimit,
     ];
 
     /// `(code, reason, http status)` — the table itself.
@@ -153,6 +158,7 @@ impl ErrorCode {
             Self::RoomModeConflict => (2014, "RoomModeConflict", 409),
             Self::RoomFull => (2015, "RoomFull", 409),
             Self::RoomMemberBanned => (2016, "RoomMemberBanned", 403),
+            Self::RoomLimit => (2017, "RoomLimit", 429),
         }
     }
 

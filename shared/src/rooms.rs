@@ -25,17 +25,18 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, Metrics};
-use crate::store::StoreError;
+use crate::store::{RoomCaps, RoomTally, StoreError};
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
 pub(crate) const MAX_ATTEMPTS: usize = 32;
 
 crate::needs!(
-    /// `create`: the anchor's session (and their nick, when the body has none) in one read,
-    /// then one conditional put.
+    /// `create`: the anchor (its nick and its rooms' tally), then one transaction of the
+    /// room's put and the tally's conditional update; when the tally is full, the state of
+    /// its rooms in one read.
     CreateStore,
-    CREATE_NEEDS: SessionRead,
-    RoomCreate
+    CREATE_NEEDS: RoomQuota,
+    RoomBatchRead
 );
 crate::needs!(
     /// `get`: the room, its counters and the caller's ban and session in one read; a metrics
@@ -412,40 +413,121 @@ pub async fn create<S: CreateStore + ?Sized>(
         Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
         None => RoomMode::Normal,
     };
-    let nick = optional(
+    let anchor_nick = optional(
         req.anchor_nick.as_deref(),
         |v| Nick::parse("anchor_nick", v),
         CODE,
     )?;
-    // The anchor's session (the room's push URLs are signed for it), and their nick with it.
-    let user = crate::accounts::live_session(app, caller).await?;
-    let anchor_nick = nick.unwrap_or(user.nick);
-    let now = app.clock.now();
-    let room = Room {
-        notice,
-        cover_url,
-        extends,
-        ..new_room(
-            RoomId::generate(),
-            caller,
-            anchor_nick,
-            title,
-            category,
-            mode,
-            now,
-        )
+    let id = RoomId::generate();
+    for _ in 0..MAX_ATTEMPTS {
+        // The anchor's session (the room's push URLs are signed for it), its nick (when the
+        // body has none) and its tally, in one read.
+        let (found, tally) = app
+            .store
+            .user_tally_in_session(&caller.user_id, &caller.session.id)
+            .await?;
+        let user = crate::accounts::standing(caller, found)?;
+        let now = app.clock.now();
+        let Some(caps) = room_caps(app, caller, &tally, now).await? else {
+            // Rooms that ended or are gone left the full set: try again.
+            continue;
+        };
+        let room = Room {
+            notice: notice.clone(),
+            cover_url: cover_url.clone(),
+            extends: extends.clone(),
+            ..new_room(
+                id.clone(),
+                caller,
+                anchor_nick
+                    .clone()
+                    .or(user.map(|u| u.nick))
+                    .unwrap_or_else(Nick::empty),
+                title.clone(),
+                category.clone(),
+                mode,
+                now,
+            )
+        };
+        let events = report(app, EventKind::RoomCreated, &room, now, None);
+        match app
+            .store
+            .insert_counted_room(&room, &events, caps, &tally)
+            .await
+        {
+            Ok(()) => {
+                let signer = Signer::for_viewer(app, caller, None);
+                return Ok(info(&room, caller, &signer, metrics::snapshot(&room)));
+            }
+            // Another creation (or an end) moved the tally: read it again.
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the caller's rooms are changing too fast; retry",
+    ))
+}
+
+/// The caps `create` holds the caller to at `now`, given the `tally` read: 429 past either
+/// (`Retry-After` for the minute's count); `None` when the open set was full but held rooms
+/// that ended or are gone, which this took off it (read the tally again).
+async fn room_caps<S: CreateStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    tally: &RoomTally,
+    now: DateTime<Utc>,
+) -> Result<Option<RoomCaps>, ApiError> {
+    // A tally of a later minute (another function's clock ahead of ours) counts as this one.
+    let minute = now.timestamp().div_euclid(60).max(tally.minute);
+    let caps = RoomCaps {
+        max_open: app.config.max_open_rooms,
+        per_minute: app.config.room_creations_per_minute,
+        minute,
     };
-    let events = report(app, EventKind::RoomCreated, &room, now, None);
-    app.store
-        .insert_room(&room, &events)
-        .await
-        .map_err(|e| match e {
-            // A fresh v4 UUID colliding is not a client error.
-            StoreError::Conflict => ApiError::internal("room id collision"),
-            e => e.into(),
-        })?;
-    let signer = Signer::for_viewer(app, caller, None);
-    Ok(info(&room, caller, &signer, metrics::snapshot(&room)))
+    if tally.minute == minute && tally.created >= caps.per_minute {
+        let retry_after = ((minute + 1) * 60 - now.timestamp()).max(1);
+        return Err(ApiError::new(
+            ErrorCode::RoomLimit,
+            format!(
+                "at most {} rooms a minute; retry in {retry_after} s",
+                caps.per_minute
+            ),
+        )
+        .with_detail("limit", "ROOM_CREATIONS_PER_USER_PER_MINUTE")
+        .with_detail("max", caps.per_minute)
+        .with_detail("retry_after", retry_after));
+    }
+    if tally.open.len() < caps.max_open as usize {
+        return Ok(Some(caps));
+    }
+    // Full: the rooms that ended or are gone since leave the set (so it never locks a user
+    // out), in one read.
+    let open = app.store.rooms_by_id(&tally.open).await?;
+    let closed: Vec<RoomId> = tally
+        .open
+        .iter()
+        .filter(|id| {
+            !open
+                .iter()
+                .any(|r| &r.id == *id && !r.is_deleted() && r.status != RoomStatus::Ended)
+        })
+        .cloned()
+        .collect();
+    if closed.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::RoomLimit,
+            format!(
+                "at most {} rooms that have not ended; stop or delete one first",
+                caps.max_open
+            ),
+        )
+        .with_detail("limit", "MAX_OPEN_ROOMS_PER_USER")
+        .with_detail("max", caps.max_open));
+    }
+    app.store.forget_rooms(&caller.user_id, &closed).await?;
+    Ok(None)
 }
 
 /// A room as `create` makes it: prepared, empty, nothing set but what is given.
@@ -618,10 +700,10 @@ pub async fn list<S: ListStore + ?Sized>(
 }
 
 /// One page of the rooms `query` selects, newest first (seed 004's `query_room`); with
-/// `ids`, only those of them (each read by key, at most 100).
+/// `ids`, only those of them (at most 100, read in one batch).
 pub async fn find<S>(app: &App<S>, query: &RoomQuery, ids: &[RoomId]) -> Result<Vec<Room>, ApiError>
 where
-    S: crate::store::RoomList + crate::store::RoomRead + ?Sized,
+    S: crate::store::RoomList + crate::store::RoomBatchRead + ?Sized,
 {
     if ids.is_empty() {
         return Ok(app.store.list_rooms(query).await?);
@@ -633,15 +715,13 @@ where
             "at most 100 room ids",
         ));
     }
-    let mut rooms = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(room) = app.store.room(id).await?
-            && query.matches(&room)
-            && !rooms.iter().any(|r: &Room| r.id == room.id)
-        {
-            rooms.push(room);
-        }
-    }
+    let mut rooms: Vec<Room> = app
+        .store
+        .rooms_by_id(ids)
+        .await?
+        .into_iter()
+        .filter(|room| query.matches(room))
+        .collect();
     rooms.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
     Ok(rooms
         .into_iter()
@@ -989,36 +1069,36 @@ pub async fn delete<S: DeleteStore + ?Sized>(
 }
 
 /// Ends every room of the caller that has not ended (their account is closing): each through
-/// the state machine like the anchor's own `stop`. Returns how many this call ended. Rooms
-/// past the listing's depth limit are left to the sweeper (their anchor is gone, so it ends
-/// them once the anchor's keepalive lapses).
-pub async fn end_rooms_of<S: crate::store::RoomList + ChangeStore + ?Sized>(
+/// the state machine like the anchor's own `stop`. Returns how many this call ended. The
+/// rooms are those of the caller's tally (every room `create` made that is not known to have
+/// ended), read in one item; a room the tally does not hold (made before it existed) is ended
+/// by the sweeper once its anchor's keepalive lapses.
+pub async fn end_rooms_of<S: crate::store::RoomQuota + ChangeStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
 ) -> Result<u64, ApiError> {
+    let (_, tally) = app.store.user_tally(&caller.user_id).await?;
     let mut ended = 0;
-    let size = u32::try_from(Page::MAX_SIZE).unwrap_or(100);
-    let pages = u32::try_from(Page::MAX_OFFSET / Page::MAX_SIZE).unwrap_or(100);
-    for page in 0..pages {
-        let query = RoomQuery {
-            anchor: Some(caller.user_id.clone()),
-            page: Page {
-                offset: page * size,
-                size,
-            },
-            ..RoomQuery::default()
-        };
-        let rooms = app.store.list_rooms(&query).await?;
-        for room in rooms.iter().filter(|r| r.status != RoomStatus::Ended) {
-            match apply_as_anchor(app, caller, &room.id, Action::Stop, For::Closing).await {
-                Ok(_) => ended += 1,
-                // Deleted meanwhile: nothing left to end.
-                Err(e) if e.code == ErrorCode::RoomNotExists => {}
-                Err(e) => return Err(e),
+    let retention = app.config.retention;
+    for id in &tally.open {
+        // The anchor's `stop`, noting whether this call is the one that ended the room.
+        let mut ends = false;
+        let stopped = write_with_retry(app, caller, id, For::Closing, |room, now| {
+            ends = false;
+            match room.apply(Action::Stop, now, retention) {
+                Transition::To(next) => {
+                    ends = true;
+                    Ok(Some(*next))
+                }
+                Transition::Stay | Transition::Refuse => Ok(None),
             }
-        }
-        if rooms.len() < size as usize {
-            break;
+        })
+        .await;
+        match stopped {
+            Ok(_) => ended += u64::from(ends),
+            // Deleted meanwhile (or never the caller's): nothing to end.
+            Err(e) if matches!(e.code, ErrorCode::RoomNotExists | ErrorCode::RoomNotOwner) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(ended)

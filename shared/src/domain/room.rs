@@ -304,7 +304,11 @@ pub enum Mark {
     ChannelEmpty { at: DateTime<Utc> },
 }
 
-/// A listing: filters, then one page, newest first.
+/// A listing: filters, then one page, newest first. An empty `category` is no filter.
+///
+/// Both stores answer it from listings keyed for its filters ([`Listing`]): one listing, or two
+/// (statuses 0 and 1) for `not_ended`, each read newest first for at most `offset + size`
+/// rooms, so a page costs what it returns, whatever else is stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomQuery {
     pub status: Option<RoomStatus>,
@@ -330,7 +334,95 @@ impl RoomQuery {
             && self.created_from.is_none_or(|t| room.created_at >= t)
             && self.created_before.is_none_or(|t| room.created_at < t)
             && self.anchor.as_ref().is_none_or(|a| &room.anchor_id == a)
-            && self.category.as_ref().is_none_or(|c| &room.category == c)
+            && self.category().is_none_or(|c| &room.category == c)
+    }
+
+    /// The category filter (an empty category is none).
+    pub fn category(&self) -> Option<&Category> {
+        self.category.as_ref().filter(|c| !c.is_empty())
+    }
+
+    /// The listings whose rooms are exactly the matches (before the creation window): none
+    /// when nothing can match, two for `not_ended` without a status (prepare and live, to be
+    /// merged newest first), one otherwise.
+    pub fn listings(&self) -> Vec<Listing<'_>> {
+        let listing = |status| Listing {
+            anchor: self.anchor.as_ref(),
+            category: self.category(),
+            status,
+        };
+        match (self.status, self.not_ended) {
+            (Some(RoomStatus::Ended), true) => Vec::new(),
+            (Some(s), _) => vec![listing(Some(s))],
+            (None, true) => vec![
+                listing(Some(RoomStatus::Prepare)),
+                listing(Some(RoomStatus::Live)),
+            ],
+            (None, false) => vec![listing(None)],
+        }
+    }
+
+    /// How many rooms of each listing a page needs at most: its offset and size.
+    pub fn depth(&self) -> usize {
+        (self.page.offset as usize).saturating_add(self.page.size as usize)
+    }
+}
+
+/// One listing of rooms, newest first: those of one anchor and/or one category and/or one
+/// status (all `None`: every room). Each listed room (not a call, not deleted) is in the
+/// listings of every combination of its anchor, its category (when it has one) and its
+/// status ([`Listing::of`]); the stores keep one index partition per listing, named by
+/// [`Listing::partition`], so a filtered page is read, never searched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing<'a> {
+    pub anchor: Option<&'a UserId>,
+    pub category: Option<&'a Category>,
+    pub status: Option<RoomStatus>,
+}
+
+impl<'a> Listing<'a> {
+    /// Every listing `room` is in: none for a call or a deleted room; 8 for a room with a
+    /// category, 4 without.
+    pub fn of(room: &'a Room) -> Vec<Listing<'a>> {
+        if room.is_deleted() || room.id.is_channel() {
+            return Vec::new();
+        }
+        let categories = if room.category.is_empty() {
+            vec![None]
+        } else {
+            vec![None, Some(&room.category)]
+        };
+        let mut out = Vec::with_capacity(8);
+        for anchor in [None, Some(&room.anchor_id)] {
+            for &category in &categories {
+                for status in [None, Some(room.status)] {
+                    out.push(Listing {
+                        anchor,
+                        category,
+                        status,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The listing's name (a DynamoDB index partition; a key prefix in the embedded store):
+    /// `ROOMS`, `ROOMS#{status}` (the sweeper's status partitions), `ANCHOR#{id}`,
+    /// `CATEGORY#{c}`, `ANCHOR#{id}#CATEGORY#{c}`, each but the second with `#S{status}` for a
+    /// status. User ids and categories hold no `#`, so names never collide.
+    pub fn partition(&self) -> String {
+        let status = |s: RoomStatus| format!("#S{}", s.as_i64());
+        match (self.anchor, self.category, self.status) {
+            (None, None, None) => "ROOMS".to_owned(),
+            (None, None, Some(s)) => format!("ROOMS#{}", s.as_i64()),
+            (Some(a), None, s) => format!("ANCHOR#{a}{}", s.map(status).unwrap_or_default()),
+            (None, Some(c), s) => format!("CATEGORY#{c}{}", s.map(status).unwrap_or_default()),
+            (Some(a), Some(c), s) => format!(
+                "ANCHOR#{a}#CATEGORY#{c}{}",
+                s.map(status).unwrap_or_default()
+            ),
+        }
     }
 }
 

@@ -14,12 +14,18 @@
 //! | `usernames`            | lowercased username                 | user id        |
 //! | `rooms`                | room id                             | `Room` JSON    |
 //! | `rooms_by_created`     | `{created_key}`                     | room id        |
+//! | `room_index`           | `{listing partition}|{created_key}` | room id        |
+//! | `room_tallies`         | user id                             | `RoomTally`    |
 //! | `presence`             | `{room}|{shard}|{user}`             | `Entry` JSON   |
 //! | `presence_by_activity` | `{room}|{shard}|{activity_key}`     | user id        |
 //! | `counters`             | room id                             | `Counters`     |
 //! | `ended_sessions`       | `{user}|{session}`                  | expiry         |
 //! | `throttle`             | `{counter}|{count}|{window}`        | attempts       |
 //! | `nonces`               | `{user}|{nonce}`                    | expiry         |
+//!
+//! `room_index` is the DynamoDB store's listing indexes in one table: a room is under the
+//! partition of every listing it is in ([`Listing::of`]), so a filtered page reads only its
+//! matches. A data file from before it is indexed when it is opened.
 //!
 //! A deleted room is marked and purged in one transaction here; the two steps exist (as in
 //! DynamoDB) so that a purge can be resumed by the sweeper.
@@ -29,15 +35,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{
     ChannelMark, Counter, CounterWrite, EventClaim, Lapsed, LoginThrottle, MAX_MUTED, MeetingWrite,
     MemberBan, MemberRead, MetricsWrite, Moderation, NonceClaim, OutboxWork, PresenceRead,
-    PresenceWrite, RoomCreate, RoomDelete, RoomList, RoomRead, RoomSweep, RoomUpdate, RoomView,
-    SessionFound, SessionRead, SessionWrite, StoreError, SweptPresence, Touch, UserDelete,
-    UserRead, UserUpdate, UserWrite,
+    PresenceWrite, RoomBatchRead, RoomCaps, RoomCreate, RoomDelete, RoomList, RoomQuota, RoomRead,
+    RoomSweep, RoomTally, RoomUpdate, RoomView, SessionFound, SessionRead, SessionWrite,
+    StoreError, SweptPresence, Touch, UserDelete, UserRead, UserUpdate, UserWrite,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
@@ -45,7 +54,7 @@ use crate::domain::presence::{
     MembersPage, PRESENCE_SHARDS, Presence, Visit, activity_key, millis, online_floor, shard,
 };
 use crate::domain::room::{
-    Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
+    Counters, Expected, Listing, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
 };
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, RoomId, RoomStatus, UserId, Username};
@@ -54,6 +63,10 @@ const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
 const ROOMS: TableDefinition<&str, &[u8]> = TableDefinition::new("rooms");
 const ROOMS_BY_CREATED: TableDefinition<&str, &str> = TableDefinition::new("rooms_by_created");
+/// `{listing partition}|{created_key}` → room id: the listings ([`Listing`]).
+const ROOM_INDEX: TableDefinition<&str, &str> = TableDefinition::new("room_index");
+/// user id → the caps' tally of the user's rooms ([`RoomTally`]).
+const ROOM_TALLIES: TableDefinition<&str, &[u8]> = TableDefinition::new("room_tallies");
 const PRESENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("presence2");
 const PRESENCE_BY_ACTIVITY: TableDefinition<&str, &str> =
     TableDefinition::new("presence_by_activity2");
@@ -185,6 +198,8 @@ impl EmbeddedStore {
             txn.open_table(USERNAMES).map_err(unavailable)?;
             txn.open_table(ROOMS).map_err(unavailable)?;
             txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
+            txn.open_table(ROOM_TALLIES).map_err(unavailable)?;
+            index_rooms_if_new(&txn)?;
             txn.open_table(PRESENCE).map_err(unavailable)?;
             txn.open_table(PRESENCE_BY_ACTIVITY).map_err(unavailable)?;
             txn.open_table(COUNTERS).map_err(unavailable)?;
@@ -265,6 +280,7 @@ where
     let Some(mut room) = read_room(&rooms, id.as_str())? else {
         return Ok(false);
     };
+    let before = room.clone();
     let changes = room.changes;
     if !change(&mut room)? {
         return Ok(false);
@@ -276,8 +292,69 @@ where
     rooms
         .insert(id.as_str(), encode(&room)?.as_slice())
         .map_err(unavailable)?;
+    reindex(txn, Some(&before), Some(&room))?;
     put_outbox(txn, events)?;
     Ok(true)
+}
+
+/// The room's keys in `room_index`: one per listing it is in.
+fn listing_keys(room: &Room) -> Vec<String> {
+    let created = room.created_key();
+    Listing::of(room)
+        .iter()
+        .map(|l| format!("{}|{created}", l.partition()))
+        .collect()
+}
+
+/// Moves a room in `room_index` from the listings `before` was in to those `after` is in
+/// (`None`: not stored).
+fn reindex(
+    txn: &WriteTransaction,
+    before: Option<&Room>,
+    after: Option<&Room>,
+) -> Result<(), StoreError> {
+    let old = before.map(listing_keys).unwrap_or_default();
+    let new = after.map(listing_keys).unwrap_or_default();
+    if old == new {
+        return Ok(());
+    }
+    let mut index = txn.open_table(ROOM_INDEX).map_err(unavailable)?;
+    for key in old.iter().filter(|k| !new.contains(k)) {
+        index.remove(key.as_str()).map_err(unavailable)?;
+    }
+    if let Some(room) = after {
+        for key in new.iter().filter(|k| !old.contains(k)) {
+            index
+                .insert(key.as_str(), room.id.as_str())
+                .map_err(unavailable)?;
+        }
+    }
+    Ok(())
+}
+
+/// Indexes every room in a `room_index` just made (a data file from before it).
+fn index_rooms_if_new(txn: &WriteTransaction) -> Result<(), StoreError> {
+    if !txn
+        .open_table(ROOM_INDEX)
+        .map_err(unavailable)?
+        .is_empty()
+        .map_err(unavailable)?
+    {
+        return Ok(());
+    }
+    let rooms: Vec<Room> = {
+        let table = txn.open_table(ROOMS).map_err(unavailable)?;
+        let mut rooms = Vec::new();
+        for entry in table.iter().map_err(unavailable)? {
+            let (_, bytes) = entry.map_err(unavailable)?;
+            rooms.push(decode(bytes.value())?);
+        }
+        rooms
+    };
+    for room in &rooms {
+        reindex(txn, None, Some(room))?;
+    }
+    Ok(())
 }
 
 /// Moves the room's change counter to the order of `events` (if any), if it is one below:
@@ -402,18 +479,153 @@ impl RoomCreate for EmbeddedStore {
         crate::domain::outbox::counted(&mut room, events);
         let events = events.to_vec();
         self.write(move |txn| {
-            let mut rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
             if rooms.get(room.id.as_str()).map_err(unavailable)?.is_some() {
                 return Err(StoreError::Conflict);
             }
-            rooms
-                .insert(room.id.as_str(), encode(&room)?.as_slice())
+            drop(rooms);
+            add_room(txn, &room, &events)
+        })
+        .await
+    }
+}
+
+/// Adds a room (whose id is not taken) to the rooms, its listings and `events` to the
+/// outbox, in the caller's transaction.
+fn add_room(txn: &WriteTransaction, room: &Room, events: &[OutboxEntry]) -> Result<(), StoreError> {
+    txn.open_table(ROOMS)
+        .map_err(unavailable)?
+        .insert(room.id.as_str(), encode(room)?.as_slice())
+        .map_err(unavailable)?;
+    txn.open_table(ROOMS_BY_CREATED)
+        .map_err(unavailable)?
+        .insert(room.created_key().as_str(), room.id.as_str())
+        .map_err(unavailable)?;
+    reindex(txn, None, Some(room))?;
+    put_outbox(txn, events)
+}
+
+#[async_trait]
+impl RoomBatchRead for EmbeddedStore {
+    async fn rooms_by_id(&self, ids: &[RoomId]) -> Result<Vec<Room>, StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.extend(read_room(&rooms, id.as_str())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn read_tally(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    user: &str,
+) -> Result<RoomTally, StoreError> {
+    match table.get(user).map_err(unavailable)? {
+        Some(bytes) => decode(bytes.value()),
+        None => Ok(RoomTally::default()),
+    }
+}
+
+#[async_trait]
+impl RoomQuota for EmbeddedStore {
+    async fn user_tally(&self, id: &UserId) -> Result<(Option<User>, RoomTally), StoreError> {
+        let id = id.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let users = txn.open_table(USERS).map_err(unavailable)?;
+            let user = match users.get(id.as_str()).map_err(unavailable)? {
+                Some(bytes) => Some(decode(bytes.value())?),
+                None => None,
+            };
+            let tallies = txn.open_table(ROOM_TALLIES).map_err(unavailable)?;
+            Ok((user, read_tally(&tallies, id.as_str())?))
+        })
+        .await
+    }
+
+    async fn user_tally_in_session(
+        &self,
+        id: &UserId,
+        session: &str,
+    ) -> Result<(SessionFound, RoomTally), StoreError> {
+        let (id, session) = (id.clone(), session.to_owned());
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let found = read_session(&txn, &id, &session)?;
+            let tallies = txn.open_table(ROOM_TALLIES).map_err(unavailable)?;
+            Ok((found, read_tally(&tallies, id.as_str())?))
+        })
+        .await
+    }
+
+    async fn insert_counted_room(
+        &self,
+        room: &Room,
+        events: &[OutboxEntry],
+        caps: RoomCaps,
+        _seen: &RoomTally,
+    ) -> Result<(), StoreError> {
+        let mut room = room.clone();
+        crate::domain::outbox::counted(&mut room, events);
+        let events = events.to_vec();
+        self.write(move |txn| {
+            let anchor = room.anchor_id.as_str();
+            let mut tallies = txn.open_table(ROOM_TALLIES).map_err(unavailable)?;
+            let mut tally = read_tally(&tallies, anchor)?;
+            if tally.open.len() >= caps.max_open as usize {
+                return Err(StoreError::Conflict);
+            }
+            match tally.minute.cmp(&caps.minute) {
+                std::cmp::Ordering::Equal if tally.created < caps.per_minute => tally.created += 1,
+                std::cmp::Ordering::Less => {
+                    tally.minute = caps.minute;
+                    tally.created = 1;
+                }
+                _ => return Err(StoreError::Conflict),
+            }
+            if read_room(
+                &txn.open_table(ROOMS).map_err(unavailable)?,
+                room.id.as_str(),
+            )?
+            .is_some()
+            {
+                return Err(StoreError::Conflict);
+            }
+            tally.open.push(room.id.clone());
+            tallies
+                .insert(anchor, encode(&tally)?.as_slice())
                 .map_err(unavailable)?;
-            let mut by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
-            by_created
-                .insert(room.created_key().as_str(), room.id.as_str())
+            drop(tallies);
+            add_room(txn, &room, &events)
+        })
+        .await
+    }
+
+    async fn forget_rooms(&self, user: &UserId, rooms: &[RoomId]) -> Result<(), StoreError> {
+        let user = user.clone();
+        let rooms = rooms.to_vec();
+        self.write(move |txn| {
+            let mut tallies = txn.open_table(ROOM_TALLIES).map_err(unavailable)?;
+            let Some(mut tally) = tallies
+                .get(user.as_str())
+                .map_err(unavailable)?
+                .map(|bytes| decode::<RoomTally>(bytes.value()))
+                .transpose()?
+            else {
+                return Ok(());
+            };
+            tally.open.retain(|id| !rooms.contains(id));
+            tallies
+                .insert(user.as_str(), encode(&tally)?.as_slice())
                 .map_err(unavailable)?;
-            put_outbox(txn, &events)?;
             Ok(())
         })
         .await
@@ -507,24 +719,42 @@ impl RoomList for EmbeddedStore {
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let rooms = txn.open_table(ROOMS).map_err(unavailable)?;
-            let by_created = txn.open_table(ROOMS_BY_CREATED).map_err(unavailable)?;
-            let mut skipped = 0;
-            let mut page = Vec::with_capacity(query.page.size as usize);
-            for entry in by_created.iter().map_err(unavailable)?.rev() {
-                let (_, id) = entry.map_err(unavailable)?;
-                let Some(room) = read_room(&rooms, id.value())? else {
-                    continue;
+            let index = txn.open_table(ROOM_INDEX).map_err(unavailable)?;
+            let from = query.created_from.as_ref().map(created_prefix);
+            let before = query.created_before.as_ref().map(created_prefix);
+            // The newest offset + size of each listing (two for "not ended"), merged.
+            let mut found: Vec<(String, String)> = Vec::new();
+            for listing in query.listings() {
+                let prefix = format!("{}|", listing.partition());
+                let low = format!("{prefix}{}", from.as_deref().unwrap_or_default());
+                let high = match &before {
+                    Some(b) => format!("{prefix}{b}"),
+                    None => end_of(&prefix),
                 };
-                if !query.matches(&room) {
+                if low >= high {
                     continue;
                 }
-                if skipped < query.page.offset {
-                    skipped += 1;
-                    continue;
+                for entry in index
+                    .range(low.as_str()..high.as_str())
+                    .map_err(unavailable)?
+                    .rev()
+                    .take(query.depth())
+                {
+                    let (key, id) = entry.map_err(unavailable)?;
+                    let created = key.value()[prefix.len()..].to_owned();
+                    found.push((created, id.value().to_owned()));
                 }
-                page.push(room);
-                if page.len() == query.page.size as usize {
-                    break;
+            }
+            found.sort_by(|a, b| b.cmp(a));
+            found.dedup_by(|a, b| a.1 == b.1);
+            let mut page = Vec::with_capacity(query.page.size as usize);
+            for (_, id) in found
+                .iter()
+                .skip(query.page.offset as usize)
+                .take(query.page.size as usize)
+            {
+                if let Some(room) = read_room(&rooms, id)?.filter(|r| query.matches(r)) {
+                    page.push(room);
                 }
             }
             Ok(page)
@@ -1012,6 +1242,7 @@ impl RoomDelete for EmbeddedStore {
                     .map_err(unavailable)?
                     .remove(room.created_key().as_str())
                     .map_err(unavailable)?;
+                reindex(txn, Some(&room), None)?;
             }
             Ok(())
         })

@@ -70,7 +70,11 @@ pub fn dynamodb_endpoint() -> String {
 }
 
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::config::Builder::new()
+    aws_sdk_dynamodb::Client::from_conf(dynamodb_config().build())
+}
+
+fn dynamodb_config() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(dynamodb_endpoint())
         .region(Region::new("us-east-1"))
@@ -89,8 +93,67 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
         .stalled_stream_protection(
             aws_sdk_dynamodb::config::StalledStreamProtectionConfig::disabled(),
         )
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// Counts the DynamoDB calls a client sends, by operation (`X-Amz-Target`, as the counting
+/// proxy of `scripts/bench calls` does), retries included.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>);
+
+impl CallCounter {
+    /// The calls counted since the last take, by operation.
+    pub fn take(&self) -> std::collections::BTreeMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let op = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("?")
+            .to_owned();
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(op)
+            .or_default() += 1;
+        Ok(())
+    }
+}
+
+/// [`dynamodb`], with every call it sends counted.
+pub async fn counted_dynamodb() -> (TestStore, CallCounter) {
+    let counter = CallCounter::default();
+    let client =
+        aws_sdk_dynamodb::Client::from_conf(dynamodb_config().interceptor(counter.clone()).build());
+    let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
+    let store = DynamoStore::new(client, table);
+    store
+        .create_table()
+        .await
+        .expect("create table on the test DynamoDB server");
+    counter.take();
+    (
+        TestStore {
+            store: Arc::new(store),
+            _dir: None,
+        },
+        counter,
+    )
 }
 
 /// A fresh table of the production layout on the test server.

@@ -11,7 +11,7 @@ use liveroom::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
     Username,
 };
-use liveroom::store::{Store, StoreError, Touch};
+use liveroom::store::{RoomCaps, RoomTally, Store, StoreError, Touch};
 
 use crate::common::TestStore;
 
@@ -68,6 +68,10 @@ contract!(
     a_stored_snapshot_is_never_replaced_by_an_older_one,
     members_are_paged_by_shard,
     outbox_entries_are_written_with_their_change_or_not_at_all,
+    every_filter_combination_lists_exactly_its_matches,
+    rooms_are_read_by_id_in_one_batch,
+    a_counted_room_keeps_its_anchor_under_the_caps,
+    racing_counted_rooms_never_pass_the_caps,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -1431,4 +1435,245 @@ async fn a_seat_is_replaced_only_while_its_holder_is_still_silent(s: &TestStore)
         s.store.room(&r.id).await.unwrap().unwrap().meeting,
         replaced
     );
+}
+
+/// Rooms of two anchors, three categories (none among them) and every status, a room whose
+/// category and status change, a deleted room and a call: every combination of filters
+/// (status, not ended, anchor, category, creation window) lists exactly the rooms
+/// `RoomQuery::matches`, newest first, page by page.
+async fn every_filter_combination_lists_exactly_its_matches(s: &TestStore) {
+    let (a, b) = (UserId::generate(), UserId::generate());
+    let categories = ["", "games", "music"];
+    let statuses = [RoomStatus::Prepare, RoomStatus::Live, RoomStatus::Ended];
+    let mut rooms = Vec::new();
+    let mut at = 0;
+    for anchor in [&a, &b] {
+        for category in categories {
+            for status in statuses {
+                for _ in 0..2 {
+                    let mut r = room(anchor, t0() + Duration::seconds(at));
+                    at += 1;
+                    r.category = Category::parse(category).unwrap();
+                    r.status = status;
+                    s.store.insert_room(&r, &[]).await.unwrap();
+                    rooms.push(r);
+                }
+            }
+        }
+    }
+    // A room moves from games/prepare to music/live, another from live to ended.
+    let moved = rooms[2].clone();
+    let mut to = next(&moved, RoomStatus::Live);
+    to.category = Category::parse("music").unwrap();
+    s.store
+        .update_room(&to, Expected::from(&moved), &[])
+        .await
+        .unwrap();
+    rooms[2] = to;
+    let ending = rooms
+        .iter()
+        .position(|r| r.status == RoomStatus::Live)
+        .unwrap();
+    let ended = next(&rooms[ending], RoomStatus::Ended);
+    s.store
+        .update_room(&ended, Expected::from(&rooms[ending]), &[])
+        .await
+        .unwrap();
+    rooms[ending] = ended;
+    // A deleted room and a call are in no listing.
+    let mut deleted = room(&a, t0() + Duration::seconds(at));
+    deleted.category = Category::parse("games").unwrap();
+    s.store.insert_room(&deleted, &[]).await.unwrap();
+    s.store
+        .mark_deleted(&deleted.id, &a, t0(), 0, &[])
+        .await
+        .unwrap();
+    let mut call = room(&a, t0() + Duration::seconds(at + 1));
+    call.id = RoomId::for_channel(&liveroom::domain::ChannelId::parse("channelId", "c1").unwrap());
+    call.category = Category::parse("games").unwrap();
+    s.store.insert_room(&call, &[]).await.unwrap();
+    let listed: Vec<Room> = rooms.clone();
+
+    let ids = |v: &[Room]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let mut checked = 0;
+    for status in [
+        None,
+        Some(RoomStatus::Prepare),
+        Some(RoomStatus::Live),
+        Some(RoomStatus::Ended),
+    ] {
+        for not_ended in [false, true] {
+            for anchor in [
+                None,
+                Some(a.clone()),
+                Some(b.clone()),
+                Some(UserId::generate()),
+            ] {
+                for category in [None, Some("games"), Some("music"), Some("none-such")] {
+                    for window in [None, Some((5, 29))] {
+                        let filters = RoomQuery {
+                            status,
+                            not_ended,
+                            anchor: anchor.clone(),
+                            category: category.map(|c| Category::parse(c).unwrap()),
+                            created_from: window.map(|(f, _)| t0() + Duration::seconds(f)),
+                            created_before: window.map(|(_, b)| t0() + Duration::seconds(b)),
+                            ..query(1, 100)
+                        };
+                        let mut expected: Vec<Room> = listed
+                            .iter()
+                            .filter(|r| filters.matches(r))
+                            .cloned()
+                            .collect();
+                        expected.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
+                        let got = s.store.list_rooms(&filters).await.unwrap();
+                        assert_eq!(ids(&got), ids(&expected), "{filters:?}");
+                        assert_eq!(got, expected, "{filters:?}");
+                        let second = RoomQuery {
+                            page: Page::parse(2, 3).unwrap(),
+                            ..filters.clone()
+                        };
+                        let got = s.store.list_rooms(&second).await.unwrap();
+                        let want: Vec<_> = expected.iter().skip(3).take(3).cloned().collect();
+                        assert_eq!(ids(&got), ids(&want), "{second:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 256);
+}
+
+async fn rooms_are_read_by_id_in_one_batch(s: &TestStore) {
+    let anchor = UserId::generate();
+    let rooms = insert_rooms(s, &anchor, 3).await;
+    s.store
+        .mark_deleted(&rooms[1].id, &anchor, t0(), 0, &[])
+        .await
+        .unwrap();
+    let missing = RoomId::generate();
+    let asked = vec![
+        rooms[0].id.clone(),
+        missing,
+        rooms[1].id.clone(),
+        rooms[0].id.clone(),
+        rooms[2].id.clone(),
+    ];
+    let mut got = s.store.rooms_by_id(&asked).await.unwrap();
+    got.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
+    // Each once; deleted ones come back marked (the features treat them as gone).
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0], rooms[0]);
+    assert!(got[1].is_deleted());
+    assert_eq!(got[2], rooms[2]);
+    assert!(s.store.rooms_by_id(&[]).await.unwrap().is_empty());
+    let hundred: Vec<RoomId> = (0..100).map(|_| RoomId::generate()).collect();
+    assert!(s.store.rooms_by_id(&hundred).await.unwrap().is_empty());
+}
+
+fn caps(max_open: u32, per_minute: u32, minute: i64) -> RoomCaps {
+    RoomCaps {
+        max_open,
+        per_minute,
+        minute,
+    }
+}
+
+async fn a_counted_room_keeps_its_anchor_under_the_caps(s: &TestStore) {
+    let alice = user("alice");
+    s.store.insert_user(&alice).await.unwrap();
+    let (found, tally) = s.store.user_tally(&alice.id).await.unwrap();
+    assert_eq!(found, Some(alice.clone()));
+    assert_eq!(tally, RoomTally::default());
+    let minute = t0().timestamp() / 60;
+    let add = |i: i64, caps: RoomCaps| {
+        let r = room(&alice.id, t0() + Duration::seconds(i));
+        async move {
+            let (_, seen) = s.store.user_tally(&r.anchor_id).await.unwrap();
+            (s.store.insert_counted_room(&r, &[], caps, &seen).await, r)
+        }
+    };
+    // Two open rooms at most.
+    let (first, r1) = add(0, caps(2, 3, minute)).await;
+    first.unwrap();
+    let (second, r2) = add(1, caps(2, 3, minute)).await;
+    second.unwrap();
+    let (third, r3) = add(2, caps(2, 3, minute)).await;
+    assert!(matches!(third, Err(StoreError::Conflict)), "{third:?}");
+    assert_eq!(s.store.room(&r3.id).await.unwrap(), None);
+    let (_, tally) = s.store.user_tally(&alice.id).await.unwrap();
+    let mut open = tally.open.clone();
+    open.sort();
+    let mut want = vec![r1.id.clone(), r2.id.clone()];
+    want.sort();
+    assert_eq!(open, want);
+    assert_eq!((tally.minute, tally.created), (minute, 2));
+    // A room taken off the set frees its slot (a room not in it, or no tally: no-op).
+    s.store
+        .forget_rooms(&alice.id, &[r1.id.clone(), RoomId::generate()])
+        .await
+        .unwrap();
+    s.store
+        .forget_rooms(&UserId::generate(), std::slice::from_ref(&r1.id))
+        .await
+        .unwrap();
+    add(3, caps(2, 3, minute)).await.0.unwrap();
+    // Three creations this minute at most, whatever is open.
+    s.store
+        .forget_rooms(&alice.id, std::slice::from_ref(&r2.id))
+        .await
+        .unwrap();
+    let (fourth, _) = add(4, caps(2, 3, minute)).await;
+    assert!(matches!(fourth, Err(StoreError::Conflict)), "{fourth:?}");
+    // The next minute starts over.
+    add(5, caps(2, 3, minute + 1)).await.0.unwrap();
+    let (_, tally) = s.store.user_tally(&alice.id).await.unwrap();
+    assert_eq!(
+        (tally.minute, tally.created, tally.open.len()),
+        (minute + 1, 1, 2)
+    );
+    // A user with no record has an empty tally and is counted like anyone.
+    let (nobody, tally) = s.store.user_tally(&UserId::generate()).await.unwrap();
+    assert_eq!((nobody, tally), (None, RoomTally::default()));
+}
+
+async fn racing_counted_rooms_never_pass_the_caps(s: &TestStore) {
+    let anchor = UserId::generate();
+    let minute = t0().timestamp() / 60;
+    let store = Arc::clone(&s.store);
+    let racers: Vec<_> = (0..16)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let anchor = anchor.clone();
+            tokio::spawn(async move {
+                let r = room(&anchor, t0() + Duration::seconds(i));
+                // Everyone read the empty tally before anyone wrote.
+                store
+                    .insert_counted_room(&r, &[], caps(5, 100, minute), &RoomTally::default())
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let (_, tally) = s.store.user_tally(&anchor).await.unwrap();
+    assert!((1..=5).contains(&won), "{won}");
+    assert_eq!(tally.open.len(), won);
+    assert_eq!(tally.created as usize, won);
+    let listed = s
+        .store
+        .list_rooms(&RoomQuery {
+            anchor: Some(anchor),
+            ..query(1, 100)
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), won);
 }

@@ -21,6 +21,8 @@
 //!   real TCP, and its data dir's modes.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
+//! - `listings`: room listings and the caps on creating rooms on both stores, and their
+//!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
 #[macro_use]
 mod common;
@@ -38,6 +40,7 @@ mod drift;
 mod events;
 mod im;
 mod keys;
+mod listings;
 mod local;
 mod meeting;
 mod moderation;

@@ -48,7 +48,7 @@ impl Change {
         self
     }
 
-    fn into_transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(super) fn into_transact_item(self, table: &str) -> Result<TransactWriteItem, StoreError> {
         if self.update.is_empty() {
             let check = ConditionCheck::builder()
                 .table_name(table)

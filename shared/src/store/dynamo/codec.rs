@@ -6,12 +6,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::schema::{
-    ALL_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Item, TTL_ATTRIBUTE, anchor_partition, n, room_key,
-    s, status_partition_of, user_key,
+    GSI_STATUS, Item, LISTING_INDEXES, TTL_ATTRIBUTE, listing_index, n, room_key, s,
+    status_partition_of, user_key,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::presence::Presence;
-use crate::domain::room::{MetricsSnapshot, Room};
+use crate::domain::room::{Listing, MetricsSnapshot, Room};
 use crate::domain::user::User;
 use crate::domain::{RoomMode, RoomStatus};
 use crate::store::StoreError;
@@ -153,6 +153,23 @@ pub fn room_mutable_attributes(room: &Room) -> Vec<(&'static str, AttributeValue
     ]
 }
 
+/// The room's partition attribute on each listing index: its partition there, or `None` when
+/// it is not on that index (a call, a deleted room, a room without a category on the
+/// category indexes). `update_room` sets the ones given and removes the rest.
+pub fn room_listing_keys(room: &Room) -> Vec<(&'static str, Option<AttributeValue>)> {
+    let listings = Listing::of(room);
+    LISTING_INDEXES
+        .iter()
+        .map(|index| {
+            let partition = listings
+                .iter()
+                .find(|l| listing_index(l).name == index.name)
+                .map(|l| s(l.partition()));
+            (index.pk, partition)
+        })
+        .collect()
+}
+
 /// The snapshot's attributes (`m_at`, `m_lease` are written only when set).
 pub fn metrics_attributes(m: &MetricsSnapshot) -> Vec<(&'static str, AttributeValue)> {
     let mut out = vec![
@@ -187,17 +204,15 @@ pub fn room_to_item(room: &Room) -> Item {
         ("meeting_version".to_owned(), n(room.meeting.version)),
         (CHANGES.to_owned(), n(room.changes)),
     ]);
-    // A call (a channel's room) is in no listing: not on the all-rooms or anchor indexes.
-    if !room.id.is_channel() {
-        item.extend([
-            (GSI_ALL.pk.to_owned(), s(ALL_ROOMS)),
-            (GSI_ALL.sk.to_owned(), s(&created_key)),
-            (
-                GSI_ANCHOR.pk.to_owned(),
-                s(anchor_partition(&room.anchor_id)),
-            ),
-            (GSI_ANCHOR.sk.to_owned(), s(&created_key)),
-        ]);
+    // Every listing index sorts by creation; a room is on those whose partition it has (a
+    // call, a channel's room, is in no listing).
+    for index in LISTING_INDEXES {
+        item.insert(index.sk.to_owned(), s(&created_key));
+    }
+    for (name, partition) in room_listing_keys(room) {
+        if let Some(partition) = partition {
+            item.insert(name.to_owned(), partition);
+        }
     }
     for (name, value) in room_mutable_attributes(room)
         .into_iter()

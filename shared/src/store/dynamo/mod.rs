@@ -16,6 +16,7 @@ mod counters;
 mod moderation;
 mod outbox;
 mod presence;
+mod quota;
 mod rooms;
 pub mod schema;
 mod users;

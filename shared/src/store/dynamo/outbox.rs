@@ -41,7 +41,7 @@ fn count_change(mut change: Change, order: u64) -> Change {
 }
 
 /// The item of an outbox entry.
-fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
+pub(super) fn entry_item(entry: &Entry) -> Result<Item, StoreError> {
     let mut item = outbox_key(entry);
     let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend([

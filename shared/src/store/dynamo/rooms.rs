@@ -9,25 +9,25 @@ use futures_util::StreamExt as _;
 use super::accounts::{session_keys, take_session};
 use super::change::Change;
 use super::codec::{
-    Reader, meeting_json, metrics_attributes, room_from_item, room_mutable_attributes,
-    room_to_item, time,
+    Reader, meeting_json, metrics_attributes, room_from_item, room_listing_keys,
+    room_mutable_attributes, room_to_item, time,
 };
 use super::schema::{
-    ALL_ROOMS, DELETED_ROOMS, GSI_ALL, GSI_ANCHOR, GSI_STATUS, Index, Item, TTL_ATTRIBUTE,
-    anchor_partition, call_status_partition, counter_keys, n, presence_key, presence_partitions,
-    room_key, s, status_partition,
+    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, TTL_ATTRIBUTE, call_status_partition,
+    counter_keys, listing_index, n, presence_key, presence_partitions, room_key, s,
+    status_partition,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::{
-    Counters, Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
+    Counters, Expected, Guard, Listing, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
 };
 use crate::domain::{RoomId, RoomStatus, UserId};
 use crate::store::{
-    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomCreate, RoomDelete, RoomList, RoomRead,
-    RoomUpdate, RoomView, SessionFound, StoreError,
+    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete,
+    RoomList, RoomRead, RoomUpdate, RoomView, SessionFound, StoreError,
 };
 
 /// Items read per `Query` page while listing, at most.
@@ -180,14 +180,41 @@ impl DynamoStore {
 #[async_trait]
 impl RoomList for DynamoStore {
     async fn list_rooms(&self, query: &RoomQuery) -> Result<Vec<Room>, StoreError> {
-        let (index, partition) = match (&query.anchor, query.status) {
-            (Some(anchor), _) => (GSI_ANCHOR, anchor_partition(anchor)),
-            (None, Some(status)) => (GSI_STATUS, status_partition(status)),
-            (None, None) => (GSI_ALL, ALL_ROOMS.to_owned()),
-        };
-        let wanted = (query.page.offset + query.page.size) as usize;
-        let mut matched: Vec<Room> = Vec::with_capacity(wanted);
-        let mut start = None;
+        // One query per listing (two, at once, for "not ended"), each reading only matches:
+        // at most offset + size of them, newest first.
+        let reads = query
+            .listings()
+            .into_iter()
+            .map(|listing| self.listing_page(listing, query));
+        let mut rooms: Vec<Room> = futures_util::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter(|room| query.matches(room))
+            .collect();
+        rooms.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
+        // A room changing status can be seen in both of its listings for a moment.
+        rooms.dedup_by(|a, b| a.id == b.id);
+        Ok(rooms
+            .into_iter()
+            .skip(query.page.offset as usize)
+            .take(query.page.size as usize)
+            .collect())
+    }
+}
+
+impl DynamoStore {
+    /// The newest `query.depth()` rooms of one listing in the query's creation window: one
+    /// `Query` unless they exceed a response's megabyte (then as many as that depth takes,
+    /// never more: every item read is a match).
+    async fn listing_page(
+        &self,
+        listing: Listing<'_>,
+        query: &RoomQuery,
+    ) -> Result<Vec<Room>, StoreError> {
+        let index = listing_index(&listing);
+        let partition = listing.partition();
+        let wanted = query.depth();
         // A creation window bounds the sort key (`{created}#{id}`), so only it is read.
         let from = query.created_from.as_ref().map(created_prefix);
         let before = query.created_before.as_ref().map(created_prefix);
@@ -200,9 +227,9 @@ impl RoomList for DynamoStore {
             (None, Some(b)) => ("#pk = :pk AND #sk < :before", vec![(":before", b)]),
             (None, None) => ("#pk = :pk", Vec::new()),
         };
-        loop {
-            // Without a category filter every item read is a match, so one page of exactly
-            // what is wanted is one call.
+        let mut rooms: Vec<Room> = Vec::with_capacity(wanted.min(QUERY_PAGE));
+        let mut start = None;
+        while rooms.len() < wanted {
             let mut request = self
                 .client()
                 .query()
@@ -219,26 +246,48 @@ impl RoomList for DynamoStore {
             }
             let out = request
                 .scan_index_forward(false)
-                .limit((wanted - matched.len()).clamp(1, QUERY_PAGE) as i32)
+                .limit((wanted - rooms.len()).clamp(1, QUERY_PAGE) as i32)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(unavailable)?;
             for item in out.items.unwrap_or_default() {
-                let room = room_from_item(&item)?;
-                if query.matches(&room) {
-                    matched.push(room);
-                    if matched.len() == wanted {
-                        return Ok(matched.split_off(query.page.offset as usize));
-                    }
-                }
+                rooms.push(room_from_item(&item)?);
             }
             start = out.last_evaluated_key;
             if start.is_none() {
-                let offset = (query.page.offset as usize).min(matched.len());
-                return Ok(matched.split_off(offset));
+                break;
             }
         }
+        Ok(rooms)
+    }
+}
+
+#[async_trait]
+impl RoomBatchRead for DynamoStore {
+    async fn rooms_by_id(&self, ids: &[RoomId]) -> Result<Vec<Room>, StoreError> {
+        let mut keys: Vec<Item> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let key = room_key(id);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        if keys.len() > super::BATCH_GET_LIMIT {
+            return Err(StoreError::Unavailable(format!(
+                "a batch read of {} rooms (at most {})",
+                keys.len(),
+                super::BATCH_GET_LIMIT
+            )));
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.batch_get(keys)
+            .await?
+            .iter()
+            .map(room_from_item)
+            .collect()
     }
 }
 
@@ -270,6 +319,17 @@ impl RoomUpdate for DynamoStore {
             set.push(format!("#a{i} = :a{i}"));
         }
         let mut remove = Vec::new();
+        // The room moves to the listings of its (new) status and category.
+        for (i, (name, partition)) in room_listing_keys(room).into_iter().enumerate() {
+            names.insert(format!("#l{i}"), name.to_owned());
+            match partition {
+                Some(p) => {
+                    values.insert(format!(":l{i}"), p);
+                    set.push(format!("#l{i} = :l{i}"));
+                }
+                None => remove.push(format!("#l{i}")),
+            }
+        }
         names.insert("#expires_at".to_owned(), TTL_ATTRIBUTE.to_owned());
         match room.expires_at {
             Some(t) => {
@@ -480,23 +540,31 @@ impl RoomDelete for DynamoStore {
         expires_at: i64,
         events: &[Entry],
     ) -> Result<(), StoreError> {
-        // Off the lists at once (the all-rooms and anchor indexes are sparse), onto the
-        // sweeper's list of deletions to finish.
-        let change = Change::new(
+        // Off the lists at once (the listing indexes are sparse), onto the sweeper's list of
+        // deletions to finish.
+        let off: Vec<String> = (0..LISTING_INDEXES.len())
+            .map(|i| format!("#l{i}"))
+            .collect();
+        let mut change = Change::new(
             room_key(id),
-            "SET deleted_at = :now, #ttl = :ttl, #status_pk = :deleted REMOVE #all_pk, #anchor_pk",
+            format!(
+                "SET deleted_at = :now, #ttl = :ttl, #status_pk = :deleted REMOVE {}",
+                off.join(", ")
+            ),
         )
         .condition(
             "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor",
         )
         .name("#ttl", TTL_ATTRIBUTE)
-        .name("#status_pk", GSI_STATUS.pk)
-        .name("#all_pk", GSI_ALL.pk)
-        .name("#anchor_pk", GSI_ANCHOR.pk)
-        .value(":now", time(&now))
-        .value(":ttl", n(expires_at))
-        .value(":deleted", s(DELETED_ROOMS))
-        .value(":anchor", s(anchor.as_str()));
+        .name("#status_pk", GSI_STATUS.pk);
+        for (placeholder, index) in off.iter().zip(LISTING_INDEXES) {
+            change = change.name(placeholder, index.pk);
+        }
+        let change = change
+            .value(":now", time(&now))
+            .value(":ttl", n(expires_at))
+            .value(":deleted", s(DELETED_ROOMS))
+            .value(":anchor", s(anchor.as_str()));
         self.change_reporting(change, events).await
     }
 

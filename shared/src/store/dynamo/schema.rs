@@ -4,14 +4,30 @@
 //! |-----------------|-----------------------|------------|----------------------------------------------|
 //! | user            | `USER#{id}`           | `USER`     |                                              |
 //! | ended session   | `USER#{id}`           | `SESSION#{sid}` | (kept until its refresh tokens expire)  |
+//! | room tally      | `USER#{id}`           | `ROOMS`    | (`open_rooms`, `rc_minute`, `rc_count`: the caps on creating rooms) |
 //! | username claim  | `USERNAME#{lower}`    | `USERNAME` | (kept for good: a name is never reused)      |
 //! | nonce claim     | `NONCE#{user}`        | `{nonce}`  | (signature logins; kept past the `ts` window) |
 //! | event claim     | `EVENT#{source}`      | `{id}`     | (vendor callbacks and webhooks; kept past their freshness window) |
 //! | throttle counter | `THROTTLE#{key}`     | `W#{minute}` | (`attempts`, an address's per-username `u#{name}`; conditional atomic `ADD`) |
-//! | room            | `ROOM#{id}`           | `ROOM`     | `gsi1` all rooms, `gsi2` by status (or `deleted`), `gsi3` by anchor; sort key `{created}#{id}` |
+//! | room            | `ROOM#{id}`           | `ROOM`     | one index per listing kind (below); sort key `{created}#{id}` on each |
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
+//!
+//! A user's room tally (`USER#{id}` / `ROOMS`) is what the caps on its rooms count
+//! (`open_rooms`, the string set of its rooms not known to have ended; `rc_minute` and
+//! `rc_count`, its creations in the current minute), changed in the same transaction as a
+//! room's put.
+//!
+//! Rooms are listed on one index per kind of listing ([`crate::domain::room::Listing`]), each
+//! partition newest first: `gsi1` all rooms (`ROOMS`), `gsi2` by status (`ROOMS#{s}`; also the
+//! sweeper's: the calls' `CALLS#{s}` and the deleted rooms' `ROOMS#deleted`), `gsi3` by anchor,
+//! `gsi5` by anchor and status, `gsi6` by category, `gsi7` by category and status, `gsi8` by
+//! anchor and category, `gsi9` by anchor, category and status. A room is on each index whose
+//! filters it has (a room without a category is on none of the category indexes; a call or a
+//! deleted room is on none but `gsi2`), and moves partition with its status and category, so
+//! a listing with any filters is one `Query` (two for "not ended": statuses 0 and 1) that
+//! reads only matches.
 //!
 //! A presence item outlives its member's session as the record that the user visited (its
 //! `visits` count makes uv exact); leaving or lapsing only takes it off `gsi4`. Every item
@@ -24,6 +40,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::presence::{COUNTER_SHARDS, PRESENCE_SHARDS};
+use crate::domain::room::Listing;
 use crate::domain::{RoomId, RoomStatus, UserId, Username};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -63,7 +80,77 @@ pub const GSI_PRESENCE: Index = Index {
     pk: "gsi4pk",
     sk: "gsi4sk",
 };
-pub const INDEXES: [Index; 4] = [GSI_ALL, GSI_STATUS, GSI_ANCHOR, GSI_PRESENCE];
+/// Rooms by anchor and status.
+pub const GSI_ANCHOR_STATUS: Index = Index {
+    name: "gsi5",
+    pk: "gsi5pk",
+    sk: "gsi5sk",
+};
+/// Rooms by category.
+pub const GSI_CATEGORY: Index = Index {
+    name: "gsi6",
+    pk: "gsi6pk",
+    sk: "gsi6sk",
+};
+/// Rooms by category and status.
+pub const GSI_CATEGORY_STATUS: Index = Index {
+    name: "gsi7",
+    pk: "gsi7pk",
+    sk: "gsi7sk",
+};
+/// Rooms by anchor and category.
+pub const GSI_ANCHOR_CATEGORY: Index = Index {
+    name: "gsi8",
+    pk: "gsi8pk",
+    sk: "gsi8sk",
+};
+/// Rooms by anchor, category and status.
+pub const GSI_ANCHOR_CATEGORY_STATUS: Index = Index {
+    name: "gsi9",
+    pk: "gsi9pk",
+    sk: "gsi9sk",
+};
+pub const INDEXES: [Index; 9] = [
+    GSI_ALL,
+    GSI_STATUS,
+    GSI_ANCHOR,
+    GSI_PRESENCE,
+    GSI_ANCHOR_STATUS,
+    GSI_CATEGORY,
+    GSI_CATEGORY_STATUS,
+    GSI_ANCHOR_CATEGORY,
+    GSI_ANCHOR_CATEGORY_STATUS,
+];
+
+/// The listing indexes whose partition a room item sets or removes as it changes (`gsi2`,
+/// the status index, is set apart: it also keeps the calls and the deleted rooms).
+pub const LISTING_INDEXES: [Index; 7] = [
+    GSI_ALL,
+    GSI_ANCHOR,
+    GSI_ANCHOR_STATUS,
+    GSI_CATEGORY,
+    GSI_CATEGORY_STATUS,
+    GSI_ANCHOR_CATEGORY,
+    GSI_ANCHOR_CATEGORY_STATUS,
+];
+
+/// The index a listing is kept on (its partition there is [`Listing::partition`]).
+pub fn listing_index(listing: &Listing<'_>) -> Index {
+    match (
+        listing.anchor.is_some(),
+        listing.category.is_some(),
+        listing.status.is_some(),
+    ) {
+        (false, false, false) => GSI_ALL,
+        (false, false, true) => GSI_STATUS,
+        (true, false, false) => GSI_ANCHOR,
+        (true, false, true) => GSI_ANCHOR_STATUS,
+        (false, true, false) => GSI_CATEGORY,
+        (false, true, true) => GSI_CATEGORY_STATUS,
+        (true, true, false) => GSI_ANCHOR_CATEGORY,
+        (true, true, true) => GSI_ANCHOR_CATEGORY_STATUS,
+    }
+}
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -79,6 +166,11 @@ fn key(pk: String, sk: &str) -> Item {
 
 pub fn user_key(id: &UserId) -> Item {
     key(format!("USER#{id}"), "USER")
+}
+
+/// The tally of the user's rooms (the caps on creating them).
+pub fn tally_key(user: &UserId) -> Item {
+    key(format!("USER#{user}"), "ROOMS")
 }
 
 pub fn session_key(user: &UserId, session: &str) -> Item {
@@ -134,11 +226,13 @@ pub fn presence_partitions(room: &RoomId) -> Vec<String> {
     (0..PRESENCE_SHARDS).map(|k| presence_pk(room, k)).collect()
 }
 
-/// The listing partitions of a room.
-pub const ALL_ROOMS: &str = "ROOMS";
-
 pub fn status_partition(status: RoomStatus) -> String {
-    format!("ROOMS#{}", status.as_i64())
+    Listing {
+        anchor: None,
+        category: None,
+        status: Some(status),
+    }
+    .partition()
 }
 
 /// The status partition of the calls (channels' rooms): the sweeper's, never a listing's.
@@ -157,10 +251,6 @@ pub fn status_partition_of(id: &RoomId, status: RoomStatus) -> String {
 
 /// Where deleted rooms wait for their purge (on the status index).
 pub const DELETED_ROOMS: &str = "ROOMS#deleted";
-
-pub fn anchor_partition(anchor: &UserId) -> String {
-    format!("ANCHOR#{anchor}")
-}
 
 pub fn outbox_pk(room: &RoomId) -> String {
     format!("OUTBOX#{room}")
