@@ -171,14 +171,17 @@ pub async fn dynamodb() -> TestStore {
 }
 
 /// The suites' configuration: tokens signed with `key` (a `JWT_PRIVATE_KEY`), the
-/// registration limits high (the suites register many users from one address, or none), the
-/// rest as deployed.
+/// registration limits and the caps on a user's rooms high (the suites register many users
+/// from one address and make many rooms as one user), the rest as deployed.
 pub fn config(key: &str) -> Config {
     Config::from_lookup(|k| match k {
         "JWT_PRIVATE_KEY" => Some(key.to_owned()),
         "REGISTRATIONS_PER_ADDRESS_PER_MINUTE" | "REGISTRATIONS_PER_MINUTE" => {
             Some("1000000".to_owned())
         }
+        // Suites make rooms by the dozen as one user; the caps have their own suite.
+        "MAX_OPEN_ROOMS_PER_USER" => Some("100".to_owned()),
+        "ROOM_CREATIONS_PER_USER_PER_MINUTE" => Some("100000".to_owned()),
         _ => None,
     })
     .expect("config")

@@ -416,7 +416,7 @@ async fn setup() -> Setup {
     // documented, and checked like any answer).
     let app = liveroom::App::new(
         liveroom::Config::from_lookup(|k| match k {
-            "JWT_SECRET" => Some(crate::common::EVENTS_SECRET.to_owned()),
+            "JWT_PRIVATE_KEY" => Some(crate::common::EVENTS_SECRET.to_owned()),
             "MAX_OPEN_ROOMS_PER_USER" => Some("100".to_owned()),
             "ROOM_CREATIONS_PER_USER_PER_MINUTE" => Some("100000".to_owned()),
             _ => None,

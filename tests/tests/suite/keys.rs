@@ -47,10 +47,10 @@ async fn world(vars: &[(&str, &str)]) -> World {
         // One anchor makes every room here.
         .chain(
             [
-                "MAX_OPEN_ROOMS_PER_USER",
-                "ROOM_CREATIONS_PER_USER_PER_MINUTE",
+                ("MAX_OPEN_ROOMS_PER_USER", "100"),
+                ("ROOM_CREATIONS_PER_USER_PER_MINUTE", "100000"),
             ]
-            .map(|k| (k.to_owned(), "100000".to_owned())),
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
         )
         .collect();
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");

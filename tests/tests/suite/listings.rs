@@ -33,7 +33,7 @@ fn world_with(store: TestStore, vars: &[(&str, &str)]) -> World {
     let vars: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .chain([("JWT_SECRET".to_owned(), EVENTS_SECRET.to_owned())])
+        .chain([("JWT_PRIVATE_KEY".to_owned(), EVENTS_SECRET.to_owned())])
         .collect();
     let config = Config::from_lookup(|k| {
         vars.iter()
@@ -47,6 +47,8 @@ fn world_with(store: TestStore, vars: &[(&str, &str)]) -> World {
 
 impl World {
     fn token(&self, user: &UserId) -> String {
+        // Creating signs push URLs, so the caller's session must stand: the user exists.
+        crate::common::ensure_user_now(&*self.app.store, user);
         token_for(&self.app, user, 3600)
     }
 
@@ -204,11 +206,13 @@ async fn delete_user_ends_the_rooms_it_made(w: World) {
         (200, Some(2)),
         "{out}"
     );
+    // Read by someone else (the closed account's tokens name nobody now).
+    let viewer = UserId::generate();
     for room in rooms {
-        let (status, got) = w.call(Endpoint::Get, &id, json!({"id": room})).await;
+        let (status, got) = w.call(Endpoint::Get, &viewer, json!({"id": room})).await;
         assert_eq!((status, got["status"].as_i64()), (200, Some(2)), "{got}");
     }
-    let (status, got) = w.call(Endpoint::Get, &id, json!({"id": other})).await;
+    let (status, got) = w.call(Endpoint::Get, &viewer, json!({"id": other})).await;
     assert_eq!((status, got["status"].as_i64()), (200, Some(0)), "{got}");
 }
 

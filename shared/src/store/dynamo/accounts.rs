@@ -119,16 +119,22 @@ pub(super) fn take_session(
     let mut found = SessionFound::default();
     let mut i = 0;
     while i < items.len() {
-        if items[i].get("pk") != Some(&pk) {
-            i += 1;
-            continue;
-        }
-        let item = items.swap_remove(i);
-        match item.get("sk") {
-            Some(AttributeValue::S(sk)) if sk == "USER" => {
-                found.user = Some(user_from_item(&item)?);
+        // Only the user and its session's end (other items under the user, such as its room
+        // tally, may come in the same answer).
+        let which = match (items[i].get("pk"), items[i].get("sk")) {
+            (Some(p), Some(AttributeValue::S(sk))) if *p == pk && sk == "USER" => Some(true),
+            (Some(p), Some(AttributeValue::S(sk))) if *p == pk && sk.starts_with("SESSION#") => {
+                Some(false)
             }
-            _ => found.ended = true,
+            _ => None,
+        };
+        match which {
+            None => i += 1,
+            Some(true) => found.user = Some(user_from_item(&items.swap_remove(i))?),
+            Some(false) => {
+                items.swap_remove(i);
+                found.ended = true;
+            }
         }
     }
     Ok(found)
