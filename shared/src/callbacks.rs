@@ -162,6 +162,7 @@ async fn stream_event<S: StreamCallbackStore + ?Sized>(
     action: Action,
 ) -> Result<Outcome, ApiError> {
     let Some(room) = room_of_stream(stream) else {
+        let stream = clipped(stream);
         tracing::info!(stream, "stream callback for no room of ours: ignored");
         return Ok(Outcome::Ignored);
     };
@@ -192,7 +193,17 @@ fn plausible(
     }
 }
 
+/// At most a room id's length (and some) of a sender's stream name, for the log.
+fn clipped(stream: &str) -> &str {
+    stream
+        .char_indices()
+        .nth(64)
+        .map_or(stream, |(end, _)| &stream[..end])
+}
+
 fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
+    // The stream is the sender's text: at most a room id's length of it in the log.
+    let stream = clipped(stream);
     if outcome == Outcome::Replayed {
         tracing::warn!(source, event, stream, "callback refused: a replay");
     } else {
@@ -209,14 +220,17 @@ fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
 /// [`plausible`]: see the README's "Residual risk".
 pub const STREAMS_PER_SIGNATURE_LOGGED: u64 = 16;
 
-/// [`once`] keyed on what the vendor signed: the signature value (`signature`) and the
-/// stream's room; the signature value's streams counted, and logged past
-/// [`STREAMS_PER_SIGNATURE_LOGGED`].
+/// [`once`] keyed on what the vendor signed: the signature value (`signature`), the stream's
+/// room and the kind of event (a push's start and its end in one second are two genuine
+/// events); the signature value's streams counted, and logged past
+/// [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is no room of ours is ignored before
+/// anything is written: a captured signature sent with made-up stream names costs no write.
 async fn once_per_signature<S, F, Fut>(
     app: &App<S>,
     source: &'static str,
     signature: &str,
     stream: &str,
+    action: Action,
     until: i64,
     act: F,
 ) -> Result<Outcome, ApiError>
@@ -227,11 +241,18 @@ where
 {
     // A room's stream has more than one name (AUI's RTC mix names it second): one room, one
     // stream here.
-    let stream = room_of_stream(stream).map_or_else(|| stream.to_owned(), |r| r.to_string());
+    let Some(stream) = room_of_stream(stream).map(|r| r.to_string()) else {
+        return Ok(Outcome::Ignored);
+    };
+    let kind = if action == Action::Start {
+        "start"
+    } else {
+        "pause"
+    };
     once(
         app,
         source,
-        &format!("{signature}|{stream}"),
+        &format!("{signature}|{stream}|{kind}"),
         until,
         || async {
             let uses = app
@@ -311,9 +332,15 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
         }
     };
     let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
-    let outcome = once_per_signature(app, "aliyun", &at.to_string(), stream, until, || {
-        stream_event(app, stream, action_of)
-    })
+    let outcome = once_per_signature(
+        app,
+        "aliyun",
+        &at.to_string(),
+        stream,
+        action_of,
+        until,
+        || stream_event(app, stream, action_of),
+    )
     .await?;
     log("aliyun", action, stream, outcome);
     Ok(ack)
@@ -441,6 +468,7 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
         "tencent",
         &t.to_string(),
         &event.stream_id,
+        action,
         until,
         || stream_event(app, &event.stream_id, action),
     )

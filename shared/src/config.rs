@@ -343,16 +343,26 @@ impl Config {
             im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
         };
+        let access_token_ttl = seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?;
+        let refresh_token_ttl = seconds(
+            &lookup,
+            "REFRESH_TOKEN_TTL_SECONDS",
+            30 * 86_400,
+            3600..=365 * 86_400,
+        )?;
+        // A logout is remembered as long as its refresh tokens live: an access token that
+        // outlived them would pass the session check again once the mark expires.
+        if access_token_ttl > refresh_token_ttl {
+            return Err(ConfigError::new(
+                "ACCESS_TOKEN_TTL_SECONDS",
+                "must not exceed REFRESH_TOKEN_TTL_SECONDS (a logout is remembered that long)",
+            ));
+        }
         Ok(Self {
             jwt_private_key,
             jwt_public_key,
-            access_token_ttl: seconds(&lookup, "ACCESS_TOKEN_TTL_SECONDS", 7200, 60..=86_400 * 7)?,
-            refresh_token_ttl: seconds(
-                &lookup,
-                "REFRESH_TOKEN_TTL_SECONDS",
-                30 * 86_400,
-                3600..=365 * 86_400,
-            )?,
+            access_token_ttl,
+            refresh_token_ttl,
             max_body_bytes: number(&lookup, "MAX_BODY_BYTES", 65_536, 1024..=6 * 1024 * 1024)?
                 as usize,
             max_co_hosts: number(&lookup, "MAX_CO_HOSTS", 4, 1..=16)? as usize,

@@ -139,3 +139,22 @@ fn the_throttle_limits_default_as_documented_and_are_validated() {
         }
     }
 }
+
+#[test]
+fn an_access_token_never_outlives_the_memory_of_its_logout() {
+    let err = config(&[
+        ("JWT_PRIVATE_KEY", SECRET),
+        ("ACCESS_TOKEN_TTL_SECONDS", "7200"),
+        ("REFRESH_TOKEN_TTL_SECONDS", "3600"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.variable, "ACCESS_TOKEN_TTL_SECONDS");
+    assert!(
+        config(&[
+            ("JWT_PRIVATE_KEY", SECRET),
+            ("ACCESS_TOKEN_TTL_SECONDS", "3600"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "3600"),
+        ])
+        .is_ok()
+    );
+}

@@ -215,16 +215,27 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
     w.anchor_does(Endpoint::Pause, &room).await;
     assert_eq!(w.aliyun("publish", &room, now, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 0, "the replay did not restart it");
-    // Issue 16, 5: the signature covers only the timestamp: sent again with another event or
-    // another name of the same room's stream, it is the same signature for the same room.
+    // Issue 16, 5 and 21, 13: the signature covers only the timestamp, so each kind of event
+    // moves the room at most once per signature value, whatever name of its stream: the end
+    // of a push (one that drops within its second) acts once, then is a replay.
+    w.anchor_does(Endpoint::Start, &room).await;
+    assert_eq!(
+        w.aliyun("publish_done", &room, now, ALIYUN_KEY).await.0,
+        200
+    );
+    assert_eq!(
+        w.status(&room).await,
+        0,
+        "the push's end in the same second"
+    );
     w.anchor_does(Endpoint::Start, &room).await;
     let mix = format!("123456_{room}_anchor_cb_camera");
-    for (action, stream) in [
-        ("publish_done", room.as_str()),
-        ("publish_done", mix.as_str()),
-    ] {
-        assert_eq!(w.aliyun(action, stream, now, ALIYUN_KEY).await.0, 200);
-        assert_eq!(w.status(&room).await, 1, "{action} {stream}: a replay");
+    for stream in [room.as_str(), mix.as_str()] {
+        assert_eq!(
+            w.aliyun("publish_done", stream, now, ALIYUN_KEY).await.0,
+            200
+        );
+        assert_eq!(w.status(&room).await, 1, "{stream}: a replay");
     }
     w.anchor_does(Endpoint::Pause, &room).await;
     // A new push, then its end (signed later).
@@ -342,10 +353,17 @@ async fn tencent_push_events_move_the_room_once_each(w: World) {
         .await;
     assert_eq!(again, (200, json!({"code": 0})));
     assert_eq!(w.status(&room).await, 0);
-    // Issue 16, 5: the signature covers only `t`: the captured start sent again as an end
-    // (or with another sequence) is the same signature for the same stream — a replay.
+    // Issue 16, 5 and 21, 13: the signature covers only `t`: each kind of event moves the
+    // room once per `t` — the end acts once, then (any sequence) it and the start are replays.
     w.anchor_does(Endpoint::Start, &room).await;
-    for (kind, sequence) in [(0, "6674468118806626493"), (1, "another-sequence")] {
+    assert_eq!(
+        w.tencent(0, &room, "6674468118806626494", t, TENCENT_KEY)
+            .await,
+        (200, json!({"code": 0}))
+    );
+    assert_eq!(w.status(&room).await, 0, "the push's end with the same t");
+    w.anchor_does(Endpoint::Start, &room).await;
+    for (kind, sequence) in [(0, "another-sequence"), (1, "another-sequence")] {
         assert_eq!(
             w.tencent(kind, &room, sequence, t, TENCENT_KEY).await,
             (200, json!({"code": 0}))
@@ -637,6 +655,20 @@ async fn genuine_streams_sharing_a_signature_all_act(w: World) {
             assert_eq!(w.status(id).await, status, "Tencent {kind} of stream {i}");
         }
     }
+    // A push that drops and comes back within one second: its end and its new start share a
+    // signature value and a room, and both act (review of issue 21, 13).
+    let (_, id) = &rooms[0];
+    assert_eq!(w.aliyun("publish", id, now + 4, ALIYUN_KEY).await.0, 200);
+    assert_eq!(w.status(id).await, 1);
+    for action in ["publish_done", "publish"] {
+        assert_eq!(w.aliyun(action, id, now + 5, ALIYUN_KEY).await.0, 200);
+    }
+    assert_eq!(w.status(id).await, 1, "the push is back");
+    for kind in [0, 1] {
+        let answer = w.tencent(kind, id, "seq-again", t + 5, TENCENT_KEY).await;
+        assert_eq!(answer, (200, json!({"code": 0})));
+    }
+    assert_eq!(w.status(id).await, 1, "the push is back");
 }
 
 /// Issue 21, 13: what one captured signature (a genuine callback's, sent again with other
@@ -673,16 +705,18 @@ async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {
         );
     }
     assert_eq!(w.status(&ended).await, 2, "an ended room never comes back");
-    // The same signature cannot move a room twice, with any event or any name of its stream.
-    for (_, id) in present {
+    // The same signature starts a room at most once, with any name of its stream: paused by
+    // its anchor, a room stays paused whatever copy of the start comes again.
+    for (anchor, id) in present {
+        let (status, out) = call(&w.app, Endpoint::Pause, anchor, json!({"id": id})).await;
+        assert_eq!(status, 200, "{out}");
         let mix = format!("123456_{id}_someone_camera");
-        for (action, stream) in [
-            ("publish_done", id.as_str()),
-            ("publish_done", mix.as_str()),
-        ] {
-            assert_eq!(w.aliyun(action, stream, now, ALIYUN_KEY).await.0, 200);
-            assert_eq!(w.status(id).await, 1, "{action} {stream}: once per room");
+        for stream in [id.as_str(), mix.as_str()] {
+            assert_eq!(w.aliyun("publish", stream, now, ALIYUN_KEY).await.0, 200);
+            assert_eq!(w.status(id).await, 0, "{stream}: one start per room");
         }
+        let (status, out) = call(&w.app, Endpoint::Start, anchor, json!({"id": id})).await;
+        assert_eq!(status, 200, "{out}");
     }
     // A captured end pauses each live room once; the anchors go on air again and the same
     // signature moves nothing more.
