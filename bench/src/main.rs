@@ -614,7 +614,14 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         ),
         (
             "get",
-            vec![warm("", on("get", b)), measure("", on("get", a)), due],
+            // Room a's count is refreshed by the warm call (seeding the ended rooms can take
+            // longer than a metrics period): the measured call is the steady state.
+            vec![
+                warm("", on("get", b)),
+                warm("", on("get", a)),
+                measure("", on("get", a)),
+                due,
+            ],
         ),
         (
             "list",
