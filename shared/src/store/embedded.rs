@@ -811,16 +811,6 @@ impl RoomUpdate for EmbeddedStore {
 
 #[async_trait]
 impl MeetingWrite for EmbeddedStore {
-    async fn update_meeting(
-        &self,
-        id: &RoomId,
-        meeting: &Meeting,
-        expected: u64,
-        events: &[OutboxEntry],
-    ) -> Result<(), StoreError> {
-        self.replace_seats(id, meeting, expected, &[], events).await
-    }
-
     async fn replace_seats(
         &self,
         id: &RoomId,

@@ -409,7 +409,9 @@ pub trait MeetingWrite: Send + Sync {
         meeting: &Meeting,
         expected: u64,
         events: &[Entry],
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.replace_seats(id, meeting, expected, &[], events).await
+    }
 
     /// [`Self::update_meeting`], also on the condition that each of `lapsed` is still silent
     /// in the room (last seen before its `before`, or never), in the same atomic write: a

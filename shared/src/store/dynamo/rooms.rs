@@ -391,16 +391,6 @@ impl RoomUpdate for DynamoStore {
 
 #[async_trait]
 impl MeetingWrite for DynamoStore {
-    async fn update_meeting(
-        &self,
-        id: &RoomId,
-        meeting: &Meeting,
-        expected: u64,
-        events: &[Entry],
-    ) -> Result<(), StoreError> {
-        self.replace_seats(id, meeting, expected, &[], events).await
-    }
-
     async fn replace_seats(
         &self,
         id: &RoomId,
