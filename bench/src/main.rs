@@ -14,6 +14,8 @@
 mod emulator;
 mod proxy;
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, rooms};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -271,7 +273,7 @@ impl World {
             let request = lambda_http::request::from_str(&register.to_string())
                 .map_err(|e| format!("events/register.json: {e}"))?;
             let response =
-                liveroom::http::handle(&app, liveroom::http::Endpoint::Register, request).await;
+                liveroom::http::handle(&app, accounts::Register::ENDPOINT, request).await;
             if response.status() != 200 {
                 return Err(format!("register {username}: {}", response.status()));
             }
@@ -280,8 +282,7 @@ impl World {
         for _ in 0..2 {
             let request = lambda_http::request::from_str(&world.event("create").to_string())
                 .map_err(|e| format!("events/create.json: {e}"))?;
-            let response =
-                liveroom::http::handle(&app, liveroom::http::Endpoint::Create, request).await;
+            let response = liveroom::http::handle(&app, rooms::Create::ENDPOINT, request).await;
             let body: Value =
                 serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
             ids.push(

@@ -29,10 +29,18 @@ use subtle::ConstantTimeEq;
 
 use crate::App;
 use crate::auth::{Caller, IssuedToken, Session, TokenKind};
-use crate::domain::user::{SignatureSalt, User};
+use crate::domain::user::{SignatureSalt, User as Account};
 use crate::domain::{FieldError, ImageUrl, Nick, Password, UserId, Username};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{Counter, SessionFound, StoreError};
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{
+    Endpoint, Handler, Route, Visitor, authenticate, authenticated, json, parse_body,
+    parse_optional_body, source_ip,
+};
+use crate::store::Store;
 
 crate::needs!(
     /// `register`: looks the name up, counts the registration, then claims the name with the
@@ -164,8 +172,8 @@ pub struct UserInfo {
     pub created_at: String,
 }
 
-impl From<&User> for UserInfo {
-    fn from(user: &User) -> Self {
+impl From<&Account> for UserInfo {
+    fn from(user: &Account) -> Self {
         Self {
             id: user.id.to_string(),
             username: user.username.to_string(),
@@ -318,7 +326,7 @@ pub async fn register<S: RegisterStore + ?Sized>(
         Some(p) => hash_password(app, p).await?,
         None => String::new(),
     };
-    let user = User {
+    let user = Account {
         id: UserId::from(&username),
         username,
         password_hash,
@@ -651,7 +659,7 @@ pub async fn refresh<S: RefreshStore + ?Sized>(
 pub(crate) async fn live_session<S: RefreshStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-) -> Result<User, ApiError> {
+) -> Result<Account, ApiError> {
     let (user, ended) = app
         .store
         .session(&caller.user_id, &caller.session.id)
@@ -665,7 +673,7 @@ pub(crate) async fn live_session<S: RefreshStore + ?Sized>(
 /// `logout {all}` or `deleteUser` ended every session of its generation, or the user is
 /// gone. Every endpoint that signs a vendor credential or URL asks this before signing. The
 /// caller's user, or `None` for a caller a vendor vouched for ([`Caller::vouched`]: no session).
-pub(crate) fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
+pub(crate) fn standing(caller: &Caller, found: SessionFound) -> Result<Option<Account>, ApiError> {
     if caller.expires_at.is_none() {
         return Ok(None);
     }
@@ -830,4 +838,136 @@ pub async fn delete_user<S: DeleteUserStore + ?Sized>(
         user_id: caller.user_id.to_string(),
         rooms_ended,
     })
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<Register>();
+    v.visit::<Login>();
+    v.visit::<Refresh>();
+    v.visit::<SignatureLogin>();
+    v.visit::<Logout>();
+    v.visit::<User>();
+    v.visit::<UpdateUser>();
+    v.visit::<DeleteUser>();
+}
+
+/// `POST /api/v1/live/register`: a new account ([`register`]).
+pub struct Register;
+
+impl Handler for Register {
+    const ENDPOINT: Endpoint = Endpoint::new("register", &[Route::post("/api/v1/live/register")])
+        .with_needs(REGISTER_NEEDS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        json(&register(app, body, source_ip(&req).as_deref()).await?)
+    }
+}
+
+/// `POST /login` and `POST /api/v1/live/login`: a session for a password ([`login`]).
+pub struct Login;
+
+impl Handler for Login {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "login",
+        &[Route::post("/login"), Route::post("/api/v1/live/login")],
+    )
+    .with_needs(LOGIN_NEEDS)
+    .with_secrets(Reads::ISSUING);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        json(&login(app, body, source_ip(&req).as_deref()).await?)
+    }
+}
+
+/// `POST /api/v1/live/refresh`: a new access token for a refresh token ([`refresh`]).
+pub struct Refresh;
+
+impl Handler for Refresh {
+    const ENDPOINT: Endpoint = Endpoint::new("refresh", &[Route::post("/api/v1/live/refresh")])
+        .with_needs(REFRESH_NEEDS)
+        .with_secrets(Reads::ISSUING);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        json(&refresh(app, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/signature`: a session for a signed user id ([`signature`]).
+pub struct SignatureLogin;
+
+impl Handler for SignatureLogin {
+    const ENDPOINT: Endpoint =
+        Endpoint::new("signature-login", &[Route::post("/api/v1/live/signature")])
+            .with_needs(SIGNATURE_NEEDS)
+            .with_secrets(Reads::ISSUING);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        json(&signature(app, body, source_ip(&req).as_deref()).await?)
+    }
+}
+
+/// `POST /api/v1/live/logout`: ends the caller's session ([`logout`]).
+pub struct Logout;
+
+impl Handler for Logout {
+    const ENDPOINT: Endpoint = Endpoint::new("logout", &[Route::post("/api/v1/live/logout")])
+        .with_needs(LOGOUT_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let caller = authenticate(app, &req)?;
+        let body = parse_optional_body(app, Self::ENDPOINT, &req)?;
+        json(&logout(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/user`: a user's profile ([`user`]).
+pub struct User;
+
+impl Handler for User {
+    const ENDPOINT: Endpoint = Endpoint::new("user", &[Route::post("/api/v1/live/user")])
+        .with_needs(USER_QUERY_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let caller = authenticate(app, &req)?;
+        let body = parse_optional_body(app, Self::ENDPOINT, &req)?;
+        json(&user(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/updateUser`: the caller's nick and avatar ([`update_user`]).
+pub struct UpdateUser;
+
+impl Handler for UpdateUser {
+    const ENDPOINT: Endpoint =
+        Endpoint::new("update-user", &[Route::post("/api/v1/live/updateUser")])
+            .with_needs(UPDATE_USER_NEEDS)
+            .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&update_user(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/deleteUser`: the caller's account, gone ([`delete_user`]).
+pub struct DeleteUser;
+
+impl Handler for DeleteUser {
+    const ENDPOINT: Endpoint =
+        Endpoint::new("delete-user", &[Route::post("/api/v1/live/deleteUser")])
+            .with_needs(DELETE_USER_NEEDS)
+            .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let caller = authenticate(app, &req)?;
+        let _: serde::de::IgnoredAny = parse_optional_body(app, Self::ENDPOINT, &req)?;
+        json(&delete_user(app, &caller).await?)
+    }
 }

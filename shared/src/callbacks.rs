@@ -29,6 +29,11 @@ use crate::domain::room::Action;
 use crate::domain::{RoomId, UserId};
 use crate::error::{ApiError, ErrorCode};
 use crate::presence::RoomIdRequest;
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, json, within_size};
+use crate::store::Store;
 
 crate::needs!(
     /// A CDN stream callback: the claim of the event, then the room and its guarded change.
@@ -594,4 +599,82 @@ fn applied(changed: bool) -> Result<Outcome, ApiError> {
     } else {
         Outcome::Ignored
     })
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<AlibabaCallback>();
+    v.visit::<TencentCallback>();
+    v.visit::<LivekitCallback>();
+}
+
+/// A vendor callback's request as the verifiers read it (headers, query string, raw body).
+fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    within_size(app, body)?;
+    let headers = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    Ok(Inbound {
+        headers,
+        // API Gateway's `rawQueryString` is in the URI (lambda_http puts it there), as is the
+        // local server's.
+        query: form_fields(req.uri().query().unwrap_or_default())?,
+        body: body.to_vec(),
+    })
+}
+
+/// Alibaba ApsaraVideo Live's stream callback ([`alibaba`]): AUI Kits' path (the Java
+/// server's, any method; the Go server's at the root, GET).
+pub struct AlibabaCallback;
+
+impl Handler for AlibabaCallback {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "alibaba-callback",
+        &[
+            Route::get("/api/v1/live/handlePushStreamEventCallback"),
+            Route::post("/api/v1/live/handlePushStreamEventCallback"),
+            Route::get("/handlePushStreamEventCallback"),
+        ],
+    )
+    .with_needs(STREAM_CALLBACK_NEEDS)
+    .with_secrets(Reads::ALIYUN_CALLBACK);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        json(&alibaba(app, &inbound(app, &req)?).await?)
+    }
+}
+
+/// `POST /api/v1/live/callback/tencent`: Tencent CSS's stream callback ([`tencent`]).
+pub struct TencentCallback;
+
+impl Handler for TencentCallback {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "tencent-callback",
+        &[Route::post("/api/v1/live/callback/tencent")],
+    )
+    .with_needs(STREAM_CALLBACK_NEEDS)
+    .with_secrets(Reads::TENCENT_CALLBACK);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        json(&tencent(app, &inbound(app, &req)?).await?)
+    }
+}
+
+/// `POST /api/v1/live/callback/livekit`: LiveKit's webhooks ([`livekit`]).
+pub struct LivekitCallback;
+
+impl Handler for LivekitCallback {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "livekit-callback",
+        &[Route::post("/api/v1/live/callback/livekit")],
+    )
+    .with_needs(LIVEKIT_CALLBACK_NEEDS)
+    .with_secrets(Reads::LIVEKIT_CALLBACK);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        json(&livekit(app, &inbound(app, &req)?).await?)
+    }
 }

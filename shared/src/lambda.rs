@@ -1,7 +1,7 @@
 //! The Lambda side: build the production [`App`] from the environment and serve one endpoint.
 //!
 //! Each function's `main` is: [`crate::telemetry::init`], [`app_for`] and [`serve`] with the
-//! function's operation type (or [`serve_static`] for `health` and `openapi`, which need no
+//! function's endpoint type (or [`serve_static`] for `health` and `openapi`, which need no
 //! state, or [`serve_sweeper`] for the scheduled sweeper). Everything but [`serve_static`]
 //! needs the `dynamodb` feature; `health` and `openapi` are built without it (no SDK linked).
 
@@ -11,19 +11,20 @@ use std::sync::Arc;
 #[cfg(feature = "dynamodb")]
 use crate::config::{self, ConfigError};
 #[cfg(feature = "dynamodb")]
-use crate::http::Operation;
-use crate::http::{self, Endpoint};
+use crate::endpoint::Handler;
+use crate::endpoint::Stateless;
+use crate::http;
 #[cfg(feature = "dynamodb")]
 use crate::store::dynamo::DynamoStore;
 #[cfg(feature = "dynamodb")]
 use crate::{App, Config, SystemClock};
 
 #[cfg(feature = "dynamodb")]
-/// Reads and validates the configuration of operation `O`'s function (the secrets of its
-/// [`Endpoint::reads`] and no other, `TABLE_NAME`, ...) and builds the DynamoDB client once.
-/// Fails with the name of the missing or bad variable.
-pub async fn app_for<O: Operation>() -> Result<App<DynamoStore>, ConfigError> {
-    app_from_env(O::ENDPOINT.reads()).await
+/// Reads and validates the configuration of endpoint `H`'s function (the secrets of its
+/// [`crate::endpoint::Endpoint::secrets`] and no other, `TABLE_NAME`, ...) and builds the
+/// DynamoDB client once. Fails with the name of the missing or bad variable.
+pub async fn app_for<H: Handler>() -> Result<App<DynamoStore>, ConfigError> {
+    app_from_env(H::ENDPOINT.secrets()).await
 }
 
 #[cfg(feature = "dynamodb")]
@@ -37,19 +38,19 @@ pub async fn app_from_env(reads: crate::Reads) -> Result<App<DynamoStore>, Confi
 }
 
 #[cfg(feature = "dynamodb")]
-/// Serves operation `O` until the runtime stops the process.
-pub async fn serve<O: Operation>(app: App<DynamoStore>) -> Result<(), lambda_http::Error> {
+/// Serves endpoint `H` until the runtime stops the process.
+pub async fn serve<H: Handler>(app: App<DynamoStore>) -> Result<(), lambda_http::Error> {
     let app = &app;
     lambda_http::run(lambda_http::service_fn(move |req| {
-        http::handle_one_infallible::<O, DynamoStore>(app, req)
+        http::handle_one_infallible::<H, DynamoStore>(app, req)
     }))
     .await
 }
 
 /// Serves an endpoint that needs no state (no configuration, no client).
-pub async fn serve_static(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+pub async fn serve_static<H: Stateless>() -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req| async move {
-        Ok::<_, std::convert::Infallible>(http::handle_static(endpoint, req).await)
+        Ok::<_, std::convert::Infallible>(http::handle_static::<H>(req).await)
     }))
     .await
 }

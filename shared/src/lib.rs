@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod dialects;
 pub mod domain;
+pub mod endpoint;
 pub mod error;
 pub mod http;
 #[cfg(feature = "delivery")]
@@ -32,6 +33,7 @@ pub mod moderation;
 pub mod presence;
 pub mod reclaim;
 pub mod rooms;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
@@ -44,10 +46,8 @@ use tokio::sync::Semaphore;
 pub use clock::{Clock, SystemClock};
 pub use config::{Config, Reads};
 pub use error::{ApiError, ErrorCode};
+pub use service::OPENAPI;
 pub use store::Store;
-
-/// The OpenAPI 3 document of the API as built (served at `/openapi.json`).
-pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 /// Everything a request needs, built once per process (per Lambda cold start).
 ///

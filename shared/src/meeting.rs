@@ -18,6 +18,11 @@ use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, Us
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::{Signer, check_claimed_identity, found, found_for, report};
 use crate::store::{Lapsed, StoreError};
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::store::Store;
 
 crate::needs!(
     /// `getMeetingInfo`: one read of the room and the caller's ban and session.
@@ -459,6 +464,53 @@ fn stale(current: u64) -> ApiError {
         "the meeting list changed since you read it; read it again and retry",
     )
     .with_detail("version", current)
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<GetMeetingInfo>();
+    v.visit::<UpdateMeetingInfo>();
+}
+
+/// `POST /api/v1/live/getMeetingInfo`: a room's co-hosts ([`get`]).
+pub struct GetMeetingInfo;
+
+impl Handler for GetMeetingInfo {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "get-meeting-info",
+        &[Route::post("/api/v1/live/getMeetingInfo")],
+    )
+    .with_needs(GET_MEETING_NEEDS)
+    .with_secrets(Reads {
+        live_pull: true,
+        ..Reads::TOKENS
+    })
+    .with_param_error(ErrorCode::RoomQueryParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&get(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/updateMeetingInfo`: the anchor sets a room's co-hosts ([`update`]).
+pub struct UpdateMeetingInfo;
+
+impl Handler for UpdateMeetingInfo {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "update-meeting-info",
+        &[Route::post("/api/v1/live/updateMeetingInfo")],
+    )
+    .with_needs(UPDATE_MEETING_NEEDS)
+    .with_secrets(Reads {
+        live_pull: true,
+        ..Reads::TOKENS
+    });
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&update(app, &caller, body).await?)
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,11 @@ use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::{expiry, found_for, report};
 use crate::store::{MAX_MUTED, StoreError};
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::store::Store;
 
 crate::needs!(
     /// `kick`: the room, the ban (one write), and the co-host list when the member is on it.
@@ -258,5 +263,39 @@ pub async fn mute<S: MuteStore + ?Sized>(
             ))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<Kick>();
+    v.visit::<Mute>();
+}
+
+/// `POST /api/v1/live/kick`: the anchor removes a member, and may ban them ([`kick`]).
+pub struct Kick;
+
+impl Handler for Kick {
+    const ENDPOINT: Endpoint = Endpoint::new("kick", &[Route::post("/api/v1/live/kick")])
+        .with_needs(KICK_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&kick(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/mute`: the anchor mutes or unmutes members ([`mute`]).
+pub struct Mute;
+
+impl Handler for Mute {
+    const ENDPOINT: Endpoint = Endpoint::new("mute", &[Route::post("/api/v1/live/mute")])
+        .with_needs(MUTE_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&mute(app, &caller, body).await?)
     }
 }

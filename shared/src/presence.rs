@@ -19,6 +19,11 @@ use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, online_since};
 use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, info};
 use crate::store::{StoreError, Touch};
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::store::Store;
 
 crate::needs!(
     /// `join`: the room, its counters and the caller's session in one read, the presence and
@@ -467,6 +472,86 @@ pub async fn like<S: LikeStore + ?Sized>(
     Ok(LikeResponse {
         like_count: counters.likes + count,
     })
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<Join>();
+    v.visit::<Leave>();
+    v.visit::<Keepalive>();
+    v.visit::<Members>();
+    v.visit::<Like>();
+}
+
+/// `POST /api/v1/live/join`: the caller enters a room ([`join`]).
+pub struct Join;
+
+impl Handler for Join {
+    const ENDPOINT: Endpoint = Endpoint::new("join", &[Route::post("/api/v1/live/join")])
+        .with_needs(JOIN_NEEDS)
+        .with_secrets(Reads::ROOM_INFO);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&join(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/leave`: the caller leaves a room ([`leave`]).
+pub struct Leave;
+
+impl Handler for Leave {
+    const ENDPOINT: Endpoint = Endpoint::new("leave", &[Route::post("/api/v1/live/leave")])
+        .with_needs(LEAVE_NEEDS)
+        .with_secrets(Reads::ROOM_INFO);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&leave(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/keepalive`: the caller is still in the room ([`keepalive`]).
+pub struct Keepalive;
+
+impl Handler for Keepalive {
+    const ENDPOINT: Endpoint = Endpoint::new("keepalive", &[Route::post("/api/v1/live/keepalive")])
+        .with_needs(KEEPALIVE_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&keepalive(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/members`: a page of a room's members ([`members`]).
+pub struct Members;
+
+impl Handler for Members {
+    const ENDPOINT: Endpoint = Endpoint::new("members", &[Route::post("/api/v1/live/members")])
+        .with_needs(MEMBERS_NEEDS)
+        .with_secrets(Reads::TOKENS)
+        .with_param_error(ErrorCode::RoomQueryParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&members(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/like`: likes for a room ([`like`]).
+pub struct Like;
+
+impl Handler for Like {
+    const ENDPOINT: Endpoint = Endpoint::new("like", &[Route::post("/api/v1/live/like")])
+        .with_needs(LIKE_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&like(app, &caller, body).await?)
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,11 @@ use crate::domain::{
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, Metrics};
 use crate::store::{RoomCaps, RoomTally, StoreError};
+use lambda_http::Request;
+
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::store::Store;
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
 pub(crate) const MAX_ATTEMPTS: usize = 32;
@@ -1102,4 +1107,133 @@ pub async fn end_rooms_of<S: crate::store::RoomQuota + ChangeStore + ?Sized>(
         }
     }
     Ok(ended)
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<Create>();
+    v.visit::<Get>();
+    v.visit::<List>();
+    v.visit::<Update>();
+    v.visit::<Start>();
+    v.visit::<Pause>();
+    v.visit::<Stop>();
+    v.visit::<Delete>();
+}
+
+/// `POST /api/v1/live/create`: a new room of the caller's ([`create`]).
+pub struct Create;
+
+impl Handler for Create {
+    const ENDPOINT: Endpoint = Endpoint::new("create", &[Route::post("/api/v1/live/create")])
+        .with_needs(CREATE_NEEDS)
+        .with_secrets(Reads::ROOM_INFO)
+        .with_param_error(ErrorCode::RoomCreateParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&create(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/get`: one room ([`get`]).
+pub struct Get;
+
+impl Handler for Get {
+    const ENDPOINT: Endpoint = Endpoint::new("get", &[Route::post("/api/v1/live/get")])
+        .with_needs(GET_NEEDS)
+        .with_secrets(Reads::ROOM_INFO)
+        .with_param_error(ErrorCode::RoomQueryParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&get(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/list`: a page of rooms ([`list`]).
+pub struct List;
+
+impl Handler for List {
+    const ENDPOINT: Endpoint = Endpoint::new("list", &[Route::post("/api/v1/live/list")])
+        .with_needs(LIST_NEEDS)
+        .with_secrets(Reads::ROOM_INFO)
+        .with_param_error(ErrorCode::RoomQueryParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&list(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/update`: a room's title, notice, cover, extends ([`update`]).
+pub struct Update;
+
+impl Handler for Update {
+    const ENDPOINT: Endpoint = Endpoint::new("update", &[Route::post("/api/v1/live/update")])
+        .with_needs(CHANGE_NEEDS)
+        .with_secrets(Reads::ROOM_INFO);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&update(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/start`: the room goes live ([`transition`]).
+pub struct Start;
+
+impl Handler for Start {
+    const ENDPOINT: Endpoint = Endpoint::new("start", &[Route::post("/api/v1/live/start")])
+        .with_needs(CHANGE_NEEDS)
+        .with_secrets(Reads::ROOM_INFO);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&transition(app, &caller, body, Action::Start).await?)
+    }
+}
+
+/// `POST /api/v1/live/pause`: the room pauses ([`transition`]).
+pub struct Pause;
+
+impl Handler for Pause {
+    const ENDPOINT: Endpoint = Endpoint::new("pause", &[Route::post("/api/v1/live/pause")])
+        .with_needs(CHANGE_NEEDS)
+        .with_secrets(Reads::ROOM_INFO);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&transition(app, &caller, body, Action::Pause).await?)
+    }
+}
+
+/// `POST /api/v1/live/stop`: the room ends ([`transition`]).
+pub struct Stop;
+
+impl Handler for Stop {
+    // A stopped room's answer signs nothing: an ended room has no URLs.
+    const ENDPOINT: Endpoint = Endpoint::new("stop", &[Route::post("/api/v1/live/stop")])
+        .with_needs(CHANGE_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&transition(app, &caller, body, Action::Stop).await?)
+    }
+}
+
+/// `POST /api/v1/live/delete`: the room, gone ([`delete`]).
+pub struct Delete;
+
+impl Handler for Delete {
+    // A deleted room's answer signs nothing: the room is gone.
+    const ENDPOINT: Endpoint = Endpoint::new("delete", &[Route::post("/api/v1/live/delete")])
+        .with_needs(DELETE_NEEDS)
+        .with_secrets(Reads::TOKENS);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&delete(app, &caller, body).await?)
+    }
 }

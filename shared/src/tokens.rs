@@ -10,6 +10,11 @@ use crate::credentials::{Grant, RoomCredentials};
 use crate::domain::{FieldError, RoomId};
 use crate::error::{ApiError, ErrorCode};
 use crate::rooms::check_claimed_identity;
+use lambda_http::Request;
+
+use crate::config::{Reads, Tokens};
+use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::store::Store;
 
 /// `token` (seed 002 `handler.TokenRequest`; `user_id`, if sent, must be the caller's).
 #[derive(Debug, Deserialize)]
@@ -166,5 +171,48 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
             c.push_url,
             c.pull_url,
         )),
+    }
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<Token>();
+    v.visit::<RtcToken>();
+}
+
+/// `POST /api/v1/live/token`: the caller's RTC and IM credentials ([`token`]).
+pub struct Token;
+
+impl Handler for Token {
+    const ENDPOINT: Endpoint = Endpoint::new("token", &[Route::post("/api/v1/live/token")])
+        .with_needs(TOKEN_NEEDS)
+        .with_secrets(Reads {
+            tokens: Tokens::Issue,
+            user_sig: true,
+            im_token: true,
+            ..Reads::NOTHING
+        });
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&token(app, &caller, body).await?)
+    }
+}
+
+/// `POST /api/v1/live/rtcToken`: an RTC credential for one room ([`rtc_token`]).
+pub struct RtcToken;
+
+impl Handler for RtcToken {
+    const ENDPOINT: Endpoint = Endpoint::new("rtc-token", &[Route::post("/api/v1/live/rtcToken")])
+        .with_needs(RTC_TOKEN_NEEDS)
+        .with_secrets(Reads {
+            rtc_room: true,
+            ..Reads::TOKENS
+        })
+        .with_param_error(ErrorCode::RoomQueryParams);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
+        json(&rtc_token(app, &caller, body).await?)
     }
 }

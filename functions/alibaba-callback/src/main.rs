@@ -1,10 +1,11 @@
-//! The `alibaba-callback` function: set up once, then serve `ops::AlibabaCallback` (logic is in `liveroom`).
+//! The `alibaba-callback` function: set up once, then serve [`liveroom::callbacks::AlibabaCallback`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::callbacks::AlibabaCallback;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::AlibabaCallback>().await?;
-    liveroom::lambda::serve::<ops::AlibabaCallback>(app).await
+    let app = liveroom::lambda::app_for::<AlibabaCallback>().await?;
+    liveroom::lambda::serve::<AlibabaCallback>(app).await
 }

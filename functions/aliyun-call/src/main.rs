@@ -1,10 +1,11 @@
-//! The `aliyun-call` function: set up once, then serve `ops::AliyunCall` (logic is in `liveroom`).
+//! The `aliyun-call` function: set up once, then serve [`liveroom::dialects::aliyun::AliyunCall`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::dialects::aliyun::AliyunCall;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::AliyunCall>().await?;
-    liveroom::lambda::serve::<ops::AliyunCall>(app).await
+    let app = liveroom::lambda::app_for::<AliyunCall>().await?;
+    liveroom::lambda::serve::<AliyunCall>(app).await
 }

@@ -1,10 +1,11 @@
-//! The `delete-user` function: set up once, then serve `ops::DeleteUser` (logic is in `liveroom`).
+//! The `delete-user` function: set up once, then serve [`liveroom::accounts::DeleteUser`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::accounts::DeleteUser;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::DeleteUser>().await?;
-    liveroom::lambda::serve::<ops::DeleteUser>(app).await
+    let app = liveroom::lambda::app_for::<DeleteUser>().await?;
+    liveroom::lambda::serve::<DeleteUser>(app).await
 }

@@ -1,9 +1,10 @@
-//! The `health` function: no state, no client; serve `Endpoint::Health` (logic is in `liveroom`).
+//! The `health` function: no state, no client; serve [`liveroom::service::Health`], where the endpoint's
+//! routes and answer are.
 
-use liveroom::http::Endpoint;
+use liveroom::service::Health;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    liveroom::lambda::serve_static(Endpoint::Health).await
+    liveroom::lambda::serve_static::<Health>().await
 }

@@ -1,10 +1,11 @@
-//! The `join` function: set up once, then serve `ops::Join` (logic is in `liveroom`).
+//! The `join` function: set up once, then serve [`liveroom::presence::Join`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::presence::Join;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Join>().await?;
-    liveroom::lambda::serve::<ops::Join>(app).await
+    let app = liveroom::lambda::app_for::<Join>().await?;
+    liveroom::lambda::serve::<Join>(app).await
 }

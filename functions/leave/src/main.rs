@@ -1,10 +1,11 @@
-//! The `leave` function: set up once, then serve `ops::Leave` (logic is in `liveroom`).
+//! The `leave` function: set up once, then serve [`liveroom::presence::Leave`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::presence::Leave;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Leave>().await?;
-    liveroom::lambda::serve::<ops::Leave>(app).await
+    let app = liveroom::lambda::app_for::<Leave>().await?;
+    liveroom::lambda::serve::<Leave>(app).await
 }

@@ -1,10 +1,11 @@
-//! The `list` function: set up once, then serve `ops::List` (logic is in `liveroom`).
+//! The `list` function: set up once, then serve [`liveroom::rooms::List`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::rooms::List;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::List>().await?;
-    liveroom::lambda::serve::<ops::List>(app).await
+    let app = liveroom::lambda::app_for::<List>().await?;
+    liveroom::lambda::serve::<List>(app).await
 }

@@ -1,10 +1,11 @@
-//! The `members` function: set up once, then serve `ops::Members` (logic is in `liveroom`).
+//! The `members` function: set up once, then serve [`liveroom::presence::Members`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::presence::Members;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Members>().await?;
-    liveroom::lambda::serve::<ops::Members>(app).await
+    let app = liveroom::lambda::app_for::<Members>().await?;
+    liveroom::lambda::serve::<Members>(app).await
 }

@@ -1,9 +1,10 @@
-//! The `openapi` function: no state, no client; serve `Endpoint::OpenApi` (logic is in `liveroom`).
+//! The `openapi` function: no state, no client; serve [`liveroom::service::OpenApi`], where the endpoint's
+//! routes and answer are.
 
-use liveroom::http::Endpoint;
+use liveroom::service::OpenApi;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    liveroom::lambda::serve_static(Endpoint::OpenApi).await
+    liveroom::lambda::serve_static::<OpenApi>().await
 }

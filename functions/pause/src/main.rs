@@ -1,10 +1,11 @@
-//! The `pause` function: set up once, then serve `ops::Pause` (logic is in `liveroom`).
+//! The `pause` function: set up once, then serve [`liveroom::rooms::Pause`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::rooms::Pause;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Pause>().await?;
-    liveroom::lambda::serve::<ops::Pause>(app).await
+    let app = liveroom::lambda::app_for::<Pause>().await?;
+    liveroom::lambda::serve::<Pause>(app).await
 }

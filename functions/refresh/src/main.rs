@@ -1,10 +1,11 @@
-//! The `refresh` function: set up once, then serve `ops::Refresh` (logic is in `liveroom`).
+//! The `refresh` function: set up once, then serve [`liveroom::accounts::Refresh`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::accounts::Refresh;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Refresh>().await?;
-    liveroom::lambda::serve::<ops::Refresh>(app).await
+    let app = liveroom::lambda::app_for::<Refresh>().await?;
+    liveroom::lambda::serve::<Refresh>(app).await
 }

@@ -1,10 +1,11 @@
-//! The `rtc-token` function: set up once, then serve `ops::RtcToken` (logic is in `liveroom`).
+//! The `rtc-token` function: set up once, then serve [`liveroom::tokens::RtcToken`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::tokens::RtcToken;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::RtcToken>().await?;
-    liveroom::lambda::serve::<ops::RtcToken>(app).await
+    let app = liveroom::lambda::app_for::<RtcToken>().await?;
+    liveroom::lambda::serve::<RtcToken>(app).await
 }

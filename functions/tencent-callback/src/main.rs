@@ -1,10 +1,11 @@
-//! The `tencent-callback` function: set up once, then serve `ops::TencentCallback` (logic is in `liveroom`).
+//! The `tencent-callback` function: set up once, then serve [`liveroom::callbacks::TencentCallback`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::callbacks::TencentCallback;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::TencentCallback>().await?;
-    liveroom::lambda::serve::<ops::TencentCallback>(app).await
+    let app = liveroom::lambda::app_for::<TencentCallback>().await?;
+    liveroom::lambda::serve::<TencentCallback>(app).await
 }

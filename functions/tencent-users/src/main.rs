@@ -1,10 +1,11 @@
-//! The `tencent-users` function: set up once, then serve `ops::TencentUsers` (logic is in `liveroom`).
+//! The `tencent-users` function: set up once, then serve [`liveroom::dialects::tencent::TencentUsers`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::dialects::tencent::TencentUsers;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::TencentUsers>().await?;
-    liveroom::lambda::serve::<ops::TencentUsers>(app).await
+    let app = liveroom::lambda::app_for::<TencentUsers>().await?;
+    liveroom::lambda::serve::<TencentUsers>(app).await
 }

@@ -1,10 +1,11 @@
-//! The `token` function: set up once, then serve `ops::Token` (logic is in `liveroom`).
+//! The `token` function: set up once, then serve [`liveroom::tokens::Token`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::tokens::Token;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::Token>().await?;
-    liveroom::lambda::serve::<ops::Token>(app).await
+    let app = liveroom::lambda::app_for::<Token>().await?;
+    liveroom::lambda::serve::<Token>(app).await
 }

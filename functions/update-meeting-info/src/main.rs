@@ -1,10 +1,11 @@
-//! The `update-meeting-info` function: set up once, then serve `ops::UpdateMeetingInfo` (logic is in `liveroom`).
+//! The `update-meeting-info` function: set up once, then serve [`liveroom::meeting::UpdateMeetingInfo`], where the endpoint's
+//! routes, store capabilities, secrets and handler are.
 
-use liveroom::http::ops;
+use liveroom::meeting::UpdateMeetingInfo;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_for::<ops::UpdateMeetingInfo>().await?;
-    liveroom::lambda::serve::<ops::UpdateMeetingInfo>(app).await
+    let app = liveroom::lambda::app_for::<UpdateMeetingInfo>().await?;
+    liveroom::lambda::serve::<UpdateMeetingInfo>(app).await
 }

@@ -18,6 +18,12 @@ use crate::domain::ChannelId;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence;
 use crate::rooms;
+use lambda_http::Request;
+
+use super::request;
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Envelope, Handler, RequestId, Route, Visitor, authenticate};
+use crate::store::Store;
 
 pub use crate::meeting::CALL_SEATS;
 
@@ -187,5 +193,37 @@ async fn token<S: CallStore + ?Sized>(
             ErrorCode::RtcGrantUnavailable,
             "no RTC token can be issued for you in this call",
         )),
+    }
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<AliyunCall>();
+}
+
+/// Seed 000's 1v1 calls (`/app/token`, `/app/descChannelUsers`, `/app/descChannelStartTime`;
+/// [`call`]).
+pub struct AliyunCall;
+
+impl Handler for AliyunCall {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "aliyun-call",
+        &[
+            Route::any("/app/token"),
+            Route::any("/app/descChannelUsers"),
+            Route::any("/app/descChannelStartTime"),
+        ],
+    )
+    .with_needs(CALL_NEEDS)
+    .with_secrets(Reads {
+        rtc_room_aliyun: true,
+        ..Reads::TOKENS
+    })
+    .with_envelope(Envelope::Aliyun);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let caller = authenticate(app, &req)?;
+        let (operation, params) = request(app, &req)?;
+        call(app, &caller, &operation, &params, &RequestId::of(&req)).await
     }
 }

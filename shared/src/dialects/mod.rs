@@ -5,37 +5,17 @@
 //! and the answer into its dialect's envelope; none decides anything the core decides. Errors
 //! keep the core's status and code, in the dialect's envelope ([`error_body`]).
 
+use lambda_http::Request;
+use lambda_http::http::header;
 use serde_json::{Map, Value, json};
 
+use crate::App;
+pub use crate::endpoint::Envelope;
+use crate::endpoint::within_size;
 use crate::error::{ApiError, ErrorCode};
 
 pub mod aliyun;
 pub mod tencent;
-
-/// The shape of an endpoint's answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Envelope {
-    /// SPEC §2: the object itself; errors `{code, reason, message, details, request_id}`.
-    Aui,
-    /// Seed 004: `{errorCode, errorMessage, data}`.
-    Tencent,
-    /// Seed 000: `{result, requestId, message, code, data}`.
-    Aliyun,
-}
-
-impl Envelope {
-    /// The envelope of a path no route matched: a dialect client's mistyped path still gets
-    /// its own envelope.
-    pub fn of_path(path: &str) -> Self {
-        if path.starts_with("/base/v1/") {
-            Self::Tencent
-        } else if path.starts_with("/app/") {
-            Self::Aliyun
-        } else {
-            Self::Aui
-        }
-    }
-}
 
 /// The error body of `envelope` for `err` (the status stays `err`'s: 4xx for the client's
 /// fault, where seed 004 answered 500 for everything).
@@ -165,6 +145,19 @@ impl Params {
     pub fn raw(&self, key: &str) -> Value {
         self.fields.get(key).cloned().unwrap_or(Value::Null)
     }
+}
+
+/// A dialect request's operation (its path's last segment) and parameters (body and query
+/// string).
+fn request<S: ?Sized>(app: &App<S>, req: &Request) -> Result<(String, Params), ApiError> {
+    let body: &[u8] = req.body().as_ref();
+    within_size(app, body)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let params = Params::parse(req.uri().query().unwrap_or_default(), body, content_type)?;
+    Ok((operation(req.uri().path()).to_owned(), params))
 }
 
 /// The last segment of a dialect path: which of the group's operations it is.

@@ -20,6 +20,12 @@ use crate::domain::{Category, Page, RoomId, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
 use crate::presence::{self, KeepaliveRequest, RoomIdRequest};
 use crate::rooms::{self, CreateRequest, RoomRequest, UpdateRequest};
+use lambda_http::Request;
+
+use super::request;
+use crate::config::Reads;
+use crate::endpoint::{Endpoint, Envelope, Handler, Route, Visitor, source_ip};
+use crate::store::Store;
 
 crate::needs!(
     /// `oauth/*` and `auth_users/*`: what `register`, `signature`, `refresh`, `logout`,
@@ -633,4 +639,68 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         })
         .collect();
     done("query_room ok", Some(Value::Array(list)))
+}
+
+/// This module's endpoints, for the edge's route table.
+pub fn endpoints(v: &mut impl Visitor) {
+    v.visit::<TencentUsers>();
+    v.visit::<TencentRooms>();
+}
+
+/// Seed 004's users: registration, logins, profiles and sessions ([`users`]); one function
+/// for the group, as seed 004's clients call them in one breath.
+pub struct TencentUsers;
+
+impl Handler for TencentUsers {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "tencent-users",
+        &[
+            Route::any("/base/v1/oauth/register"),
+            Route::any("/base/v1/oauth/signature"),
+            Route::any("/base/v1/auth_users/user_login_token"),
+            Route::any("/base/v1/auth_users/user_logout"),
+            Route::any("/base/v1/auth_users/user_delete"),
+            Route::any("/base/v1/auth_users/user_update"),
+            Route::any("/base/v1/auth_users/user_query"),
+            Route::any("/base/v1/auth_users/user_keepalive"),
+        ],
+    )
+    .with_needs(USERS_NEEDS)
+    .with_secrets(Reads {
+        user_sig: true,
+        ..Reads::ISSUING
+    })
+    .with_envelope(Envelope::Tencent);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (operation, params) = request(app, &req)?;
+        users(app, &operation, &params, source_ip(&req).as_deref()).await
+    }
+}
+
+/// Seed 004's rooms ([`rooms`]).
+pub struct TencentRooms;
+
+impl Handler for TencentRooms {
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "tencent-rooms",
+        &[
+            Route::any("/base/v1/rooms/query_room"),
+            Route::any("/base/v1/rooms/generate_roomid"),
+            Route::any("/base/v1/rooms/enter_room"),
+            Route::any("/base/v1/rooms/leave_room"),
+            Route::any("/base/v1/rooms/destroy_room"),
+            Route::any("/base/v1/rooms/update_room"),
+            Route::any("/base/v1/rooms/room_detail"),
+            Route::any("/base/v1/rooms/list_users"),
+        ],
+    )
+    .with_needs(ROOMS_NEEDS)
+    .with_secrets(Reads::TOKENS)
+    .with_envelope(Envelope::Tencent);
+
+    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        let (operation, params) = request(app, &req)?;
+        rooms(app, &operation, &params).await
+    }
 }

@@ -2,13 +2,15 @@
 //! sessions and logout, signature logins (freshness, replay), the user's profile and its
 //! deletion, and login throttling across "instances" (two apps on one store).
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, dialects, rooms, tokens};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use liveroom::App;
 use liveroom::accounts::login_signature;
 use liveroom::clock::ManualClock;
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use serde_json::{Value, json};
 
 use crate::common::{EVENTS_SECRET, TestStore, call, call_from, config};
@@ -73,7 +75,7 @@ impl World {
     /// A password registration of `name`: the status and the answer.
     async fn try_register(&self, name: &str) -> (u16, Value) {
         self.call(
-            Endpoint::Register,
+            accounts::Register::ENDPOINT,
             "",
             json!({"username": name, "password": PASSWORD}),
         )
@@ -81,7 +83,7 @@ impl World {
     }
 
     async fn register(&self, body: Value) -> Value {
-        let (status, user) = self.call(Endpoint::Register, "", body).await;
+        let (status, user) = self.call(accounts::Register::ENDPOINT, "", body).await;
         assert_eq!(status, 200, "{user}");
         user
     }
@@ -89,7 +91,7 @@ impl World {
     async fn login(&self, username: &str) -> Value {
         let (status, pair) = self
             .call(
-                Endpoint::Login,
+                accounts::Login::ENDPOINT,
                 "",
                 json!({"username": username, "password": PASSWORD}),
             )
@@ -101,7 +103,7 @@ impl World {
     /// `token` with an access token: a new pair in its session, if the session stands.
     async fn new_pair(&self, token: &str) -> (u16, Value) {
         self.call(
-            Endpoint::Token,
+            tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "D", "device_type": "web"}),
         )
@@ -110,7 +112,7 @@ impl World {
 
     async fn refresh(&self, pair: &Value) -> (u16, Value) {
         self.call(
-            Endpoint::Refresh,
+            accounts::Refresh::ENDPOINT,
             "",
             json!({"refresh_token": pair["refresh_token"]}),
         )
@@ -120,7 +122,11 @@ impl World {
     /// A signature login: the status and the error reason (if any).
     async fn sign_in(&self, username: &str, nonce: &str, ts: Value) -> (u16, Option<String>) {
         let (status, out) = self
-            .call(Endpoint::Signature, "", self.signed(username, nonce, ts))
+            .call(
+                accounts::SignatureLogin::ENDPOINT,
+                "",
+                self.signed(username, nonce, ts),
+            )
             .await;
         (status, out["reason"].as_str().map(str::to_owned))
     }
@@ -174,7 +180,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     // An AUI client names itself by its login name in `user_id` and `anchor`.
     let (status, creds) = w
         .call(
-            Endpoint::Token,
+            tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "DEVICE-1", "device_type": "ios", "user_id": "Alice_01"}),
         )
@@ -182,7 +188,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     assert_eq!(status, 200, "{creds}");
     let (status, room) = w
         .call(
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             token,
             json!({"title": "t", "anchor": "Alice_01", "user_id": "Alice_01"}),
         )
@@ -192,7 +198,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     // Naming someone else is still refused: identity comes from the token only.
     let (status, _) = w
         .call(
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             token,
             json!({"title": "t", "anchor": "Bob"}),
         )
@@ -200,7 +206,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     assert_eq!(status, 403);
     let (status, _) = w
         .call(
-            Endpoint::Token,
+            tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "D", "device_type": "ios", "user_id": "alice_01"}),
         )
@@ -222,7 +228,7 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
 
     let (status, out) = w
         .call(
-            Endpoint::Logout,
+            accounts::Logout::ENDPOINT,
             renewed["token"].as_str().unwrap(),
             json!({}),
         )
@@ -243,7 +249,11 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
     let (status, laptop2) = w.refresh(&laptop).await;
     assert_eq!(status, 200, "{laptop2}");
     let (status, _) = w
-        .call(Endpoint::User, phone["token"].as_str().unwrap(), json!({}))
+        .call(
+            accounts::User::ENDPOINT,
+            phone["token"].as_str().unwrap(),
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200, "access tokens are not revoked (README)");
 
@@ -254,7 +264,7 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
     // logout {all}: every session, and only sessions begun before it.
     let (status, out) = w
         .call(
-            Endpoint::Logout,
+            accounts::Logout::ENDPOINT,
             laptop2["token"].as_str().unwrap(),
             json!({"all": true}),
         )
@@ -286,7 +296,7 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
         )
         .body(lambda_http::Body::Empty)
         .unwrap();
-    let response = liveroom::http::handle(&w.app, Endpoint::Logout, req).await;
+    let response = liveroom::http::handle(&w.app, accounts::Logout::ENDPOINT, req).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(w.refresh(&fresh).await.0, 401);
 }
@@ -304,7 +314,11 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
         ("n3", json!(now_ms.to_string())),
     ] {
         let (status, pair) = w
-            .call(Endpoint::Signature, "", w.signed("dave", nonce, ts))
+            .call(
+                accounts::SignatureLogin::ENDPOINT,
+                "",
+                w.signed("dave", nonce, ts),
+            )
             .await;
         assert_eq!(status, 200, "{pair}");
         assert_eq!(pair["user_id"], "dave");
@@ -325,7 +339,7 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
     // At the edge it still works (and a stale attempt did not spend the nonce).
     let (status, _) = w
         .call(
-            Endpoint::Signature,
+            accounts::SignatureLogin::ENDPOINT,
             "",
             w.signed("dave", "fresh", json!(now_ms - 300_000)),
         )
@@ -334,19 +348,24 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
     // A wrong signature, another user's name, a user without a salt: all 401.
     let mut forged = w.signed("dave", "n9", json!(now_ms));
     forged["signature"] = json!("0".repeat(32));
-    let (status, err) = w.call(Endpoint::Signature, "", forged).await;
+    let (status, err) = w.call(accounts::SignatureLogin::ENDPOINT, "", forged).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (401, Some("UserOAuthParams"))
     );
     let mut tampered = w.signed("dave", "n10", json!(now_ms));
     tampered["tag"] = json!("admin");
-    assert_eq!(w.call(Endpoint::Signature, "", tampered).await.0, 401);
+    assert_eq!(
+        w.call(accounts::SignatureLogin::ENDPOINT, "", tampered)
+            .await
+            .0,
+        401
+    );
     w.register(json!({"username": "erin", "password": PASSWORD}))
         .await;
     let (status, _) = w
         .call(
-            Endpoint::Signature,
+            accounts::SignatureLogin::ENDPOINT,
             "",
             w.signed("erin", "n1", json!(now_ms)),
         )
@@ -355,7 +374,7 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
     // Five failures for dave in this window: throttled (even a good request), until the next.
     let (status, _) = w
         .call(
-            Endpoint::Signature,
+            accounts::SignatureLogin::ENDPOINT,
             "",
             w.signed("dave", "n11", json!(now_ms)),
         )
@@ -366,11 +385,20 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
     // An uppercase signature is the same hex.
     let mut upper = w.signed("dave", "n11", json!(now_ms));
     upper["signature"] = json!(upper["signature"].as_str().unwrap().to_uppercase());
-    assert_eq!(w.call(Endpoint::Signature, "", upper).await.0, 200);
+    assert_eq!(
+        w.call(accounts::SignatureLogin::ENDPOINT, "", upper)
+            .await
+            .0,
+        200
+    );
     // A float or a negative ts is malformed.
     for ts in [json!(1.5), json!(-1), json!("12a")] {
         let (status, _) = w
-            .call(Endpoint::Signature, "", w.signed("dave", "n12", ts))
+            .call(
+                accounts::SignatureLogin::ENDPOINT,
+                "",
+                w.signed("dave", "n12", ts),
+            )
             .await;
         assert_eq!(status, 400);
     }
@@ -381,7 +409,11 @@ async fn signature_logins_are_fresh_and_good_once(w: World) {
     let calls = (0..8).map(|_| {
         let app = Arc::clone(&w.app);
         let body = body.clone();
-        tokio::spawn(async move { call(&app, Endpoint::Signature, "", body).await.0 })
+        tokio::spawn(async move {
+            call(&app, accounts::SignatureLogin::ENDPOINT, "", body)
+                .await
+                .0
+        })
     });
     let mut statuses = Vec::new();
     for c in calls {
@@ -410,23 +442,23 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
         grace["token"].as_str().unwrap(),
     );
     // The caller by default; anyone by id; public fields only.
-    let (status, me) = w.call(Endpoint::User, ft, json!({})).await;
+    let (status, me) = w.call(accounts::User::ENDPOINT, ft, json!({})).await;
     assert_eq!((status, me["id"].as_str()), (200, Some("frank")));
     let (status, other) = w
-        .call(Endpoint::User, gt, json!({"user_id": "frank"}))
+        .call(accounts::User::ENDPOINT, gt, json!({"user_id": "frank"}))
         .await;
     assert_eq!(status, 200);
     let mut keys: Vec<&String> = other.as_object().unwrap().keys().collect();
     keys.sort();
     assert_eq!(keys, ["avatar", "created_at", "id", "nick", "username"]);
     assert_eq!(
-        w.call(Endpoint::User, gt, json!({"user_id": "nobody"}))
+        w.call(accounts::User::ENDPOINT, gt, json!({"user_id": "nobody"}))
             .await
             .0,
         404
     );
     assert_eq!(
-        w.call(Endpoint::User, gt, json!({"user_id": "a b"}))
+        w.call(accounts::User::ENDPOINT, gt, json!({"user_id": "a b"}))
             .await
             .0,
         400
@@ -435,7 +467,7 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     // Update: only the caller's own profile, only valid values, at least one field.
     let (status, updated) = w
         .call(
-            Endpoint::UpdateUser,
+            accounts::UpdateUser::ENDPOINT,
             ft,
             json!({"nick": "Frank ✓", "avatar": "https://example.com/f.png"}),
         )
@@ -443,47 +475,57 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["nick"], "Frank ✓");
     let (_, seen) = w
-        .call(Endpoint::User, gt, json!({"user_id": "frank"}))
+        .call(accounts::User::ENDPOINT, gt, json!({"user_id": "frank"}))
         .await;
     assert_eq!(seen["avatar"], "https://example.com/f.png");
-    let (status, err) = w.call(Endpoint::UpdateUser, ft, json!({})).await;
+    let (status, err) = w.call(accounts::UpdateUser::ENDPOINT, ft, json!({})).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (400, Some("UseInfoEmpty"))
     );
     assert_eq!(
-        w.call(Endpoint::UpdateUser, ft, json!({"avatar": "ftp://x"}))
-            .await
-            .0,
+        w.call(
+            accounts::UpdateUser::ENDPOINT,
+            ft,
+            json!({"avatar": "ftp://x"})
+        )
+        .await
+        .0,
         400
     );
 
     // Frank's rooms: one live, one not started, one ended already.
     let mut rooms = Vec::new();
     for _ in 0..3 {
-        let (_, room) = w.call(Endpoint::Create, ft, json!({"title": "r"})).await;
+        let (_, room) = w
+            .call(rooms::Create::ENDPOINT, ft, json!({"title": "r"}))
+            .await;
         rooms.push(room["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(
-        w.call(Endpoint::Start, ft, json!({"id": rooms[0]})).await.0,
+        w.call(rooms::Start::ENDPOINT, ft, json!({"id": rooms[0]}))
+            .await
+            .0,
         200
     );
     assert_eq!(
-        w.call(Endpoint::Stop, ft, json!({"id": rooms[2]})).await.0,
+        w.call(rooms::Stop::ENDPOINT, ft, json!({"id": rooms[2]}))
+            .await
+            .0,
         200
     );
 
-    let (status, out) = w.call(Endpoint::DeleteUser, ft, json!({})).await;
+    let (status, out) = w.call(accounts::DeleteUser::ENDPOINT, ft, json!({})).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["rooms_ended"], 2);
     // Rooms ended, not deleted: their viewers see them end.
     for id in &rooms {
-        let (status, room) = w.call(Endpoint::Get, gt, json!({"id": id})).await;
+        let (status, room) = w.call(rooms::Get::ENDPOINT, gt, json!({"id": id})).await;
         assert_eq!((status, room["status"].as_i64()), (200, Some(2)), "{room}");
     }
     // Gone for everyone; sessions ended; no login either way.
     assert_eq!(
-        w.call(Endpoint::User, gt, json!({"user_id": "frank"}))
+        w.call(accounts::User::ENDPOINT, gt, json!({"user_id": "frank"}))
             .await
             .0,
         404
@@ -498,7 +540,7 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     );
     let (status, _) = w
         .call(
-            Endpoint::Login,
+            accounts::Login::ENDPOINT,
             "",
             json!({"username": "frank", "password": PASSWORD}),
         )
@@ -506,9 +548,13 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
     assert_eq!(status, 401);
     let ts = json!(w.now().timestamp_millis());
     assert_eq!(
-        w.call(Endpoint::Signature, "", w.signed("frank", "n", ts))
-            .await
-            .0,
+        w.call(
+            accounts::SignatureLogin::ENDPOINT,
+            "",
+            w.signed("frank", "n", ts)
+        )
+        .await
+        .0,
         401
     );
     // The name is never given to anyone else, in any case.
@@ -517,11 +563,11 @@ async fn a_user_reads_profiles_updates_their_own_and_closes_their_account(w: Wor
         assert_eq!(status, 409, "{name}");
     }
     // Repeatable: a second call (a retry after a failure half way) succeeds and ends nothing.
-    let (status, again) = w.call(Endpoint::DeleteUser, ft, json!({})).await;
+    let (status, again) = w.call(accounts::DeleteUser::ENDPOINT, ft, json!({})).await;
     assert_eq!((status, again["rooms_ended"].as_u64()), (200, Some(0)));
     // A profile update of a closed account is refused.
     assert_eq!(
-        w.call(Endpoint::UpdateUser, ft, json!({"nick": "back"}))
+        w.call(accounts::UpdateUser::ENDPOINT, ft, json!({"nick": "back"}))
             .await
             .0,
         404
@@ -537,15 +583,27 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
     // Five failures from one address, through two instances.
     for i in 0..5 {
         let app = if i % 2 == 0 { &*w.app } else { &other };
-        let (status, _, _) =
-            call_from(app, Endpoint::Login, "", wrong.clone(), "198.51.100.1").await;
+        let (status, _, _) = call_from(
+            app,
+            accounts::Login::ENDPOINT,
+            "",
+            wrong.clone(),
+            "198.51.100.1",
+        )
+        .await;
         assert_eq!(status, 401);
     }
     // Now even the right password is refused for that name from that address, for the window.
     w.advance(10);
     let right = json!({"username": "HEIDI", "password": PASSWORD});
-    let (status, err, retry) =
-        call_from(&other, Endpoint::Login, "", right.clone(), "198.51.100.1").await;
+    let (status, err, retry) = call_from(
+        &other,
+        accounts::Login::ENDPOINT,
+        "",
+        right.clone(),
+        "198.51.100.1",
+    )
+    .await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (429, Some("UserQueryLimit")),
@@ -558,7 +616,7 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
         .await;
     let (status, _, _) = call_from(
         &w.app,
-        Endpoint::Login,
+        accounts::Login::ENDPOINT,
         "",
         json!({"username": "ivan", "password": PASSWORD}),
         "198.51.100.1",
@@ -567,7 +625,8 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
     assert_eq!(status, 200);
     // After the window, the right password works again from there.
     w.advance(50);
-    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right, "198.51.100.1").await;
+    let (status, _, _) =
+        call_from(&w.app, accounts::Login::ENDPOINT, "", right, "198.51.100.1").await;
     assert_eq!(status, 200);
 
     // Per address: 30 failures over many names from one /64 stop that network...
@@ -575,20 +634,28 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
         let body = json!({"username": format!("nobody{i}"), "password": "wrong password"});
         let ip = format!("2001:db8::{:x}", i + 1);
         assert_eq!(
-            call_from(&w.app, Endpoint::Login, "", body, &ip).await.0,
+            call_from(&w.app, accounts::Login::ENDPOINT, "", body, &ip)
+                .await
+                .0,
             401
         );
     }
     let ivan = json!({"username": "ivan", "password": PASSWORD});
-    let (status, _, retry) =
-        call_from(&w.app, Endpoint::Login, "", ivan.clone(), "2001:db8::ffff").await;
+    let (status, _, retry) = call_from(
+        &w.app,
+        accounts::Login::ENDPOINT,
+        "",
+        ivan.clone(),
+        "2001:db8::ffff",
+    )
+    .await;
     assert_eq!(status, 429);
     assert!(retry.is_some());
     // ...and signature logins from it too.
     let ts = json!(w.now().timestamp_millis());
     let (status, _, _) = call_from(
         &w.app,
-        Endpoint::Signature,
+        accounts::SignatureLogin::ENDPOINT,
         "",
         w.signed("ivan", "n", ts),
         "2001:db8::1",
@@ -596,7 +663,8 @@ async fn failed_logins_are_throttled_per_username_and_per_address_across_instanc
     .await;
     assert_eq!(status, 429);
     // ...but not another network.
-    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", ivan, "2001:db8:1::1").await;
+    let (status, _, _) =
+        call_from(&w.app, accounts::Login::ENDPOINT, "", ivan, "2001:db8:1::1").await;
     assert_eq!(status, 200);
 }
 
@@ -633,7 +701,11 @@ async fn wrong_passwords_at_once(
         let app = Arc::clone(if i % 2 == 0 { a } else { b });
         let body = json!({"username": username, "password": "wrong password"});
         let ip = ip(i);
-        attempts.spawn(async move { call_from(&app, Endpoint::Login, "", body, &ip).await.0 });
+        attempts.spawn(async move {
+            call_from(&app, accounts::Login::ENDPOINT, "", body, &ip)
+                .await
+                .0
+        });
     }
     let mut statuses = Vec::new();
     while let Some(status) = attempts.join_next().await {
@@ -651,16 +723,28 @@ async fn successful_logins_do_not_count_against_the_limit(w: World) {
     let right = json!({"username": "kim", "password": PASSWORD});
     let wrong = json!({"username": "kim", "password": "wrong password"});
     for _ in 0..10 {
-        let (status, out, _) =
-            call_from(&w.app, Endpoint::Login, "", right.clone(), "192.0.2.7").await;
+        let (status, out, _) = call_from(
+            &w.app,
+            accounts::Login::ENDPOINT,
+            "",
+            right.clone(),
+            "192.0.2.7",
+        )
+        .await;
         assert_eq!(status, 200, "{out}");
     }
     for _ in 0..5 {
-        let (status, _, _) =
-            call_from(&w.app, Endpoint::Login, "", wrong.clone(), "192.0.2.7").await;
+        let (status, _, _) = call_from(
+            &w.app,
+            accounts::Login::ENDPOINT,
+            "",
+            wrong.clone(),
+            "192.0.2.7",
+        )
+        .await;
         assert_eq!(status, 401);
     }
-    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right, "192.0.2.7").await;
+    let (status, _, _) = call_from(&w.app, accounts::Login::ENDPOINT, "", right, "192.0.2.7").await;
     assert_eq!(
         status, 429,
         "five failures in the window, whatever succeeded before"
@@ -684,13 +768,14 @@ async fn a_flood_from_one_address_does_not_lock_the_user_out_elsewhere(w: World)
     let mut checked = 0;
     for i in 0..40 {
         let app = if i % 2 == 0 { &*w.app } else { &other };
-        let (status, _, _) = call_from(app, Endpoint::Login, "", wrong.clone(), a).await;
+        let (status, _, _) = call_from(app, accounts::Login::ENDPOINT, "", wrong.clone(), a).await;
         assert!([401, 429].contains(&status), "{status}");
         checked += usize::from(status == 401);
     }
     assert_eq!(checked, 5, "the address's five tries at the name");
     // A's own attempts are refused, the right password too; signature logins as well.
-    let (status, err, retry) = call_from(&w.app, Endpoint::Login, "", right.clone(), a).await;
+    let (status, err, retry) =
+        call_from(&w.app, accounts::Login::ENDPOINT, "", right.clone(), a).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (429, Some("UserQueryLimit"))
@@ -698,20 +783,22 @@ async fn a_flood_from_one_address_does_not_lock_the_user_out_elsewhere(w: World)
     assert!(retry.is_some());
     // The user, from another address, logs in (through either instance)...
     for app in [&*w.app, &other] {
-        let (status, out, _) = call_from(app, Endpoint::Login, "", right.clone(), b).await;
+        let (status, out, _) =
+            call_from(app, accounts::Login::ENDPOINT, "", right.clone(), b).await;
         assert_eq!(status, 200, "{out}");
     }
     // ...and has five tries of their own there.
     for _ in 0..5 {
-        let (status, _, _) = call_from(&w.app, Endpoint::Login, "", wrong.clone(), b).await;
+        let (status, _, _) =
+            call_from(&w.app, accounts::Login::ENDPOINT, "", wrong.clone(), b).await;
         assert_eq!(status, 401);
     }
-    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right.clone(), b).await;
+    let (status, _, _) = call_from(&w.app, accounts::Login::ENDPOINT, "", right.clone(), b).await;
     assert_eq!(status, 429);
     // The 35 refused attempts did not count against A: its other user logs in from there.
     let (status, out, _) = call_from(
         &w.app,
-        Endpoint::Login,
+        accounts::Login::ENDPOINT,
         "",
         json!({"username": "vera", "password": PASSWORD}),
         a,
@@ -734,7 +821,7 @@ async fn a_flood_from_one_address_does_not_lock_the_user_out_elsewhere(w: World)
     );
     // And the next window starts afresh for A.
     w.advance(60);
-    let (status, _, _) = call_from(&w.app, Endpoint::Login, "", right, a).await;
+    let (status, _, _) = call_from(&w.app, accounts::Login::ENDPOINT, "", right, a).await;
     assert_eq!(status, 200);
 }
 
@@ -762,10 +849,17 @@ async fn failed_logins_of_one_user_from_every_address_together_are_bounded(w: Wo
         "{statuses:?}"
     );
     let right = json!({"username": "wanda", "password": PASSWORD});
-    let (status, _, _) = call_from(&a, Endpoint::Login, "", right.clone(), "192.0.2.1").await;
+    let (status, _, _) = call_from(
+        &a,
+        accounts::Login::ENDPOINT,
+        "",
+        right.clone(),
+        "192.0.2.1",
+    )
+    .await;
     assert_eq!(status, 429);
     w.advance(60);
-    let (status, _, _) = call_from(&a, Endpoint::Login, "", right, "192.0.2.1").await;
+    let (status, _, _) = call_from(&a, accounts::Login::ENDPOINT, "", right, "192.0.2.1").await;
     assert_eq!(status, 200);
 }
 
@@ -790,8 +884,14 @@ async fn a_burst_straddling_a_window_boundary_gets_no_more_checks_than_the_limit
     let mut checked = 0;
     for i in 0..40 {
         let app = if i % 2 == 0 { &behind } else { &ahead };
-        let (status, _, _) =
-            call_from(app, Endpoint::Login, "", wrong.clone(), "198.51.100.30").await;
+        let (status, _, _) = call_from(
+            app,
+            accounts::Login::ENDPOINT,
+            "",
+            wrong.clone(),
+            "198.51.100.30",
+        )
+        .await;
         assert!([401, 429].contains(&status), "{status}");
         checked += usize::from(status == 401);
     }
@@ -807,7 +907,7 @@ async fn registrations_are_throttled_per_address_and_in_all(w: World) {
         let app = &app;
         async move {
             let body = json!({"username": name, "password": PASSWORD});
-            call_from(app, Endpoint::Register, "", body, ip).await
+            call_from(app, accounts::Register::ENDPOINT, "", body, ip).await
         }
     };
     let (a, b) = ("192.0.2.10", "192.0.2.11");
@@ -864,8 +964,11 @@ async fn concurrent_registrations_cannot_pass_the_limits(w: World) {
                 None => "192.0.2.20".to_owned(),
                 Some(()) => format!("198.51.100.{}", i + 100),
             };
-            attempts
-                .spawn(async move { call_from(&app, Endpoint::Register, "", body, &ip).await.0 });
+            attempts.spawn(async move {
+                call_from(&app, accounts::Register::ENDPOINT, "", body, &ip)
+                    .await
+                    .0
+            });
         }
         let mut statuses = Vec::new();
         while let Some(status) = attempts.join_next().await {
@@ -894,8 +997,8 @@ async fn seed_004_register(app: &App, name: &str, ip: &str) -> (u16, Value) {
         .expect("a valid request");
     req.extensions_mut()
         .insert(liveroom::http::PeerAddr(ip.parse().expect("an IP address")));
-    let endpoint = Endpoint::TencentUsers;
-    let response = liveroom::http::handle(&app.scoped(endpoint.reads()), endpoint, req).await;
+    let endpoint = dialects::tencent::TencentUsers::ENDPOINT;
+    let response = liveroom::http::handle(&app.scoped(endpoint.secrets()), endpoint, req).await;
     (
         response.status().as_u16(),
         serde_json::from_slice(response.body().as_ref()).expect("a JSON body"),

@@ -3,13 +3,15 @@
 //! when valid and rejected when unsigned, mis-signed, stale or replayed (a replay is answered
 //! as a success and changes nothing), and what each does to rooms and presence.
 
+use liveroom::endpoint::Handler;
+use liveroom::{callbacks, presence, rooms};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
 use liveroom::clock::ManualClock;
 use liveroom::domain::{RoomId, UserId};
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config};
 use md5::{Digest as _, Md5};
 use serde_json::{Value, json};
@@ -104,7 +106,7 @@ impl World {
     async fn room(&self) -> String {
         let (status, room) = call(
             &self.app,
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             &self.anchor,
             json!({"title": "callbacks"}),
         )
@@ -144,7 +146,7 @@ impl World {
             ),
         ];
         self.send(
-            Endpoint::AlibabaCallback,
+            callbacks::AlibabaCallback::ENDPOINT,
             request("GET", &uri, &headers, ""),
         )
         .await
@@ -167,7 +169,7 @@ impl World {
             "sign": md5_hex(&format!("{key}{t}")), "t": t,
         });
         self.send(
-            Endpoint::TencentCallback,
+            callbacks::TencentCallback::ENDPOINT,
             request(
                 "POST",
                 "/api/v1/live/callback/tencent",
@@ -180,7 +182,7 @@ impl World {
 
     async fn livekit(&self, body: &Value, token: &str) -> (u16, Value) {
         self.send(
-            Endpoint::LivekitCallback,
+            callbacks::LivekitCallback::ENDPOINT,
             request(
                 "POST",
                 "/api/v1/live/callback/livekit",
@@ -212,13 +214,13 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
     assert_eq!(ok, (200, json!({"code": 200, "message": "success"})));
     assert_eq!(w.status(&room).await, 1, "a push makes the room live");
     // A replay is acknowledged and changes nothing.
-    w.anchor_does(Endpoint::Pause, &room).await;
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
     assert_eq!(w.aliyun("publish", &room, now, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 0, "the replay did not restart it");
     // Issue 16, 5 and 21, 13: the signature covers only the timestamp, so each kind of event
     // moves the room at most once per signature value, whatever name of its stream: the end
     // of a push (one that drops within its second) acts once, then is a replay.
-    w.anchor_does(Endpoint::Start, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
     assert_eq!(
         w.aliyun("publish_done", &room, now, ALIYUN_KEY).await.0,
         200
@@ -228,7 +230,7 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         0,
         "the push's end in the same second"
     );
-    w.anchor_does(Endpoint::Start, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
     let mix = format!("123456_{room}_anchor_cb_camera");
     for stream in [room.as_str(), mix.as_str()] {
         assert_eq!(
@@ -237,7 +239,7 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         );
         assert_eq!(w.status(&room).await, 1, "{stream}: a replay");
     }
-    w.anchor_does(Endpoint::Pause, &room).await;
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
     // A new push, then its end (signed later).
     assert_eq!(w.aliyun("publish", &room, now + 1, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 1);
@@ -263,7 +265,9 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         &[],
         "",
     );
-    assert!(unauthorized(&w.send(Endpoint::AlibabaCallback, bare).await));
+    assert!(unauthorized(
+        &w.send(callbacks::AlibabaCallback::ENDPOINT, bare).await
+    ));
     let ts = "1e9".to_owned();
     let odd = request(
         "GET",
@@ -277,7 +281,9 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         ],
         "",
     );
-    assert!(unauthorized(&w.send(Endpoint::AlibabaCallback, odd).await));
+    assert!(unauthorized(
+        &w.send(callbacks::AlibabaCallback::ENDPOINT, odd).await
+    ));
     assert_eq!(w.status(&room).await, 0, "no refused callback acted");
     // POST, the event in a JSON body, then in a form body (AUI's Java server takes any method).
     let signed = |ts: i64| {
@@ -298,7 +304,10 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         &signed(now + 4),
         &body.to_string(),
     );
-    assert_eq!(w.send(Endpoint::AlibabaCallback, post).await.0, 200);
+    assert_eq!(
+        w.send(callbacks::AlibabaCallback::ENDPOINT, post).await.0,
+        200
+    );
     assert_eq!(w.status(&room).await, 1);
     let form = request(
         "POST",
@@ -306,14 +315,17 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         &signed(now + 5),
         &format!("action=publish_done&id={room}&app={PUSH_DOMAIN}"),
     );
-    assert_eq!(w.send(Endpoint::AlibabaCallback, form).await.0, 200);
+    assert_eq!(
+        w.send(callbacks::AlibabaCallback::ENDPOINT, form).await.0,
+        200
+    );
     assert_eq!(w.status(&room).await, 0);
     // AUI's RTC mix stream names the room second.
     assert_eq!(w.aliyun("publish", &mix, now + 6, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 1);
 
     // An ended room never comes back; an unknown stream is acknowledged and ignored.
-    w.anchor_does(Endpoint::Stop, &room).await;
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
     assert_eq!(w.aliyun("publish", &room, now + 7, ALIYUN_KEY).await.0, 200);
     assert_eq!(w.status(&room).await, 2);
     let ghost = RoomId::generate().to_string();
@@ -334,7 +346,12 @@ async fn alibaba_publish_events_move_the_room_once_each(w: World) {
         &signed(now + 10),
         "",
     );
-    assert_eq!(w.send(Endpoint::AlibabaCallback, missing).await.0, 400);
+    assert_eq!(
+        w.send(callbacks::AlibabaCallback::ENDPOINT, missing)
+            .await
+            .0,
+        400
+    );
 }
 
 async fn tencent_push_events_move_the_room_once_each(w: World) {
@@ -347,7 +364,7 @@ async fn tencent_push_events_move_the_room_once_each(w: World) {
     );
     assert_eq!(w.status(&room).await, 1);
     // The same event again (Tencent retries): acknowledged, nothing changes.
-    w.anchor_does(Endpoint::Pause, &room).await;
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
     let again = w
         .tencent(1, &room, "6674468118806626493", t, TENCENT_KEY)
         .await;
@@ -355,14 +372,14 @@ async fn tencent_push_events_move_the_room_once_each(w: World) {
     assert_eq!(w.status(&room).await, 0);
     // Issue 16, 5 and 21, 13: the signature covers only `t`: each kind of event moves the
     // room once per `t` — the end acts once, then (any sequence) it and the start are replays.
-    w.anchor_does(Endpoint::Start, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
     assert_eq!(
         w.tencent(0, &room, "6674468118806626494", t, TENCENT_KEY)
             .await,
         (200, json!({"code": 0}))
     );
     assert_eq!(w.status(&room).await, 0, "the push's end with the same t");
-    w.anchor_does(Endpoint::Start, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
     for (kind, sequence) in [(0, "another-sequence"), (1, "another-sequence")] {
         assert_eq!(
             w.tencent(kind, &room, sequence, t, TENCENT_KEY).await,
@@ -396,11 +413,11 @@ async fn tencent_push_events_move_the_room_once_each(w: World) {
         &json!({"event_type": 1, "stream_id": room, "sequence": "4"}).to_string(),
     );
     assert!(unauthorized(
-        &w.send(Endpoint::TencentCallback, unsigned).await
+        &w.send(callbacks::TencentCallback::ENDPOINT, unsigned).await
     ));
     let garbage = request("POST", "/api/v1/live/callback/tencent", &[], "not json");
     assert!(unauthorized(
-        &w.send(Endpoint::TencentCallback, garbage).await
+        &w.send(callbacks::TencentCallback::ENDPOINT, garbage).await
     ));
     assert_eq!(w.status(&room).await, 0, "no refused callback acted");
     // Other event types (recording, screenshot) are acknowledged and ignored.
@@ -480,7 +497,7 @@ async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
     );
     // "Bearer " is tolerated; the replay changes nothing; nor does a viewer connecting undo
     // the anchor's pause.
-    w.anchor_does(Endpoint::Pause, &room).await;
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
     let bearer = format!("Bearer {}", tokens[0]);
     assert_eq!(w.livekit(&events[0], &bearer).await.0, 200);
     assert_eq!(
@@ -494,7 +511,7 @@ async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
         0,
         "a viewer connecting: still paused"
     );
-    w.anchor_does(Endpoint::Start, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
     assert_eq!(w.livekit(&events[2], &tokens[2]).await.0, 200);
     assert_eq!(online(&w).await, 0, "participant_left: gone");
     assert_eq!(w.livekit(&events[3], &tokens[3]).await.0, 200);
@@ -504,7 +521,7 @@ async fn livekit_webhooks_signed_by_livekit_move_rooms_and_presence(w: World) {
     let fresh = event("room_started", "EV_other", None);
     let (status, out) = w
         .send(
-            Endpoint::LivekitCallback,
+            callbacks::LivekitCallback::ENDPOINT,
             request(
                 "POST",
                 "/api/v1/live/callback/livekit",
@@ -551,11 +568,20 @@ async fn a_callback_whose_key_is_not_set_is_not_there() {
     let store = crate::common::embedded();
     let app = crate::common::app(&store);
     for (endpoint, uri) in [
-        (Endpoint::AlibabaCallback, "/handlePushStreamEventCallback"),
-        (Endpoint::TencentCallback, "/api/v1/live/callback/tencent"),
-        (Endpoint::LivekitCallback, "/api/v1/live/callback/livekit"),
+        (
+            callbacks::AlibabaCallback::ENDPOINT,
+            "/handlePushStreamEventCallback",
+        ),
+        (
+            callbacks::TencentCallback::ENDPOINT,
+            "/api/v1/live/callback/tencent",
+        ),
+        (
+            callbacks::LivekitCallback::ENDPOINT,
+            "/api/v1/live/callback/livekit",
+        ),
     ] {
-        let method = if endpoint == Endpoint::AlibabaCallback {
+        let method = if endpoint == callbacks::AlibabaCallback::ENDPOINT {
             "GET"
         } else {
             "POST"
@@ -569,7 +595,7 @@ async fn a_callback_whose_key_is_not_set_is_not_there() {
     // A wrong method is 405 with the methods that are allowed.
     let response = liveroom::http::handle(
         &app,
-        Endpoint::AlibabaCallback,
+        callbacks::AlibabaCallback::ENDPOINT,
         request("PUT", "/handlePushStreamEventCallback", &[], ""),
     )
     .await;
@@ -607,7 +633,13 @@ async fn busy_rooms(w: &World, tag: &str, n: usize) -> Vec<(String, String)> {
     for i in 0..n {
         let user = UserId::parse("user", &format!("{tag}_{i}")).unwrap();
         let anchor = crate::common::user_token(&w.app, &user, 86_400).await;
-        let (status, room) = call(&w.app, Endpoint::Create, &anchor, json!({"title": tag})).await;
+        let (status, room) = call(
+            &w.app,
+            rooms::Create::ENDPOINT,
+            &anchor,
+            json!({"title": tag}),
+        )
+        .await;
         assert_eq!(status, 200, "{room}");
         rooms.push((anchor, room["id"].as_str().unwrap().to_owned()));
     }
@@ -628,7 +660,7 @@ async fn genuine_streams_sharing_a_signature_all_act(w: World) {
     let rooms = busy_rooms(&w, "busy", 40).await;
     // Long after creation (which no longer counts as the anchor's presence), the anchors enter.
     w.clock.advance(Duration::minutes(5));
-    anchors_in(&w, &rooms, Endpoint::Join).await;
+    anchors_in(&w, &rooms, presence::Join::ENDPOINT).await;
     let now = w.now();
     for (ts, action, status) in [(now, "publish", 1), (now + 1, "publish_done", 0)] {
         for (i, (_, id)) in rooms.iter().enumerate() {
@@ -679,9 +711,9 @@ async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {
     let rooms = busy_rooms(&w, "target", 20).await;
     let (present, absent) = rooms.split_at(10);
     let ended = w.room().await;
-    w.anchor_does(Endpoint::Stop, &ended).await;
+    w.anchor_does(rooms::Stop::ENDPOINT, &ended).await;
     w.clock.advance(Duration::minutes(5));
-    anchors_in(&w, present, Endpoint::Join).await;
+    anchors_in(&w, present, presence::Join::ENDPOINT).await;
     let mine = &present[0].1;
     let now = w.now();
     // The genuine start the attacker captured.
@@ -708,14 +740,14 @@ async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {
     // The same signature starts a room at most once, with any name of its stream: paused by
     // its anchor, a room stays paused whatever copy of the start comes again.
     for (anchor, id) in present {
-        let (status, out) = call(&w.app, Endpoint::Pause, anchor, json!({"id": id})).await;
+        let (status, out) = call(&w.app, rooms::Pause::ENDPOINT, anchor, json!({"id": id})).await;
         assert_eq!(status, 200, "{out}");
         let mix = format!("123456_{id}_someone_camera");
         for stream in [id.as_str(), mix.as_str()] {
             assert_eq!(w.aliyun("publish", stream, now, ALIYUN_KEY).await.0, 200);
             assert_eq!(w.status(id).await, 0, "{stream}: one start per room");
         }
-        let (status, out) = call(&w.app, Endpoint::Start, anchor, json!({"id": id})).await;
+        let (status, out) = call(&w.app, rooms::Start::ENDPOINT, anchor, json!({"id": id})).await;
         assert_eq!(status, 200, "{out}");
     }
     // A captured end pauses each live room once; the anchors go on air again and the same
@@ -729,7 +761,7 @@ async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {
         assert_eq!(w.status(id).await, 0, "a live room: paused once");
     }
     for (anchor, id) in present {
-        let (status, out) = call(&w.app, Endpoint::Start, anchor, json!({"id": id})).await;
+        let (status, out) = call(&w.app, rooms::Start::ENDPOINT, anchor, json!({"id": id})).await;
         assert_eq!(status, 200, "{out}");
     }
     for (_, id) in present {
@@ -740,13 +772,13 @@ async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {
     // fresh), only those who kept alive can be started by a copy.
     let restart = now + 2;
     for (anchor, id) in present {
-        let (status, out) = call(&w.app, Endpoint::Pause, anchor, json!({"id": id})).await;
+        let (status, out) = call(&w.app, rooms::Pause::ENDPOINT, anchor, json!({"id": id})).await;
         assert_eq!(status, 200, "{out}");
     }
     assert_eq!(w.aliyun("publish", mine, restart, ALIYUN_KEY).await.0, 200);
     w.clock.advance(Duration::minutes(2));
     let (kept, gone) = present[1..].split_at(4);
-    anchors_in(&w, kept, Endpoint::Keepalive).await;
+    anchors_in(&w, kept, presence::Keepalive::ENDPOINT).await;
     for (_, id) in &present[1..] {
         assert_eq!(w.aliyun("publish", id, restart, ALIYUN_KEY).await.0, 200);
     }

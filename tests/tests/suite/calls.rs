@@ -4,6 +4,8 @@
 //! (through any API), its meeting list never seats a third, and a seat whose holder went
 //! silent is free again.
 
+use liveroom::endpoint::Handler;
+use liveroom::{dialects, meeting, moderation, presence, rooms, tokens};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use chrono::Duration;
 use liveroom::Clock as _;
 use liveroom::clock::ManualClock;
 use liveroom::domain::{ChannelId, RoomId, UserId};
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -64,8 +66,11 @@ impl World {
             HashMap::from([("channelId".to_owned(), channel.to_owned())]),
         );
         // As its function holds it: only the keys `aliyun-call` reads.
-        let app = self.app.scoped(Endpoint::AliyunCall.reads());
-        let response = liveroom::http::handle(&app, Endpoint::AliyunCall, req).await;
+        let app = self
+            .app
+            .scoped(dialects::aliyun::AliyunCall::ENDPOINT.secrets());
+        let response =
+            liveroom::http::handle(&app, dialects::aliyun::AliyunCall::ENDPOINT, req).await;
         let status = response.status().as_u16();
         (
             status,
@@ -86,7 +91,8 @@ impl World {
             .header("content-type", "application/json")
             .body(lambda_http::Body::Text(body.to_string()))
             .unwrap();
-        let response = liveroom::http::handle(&self.app, Endpoint::TencentRooms, req).await;
+        let response =
+            liveroom::http::handle(&self.app, dialects::tencent::TencentRooms::ENDPOINT, req).await;
         let status = response.status().as_u16();
         (
             status,
@@ -125,7 +131,7 @@ both_stores!(a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_b
 /// that another room's id, the caller could publish into that room's RTC channel.
 async fn a_channel_id_never_names_another_rooms_channel(w: World) {
     let (status, room) = w
-        .aui(Endpoint::Create, "victim", json!({"title": "mine"}))
+        .aui(rooms::Create::ENDPOINT, "victim", json!({"title": "mine"}))
         .await;
     assert_eq!(status, 200, "{room}");
     let id = room["id"].as_str().unwrap().to_owned();
@@ -147,7 +153,7 @@ async fn muted_or_banned_users_get_no_call_token(w: World) {
     // Muted before ever coming: refused, and not seated.
     let (status, out) = w
         .aui(
-            Endpoint::Mute,
+            moderation::Mute::ENDPOINT,
             "alice",
             json!({"id": room, "user_id": "bob", "mute": true}),
         )
@@ -157,14 +163,18 @@ async fn muted_or_banned_users_get_no_call_token(w: World) {
     assert_eq!(status, 403, "{out}");
     assert!(out.get("data").is_none(), "{out}");
     let (_, meeting) = w
-        .aui(Endpoint::GetMeetingInfo, "alice", json!({"id": room}))
+        .aui(
+            meeting::GetMeetingInfo::ENDPOINT,
+            "alice",
+            json!({"id": room}),
+        )
         .await;
     assert_eq!(meeting["members"].as_array().unwrap().len(), 1, "{meeting}");
     // Seated, then kicked: refused while banned.
     assert_eq!(w.app_call("carol", "token", "call-m").await.0, 200);
     let (status, out) = w
         .aui(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             "alice",
             json!({"id": room, "user_id": "carol"}),
         )
@@ -181,7 +191,7 @@ async fn a_call_is_in_no_listing_and_nobody_else_enters_it(w: World) {
     assert_eq!(w.app_call("alice", "token", "call-l").await.0, 200);
     assert_eq!(w.app_call("bob", "token", "call-l").await.0, 200);
     let (status, _) = w
-        .aui(Endpoint::Create, "alice", json!({"title": "a show"}))
+        .aui(rooms::Create::ENDPOINT, "alice", json!({"title": "a show"}))
         .await;
     assert_eq!(status, 200);
     let room = room_of("call-l");
@@ -195,7 +205,7 @@ async fn a_call_is_in_no_listing_and_nobody_else_enters_it(w: World) {
         body.as_object_mut()
             .unwrap()
             .extend(filter.as_object().unwrap().clone());
-        let (status, page) = w.aui(Endpoint::List, "mallory", body).await;
+        let (status, page) = w.aui(rooms::List::ENDPOINT, "mallory", body).await;
         assert_eq!(status, 200, "{page}");
         assert!(
             !page.to_string().contains(&room) && !page.to_string().contains("call-l"),
@@ -204,18 +214,22 @@ async fn a_call_is_in_no_listing_and_nobody_else_enters_it(w: World) {
     }
     // A third person: no join, no keepalive into it, no like — to them it does not exist
     // (issue 21, 7).
-    for endpoint in [Endpoint::Join, Endpoint::Keepalive] {
+    for endpoint in [presence::Join::ENDPOINT, presence::Keepalive::ENDPOINT] {
         let (status, out) = w.aui(endpoint, "mallory", json!({"id": room})).await;
         assert_eq!(status, 404, "{endpoint:?}: {out}");
     }
     let (status, out) = w
-        .aui(Endpoint::Like, "mallory", json!({"id": room, "count": 1}))
+        .aui(
+            presence::Like::ENDPOINT,
+            "mallory",
+            json!({"id": room, "count": 1}),
+        )
         .await;
     assert_eq!(status, 404, "{out}");
     assert_eq!(w.users("call-l").await, ["alice", "bob"]);
     // Its participants may: a keepalive keeps them.
     assert_eq!(
-        w.aui(Endpoint::Keepalive, "bob", json!({"id": room}))
+        w.aui(presence::Keepalive::ENDPOINT, "bob", json!({"id": room}))
             .await
             .0,
         200
@@ -224,7 +238,7 @@ async fn a_call_is_in_no_listing_and_nobody_else_enters_it(w: World) {
     let member = |id: &str| json!({"user_id": id, "camera_opened": true, "mic_opened": true});
     let (status, out) = w
         .aui(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             "alice",
             json!({"id": room, "members": [member("alice"), member("bob"), member("mallory")]}),
         )
@@ -244,7 +258,7 @@ async fn a_silent_participants_seat_is_free_again(w: World) {
     // Alice keeps alive, Bob goes silent.
     w.clock.advance(Duration::seconds(15));
     assert_eq!(
-        w.aui(Endpoint::Keepalive, "alice", json!({"id": room}))
+        w.aui(presence::Keepalive::ENDPOINT, "alice", json!({"id": room}))
             .await
             .0,
         200
@@ -257,7 +271,9 @@ async fn a_silent_participants_seat_is_free_again(w: World) {
     let (status, out) = w.app_call("bob", "token", "call-s").await;
     assert_eq!(status, 409, "{out}");
     // And he publishes nothing through the AUI API either.
-    let (status, out) = w.aui(Endpoint::RtcToken, "bob", json!({"id": room})).await;
+    let (status, out) = w
+        .aui(tokens::RtcToken::ENDPOINT, "bob", json!({"id": room}))
+        .await;
     assert!(out.get("credentials").is_none(), "{status} {out}");
 }
 
@@ -326,7 +342,7 @@ fn sha256_hex(text: &str) -> String {
 async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
     let (status, room) = w
         .aui(
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             "anchor7",
             json!({"title": "on air", "mode": 1}),
         )
@@ -357,7 +373,7 @@ async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
         ));
     };
     let (status, anchor) = w
-        .aui(Endpoint::RtcToken, "anchor7", json!({"id": room}))
+        .aui(tokens::RtcToken::ENDPOINT, "anchor7", json!({"id": room}))
         .await;
     assert_eq!(status, 200, "{anchor}");
     keep(
@@ -423,7 +439,7 @@ async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
     for name in names {
         let (status, out) = w
             .aui(
-                Endpoint::Token,
+                tokens::Token::ENDPOINT,
                 name,
                 json!({"device_id": "d1", "device_type": "web"}),
             )
@@ -489,7 +505,7 @@ async fn no_seat_is_given_while_a_credential_for_it_is_valid(w: World) {
         // Whoever holds no seat now holds no credential that is still valid.
         let (_, meeting) = w
             .aui(
-                Endpoint::GetMeetingInfo,
+                meeting::GetMeetingInfo::ENDPOINT,
                 user,
                 json!({"id": room_of("call-lease")}),
             )
@@ -522,11 +538,11 @@ async fn only_a_calls_participants_read_it(w: World) {
     assert_eq!(w.app_call("bob", "token", "call-r").await.0, 200);
     let room = room_of("call-r");
     for endpoint in [
-        Endpoint::Get,
-        Endpoint::Members,
-        Endpoint::GetMeetingInfo,
-        Endpoint::Leave,
-        Endpoint::RtcToken,
+        rooms::Get::ENDPOINT,
+        presence::Members::ENDPOINT,
+        meeting::GetMeetingInfo::ENDPOINT,
+        presence::Leave::ENDPOINT,
+        tokens::RtcToken::ENDPOINT,
     ] {
         let (status, out) = w.aui(endpoint, "mallory", json!({"id": room})).await;
         assert_eq!(
@@ -581,7 +597,11 @@ async fn a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_le
     assert_eq!(w.app_call("bob", "token", "call-o").await.0, 200);
     let room = room_of("call-o");
     let (_, meeting) = w
-        .aui(Endpoint::GetMeetingInfo, "alice", json!({"id": room}))
+        .aui(
+            meeting::GetMeetingInfo::ENDPOINT,
+            "alice",
+            json!({"id": room}),
+        )
         .await;
     let seated: Vec<&str> = meeting["members"]
         .as_array()
@@ -591,20 +611,23 @@ async fn a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_le
         .collect();
     assert_eq!(seated, ["alice", "bob"], "{meeting}");
     for (endpoint, body) in [
-        (Endpoint::Start, json!({"id": room})),
-        (Endpoint::Pause, json!({"id": room})),
-        (Endpoint::Update, json!({"id": room, "notice": "mine"})),
-        (Endpoint::Stop, json!({"id": room})),
-        (Endpoint::Delete, json!({"id": room})),
+        (rooms::Start::ENDPOINT, json!({"id": room})),
+        (rooms::Pause::ENDPOINT, json!({"id": room})),
         (
-            Endpoint::Kick,
+            rooms::Update::ENDPOINT,
+            json!({"id": room, "notice": "mine"}),
+        ),
+        (rooms::Stop::ENDPOINT, json!({"id": room})),
+        (rooms::Delete::ENDPOINT, json!({"id": room})),
+        (
+            moderation::Kick::ENDPOINT,
             json!({"id": room, "user_id": "bob", "ban_seconds": 0}),
         ),
         (
-            Endpoint::Mute,
+            moderation::Mute::ENDPOINT,
             json!({"id": room, "user_id": "bob", "mute": true}),
         ),
-        (Endpoint::GetMeetingInfo, json!({"id": room})),
+        (meeting::GetMeetingInfo::ENDPOINT, json!({"id": room})),
     ] {
         let (status, out) = w.aui(endpoint, "mallory", body).await;
         assert_eq!(
@@ -619,7 +642,7 @@ async fn a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_le
     // Seats do not change hands through the meeting list...
     let (status, out) = w
         .aui(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             "alice",
             json!({"id": room, "members": [member("alice", true), member("carol", true)]}),
         )
@@ -632,14 +655,16 @@ async fn a_calls_anchor_acts_on_it_only_while_seated_and_seats_change_only_by_le
     // ...which still changes devices.
     let (status, out) = w
         .aui(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             "alice",
             json!({"id": room, "members": [member("alice", false), member("bob", true)]}),
         )
         .await;
     assert_eq!(status, 200, "{out}");
     // A participant cannot delete the call.
-    let (status, out) = w.aui(Endpoint::Delete, "alice", json!({"id": room})).await;
+    let (status, out) = w
+        .aui(rooms::Delete::ENDPOINT, "alice", json!({"id": room}))
+        .await;
     assert_eq!(
         (status, out["reason"].as_str()),
         (409, Some("RoomModeConflict")),

@@ -197,7 +197,7 @@ pub fn app(store: &TestStore) -> App {
 
 /// The router's routes as `(METHOD, path)` pairs, to compare with what documents and deploys them.
 pub fn routed() -> BTreeSet<(String, String)> {
-    liveroom::http::ROUTES
+    liveroom::http::routes()
         .iter()
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect()
@@ -228,7 +228,7 @@ pub async fn user_token(app: &App, user: &liveroom::domain::UserId, ttl_secs: u6
 /// declared reads miss a secret it uses fails the suites that check its answers).
 pub async fn call(
     app: &App,
-    endpoint: liveroom::http::Endpoint,
+    endpoint: liveroom::endpoint::Endpoint,
     token: &str,
     body: serde_json::Value,
 ) -> (u16, serde_json::Value) {
@@ -239,7 +239,7 @@ pub async fn call(
         .header("authorization", format!("Bearer {token}"))
         .body(lambda_http::Body::Text(body.to_string()))
         .expect("a valid request");
-    let response = liveroom::http::handle(&app.scoped(endpoint.reads()), endpoint, req).await;
+    let response = liveroom::http::handle(&app.scoped(endpoint.secrets()), endpoint, req).await;
     let status = response.status().as_u16();
     (
         status,
@@ -267,7 +267,7 @@ pub fn all_empty(value: &serde_json::Value) -> bool {
 /// TCP peer give the handlers).
 pub async fn call_from(
     app: &App,
-    endpoint: liveroom::http::Endpoint,
+    endpoint: liveroom::endpoint::Endpoint,
     token: &str,
     body: serde_json::Value,
     ip: &str,
@@ -281,7 +281,7 @@ pub async fn call_from(
         .expect("a valid request");
     req.extensions_mut()
         .insert(liveroom::http::PeerAddr(ip.parse().expect("an IP address")));
-    let response = liveroom::http::handle(&app.scoped(endpoint.reads()), endpoint, req).await;
+    let response = liveroom::http::handle(&app.scoped(endpoint.secrets()), endpoint, req).await;
     let retry_after = response
         .headers()
         .get("retry-after")

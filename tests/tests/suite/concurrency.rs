@@ -13,7 +13,9 @@ use lambda_http::{Body, Request as LambdaRequest};
 use liveroom::App;
 use liveroom::auth::TokenKind;
 use liveroom::domain::UserId;
-use liveroom::http::{Endpoint, handle};
+use liveroom::endpoint::{Endpoint, Handler};
+use liveroom::http::handle;
+use liveroom::rooms;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -53,7 +55,13 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
         )
         .unwrap()
         .token;
-    let (status, room) = call(&app, Endpoint::Create, &token, json!({"title": "race"})).await;
+    let (status, room) = call(
+        &app,
+        rooms::Create::ENDPOINT,
+        &token,
+        json!({"title": "race"}),
+    )
+    .await;
     assert_eq!(status, 200, "{room}");
     let id = room["id"].clone();
 
@@ -65,9 +73,9 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
         let mut tasks = Vec::new();
         for i in 0..50 {
             let endpoint = match i % 10 {
-                9 if round == 1 => Endpoint::Stop,
-                n if n % 2 == 0 => Endpoint::Start,
-                _ => Endpoint::Pause,
+                9 if round == 1 => rooms::Stop::ENDPOINT,
+                n if n % 2 == 0 => rooms::Start::ENDPOINT,
+                _ => rooms::Pause::ENDPOINT,
             };
             let (app, token, id, barrier) = (
                 Arc::clone(&app),
@@ -97,14 +105,14 @@ async fn fifty_racing_life_cycle_calls_leave_a_history_the_machine_allows(store:
                 }
                 409 => {
                     assert_eq!(body["reason"], "RoomStateConflict", "{body}");
-                    assert_ne!(endpoint, Endpoint::Stop, "stop never conflicts");
+                    assert_ne!(endpoint, rooms::Stop::ENDPOINT, "stop never conflicts");
                 }
                 other => panic!("unexpected {other}: {body}"),
             }
         }
     }
 
-    let (_, last) = call(&app, Endpoint::Get, &token, json!({ "id": id })).await;
+    let (_, last) = call(&app, rooms::Get::ENDPOINT, &token, json!({ "id": id })).await;
     let final_version = last["version"].as_u64().unwrap();
     let versions: Vec<u64> = status_at.keys().copied().collect();
     assert_eq!(

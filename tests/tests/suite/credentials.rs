@@ -1,6 +1,8 @@
 //! Credentials, end to end through the handlers, verified by the vendors' own libraries
 //! (`tests/oracle`: npm `tls-sig-api-v2`, `livekit-server-sdk`) and by the published formulas.
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, moderation, presence, rooms, tokens};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -8,7 +10,6 @@ use std::sync::Arc;
 
 use liveroom::auth::TokenKind;
 use liveroom::domain::UserId;
-use liveroom::http::Endpoint;
 use liveroom::{App, Config, SystemClock};
 use md5::{Digest as _, Md5};
 use serde_json::{Value, json};
@@ -107,7 +108,7 @@ async fn users(app: &App) -> Users {
 async fn register(app: &App, user: &UserId) {
     let (status, out) = call(
         app,
-        Endpoint::Register,
+        accounts::Register::ENDPOINT,
         "",
         json!({"username": user.as_str(), "password": "a long enough password"}),
     )
@@ -117,7 +118,13 @@ async fn register(app: &App, user: &UserId) {
 }
 
 async fn create(app: &App, token: &str) -> String {
-    let (status, room) = call(app, Endpoint::Create, token, json!({"title": "signed"})).await;
+    let (status, room) = call(
+        app,
+        rooms::Create::ENDPOINT,
+        token,
+        json!({"title": "signed"}),
+    )
+    .await;
     assert_eq!(status, 200, "{room}");
     room["id"].as_str().unwrap().to_owned()
 }
@@ -182,12 +189,24 @@ async fn tencent_user_sigs_and_private_map_keys_verify_with_tencents_library() {
     );
     let now = app.clock.now().timestamp();
 
-    let (_, anchor) = call(&app, Endpoint::RtcToken, &u.anchor.1, json!({"id": room_a})).await;
-    let (_, viewer) = call(&app, Endpoint::RtcToken, &u.viewer.1, json!({"id": room_a})).await;
+    let (_, anchor) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.anchor.1,
+        json!({"id": room_a}),
+    )
+    .await;
+    let (_, viewer) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.viewer.1,
+        json!({"id": room_a}),
+    )
+    .await;
     register(&app, &u.viewer.0).await;
     let (status, token) = call(
         &app,
-        Endpoint::Token,
+        tokens::Token::ENDPOINT,
         &u.viewer.1,
         json!({"device_id": "d1", "device_type": "ios"}),
     )
@@ -266,8 +285,8 @@ async fn tencent_stream_urls_carry_the_published_tx_secret() {
     let app = app_with(&store, &tencent_vars());
     let u = users(&app).await;
     let room = create(&app, &u.anchor.1).await;
-    let (_, mine) = call(&app, Endpoint::Get, &u.anchor.1, json!({"id": room})).await;
-    let (_, theirs) = call(&app, Endpoint::Get, &u.viewer.1, json!({"id": room})).await;
+    let (_, mine) = call(&app, rooms::Get::ENDPOINT, &u.anchor.1, json!({"id": room})).await;
+    let (_, theirs) = call(&app, rooms::Get::ENDPOINT, &u.viewer.1, json!({"id": room})).await;
 
     let push = mine["push_url_info"]["rtmp_url"].as_str().unwrap();
     let query: HashMap<&str, &str> = push
@@ -318,8 +337,20 @@ async fn livekit_tokens_verify_with_livekits_library_and_carry_the_decided_grant
         create(&app, &u.anchor.1).await,
     );
 
-    let (_, anchor) = call(&app, Endpoint::RtcToken, &u.anchor.1, json!({"id": room_a})).await;
-    let (_, viewer) = call(&app, Endpoint::RtcToken, &u.viewer.1, json!({"id": room_a})).await;
+    let (_, anchor) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.anchor.1,
+        json!({"id": room_a}),
+    )
+    .await;
+    let (_, viewer) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.viewer.1,
+        json!({"id": room_a}),
+    )
+    .await;
     let results = oracle(&[
         livekit_check(&anchor["credentials"]["token"], LIVEKIT_SECRET),
         livekit_check(&viewer["credentials"]["token"], LIVEKIT_SECRET),
@@ -368,7 +399,13 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     let u = users(&app).await;
     let room = create(&app, &u.anchor.1).await;
 
-    let (status, anchor) = call(&app, Endpoint::RtcToken, &u.anchor.1, json!({"id": room})).await;
+    let (status, anchor) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.anchor.1,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(status, 200, "{anchor}");
     let c = &anchor["credentials"];
     // The nonce-less form, and the user id in its Alibaba form (issue 21, 1).
@@ -390,7 +427,13 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
             .starts_with(&format!("artc://live.aliyun.com/push/{room}?"))
     );
 
-    let (status, err) = call(&app, Endpoint::RtcToken, &u.viewer.1, json!({"id": room})).await;
+    let (status, err) = call(
+        &app,
+        tokens::RtcToken::ENDPOINT,
+        &u.viewer.1,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (403, Some("RtcGrantUnavailable"))
@@ -399,7 +442,7 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     register(&app, &u.viewer.0).await;
     let (_, token) = call(
         &app,
-        Endpoint::Token,
+        tokens::Token::ENDPOINT,
         &u.viewer.1,
         json!({"device_id": "d1", "device_type": "web"}),
     )
@@ -420,8 +463,8 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     assert_eq!(im["app_token"], expected);
     assert_eq!(im["app_sign"], "im-app-sign");
 
-    let (_, mine) = call(&app, Endpoint::Get, &u.anchor.1, json!({"id": room})).await;
-    let (_, theirs) = call(&app, Endpoint::Get, &u.viewer.1, json!({"id": room})).await;
+    let (_, mine) = call(&app, rooms::Get::ENDPOINT, &u.anchor.1, json!({"id": room})).await;
+    let (_, theirs) = call(&app, rooms::Get::ENDPOINT, &u.viewer.1, json!({"id": room})).await;
     assert!(crate::common::all_empty(&theirs["push_url_info"]));
     assert_eq!(theirs["link_info"]["rtc_push_url"], "");
     let check = |url: &str, path: &str, key: &str| {
@@ -476,15 +519,22 @@ async fn an_ended_room_has_no_credentials_for_anyone() {
     let app = app_with(&store, &tencent_vars());
     let u = users(&app).await;
     let room = create(&app, &u.anchor.1).await;
-    let (status, _) = call(&app, Endpoint::Stop, &u.anchor.1, json!({"id": room})).await;
+    let (status, _) = call(
+        &app,
+        rooms::Stop::ENDPOINT,
+        &u.anchor.1,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(status, 200);
     for (_, token) in [&u.anchor, &u.viewer] {
-        let (status, err) = call(&app, Endpoint::RtcToken, token, json!({"id": room})).await;
+        let (status, err) =
+            call(&app, tokens::RtcToken::ENDPOINT, token, json!({"id": room})).await;
         assert_eq!(
             (status, err["reason"].as_str()),
             (409, Some("RoomStateConflict"))
         );
-        let (_, info) = call(&app, Endpoint::Get, token, json!({"id": room})).await;
+        let (_, info) = call(&app, rooms::Get::ENDPOINT, token, json!({"id": room})).await;
         for field in ["push_url_info", "pull_url_info", "link_info"] {
             assert!(
                 crate::common::all_empty(&info[field]),
@@ -495,7 +545,7 @@ async fn an_ended_room_has_no_credentials_for_anyone() {
     }
     let (status, _) = call(
         &app,
-        Endpoint::RtcToken,
+        tokens::RtcToken::ENDPOINT,
         &u.anchor.1,
         json!({"id": uuid::Uuid::new_v4().to_string()}),
     )
@@ -516,7 +566,7 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         for name in ["ops_bot", "OPS_BOT", "Ops_Bot"] {
             let (status, out) = call(
                 &app,
-                Endpoint::Register,
+                accounts::Register::ENDPOINT,
                 "",
                 json!({"username": name, "password": "a long enough password"}),
             )
@@ -534,7 +584,7 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         let token = crate::common::user_token(&app, &admin, 600).await;
         let (status, out) = call(
             &app,
-            Endpoint::Token,
+            tokens::Token::ENDPOINT,
             &token,
             json!({"device_id": "D1", "device_type": "web"}),
         )
@@ -553,7 +603,13 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         assert!(providers.im(&other, now).is_some());
         // rtcToken for the admin's name, in a room: no UserSig either.
         let room = create(&app, &users(&app).await.anchor.1).await;
-        let (status, creds) = call(&app, Endpoint::RtcToken, &token, json!({"id": room})).await;
+        let (status, creds) = call(
+            &app,
+            tokens::RtcToken::ENDPOINT,
+            &token,
+            json!({"id": room}),
+        )
+        .await;
         assert!(
             creds.get("credentials").is_none() && !creds.to_string().contains("user_sig"),
             "{status} {creds}"
@@ -573,12 +629,18 @@ async fn a_banned_member_reads_rooms_without_stream_urls() {
         let banned_room = create(&app, &u.anchor.1).await;
         let other_room = create(&app, &u.anchor.1).await;
         for room in [&banned_room, &other_room] {
-            let (status, out) = call(&app, Endpoint::Start, &u.anchor.1, json!({"id": room})).await;
+            let (status, out) = call(
+                &app,
+                rooms::Start::ENDPOINT,
+                &u.anchor.1,
+                json!({"id": room}),
+            )
+            .await;
             assert_eq!(status, 200, "{out}");
         }
         let (status, out) = call(
             &app,
-            Endpoint::Join,
+            presence::Join::ENDPOINT,
             &u.viewer.1,
             json!({"id": banned_room}),
         )
@@ -586,7 +648,7 @@ async fn a_banned_member_reads_rooms_without_stream_urls() {
         assert_eq!(status, 200, "{out}");
         let (status, out) = call(
             &app,
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &u.anchor.1,
             json!({"id": banned_room, "user_id": u.viewer.0.as_str()}),
         )
@@ -614,16 +676,27 @@ async fn a_banned_member_reads_rooms_without_stream_urls() {
                 && !room["meeting_info"].as_str().unwrap().contains("://")
         };
         // get: the banned member sees the room, unsigned; a bystander sees it signed.
-        let (status, room) =
-            call(&app, Endpoint::Get, &u.viewer.1, json!({"id": banned_room})).await;
+        let (status, room) = call(
+            &app,
+            rooms::Get::ENDPOINT,
+            &u.viewer.1,
+            json!({"id": banned_room}),
+        )
+        .await;
         assert_eq!(status, 200, "{room}");
         assert!(unsigned(&room), "{room}");
-        let (_, room) = call(&app, Endpoint::Get, &bystander, json!({"id": banned_room})).await;
+        let (_, room) = call(
+            &app,
+            rooms::Get::ENDPOINT,
+            &bystander,
+            json!({"id": banned_room}),
+        )
+        .await;
         assert!(signed(&room), "{room}");
         // rtcToken agrees.
         let (status, _) = call(
             &app,
-            Endpoint::RtcToken,
+            tokens::RtcToken::ENDPOINT,
             &u.viewer.1,
             json!({"id": banned_room}),
         )
@@ -632,7 +705,7 @@ async fn a_banned_member_reads_rooms_without_stream_urls() {
         // list: the banned room unsigned, the other signed, in one page.
         let (status, page) = call(
             &app,
-            Endpoint::List,
+            rooms::List::ENDPOINT,
             &u.viewer.1,
             json!({"page_num": 1, "page_size": 10, "anchor_id": u.anchor.0.as_str()}),
         )

@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 
 use lambda_http::Body;
-use liveroom::http::{Endpoint, resolve};
+use liveroom::endpoint::{Endpoint, Handler};
+use liveroom::http::resolve;
+use liveroom::{accounts, presence, rooms};
 use serde_json::{Map, Value, json};
 
 use crate::common::embedded;
@@ -431,7 +433,7 @@ async fn setup() -> Setup {
     };
     for name in [CALLER, "bob"] {
         let (status, _) = call(
-            Endpoint::Register,
+            accounts::Register::ENDPOINT,
             String::new(),
             json!({"username": name, "password": PASSWORD,
                    "salt": "drift-salt-0123456789abcdefghijklmnopqrstuvwxyz"}),
@@ -440,7 +442,7 @@ async fn setup() -> Setup {
         assert_eq!(status, 200);
     }
     let (_, pair) = call(
-        Endpoint::Login,
+        accounts::Login::ENDPOINT,
         String::new(),
         json!({"username": CALLER, "password": PASSWORD}),
     )
@@ -449,14 +451,19 @@ async fn setup() -> Setup {
     let mut rooms = Vec::new();
     for mode in [0, 1] {
         let (_, room) = call(
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             token.clone(),
             json!({"title": "drift", "mode": mode}),
         )
         .await;
         rooms.push(room["id"].clone());
     }
-    let (_, _) = call(Endpoint::Join, token.clone(), json!({"id": rooms[0]})).await;
+    let (_, _) = call(
+        presence::Join::ENDPOINT,
+        token.clone(),
+        json!({"id": rooms[0]}),
+    )
+    .await;
     let me = json!(CALLER);
     let mut hints: Hints = HashMap::new();
     hints.insert(

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request};
 use liveroom::App;
-use liveroom::http::{Endpoint, handle, resolve};
+use liveroom::endpoint::{Endpoint, Handler};
+use liveroom::http::{handle, resolve};
+use liveroom::{
+    accounts, callbacks, dialects, meeting, moderation, presence, rooms, service, tokens,
+};
 use serde_json::{Value, json};
 
 use crate::common::{TestStore, app, dynamodb, embedded};
@@ -50,7 +54,7 @@ async fn call(app: &App, endpoint: Endpoint, event: &Value) -> (u16, Value) {
 
 /// `create.json` and `create-base64.json` are for `create`; `rtc-token.json` for `rtc-token`.
 fn endpoint_of(file_stem: &str) -> Endpoint {
-    Endpoint::ALL
+    liveroom::http::endpoints()
         .into_iter()
         .filter(|e| file_stem == e.name() || file_stem.starts_with(&format!("{}-", e.name())))
         .max_by_key(|e| e.name().len())
@@ -91,7 +95,7 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
         assert_eq!(event["version"], "2.0");
         covered.push(endpoint);
     }
-    for endpoint in Endpoint::ALL {
+    for endpoint in liveroom::http::endpoints() {
         assert!(
             covered.contains(&endpoint),
             "no sample event for {}",
@@ -103,39 +107,43 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
 async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore) {
     let app = app(&store);
 
-    let (status, health) = call(&app, Endpoint::Health, &load("health")).await;
+    let (status, health) = call(&app, service::Health::ENDPOINT, &load("health")).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
     assert_eq!(
-        call(&app, Endpoint::Health, &load("health-root")).await.0,
+        call(&app, service::Health::ENDPOINT, &load("health-root"))
+            .await
+            .0,
         200
     );
-    let (status, doc) = call(&app, Endpoint::OpenApi, &load("openapi")).await;
+    let (status, doc) = call(&app, service::OpenApi::ENDPOINT, &load("openapi")).await;
     assert_eq!(
         (status, doc["openapi"].as_str().map(|v| &v[..2])),
         (200, Some("3."))
     );
 
-    let (status, user) = call(&app, Endpoint::Register, &load("register")).await;
+    let (status, user) = call(&app, accounts::Register::ENDPOINT, &load("register")).await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["username"], "alice");
     assert!(user.get("password_hash").is_none());
-    let (status, again) = call(&app, Endpoint::Register, &load("register")).await;
+    let (status, again) = call(&app, accounts::Register::ENDPOINT, &load("register")).await;
     assert_eq!(
         (status, again["reason"].as_str()),
         (409, Some("UserAlreadyExists"))
     );
 
-    let (status, login) = call(&app, Endpoint::Login, &load("login")).await;
+    let (status, login) = call(&app, accounts::Login::ENDPOINT, &load("login")).await;
     assert_eq!(status, 200, "{login}");
     assert_eq!(login["code"], 200);
     assert_eq!(login["user_id"], user["id"]);
     assert_eq!(
-        call(&app, Endpoint::Login, &load("login-root")).await.0,
+        call(&app, accounts::Login::ENDPOINT, &load("login-root"))
+            .await
+            .0,
         200
     );
 
     // The refresh event's token is for the sample user, who is not registered here.
-    let (status, err) = call(&app, Endpoint::Refresh, &load("refresh")).await;
+    let (status, err) = call(&app, accounts::Refresh::ENDPOINT, &load("refresh")).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (401, Some("UserTokenInvalid"))
@@ -143,14 +151,17 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let mine = with_body(load("refresh"), |b| {
         b["refresh_token"] = login["refresh_token"].clone()
     });
-    let (status, pair) = call(&app, Endpoint::Refresh, &mine).await;
+    let (status, pair) = call(&app, accounts::Refresh::ENDPOINT, &mine).await;
     assert_eq!(status, 200, "{pair}");
     assert_ne!(pair["token"], login["token"]);
 
     // The sample events carry a token for the sample user, signed with the events secret.
     // `token`, and every endpoint that signs a credential or URL (`create` signs the anchor's
     // push URLs), check the caller's session: the sample user must exist for them.
-    for (endpoint, event) in [(Endpoint::Token, "token"), (Endpoint::Create, "create")] {
+    for (endpoint, event) in [
+        (tokens::Token::ENDPOINT, "token"),
+        (rooms::Create::ENDPOINT, "create"),
+    ] {
         let (status, err) = call(&app, endpoint, &load(event)).await;
         assert_eq!(
             (status, err["reason"].as_str()),
@@ -161,8 +172,11 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let sample = with_body(load("register"), |b| {
         b["username"] = json!("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")
     });
-    assert_eq!(call(&app, Endpoint::Register, &sample).await.0, 200);
-    let (status, room) = call(&app, Endpoint::Create, &load("create")).await;
+    assert_eq!(
+        call(&app, accounts::Register::ENDPOINT, &sample).await.0,
+        200
+    );
+    let (status, room) = call(&app, rooms::Create::ENDPOINT, &load("create")).await;
     assert_eq!(status, 200, "{room}");
     assert_eq!(room["anchor_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
     assert_eq!(
@@ -170,7 +184,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
         (Some(0), Some(1))
     );
     assert_eq!(room["category"], "music");
-    let (status, b64) = call(&app, Endpoint::Create, &load("create-base64")).await;
+    let (status, b64) = call(&app, rooms::Create::ENDPOINT, &load("create-base64")).await;
     assert_eq!(status, 200, "{b64}");
     assert_eq!(b64["title"], "直播标题 from a base64 body");
 
@@ -178,14 +192,14 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
 
     // With no provider configured, credentials are absent (not faked) but the grant is decided.
-    let (status, token) = call(&app, Endpoint::Token, &load("token")).await;
+    let (status, token) = call(&app, tokens::Token::ENDPOINT, &load("token")).await;
     assert_eq!(status, 200, "{token}");
     assert!(
         token["access_token"].is_string()
             && token.get("im").is_none()
             && token.get("rtc").is_none()
     );
-    let (status, creds) = call(&app, Endpoint::RtcToken, &for_room("rtc-token")).await;
+    let (status, creds) = call(&app, tokens::RtcToken::ENDPOINT, &for_room("rtc-token")).await;
     assert_eq!(
         (status, creds["grant"].as_str(), creds["provider"].as_str()),
         (200, Some("publish"), Some("none"))
@@ -199,39 +213,39 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     );
 
     // Presence through its sample events: join, keepalive, members, like, leave.
-    let (status, joined) = call(&app, Endpoint::Join, &for_room("join")).await;
+    let (status, joined) = call(&app, presence::Join::ENDPOINT, &for_room("join")).await;
     assert_eq!(
         (status, joined["metrics"]["pv"].as_u64()),
         (200, Some(1)),
         "{joined}"
     );
-    let (status, alive) = call(&app, Endpoint::Keepalive, &for_room("keepalive")).await;
+    let (status, alive) = call(&app, presence::Keepalive::ENDPOINT, &for_room("keepalive")).await;
     assert_eq!(
         (status, alive["interval_seconds"].as_u64()),
         (200, Some(10))
     );
-    let (status, members) = call(&app, Endpoint::Members, &for_room("members")).await;
+    let (status, members) = call(&app, presence::Members::ENDPOINT, &for_room("members")).await;
     assert_eq!(
         members["members"][0]["user_id"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f",
         "{status} {members}"
     );
-    let (status, liked) = call(&app, Endpoint::Like, &for_room("like")).await;
+    let (status, liked) = call(&app, presence::Like::ENDPOINT, &for_room("like")).await;
     assert_eq!((status, liked["like_count"].as_u64()), (200, Some(3)));
-    let (status, left) = call(&app, Endpoint::Leave, &for_room("leave")).await;
+    let (status, left) = call(&app, presence::Leave::ENDPOINT, &for_room("leave")).await;
     assert_eq!(
         (status, left["metrics"]["online_count"].as_u64()),
         (200, Some(0))
     );
     let (status, meeting) = call(
         &app,
-        Endpoint::GetMeetingInfo,
+        meeting::GetMeetingInfo::ENDPOINT,
         &for_room("get-meeting-info"),
     )
     .await;
     assert_eq!((status, meeting["version"].as_u64()), (200, Some(0)));
     let (status, meeting) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &for_room("update-meeting-info"),
     )
     .await;
@@ -242,32 +256,42 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     );
 
     // Moderation: the anchor mutes, then kicks bob (who is not there: a ban before he comes).
-    let (status, muted) = call(&app, Endpoint::Mute, &for_room("mute")).await;
+    let (status, muted) = call(&app, moderation::Mute::ENDPOINT, &for_room("mute")).await;
     assert_eq!(
         (status, muted["mute"].as_bool()),
         (200, Some(true)),
         "{muted}"
     );
-    let (status, kicked) = call(&app, Endpoint::Kick, &for_room("kick")).await;
+    let (status, kicked) = call(&app, moderation::Kick::ENDPOINT, &for_room("kick")).await;
     assert_eq!(
         (status, kicked["user_id"].as_str()),
         (200, Some("bob")),
         "{kicked}"
     );
 
-    let (status, got) = call(&app, Endpoint::Get, &for_room("get")).await;
+    let (status, got) = call(&app, rooms::Get::ENDPOINT, &for_room("get")).await;
     assert_eq!((status, &got["id"]), (200, &id));
 
     // The dialects' sample events: seed 004 (identity in the parameters, the query string
     // here) and seed 000 (Bearer; without the Alibaba RTC provider it has no tokens to give).
-    let (status, alive) = call(&app, Endpoint::TencentUsers, &load("tencent-users")).await;
+    let (status, alive) = call(
+        &app,
+        dialects::tencent::TencentUsers::ENDPOINT,
+        &load("tencent-users"),
+    )
+    .await;
     assert_eq!(
         (status, alive["errorCode"].as_i64()),
         (200, Some(0)),
         "{alive}"
     );
     assert_eq!(alive["data"]["userId"], "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f");
-    let (status, rooms) = call(&app, Endpoint::TencentRooms, &load("tencent-rooms")).await;
+    let (status, rooms) = call(
+        &app,
+        dialects::tencent::TencentRooms::ENDPOINT,
+        &load("tencent-rooms"),
+    )
+    .await;
     assert_eq!(
         (status, rooms["errorMessage"].as_str()),
         (200, Some("query_room ok")),
@@ -281,7 +305,12 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
             .any(|r| r["roomId"] == id),
         "{rooms}"
     );
-    let (status, call_err) = call(&app, Endpoint::AliyunCall, &load("aliyun-call")).await;
+    let (status, call_err) = call(
+        &app,
+        dialects::aliyun::AliyunCall::ENDPOINT,
+        &load("aliyun-call"),
+    )
+    .await;
     assert_eq!(
         (
             status,
@@ -291,12 +320,12 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
         (404, Some(false), Some("112")),
         "{call_err}"
     );
-    let (status, list) = call(&app, Endpoint::List, &load("list")).await;
+    let (status, list) = call(&app, rooms::List::ENDPOINT, &load("list")).await;
     assert_eq!(status, 200);
     let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
     assert_eq!(ids, vec![&b64["id"], &id], "newest first");
 
-    let (status, updated) = call(&app, Endpoint::Update, &for_room("update")).await;
+    let (status, updated) = call(&app, rooms::Update::ENDPOINT, &for_room("update")).await;
     assert_eq!(
         (status, updated["title"].as_str()),
         (200, Some("Friday night live (encore)"))
@@ -304,10 +333,10 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     assert_eq!(updated["version"], 1);
 
     for (name, endpoint, expected) in [
-        ("start", Endpoint::Start, 1),
-        ("pause", Endpoint::Pause, 0),
-        ("start", Endpoint::Start, 1),
-        ("stop", Endpoint::Stop, 2),
+        ("start", rooms::Start::ENDPOINT, 1),
+        ("pause", rooms::Pause::ENDPOINT, 0),
+        ("start", rooms::Start::ENDPOINT, 1),
+        ("stop", rooms::Stop::ENDPOINT, 2),
     ] {
         let (status, r) = call(&app, endpoint, &for_room(name)).await;
         assert_eq!(
@@ -316,7 +345,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
             "{name}: {r}"
         );
     }
-    let (status, err) = call(&app, Endpoint::Start, &for_room("start")).await;
+    let (status, err) = call(&app, rooms::Start::ENDPOINT, &for_room("start")).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (409, Some("RoomStateConflict"))
@@ -324,23 +353,28 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
 
     // Someone else's token may not delete it.
     let stranger = with_token(for_room("delete"), login["token"].as_str().unwrap());
-    let (status, err) = call(&app, Endpoint::Delete, &stranger).await;
+    let (status, err) = call(&app, rooms::Delete::ENDPOINT, &stranger).await;
     assert_eq!((status, err["code"].as_i64()), (403, Some(2010)));
 
-    let (status, deleted) = call(&app, Endpoint::Delete, &for_room("delete")).await;
+    let (status, deleted) = call(&app, rooms::Delete::ENDPOINT, &for_room("delete")).await;
     assert_eq!((status, &deleted["id"]), (200, &id));
-    let (status, err) = call(&app, Endpoint::Get, &for_room("get")).await;
+    let (status, err) = call(&app, rooms::Get::ENDPOINT, &for_room("get")).await;
     assert_eq!((status, err["code"].as_i64()), (404, Some(2004)));
 
     // Accounts through their sample events: the sample user was registered (for `token`);
     // alice is too (with the sample salt), so her signature login works once re-signed for now.
-    let (status, me) = call(&app, Endpoint::User, &load("user")).await;
+    let (status, me) = call(&app, accounts::User::ENDPOINT, &load("user")).await;
     assert_eq!(
         (status, me["id"].as_str()),
         (200, Some("5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f")),
         "{me}"
     );
-    let (status, err) = call(&app, Endpoint::Signature, &load("signature-login")).await;
+    let (status, err) = call(
+        &app,
+        accounts::SignatureLogin::ENDPOINT,
+        &load("signature-login"),
+    )
+    .await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (401, Some("UserOAuthParams")),
@@ -357,7 +391,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
             "sample-signature-salt-local-only-0123456789",
         ));
     });
-    let (status, pair) = call(&app, Endpoint::Signature, &signed).await;
+    let (status, pair) = call(&app, accounts::SignatureLogin::ENDPOINT, &signed).await;
     assert_eq!(
         (status, pair["user_id"].as_str()),
         (200, Some("alice")),
@@ -366,7 +400,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let alice = pair["token"].as_str().unwrap();
     let (status, me) = call(
         &app,
-        Endpoint::UpdateUser,
+        accounts::UpdateUser::ENDPOINT,
         &with_token(load("update-user"), alice),
     )
     .await;
@@ -374,11 +408,16 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
         (status, me["avatar"].as_str()),
         (200, Some("https://example.com/alice.png"))
     );
-    let (status, out) = call(&app, Endpoint::Logout, &with_token(load("logout"), alice)).await;
+    let (status, out) = call(
+        &app,
+        accounts::Logout::ENDPOINT,
+        &with_token(load("logout"), alice),
+    )
+    .await;
     assert_eq!((status, out["ended"].as_str()), (200, Some("session")));
     let (status, out) = call(
         &app,
-        Endpoint::DeleteUser,
+        accounts::DeleteUser::ENDPOINT,
         &with_token(load("delete-user"), alice),
     )
     .await;
@@ -438,7 +477,7 @@ async fn a_function_answers_405_to_another_method() {
     let app = app(&store);
     let mut event = load("create");
     event["requestContext"]["http"]["method"] = json!("GET");
-    let (status, err) = call(&app, Endpoint::Create, &event).await;
+    let (status, err) = call(&app, rooms::Create::ENDPOINT, &event).await;
     assert_eq!(
         (status, err["reason"].as_str()),
         (405, Some("MethodNotAllowed"))
@@ -485,9 +524,9 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
     };
     let (right, wrong) = (with_keys(""), with_keys("-other"));
     for (name, endpoint) in [
-        ("alibaba-callback", Endpoint::AlibabaCallback),
-        ("tencent-callback", Endpoint::TencentCallback),
-        ("livekit-callback", Endpoint::LivekitCallback),
+        ("alibaba-callback", callbacks::AlibabaCallback::ENDPOINT),
+        ("tencent-callback", callbacks::TencentCallback::ENDPOINT),
+        ("livekit-callback", callbacks::LivekitCallback::ENDPOINT),
     ] {
         let (status, body) = call(&right, endpoint, &load(name)).await;
         assert_eq!(status, 200, "{name}: {body}");

@@ -1,16 +1,18 @@
-//! Issue 21, 8: each endpoint's declared key purposes ([`Endpoint::reads`]) are exactly those
+//! Issue 21, 8: each endpoint's declared key purposes ([`Endpoint::secrets`]) are exactly those
 //! its answers use, found by running it: served with its declared keys it answers as with every
 //! key (no purpose missing), and served without any one of them it answers differently for
 //! some vendor (no purpose it never uses). With `template.rs`, which derives each function's
 //! variables from the declarations, the template gives each function exactly the keys its code
 //! uses. The key purposes touch no store: the embedded store serves.
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, dialects, meeting, presence, rooms, tokens};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use liveroom::config::Tokens;
 use liveroom::domain::UserId;
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config, Reads, SystemClock};
 use serde_json::{Value, json};
 
@@ -58,7 +60,7 @@ async fn world(vars: &[(&str, &str)]) -> World {
     let anchor = UserId::generate();
     let (status, out) = request(
         &app,
-        Endpoint::Register,
+        accounts::Register::ENDPOINT,
         None,
         json!({"username": anchor.as_str(), "password": "a long enough password"}),
     )
@@ -74,17 +76,20 @@ async fn world(vars: &[(&str, &str)]) -> World {
 /// `endpoint`'s handler on `app` (already scoped as wanted): POST with a JSON body, or the
 /// dialects' GET with the body's fields as the query string.
 async fn request(app: &App, endpoint: Endpoint, token: Option<&str>, body: Value) -> (u16, Value) {
-    let route = liveroom::http::ROUTES
+    let route = endpoint
+        .routes()
         .iter()
         // Seed 004's users: the token login, which renews and signs the UserSig.
-        .filter(|r| endpoint != Endpoint::TencentUsers || r.path.ends_with("user_login_token"))
-        .find(|r| r.endpoint == endpoint)
+        .find(|r| {
+            endpoint != dialects::tencent::TencentUsers::ENDPOINT
+                || r.path.ends_with("user_login_token")
+        })
         .expect("a route");
     let mut builder = lambda_http::http::Request::builder();
     if let Some(token) = token {
         builder = builder.header("authorization", format!("Bearer {token}"));
     }
-    let req = if route.method == liveroom::http::ANY {
+    let req = if route.method == liveroom::endpoint::ANY {
         let query: HashMap<String, String> = body
             .as_object()
             .unwrap()
@@ -149,7 +154,7 @@ fn shape(status: u16, answer: &Value) -> BTreeSet<String> {
 async fn live_room(w: &World, token: &str) -> Value {
     let (status, room) = request(
         &w.app,
-        Endpoint::Create,
+        rooms::Create::ENDPOINT,
         Some(token),
         json!({"title": "keys", "mode": 1}),
     )
@@ -157,7 +162,7 @@ async fn live_room(w: &World, token: &str) -> Value {
     assert_eq!(status, 200, "{room}");
     let (status, room) = request(
         &w.app,
-        Endpoint::Start,
+        rooms::Start::ENDPOINT,
         Some(token),
         json!({"id": room["id"]}),
     )
@@ -173,11 +178,11 @@ async fn answer(w: &World, endpoint: Endpoint, reads: Reads) -> BTreeSet<String>
     let token = token_for(&w.app, &w.anchor, 600);
     let room = live_room(w, &token).await;
     let id = room["id"].clone();
-    if endpoint == Endpoint::GetMeetingInfo {
+    if endpoint == meeting::GetMeetingInfo::ENDPOINT {
         // The anchor on the meeting list, so that the list has a pull URL to sign.
         let (status, meeting) = request(
             &w.app,
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             Some(&token),
             meeting_body(w, &room),
         )
@@ -185,13 +190,15 @@ async fn answer(w: &World, endpoint: Endpoint, reads: Reads) -> BTreeSet<String>
         assert_eq!(status, 200, "{meeting}");
     }
     let body = match endpoint {
-        Endpoint::Create => json!({"title": "another", "mode": 1}),
+        rooms::Create::ENDPOINT => json!({"title": "another", "mode": 1}),
         // The newest of the anchor's rooms: the one just made.
-        Endpoint::List => json!({"anchor_id": w.anchor.as_str(), "page_num": 1, "page_size": 1}),
-        Endpoint::Update => json!({"id": id, "title": "changed"}),
-        Endpoint::UpdateMeetingInfo => meeting_body(w, &room),
-        Endpoint::Token => json!({"device_id": "d1", "device_type": "web"}),
-        Endpoint::TencentUsers => {
+        rooms::List::ENDPOINT => {
+            json!({"anchor_id": w.anchor.as_str(), "page_num": 1, "page_size": 1})
+        }
+        rooms::Update::ENDPOINT => json!({"id": id, "title": "changed"}),
+        meeting::UpdateMeetingInfo::ENDPOINT => meeting_body(w, &room),
+        tokens::Token::ENDPOINT => json!({"device_id": "d1", "device_type": "web"}),
+        dialects::tencent::TencentUsers::ENDPOINT => {
             let (status, out) = request(
                 &app,
                 endpoint,
@@ -201,7 +208,9 @@ async fn answer(w: &World, endpoint: Endpoint, reads: Reads) -> BTreeSet<String>
             .await;
             return shape(status, &out);
         }
-        Endpoint::AliyunCall => json!({"channelId": format!("call-{}", fastrand::u32(..))}),
+        dialects::aliyun::AliyunCall::ENDPOINT => {
+            json!({"channelId": format!("call-{}", fastrand::u32(..))})
+        }
         _ => json!({"id": id}),
     };
     let (status, out) = request(&app, endpoint, Some(&token), body).await;
@@ -262,31 +271,31 @@ fn without_each(reads: Reads) -> Vec<(&'static str, Reads)> {
 
 /// The endpoints checked here: every one whose function holds a vendor key, or issues tokens.
 const SIGNING: [Endpoint; 17] = [
-    Endpoint::Create,
-    Endpoint::Get,
-    Endpoint::List,
-    Endpoint::Update,
-    Endpoint::Start,
-    Endpoint::Pause,
-    Endpoint::Stop,
-    Endpoint::Delete,
-    Endpoint::Join,
-    Endpoint::Leave,
-    Endpoint::Token,
-    Endpoint::RtcToken,
-    Endpoint::GetMeetingInfo,
-    Endpoint::UpdateMeetingInfo,
-    Endpoint::TencentUsers,
-    Endpoint::AliyunCall,
-    Endpoint::Refresh,
+    rooms::Create::ENDPOINT,
+    rooms::Get::ENDPOINT,
+    rooms::List::ENDPOINT,
+    rooms::Update::ENDPOINT,
+    rooms::Start::ENDPOINT,
+    rooms::Pause::ENDPOINT,
+    rooms::Stop::ENDPOINT,
+    rooms::Delete::ENDPOINT,
+    presence::Join::ENDPOINT,
+    presence::Leave::ENDPOINT,
+    tokens::Token::ENDPOINT,
+    tokens::RtcToken::ENDPOINT,
+    meeting::GetMeetingInfo::ENDPOINT,
+    meeting::UpdateMeetingInfo::ENDPOINT,
+    dialects::tencent::TencentUsers::ENDPOINT,
+    dialects::aliyun::AliyunCall::ENDPOINT,
+    accounts::Refresh::ENDPOINT,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_endpoint_declares_exactly_the_key_purposes_its_answers_use() {
     // Every endpoint that signs for a vendor or issues tokens is checked (login, signature
     // login and the refresh's issuing are in `accounts`'s suites; refresh is here).
-    for endpoint in Endpoint::ALL {
-        let reads = endpoint.reads();
+    for endpoint in liveroom::http::endpoints() {
+        let reads = endpoint.secrets();
         let signs = reads.live_push
             || reads.live_pull
             || reads.rtc_room
@@ -304,10 +313,10 @@ async fn every_endpoint_declares_exactly_the_key_purposes_its_answers_use() {
     }
     let mut wrong = Vec::new();
     for endpoint in SIGNING {
-        if endpoint == Endpoint::Refresh {
+        if endpoint == accounts::Refresh::ENDPOINT {
             continue; // Its body is a refresh token: checked below.
         }
-        let declared = endpoint.reads();
+        let declared = endpoint.secrets();
         let mut used: BTreeMap<&str, bool> = BTreeMap::new();
         for (vendor, w) in &worlds {
             let full = answer(w, endpoint, Reads::ALL).await;
@@ -350,11 +359,11 @@ async fn refresh_issues_with_the_private_key_alone() {
         .unwrap()
         .token;
     let body = json!({"refresh_token": refresh});
-    let declared = Endpoint::Refresh.reads();
+    let declared = accounts::Refresh::ENDPOINT.secrets();
     assert_eq!(declared, Reads::ISSUING);
     let (status, out) = request(
         &w.app.scoped(declared),
-        Endpoint::Refresh,
+        accounts::Refresh::ENDPOINT,
         None,
         body.clone(),
     )
@@ -364,7 +373,13 @@ async fn refresh_issues_with_the_private_key_alone() {
         tokens: Tokens::Verify,
         ..declared
     };
-    let (status, _) = request(&w.app.scoped(verify_only), Endpoint::Refresh, None, body).await;
+    let (status, _) = request(
+        &w.app.scoped(verify_only),
+        accounts::Refresh::ENDPOINT,
+        None,
+        body,
+    )
+    .await;
     assert_eq!(
         status, 500,
         "a function holding only the public key cannot mint"

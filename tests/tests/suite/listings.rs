@@ -3,6 +3,8 @@
 //! its filters and whatever else the table holds (500 ended rooms here), is at most two
 //! calls; `find` by ids is one; `deleteUser` reads no listing.
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, rooms};
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -11,7 +13,7 @@ use liveroom::domain::room::{MetricsSnapshot, Room, RoomQuery};
 use liveroom::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
 };
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config};
 use serde_json::{Value, json};
 
@@ -55,7 +57,7 @@ impl World {
     async fn create(&self, user: &UserId, title: &str) -> (u16, Value, Option<String>) {
         call_from(
             &self.app,
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             &self.token(user),
             json!({"title": title}),
             "192.0.2.1",
@@ -76,7 +78,7 @@ impl World {
     async fn open_rooms_of(&self, user: &UserId) -> usize {
         let (status, page) = self
             .call(
-                Endpoint::List,
+                rooms::List::ENDPOINT,
                 user,
                 json!({"page_num": 1, "page_size": 100, "anchor_id": user.as_str()}),
             )
@@ -118,7 +120,7 @@ async fn the_eleventh_open_room_is_refused_until_one_ends(w: World) {
     w.created(&UserId::generate(), "bob's").await;
     // A stopped room frees a slot, once.
     let (status, out) = w
-        .call(Endpoint::Stop, &alice, json!({"id": rooms[3]}))
+        .call(rooms::Stop::ENDPOINT, &alice, json!({"id": rooms[3]}))
         .await;
     assert_eq!(status, 200, "{out}");
     w.created(&alice, "after a stop").await;
@@ -126,7 +128,7 @@ async fn the_eleventh_open_room_is_refused_until_one_ends(w: World) {
     assert_room_limit(status, &body, "MAX_OPEN_ROOMS_PER_USER");
     // So does a deleted one.
     let (status, out) = w
-        .call(Endpoint::Delete, &alice, json!({"id": rooms[5]}))
+        .call(rooms::Delete::ENDPOINT, &alice, json!({"id": rooms[5]}))
         .await;
     assert_eq!(status, 200, "{out}");
     w.created(&alice, "after a delete").await;
@@ -144,7 +146,9 @@ async fn the_thirty_first_creation_in_a_minute_is_refused_until_the_next(w: Worl
     w.clock.advance(Duration::seconds(60 - now.rem_euclid(60)));
     for i in 0..30 {
         let id = w.created(&alice, &format!("room {i}")).await;
-        let (status, out) = w.call(Endpoint::Stop, &alice, json!({"id": id})).await;
+        let (status, out) = w
+            .call(rooms::Stop::ENDPOINT, &alice, json!({"id": id}))
+            .await;
         assert_eq!(status, 200, "{out}");
     }
     w.clock.advance(Duration::seconds(50));
@@ -185,7 +189,7 @@ async fn racing_creations_never_pass_the_open_room_cap(w: World) {
 async fn delete_user_ends_the_rooms_it_made(w: World) {
     let (status, user) = call(
         &w.app,
-        Endpoint::Register,
+        accounts::Register::ENDPOINT,
         "",
         json!({"username": "closing", "password": "correct horse battery"}),
     )
@@ -197,10 +201,12 @@ async fn delete_user_ends_the_rooms_it_made(w: World) {
         w.created(&id, "two").await,
         w.created(&id, "three").await,
     ];
-    let (status, out) = w.call(Endpoint::Stop, &id, json!({"id": rooms[0]})).await;
+    let (status, out) = w
+        .call(rooms::Stop::ENDPOINT, &id, json!({"id": rooms[0]}))
+        .await;
     assert_eq!(status, 200, "{out}");
     let other = w.created(&UserId::generate(), "someone else's").await;
-    let (status, out) = w.call(Endpoint::DeleteUser, &id, json!({})).await;
+    let (status, out) = w.call(accounts::DeleteUser::ENDPOINT, &id, json!({})).await;
     assert_eq!(
         (status, out["rooms_ended"].as_u64()),
         (200, Some(2)),
@@ -209,10 +215,14 @@ async fn delete_user_ends_the_rooms_it_made(w: World) {
     // Read by someone else (the closed account's tokens name nobody now).
     let viewer = UserId::generate();
     for room in rooms {
-        let (status, got) = w.call(Endpoint::Get, &viewer, json!({"id": room})).await;
+        let (status, got) = w
+            .call(rooms::Get::ENDPOINT, &viewer, json!({"id": room}))
+            .await;
         assert_eq!((status, got["status"].as_i64()), (200, Some(2)), "{got}");
     }
-    let (status, got) = w.call(Endpoint::Get, &viewer, json!({"id": other})).await;
+    let (status, got) = w
+        .call(rooms::Get::ENDPOINT, &viewer, json!({"id": other}))
+        .await;
     assert_eq!((status, got["status"].as_i64()), (200, Some(0)), "{got}");
 }
 
@@ -332,7 +342,7 @@ async fn every_listing_costs_at_most_two_calls_whatever_the_table_holds() {
         json!({"page_num": 1, "page_size": 100, "category": "games", "status": 1}),
         json!({"page_num": 1, "page_size": 100, "anchor_id": ended_anchor.as_str(), "status": 0}),
     ] {
-        let (status, page) = w.call(Endpoint::List, &viewer, body.clone()).await;
+        let (status, page) = w.call(rooms::List::ENDPOINT, &viewer, body.clone()).await;
         assert_eq!(status, 200, "{page}");
         assert_eq!(page, json!([]), "{body}");
         let counts = counter.take();
@@ -408,7 +418,7 @@ async fn delete_user_reads_no_listing() {
     let w = world(store);
     let (status, user) = call(
         &w.app,
-        Endpoint::Register,
+        accounts::Register::ENDPOINT,
         "",
         json!({"username": "closing", "password": "correct horse battery"}),
     )
@@ -425,7 +435,7 @@ async fn delete_user_reads_no_listing() {
     w.created(&id, "one").await;
     w.created(&id, "two").await;
     counter.take();
-    let (status, out) = w.call(Endpoint::DeleteUser, &id, json!({})).await;
+    let (status, out) = w.call(accounts::DeleteUser::ENDPOINT, &id, json!({})).await;
     assert_eq!(
         (status, out["rooms_ended"].as_u64()),
         (200, Some(2)),

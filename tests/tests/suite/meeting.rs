@@ -1,11 +1,12 @@
 //! Co-hosting through the handlers, on both stores: the rules, and the two races of the issue.
 
+use liveroom::endpoint::Handler;
+use liveroom::{meeting, rooms, tokens};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use liveroom::App;
 use liveroom::domain::UserId;
-use liveroom::http::Endpoint;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -22,7 +23,7 @@ fn member(user: &UserId, camera: bool) -> Value {
 async fn co_host_room(app: &App, anchor: &str) -> String {
     let (status, room) = call(
         app,
-        Endpoint::Create,
+        rooms::Create::ENDPOINT,
         anchor,
         json!({"title": "co-host", "mode": 1}),
     )
@@ -41,7 +42,13 @@ async fn the_meeting_rules_hold(store: TestStore) {
     );
     let room = co_host_room(&app, &ta).await;
 
-    let (status, info) = call(&app, Endpoint::GetMeetingInfo, &to, json!({"id": room})).await;
+    let (status, info) = call(
+        &app,
+        meeting::GetMeetingInfo::ENDPOINT,
+        &to,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(
         (
             status,
@@ -52,28 +59,28 @@ async fn the_meeting_rules_hold(store: TestStore) {
     );
 
     // The guest is no co-host yet: subscribe only.
-    let (_, grant) = call(&app, Endpoint::RtcToken, &tg, json!({"id": room})).await;
+    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
     assert_eq!(grant["grant"], "subscribe");
 
     let list = json!([member(&anchor, true), member(&guest, false)]);
     let (status, info) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": list, "version": 0}),
     )
     .await;
     assert_eq!((status, info["version"].as_u64()), (200, Some(1)), "{info}");
-    let (_, grant) = call(&app, Endpoint::RtcToken, &tg, json!({"id": room})).await;
+    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
     assert_eq!(grant["grant"], "publish", "a co-host gets a publish grant");
-    let (_, room_info) = call(&app, Endpoint::Get, &tg, json!({"id": room})).await;
+    let (_, room_info) = call(&app, rooms::Get::ENDPOINT, &tg, json!({"id": room})).await;
     let listed: Value = serde_json::from_str(room_info["meeting_info"].as_str().unwrap()).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 
     // A stale version loses.
     let (status, err) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": [], "version": 0}),
     )
@@ -87,7 +94,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     let own = json!([member(&anchor, true), member(&guest, true)]);
     let (status, info) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &tg,
         json!({"id": room, "members": own, "version": 1}),
     )
@@ -100,7 +107,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     let others = json!([member(&anchor, false), member(&guest, true)]);
     let (status, err) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &tg,
         json!({"id": room, "members": others, "version": 2}),
     )
@@ -108,7 +115,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     assert_eq!((status, err["reason"].as_str()), (403, Some("Forbidden")));
     let (status, _) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &tg,
         json!({"id": room, "members": [member(&guest, true)], "version": 2}),
     )
@@ -116,7 +123,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     assert_eq!(status, 403, "a co-host may not remove the anchor");
     let (status, _) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &to,
         json!({"id": room, "members": [member(&outsider, true)]}),
     )
@@ -127,7 +134,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     let five: Vec<Value> = (0..5).map(|_| member(&UserId::generate(), true)).collect();
     let (status, err) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": five}),
     )
@@ -136,7 +143,7 @@ async fn the_meeting_rules_hold(store: TestStore) {
     let twice = json!([member(&guest, true), member(&guest, false)]);
     let (status, _) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": twice}),
     )
@@ -146,21 +153,24 @@ async fn the_meeting_rules_hold(store: TestStore) {
     // Without a version (seed 002 clients) the anchor's write applies to the current list.
     let (status, info) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": [member(&anchor, true)]}),
     )
     .await;
     assert_eq!((status, info["version"].as_u64()), (200, Some(3)));
-    let (_, grant) = call(&app, Endpoint::RtcToken, &tg, json!({"id": room})).await;
+    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
     assert_eq!(
         grant["grant"], "subscribe",
         "a removed co-host is audience again"
     );
 
     // Normal rooms have no meeting list; ended rooms take no writes.
-    let (_, normal) = call(&app, Endpoint::Create, &ta, json!({"title": "solo"})).await;
-    for endpoint in [Endpoint::GetMeetingInfo, Endpoint::UpdateMeetingInfo] {
+    let (_, normal) = call(&app, rooms::Create::ENDPOINT, &ta, json!({"title": "solo"})).await;
+    for endpoint in [
+        meeting::GetMeetingInfo::ENDPOINT,
+        meeting::UpdateMeetingInfo::ENDPOINT,
+    ] {
         let (status, err) = call(
             &app,
             endpoint,
@@ -173,10 +183,10 @@ async fn the_meeting_rules_hold(store: TestStore) {
             (409, Some("RoomModeConflict"))
         );
     }
-    call(&app, Endpoint::Stop, &ta, json!({"id": room})).await;
+    call(&app, rooms::Stop::ENDPOINT, &ta, json!({"id": room})).await;
     let (status, err) = call(
         &app,
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &ta,
         json!({"id": room, "members": []}),
     )
@@ -220,7 +230,7 @@ async fn fifty_versioned_writers(store: TestStore) {
             let list = json!([{"user_id": anchor, "user_nick": format!("w{i}")}]);
             call(
                 &app,
-                Endpoint::UpdateMeetingInfo,
+                meeting::UpdateMeetingInfo::ENDPOINT,
                 &ta,
                 json!({"id": room, "members": list, "version": 0}),
             )
@@ -251,11 +261,17 @@ async fn fifty_versioned_writers(store: TestStore) {
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             loop {
-                let (_, current) =
-                    call(&app, Endpoint::GetMeetingInfo, &ta, json!({"id": room})).await;
+                let (_, current) = call(
+                    &app,
+                    meeting::GetMeetingInfo::ENDPOINT,
+                    &ta,
+                    json!({"id": room}),
+                )
+                .await;
                 let list = json!([{"user_id": anchor, "user_nick": format!("rmw{i}")}]);
                 let body = json!({"id": room, "members": list, "version": current["version"]});
-                let (status, info) = call(&app, Endpoint::UpdateMeetingInfo, &ta, body).await;
+                let (status, info) =
+                    call(&app, meeting::UpdateMeetingInfo::ENDPOINT, &ta, body).await;
                 match status {
                     200 => return (i, info["version"].as_u64().unwrap()),
                     409 => continue,
@@ -276,7 +292,13 @@ async fn fifty_versioned_writers(store: TestStore) {
         by_version.keys().copied().collect::<Vec<_>>(),
         (2..=51).collect::<Vec<u64>>()
     );
-    let (_, last) = call(&app, Endpoint::GetMeetingInfo, &ta, json!({"id": room})).await;
+    let (_, last) = call(
+        &app,
+        meeting::GetMeetingInfo::ENDPOINT,
+        &ta,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(last["version"], 51);
     assert_eq!(
         last["members"][0]["user_nick"],
@@ -314,12 +336,18 @@ async fn twenty_users_race_for_four_seats(store: TestStore) {
             let me = UserId::generate();
             barrier.wait().await;
             loop {
-                let (_, current) =
-                    call(&app, Endpoint::GetMeetingInfo, &ta, json!({"id": room})).await;
+                let (_, current) = call(
+                    &app,
+                    meeting::GetMeetingInfo::ENDPOINT,
+                    &ta,
+                    json!({"id": room}),
+                )
+                .await;
                 let mut members = current["members"].as_array().unwrap().clone();
                 members.push(member(&me, true));
                 let body = json!({"id": room, "members": members, "version": current["version"]});
-                let (status, info) = call(&app, Endpoint::UpdateMeetingInfo, &ta, body).await;
+                let (status, info) =
+                    call(&app, meeting::UpdateMeetingInfo::ENDPOINT, &ta, body).await;
                 match (status, info["reason"].as_str()) {
                     (200, _) => return Some(me),
                     (409, Some("RoomFull")) => return None,
@@ -334,7 +362,13 @@ async fn twenty_users_race_for_four_seats(store: TestStore) {
         seated.extend(task.await.unwrap());
     }
     assert_eq!(seated.len(), 4, "exactly 4 of 20 get a seat");
-    let (_, last) = call(&app, Endpoint::GetMeetingInfo, &ta, json!({"id": room})).await;
+    let (_, last) = call(
+        &app,
+        meeting::GetMeetingInfo::ENDPOINT,
+        &ta,
+        json!({"id": room}),
+    )
+    .await;
     let mut listed: Vec<String> = last["members"]
         .as_array()
         .unwrap()

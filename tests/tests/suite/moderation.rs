@@ -1,10 +1,11 @@
 //! Moderation through the handlers, on both stores, with a manual clock: kick (with its ban,
 //! which ends by itself, and the race with the member's own keepalives) and mute.
 
+use liveroom::endpoint::Handler;
+use liveroom::{meeting, moderation, presence, rooms, tokens};
 use std::sync::Arc;
 
 use liveroom::domain::UserId;
-use liveroom::http::Endpoint;
 use serde_json::{Value, json};
 
 use crate::common::call;
@@ -22,7 +23,7 @@ impl World {
         let members: Vec<Value> = members.iter().map(|m| json!({"user_id": m})).collect();
         let (status, out) = self
             .call(
-                Endpoint::UpdateMeetingInfo,
+                meeting::UpdateMeetingInfo::ENDPOINT,
                 anchor,
                 json!({"id": room, "members": members}),
             )
@@ -32,7 +33,7 @@ impl World {
 
     async fn mute(&self, token: &str, room: &str, user: &str, mute: bool) -> (u16, Value) {
         self.call(
-            Endpoint::Mute,
+            moderation::Mute::ENDPOINT,
             token,
             json!({"id": room, "user_id": user, "mute": mute}),
         )
@@ -45,7 +46,7 @@ impl World {
         for _ in 0..64 {
             let (status, page) = self
                 .call(
-                    Endpoint::Members,
+                    presence::Members::ENDPOINT,
                     token,
                     json!({"id": room, "limit": 100, "next_token": next}),
                 )
@@ -79,7 +80,9 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     let room = w.room(&anchor, 1).await;
     for token in [&anchor, &bt, &ct] {
         assert_eq!(
-            w.call(Endpoint::Join, token, json!({"id": room})).await.0,
+            w.call(presence::Join::ENDPOINT, token, json!({"id": room}))
+                .await
+                .0,
             200
         );
     }
@@ -89,7 +92,11 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
 
     // Only the anchor kicks; not themself; within the ban limits.
     let (status, err) = w
-        .call(Endpoint::Kick, &ct, json!({"id": room, "user_id": "bob"}))
+        .call(
+            moderation::Kick::ENDPOINT,
+            &ct,
+            json!({"id": room, "user_id": "bob"}),
+        )
         .await;
     assert_eq!(
         (status, err["reason"].as_str()),
@@ -97,7 +104,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     );
     let (status, err) = w
         .call(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &anchor,
             json!({"id": room, "user_id": "anchor"}),
         )
@@ -108,12 +115,15 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
         json!({"id": room, "user_id": "bob", "ban_seconds": -1}),
         json!({"id": room, "user_id": "b o b"}),
     ] {
-        assert_eq!(w.call(Endpoint::Kick, &anchor, body).await.0, 400);
+        assert_eq!(
+            w.call(moderation::Kick::ENDPOINT, &anchor, body).await.0,
+            400
+        );
     }
 
     let (status, kicked) = w
         .call(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &anchor,
             json!({"id": room, "user_id": "bob", "ban_seconds": 120}),
         )
@@ -123,17 +133,27 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     // Out of presence and the co-host list at once.
     assert_eq!(w.online(&anchor, &room).await, ["anchor", "carol"]);
     let (_, meeting) = w
-        .call(Endpoint::GetMeetingInfo, &anchor, json!({"id": room}))
+        .call(
+            meeting::GetMeetingInfo::ENDPOINT,
+            &anchor,
+            json!({"id": room}),
+        )
         .await;
     assert_eq!(meeting["members"].as_array().unwrap().len(), 1, "{meeting}");
     // (`get` counts online members when its snapshot is older than 5 s.)
     w.advance(6);
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["metrics"]["online_count"], 2, "{info}");
 
     // Banned: join, keepalive and rtcToken for this room are 403.
     w.advance(60);
-    for endpoint in [Endpoint::Join, Endpoint::Keepalive, Endpoint::RtcToken] {
+    for endpoint in [
+        presence::Join::ENDPOINT,
+        presence::Keepalive::ENDPOINT,
+        tokens::RtcToken::ENDPOINT,
+    ] {
         let (status, err) = w.call(endpoint, &bt, json!({"id": room})).await;
         assert_eq!(
             (status, err["reason"].as_str()),
@@ -145,13 +165,17 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     // Other rooms are not affected.
     let other = w.room(&anchor, 0).await;
     assert_eq!(
-        w.call(Endpoint::Join, &bt, json!({"id": other})).await.0,
+        w.call(presence::Join::ENDPOINT, &bt, json!({"id": other}))
+            .await
+            .0,
         200
     );
 
     // The ban ends by itself; the visit is a return, not a new visitor.
     w.advance(61);
-    let (status, joined) = w.call(Endpoint::Join, &bt, json!({"id": room})).await;
+    let (status, joined) = w
+        .call(presence::Join::ENDPOINT, &bt, json!({"id": room}))
+        .await;
     assert_eq!(status, 200, "{joined}");
     assert_eq!(joined["metrics"]["uv"], 3);
     assert!(w.online(&anchor, &room).await.contains(&bob));
@@ -160,7 +184,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     let (dave, dt) = w.member("dave").await;
     assert_eq!(
         w.call(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &anchor,
             json!({"id": room, "user_id": dave})
         )
@@ -169,11 +193,15 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
         200
     );
     assert_eq!(
-        w.call(Endpoint::Join, &dt, json!({"id": room})).await.0,
+        w.call(presence::Join::ENDPOINT, &dt, json!({"id": room}))
+            .await
+            .0,
         403
     );
     w.advance(600);
-    let (status, joined) = w.call(Endpoint::Join, &dt, json!({"id": room})).await;
+    let (status, joined) = w
+        .call(presence::Join::ENDPOINT, &dt, json!({"id": room}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         joined["metrics"]["uv"], 4,
@@ -181,7 +209,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     );
     let (status, kicked) = w
         .call(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &anchor,
             json!({"id": room, "user_id": bob, "ban_seconds": 0}),
         )
@@ -197,13 +225,15 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     );
     w.advance(1);
     assert_eq!(
-        w.call(Endpoint::Join, &bt, json!({"id": room})).await.0,
+        w.call(presence::Join::ENDPOINT, &bt, json!({"id": room}))
+            .await
+            .0,
         200
     );
     // Unknown rooms are 404.
     let (status, _) = w
         .call(
-            Endpoint::Kick,
+            moderation::Kick::ENDPOINT,
             &anchor,
             json!({"id": uuid::Uuid::new_v4().to_string(), "user_id": "bob"}),
         )
@@ -217,16 +247,23 @@ async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
     for round in 0..10 {
         let (name, token) = w.member(&format!("viewer{round}")).await;
         assert_eq!(
-            w.call(Endpoint::Join, &token, json!({"id": room})).await.0,
+            w.call(presence::Join::ENDPOINT, &token, json!({"id": room}))
+                .await
+                .0,
             200
         );
         let keepalives: Vec<_> = (0..6)
             .map(|_| {
                 let (app, token, room) = (Arc::clone(&w.app), token.clone(), room.clone());
                 tokio::spawn(async move {
-                    call(&app, Endpoint::Keepalive, &token, json!({"id": room}))
-                        .await
-                        .0
+                    call(
+                        &app,
+                        presence::Keepalive::ENDPOINT,
+                        &token,
+                        json!({"id": room}),
+                    )
+                    .await
+                    .0
                 })
             })
             .collect();
@@ -240,7 +277,7 @@ async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
             tokio::spawn(async move {
                 call(
                     &app,
-                    Endpoint::Kick,
+                    moderation::Kick::ENDPOINT,
                     &anchor,
                     json!({"id": room, "user_id": name}),
                 )
@@ -259,7 +296,7 @@ async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
             "round {round}"
         );
         assert_eq!(
-            w.call(Endpoint::Keepalive, &token, json!({"id": room}))
+            w.call(presence::Keepalive::ENDPOINT, &token, json!({"id": room}))
                 .await
                 .0,
             403
@@ -271,7 +308,9 @@ async fn a_kicked_members_racing_keepalives_never_bring_them_back(w: World) {
     }
     // Every viewer was kicked (the anchor never joined).
     w.advance(6);
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["metrics"]["online_count"], 0, "{info}");
 }
 
@@ -284,7 +323,13 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
     let grant = |token: String| {
         let (app, room) = (Arc::clone(&w.app), room.clone());
         async move {
-            let (status, creds) = call(&app, Endpoint::RtcToken, &token, json!({"id": room})).await;
+            let (status, creds) = call(
+                &app,
+                tokens::RtcToken::ENDPOINT,
+                &token,
+                json!({"id": room}),
+            )
+            .await;
             assert_eq!(status, 200, "{creds}");
             creds["grant"].as_str().unwrap().to_owned()
         }
@@ -300,12 +345,12 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
     let (status, out) = w.mute(&anchor, &room, "bob", true).await;
     assert_eq!((status, out["mute"].as_bool()), (200, Some(true)));
     // Bob reads his status (seed 002: mute_source is an array of strings); others are unmuted.
-    let (_, seen) = w.call(Endpoint::Get, &bt, json!({"id": room})).await;
+    let (_, seen) = w.call(rooms::Get::ENDPOINT, &bt, json!({"id": room})).await;
     assert_eq!(
         seen["user_status"],
         json!({"mute": true, "mute_source": ["anchor"]})
     );
-    let (_, seen) = w.call(Endpoint::Get, &ct, json!({"id": room})).await;
+    let (_, seen) = w.call(rooms::Get::ENDPOINT, &ct, json!({"id": room})).await;
     assert_eq!(
         seen["user_status"],
         json!({"mute": false, "mute_source": []})
@@ -316,7 +361,7 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
     // A room update does not lose the mute (the update writes only the room's own fields).
     assert_eq!(
         w.call(
-            Endpoint::Update,
+            rooms::Update::ENDPOINT,
             &anchor,
             json!({"id": room, "title": "renamed"})
         )
@@ -324,7 +369,7 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
         .0,
         200
     );
-    let (_, seen) = w.call(Endpoint::Get, &bt, json!({"id": room})).await;
+    let (_, seen) = w.call(rooms::Get::ENDPOINT, &bt, json!({"id": room})).await;
     assert_eq!(seen["user_status"]["mute"], true);
 
     // Unmute: publish again. Repeating either is a no-op success.
@@ -333,11 +378,11 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
         assert_eq!(status, 200);
     }
     assert_eq!(grant(bt.clone()).await, "publish");
-    let (_, seen) = w.call(Endpoint::Get, &bt, json!({"id": room})).await;
+    let (_, seen) = w.call(rooms::Get::ENDPOINT, &bt, json!({"id": room})).await;
     assert_eq!(seen["user_status"]["mute"], false);
     let (status, _) = w
         .call(
-            Endpoint::Mute,
+            moderation::Mute::ENDPOINT,
             &anchor,
             json!({"id": uuid::Uuid::new_v4().to_string(), "user_id": "bob", "mute": true}),
         )

@@ -31,14 +31,14 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
         assert!(
             documented
                 .iter()
-                .any(|(m, p)| p == path && (m == method || method == liveroom::http::ANY)),
+                .any(|(m, p)| p == path && (m == method || method == liveroom::endpoint::ANY)),
             "{method} {path} is routed but not documented"
         );
     }
     for (method, path) in &documented {
         assert!(
             routed.contains(&(method.clone(), path.clone()))
-                || routed.contains(&(liveroom::http::ANY.to_owned(), path.clone())),
+                || routed.contains(&(liveroom::endpoint::ANY.to_owned(), path.clone())),
             "{method} {path} is documented but not routed"
         );
     }
@@ -97,7 +97,9 @@ async fn a_room_info_has_exactly_the_documented_fields() {
     use lambda_http::http::Request;
     use liveroom::auth::TokenKind;
     use liveroom::domain::UserId;
-    use liveroom::http::{Endpoint, handle};
+    use liveroom::endpoint::Handler;
+    use liveroom::http::handle;
+    use liveroom::rooms;
 
     let store = embedded();
     let app = app(&store);
@@ -120,7 +122,7 @@ async fn a_room_info_has_exactly_the_documented_fields() {
         .header("authorization", format!("Bearer {token}"))
         .body(Body::Text(r#"{"title":"documented"}"#.to_owned()))
         .unwrap();
-    let response = handle(&app, Endpoint::Create, req).await;
+    let response = handle(&app, rooms::Create::ENDPOINT, req).await;
     let room: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     let keys: BTreeSet<&str> = room
         .as_object()

@@ -3,6 +3,8 @@
 //! the way LiveKit's receivers do), including far ends that fail and the retries that finish
 //! the work.
 
+use liveroom::endpoint::Handler;
+use liveroom::{meeting, moderation, presence, rooms};
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use liveroom::clock::ManualClock;
 use liveroom::delivery::{Delivery, DeliveryReport, deliver_pending};
 use liveroom::domain::{RoomId, UserId};
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -213,7 +215,9 @@ impl World {
     }
 
     async fn chat(&self, token: &str, room: &str) -> (String, bool) {
-        let info = self.ok(Endpoint::Get, token, json!({"id": room})).await;
+        let info = self
+            .ok(rooms::Get::ENDPOINT, token, json!({"id": room}))
+            .await;
         (
             info["chat_id"].as_str().unwrap().to_owned(),
             info["chat_ready"].as_bool().unwrap(),
@@ -234,7 +238,11 @@ async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: W
     let anchor = w.user("anchor_1");
     let viewer = w.user("viewer_1");
     let room = w
-        .ok(Endpoint::Create, &anchor, json!({"title": "im", "mode": 1}))
+        .ok(
+            rooms::Create::ENDPOINT,
+            &anchor,
+            json!({"title": "im", "mode": 1}),
+        )
         .await;
     let id = room["id"].as_str().unwrap().to_owned();
     // The group's id is the room's from creation on; it exists once delivered.
@@ -245,17 +253,19 @@ async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: W
     assert!(w.im.lock().unwrap().groups.contains(&id));
     assert_eq!(w.chat(&viewer, &id).await, (id.clone(), true));
 
-    w.ok(Endpoint::Start, &anchor, json!({"id": id})).await;
+    w.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
     w.deliver().await;
     // A join is no IM call (nor a webhook).
     let calls = w.im.lock().unwrap().calls.len();
     let hooks = w.hooks.lock().unwrap().events.len();
-    w.ok(Endpoint::Join, &viewer, json!({"id": id})).await;
+    w.ok(presence::Join::ENDPOINT, &viewer, json!({"id": id}))
+        .await;
     assert_eq!(w.deliver().await, DeliveryReport::default());
     assert_eq!(w.im.lock().unwrap().calls.len(), calls);
     assert_eq!(w.hooks.lock().unwrap().events.len(), hooks);
     w.ok(
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &anchor,
         json!({"id": id, "members": [{"user_id": "anchor_1"}, {"user_id": "viewer_1"}]}),
     )
@@ -269,7 +279,8 @@ async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: W
         assert_eq!(last["cohosts_version"], 1);
         assert_eq!(last["room_id"], id.as_str());
     }
-    w.ok(Endpoint::Stop, &anchor, json!({"id": id})).await;
+    w.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
     w.deliver().await;
     assert_eq!(
         w.notifications(&id),
@@ -281,7 +292,11 @@ async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: W
     // The IM API goes down: the room is made anyway; its group follows once the API is back.
     w.im.lock().unwrap().down = true;
     let second = w
-        .ok(Endpoint::Create, &anchor, json!({"title": "while down"}))
+        .ok(
+            rooms::Create::ENDPOINT,
+            &anchor,
+            json!({"title": "while down"}),
+        )
         .await;
     let second = second["id"].as_str().unwrap().to_owned();
     let report = w.deliver().await;
@@ -304,7 +319,8 @@ async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: W
     assert!(w.im.lock().unwrap().groups.contains(&second));
     assert_eq!(w.chat(&anchor, &second).await, (second.clone(), true));
     // A deleted room's group is dissolved.
-    w.ok(Endpoint::Delete, &anchor, json!({"id": second})).await;
+    w.ok(rooms::Delete::ENDPOINT, &anchor, json!({"id": second}))
+        .await;
     w.deliver().await;
     assert!(!w.im.lock().unwrap().groups.contains(&second));
     assert_eq!(w.pending().await, 0, "nothing left undelivered");
@@ -328,34 +344,47 @@ async fn webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiv
     let anchor = w.user("anchor_2");
     let member = w.user("member_2");
     let a = w
-        .ok(Endpoint::Create, &anchor, json!({"title": "a", "mode": 1}))
+        .ok(
+            rooms::Create::ENDPOINT,
+            &anchor,
+            json!({"title": "a", "mode": 1}),
+        )
         .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let b = w.ok(Endpoint::Create, &anchor, json!({"title": "b"})).await["id"]
+    let b = w
+        .ok(rooms::Create::ENDPOINT, &anchor, json!({"title": "b"}))
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    for endpoint in [Endpoint::Start, Endpoint::Pause, Endpoint::Start] {
+    for endpoint in [
+        rooms::Start::ENDPOINT,
+        rooms::Pause::ENDPOINT,
+        rooms::Start::ENDPOINT,
+    ] {
         w.ok(endpoint, &anchor, json!({"id": a})).await;
     }
-    w.ok(Endpoint::Join, &member, json!({"id": a})).await;
+    w.ok(presence::Join::ENDPOINT, &member, json!({"id": a}))
+        .await;
     w.ok(
-        Endpoint::UpdateMeetingInfo,
+        meeting::UpdateMeetingInfo::ENDPOINT,
         &anchor,
         json!({"id": a, "members": [{"user_id": "anchor_2"}, {"user_id": "member_2"}]}),
     )
     .await;
     w.ok(
-        Endpoint::Kick,
+        moderation::Kick::ENDPOINT,
         &anchor,
         json!({"id": a, "user_id": "member_2"}),
     )
     .await;
-    w.ok(Endpoint::Stop, &anchor, json!({"id": a})).await;
-    w.ok(Endpoint::Start, &anchor, json!({"id": b})).await;
-    w.ok(Endpoint::Delete, &anchor, json!({"id": b})).await;
+    w.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": a})).await;
+    w.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": b}))
+        .await;
+    w.ok(rooms::Delete::ENDPOINT, &anchor, json!({"id": b}))
+        .await;
 
     // The receiver refuses the first two deliveries; retries with backoff finish the rest.
     for _ in 0..20 {
@@ -414,8 +443,12 @@ async fn webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiv
 async fn an_event_nobody_could_deliver_within_retention_is_given_up(w: World) {
     w.hooks.lock().unwrap().fail_next = u32::MAX;
     let anchor = w.user("anchor_3");
-    w.ok(Endpoint::Create, &anchor, json!({"title": "unheard"}))
-        .await;
+    w.ok(
+        rooms::Create::ENDPOINT,
+        &anchor,
+        json!({"title": "unheard"}),
+    )
+    .await;
     let report = w.deliver().await;
     assert_eq!(
         (report.delivered, report.failed),
@@ -439,7 +472,13 @@ async fn without_sinks_nothing_is_queued_and_a_webhook_needs_a_real_secret() {
     let app = crate::common::app(&store);
     let anchor =
         crate::common::user_token(&app, &UserId::parse("user", "solo").unwrap(), 3600).await;
-    let (status, room) = call(&app, Endpoint::Create, &anchor, json!({"title": "t"})).await;
+    let (status, room) = call(
+        &app,
+        rooms::Create::ENDPOINT,
+        &anchor,
+        json!({"title": "t"}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(room["chat_id"], "");
     assert_eq!(room["chat_ready"], false);
@@ -552,7 +591,7 @@ async fn racing_changes_of_one_room_are_reported_in_commit_order(w: World) {
     let anchor = w.user("racer");
     let room = w
         .ok(
-            Endpoint::Create,
+            rooms::Create::ENDPOINT,
             &anchor,
             json!({"title": "race", "mode": 1}),
         )
@@ -560,9 +599,9 @@ async fn racing_changes_of_one_room_are_reported_in_commit_order(w: World) {
     let id = room["id"].as_str().unwrap().to_owned();
     for round in 0..20 {
         let status = if round % 2 == 0 {
-            Endpoint::Start
+            rooms::Start::ENDPOINT
         } else {
-            Endpoint::Pause
+            rooms::Pause::ENDPOINT
         };
         let members = json!([{"user_id": "racer", "camera_opened": round % 2 == 0,
                               "mic_opened": true}]);
@@ -570,7 +609,7 @@ async fn racing_changes_of_one_room_are_reported_in_commit_order(w: World) {
             call(&w.app, status, &anchor, json!({"id": id})),
             call(
                 &w.app,
-                Endpoint::UpdateMeetingInfo,
+                meeting::UpdateMeetingInfo::ENDPOINT,
                 &anchor,
                 json!({"id": id, "members": members})
             ),

@@ -1,6 +1,8 @@
 //! Presence, metrics and the sweeper through the handlers, on both stores, with time injected
 //! (a manual clock: timeouts are tested without sleeping).
 
+use liveroom::endpoint::Handler;
+use liveroom::{presence, rooms};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use liveroom::App;
 use liveroom::auth::TokenKind;
 use liveroom::clock::ManualClock;
 use liveroom::domain::{RoomId, UserId};
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::reclaim::sweep;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -66,7 +68,7 @@ impl World {
     pub(crate) async fn room(&self, token: &str, mode: i64) -> String {
         let (status, room) = self
             .call(
-                Endpoint::Create,
+                rooms::Create::ENDPOINT,
                 token,
                 json!({"title": "presence", "mode": mode}),
             )
@@ -114,7 +116,7 @@ impl World {
         for calls in 1..=200 {
             let (status, page) = self
                 .call(
-                    Endpoint::Members,
+                    presence::Members::ENDPOINT,
                     token,
                     json!({"id": room, "limit": limit, "next_token": next}),
                 )
@@ -165,30 +167,41 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
     let (b, tb) = w.user().await;
     let room = w.room(&anchor, 0).await;
     for t in [&ta, &tb] {
-        let (status, info) = w.call(Endpoint::Join, t, json!({"id": room})).await;
+        let (status, info) = w
+            .call(presence::Join::ENDPOINT, t, json!({"id": room}))
+            .await;
         assert_eq!(status, 200, "{info}");
     }
     // The room's count is from its creation (this instant) until it is older than
     // METRICS_MAX_AGE_SECONDS (5 s): then `get` counts again.
     w.advance(6);
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["metrics"]["online_count"], 2);
 
     // A keeps alive every 10 s; B falls silent.
     w.advance(10);
-    w.call(Endpoint::Keepalive, &ta, json!({"id": room})).await;
+    w.call(presence::Keepalive::ENDPOINT, &ta, json!({"id": room}))
+        .await;
     w.advance(11);
     let (members, _) = w.all_members(&anchor, &room, 20).await;
     assert_eq!(members, vec![a.to_string()], "B is past the 20 s timeout");
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["metrics"]["online_count"], 1);
 
     // B comes back with a keepalive: online again, but no new visit.
-    let (status, _) = w.call(Endpoint::Keepalive, &tb, json!({"id": room})).await;
+    let (status, _) = w
+        .call(presence::Keepalive::ENDPOINT, &tb, json!({"id": room}))
+        .await;
     assert_eq!(status, 200);
     let (members, _) = w.all_members(&anchor, &room, 20).await;
     assert_eq!(members, sorted(vec![b.to_string(), a.to_string()]));
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(
         (
             info["metrics"]["pv"].as_u64(),
@@ -198,7 +211,8 @@ async fn a_silent_member_drops_out_of_members_and_online_count(w: World) {
     );
 
     // Leaving is immediate.
-    w.call(Endpoint::Leave, &ta, json!({"id": room})).await;
+    w.call(presence::Leave::ENDPOINT, &ta, json!({"id": room}))
+        .await;
     let (members, _) = w.all_members(&anchor, &room, 20).await;
     assert_eq!(members, vec![b.to_string()]);
 }
@@ -209,7 +223,8 @@ async fn members_page_newest_activity_first(w: World) {
     let mut joined = Vec::new();
     for _ in 0..5 {
         let (id, t) = w.user().await;
-        w.call(Endpoint::Join, &t, json!({"id": room})).await;
+        w.call(presence::Join::ENDPOINT, &t, json!({"id": room}))
+            .await;
         joined.push(id.to_string());
         w.advance(1);
     }
@@ -223,7 +238,7 @@ async fn members_page_newest_activity_first(w: World) {
     assert!(calls <= 5, "{calls} calls for 5 members");
     let (status, err) = w
         .call(
-            Endpoint::Members,
+            presence::Members::ENDPOINT,
             &anchor,
             json!({"id": room, "next_token": "not-a-token"}),
         )
@@ -233,13 +248,17 @@ async fn members_page_newest_activity_first(w: World) {
         (400, Some("RoomQueryParams"))
     );
     let (status, _) = w
-        .call(Endpoint::Members, &anchor, json!({"id": room, "limit": 0}))
+        .call(
+            presence::Members::ENDPOINT,
+            &anchor,
+            json!({"id": room, "limit": 0}),
+        )
         .await;
     assert_eq!(status, 400);
     // A room nobody entered has no members and no next page.
     let empty = w.room(&anchor, 0).await;
     let (status, page) = w
-        .call(Endpoint::Members, &anchor, json!({"id": empty}))
+        .call(presence::Members::ENDPOINT, &anchor, json!({"id": empty}))
         .await;
     assert_eq!(
         (status, page["members"].as_array().map(Vec::len)),
@@ -264,9 +283,12 @@ async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
         let (endpoint, body) = if i < 1000 {
             let count = (i % 7 + 1) as u64;
             expected_likes += count;
-            (Endpoint::Like, json!({"id": room, "count": count}))
+            (
+                presence::Like::ENDPOINT,
+                json!({"id": room, "count": count}),
+            )
         } else {
-            (Endpoint::Join, json!({"id": room}))
+            (presence::Join::ENDPOINT, json!({"id": room}))
         };
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
@@ -279,18 +301,26 @@ async fn likes_joins_and_visitors_are_exact_under_concurrency(w: World) {
     }
     // 200 joins by 100 users (each joined twice, after 1000 likes from the same users). The
     // counters are exact at once; the online count once its snapshot is due (5 s).
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     let m = &info["metrics"];
     assert_eq!(m["like_count"].as_u64(), Some(expected_likes));
     assert_eq!((m["pv"].as_u64(), m["uv"].as_u64()), (Some(200), Some(100)));
     w.advance(6);
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     let m = &info["metrics"];
     assert_eq!(m["like_count"].as_u64(), Some(expected_likes));
     assert_eq!((m["pv"].as_u64(), m["uv"].as_u64()), (Some(200), Some(100)));
     assert_eq!(m["online_count"].as_u64(), Some(100));
     let (status, err) = w
-        .call(Endpoint::Like, &anchor, json!({"id": room, "count": 101}))
+        .call(
+            presence::Like::ENDPOINT,
+            &anchor,
+            json!({"id": room, "count": 101}),
+        )
         .await;
     assert_eq!(
         (status, err["details"]["field"].as_str()),
@@ -303,14 +333,20 @@ async fn the_channel_starts_when_the_first_member_enters_an_empty_room(w: World)
     let (_, ta) = w.user().await;
     let (_, tb) = w.user().await;
     let room = w.room(&anchor, 0).await;
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["channel_started_at"], "");
 
     w.advance(5);
-    let (_, first) = w.call(Endpoint::Join, &ta, json!({"id": room})).await;
+    let (_, first) = w
+        .call(presence::Join::ENDPOINT, &ta, json!({"id": room}))
+        .await;
     let started = first["channel_started_at"].as_str().unwrap().to_owned();
     w.advance(5);
-    let (_, second) = w.call(Endpoint::Join, &tb, json!({"id": room})).await;
+    let (_, second) = w
+        .call(presence::Join::ENDPOINT, &tb, json!({"id": room}))
+        .await;
     assert_eq!(
         second["channel_started_at"],
         started.as_str(),
@@ -320,17 +356,25 @@ async fn the_channel_starts_when_the_first_member_enters_an_empty_room(w: World)
     // Everyone falls silent; once a count finds the room empty (a sweep, or a `get` whose
     // count is due), the channel has ended and the next member opens a new one.
     w.advance(60);
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert!(info["channel_started_at"] == "" || info["metrics"]["online_count"] == 0);
-    let (_, again) = w.call(Endpoint::Join, &ta, json!({"id": room})).await;
+    let (_, again) = w
+        .call(presence::Join::ENDPOINT, &ta, json!({"id": room}))
+        .await;
     let restarted = again["channel_started_at"].as_str().unwrap().to_owned();
     assert_ne!(restarted, started);
     // The same through the sweeper.
     w.advance(60);
     sweep(&w.app).await.unwrap();
-    let (_, info) = w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    let (_, info) = w
+        .call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(info["channel_started_at"], "", "{info}");
-    let (_, third) = w.call(Endpoint::Join, &tb, json!({"id": room})).await;
+    let (_, third) = w
+        .call(presence::Join::ENDPOINT, &tb, json!({"id": room}))
+        .await;
     assert_ne!(third["channel_started_at"], restarted.as_str());
     assert!(third["channel_started_at"].is_string());
 }
@@ -342,14 +386,15 @@ async fn the_sweeper_reclaims_by_the_rules(w: World) {
     // An idle room (nobody entered) and a room someone entered.
     let idle = w.room(&anchor, 0).await;
     let entered = w.room(&anchor, 0).await;
-    w.call(Endpoint::Join, &viewer, json!({"id": entered}))
+    w.call(presence::Join::ENDPOINT, &viewer, json!({"id": entered}))
         .await;
     // A live room whose anchor keeps alive, and one whose anchor falls silent.
     let kept = w.room(&anchor, 0).await;
     let silent = w.room(&anchor, 0).await;
     for room in [&kept, &silent] {
-        w.call(Endpoint::Start, &anchor, json!({"id": room})).await;
-        w.call(Endpoint::Keepalive, &anchor, json!({"id": room}))
+        w.call(rooms::Start::ENDPOINT, &anchor, json!({"id": room}))
+            .await;
+        w.call(presence::Keepalive::ENDPOINT, &anchor, json!({"id": room}))
             .await;
     }
 
@@ -367,7 +412,7 @@ async fn the_sweeper_reclaims_by_the_rules(w: World) {
 
     // 61 s of silence from the anchor of `silent`; `kept` got a keepalive 20 s ago.
     w.advance(10);
-    w.call(Endpoint::Keepalive, &anchor, json!({"id": kept}))
+    w.call(presence::Keepalive::ENDPOINT, &anchor, json!({"id": kept}))
         .await;
     w.advance(20);
     let report = sweep(&w.app).await.unwrap();
@@ -404,7 +449,7 @@ async fn the_sweeper_never_undoes_a_racing_start(w: World) {
         let (token, id) = (anchor.clone(), room.clone());
         let starter = tokio::spawn(async move {
             barrier.wait().await;
-            call(&app, Endpoint::Start, &token, json!({"id": id})).await
+            call(&app, rooms::Start::ENDPOINT, &token, json!({"id": id})).await
         });
         let (_, (status, body)) = (sweeper.await.unwrap(), starter.await.unwrap());
         let (final_status, version) = w.status(&room).await.unwrap();
@@ -419,7 +464,7 @@ async fn the_sweeper_never_undoes_a_racing_start(w: World) {
         }
         outcomes.insert(status);
         // Tidy: end it so the next round's sweep has only the new room to consider.
-        call(&w.app, Endpoint::Stop, &anchor, json!({"id": room})).await;
+        call(&w.app, rooms::Stop::ENDPOINT, &anchor, json!({"id": room})).await;
     }
     eprintln!("racing start vs sweep outcomes seen: {outcomes:?}");
 }
@@ -433,11 +478,12 @@ fn online_count(info: &Value) -> u64 {
 async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
     let (_, anchor) = w.user().await;
     let room = w.room(&anchor, 0).await;
-    let get = || w.call(Endpoint::Get, &anchor, json!({"id": room}));
+    let get = || w.call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}));
     // Counted at creation: 0. A join 1 s later may not show until the count is 5 s old...
     w.advance(1);
     let (_, t1) = w.user().await;
-    w.call(Endpoint::Join, &t1, json!({"id": room})).await;
+    w.call(presence::Join::ENDPOINT, &t1, json!({"id": room}))
+        .await;
     w.advance(4);
     let (_, info) = get().await;
     assert!(online_count(&info) <= 1);
@@ -447,7 +493,8 @@ async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
     assert_eq!(online_count(&info), 1, "{info}");
     // The same bound again, from this count on.
     let (_, t2) = w.user().await;
-    w.call(Endpoint::Join, &t2, json!({"id": room})).await;
+    w.call(presence::Join::ENDPOINT, &t2, json!({"id": room}))
+        .await;
     w.advance(5);
     let (_, info) = get().await;
     assert!(matches!(online_count(&info), 1 | 2));
@@ -455,8 +502,12 @@ async fn get_shows_an_online_count_no_older_than_the_max_age(w: World) {
     let (_, info) = get().await;
     assert_eq!(online_count(&info), 2, "{info}");
     // The likes, views and visitors beside it are exact at once.
-    w.call(Endpoint::Like, &t2, json!({"id": room, "count": 4}))
-        .await;
+    w.call(
+        presence::Like::ENDPOINT,
+        &t2,
+        json!({"id": room, "count": 4}),
+    )
+    .await;
     let (_, info) = get().await;
     let m = &info["metrics"];
     assert_eq!(
@@ -472,7 +523,8 @@ async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
     let room = w.room(&anchor, 0).await;
     for _ in 0..3 {
         let (_, t) = w.user().await;
-        w.call(Endpoint::Join, &t, json!({"id": room})).await;
+        w.call(presence::Join::ENDPOINT, &t, json!({"id": room}))
+            .await;
     }
     w.advance(6);
     let counts = || {
@@ -493,7 +545,7 @@ async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
         );
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            call(&app, Endpoint::Get, &token, json!({"id": room})).await
+            call(&app, rooms::Get::ENDPOINT, &token, json!({"id": room})).await
         }));
     }
     for task in tasks {
@@ -503,11 +555,13 @@ async fn a_hot_room_is_counted_once_per_period_however_many_read_it(w: World) {
     assert_eq!(counts() - before, 1, "one count for fifty readers");
     w.advance(4);
     for _ in 0..5 {
-        w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+        w.call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+            .await;
     }
     assert_eq!(counts() - before, 1, "none within the period");
     w.advance(2);
-    w.call(Endpoint::Get, &anchor, json!({"id": room})).await;
+    w.call(rooms::Get::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!(
         counts() - before,
         2,
@@ -523,7 +577,7 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
     let listed = || async {
         let (status, page) = w
             .call(
-                Endpoint::List,
+                rooms::List::ENDPOINT,
                 &anchor,
                 json!({"page_num": 1, "page_size": 100, "status": -1}),
             )
@@ -537,9 +591,14 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
             .unwrap()
     };
     let (_, t1) = w.user().await;
-    w.call(Endpoint::Join, &t1, json!({"id": room})).await;
-    w.call(Endpoint::Like, &t1, json!({"id": room, "count": 2}))
+    w.call(presence::Join::ENDPOINT, &t1, json!({"id": room}))
         .await;
+    w.call(
+        presence::Like::ENDPOINT,
+        &t1,
+        json!({"id": room, "count": 2}),
+    )
+    .await;
     sweep(&w.app).await.unwrap();
     let m = listed().await["metrics"].clone();
     assert_eq!(
@@ -552,7 +611,8 @@ async fn list_shows_metrics_no_older_than_one_sweep(w: World) {
     );
     // A second member: the list shows the old count until the next sweep, then the new.
     let (_, t2) = w.user().await;
-    w.call(Endpoint::Join, &t2, json!({"id": room})).await;
+    w.call(presence::Join::ENDPOINT, &t2, json!({"id": room}))
+        .await;
     assert_eq!(listed().await["metrics"]["online_count"], 1);
     w.advance(5);
     sweep(&w.app).await.unwrap();
@@ -569,9 +629,13 @@ async fn a_room_ended_by_stop_is_purged_after_retention(w: World) {
     let (_, anchor) = w.user().await;
     let (_, viewer) = w.user().await;
     let room = w.room(&anchor, 0).await;
-    w.call(Endpoint::Join, &viewer, json!({"id": room})).await;
-    w.call(Endpoint::Start, &anchor, json!({"id": room})).await;
-    let (status, stopped) = w.call(Endpoint::Stop, &anchor, json!({"id": room})).await;
+    w.call(presence::Join::ENDPOINT, &viewer, json!({"id": room}))
+        .await;
+    w.call(rooms::Start::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
+    let (status, stopped) = w
+        .call(rooms::Stop::ENDPOINT, &anchor, json!({"id": room}))
+        .await;
     assert_eq!((status, stopped["status"].as_i64()), (200, Some(2)));
     let id = RoomId::parse("id", &room).unwrap();
     let expires = w.app.store.room(&id).await.unwrap().unwrap().expires_at;
@@ -602,9 +666,14 @@ async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
     let mut rooms = Vec::new();
     for _ in 0..2 {
         let room = w.room(&anchor, 0).await;
-        w.call(Endpoint::Join, &viewer, json!({"id": room})).await;
-        w.call(Endpoint::Like, &viewer, json!({"id": room, "count": 3}))
+        w.call(presence::Join::ENDPOINT, &viewer, json!({"id": room}))
             .await;
+        w.call(
+            presence::Like::ENDPOINT,
+            &viewer,
+            json!({"id": room, "count": 3}),
+        )
+        .await;
         let id = RoomId::parse("id", &room).unwrap();
         let now = liveroom::Clock::now(&*w.clock);
         w.app
@@ -616,17 +685,17 @@ async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
     }
     for (room, _) in &rooms {
         for endpoint in [
-            Endpoint::Get,
-            Endpoint::Join,
-            Endpoint::Members,
-            Endpoint::Start,
+            rooms::Get::ENDPOINT,
+            presence::Join::ENDPOINT,
+            presence::Members::ENDPOINT,
+            rooms::Start::ENDPOINT,
         ] {
             let (status, body) = w.call(endpoint, &anchor, json!({"id": room})).await;
             assert_eq!(status, 404, "{endpoint:?} on a deleted room: {body}");
         }
         let (_, page) = w
             .call(
-                Endpoint::List,
+                rooms::List::ENDPOINT,
                 &anchor,
                 json!({"page_num": 1, "page_size": 100, "status": -1}),
             )
@@ -640,7 +709,7 @@ async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
     }
     // The anchor's retry finishes the first...
     let (status, body) = w
-        .call(Endpoint::Delete, &anchor, json!({"id": rooms[0].0}))
+        .call(rooms::Delete::ENDPOINT, &anchor, json!({"id": rooms[0].0}))
         .await;
     assert_eq!(status, 200, "{body}");
     assert!(w.app.store.room(&rooms[0].1).await.unwrap().is_none());
@@ -656,7 +725,7 @@ async fn a_delete_interrupted_half_way_is_finished_by_the_sweeper(w: World) {
     );
     // Once gone, a delete is 404.
     let (status, _) = w
-        .call(Endpoint::Delete, &anchor, json!({"id": rooms[1].0}))
+        .call(rooms::Delete::ENDPOINT, &anchor, json!({"id": rooms[1].0}))
         .await;
     assert_eq!(status, 404);
 }

@@ -3,12 +3,14 @@
 //! endpoint (401 `UserTokenInvalid`), nothing signed outlives the access token that asked for
 //! it, and a member banned from a room gets no URL or credential from any answer.
 
+use liveroom::endpoint::Handler;
+use liveroom::{accounts, dialects, meeting, moderation, presence, rooms, tokens};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use liveroom::domain::UserId;
-use liveroom::http::Endpoint;
+use liveroom::endpoint::Endpoint;
 use liveroom::{App, Config, SystemClock};
 use serde_json::{Value, json};
 
@@ -71,16 +73,17 @@ impl World {
     async fn live_room(&self, anchor: &str, members: &[&UserId]) -> String {
         let room = self
             .ok(
-                Endpoint::Create,
+                rooms::Create::ENDPOINT,
                 anchor,
                 json!({"title": "signed", "mode": 1}),
             )
             .await;
         let id = room["id"].as_str().unwrap().to_owned();
-        self.ok(Endpoint::Start, anchor, json!({"id": id})).await;
+        self.ok(rooms::Start::ENDPOINT, anchor, json!({"id": id}))
+            .await;
         let members: Vec<Value> = members.iter().map(|m| json!({"user_id": m})).collect();
         self.ok(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             anchor,
             json!({"id": id, "members": members}),
         )
@@ -100,7 +103,8 @@ impl World {
             req,
             HashMap::from([("channelId".to_owned(), channel.to_owned())]),
         );
-        let response = liveroom::http::handle(&self.calls, Endpoint::AliyunCall, req).await;
+        let response =
+            liveroom::http::handle(&self.calls, dialects::aliyun::AliyunCall::ENDPOINT, req).await;
         (
             response.status().as_u16(),
             serde_json::from_slice(response.body().as_ref()).unwrap(),
@@ -134,9 +138,12 @@ enum End {
 impl End {
     async fn end(self, w: &World, token: &str) {
         match self {
-            End::Logout => w.ok(Endpoint::Logout, token, json!({})).await,
-            End::LogoutAll => w.ok(Endpoint::Logout, token, json!({"all": true})).await,
-            End::DeleteUser => w.ok(Endpoint::DeleteUser, token, json!({})).await,
+            End::Logout => w.ok(accounts::Logout::ENDPOINT, token, json!({})).await,
+            End::LogoutAll => {
+                w.ok(accounts::Logout::ENDPOINT, token, json!({"all": true}))
+                    .await
+            }
+            End::DeleteUser => w.ok(accounts::DeleteUser::ENDPOINT, token, json!({})).await,
         };
     }
 }
@@ -194,11 +201,14 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
     let (anchor, ta) = w.user(86_400).await;
     let (member, tm) = w.user(86_400).await;
     let room = w.live_room(&ta, &[&anchor, &member]).await;
-    w.ok(Endpoint::Join, &tm, json!({"id": room})).await;
+    w.ok(presence::Join::ENDPOINT, &tm, json!({"id": room}))
+        .await;
     // Signed while the sessions stand.
-    let got = w.ok(Endpoint::Get, &tm, json!({"id": room})).await;
+    let got = w.ok(rooms::Get::ENDPOINT, &tm, json!({"id": room})).await;
     assert!(!unsigned(&got), "{got}");
-    let creds = w.ok(Endpoint::RtcToken, &tm, json!({"id": room})).await;
+    let creds = w
+        .ok(tokens::RtcToken::ENDPOINT, &tm, json!({"id": room}))
+        .await;
     assert!(creds["credentials"]["token"].is_string(), "{creds}");
     let (status, call_token) = w.call_token(&tm, "session-check").await;
     assert_eq!(status, 200, "{call_token}");
@@ -210,30 +220,36 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
     let me = json!({"user_id": member, "camera_opened": false, "mic_opened": true});
     let members = json!([{"user_id": anchor}, me]);
     let member_calls = [
-        (Endpoint::Create, json!({"title": "after"})),
-        (Endpoint::Get, json!({"id": room})),
-        (Endpoint::List, json!({"page_num": 1, "page_size": 10})),
-        (Endpoint::Join, json!({"id": room})),
-        (Endpoint::Leave, json!({"id": room})),
-        (Endpoint::RtcToken, json!({"id": room})),
-        (Endpoint::GetMeetingInfo, json!({"id": room})),
+        (rooms::Create::ENDPOINT, json!({"title": "after"})),
+        (rooms::Get::ENDPOINT, json!({"id": room})),
         (
-            Endpoint::UpdateMeetingInfo,
+            rooms::List::ENDPOINT,
+            json!({"page_num": 1, "page_size": 10}),
+        ),
+        (presence::Join::ENDPOINT, json!({"id": room})),
+        (presence::Leave::ENDPOINT, json!({"id": room})),
+        (tokens::RtcToken::ENDPOINT, json!({"id": room})),
+        (meeting::GetMeetingInfo::ENDPOINT, json!({"id": room})),
+        (
+            meeting::UpdateMeetingInfo::ENDPOINT,
             json!({"id": room, "members": members}),
         ),
         (
-            Endpoint::Token,
+            tokens::Token::ENDPOINT,
             json!({"device_id": "D1", "device_type": "web"}),
         ),
     ];
     let anchor_calls = [
-        (Endpoint::Update, json!({"id": room, "title": "renamed"})),
-        (Endpoint::Start, json!({"id": room})),
-        (Endpoint::Pause, json!({"id": room})),
-        (Endpoint::Stop, json!({"id": room})),
-        (Endpoint::Get, json!({"id": room})),
         (
-            Endpoint::UpdateMeetingInfo,
+            rooms::Update::ENDPOINT,
+            json!({"id": room, "title": "renamed"}),
+        ),
+        (rooms::Start::ENDPOINT, json!({"id": room})),
+        (rooms::Pause::ENDPOINT, json!({"id": room})),
+        (rooms::Stop::ENDPOINT, json!({"id": room})),
+        (rooms::Get::ENDPOINT, json!({"id": room})),
+        (
+            meeting::UpdateMeetingInfo::ENDPOINT,
             json!({"id": room, "members": [{"user_id": anchor}]}),
         ),
     ];
@@ -265,22 +281,22 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
     let user = member.as_str();
     for (endpoint, path, body) in [
         (
-            Endpoint::TencentUsers,
+            dialects::tencent::TencentUsers::ENDPOINT,
             "auth_users/user_login_token",
             json!({"userId": user, "token": tm}),
         ),
         (
-            Endpoint::TencentRooms,
+            dialects::tencent::TencentRooms::ENDPOINT,
             "rooms/generate_roomid",
             json!({"userId": user, "token": tm}),
         ),
         (
-            Endpoint::TencentRooms,
+            dialects::tencent::TencentRooms::ENDPOINT,
             "rooms/room_detail",
             json!({"userId": user, "token": tm, "roomId": room}),
         ),
         (
-            Endpoint::TencentRooms,
+            dialects::tencent::TencentRooms::ENDPOINT,
             "rooms/enter_room",
             json!({"userId": user, "token": tm, "roomId": room}),
         ),
@@ -307,31 +323,43 @@ async fn nothing_signed_outlives_the_access_token_that_asked(w: World) {
 
     let mut expiries = Vec::new();
     let created = w
-        .ok(Endpoint::Create, &short, json!({"title": "short"}))
+        .ok(rooms::Create::ENDPOINT, &short, json!({"title": "short"}))
         .await;
     expiries.extend(url_expiries(&created));
-    for endpoint in [Endpoint::Get, Endpoint::Update, Endpoint::Start] {
+    for endpoint in [
+        rooms::Get::ENDPOINT,
+        rooms::Update::ENDPOINT,
+        rooms::Start::ENDPOINT,
+    ] {
         let out = w.ok(endpoint, &short, json!({"id": room})).await;
         expiries.extend(url_expiries(&out));
     }
     let page = w
         .ok(
-            Endpoint::List,
+            rooms::List::ENDPOINT,
             &short,
             json!({"page_num": 1, "page_size": 10}),
         )
         .await;
     expiries.extend(url_expiries(&page));
     let meeting = w
-        .ok(Endpoint::GetMeetingInfo, &short, json!({"id": room}))
+        .ok(
+            meeting::GetMeetingInfo::ENDPOINT,
+            &short,
+            json!({"id": room}),
+        )
         .await;
     expiries.extend(url_expiries(&meeting));
-    let joined = w.ok(Endpoint::Join, &short, json!({"id": room})).await;
+    let joined = w
+        .ok(presence::Join::ENDPOINT, &short, json!({"id": room}))
+        .await;
     expiries.extend(url_expiries(&joined));
     assert!(expiries.len() >= 20, "{expiries:?}");
     assert!(expiries.iter().all(|&e| e <= exp), "{exp}: {expiries:?}");
 
-    let creds = w.ok(Endpoint::RtcToken, &short, json!({"id": room})).await;
+    let creds = w
+        .ok(tokens::RtcToken::ENDPOINT, &short, json!({"id": room}))
+        .await;
     let expire = chrono::DateTime::parse_from_rfc3339(creds["expire"].as_str().unwrap())
         .unwrap()
         .timestamp();
@@ -343,10 +371,12 @@ async fn nothing_signed_outlives_the_access_token_that_asked(w: World) {
     assert!(call["data"]["timestamp"].as_i64().unwrap() <= exp, "{call}");
 
     // The cap, not the TTL, made them short: a long-lived token's are signed for the TTL.
-    let got = w.ok(Endpoint::Get, &long, json!({"id": room})).await;
+    let got = w.ok(rooms::Get::ENDPOINT, &long, json!({"id": room})).await;
     let day = chrono::Utc::now().timestamp() + 86_400 - 60;
     assert!(url_expiries(&got).iter().all(|&e| e >= day), "{got}");
-    let creds = w.ok(Endpoint::RtcToken, &long, json!({"id": room})).await;
+    let creds = w
+        .ok(tokens::RtcToken::ENDPOINT, &long, json!({"id": room}))
+        .await;
     assert!(token_exp(creds["credentials"]["token"].as_str().unwrap()) >= day);
 }
 
@@ -359,9 +389,10 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     let (member, tm) = w.user(86_400).await;
     let (_, bystander) = w.user(86_400).await;
     let room = w.live_room(&ta, &[&anchor, &member]).await;
-    w.ok(Endpoint::Join, &tm, json!({"id": room})).await;
+    w.ok(presence::Join::ENDPOINT, &tm, json!({"id": room}))
+        .await;
     w.ok(
-        Endpoint::Kick,
+        moderation::Kick::ENDPOINT,
         &ta,
         json!({"id": room, "user_id": member, "ban_seconds": 600}),
     )
@@ -370,7 +401,7 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     let members = json!([{"user_id": anchor}, {"user_id": member}]);
     let by_anchor = w
         .ok(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             &ta,
             json!({"id": room, "members": members}),
         )
@@ -378,23 +409,31 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     assert!(by_anchor.to_string().contains("://"), "{by_anchor}");
 
     // RoomInfo answers: none signed.
-    let got = w.ok(Endpoint::Get, &tm, json!({"id": room})).await;
+    let got = w.ok(rooms::Get::ENDPOINT, &tm, json!({"id": room})).await;
     assert!(unsigned(&got), "get: {got}");
     let page = w
-        .ok(Endpoint::List, &tm, json!({"page_num": 1, "page_size": 10}))
+        .ok(
+            rooms::List::ENDPOINT,
+            &tm,
+            json!({"page_num": 1, "page_size": 10}),
+        )
         .await;
     let listed = page.as_array().unwrap();
     assert!(
         !listed.is_empty() && listed.iter().all(unsigned),
         "list: {page}"
     );
-    let left = w.ok(Endpoint::Leave, &tm, json!({"id": room})).await;
+    let left = w
+        .ok(presence::Leave::ENDPOINT, &tm, json!({"id": room}))
+        .await;
     assert!(unsigned(&left), "leave: {left}");
-    let left = w.ok(Endpoint::Leave, &tm, json!({"id": room})).await;
+    let left = w
+        .ok(presence::Leave::ENDPOINT, &tm, json!({"id": room}))
+        .await;
     assert!(unsigned(&left), "leave again: {left}");
     // Meeting answers: no co-host pull URL.
     let meeting = w
-        .ok(Endpoint::GetMeetingInfo, &tm, json!({"id": room}))
+        .ok(meeting::GetMeetingInfo::ENDPOINT, &tm, json!({"id": room}))
         .await;
     assert!(
         !meeting.to_string().contains("://"),
@@ -406,7 +445,7 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     ]);
     let changed = w
         .ok(
-            Endpoint::UpdateMeetingInfo,
+            meeting::UpdateMeetingInfo::ENDPOINT,
             &tm,
             json!({"id": room, "members": mine}),
         )
@@ -416,7 +455,7 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
         "updateMeetingInfo: {changed}"
     );
     // Refused outright where the answer is nothing but credentials (or entry).
-    for endpoint in [Endpoint::Join, Endpoint::RtcToken] {
+    for endpoint in [presence::Join::ENDPOINT, tokens::RtcToken::ENDPOINT] {
         let (status, out) = w.call(endpoint, &tm, json!({"id": room})).await;
         assert_eq!(
             (status, out["reason"].as_str()),
@@ -426,10 +465,16 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
     }
     // Everyone else still gets theirs.
     let meeting = w
-        .ok(Endpoint::GetMeetingInfo, &bystander, json!({"id": room}))
+        .ok(
+            meeting::GetMeetingInfo::ENDPOINT,
+            &bystander,
+            json!({"id": room}),
+        )
         .await;
     assert_eq!(meeting.to_string().matches("://").count(), 2, "{meeting}");
-    let got = w.ok(Endpoint::Get, &bystander, json!({"id": room})).await;
+    let got = w
+        .ok(rooms::Get::ENDPOINT, &bystander, json!({"id": room}))
+        .await;
     assert!(!unsigned(&got), "{got}");
 }
 
@@ -445,7 +490,7 @@ async fn a_full_page_of_rooms_checks_the_session_and_bans_too(w: World) {
         let (_, anchor) = w.user(86_400).await;
         for _ in 0..5 {
             let room = w
-                .ok(Endpoint::Create, &anchor, json!({"title": "page"}))
+                .ok(rooms::Create::ENDPOINT, &anchor, json!({"title": "page"}))
                 .await;
             let id = room["id"].as_str().unwrap().to_owned();
             if banned.is_none() {
@@ -456,14 +501,14 @@ async fn a_full_page_of_rooms_checks_the_session_and_bans_too(w: World) {
     let (room, anchor) = banned.unwrap();
     let viewer_id = token_sub(&viewer);
     w.ok(
-        Endpoint::Kick,
+        moderation::Kick::ENDPOINT,
         &anchor,
         json!({"id": room, "user_id": viewer_id}),
     )
     .await;
     let page = w
         .ok(
-            Endpoint::List,
+            rooms::List::ENDPOINT,
             &viewer,
             json!({"page_num": 1, "page_size": 100}),
         )
@@ -476,7 +521,7 @@ async fn a_full_page_of_rooms_checks_the_session_and_bans_too(w: World) {
     End::LogoutAll.end(&w, &viewer).await;
     let (status, out) = w
         .call(
-            Endpoint::List,
+            rooms::List::ENDPOINT,
             &viewer,
             json!({"page_num": 1, "page_size": 100}),
         )

@@ -1,10 +1,11 @@
 //! `template.yaml` deploys exactly the router's routes, one function per `functions/` crate,
 //! each with an IAM policy that allows exactly what its handler may ask of the store.
 
+use liveroom::endpoint::Handler;
+use liveroom::{rooms, service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use liveroom::http::Endpoint;
 use liveroom::store::On;
 
 fn root() -> PathBuf {
@@ -48,8 +49,10 @@ fn every_function_crate_is_one_endpoint_with_a_template_entry() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    let mut functions: BTreeSet<String> =
-        Endpoint::ALL.iter().map(|e| e.name().to_owned()).collect();
+    let mut functions: BTreeSet<String> = liveroom::http::endpoints()
+        .iter()
+        .map(|e| e.name().to_owned())
+        .collect();
     // The functions that are not HTTP endpoints: the scheduled sweeper, the stream's outbox.
     functions.insert("sweeper".to_owned());
     functions.insert("outbox".to_owned());
@@ -163,7 +166,7 @@ fn policy_yaml(needs: &BTreeSet<(String, On)>) -> String {
 #[test]
 fn every_function_policy_allows_exactly_the_dynamodb_actions_of_its_capabilities() {
     let granted = granted(&template());
-    let mut expected: BTreeMap<String, BTreeSet<(String, On)>> = Endpoint::ALL
+    let mut expected: BTreeMap<String, BTreeSet<(String, On)>> = liveroom::http::endpoints()
         .iter()
         .map(|e| (e.name().to_owned(), needed(e.needs())))
         .collect();
@@ -202,7 +205,7 @@ fn the_policy_check_would_catch_a_lost_or_an_extra_action() {
     );
     let after = granted(&lost);
     assert!(!after["get"].contains(&("dynamodb:BatchGetItem".to_owned(), On::Table)));
-    assert_ne!(after["get"], needed(Endpoint::Get.needs()));
+    assert_ne!(after["get"], needed(rooms::Get::ENDPOINT.needs()));
     // Gain one: PutItem for `list`.
     let list_block = text.find("Binary: list\n").expect("the list function");
     let gained = format!(
@@ -378,7 +381,7 @@ fn given(text: &str) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// The keys (every secret, and `JWT_PUBLIC_KEY`) each function reads, derived from the code:
-/// its endpoint's [`Endpoint::reads`] (the sweeper's and the outbox's
+/// its endpoint's [`Endpoint::secrets`] (the sweeper's and the outbox's
 /// [`liveroom::Reads::DELIVERY`] and delivery settings) as [`liveroom::Config::reading`] reads
 /// them, over every vendor choice. By binary.
 fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
@@ -387,10 +390,10 @@ fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
         .chain(liveroom::config::KEY_VARIABLES)
         .map(|s| (*s).to_owned())
         .collect();
-    let mut out: BTreeMap<String, BTreeSet<String>> = Endpoint::ALL
+    let mut out: BTreeMap<String, BTreeSet<String>> = liveroom::http::endpoints()
         .iter()
-        .filter(|e| !matches!(e, Endpoint::Health | Endpoint::OpenApi))
-        .map(|e| (e.name().to_owned(), read_variables(e.reads(), false)))
+        .filter(|e| !matches!(**e, service::Health::ENDPOINT | service::OpenApi::ENDPOINT))
+        .map(|e| (e.name().to_owned(), read_variables(e.secrets(), false)))
         .collect();
     // `health` and `openapi` read no configuration at all.
     out.insert("health".to_owned(), BTreeSet::new());
@@ -443,7 +446,10 @@ fn wrong_keys(text: &str) -> Vec<String> {
 /// on.
 #[test]
 fn every_function_is_given_exactly_the_keys_it_reads() {
-    assert_eq!(given(&template()).len(), Endpoint::ALL.len() + 2);
+    assert_eq!(
+        given(&template()).len(),
+        liveroom::http::endpoints().len() + 2
+    );
     let wrong = wrong_keys(&template());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
