@@ -22,7 +22,6 @@ use subtle::ConstantTimeEq;
 
 use crate::App;
 use crate::auth::Caller;
-use crate::config::Secret;
 use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_webhook};
 use crate::credentials::{aliyun, tencent, text};
 use crate::domain::room::Action;
@@ -53,17 +52,6 @@ crate::needs!(
 const FRESHNESS_SECS: i64 = 300;
 /// How long past its freshness window an event's claim is kept.
 const CLAIM_MARGIN_SECS: i64 = 60;
-
-/// The keys of the inbound callbacks; each is on when its key is set.
-#[derive(Debug, Clone, Default)]
-pub struct CallbackKeys {
-    /// `ALIYUN_LIVE_CALLBACK_KEY`, with the ingest domain `ALIYUN_LIVE_PUSH_DOMAIN` it signs.
-    pub aliyun: Option<(String, Secret)>,
-    /// `TENCENT_LIVE_CALLBACK_KEY`.
-    pub tencent: Option<Secret>,
-    /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
-    pub livekit: Option<(String, Secret)>,
-}
 
 /// A callback request as the edge read it: lower-cased header names, the query string and
 /// the raw body.

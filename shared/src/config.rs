@@ -2,70 +2,18 @@
 //!
 //! A missing or bad variable stops the process with a message naming it. Secrets have no
 //! defaults and their `Debug` output is redacted, so a config can be logged safely.
+//!
+//! This module composes: it says which variables a function reads and builds the [`Config`]
+//! from them, through the parsers of [`crate::env`] and the providers' settings of
+//! [`crate::credentials`]. Never here: how one variable is parsed (`env`), a vendor's
+//! variables (`credentials`), or anything done per request.
 
-use std::fmt;
 use std::time::Duration;
 
-/// A configuration error names the variable and says what is wrong with it.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {variable}: {problem}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub problem: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
-    }
-}
-
-/// Key material that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Shortest accepted HS256 key: 32 bytes, the size of the hash (RFC 7518 §3.2).
-    pub const MIN_LEN: usize = 32;
-
-    pub fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
-        if value.len() < Self::MIN_LEN {
-            return Err(ConfigError::new(
-                variable,
-                format!(
-                    "must be at least {} bytes (got {}); generate one with `openssl rand -hex 32`",
-                    Self::MIN_LEN,
-                    value.len()
-                ),
-            ));
-        }
-        Ok(Self(value.as_bytes().to_vec()))
-    }
-
-    /// A vendor key: at least `min` bytes, no surrounding whitespace.
-    pub fn parse_min(variable: &'static str, value: &str, min: usize) -> Result<Self, ConfigError> {
-        if value.len() < min || value.trim() != value {
-            return Err(ConfigError::new(
-                variable,
-                format!("must be at least {min} bytes without surrounding spaces"),
-            ));
-        }
-        Ok(Self(value.as_bytes().to_vec()))
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::credentials::{CallbackKeys, Providers};
+use crate::domain::UserId;
+use crate::domain::outbox::Outbox;
+use crate::env::{ConfigError, JwtPrivateKey, JwtPublicKey, number, seconds};
 
 /// The variables that hold secrets. A function is given (template.yaml) and reads only those of
 /// the purposes its code uses ([`Reads`]); a test holds the template to that.
@@ -211,10 +159,10 @@ pub struct Config {
     /// `JWT_PRIVATE_KEY`: the Ed25519 key access and refresh tokens are signed with. Required,
     /// no default, where tokens are issued ([`Tokens::Issue`]); `None` elsewhere, so nothing
     /// else can sign one.
-    pub jwt_private_key: Option<crate::auth::JwtPrivateKey>,
+    pub jwt_private_key: Option<JwtPrivateKey>,
     /// `JWT_PUBLIC_KEY`: the key tokens are verified with. Required where tokens are only
     /// verified ([`Tokens::Verify`]); the private key's own half where they are issued.
-    pub jwt_public_key: Option<crate::auth::JwtPublicKey>,
+    pub jwt_public_key: Option<JwtPublicKey>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 7200).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
@@ -243,18 +191,18 @@ pub struct Config {
     pub room_creations_per_minute: u32,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their public settings (every function),
     /// the keys of the purposes the function reads (and no other), `CREDENTIAL_TTL_SECONDS`.
-    pub providers: crate::credentials::Providers,
+    pub providers: Providers,
     /// The user name a configured vendor keeps (`TENCENT_IM_ADMIN`, when Tencent serves RTC or
     /// IM): nobody may register it.
-    pub reserved_name: Option<crate::domain::UserId>,
+    pub reserved_name: Option<UserId>,
     /// Which outbox sinks are on: the room's IM group (`IM_PROVIDER=tencent`) and the webhook
     /// receiver (`WEBHOOK_URL`). Their delivery settings are read by the functions that
     /// deliver (`crate::delivery`).
-    pub outbox: crate::domain::outbox::Outbox,
+    pub outbox: Outbox,
     /// The inbound callbacks' keys: `ALIYUN_LIVE_CALLBACK_KEY`, `TENCENT_LIVE_CALLBACK_KEY`,
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
     /// the function that reads it: [`Reads::aliyun_callback`] and the like).
-    pub callbacks: crate::callbacks::CallbackKeys,
+    pub callbacks: CallbackKeys,
     /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
     /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
     pub throttle: Throttle,
@@ -319,10 +267,7 @@ impl Config {
                         "is required (the Ed25519 public key of JWT_PRIVATE_KEY)",
                     )
                 })?;
-                (
-                    None,
-                    Some(crate::auth::JwtPublicKey::parse("JWT_PUBLIC_KEY", &key)?),
-                )
+                (None, Some(JwtPublicKey::parse("JWT_PUBLIC_KEY", &key)?))
             }
             Tokens::Issue => {
                 let key = lookup("JWT_PRIVATE_KEY").ok_or_else(|| {
@@ -331,15 +276,15 @@ impl Config {
                         "is required (an Ed25519 private key; there is no default)",
                     )
                 })?;
-                let key = crate::auth::JwtPrivateKey::parse("JWT_PRIVATE_KEY", &key)?;
+                let key = JwtPrivateKey::parse("JWT_PRIVATE_KEY", &key)?;
                 let public = key.public_key().clone();
                 (Some(key), Some(public))
             }
         };
         // Every function knows which vendor serves each role (a stopped room's answer still
         // names its IM group); only the keys are per purpose.
-        let providers = crate::credentials::Providers::from_lookup(&lookup, &reads)?;
-        let outbox = crate::domain::outbox::Outbox {
+        let providers = Providers::from_lookup(&lookup, &reads)?;
+        let outbox = Outbox {
             im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
         };
@@ -419,65 +364,6 @@ impl Config {
             .as_ref()
             .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
     }
-}
-
-fn number(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = lookup(variable) else {
-        return Ok(default);
-    };
-    let value: u64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::new(variable, format!("must be a whole number (got {raw:?})")))?;
-    if !range.contains(&value) {
-        return Err(ConfigError::new(
-            variable,
-            format!("must be {} to {} (got {value})", range.start(), range.end()),
-        ));
-    }
-    Ok(value)
-}
-
-pub(crate) fn seconds(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<Duration, ConfigError> {
-    number(lookup, variable, default, range).map(Duration::from_secs)
-}
-
-/// A required variable, for entry points (e.g. `TABLE_NAME`).
-pub fn required(variable: &'static str) -> Result<String, ConfigError> {
-    match std::env::var(variable) {
-        Ok(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(ConfigError::new(variable, "is required")),
-    }
-}
-
-/// Whether the authority at the start of `rest` (what follows `http://` or `ws://`) is a loopback host:
-/// `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port; user info refused.
-pub(crate) fn is_loopback(rest: &str) -> bool {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
-            _ => return false,
-        },
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 #[cfg(feature = "dynamodb")]
-use crate::config::{self, ConfigError};
+use crate::env::{self, ConfigError};
 #[cfg(feature = "dynamodb")]
 use crate::http::Operation;
 use crate::http::{self, Endpoint};
@@ -31,7 +31,7 @@ pub async fn app_for<O: Operation>() -> Result<App<DynamoStore>, ConfigError> {
 /// `reads`.
 pub async fn app_from_env(reads: crate::Reads) -> Result<App<DynamoStore>, ConfigError> {
     let config = Config::from_env(reads)?;
-    let table = config::required("TABLE_NAME")?;
+    let table = env::required("TABLE_NAME")?;
     let store = DynamoStore::from_env(table)?;
     Ok(App::new(config, Arc::new(store), Arc::new(SystemClock)))
 }

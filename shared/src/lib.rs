@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod dialects;
 pub mod domain;
+pub mod env;
 pub mod error;
 pub mod http;
 #[cfg(feature = "delivery")]

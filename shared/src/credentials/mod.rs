@@ -16,7 +16,7 @@
 pub mod aliyun;
 pub mod livekit;
 mod settings;
-pub use settings::callback_keys;
+pub use settings::{CallbackKeys, callback_keys};
 pub(crate) use settings::{im_keeps_groups, reserved_name};
 pub mod tencent;
 
@@ -26,9 +26,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::Secret;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, RoomStatus, UserId};
+use crate::env::Secret;
 
 /// Seed 002 `models.PushLiveInfo`.
 #[derive(Debug, Default, Serialize)]

@@ -34,7 +34,7 @@ fn a_bad_key_is_refused() {
 /// can issue nothing. One that issues reads the private key and nothing else.
 #[test]
 fn only_an_issuing_function_holds_the_private_key() {
-    let public = crate::auth::JwtPrivateKey::parse("K", SECRET)
+    let public = JwtPrivateKey::parse("K", SECRET)
         .unwrap()
         .public_key()
         .to_base64();

@@ -1,7 +1,7 @@
 //! Unit tests of `credentials` (kept apart from the request-path code).
 
 use super::*;
-use crate::config::ConfigError;
+use crate::env::ConfigError;
 use std::collections::HashMap;
 
 fn providers(vars: &[(&str, &str)]) -> Result<Providers, ConfigError> {

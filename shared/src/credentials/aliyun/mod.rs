@@ -10,8 +10,8 @@ use super::{
     text,
 };
 use crate::Reads;
-use crate::config::Secret;
 use crate::domain::UserId;
+use crate::env::Secret;
 
 mod sign;
 pub use sign::*;

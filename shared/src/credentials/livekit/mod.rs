@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{Grant, Provider, RtcCredentials, RtcRequest, held};
-use crate::config::Secret;
 use crate::domain::UserId;
+use crate::env::Secret;
 
 mod sign;
 pub use sign::*;
