@@ -207,7 +207,7 @@ pub struct DeleteUserResponse {
 }
 
 fn bad(e: FieldError) -> ApiError {
-    e.into_api(ErrorCode::SystemVerifyError)
+    ApiError::invalid(ErrorCode::SystemVerifyError, e)
 }
 
 fn login_failed() -> ApiError {
@@ -770,9 +770,8 @@ pub async fn user<S: UserQueryStore + ?Sized>(
 ) -> Result<UserInfo, ApiError> {
     let id = match req.user_id.as_deref() {
         None | Some("") => caller.user_id.clone(),
-        Some(id) => {
-            UserId::parse("user_id", id).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?
-        }
+        Some(id) => UserId::parse("user_id", id)
+            .map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?,
     };
     let user = app.store.user(&id).await?.filter(|u| !u.is_deleted());
     user.as_ref().map(UserInfo::from).ok_or_else(no_user)

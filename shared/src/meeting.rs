@@ -166,7 +166,8 @@ pub async fn get<S: GetMeetingStore + ?Sized>(
     req: GetMeetingRequest,
 ) -> Result<MeetingInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
     Ok(MeetingInfo::view(&room, &signer))
@@ -213,13 +214,13 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
 ) -> Result<MeetingInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(CODE))?;
+    let id = RoomId::parse("id", &req.id).map_err(|e| ApiError::invalid(CODE, e))?;
     let members = req
         .members
         .iter()
         .map(parse_member)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.into_api(CODE))?;
+        .map_err(|e| ApiError::invalid(CODE, e))?;
     for (i, m) in members.iter().enumerate() {
         if members[..i].iter().any(|o| o.user_id == m.user_id) {
             return Err(ApiError::invalid_field(

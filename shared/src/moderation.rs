@@ -77,7 +77,7 @@ pub struct MuteResponse {
 }
 
 fn bad(e: FieldError) -> ApiError {
-    e.into_api(ErrorCode::SystemVerifyError)
+    ApiError::invalid(ErrorCode::SystemVerifyError, e)
 }
 
 /// The room (not deleted), if the caller is its anchor and `target` is someone else.

@@ -128,7 +128,7 @@ pub struct LikeResponse {
 }
 
 fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))
+    RoomId::parse("id", raw).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))
 }
 
 /// A room one can be in: it exists and has not ended.
@@ -349,7 +349,8 @@ pub async fn members<S: MembersStore + ?Sized>(
     req: MembersRequest,
 ) -> Result<MembersResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let limit = match req.limit {
         None => 20,
         Some(l @ 1..=100) => l as u32,

@@ -355,7 +355,7 @@ pub fn check_claimed_identity(
 }
 
 pub(crate) fn room_id(code: ErrorCode, raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| e.into_api(code))
+    RoomId::parse("id", raw).map_err(|e| ApiError::invalid(code, e))
 }
 
 fn optional<T>(
@@ -363,7 +363,10 @@ fn optional<T>(
     parse: impl FnOnce(&str) -> Result<T, FieldError>,
     code: ErrorCode,
 ) -> Result<Option<T>, ApiError> {
-    value.map(parse).transpose().map_err(|e| e.into_api(code))
+    value
+        .map(parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(code, e))
 }
 
 /// The room as `viewer` sees it, signed as `signer` allows, with `metrics`.
@@ -396,7 +399,7 @@ pub async fn create<S: CreateStore + ?Sized>(
     const CODE: ErrorCode = ErrorCode::RoomCreateParams;
     check_claimed_identity("anchor", req.anchor.as_deref(), caller)?;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let title = Title::parse(&req.title).map_err(|e| e.into_api(CODE))?;
+    let title = Title::parse(&req.title).map_err(|e| ApiError::invalid(CODE, e))?;
     let notice =
         optional(req.notice.as_deref(), Notice::parse, CODE)?.unwrap_or_else(Notice::empty);
     let cover_url = optional(
@@ -410,7 +413,7 @@ pub async fn create<S: CreateStore + ?Sized>(
     let category =
         optional(req.category.as_deref(), Category::parse, CODE)?.unwrap_or_else(Category::empty);
     let mode = match req.mode {
-        Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
+        Some(m) => RoomMode::try_from(m).map_err(|e| ApiError::invalid(CODE, e))?,
         None => RoomMode::Normal,
     };
     let anchor_nick = optional(
@@ -597,8 +600,8 @@ where
     if !make {
         return Ok(None);
     }
-    let title =
-        Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let title = Title::parse(channel.as_str())
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     // Made only in a session that stands (a call's first caller gets its token next): the
     // caller's profile comes with the check, in one read.
     let user = crate::accounts::live_session(app, caller).await?;
@@ -654,17 +657,17 @@ pub async fn list<S: ListStore + ?Sized>(
 ) -> Result<Vec<RoomInfo>, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let page = Page::parse(req.page_num, req.page_size).map_err(|e| e.into_api(CODE))?;
-    let status = parse_status_filter(req.status).map_err(|e| e.into_api(CODE))?;
+    let page = Page::parse(req.page_num, req.page_size).map_err(|e| ApiError::invalid(CODE, e))?;
+    let status = parse_status_filter(req.status).map_err(|e| ApiError::invalid(CODE, e))?;
     let anchor = match req.anchor_id.as_deref() {
         None | Some("") => None,
-        Some(a) => {
-            Some(crate::domain::UserId::parse("anchor_id", a).map_err(|e| e.into_api(CODE))?)
-        }
+        Some(a) => Some(
+            crate::domain::UserId::parse("anchor_id", a).map_err(|e| ApiError::invalid(CODE, e))?,
+        ),
     };
     let category = match req.category.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(Category::parse(c).map_err(|e| e.into_api(CODE))?),
+        Some(c) => Some(Category::parse(c).map_err(|e| ApiError::invalid(CODE, e))?),
     };
     let query = RoomQuery {
         status,

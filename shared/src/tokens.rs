@@ -102,7 +102,7 @@ pub async fn token<S: TokenStore + ?Sized>(
     req: TokenRequest,
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
+    check_device(&req).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?;
     crate::accounts::live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
@@ -124,7 +124,8 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     req: RtcTokenRequest,
 ) -> Result<RtcTokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let (room, banned_until, session) = app
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)

@@ -52,7 +52,7 @@ fn channel(p: &Params) -> Result<ChannelId, ApiError> {
     let raw = p
         .text(CODE, "channelId")?
         .ok_or_else(|| ApiError::invalid_field(CODE, "channelId", "channelId required"))?;
-    ChannelId::parse("channelId", &raw).map_err(|e| e.into_api(CODE))
+    ChannelId::parse("channelId", &raw).map_err(|e| ApiError::invalid(CODE, e))
 }
 
 /// `/app/{token,descChannelUsers,descChannelStartTime}`.

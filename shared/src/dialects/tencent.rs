@@ -600,7 +600,7 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         .text(CODE, "category")?
         .map(|c| Category::parse(&c))
         .transpose()
-        .map_err(|e| e.into_api(CODE))?;
+        .map_err(|e| ApiError::invalid(CODE, e))?;
     // An id that cannot be ours names no room.
     let ids: Vec<RoomId> = p
         .list(CODE, "roomIds")?
