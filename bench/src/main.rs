@@ -23,8 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use liveroom::auth::{JwtPrivateKey, TokenKeys, TokenKind};
+use liveroom::auth::{TokenKeys, TokenKind};
 use liveroom::domain::UserId;
+use liveroom::env::JwtPrivateKey;
 use liveroom::store::dynamo::DynamoStore;
 use liveroom::store::dynamo::schema::{counter_keys, room_key};
 use serde_json::{Value, json};

@@ -158,7 +158,7 @@ fn data_dir_key(data_dir: &Path) -> Result<(String, SecretSource), String> {
     }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| format!("no randomness for a key: {e}"))?;
-    let key = liveroom::auth::JwtPrivateKey::from_seed(seed);
+    let key = liveroom::env::JwtPrivateKey::from_seed(seed);
     let encoded = key.to_base64();
     write_new(&path, &encoded)?;
     let public = data_dir.join("jwt_public_key");

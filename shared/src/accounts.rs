@@ -35,11 +35,11 @@ use crate::error::{ApiError, ErrorCode};
 use crate::store::{Counter, SessionFound, StoreError};
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{
     Endpoint, Handler, Route, Visitor, authenticate, authenticated, json, parse_body,
     parse_optional_body, source_ip,
 };
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -215,7 +215,7 @@ pub struct DeleteUserResponse {
 }
 
 fn bad(e: FieldError) -> ApiError {
-    e.into_api(ErrorCode::SystemVerifyError)
+    ApiError::invalid(ErrorCode::SystemVerifyError, e)
 }
 
 fn login_failed() -> ApiError {
@@ -778,9 +778,8 @@ pub async fn user<S: UserQueryStore + ?Sized>(
 ) -> Result<UserInfo, ApiError> {
     let id = match req.user_id.as_deref() {
         None | Some("") => caller.user_id.clone(),
-        Some(id) => {
-            UserId::parse("user_id", id).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?
-        }
+        Some(id) => UserId::parse("user_id", id)
+            .map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?,
     };
     let user = app.store.user(&id).await?.filter(|u| !u.is_deleted());
     user.as_ref().map(UserInfo::from).ok_or_else(no_user)
@@ -874,7 +873,7 @@ impl Handler for Login {
         &[Route::post("/login"), Route::post("/api/v1/live/login")],
     )
     .with_needs(LOGIN_NEEDS)
-    .with_secrets(Reads::ISSUING);
+    .with_secrets(SecretGroups::ISSUING);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;
@@ -888,7 +887,7 @@ pub struct Refresh;
 impl Handler for Refresh {
     const ENDPOINT: Endpoint = Endpoint::new("refresh", &[Route::post("/api/v1/live/refresh")])
         .with_needs(REFRESH_NEEDS)
-        .with_secrets(Reads::ISSUING);
+        .with_secrets(SecretGroups::ISSUING);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;
@@ -903,7 +902,7 @@ impl Handler for SignatureLogin {
     const ENDPOINT: Endpoint =
         Endpoint::new("signature-login", &[Route::post("/api/v1/live/signature")])
             .with_needs(SIGNATURE_NEEDS)
-            .with_secrets(Reads::ISSUING);
+            .with_secrets(SecretGroups::ISSUING);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;
@@ -917,7 +916,7 @@ pub struct Logout;
 impl Handler for Logout {
     const ENDPOINT: Endpoint = Endpoint::new("logout", &[Route::post("/api/v1/live/logout")])
         .with_needs(LOGOUT_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
@@ -932,7 +931,7 @@ pub struct User;
 impl Handler for User {
     const ENDPOINT: Endpoint = Endpoint::new("user", &[Route::post("/api/v1/live/user")])
         .with_needs(USER_QUERY_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
@@ -948,7 +947,7 @@ impl Handler for UpdateUser {
     const ENDPOINT: Endpoint =
         Endpoint::new("update-user", &[Route::post("/api/v1/live/updateUser")])
             .with_needs(UPDATE_USER_NEEDS)
-            .with_secrets(Reads::TOKENS);
+            .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -963,7 +962,7 @@ impl Handler for DeleteUser {
     const ENDPOINT: Endpoint =
         Endpoint::new("delete-user", &[Route::post("/api/v1/live/deleteUser")])
             .with_needs(DELETE_USER_NEEDS)
-            .with_secrets(Reads::TOKENS);
+            .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;

@@ -5,7 +5,8 @@
 //! none`, HS256 and every other algorithm fail), expiry is checked against the injected clock,
 //! and access and refresh tokens are not interchangeable. Tokens are never logged.
 //!
-//! Tokens are signed with a private key ([`JwtPrivateKey`], `JWT_PRIVATE_KEY`) that only the
+//! Tokens are signed with a private key ([`JwtPrivateKey`], `JWT_PRIVATE_KEY`; both keys are
+//! parsed with the rest of the environment, in [`crate::env`]) that only the
 //! functions that issue tokens hold; every other function holds the public key
 //! ([`JwtPublicKey`], `JWT_PUBLIC_KEY`), which verifies and cannot sign: a [`TokenKeys`] built
 //! from it has no signer, so a leak of any of those functions mints nothing.
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use lambda_http::http;
 
-use crate::config::ConfigError;
 use crate::domain::UserId;
+use crate::env::{JwtPrivateKey, JwtPublicKey};
 use crate::error::{ApiError, ErrorCode};
 
 /// What a token is for. A refresh token cannot call the API, an access token cannot refresh.
@@ -91,135 +92,6 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The DER prefix of an Ed25519 private key in PKCS#8 (RFC 8410 §7): the 32-byte seed follows.
-const PKCS8_ED25519_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
-/// The DER prefix of an Ed25519 public key in SubjectPublicKeyInfo (RFC 8410 §4).
-const SPKI_ED25519_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
-
-/// The 32 bytes of a key given as PEM (`-----BEGIN ...-----`, its DER after `prefix`) or as
-/// the base64 (standard or URL-safe, padded or not) of the 32 raw bytes.
-fn key_bytes(
-    variable: &'static str,
-    value: &str,
-    prefix: &[u8],
-    what: &str,
-) -> Result<[u8; 32], ConfigError> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let value = value.trim();
-    let bad = || {
-        ConfigError::new(
-            variable,
-            format!(
-                "must be an Ed25519 {what}: PEM, or the base64 of its 32 bytes (see the README: \
-                 `scripts/jwt-keys` makes a pair)"
-            ),
-        )
-    };
-    let bytes = if value.starts_with("-----BEGIN") {
-        let body: String = value
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        let der = STANDARD.decode(body).map_err(|_| bad())?;
-        der.strip_prefix(prefix).ok_or_else(bad)?.to_vec()
-    } else {
-        [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|engine| engine.decode(value).ok())
-            .ok_or_else(bad)?
-    };
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad())
-}
-
-/// `JWT_PUBLIC_KEY`: the Ed25519 key our tokens are verified with. Not a secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct JwtPublicKey([u8; 32]);
-
-impl JwtPublicKey {
-    /// A PEM public key (`-----BEGIN PUBLIC KEY-----`) or the base64 of its 32 bytes.
-    pub fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
-        let bytes = key_bytes(variable, value, &SPKI_ED25519_PREFIX, "public key")?;
-        // A point that is not on the curve verifies nothing: refuse it now, not per request.
-        ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| {
-            ConfigError::new(variable, "is not an Ed25519 public key (not a curve point)")
-        })?;
-        Ok(Self(bytes))
-    }
-
-    /// The base64 of the key's 32 bytes (what `JWT_PUBLIC_KEY` may be set to).
-    pub fn to_base64(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(self.0)
-    }
-}
-
-impl std::fmt::Debug for JwtPublicKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JwtPublicKey({})", self.to_base64())
-    }
-}
-
-/// `JWT_PRIVATE_KEY`: the Ed25519 key our tokens are signed with, held only by the functions
-/// that issue tokens. Its `Debug` output is redacted; it has no equality (compare public keys).
-#[derive(Clone)]
-pub struct JwtPrivateKey {
-    seed: [u8; 32],
-    public: JwtPublicKey,
-}
-
-impl JwtPrivateKey {
-    /// A PEM private key (`-----BEGIN PRIVATE KEY-----`, PKCS#8, as `openssl genpkey
-    /// -algorithm ed25519` writes it) or the base64 of its 32-byte seed.
-    pub fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
-        let seed = key_bytes(variable, value, &PKCS8_ED25519_PREFIX, "private key")?;
-        if seed.iter().all(|b| *b == seed[0]) {
-            return Err(ConfigError::new(
-                variable,
-                "is not a random key (all its bytes are equal)",
-            ));
-        }
-        Ok(Self::from_seed(seed))
-    }
-
-    /// The key of a 32-byte seed (a generated one: the local server, the tests).
-    pub fn from_seed(seed: [u8; 32]) -> Self {
-        let public = ed25519_dalek::SigningKey::from_bytes(&seed)
-            .verifying_key()
-            .to_bytes();
-        Self {
-            seed,
-            public: JwtPublicKey(public),
-        }
-    }
-
-    /// The public key that verifies what this key signs.
-    pub fn public_key(&self) -> &JwtPublicKey {
-        &self.public
-    }
-
-    /// The base64 of the seed (what `JWT_PRIVATE_KEY` may be set to).
-    pub fn to_base64(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(self.seed)
-    }
-
-    fn pkcs8_der(&self) -> Vec<u8> {
-        [PKCS8_ED25519_PREFIX.as_slice(), self.seed.as_slice()].concat()
-    }
-}
-
-impl std::fmt::Debug for JwtPrivateKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("JwtPrivateKey(***)")
-    }
-}
-
 /// What signs tokens: made only from a [`JwtPrivateKey`].
 struct TokenSigner(EncodingKey);
 
@@ -277,7 +149,7 @@ impl TokenKeys {
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         Self {
-            verifier: public.map(|key| DecodingKey::from_ed_der(&key.0)),
+            verifier: public.map(|key| DecodingKey::from_ed_der(key.as_bytes())),
             signer,
             validation,
         }

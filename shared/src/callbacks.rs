@@ -22,7 +22,6 @@ use subtle::ConstantTimeEq;
 
 use crate::App;
 use crate::auth::Caller;
-use crate::config::Secret;
 use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_webhook};
 use crate::credentials::{aliyun, tencent, text};
 use crate::domain::room::Action;
@@ -31,8 +30,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::presence::RoomIdRequest;
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, json, within_size};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -58,17 +57,6 @@ crate::needs!(
 const FRESHNESS_SECS: i64 = 300;
 /// How long past its freshness window an event's claim is kept.
 const CLAIM_MARGIN_SECS: i64 = 60;
-
-/// The keys of the inbound callbacks; each is on when its key is set.
-#[derive(Debug, Clone, Default)]
-pub struct CallbackKeys {
-    /// `ALIYUN_LIVE_CALLBACK_KEY`, with the ingest domain `ALIYUN_LIVE_PUSH_DOMAIN` it signs.
-    pub aliyun: Option<(String, Secret)>,
-    /// `TENCENT_LIVE_CALLBACK_KEY`.
-    pub tencent: Option<Secret>,
-    /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
-    pub livekit: Option<(String, Secret)>,
-}
 
 /// A callback request as the edge read it: lower-cased header names, the query string and
 /// the raw body.
@@ -640,7 +628,7 @@ impl Handler for AlibabaCallback {
         ],
     )
     .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(Reads::ALIYUN_CALLBACK);
+    .with_secrets(SecretGroups::ALIYUN_CALLBACK);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&alibaba(app, &inbound(app, &req)?).await?)
@@ -656,7 +644,7 @@ impl Handler for TencentCallback {
         &[Route::post("/api/v1/live/callback/tencent")],
     )
     .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(Reads::TENCENT_CALLBACK);
+    .with_secrets(SecretGroups::TENCENT_CALLBACK);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&tencent(app, &inbound(app, &req)?).await?)
@@ -672,7 +660,7 @@ impl Handler for LivekitCallback {
         &[Route::post("/api/v1/live/callback/livekit")],
     )
     .with_needs(LIVEKIT_CALLBACK_NEEDS)
-    .with_secrets(Reads::LIVEKIT_CALLBACK);
+    .with_secrets(SecretGroups::LIVEKIT_CALLBACK);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&livekit(app, &inbound(app, &req)?).await?)

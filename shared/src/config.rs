@@ -2,73 +2,21 @@
 //!
 //! A missing or bad variable stops the process with a message naming it. Secrets have no
 //! defaults and their `Debug` output is redacted, so a config can be logged safely.
+//!
+//! This module composes: it says which variables a function reads and builds the [`Config`]
+//! from them, through the parsers of [`crate::env`] and the providers' settings of
+//! [`crate::credentials`]. Never here: how one variable is parsed (`env`), a vendor's
+//! variables (`credentials`), or anything done per request.
 
-use std::fmt;
 use std::time::Duration;
 
-/// A configuration error names the variable and says what is wrong with it.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {variable}: {problem}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub problem: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
-    }
-}
-
-/// Key material that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Shortest accepted HS256 key: 32 bytes, the size of the hash (RFC 7518 §3.2).
-    pub const MIN_LEN: usize = 32;
-
-    pub fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
-        if value.len() < Self::MIN_LEN {
-            return Err(ConfigError::new(
-                variable,
-                format!(
-                    "must be at least {} bytes (got {}); generate one with `openssl rand -hex 32`",
-                    Self::MIN_LEN,
-                    value.len()
-                ),
-            ));
-        }
-        Ok(Self(value.as_bytes().to_vec()))
-    }
-
-    /// A vendor key: at least `min` bytes, no surrounding whitespace.
-    pub fn parse_min(variable: &'static str, value: &str, min: usize) -> Result<Self, ConfigError> {
-        if value.len() < min || value.trim() != value {
-            return Err(ConfigError::new(
-                variable,
-                format!("must be at least {min} bytes without surrounding spaces"),
-            ));
-        }
-        Ok(Self(value.as_bytes().to_vec()))
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::credentials::{CallbackKeys, Providers};
+use crate::domain::UserId;
+use crate::domain::outbox::Outbox;
+use crate::env::{ConfigError, JwtPrivateKey, JwtPublicKey, SecretGroups, Tokens, number, seconds};
 
 /// The variables that hold secrets. A function is given (template.yaml) and reads only those of
-/// the purposes its code uses ([`Reads`]); a test holds the template to that.
+/// the purposes its code uses ([`SecretGroups`]); a test holds the template to that.
 pub const SECRET_VARIABLES: &[&str] = &[
     "JWT_PRIVATE_KEY",
     "ALIYUN_RTC_APP_KEY",
@@ -88,122 +36,6 @@ pub const SECRET_VARIABLES: &[&str] = &[
 /// but given only where tokens are verified; the template test holds it to that too).
 pub const KEY_VARIABLES: &[&str] = &["JWT_PUBLIC_KEY"];
 
-/// What a function does with our tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tokens {
-    /// Nothing: it reads no token key.
-    #[default]
-    None,
-    /// It verifies them: `JWT_PUBLIC_KEY`.
-    Verify,
-    /// It issues them (and verifies with the public half): `JWT_PRIVATE_KEY`.
-    Issue,
-}
-
-/// The keys a function reads, by purpose, beyond what every function reads (the tunables, the
-/// providers' names, domains and public ids, whether webhooks are on, the IM administrator's
-/// name). Each endpoint declares its own ([`crate::http::Endpoint::reads`]); a purpose reads
-/// the key of whichever vendor serves it, and only that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Reads {
-    /// Our tokens (and their lifetimes).
-    pub tokens: Tokens,
-    /// CDN push URLs (`ALIYUN_LIVE_PUSH_AUTH_KEY`, `TENCENT_LIVE_PUSH_KEY`): an anchor's
-    /// `RoomInfo`.
-    pub live_push: bool,
-    /// CDN pull URLs (`ALIYUN_LIVE_PULL_AUTH_KEY`, `TENCENT_LIVE_PULL_KEY`, when set: unsigned
-    /// URLs otherwise): every `RoomInfo` and `MeetingInfo`.
-    pub live_pull: bool,
-    /// Room credentials of any RTC vendor (`ALIYUN_RTC_APP_KEY`, `TENCENT_SECRET_KEY`,
-    /// `LIVEKIT_API_SECRET`): `RoomInfo.link_info`, `rtcToken`.
-    pub rtc_room: bool,
-    /// Room credentials of Alibaba RTC only (`ALIYUN_RTC_APP_KEY`): seed 000's `/app/token`,
-    /// which serves no other vendor.
-    pub rtc_room_aliyun: bool,
-    /// A user's Tencent UserSig, TRTC and IM login alike (`TENCENT_SECRET_KEY`): `token`'s
-    /// `rtc` and `im` with Tencent, seed 004's `sdkUserSig`.
-    pub user_sig: bool,
-    /// An Alibaba IM app token (`ALIYUN_IM_APP_KEY`): `token`'s `im` with Alibaba IM.
-    pub im_token: bool,
-    /// The Tencent IM administrator's UserSig (`TENCENT_SECRET_KEY`): the outbox's IM group
-    /// calls (the sweeper and the outbox).
-    pub im_admin: bool,
-    /// `ALIYUN_LIVE_CALLBACK_KEY`: the Alibaba stream callback.
-    pub aliyun_callback: bool,
-    /// `TENCENT_LIVE_CALLBACK_KEY`: the Tencent stream callback.
-    pub tencent_callback: bool,
-    /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` as the webhooks' key: LiveKit's webhooks.
-    pub livekit_callback: bool,
-}
-
-impl Reads {
-    /// No key at all (`register`).
-    pub const NOTHING: Reads = Reads {
-        tokens: Tokens::None,
-        live_push: false,
-        live_pull: false,
-        rtc_room: false,
-        rtc_room_aliyun: false,
-        user_sig: false,
-        im_token: false,
-        im_admin: false,
-        aliyun_callback: false,
-        tencent_callback: false,
-        livekit_callback: false,
-    };
-    /// Verifies our tokens only.
-    pub const TOKENS: Reads = Reads {
-        tokens: Tokens::Verify,
-        ..Self::NOTHING
-    };
-    /// Issues our tokens (logins, `refresh`).
-    pub const ISSUING: Reads = Reads {
-        tokens: Tokens::Issue,
-        ..Self::NOTHING
-    };
-    /// Verifies our tokens and answers with a `RoomInfo`: its pull URLs, the anchor's push
-    /// URLs, the viewer's room credentials.
-    pub const ROOM_INFO: Reads = Reads {
-        tokens: Tokens::Verify,
-        live_push: true,
-        live_pull: true,
-        rtc_room: true,
-        ..Self::NOTHING
-    };
-    /// What the sweeper and the outbox read (their delivery settings are
-    /// `crate::delivery`'s): the IM administrator's key.
-    pub const DELIVERY: Reads = Reads {
-        im_admin: true,
-        ..Self::NOTHING
-    };
-    pub const ALIYUN_CALLBACK: Reads = Reads {
-        aliyun_callback: true,
-        ..Self::NOTHING
-    };
-    pub const TENCENT_CALLBACK: Reads = Reads {
-        tencent_callback: true,
-        ..Self::NOTHING
-    };
-    pub const LIVEKIT_CALLBACK: Reads = Reads {
-        livekit_callback: true,
-        ..Self::NOTHING
-    };
-    /// Everything: the local server and the tests, which serve every endpoint.
-    pub const ALL: Reads = Reads {
-        tokens: Tokens::Issue,
-        live_push: true,
-        live_pull: true,
-        rtc_room: true,
-        rtc_room_aliyun: true,
-        user_sig: true,
-        im_token: true,
-        im_admin: true,
-        aliyun_callback: true,
-        tencent_callback: true,
-        livekit_callback: true,
-    };
-}
-
 /// What a function needs. Store-specific settings (the table name) are read by the entry point
 /// that builds that store.
 #[derive(Debug, Clone)]
@@ -211,10 +43,10 @@ pub struct Config {
     /// `JWT_PRIVATE_KEY`: the Ed25519 key access and refresh tokens are signed with. Required,
     /// no default, where tokens are issued ([`Tokens::Issue`]); `None` elsewhere, so nothing
     /// else can sign one.
-    pub jwt_private_key: Option<crate::auth::JwtPrivateKey>,
+    pub jwt_private_key: Option<JwtPrivateKey>,
     /// `JWT_PUBLIC_KEY`: the key tokens are verified with. Required where tokens are only
     /// verified ([`Tokens::Verify`]); the private key's own half where they are issued.
-    pub jwt_public_key: Option<crate::auth::JwtPublicKey>,
+    pub jwt_public_key: Option<JwtPublicKey>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 7200).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
@@ -243,18 +75,18 @@ pub struct Config {
     pub room_creations_per_minute: u32,
     /// `LIVE_PROVIDER`, `RTC_PROVIDER`, `IM_PROVIDER`, their public settings (every function),
     /// the keys of the purposes the function reads (and no other), `CREDENTIAL_TTL_SECONDS`.
-    pub providers: crate::credentials::Providers,
+    pub providers: Providers,
     /// The user name a configured vendor keeps (`TENCENT_IM_ADMIN`, when Tencent serves RTC or
     /// IM): nobody may register it.
-    pub reserved_name: Option<crate::domain::UserId>,
+    pub reserved_name: Option<UserId>,
     /// Which outbox sinks are on: the room's IM group (`IM_PROVIDER=tencent`) and the webhook
     /// receiver (`WEBHOOK_URL`). Their delivery settings are read by the functions that
     /// deliver (`crate::delivery`).
-    pub outbox: crate::domain::outbox::Outbox,
+    pub outbox: Outbox,
     /// The inbound callbacks' keys: `ALIYUN_LIVE_CALLBACK_KEY`, `TENCENT_LIVE_CALLBACK_KEY`,
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
-    /// the function that reads it: [`Reads::aliyun_callback`] and the like).
-    pub callbacks: crate::callbacks::CallbackKeys,
+    /// the function that reads it: [`SecretGroups::aliyun_callback`] and the like).
+    pub callbacks: CallbackKeys,
     /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
     /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
     pub throttle: Throttle,
@@ -294,20 +126,20 @@ impl Throttle {
 
 impl Config {
     /// What a function of `reads` reads, from the process environment.
-    pub fn from_env(reads: Reads) -> Result<Self, ConfigError> {
+    pub fn from_env(reads: SecretGroups) -> Result<Self, ConfigError> {
         Self::reading(reads, |name| std::env::var(name).ok())
     }
 
     /// Everything, through `lookup` instead of the process environment (tests, the local
     /// server).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::reading(Reads::ALL, lookup)
+        Self::reading(SecretGroups::ALL, lookup)
     }
 
     /// What a function of `reads` reads, through `lookup`: the secrets of the groups it reads,
     /// and no other.
     pub fn reading(
-        reads: Reads,
+        reads: SecretGroups,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let (jwt_private_key, jwt_public_key) = match reads.tokens {
@@ -319,10 +151,7 @@ impl Config {
                         "is required (the Ed25519 public key of JWT_PRIVATE_KEY)",
                     )
                 })?;
-                (
-                    None,
-                    Some(crate::auth::JwtPublicKey::parse("JWT_PUBLIC_KEY", &key)?),
-                )
+                (None, Some(JwtPublicKey::parse("JWT_PUBLIC_KEY", &key)?))
             }
             Tokens::Issue => {
                 let key = lookup("JWT_PRIVATE_KEY").ok_or_else(|| {
@@ -331,15 +160,15 @@ impl Config {
                         "is required (an Ed25519 private key; there is no default)",
                     )
                 })?;
-                let key = crate::auth::JwtPrivateKey::parse("JWT_PRIVATE_KEY", &key)?;
+                let key = JwtPrivateKey::parse("JWT_PRIVATE_KEY", &key)?;
                 let public = key.public_key().clone();
                 (Some(key), Some(public))
             }
         };
         // Every function knows which vendor serves each role (a stopped room's answer still
         // names its IM group); only the keys are per purpose.
-        let providers = crate::credentials::Providers::from_lookup(&lookup, &reads)?;
-        let outbox = crate::domain::outbox::Outbox {
+        let providers = Providers::from_lookup(&lookup, &reads)?;
+        let outbox = Outbox {
             im: crate::credentials::im_keeps_groups(&lookup)?,
             webhook: lookup("WEBHOOK_URL").is_some_and(|v| !v.trim().is_empty()),
         };
@@ -392,7 +221,7 @@ impl Config {
     /// This configuration as a function of `reads` holds it: the keys of other purposes
     /// dropped, the providers holding only the keys of its purposes (what the tests and
     /// [`crate::App::scoped`] serve each endpoint with).
-    pub fn restricted(&self, reads: Reads) -> Self {
+    pub fn restricted(&self, reads: SecretGroups) -> Self {
         let mut config = self.clone();
         match reads.tokens {
             Tokens::None => (config.jwt_private_key, config.jwt_public_key) = (None, None),
@@ -419,65 +248,6 @@ impl Config {
             .as_ref()
             .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
     }
-}
-
-fn number(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = lookup(variable) else {
-        return Ok(default);
-    };
-    let value: u64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::new(variable, format!("must be a whole number (got {raw:?})")))?;
-    if !range.contains(&value) {
-        return Err(ConfigError::new(
-            variable,
-            format!("must be {} to {} (got {value})", range.start(), range.end()),
-        ));
-    }
-    Ok(value)
-}
-
-pub(crate) fn seconds(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<Duration, ConfigError> {
-    number(lookup, variable, default, range).map(Duration::from_secs)
-}
-
-/// A required variable, for entry points (e.g. `TABLE_NAME`).
-pub fn required(variable: &'static str) -> Result<String, ConfigError> {
-    match std::env::var(variable) {
-        Ok(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(ConfigError::new(variable, "is required")),
-    }
-}
-
-/// Whether the authority at the start of `rest` (what follows `http://` or `ws://`) is a loopback host:
-/// `localhost`, `127.0.0.0/8` or `[::1]`, with or without a port; user info refused.
-pub(crate) fn is_loopback(rest: &str) -> bool {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
-            _ => return false,
-        },
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

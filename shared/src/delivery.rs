@@ -21,9 +21,9 @@ use futures_util::StreamExt as _;
 use serde::Serialize;
 
 use crate::App;
-use crate::config::{ConfigError, Secret};
 use crate::domain::RoomId;
 use crate::domain::outbox::{Entry, EventKind, Sink};
+use crate::env::{ConfigError, Secret};
 use crate::error::ApiError;
 use crate::im::{ImError, TencentIm};
 
@@ -104,7 +104,7 @@ fn url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
         return Ok(value.to_owned());
     }
     match value.strip_prefix("http://") {
-        Some(rest) if crate::config::is_loopback(rest) => Ok(value.to_owned()),
+        Some(rest) if crate::env::is_loopback(rest) => Ok(value.to_owned()),
         Some(_) => Err(ConfigError::new(
             variable,
             "must be an https:// URL (http:// only to a loopback host)",

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::App;
 use crate::auth::{Caller, TokenKind, bearer};
-use crate::config::Reads;
+use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{Capability, Store};
 
@@ -95,7 +95,7 @@ pub struct Endpoint {
     name: &'static str,
     routes: &'static [Route],
     needs: &'static [Capability],
-    secrets: Reads,
+    secrets: SecretGroups,
     envelope: Envelope,
     param_error: ErrorCode,
 }
@@ -108,7 +108,7 @@ impl Endpoint {
             name,
             routes,
             needs: &[],
-            secrets: Reads::NOTHING,
+            secrets: SecretGroups::NOTHING,
             envelope: Envelope::Aui,
             param_error: ErrorCode::SystemVerifyError,
         }
@@ -120,7 +120,7 @@ impl Endpoint {
     }
 
     /// The secret groups its function reads (and is given).
-    pub const fn with_secrets(self, secrets: Reads) -> Self {
+    pub const fn with_secrets(self, secrets: SecretGroups) -> Self {
         Self { secrets, ..self }
     }
 
@@ -161,7 +161,7 @@ impl Endpoint {
     /// tests serve each endpoint with exactly these ([`crate::App::scoped`]), so a purpose
     /// missing here fails them, and the `keys` suite fails on a purpose an endpoint's answers
     /// never need.
-    pub const fn secrets(&self) -> Reads {
+    pub const fn secrets(&self) -> SecretGroups {
         self.secrets
     }
 

@@ -8,6 +8,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::domain::FieldError;
+
 /// The error-code table: numeric code, reason name, HTTP status.
 ///
 /// Order and numbers are part of the public API; add, never renumber.
@@ -210,6 +212,13 @@ impl ApiError {
     }
 
     /// Our own failure. The client sees a generic message; `cause` goes to the log.
+    /// A field that failed to parse, under the endpoint's parameter-error `code`: 400 with
+    /// the field named in `details` and in the message.
+    pub fn invalid(code: ErrorCode, e: FieldError) -> Self {
+        let message = format!("{}: {}", e.field, e.message);
+        Self::invalid_field(code, e.field, message)
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self {
             code: ErrorCode::SystemError,

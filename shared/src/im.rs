@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::config::Secret;
 use crate::credentials::tencent::user_sig;
+use crate::env::Secret;
 use crate::https;
 
 /// How long the admin's UserSig is issued for (Tencent advises at least 24 h).

@@ -9,10 +9,10 @@
 use std::sync::Arc;
 
 #[cfg(feature = "dynamodb")]
-use crate::config::{self, ConfigError};
-#[cfg(feature = "dynamodb")]
 use crate::endpoint::Handler;
 use crate::endpoint::Stateless;
+#[cfg(feature = "dynamodb")]
+use crate::env::{self, ConfigError};
 use crate::http;
 #[cfg(feature = "dynamodb")]
 use crate::store::dynamo::DynamoStore;
@@ -30,9 +30,11 @@ pub async fn app_for<H: Handler>() -> Result<App<DynamoStore>, ConfigError> {
 #[cfg(feature = "dynamodb")]
 /// [`app_for`] for a function that serves no endpoint (the sweeper, the outbox): it reads
 /// `reads`.
-pub async fn app_from_env(reads: crate::Reads) -> Result<App<DynamoStore>, ConfigError> {
+pub async fn app_from_env(
+    reads: crate::env::SecretGroups,
+) -> Result<App<DynamoStore>, ConfigError> {
     let config = Config::from_env(reads)?;
-    let table = config::required("TABLE_NAME")?;
+    let table = env::required("TABLE_NAME")?;
     let store = DynamoStore::from_env(table)?;
     Ok(App::new(config, Arc::new(store), Arc::new(SystemClock)))
 }

@@ -20,8 +20,8 @@ use crate::rooms::{Signer, check_claimed_identity, found, found_for, report};
 use crate::store::{Lapsed, StoreError};
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -171,7 +171,8 @@ pub async fn get<S: GetMeetingStore + ?Sized>(
     req: GetMeetingRequest,
 ) -> Result<MeetingInfo, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
     Ok(MeetingInfo::view(&room, &signer))
@@ -218,13 +219,13 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
 ) -> Result<MeetingInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(CODE))?;
+    let id = RoomId::parse("id", &req.id).map_err(|e| ApiError::invalid(CODE, e))?;
     let members = req
         .members
         .iter()
         .map(parse_member)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.into_api(CODE))?;
+        .map_err(|e| ApiError::invalid(CODE, e))?;
     for (i, m) in members.iter().enumerate() {
         if members[..i].iter().any(|o| o.user_id == m.user_id) {
             return Err(ApiError::invalid_field(
@@ -481,9 +482,9 @@ impl Handler for GetMeetingInfo {
         &[Route::post("/api/v1/live/getMeetingInfo")],
     )
     .with_needs(GET_MEETING_NEEDS)
-    .with_secrets(Reads {
+    .with_secrets(SecretGroups {
         live_pull: true,
-        ..Reads::TOKENS
+        ..SecretGroups::TOKENS
     })
     .with_param_error(ErrorCode::RoomQueryParams);
 
@@ -502,9 +503,9 @@ impl Handler for UpdateMeetingInfo {
         &[Route::post("/api/v1/live/updateMeetingInfo")],
     )
     .with_needs(UPDATE_MEETING_NEEDS)
-    .with_secrets(Reads {
+    .with_secrets(SecretGroups {
         live_pull: true,
-        ..Reads::TOKENS
+        ..SecretGroups::TOKENS
     });
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {

@@ -22,8 +22,8 @@ use crate::rooms::{expiry, found_for, report};
 use crate::store::{MAX_MUTED, StoreError};
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -82,7 +82,7 @@ pub struct MuteResponse {
 }
 
 fn bad(e: FieldError) -> ApiError {
-    e.into_api(ErrorCode::SystemVerifyError)
+    ApiError::invalid(ErrorCode::SystemVerifyError, e)
 }
 
 /// The room (not deleted), if the caller is its anchor and `target` is someone else.
@@ -278,7 +278,7 @@ pub struct Kick;
 impl Handler for Kick {
     const ENDPOINT: Endpoint = Endpoint::new("kick", &[Route::post("/api/v1/live/kick")])
         .with_needs(KICK_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -292,7 +292,7 @@ pub struct Mute;
 impl Handler for Mute {
     const ENDPOINT: Endpoint = Endpoint::new("mute", &[Route::post("/api/v1/live/mute")])
         .with_needs(MUTE_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;

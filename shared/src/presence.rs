@@ -21,8 +21,8 @@ use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_for, f
 use crate::store::{StoreError, Touch};
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -133,7 +133,7 @@ pub struct LikeResponse {
 }
 
 fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))
+    RoomId::parse("id", raw).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))
 }
 
 /// A room one can be in: it exists and has not ended.
@@ -354,7 +354,8 @@ pub async fn members<S: MembersStore + ?Sized>(
     req: MembersRequest,
 ) -> Result<MembersResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let limit = match req.limit {
         None => 20,
         Some(l @ 1..=100) => l as u32,
@@ -489,7 +490,7 @@ pub struct Join;
 impl Handler for Join {
     const ENDPOINT: Endpoint = Endpoint::new("join", &[Route::post("/api/v1/live/join")])
         .with_needs(JOIN_NEEDS)
-        .with_secrets(Reads::ROOM_INFO);
+        .with_secrets(SecretGroups::ROOM_INFO);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -503,7 +504,7 @@ pub struct Leave;
 impl Handler for Leave {
     const ENDPOINT: Endpoint = Endpoint::new("leave", &[Route::post("/api/v1/live/leave")])
         .with_needs(LEAVE_NEEDS)
-        .with_secrets(Reads::ROOM_INFO);
+        .with_secrets(SecretGroups::ROOM_INFO);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -517,7 +518,7 @@ pub struct Keepalive;
 impl Handler for Keepalive {
     const ENDPOINT: Endpoint = Endpoint::new("keepalive", &[Route::post("/api/v1/live/keepalive")])
         .with_needs(KEEPALIVE_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -531,7 +532,7 @@ pub struct Members;
 impl Handler for Members {
     const ENDPOINT: Endpoint = Endpoint::new("members", &[Route::post("/api/v1/live/members")])
         .with_needs(MEMBERS_NEEDS)
-        .with_secrets(Reads::TOKENS)
+        .with_secrets(SecretGroups::TOKENS)
         .with_param_error(ErrorCode::RoomQueryParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -546,7 +547,7 @@ pub struct Like;
 impl Handler for Like {
     const ENDPOINT: Endpoint = Endpoint::new("like", &[Route::post("/api/v1/live/like")])
         .with_needs(LIKE_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;

@@ -28,8 +28,8 @@ use crate::metrics::{self, Metrics};
 use crate::store::{RoomCaps, RoomTally, StoreError};
 use lambda_http::Request;
 
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 /// How often a write re-reads and retries after losing a race before giving up with 409.
@@ -360,7 +360,7 @@ pub fn check_claimed_identity(
 }
 
 pub(crate) fn room_id(code: ErrorCode, raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| e.into_api(code))
+    RoomId::parse("id", raw).map_err(|e| ApiError::invalid(code, e))
 }
 
 fn optional<T>(
@@ -368,7 +368,10 @@ fn optional<T>(
     parse: impl FnOnce(&str) -> Result<T, FieldError>,
     code: ErrorCode,
 ) -> Result<Option<T>, ApiError> {
-    value.map(parse).transpose().map_err(|e| e.into_api(code))
+    value
+        .map(parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(code, e))
 }
 
 /// The room as `viewer` sees it, signed as `signer` allows, with `metrics`.
@@ -401,7 +404,7 @@ pub async fn create<S: CreateStore + ?Sized>(
     const CODE: ErrorCode = ErrorCode::RoomCreateParams;
     check_claimed_identity("anchor", req.anchor.as_deref(), caller)?;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let title = Title::parse(&req.title).map_err(|e| e.into_api(CODE))?;
+    let title = Title::parse(&req.title).map_err(|e| ApiError::invalid(CODE, e))?;
     let notice =
         optional(req.notice.as_deref(), Notice::parse, CODE)?.unwrap_or_else(Notice::empty);
     let cover_url = optional(
@@ -415,7 +418,7 @@ pub async fn create<S: CreateStore + ?Sized>(
     let category =
         optional(req.category.as_deref(), Category::parse, CODE)?.unwrap_or_else(Category::empty);
     let mode = match req.mode {
-        Some(m) => RoomMode::try_from(m).map_err(|e| e.into_api(CODE))?,
+        Some(m) => RoomMode::try_from(m).map_err(|e| ApiError::invalid(CODE, e))?,
         None => RoomMode::Normal,
     };
     let anchor_nick = optional(
@@ -602,8 +605,8 @@ where
     if !make {
         return Ok(None);
     }
-    let title =
-        Title::parse(channel.as_str()).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let title = Title::parse(channel.as_str())
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     // Made only in a session that stands (a call's first caller gets its token next): the
     // caller's profile comes with the check, in one read.
     let user = crate::accounts::live_session(app, caller).await?;
@@ -659,17 +662,17 @@ pub async fn list<S: ListStore + ?Sized>(
 ) -> Result<Vec<RoomInfo>, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let page = Page::parse(req.page_num, req.page_size).map_err(|e| e.into_api(CODE))?;
-    let status = parse_status_filter(req.status).map_err(|e| e.into_api(CODE))?;
+    let page = Page::parse(req.page_num, req.page_size).map_err(|e| ApiError::invalid(CODE, e))?;
+    let status = parse_status_filter(req.status).map_err(|e| ApiError::invalid(CODE, e))?;
     let anchor = match req.anchor_id.as_deref() {
         None | Some("") => None,
-        Some(a) => {
-            Some(crate::domain::UserId::parse("anchor_id", a).map_err(|e| e.into_api(CODE))?)
-        }
+        Some(a) => Some(
+            crate::domain::UserId::parse("anchor_id", a).map_err(|e| ApiError::invalid(CODE, e))?,
+        ),
     };
     let category = match req.category.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(Category::parse(c).map_err(|e| e.into_api(CODE))?),
+        Some(c) => Some(Category::parse(c).map_err(|e| ApiError::invalid(CODE, e))?),
     };
     let query = RoomQuery {
         status,
@@ -1127,7 +1130,7 @@ pub struct Create;
 impl Handler for Create {
     const ENDPOINT: Endpoint = Endpoint::new("create", &[Route::post("/api/v1/live/create")])
         .with_needs(CREATE_NEEDS)
-        .with_secrets(Reads::ROOM_INFO)
+        .with_secrets(SecretGroups::ROOM_INFO)
         .with_param_error(ErrorCode::RoomCreateParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -1142,7 +1145,7 @@ pub struct Get;
 impl Handler for Get {
     const ENDPOINT: Endpoint = Endpoint::new("get", &[Route::post("/api/v1/live/get")])
         .with_needs(GET_NEEDS)
-        .with_secrets(Reads::ROOM_INFO)
+        .with_secrets(SecretGroups::ROOM_INFO)
         .with_param_error(ErrorCode::RoomQueryParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -1157,7 +1160,7 @@ pub struct List;
 impl Handler for List {
     const ENDPOINT: Endpoint = Endpoint::new("list", &[Route::post("/api/v1/live/list")])
         .with_needs(LIST_NEEDS)
-        .with_secrets(Reads::ROOM_INFO)
+        .with_secrets(SecretGroups::ROOM_INFO)
         .with_param_error(ErrorCode::RoomQueryParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -1172,7 +1175,7 @@ pub struct Update;
 impl Handler for Update {
     const ENDPOINT: Endpoint = Endpoint::new("update", &[Route::post("/api/v1/live/update")])
         .with_needs(CHANGE_NEEDS)
-        .with_secrets(Reads::ROOM_INFO);
+        .with_secrets(SecretGroups::ROOM_INFO);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -1186,7 +1189,7 @@ pub struct Start;
 impl Handler for Start {
     const ENDPOINT: Endpoint = Endpoint::new("start", &[Route::post("/api/v1/live/start")])
         .with_needs(CHANGE_NEEDS)
-        .with_secrets(Reads::ROOM_INFO);
+        .with_secrets(SecretGroups::ROOM_INFO);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -1200,7 +1203,7 @@ pub struct Pause;
 impl Handler for Pause {
     const ENDPOINT: Endpoint = Endpoint::new("pause", &[Route::post("/api/v1/live/pause")])
         .with_needs(CHANGE_NEEDS)
-        .with_secrets(Reads::ROOM_INFO);
+        .with_secrets(SecretGroups::ROOM_INFO);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -1215,7 +1218,7 @@ impl Handler for Stop {
     // A stopped room's answer signs nothing: an ended room has no URLs.
     const ENDPOINT: Endpoint = Endpoint::new("stop", &[Route::post("/api/v1/live/stop")])
         .with_needs(CHANGE_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
@@ -1230,7 +1233,7 @@ impl Handler for Delete {
     // A deleted room's answer signs nothing: the room is gone.
     const ENDPOINT: Endpoint = Endpoint::new("delete", &[Route::post("/api/v1/live/delete")])
         .with_needs(DELETE_NEEDS)
-        .with_secrets(Reads::TOKENS);
+        .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;

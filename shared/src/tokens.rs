@@ -12,8 +12,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::rooms::check_claimed_identity;
 use lambda_http::Request;
 
-use crate::config::{Reads, Tokens};
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
+use crate::env::{SecretGroups, Tokens};
 use crate::store::Store;
 
 /// `token` (seed 002 `handler.TokenRequest`; `user_id`, if sent, must be the caller's).
@@ -107,7 +107,7 @@ pub async fn token<S: TokenStore + ?Sized>(
     req: TokenRequest,
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
+    check_device(&req).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?;
     crate::accounts::live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
@@ -129,7 +129,8 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     req: RtcTokenRequest,
 ) -> Result<RtcTokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = RoomId::parse("id", &req.id)
+        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
     let (room, banned_until, session) = app
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)
@@ -186,11 +187,11 @@ pub struct Token;
 impl Handler for Token {
     const ENDPOINT: Endpoint = Endpoint::new("token", &[Route::post("/api/v1/live/token")])
         .with_needs(TOKEN_NEEDS)
-        .with_secrets(Reads {
+        .with_secrets(SecretGroups {
             tokens: Tokens::Issue,
             user_sig: true,
             im_token: true,
-            ..Reads::NOTHING
+            ..SecretGroups::NOTHING
         });
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -205,9 +206,9 @@ pub struct RtcToken;
 impl Handler for RtcToken {
     const ENDPOINT: Endpoint = Endpoint::new("rtc-token", &[Route::post("/api/v1/live/rtcToken")])
         .with_needs(RTC_TOKEN_NEEDS)
-        .with_secrets(Reads {
+        .with_secrets(SecretGroups {
             rtc_room: true,
-            ..Reads::TOKENS
+            ..SecretGroups::TOKENS
         })
         .with_param_error(ErrorCode::RoomQueryParams);
 

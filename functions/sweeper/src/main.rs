@@ -5,7 +5,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     liveroom::telemetry::init();
-    let app = liveroom::lambda::app_from_env(liveroom::Reads::DELIVERY).await?;
+    let app = liveroom::lambda::app_from_env(liveroom::env::SecretGroups::DELIVERY).await?;
     let delivery = liveroom::delivery::Delivery::from_env(&app.config)?;
     liveroom::lambda::serve_sweeper(app, delivery).await
 }

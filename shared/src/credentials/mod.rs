@@ -16,7 +16,7 @@
 pub mod aliyun;
 pub mod livekit;
 mod settings;
-pub use settings::callback_keys;
+pub use settings::{CallbackKeys, callback_keys};
 pub(crate) use settings::{im_keeps_groups, reserved_name};
 pub mod tencent;
 
@@ -26,9 +26,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::Secret;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, RoomStatus, UserId};
+use crate::env::Secret;
 
 /// Seed 002 `models.PushLiveInfo`.
 #[derive(Debug, Default, Serialize)]
@@ -136,7 +136,7 @@ pub trait Provider: Send + Sync {
 
     /// For an IM whose app server keeps a group per room (Tencent IM): the app id, the key
     /// its administrator's UserSig is signed with, and the administrator (where the function
-    /// reads that key: [`crate::Reads::im_admin`]).
+    /// reads that key: [`crate::env::SecretGroups::im_admin`]).
     fn im_groups(&self) -> Option<(u32, &Secret, &UserId)> {
         None
     }
@@ -147,13 +147,13 @@ pub trait Provider: Send + Sync {
     }
 
     /// This provider holding only the keys of the purposes `reads` names.
-    fn restricted(&self, reads: &crate::Reads) -> Arc<dyn Provider>;
+    fn restricted(&self, reads: &crate::env::SecretGroups) -> Arc<dyn Provider>;
 }
 
 /// A CDN pull key as a function holds it.
 #[derive(Clone)]
 pub(crate) enum PullKey {
-    /// The function signs no pull URL ([`crate::Reads::live_pull`] off): it builds none.
+    /// The function signs no pull URL ([`crate::env::SecretGroups::live_pull`] off): it builds none.
     NotRead,
     /// No key is configured: pull URLs are unsigned.
     Unsigned,
@@ -192,7 +192,7 @@ impl Provider for NoProvider {
         false
     }
 
-    fn restricted(&self, _reads: &crate::Reads) -> Arc<dyn Provider> {
+    fn restricted(&self, _reads: &crate::env::SecretGroups) -> Arc<dyn Provider> {
         Arc::new(NoProvider)
     }
 }
@@ -231,7 +231,7 @@ impl Default for Providers {
 
 impl Providers {
     /// These providers holding only the keys of the purposes `reads` names.
-    pub fn restricted(&self, reads: &crate::Reads) -> Self {
+    pub fn restricted(&self, reads: &crate::env::SecretGroups) -> Self {
         Self {
             live: self.live.restricted(reads),
             rtc: self.rtc.restricted(reads),

@@ -1,5 +1,6 @@
-//! The providers' settings, read from the environment: which vendor serves each role, and the
-//! values each vendor needs, each validated once (a missing or bad one names its variable).
+//! The providers' settings, read from the environment: which vendor serves each role, the
+//! values each vendor needs, and the inbound callbacks' keys ([`CallbackKeys`]), each validated
+//! once (a missing or bad one names its variable).
 
 use std::sync::Arc;
 
@@ -7,7 +8,8 @@ use super::aliyun::{Aliyun, AliyunApp, AliyunIm, AliyunLive};
 use super::livekit::Livekit;
 use super::tencent::{Tencent, TencentApp, TencentLive};
 use super::{NoProvider, Provider, Providers, PullKey};
-use crate::config::{ConfigError, Reads, Secret};
+use crate::env::SecretGroups;
+use crate::env::{ConfigError, Secret};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Vendor {
@@ -120,7 +122,7 @@ impl Providers {
     /// `CREDENTIAL_TTL_SECONDS`.
     pub fn from_lookup(
         lookup: &impl Fn(&str) -> Option<String>,
-        reads: &Reads,
+        reads: &SecretGroups,
     ) -> Result<Self, ConfigError> {
         let live = vendor(lookup, "LIVE_PROVIDER")?;
         let rtc = vendor(lookup, "RTC_PROVIDER")?;
@@ -228,7 +230,7 @@ impl Providers {
                 .strip_prefix("ws://")
                 .or_else(|| url.strip_prefix("http://"));
             let secure = url.starts_with("wss://") || url.starts_with("https://");
-            if !(secure || plain.is_some_and(crate::config::is_loopback)) {
+            if !(secure || plain.is_some_and(crate::env::is_loopback)) {
                 return Err(ConfigError::new(
                     "LIVEKIT_URL",
                     "must be a wss:// (or https://) URL; ws:// only to a loopback host",
@@ -254,8 +256,7 @@ impl Providers {
             };
             chosen.unwrap_or_else(|| Arc::new(NoProvider))
         };
-        let ttl =
-            crate::config::seconds(lookup, "CREDENTIAL_TTL_SECONDS", 86_400, 60..=7 * 86_400)?;
+        let ttl = crate::env::seconds(lookup, "CREDENTIAL_TTL_SECONDS", 86_400, 60..=7 * 86_400)?;
         Ok(Self {
             live: pick(live),
             rtc: pick(rtc),
@@ -296,14 +297,25 @@ pub(crate) fn im_keeps_groups(
     Ok(vendor(lookup, "IM_PROVIDER")? == Vendor::Tencent)
 }
 
+/// The keys of the inbound callbacks; each is on when its key is set.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackKeys {
+    /// `ALIYUN_LIVE_CALLBACK_KEY`, with the ingest domain `ALIYUN_LIVE_PUSH_DOMAIN` it signs.
+    pub aliyun: Option<(String, Secret)>,
+    /// `TENCENT_LIVE_CALLBACK_KEY`.
+    pub tencent: Option<Secret>,
+    /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
+    pub livekit: Option<(String, Secret)>,
+}
+
 /// The inbound callbacks' keys (each callback is on when its key is set, whatever the
 /// providers are): `ALIYUN_LIVE_CALLBACK_KEY` (signing `ALIYUN_LIVE_PUSH_DOMAIN`, then
 /// required), `TENCENT_LIVE_CALLBACK_KEY`, and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`.
 /// Only those of the callbacks `reads` names are read.
 pub fn callback_keys(
     lookup: &impl Fn(&str) -> Option<String>,
-    reads: crate::config::Reads,
-) -> Result<crate::callbacks::CallbackKeys, ConfigError> {
+    reads: SecretGroups,
+) -> Result<CallbackKeys, ConfigError> {
     let s = Settings(lookup);
     let set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
     let aliyun = if reads.aliyun_callback && set("ALIYUN_LIVE_CALLBACK_KEY") {
@@ -327,7 +339,7 @@ pub fn callback_keys(
     } else {
         None
     };
-    Ok(crate::callbacks::CallbackKeys {
+    Ok(CallbackKeys {
         aliyun,
         tencent,
         livekit,

@@ -21,8 +21,8 @@ use crate::rooms;
 use lambda_http::Request;
 
 use super::request;
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Envelope, Handler, RequestId, Route, Visitor, authenticate};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 pub use crate::meeting::CALL_SEATS;
@@ -58,7 +58,7 @@ fn channel(p: &Params) -> Result<ChannelId, ApiError> {
     let raw = p
         .text(CODE, "channelId")?
         .ok_or_else(|| ApiError::invalid_field(CODE, "channelId", "channelId required"))?;
-    ChannelId::parse("channelId", &raw).map_err(|e| e.into_api(CODE))
+    ChannelId::parse("channelId", &raw).map_err(|e| ApiError::invalid(CODE, e))
 }
 
 /// `/app/{token,descChannelUsers,descChannelStartTime}`.
@@ -215,9 +215,9 @@ impl Handler for AliyunCall {
         ],
     )
     .with_needs(CALL_NEEDS)
-    .with_secrets(Reads {
+    .with_secrets(SecretGroups {
         rtc_room_aliyun: true,
-        ..Reads::TOKENS
+        ..SecretGroups::TOKENS
     })
     .with_envelope(Envelope::Aliyun);
 

@@ -23,8 +23,8 @@ use crate::rooms::{self, CreateRequest, RoomRequest, UpdateRequest};
 use lambda_http::Request;
 
 use super::request;
-use crate::config::Reads;
 use crate::endpoint::{Endpoint, Envelope, Handler, Route, Visitor, source_ip};
+use crate::env::SecretGroups;
 use crate::store::Store;
 
 crate::needs!(
@@ -606,7 +606,7 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         .text(CODE, "category")?
         .map(|c| Category::parse(&c))
         .transpose()
-        .map_err(|e| e.into_api(CODE))?;
+        .map_err(|e| ApiError::invalid(CODE, e))?;
     // An id that cannot be ours names no room.
     let ids: Vec<RoomId> = p
         .list(CODE, "roomIds")?
@@ -666,9 +666,9 @@ impl Handler for TencentUsers {
         ],
     )
     .with_needs(USERS_NEEDS)
-    .with_secrets(Reads {
+    .with_secrets(SecretGroups {
         user_sig: true,
-        ..Reads::ISSUING
+        ..SecretGroups::ISSUING
     })
     .with_envelope(Envelope::Tencent);
 
@@ -696,7 +696,7 @@ impl Handler for TencentRooms {
         ],
     )
     .with_needs(ROOMS_NEEDS)
-    .with_secrets(Reads::TOKENS)
+    .with_secrets(SecretGroups::TOKENS)
     .with_envelope(Envelope::Tencent);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {

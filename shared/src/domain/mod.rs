@@ -2,8 +2,9 @@
 //!
 //! Each type here can only hold a valid value: the constructor (`parse`) is the one place its
 //! rule lives, and code that holds one never checks it again. Nothing in this module touches
-//! I/O. Parse failures are [`FieldError`]s naming the field, which the HTTP layer turns into
-//! a 400 with the endpoint's error code.
+//! I/O. Parse failures are [`FieldError`]s naming the field, which the handlers turn into a
+//! 400 with the endpoint's error code (`crate::error::ApiError::invalid`). Never here: the HTTP
+//! error type, or any other import from a layer above.
 
 pub mod meeting;
 pub mod outbox;
@@ -13,8 +14,6 @@ pub mod user;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-use crate::error::{ApiError, ErrorCode};
 
 /// A field that failed to parse: which one and why, in words a client developer can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +36,6 @@ impl FieldError {
             field,
             message: message.into(),
         }
-    }
-
-    /// The API error for this field under the endpoint's parameter-error code.
-    pub fn into_api(self, code: ErrorCode) -> ApiError {
-        ApiError::invalid_field(
-            code,
-            self.field,
-            format!("{}: {}", self.field, self.message),
-        )
     }
 }
 

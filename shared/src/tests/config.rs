@@ -18,7 +18,7 @@ const SECRET: &str = "Y29uZmlnLXVuaXQtdGVzdHMtZWQyNTUxOS1zZWVkLTE=";
 fn there_is_no_default_key() {
     let err = config(&[]).unwrap_err();
     assert_eq!(err.variable, "JWT_PRIVATE_KEY");
-    let err = Config::reading(Reads::TOKENS, |_| None).unwrap_err();
+    let err = Config::reading(SecretGroups::TOKENS, |_| None).unwrap_err();
     assert_eq!(err.variable, "JWT_PUBLIC_KEY");
 }
 
@@ -34,7 +34,7 @@ fn a_bad_key_is_refused() {
 /// can issue nothing. One that issues reads the private key and nothing else.
 #[test]
 fn only_an_issuing_function_holds_the_private_key() {
-    let public = crate::auth::JwtPrivateKey::parse("K", SECRET)
+    let public = JwtPrivateKey::parse("K", SECRET)
         .unwrap()
         .public_key()
         .to_base64();
@@ -44,7 +44,7 @@ fn only_an_issuing_function_holds_the_private_key() {
         _ => None,
     };
     let read = std::cell::RefCell::new(Vec::new());
-    let verifying = Config::reading(Reads::TOKENS, |k| {
+    let verifying = Config::reading(SecretGroups::TOKENS, |k| {
         read.borrow_mut().push(k.to_owned());
         env(k)
     })
@@ -53,7 +53,7 @@ fn only_an_issuing_function_holds_the_private_key() {
     assert!(!read.borrow().iter().any(|k| k == "JWT_PRIVATE_KEY"));
     assert!(!crate::auth::TokenKeys::new(None, verifying.jwt_public_key.as_ref()).can_issue());
     read.borrow_mut().clear();
-    let issuing = Config::reading(Reads::ISSUING, |k| {
+    let issuing = Config::reading(SecretGroups::ISSUING, |k| {
         read.borrow_mut().push(k.to_owned());
         env(k)
     })
@@ -61,10 +61,15 @@ fn only_an_issuing_function_holds_the_private_key() {
     assert!(issuing.jwt_private_key.is_some());
     assert!(!read.borrow().iter().any(|k| k == "JWT_PUBLIC_KEY"));
     // Restricting an issuing configuration to a verifying function drops the private key.
-    let restricted = issuing.restricted(Reads::TOKENS);
+    let restricted = issuing.restricted(SecretGroups::TOKENS);
     assert!(restricted.jwt_private_key.is_none());
     assert_eq!(restricted.jwt_public_key, verifying.jwt_public_key);
-    assert!(issuing.restricted(Reads::NOTHING).jwt_public_key.is_none());
+    assert!(
+        issuing
+            .restricted(SecretGroups::NOTHING)
+            .jwt_public_key
+            .is_none()
+    );
 }
 
 #[test]

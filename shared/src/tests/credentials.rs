@@ -1,7 +1,7 @@
 //! Unit tests of `credentials` (kept apart from the request-path code).
 
 use super::*;
-use crate::config::ConfigError;
+use crate::env::ConfigError;
 use std::collections::HashMap;
 
 fn providers(vars: &[(&str, &str)]) -> Result<Providers, ConfigError> {
@@ -9,7 +9,10 @@ fn providers(vars: &[(&str, &str)]) -> Result<Providers, ConfigError> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Providers::from_lookup(&|k: &str| vars.get(k).cloned(), &crate::Reads::ALL)
+    Providers::from_lookup(
+        &|k: &str| vars.get(k).cloned(),
+        &crate::env::SecretGroups::ALL,
+    )
 }
 
 #[test]
@@ -90,10 +93,10 @@ fn a_provider_signs_only_for_the_purposes_it_holds_keys_for() {
     .collect();
     let lookup = |k: &str| vars.get(k).cloned();
     let user = UserId::generate();
-    let all = Providers::from_lookup(&lookup, &crate::Reads::ALL).unwrap();
+    let all = Providers::from_lookup(&lookup, &crate::env::SecretGroups::ALL).unwrap();
     for delivery in [
-        Providers::from_lookup(&lookup, &crate::Reads::DELIVERY).unwrap(),
-        all.restricted(&crate::Reads::DELIVERY),
+        Providers::from_lookup(&lookup, &crate::env::SecretGroups::DELIVERY).unwrap(),
+        all.restricted(&crate::env::SecretGroups::DELIVERY),
     ] {
         assert!(delivery.im.im_groups().is_some());
         assert!(delivery.live.push_urls("s", 1).is_none());
@@ -103,8 +106,8 @@ fn a_provider_signs_only_for_the_purposes_it_holds_keys_for() {
         assert!(delivery.tencent_user_sig(&user, 0).is_none());
     }
     for room_info in [
-        Providers::from_lookup(&lookup, &crate::Reads::ROOM_INFO).unwrap(),
-        all.restricted(&crate::Reads::ROOM_INFO),
+        Providers::from_lookup(&lookup, &crate::env::SecretGroups::ROOM_INFO).unwrap(),
+        all.restricted(&crate::env::SecretGroups::ROOM_INFO),
     ] {
         assert!(room_info.im.im_groups().is_none());
         assert!(room_info.im.keeps_groups());
@@ -113,9 +116,9 @@ fn a_provider_signs_only_for_the_purposes_it_holds_keys_for() {
         assert!(room_info.live.pull_urls("s", 1).is_some());
         assert!(room_info.tencent_user_sig(&user, 0).is_none());
     }
-    let meeting = all.restricted(&crate::Reads {
+    let meeting = all.restricted(&crate::env::SecretGroups {
         live_pull: true,
-        ..crate::Reads::TOKENS
+        ..crate::env::SecretGroups::TOKENS
     });
     assert!(meeting.live.pull_urls("s", 1).is_some());
     assert!(meeting.live.push_urls("s", 1).is_none());

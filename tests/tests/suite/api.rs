@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use liveroom::auth::{JwtPrivateKey, TokenKeys, TokenKind};
+use liveroom::auth::{TokenKeys, TokenKind};
 use liveroom::domain::UserId;
+use liveroom::env::JwtPrivateKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;

@@ -610,7 +610,7 @@ async fn our_webhooks_verify_with_livekits_receiver() {
     let secret = "webhook-secret-for-the-tests-only-0123456789";
     let hook = liveroom::delivery::Webhook::new(
         "http://127.0.0.1:9/",
-        &liveroom::config::Secret::parse("WEBHOOK_SECRET", secret).unwrap(),
+        &liveroom::env::Secret::parse("WEBHOOK_SECRET", secret).unwrap(),
     );
     let body = json!({"id": "e1", "event": "room_started", "created_at": 1}).to_string();
     let token = hook

@@ -301,7 +301,7 @@ async fn an_unmodified_seed_004_client_works_and_gets_what_the_doc_shows() {
     )
     .await;
     let keys = liveroom::auth::TokenKeys::issuing(
-        &liveroom::auth::JwtPrivateKey::parse("JWT_PRIVATE_KEY", SECRET).unwrap(),
+        &liveroom::env::JwtPrivateKey::parse("JWT_PRIVATE_KEY", SECRET).unwrap(),
     );
     let uid = liveroom::domain::UserId::parse("u", username).unwrap();
     let expired = keys

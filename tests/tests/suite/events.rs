@@ -439,7 +439,8 @@ async fn a_room_walks_its_whole_life_through_the_sample_events_on_dynamodb() {
 /// it), and another key does not.
 #[test]
 fn the_sample_tokens_are_eddsa_and_verify_with_the_sample_public_key() {
-    use liveroom::auth::{JwtPrivateKey, JwtPublicKey, TokenKeys, TokenKind};
+    use liveroom::auth::{TokenKeys, TokenKind};
+    use liveroom::env::{JwtPrivateKey, JwtPublicKey};
     let public = JwtPublicKey::parse("JWT_PUBLIC_KEY", crate::common::EVENTS_PUBLIC_KEY).unwrap();
     let private = JwtPrivateKey::parse("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET).unwrap();
     assert_eq!(private.public_key(), &public);

@@ -12,7 +12,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use liveroom::config::Secret;
+use liveroom::env::Secret;
 use liveroom::im::{ImError, TencentIm};
 use serde_json::{Value, json};
 

@@ -10,10 +10,11 @@ use liveroom::{accounts, dialects, meeting, presence, rooms, tokens};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use liveroom::config::Tokens;
 use liveroom::domain::UserId;
 use liveroom::endpoint::Endpoint;
-use liveroom::{App, Config, Reads, SystemClock};
+use liveroom::env::SecretGroups;
+use liveroom::env::Tokens;
+use liveroom::{App, Config, SystemClock};
 use serde_json::{Value, json};
 
 use crate::common::{EVENTS_SECRET, TestStore, embedded, token_for};
@@ -173,7 +174,7 @@ async fn live_room(w: &World, token: &str) -> Value {
 
 /// The endpoints that hold any vendor key or issue tokens, each called as the anchor of a live
 /// room (so that whatever it can sign, it signs), served with `reads`.
-async fn answer(w: &World, endpoint: Endpoint, reads: Reads) -> BTreeSet<String> {
+async fn answer(w: &World, endpoint: Endpoint, reads: SecretGroups) -> BTreeSet<String> {
     let app = w.app.scoped(reads);
     let token = token_for(&w.app, &w.anchor, 600);
     let room = live_room(w, &token).await;
@@ -227,23 +228,23 @@ fn meeting_body(w: &World, room: &Value) -> Value {
     })
 }
 
-/// One of [`Reads`]'s vendor purposes.
-type Flag = fn(&mut Reads) -> &mut bool;
+/// One of [`SecretGroups`]'s vendor purposes.
+type Flag = fn(&mut SecretGroups) -> &mut bool;
 
 /// `reads` without one purpose: its names and what is left.
-fn without_each(reads: Reads) -> Vec<(&'static str, Reads)> {
+fn without_each(reads: SecretGroups) -> Vec<(&'static str, SecretGroups)> {
     let mut out = Vec::new();
     match reads.tokens {
         Tokens::Issue => out.push((
             "issuing tokens",
-            Reads {
+            SecretGroups {
                 tokens: Tokens::Verify,
                 ..reads
             },
         )),
         Tokens::Verify => out.push((
             "verifying tokens",
-            Reads {
+            SecretGroups {
                 tokens: Tokens::None,
                 ..reads
             },
@@ -319,7 +320,7 @@ async fn every_endpoint_declares_exactly_the_key_purposes_its_answers_use() {
         let declared = endpoint.secrets();
         let mut used: BTreeMap<&str, bool> = BTreeMap::new();
         for (vendor, w) in &worlds {
-            let full = answer(w, endpoint, Reads::ALL).await;
+            let full = answer(w, endpoint, SecretGroups::ALL).await;
             let scoped = answer(w, endpoint, declared).await;
             if scoped != full {
                 wrong.push(format!(
@@ -360,7 +361,7 @@ async fn refresh_issues_with_the_private_key_alone() {
         .token;
     let body = json!({"refresh_token": refresh});
     let declared = accounts::Refresh::ENDPOINT.secrets();
-    assert_eq!(declared, Reads::ISSUING);
+    assert_eq!(declared, SecretGroups::ISSUING);
     let (status, out) = request(
         &w.app.scoped(declared),
         accounts::Refresh::ENDPOINT,
@@ -369,7 +370,7 @@ async fn refresh_issues_with_the_private_key_alone() {
     )
     .await;
     assert_eq!(status, 200, "{out}");
-    let verify_only = Reads {
+    let verify_only = SecretGroups {
         tokens: Tokens::Verify,
         ..declared
     };

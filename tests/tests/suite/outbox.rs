@@ -517,7 +517,7 @@ async fn without_sinks_nothing_is_queued_and_a_webhook_needs_a_real_secret() {
     let (url, _) = receiver().await;
     let hook = liveroom::delivery::Webhook::new(
         &url,
-        &liveroom::config::Secret::parse("WEBHOOK_SECRET", HOOK_SECRET).unwrap(),
+        &liveroom::env::Secret::parse("WEBHOOK_SECRET", HOOK_SECRET).unwrap(),
     );
     let now = chrono::Utc::now().timestamp();
     let token = hook.token(br#"{"a":1}"#, now).unwrap();

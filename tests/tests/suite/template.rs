@@ -296,7 +296,7 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 /// The variables a function of `reads` reads, over every provider choice (Alibaba, Tencent,
 /// LiveKit in each role it can serve) with every variable set; the sweeper and the outbox
 /// (`delivery`) read their delivery settings too.
-fn read_variables(reads: liveroom::Reads, delivery: bool) -> BTreeSet<String> {
+fn read_variables(reads: liveroom::env::SecretGroups, delivery: bool) -> BTreeSet<String> {
     use crate::credentials::{aliyun_vars, livekit_vars, tencent_vars};
     let common = [
         ("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET),
@@ -382,7 +382,7 @@ fn given(text: &str) -> BTreeMap<String, BTreeSet<String>> {
 
 /// The keys (every secret, and `JWT_PUBLIC_KEY`) each function reads, derived from the code:
 /// its endpoint's [`Endpoint::secrets`] (the sweeper's and the outbox's
-/// [`liveroom::Reads::DELIVERY`] and delivery settings) as [`liveroom::Config::reading`] reads
+/// [`liveroom::env::SecretGroups::DELIVERY`] and delivery settings) as [`liveroom::Config::reading`] reads
 /// them, over every vendor choice. By binary.
 fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
     let keys: BTreeSet<String> = liveroom::config::SECRET_VARIABLES
@@ -401,7 +401,7 @@ fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
     for function in ["sweeper", "outbox"] {
         out.insert(
             function.to_owned(),
-            read_variables(liveroom::Reads::DELIVERY, true),
+            read_variables(liveroom::env::SecretGroups::DELIVERY, true),
         );
     }
     for vars in out.values_mut() {

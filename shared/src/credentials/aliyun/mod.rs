@@ -9,9 +9,9 @@ use super::{
     Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
     text,
 };
-use crate::Reads;
-use crate::config::Secret;
 use crate::domain::UserId;
+use crate::env::Secret;
+use crate::env::SecretGroups;
 
 mod sign;
 pub use sign::*;
@@ -25,7 +25,7 @@ pub(crate) struct AliyunApp {
 
 impl AliyunApp {
     /// Whether the RTC app's key is read: room credentials, of any vendor or of Alibaba's.
-    pub(crate) fn rtc_key_read(reads: &Reads) -> bool {
+    pub(crate) fn rtc_key_read(reads: &SecretGroups) -> bool {
         reads.rtc_room || reads.rtc_room_aliyun
     }
 }
@@ -34,7 +34,7 @@ impl AliyunApp {
 pub(crate) struct AliyunLive {
     pub(crate) push_domain: String,
     pub(crate) pull_domain: String,
-    /// `None` where no push URL is signed ([`Reads::live_push`] off).
+    /// `None` where no push URL is signed ([`SecretGroups::live_push`] off).
     pub(crate) push_key: Option<Secret>,
     pub(crate) pull_key: PullKey,
     pub(crate) app_name: String,
@@ -71,7 +71,7 @@ impl Provider for Aliyun {
         "aliyun"
     }
 
-    fn restricted(&self, reads: &Reads) -> Arc<dyn Provider> {
+    fn restricted(&self, reads: &SecretGroups) -> Arc<dyn Provider> {
         let mut it = self.clone();
         if let Some(live) = it.live.as_mut() {
             live.push_key = held(&live.push_key, reads.live_push);

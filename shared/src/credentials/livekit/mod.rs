@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{Grant, Provider, RtcCredentials, RtcRequest, held};
-use crate::config::Secret;
 use crate::domain::UserId;
+use crate::env::Secret;
 
 mod sign;
 pub use sign::*;
@@ -15,7 +15,7 @@ pub use sign::*;
 pub(crate) struct Livekit {
     pub(crate) url: String,
     pub(crate) api_key: String,
-    /// `None` where no room credential is signed ([`crate::Reads::rtc_room`] off).
+    /// `None` where no room credential is signed ([`crate::env::SecretGroups::rtc_room`] off).
     pub(crate) api_secret: Option<Secret>,
 }
 
@@ -24,7 +24,7 @@ impl Provider for Livekit {
         "livekit"
     }
 
-    fn restricted(&self, reads: &crate::Reads) -> Arc<dyn Provider> {
+    fn restricted(&self, reads: &crate::env::SecretGroups) -> Arc<dyn Provider> {
         let mut it = self.clone();
         it.api_secret = held(&it.api_secret, reads.rtc_room);
         Arc::new(it)

@@ -9,9 +9,9 @@ use super::{
     Grant, Provider, PullKey, PullUrlInfo, PushUrlInfo, RtcCredentials, RtcRequest, expiry, held,
     text,
 };
-use crate::Reads;
-use crate::config::Secret;
 use crate::domain::UserId;
+use crate::env::Secret;
+use crate::env::SecretGroups;
 
 mod sign;
 pub use sign::*;
@@ -21,11 +21,11 @@ pub use sign::*;
 #[derive(Clone)]
 pub(crate) struct TencentApp {
     pub(crate) sdkappid: u32,
-    /// Room credentials (Tencent serving RTC; [`Reads::rtc_room`]).
+    /// Room credentials (Tencent serving RTC; [`SecretGroups::rtc_room`]).
     pub(crate) room_key: Option<Secret>,
-    /// A user's UserSig for TRTC and IM login ([`Reads::user_sig`]).
+    /// A user's UserSig for TRTC and IM login ([`SecretGroups::user_sig`]).
     pub(crate) user_key: Option<Secret>,
-    /// The IM administrator's UserSig (Tencent serving IM; [`Reads::im_admin`]).
+    /// The IM administrator's UserSig (Tencent serving IM; [`SecretGroups::im_admin`]).
     pub(crate) admin_key: Option<Secret>,
     /// `TENCENT_IM_ADMIN`: the IM app's administrator, whom the server calls the REST API as.
     /// Nobody else is ever signed a UserSig for it (a TRTC UserSig is an IM one too).
@@ -36,7 +36,7 @@ pub(crate) struct TencentApp {
 pub(crate) struct TencentLive {
     pub(crate) push_domain: String,
     pub(crate) pull_domain: String,
-    /// `None` where no push URL is signed ([`Reads::live_push`] off).
+    /// `None` where no push URL is signed ([`SecretGroups::live_push`] off).
     pub(crate) push_key: Option<Secret>,
     pub(crate) pull_key: PullKey,
 }
@@ -90,7 +90,7 @@ impl Provider for Tencent {
         self.app.is_some()
     }
 
-    fn restricted(&self, reads: &Reads) -> Arc<dyn Provider> {
+    fn restricted(&self, reads: &SecretGroups) -> Arc<dyn Provider> {
         let mut it = self.clone();
         if let Some(live) = it.live.as_mut() {
             live.push_key = held(&live.push_key, reads.live_push);

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 
-use crate::config::ConfigError;
+use crate::env::ConfigError;
 
 /// The roots trusted by default: Amazon Trust Services' (see the file).
 const AMAZON_ROOTS: &str = include_str!("amazon-roots.pem");

@@ -36,7 +36,7 @@ use aws_sdk_dynamodb::types::{
 use schema::{INDEXES, Item, TTL_ATTRIBUTE};
 
 use super::StoreError;
-use crate::config::ConfigError;
+use crate::env::ConfigError;
 
 /// DynamoDB's limit on one `BatchWriteItem`; moto does not enforce it, so we do.
 const BATCH_WRITE_LIMIT: usize = 25;
