@@ -45,6 +45,8 @@ enum Tok {
     /// `::`
     Sep,
     Punct(char),
+    /// A string literal that is exactly a `crate::` path (`#[serde(with = "crate::clock::micros")]`).
+    PathStr(String),
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +132,14 @@ fn char_literal_end(s: &[char], i: usize) -> Option<usize> {
     }
 }
 
+/// Whether `text` is a path `crate::a::b…` and nothing else.
+fn is_crate_path(text: &str) -> bool {
+    let mut segs = text.split("::");
+    segs.next() == Some("crate")
+        && text.contains("::")
+        && segs.all(|seg| seg.starts_with(is_ident_start) && seg.chars().all(is_ident_char))
+}
+
 /// The identifiers, `::` and punctuation of Rust source, without comments, literals and
 /// numbers.
 fn lex(src: &str) -> Vec<Token> {
@@ -169,7 +179,15 @@ fn lex(src: &str) -> Vec<Token> {
                 }
             }
         } else if c == '"' {
-            i = skip_string(&s, i + 1, &mut line);
+            let (start, at) = (i + 1, line);
+            i = skip_string(&s, start, &mut line);
+            let text: String = s[start..i.saturating_sub(1).max(start)].iter().collect();
+            if is_crate_path(&text) {
+                out.push(Token {
+                    tok: Tok::PathStr(text),
+                    line: at,
+                });
+            }
         } else if c == '\'' {
             i = char_literal_end(&s, i).unwrap_or(i + 1);
         } else if is_ident_start(c) {
@@ -343,11 +361,11 @@ fn tree(toks: &[Token], mut i: usize, mut prefix: Vec<String>, out: &mut Vec<Nam
                 continue;
             }
             let mut name = prefix.last().cloned();
-            if toks.get(i).is_some_and(|t| t.is_word("as")) {
-                if let Some(alias) = toks.get(i + 1).and_then(Token::ident) {
-                    name = Some(alias.to_owned());
-                    i += 2;
-                }
+            if toks.get(i).is_some_and(|t| t.is_word("as"))
+                && let Some(alias) = toks.get(i + 1).and_then(Token::ident)
+            {
+                name = Some(alias.to_owned());
+                i += 2;
             }
             out.push(Named {
                 line,
@@ -384,10 +402,26 @@ fn tree(toks: &[Token], mut i: usize, mut prefix: Vec<String>, out: &mut Vec<Nam
 }
 
 /// Every path in `toks` whose first segment `starts` one (`crate` always, read as the root),
-/// with use trees expanded. A visibility (`pub(in crate::a)`) names nothing.
+/// with use trees expanded, and the `crate::` paths an attribute gives as strings. A visibility
+/// (`pub(in crate::a)`) names nothing.
 fn paths(toks: &[Token], starts: &dyn Fn(&str) -> bool) -> Vec<Named> {
     let mut out = Vec::new();
+    let mut attribute_until = 0;
     for i in 0..toks.len() {
+        if let Some(end) = attribute_end(toks, i) {
+            attribute_until = attribute_until.max(end);
+        }
+        if let Tok::PathStr(text) = &toks[i].tok {
+            if i < attribute_until {
+                let path: Vec<String> = text.split("::").skip(1).map(str::to_owned).collect();
+                out.push(Named {
+                    line: toks[i].line,
+                    name: path.last().cloned(),
+                    path,
+                });
+            }
+            continue;
+        }
         let Some(word) = toks[i].ident() else {
             continue;
         };
@@ -437,10 +471,9 @@ fn exported_macros(toks: &[Token]) -> Vec<String> {
         }
         if toks.get(j).is_some_and(|t| t.is_word("macro_rules"))
             && toks.get(j + 1).is_some_and(|t| t.is('!'))
+            && let Some(name) = toks.get(j + 2).and_then(Token::ident)
         {
-            if let Some(name) = toks.get(j + 2).and_then(Token::ident) {
-                out.push(name.to_owned());
-            }
+            out.push(name.to_owned());
         }
     }
     out
@@ -492,10 +525,8 @@ fn root_source(src: &str, modules: &BTreeSet<String>) -> RootSource {
             if !named.path.first().is_some_and(|m| modules.contains(m)) {
                 continue;
             }
-            if public {
-                if let Some(name) = &named.name {
-                    reexports.insert(name.clone(), named.path.clone());
-                }
+            if public && let Some(name) = &named.name {
+                reexports.insert(name.clone(), named.path.clone());
             }
             names.push(named);
         }
@@ -1025,6 +1056,18 @@ fn the_parser_skips_comments_strings_and_characters() {
         ["crate::real::Path", "crate::after::raw_ident"]
     );
     assert_eq!(crate_paths(src)[0].line, 10);
+}
+
+#[test]
+fn the_parser_reads_the_paths_attributes_give_as_strings() {
+    assert_eq!(
+        path_texts(
+            "#[serde(default, with = \"crate::clock::micros_option\")]\n\
+             #[doc = \"crate::not a path\"]\n\
+             let s = \"crate::not::in_an_attribute\";"
+        ),
+        ["crate::clock::micros_option"]
+    );
 }
 
 #[test]
