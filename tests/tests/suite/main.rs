@@ -21,6 +21,8 @@
 //!   real TCP, and its data dir's modes.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
+//! - `layers`: the core crate's imports point down the layer table of `shared/src/lib.rs`,
+//!   with no cycle between files, and the table lists exactly the crate's modules (issue 22, 7).
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -40,6 +42,7 @@ mod drift;
 mod events;
 mod im;
 mod keys;
+mod layers;
 mod listings;
 mod local;
 mod meeting;
