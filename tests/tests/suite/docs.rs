@@ -100,12 +100,13 @@ fn links(text: &str) -> Vec<(usize, String)> {
     for (n, line) in prose_lines(text) {
         let line = without_code_spans(line);
         let trimmed = line.trim_start();
-        if trimmed.starts_with('[') {
-            if let Some(end) = trimmed.find("]:") {
-                let target = trimmed[end + 2..].split_whitespace().next().unwrap_or("");
-                found.push((n, target.trim_matches(['<', '>']).to_string()));
-                continue;
-            }
+        if trimmed.starts_with('[')
+            && let Some(end) = trimmed.find("]:")
+            && !trimmed[..end].contains(']')
+        {
+            let target = trimmed[end + 2..].split_whitespace().next().unwrap_or("");
+            found.push((n, target.trim_matches(['<', '>']).to_string()));
+            continue;
         }
         let mut rest = line.as_str();
         while let Some(at) = rest.find("](") {
