@@ -9,7 +9,7 @@
 //! liveroom-bench warm  --bin-dir DIR --dynamodb URL [--runs N]  warm latency of get and list
 //! ```
 //!
-//! Each prints a Markdown table. Nothing here is a test: figures go to the README.
+//! Each prints a Markdown table. Nothing here is a test: figures go to docs/benchmarks.md.
 
 mod emulator;
 mod proxy;

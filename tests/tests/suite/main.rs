@@ -14,7 +14,8 @@
 //! - `meeting`: co-hosting rules and the versioned-write races, on both stores.
 //! - `presence`: presence, exact metrics under concurrency, the sweeper's rules and races,
 //!   with a manual clock, on both stores.
-//! - `openapi`: the OpenAPI document, the router, the error table and the README agree.
+//! - `openapi`: the OpenAPI document, the router, the error table and `docs/errors.md` agree.
+//! - `docs`: every relative link of the README and `docs/*.md` resolves, anchors included.
 //! - `outbox`: the room's IM group against the IM API stand-in and signed webhooks against a
 //!   verifying receiver, with far ends that fail, on both stores.
 //! - `local`: the local server's limits (body timeout, connection cap, accept backoff) over
@@ -38,6 +39,7 @@ mod concurrency;
 mod contract;
 mod credentials;
 mod dialects;
+mod docs;
 mod drift;
 mod events;
 mod im;

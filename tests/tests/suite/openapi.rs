@@ -1,4 +1,4 @@
-//! The OpenAPI document, the router, the error table and the README agree.
+//! The OpenAPI document, the router, the error table and `docs/errors.md` agree.
 
 use std::collections::BTreeSet;
 
@@ -79,7 +79,7 @@ fn the_documented_error_codes_are_the_error_table() {
 #[test]
 fn the_readme_error_table_is_the_error_table() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md")).unwrap();
     for code in ErrorCode::ALL {
         let row = format!(
             "| {} | {} | {} |",
@@ -87,7 +87,10 @@ fn the_readme_error_table_is_the_error_table() {
             code.reason(),
             code.http_status()
         );
-        assert!(readme.contains(&row), "README lacks the row `{row}`");
+        assert!(
+            readme.contains(&row),
+            "docs/errors.md lacks the row `{row}`"
+        );
     }
 }
 
