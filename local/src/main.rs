@@ -25,7 +25,7 @@ const USAGE: &str =
   --body-timeout SECS    a request's body must arrive within this, else 408; a client that
                          stops taking its answer this long is dropped (default 30)
 Environment: JWT_PRIVATE_KEY (else an Ed25519 key pair is generated and kept in the data dir),
-RUST_LOG, and the settings in the README's configuration table. The sweeper runs every 5 seconds; with an
+RUST_LOG, and the settings of docs/configuration.md. The sweeper runs every 5 seconds; with an
 IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";
 
 struct Options {

@@ -210,7 +210,7 @@ fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
 /// event while it is fresh, and nothing in it tells that copy from a genuine callback of a
 /// busy second. So no callback is refused for the count (a genuine one never is); what a
 /// copy can do is bounded by one accepted callback per signature value and room, and by
-/// [`plausible`]: see the README's "Residual risk".
+/// [`plausible`]: see "Residual risk" in docs/callbacks-and-webhooks.md.
 pub const STREAMS_PER_SIGNATURE_LOGGED: u64 = 16;
 
 /// [`once`] keyed on what the vendor signed: the signature value (`signature`), the stream's

@@ -154,7 +154,7 @@ fn key_bytes(
         ConfigError::new(
             variable,
             format!(
-                "must be an Ed25519 {what}: PEM, or the base64 of its 32 bytes (see the README: \
+                "must be an Ed25519 {what}: PEM, or the base64 of its 32 bytes (see docs/configuration.md: \
                  `scripts/jwt-keys` makes a pair)"
             ),
         )

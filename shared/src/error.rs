@@ -1,7 +1,7 @@
 //! The one error type of the API and its mapping to HTTP.
 //!
 //! Every failure a handler can meet ends up as an [`ApiError`]; [`ErrorCode`] is the single
-//! table of numeric codes, stable reason names and HTTP statuses (the README copies it). Codes
+//! table of numeric codes, stable reason names and HTTP statuses (docs/errors.md copies it). Codes
 //! follow seed 004 where one fits; the rest are ours. A 5xx never carries internal text: its
 //! cause is logged with the request id, and the body says only what kind of failure it was.
 
@@ -88,7 +88,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in table order (the README and the tests walk it).
+    /// Every code, in table order (docs/errors.md and the tests walk it).
     pub const ALL: [ErrorCode; 33] = [
         Self::SystemVerifyError,
         Self::SystemError,

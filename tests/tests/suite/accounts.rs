@@ -255,7 +255,10 @@ async fn logout_ends_the_session_for_refresh_and_logout_all_ends_every_session(w
             json!({}),
         )
         .await;
-    assert_eq!(status, 200, "access tokens are not revoked (README)");
+    assert_eq!(
+        status, 200,
+        "access tokens are not revoked (docs/design.md, Identity)"
+    );
 
     // `token` issues a pair in the caller's session: ended with it.
     let (_, creds) = w.new_pair(laptop2["token"].as_str().unwrap()).await;
@@ -828,7 +831,7 @@ async fn a_flood_from_one_address_does_not_lock_the_user_out_elsewhere(w: World)
 /// Issue 21, 12: the bound on guessing one user's password from many addresses. Failures of
 /// one username over every address together stop at `LOGIN_FAILURES_PER_USER_PER_MINUTE`
 /// (here 12), under concurrency too; then the name is refused everywhere until the window ends
-/// (the residual lockout README states: it takes that many failures from at least a fifth as
+/// (the residual lockout docs/configuration.md states: it takes that many failures from at least a fifth as
 /// many addresses).
 async fn failed_logins_of_one_user_from_every_address_together_are_bounded(w: World) {
     w.register(json!({"username": "wanda", "password": PASSWORD}))

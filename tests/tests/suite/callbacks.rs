@@ -704,7 +704,7 @@ async fn genuine_streams_sharing_a_signature_all_act(w: World) {
 }
 
 /// Issue 21, 13: what one captured signature (a genuine callback's, sent again with other
-/// streams while fresh) can do, as the README's "Residual risk" says: each room at most once,
+/// streams while fresh) can do, as "Residual risk" in docs/callbacks-and-webhooks.md says: each room at most once,
 /// a start only where the anchor is in the room, a pause only of a live room, never an ended
 /// room.
 async fn a_captured_signature_moves_only_plausible_rooms_once_each(w: World) {

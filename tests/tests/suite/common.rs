@@ -9,7 +9,7 @@ use liveroom::store::dynamo::DynamoStore;
 use liveroom::store::embedded::EmbeddedStore;
 use liveroom::{App, Config, SystemClock};
 
-/// The private key the sample events in `events/` are signed with (README: local invoke only):
+/// The private key the sample events in `events/` are signed with (docs/deploying.md: local invoke only):
 /// the base64 of the Ed25519 seed `liveroom-sample-events-local-key`.
 pub const EVENTS_SECRET: &str = "bGl2ZXJvb20tc2FtcGxlLWV2ZW50cy1sb2NhbC1rZXk=";
 /// Its public key (`JWT_PUBLIC_KEY` for the functions that only verify).

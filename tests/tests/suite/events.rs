@@ -435,7 +435,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events_on_dynamodb() {
 }
 
 /// Issue 21, 8: the sample events' tokens are EdDSA, signed with the sample-events key the
-/// README names: its public key alone verifies them (as a function that only verifies holds
+/// docs/deploying.md names: its public key alone verifies them (as a function that only verifies holds
 /// it), and another key does not.
 #[test]
 fn the_sample_tokens_are_eddsa_and_verify_with_the_sample_public_key() {
@@ -487,7 +487,7 @@ async fn a_function_answers_405_to_another_method() {
     assert_eq!(err["request_id"], event["requestContext"]["requestId"]);
 }
 
-/// The callback samples are signed with the sample keys the README names: a server holding
+/// The callback samples are signed with the sample keys docs/callbacks-and-webhooks.md names: a server holding
 /// them accepts each (at the Alibaba sample's time: its signature is fresh for 5 minutes), one
 /// holding other keys refuses each.
 #[tokio::test]

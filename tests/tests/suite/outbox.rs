@@ -41,7 +41,7 @@ struct Receiver {
     faults: Vec<String>,
 }
 
-/// A receiver's check, as in the README: the token is an HS256 JWT from `liveroom`, not
+/// A receiver's check, as in docs/callbacks-and-webhooks.md: the token is an HS256 JWT from `liveroom`, not
 /// expired, whose `sha256` claim is the body's hash.
 fn verify(authorization: &str, body: &[u8], secret: &str) -> Result<(), String> {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
