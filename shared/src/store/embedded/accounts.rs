@@ -5,9 +5,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::ReadableTable;
 
-use super::{ENDED_SESSIONS, EmbeddedStore, USERS, decode, encode, pair_key};
+use super::{ENDED_SESSIONS, EmbeddedStore, USERS, encode, pair_key, record};
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
@@ -24,9 +23,8 @@ impl EmbeddedStore {
         let id = id.clone();
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
-            let mut user: User = match users.get(id.as_str())? {
-                Some(bytes) => decode(bytes.value())?,
-                None => return Ok(None),
+            let Some(mut user) = record::<User>(&users, id.as_str())? else {
+                return Ok(None);
             };
             if user.is_deleted() {
                 return Ok(None);
@@ -104,10 +102,7 @@ pub(super) fn read_session(
     session: &str,
 ) -> Result<SessionFound, StoreError> {
     let users = txn.open_table(USERS)?;
-    let user_item = match users.get(user.as_str())? {
-        Some(bytes) => Some(decode(bytes.value())?),
-        None => None,
-    };
+    let user_item = record(&users, user.as_str())?;
     let ended = txn
         .open_table(ENDED_SESSIONS)?
         .get(pair_key(user.as_str(), session).as_str())?

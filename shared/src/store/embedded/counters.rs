@@ -10,7 +10,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::presence::{shard_prefix, unlist};
 use super::rooms::read_room;
 use super::{
-    COUNTERS, EmbeddedStore, PRESENCE_BY_ACTIVITY, ROOMS, ROOMS_BY_CREATED, decode, encode, end_of,
+    COUNTERS, EmbeddedStore, PRESENCE_BY_ACTIVITY, ROOMS, ROOMS_BY_CREATED, encode, end_of, record,
 };
 use crate::domain::presence::{PRESENCE_SHARDS, millis, online_floor};
 use crate::domain::room::{Counters, Room, created_prefix};
@@ -21,10 +21,7 @@ pub(super) fn read_counters(
     table: &impl ReadableTable<&'static str, &'static [u8]>,
     id: &str,
 ) -> Result<Counters, StoreError> {
-    match table.get(id)? {
-        Some(bytes) => decode(bytes.value()),
-        None => Ok(Counters::default()),
-    }
+    Ok(record(table, id)?.unwrap_or_default())
 }
 
 pub(super) fn write_counters(

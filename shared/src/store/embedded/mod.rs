@@ -24,7 +24,7 @@
 //! | `nonces`               | `{user}|{nonce}`                    | expiry         |
 //!
 //! `room_index` is the DynamoDB store's listing indexes in one table: a room is under the
-//! partition of every listing it is in ([`Listing::of`]), so a filtered page reads only its
+//! partition of every listing it is in ([`Listing::of`](crate::domain::room::Listing::of)), so a filtered page reads only its
 //! matches. A data file from before it is indexed when it is opened.
 //!
 //! A deleted room is marked and purged in one transaction here; the two steps exist (as in
@@ -52,7 +52,9 @@ mod users;
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 
 use crate::store::StoreError;
 
@@ -60,9 +62,9 @@ const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const USERNAMES: TableDefinition<&str, &str> = TableDefinition::new("usernames");
 const ROOMS: TableDefinition<&str, &[u8]> = TableDefinition::new("rooms");
 const ROOMS_BY_CREATED: TableDefinition<&str, &str> = TableDefinition::new("rooms_by_created");
-/// `{listing partition}|{created_key}` → room id: the listings ([`Listing`]).
+/// `{listing partition}|{created_key}` → room id: the listings ([`Listing`](crate::domain::room::Listing)).
 const ROOM_INDEX: TableDefinition<&str, &str> = TableDefinition::new("room_index");
-/// user id → the caps' tally of the user's rooms ([`RoomTally`]).
+/// user id → the caps' tally of the user's rooms ([`RoomTally`](crate::store::RoomTally)).
 const ROOM_TALLIES: TableDefinition<&str, &[u8]> = TableDefinition::new("room_tallies");
 const PRESENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("presence2");
 const PRESENCE_BY_ACTIVITY: TableDefinition<&str, &str> =
@@ -78,6 +80,17 @@ const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
 const SIGNATURE_USES: TableDefinition<&str, u64> = TableDefinition::new("signature_uses");
 /// `{room}|{sink}|{seq}` → an undelivered outbox entry.
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+
+/// The record under `key` in `table`, decoded (`None`: there is none).
+fn record<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    table
+        .get(key)?
+        .map(|bytes| decode(bytes.value()))
+        .transpose()
+}
 
 /// The upper end of a key range starting with `prefix`.
 fn end_of(prefix: &str) -> String {

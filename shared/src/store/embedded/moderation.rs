@@ -11,7 +11,7 @@ use super::accounts::read_session;
 use super::outbox::put_outbox;
 use super::presence::{Entry, presence_key, unlist};
 use super::rooms::{conflict_unless, count_change, read_room};
-use super::{EmbeddedStore, PRESENCE, ROOMS, decode, encode};
+use super::{EmbeddedStore, PRESENCE, ROOMS, encode, record};
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
@@ -103,12 +103,7 @@ impl EmbeddedStore {
         self.read(move |txn| {
             let presence = txn.open_table(PRESENCE)?;
             keys.iter()
-                .map(|k| {
-                    Ok(match presence.get(k.as_str())? {
-                        Some(bytes) => pick(decode::<Entry>(bytes.value())?),
-                        None => None,
-                    })
-                })
+                .map(|k| Ok(record::<Entry>(&presence, k)?.and_then(pick)))
                 .collect()
         })
         .await
@@ -120,10 +115,7 @@ pub(super) fn banned_until(
     presence: &impl ReadableTable<&'static str, &'static [u8]>,
     key: &str,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(match presence.get(key)? {
-        Some(bytes) => decode::<Entry>(bytes.value())?.banned_until,
-        None => None,
-    })
+    Ok(record::<Entry>(presence, key)?.and_then(|entry| entry.banned_until))
 }
 
 #[async_trait]
@@ -152,10 +144,10 @@ impl MemberBan for EmbeddedStore {
             unlist(txn, &room, &user, None)?;
             let mut presence = txn.open_table(PRESENCE)?;
             let k = presence_key(room.as_str(), &user);
-            let entry = match presence.get(k.as_str())? {
-                Some(bytes) => Entry {
+            let entry = match record::<Entry>(&presence, &k)? {
+                Some(entry) => Entry {
                     banned_until: Some(until),
-                    ..decode::<Entry>(bytes.value())?
+                    ..entry
                 },
                 None => Entry {
                     user_id: user.clone(),

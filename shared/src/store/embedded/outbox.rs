@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{EmbeddedStore, OUTBOX, decode, end_of};
+use super::{EmbeddedStore, OUTBOX, decode, end_of, record};
 use crate::domain::RoomId;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::store::{OutboxWork, StoreError};
@@ -89,9 +89,8 @@ impl OutboxWork for EmbeddedStore {
         let key = outbox_key(entry);
         self.write(move |txn| {
             let mut outbox = txn.open_table(OUTBOX)?;
-            let stored = match outbox.get(key.as_str())? {
-                Some(bytes) => decode::<OutboxEntry>(bytes.value())?,
-                None => return Ok(()),
+            let Some(stored) = record::<OutboxEntry>(&outbox, &key)? else {
+                return Ok(());
             };
             let updated = OutboxEntry {
                 attempts,

@@ -5,12 +5,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::counters::write_counters;
 use super::rooms::read_room;
-use super::{EmbeddedStore, PRESENCE, PRESENCE_BY_ACTIVITY, ROOMS, decode, encode, end_of};
+use super::{EmbeddedStore, PRESENCE, PRESENCE_BY_ACTIVITY, ROOMS, encode, end_of, record};
 use crate::domain::presence::{
     MembersPage, PRESENCE_SHARDS, Presence, Visit, activity_key, online_floor, shard,
 };
@@ -66,10 +66,7 @@ fn touch_presence(
     let mut by_activity = txn.open_table(PRESENCE_BY_ACTIVITY)?;
     let k = presence_key(room.as_str(), user);
     let prefix = shard_prefix(room.as_str(), shard(user, PRESENCE_SHARDS));
-    let previous: Option<Entry> = match presence.get(k.as_str())? {
-        Some(bytes) => Some(decode(bytes.value())?),
-        None => None,
-    };
+    let previous: Option<Entry> = record(&presence, &k)?;
     if previous
         .as_ref()
         .and_then(|p| p.banned_until)
@@ -188,11 +185,7 @@ pub(super) fn unlist(
 ) -> Result<bool, StoreError> {
     let mut presence = txn.open_table(PRESENCE)?;
     let k = presence_key(room.as_str(), user);
-    let Some(mut entry) = presence
-        .get(k.as_str())?
-        .map(|bytes| decode::<Entry>(bytes.value()))
-        .transpose()?
-    else {
+    let Some(mut entry) = record::<Entry>(&presence, &k)? else {
         return Ok(false);
     };
     if !entry.listed || stale_before.is_some_and(|t| entry.last_seen >= t) {
@@ -236,9 +229,7 @@ impl PresenceRead for EmbeddedStore {
                 }
                 let (_, user) = entry?;
                 let key = format!("{room}|{shard:02}|{}", user.value());
-                if let Some(bytes) = presence.get(key.as_str())?
-                    && let Some(p) = decode::<Entry>(bytes.value())?.presence()
-                {
+                if let Some(p) = record::<Entry>(&presence, &key)?.and_then(|e| e.presence()) {
                     members.push(p);
                 }
             }

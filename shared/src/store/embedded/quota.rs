@@ -8,7 +8,7 @@ use redb::ReadableTable;
 
 use super::accounts::read_session;
 use super::rooms::{add_room, read_room};
-use super::{EmbeddedStore, ROOM_TALLIES, ROOMS, USERS, decode, encode};
+use super::{EmbeddedStore, ROOM_TALLIES, ROOMS, USERS, encode, record};
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::Room;
 use crate::domain::user::User;
@@ -19,10 +19,7 @@ fn read_tally(
     table: &impl ReadableTable<&'static str, &'static [u8]>,
     user: &str,
 ) -> Result<RoomTally, StoreError> {
-    match table.get(user)? {
-        Some(bytes) => decode(bytes.value()),
-        None => Ok(RoomTally::default()),
-    }
+    Ok(record(table, user)?.unwrap_or_default())
 }
 
 #[async_trait]
@@ -31,10 +28,7 @@ impl RoomQuota for EmbeddedStore {
         let id = id.clone();
         self.read(move |txn| {
             let users = txn.open_table(USERS)?;
-            let user = match users.get(id.as_str())? {
-                Some(bytes) => Some(decode(bytes.value())?),
-                None => None,
-            };
+            let user = record(&users, id.as_str())?;
             let tallies = txn.open_table(ROOM_TALLIES)?;
             Ok((user, read_tally(&tallies, id.as_str())?))
         })
@@ -96,11 +90,7 @@ impl RoomQuota for EmbeddedStore {
         let rooms = rooms.to_vec();
         self.write(move |txn| {
             let mut tallies = txn.open_table(ROOM_TALLIES)?;
-            let Some(mut tally) = tallies
-                .get(user.as_str())?
-                .map(|bytes| decode::<RoomTally>(bytes.value()))
-                .transpose()?
-            else {
+            let Some(mut tally) = record::<RoomTally>(&tallies, user.as_str())? else {
                 return Ok(());
             };
             tally.open.retain(|id| !rooms.contains(id));

@@ -6,11 +6,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::ReadableTable;
 
 use super::presence::{Entry, presence_key};
 use super::rooms::{change_room_in, conflict_unless};
-use super::{EmbeddedStore, PRESENCE, decode};
+use super::{EmbeddedStore, PRESENCE, record};
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::{Expected, Mark, MetricsSnapshot, Room};
@@ -81,8 +80,7 @@ impl MeetingWrite for EmbeddedStore {
             let presence = txn.open_table(PRESENCE)?;
             for l in &lapsed {
                 let key = presence_key(id.as_str(), &l.user);
-                if let Some(bytes) = presence.get(key.as_str())? {
-                    let entry = decode::<Entry>(bytes.value())?;
+                if let Some(entry) = record::<Entry>(&presence, &key)? {
                     if (entry.listed || entry.visits > 0) && entry.last_seen >= l.before {
                         return Ok(false);
                     }

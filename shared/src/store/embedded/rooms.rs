@@ -16,8 +16,8 @@ use super::moderation::banned_until;
 use super::outbox::put_outbox;
 use super::presence::presence_key;
 use super::{
-    COUNTERS, EmbeddedStore, PRESENCE, PRESENCE_BY_ACTIVITY, ROOMS, ROOMS_BY_CREATED, decode,
-    encode, end_of,
+    COUNTERS, EmbeddedStore, PRESENCE, PRESENCE_BY_ACTIVITY, ROOMS, ROOMS_BY_CREATED, encode,
+    end_of, record,
 };
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::{Counters, Room};
@@ -108,10 +108,7 @@ pub(super) fn read_room(
     table: &impl ReadableTable<&'static str, &'static [u8]>,
     id: &str,
 ) -> Result<Option<Room>, StoreError> {
-    match table.get(id)? {
-        Some(bytes) => decode(bytes.value()).map(Some),
-        None => Ok(None),
-    }
+    record(table, id)
 }
 
 #[async_trait]

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use redb::ReadableTable;
 
-use super::{EmbeddedStore, USERNAMES, USERS, decode, encode};
+use super::{EmbeddedStore, USERNAMES, USERS, encode, record};
 use crate::domain::user::User;
 use crate::domain::{UserId, Username};
 use crate::store::{StoreError, UserRead, UserWrite};
@@ -42,10 +42,7 @@ impl UserRead for EmbeddedStore {
                 return Ok(None);
             };
             let users = txn.open_table(USERS)?;
-            match users.get(id.value())? {
-                Some(bytes) => decode(bytes.value()).map(Some),
-                None => Ok(None),
-            }
+            record(&users, id.value())
         })
         .await
     }
@@ -54,10 +51,7 @@ impl UserRead for EmbeddedStore {
         let id = id.clone();
         self.read(move |txn| {
             let users = txn.open_table(USERS)?;
-            match users.get(id.as_str())? {
-                Some(bytes) => decode(bytes.value()).map(Some),
-                None => Ok(None),
-            }
+            record(&users, id.as_str())
         })
         .await
     }
