@@ -13,9 +13,9 @@ use super::codec::{
     room_mutable_attributes, room_to_item, time,
 };
 use super::schema::{
-    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, TTL_ATTRIBUTE, call_status_partition,
-    counter_keys, listing_index, n, presence_key, presence_partitions, room_key, s,
-    status_partition,
+    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, ROOM_SK, SK, TTL_ATTRIBUTE,
+    call_status_partition, counter_keys, listing_index, n, presence_key, presence_partitions,
+    room_key, s, status_partition,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::meeting::Meeting;
@@ -158,16 +158,13 @@ impl DynamoStore {
         let mut counters = Counters::default();
         let mut banned_until = None;
         for item in items {
-            let sk = match item.get("sk") {
+            let sk = match item.get(SK) {
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) => sk.as_str(),
                 _ => "",
             };
-            if sk == "ROOM" {
+            if sk == ROOM_SK {
                 room = Some(room_from_item(&item)?);
-            } else if presence
-                .as_ref()
-                .is_some_and(|p| p.get("sk") == item.get("sk"))
-            {
+            } else if presence.as_ref().is_some_and(|p| p.get(SK) == item.get(SK)) {
                 banned_until = super::codec::banned_until(&item)?;
             } else {
                 add_counters(&mut counters, &item)?;

@@ -80,10 +80,11 @@ impl MeetingWrite for EmbeddedStore {
             let presence = txn.open_table(PRESENCE)?;
             for l in &lapsed {
                 let key = presence_key(id.as_str(), &l.user);
-                if let Some(entry) = record::<Entry>(&presence, &key)? {
-                    if (entry.listed || entry.visits > 0) && entry.last_seen >= l.before {
-                        return Ok(false);
-                    }
+                if let Some(entry) = record::<Entry>(&presence, &key)?
+                    && (entry.listed || entry.visits > 0)
+                    && entry.last_seen >= l.before
+                {
+                    return Ok(false);
                 }
             }
             drop(presence);
