@@ -17,6 +17,7 @@ mod moderation;
 mod outbox;
 mod presence;
 mod quota;
+mod room_writes;
 mod rooms;
 pub mod schema;
 mod users;
