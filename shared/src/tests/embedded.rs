@@ -1,6 +1,14 @@
 //! Unit tests of the embedded store's record format (kept apart from the request-path code).
 
+use chrono::{DateTime, Utc};
+use redb::ReadableTable;
+use serde::Serialize;
+
+use super::presence::Entry;
 use super::*;
+use crate::domain::user::User;
+use crate::domain::{ImageUrl, Nick, UserId, Username};
+use crate::store::{Counter, LoginThrottle};
 
 /// A user as the previous version wrote it (before salts, sessions and deletion).
 #[derive(Serialize)]

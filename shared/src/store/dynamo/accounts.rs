@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::codec::{Reader, time, user_from_item};
 use super::schema::{
-    Item, TTL_ATTRIBUTE, event_key, n, nonce_key, s, session_key, throttle_key, user_key,
+    Item, PK, SESSION_SK_PREFIX, SIGNATURE_USES, SK, TTL_ATTRIBUTE, USER_SK, event_key, n,
+    nonce_key, s, session_key, signature_uses_key, throttle_key, user_key, user_pk,
 };
 use super::{DynamoStore, conditional};
 use crate::domain::user::User;
@@ -115,15 +116,17 @@ pub(super) fn take_session(
     items: &mut Vec<Item>,
     user: &UserId,
 ) -> Result<SessionFound, StoreError> {
-    let pk = s(format!("USER#{user}"));
+    let pk = s(user_pk(user));
     let mut found = SessionFound::default();
     let mut i = 0;
     while i < items.len() {
         // Only the user and its session's end (other items under the user, such as its room
         // tally, may come in the same answer).
-        let which = match (items[i].get("pk"), items[i].get("sk")) {
-            (Some(p), Some(AttributeValue::S(sk))) if *p == pk && sk == "USER" => Some(true),
-            (Some(p), Some(AttributeValue::S(sk))) if *p == pk && sk.starts_with("SESSION#") => {
+        let which = match (items[i].get(PK), items[i].get(SK)) {
+            (Some(p), Some(AttributeValue::S(sk))) if *p == pk && sk == USER_SK => Some(true),
+            (Some(p), Some(AttributeValue::S(sk)))
+                if *p == pk && sk.starts_with(SESSION_SK_PREFIX) =>
+            {
                 Some(false)
             }
             _ => None,
@@ -323,8 +326,8 @@ impl EventClaim for DynamoStore {
         signature: &str,
         expires_at: i64,
     ) -> Result<u64, StoreError> {
-        let key = event_key(source, &format!("USES#{signature}"));
-        self.add_one(key, "uses", expires_at).await
+        let key = signature_uses_key(source, signature);
+        self.add_one(key, SIGNATURE_USES, expires_at).await
     }
 }
 

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::schema::{
-    GSI_STATUS, Item, LISTING_INDEXES, TTL_ATTRIBUTE, listing_index, n, room_key, s,
-    status_partition_of, user_key,
+    BANNED_UNTIL, CHANGES, GSI_STATUS, Item, LISTING_INDEXES, TTL_ATTRIBUTE, listing_index, n,
+    room_key, s, status_partition_of, user_key,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::presence::Presence;
@@ -15,9 +15,6 @@ use crate::domain::room::{Listing, MetricsSnapshot, Room};
 use crate::domain::user::User;
 use crate::domain::{RoomMode, RoomStatus};
 use crate::store::StoreError;
-
-/// The room item's change counter ([`Room::changes`]).
-pub const CHANGES: &str = "changes";
 
 pub fn time(t: &DateTime<Utc>) -> AttributeValue {
     s(crate::clock::rfc3339(t))
@@ -94,7 +91,7 @@ pub fn presence_from_item(item: &Item) -> Result<Presence, StoreError> {
 /// The end of a member's ban, from its presence item.
 pub fn banned_until(item: &Item) -> Result<Option<DateTime<Utc>>, StoreError> {
     Ok(Reader(item)
-        .opt_num(super::moderation::BANNED_UNTIL)?
+        .opt_num(BANNED_UNTIL)?
         .and_then(DateTime::from_timestamp_millis))
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::codec::Reader;
 use super::rooms::add_counters;
-use super::schema::{TTL_ATTRIBUTE, counter_key, counter_keys, n};
+use super::schema::{PK, SK, TTL_ATTRIBUTE, counter_key, counter_keys, n};
 use super::{DynamoStore, unavailable};
 use crate::domain::presence::{COUNTER_SHARDS, shard};
 use crate::domain::room::{Counters, Room};
@@ -78,7 +78,7 @@ impl RoomSweep for DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(
                         item.iter()
-                            .filter(|(k, _)| *k == "pk" || *k == "sk")
+                            .filter(|(k, _)| *k == PK || *k == SK)
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect(),
                     ))

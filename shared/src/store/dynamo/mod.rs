@@ -17,6 +17,7 @@ mod moderation;
 mod outbox;
 mod presence;
 mod quota;
+mod room_writes;
 mod rooms;
 pub mod schema;
 mod users;
@@ -169,10 +170,10 @@ impl DynamoStore {
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr("pk")?)
-            .attribute_definitions(attr("sk")?)
-            .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?);
+            .attribute_definitions(attr(schema::PK)?)
+            .attribute_definitions(attr(schema::SK)?)
+            .key_schema(key(schema::PK, KeyType::Hash)?)
+            .key_schema(key(schema::SK, KeyType::Range)?);
         for index in INDEXES {
             request = request
                 .attribute_definitions(attr(index.pk)?)
@@ -342,8 +343,8 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", "pk")
-                .expression_attribute_names("#sk", "sk")
+                .expression_attribute_names("#pk", schema::PK)
+                .expression_attribute_names("#sk", schema::SK)
                 .expression_attribute_values(":pk", schema::s(pk))
                 .projection_expression("#pk, #sk")
                 .set_exclusive_start_key(start)

@@ -7,16 +7,15 @@ use chrono::{DateTime, Utc};
 use super::accounts::{session_keys, take_session};
 use super::change::Change;
 use super::codec::room_from_item;
-use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
+use super::schema::{
+    BANNED_UNTIL, GSI_PRESENCE, PK, ROOM_SK, SK, TTL_ATTRIBUTE, n, presence_key, room_key, s,
+};
 use super::{BATCH_GET_LIMIT, DynamoStore, conditional};
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::{MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, StoreError};
-
-/// The attribute of a presence item that bars its member until then (unix milliseconds).
-pub(super) const BANNED_UNTIL: &str = "banned_until";
 
 #[async_trait]
 impl MemberBan for DynamoStore {
@@ -94,8 +93,10 @@ impl MemberRead for DynamoStore {
         let mut found = None;
         let mut banned_until = None;
         for item in self.batch_get(keys).await? {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if sk == "ROOM" => found = Some(room_from_item(&item)?),
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk == ROOM_SK => {
+                    found = Some(room_from_item(&item)?)
+                }
                 _ => banned_until = super::codec::banned_until(&item)?,
             }
         }
@@ -136,8 +137,10 @@ impl MemberRead for DynamoStore {
         let mut found = None;
         let mut banned_until = None;
         for item in items {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if sk == "ROOM" => found = Some(room_from_item(&item)?),
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk == ROOM_SK => {
+                    found = Some(room_from_item(&item)?)
+                }
                 _ => banned_until = super::codec::banned_until(&item)?,
             }
         }
@@ -195,9 +198,9 @@ impl DynamoStore {
         let items = wanted
             .iter()
             .map(|key| {
-                let at = items.iter().position(|item| {
-                    item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk")
-                })?;
+                let at = items
+                    .iter()
+                    .position(|item| item.get(PK) == key.get(PK) && item.get(SK) == key.get(SK))?;
                 Some(items.swap_remove(at))
             })
             .collect();

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::change::{Change, put};
-use super::codec::{CHANGES, Reader};
+use super::codec::Reader;
 use super::schema::{
-    GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, TTL_ATTRIBUTE, n, outbox_key, outbox_pk, room_key,
-    s,
+    CHANGES, GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, PK, TTL_ATTRIBUTE, n, outbox_key,
+    outbox_pk, room_key, s,
 };
 use super::{DynamoStore, conditional, unavailable};
 use crate::domain::RoomId;
@@ -185,7 +185,7 @@ impl OutboxWork for DynamoStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", "pk")
+            .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(outbox_pk(room)))
             .consistent_read(true);
         self.query_all(query)

@@ -8,9 +8,9 @@ use futures_util::StreamExt as _;
 
 use super::change::Change;
 use super::codec::{presence_from_item, shard_name, time};
-use super::moderation::BANNED_UNTIL;
 use super::schema::{
-    GSI_PRESENCE, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key, s,
+    BANNED_UNTIL, GSI_PRESENCE, TTL_ATTRIBUTE, counter_key, n, presence_key, presence_pk, room_key,
+    s,
 };
 use super::{DynamoStore, applied, conditional, unavailable};
 use crate::domain::presence::{

@@ -10,18 +10,13 @@ use super::accounts::{session_keys, take_session};
 use super::change::{Change, put};
 use super::codec::{Reader, room_to_item, user_from_item};
 use super::outbox::entry_item;
-use super::schema::{n, tally_key, user_key};
+use super::schema::{OPEN_ROOMS, SK, TALLY_CREATED, TALLY_MINUTE, USER_SK, n, tally_key, user_key};
 use super::{DynamoStore, conditional};
 use crate::domain::outbox::Entry;
 use crate::domain::room::Room;
 use crate::domain::user::User;
 use crate::domain::{RoomId, UserId};
 use crate::store::{RoomCaps, RoomQuota, RoomTally, SessionFound, StoreError};
-
-/// The user item's attributes of the tally.
-const OPEN_ROOMS: &str = "open_rooms";
-const MINUTE: &str = "rc_minute";
-const CREATED: &str = "rc_count";
 
 fn id_set<'a>(ids: impl IntoIterator<Item = &'a RoomId>) -> AttributeValue {
     AttributeValue::Ss(ids.into_iter().map(|id| id.to_string()).collect())
@@ -43,8 +38,8 @@ fn tally_from_item(item: &super::schema::Item) -> Result<RoomTally, StoreError> 
     };
     Ok(RoomTally {
         open,
-        minute: r.opt_num(MINUTE)?.unwrap_or(0),
-        created: u32::try_from(r.count(CREATED)?).unwrap_or(u32::MAX),
+        minute: r.opt_num(TALLY_MINUTE)?.unwrap_or(0),
+        created: u32::try_from(r.count(TALLY_CREATED)?).unwrap_or(u32::MAX),
     })
 }
 
@@ -54,8 +49,8 @@ impl RoomQuota for DynamoStore {
         let mut user = None;
         let mut tally = RoomTally::default();
         for item in self.batch_get(vec![user_key(id), tally_key(id)]).await? {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if sk == "USER" => user = Some(user_from_item(&item)?),
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk == USER_SK => user = Some(user_from_item(&item)?),
                 _ => tally = tally_from_item(&item)?,
             }
         }
@@ -105,8 +100,8 @@ impl RoomQuota for DynamoStore {
                 "(attribute_not_exists(#open) OR size(#open) < :max_open) AND {minute_holds}"
             ))
             .name("#open", OPEN_ROOMS)
-            .name("#minute", MINUTE)
-            .name("#created", CREATED)
+            .name("#minute", TALLY_MINUTE)
+            .name("#created", TALLY_CREATED)
             .value(":room", id_set([&room.id]))
             .value(":one", n(1))
             .value(":minute", n(caps.minute))

@@ -1,6 +1,5 @@
-//! Rooms: the room item, its listings, its metrics snapshot and its deletion.
-
-use std::collections::HashMap;
+//! Rooms: the room item read alone, with its counters, in listings and by ids; created and
+//! deleted. (Its changes are in [`super::room_writes`].)
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -8,26 +7,19 @@ use futures_util::StreamExt as _;
 
 use super::accounts::{session_keys, take_session};
 use super::change::Change;
-use super::codec::{
-    Reader, meeting_json, metrics_attributes, room_from_item, room_listing_keys,
-    room_mutable_attributes, room_to_item, time,
-};
+use super::codec::{Reader, room_from_item, room_to_item, time};
 use super::schema::{
-    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, TTL_ATTRIBUTE, call_status_partition,
-    counter_keys, listing_index, n, presence_key, presence_partitions, room_key, s,
-    status_partition,
+    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, ROOM_SK, SK, TTL_ATTRIBUTE,
+    call_status_partition, counter_keys, listing_index, n, presence_key, presence_partitions,
+    room_key, s, status_partition,
 };
-use super::{DynamoStore, applied, conditional, unavailable};
-use crate::domain::meeting::Meeting;
+use super::{DynamoStore, unavailable};
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
-use crate::domain::room::{
-    Counters, Expected, Guard, Listing, Mark, MetricsSnapshot, Room, RoomQuery, created_prefix,
-};
+use crate::domain::room::{Counters, Listing, Room, RoomQuery, created_prefix};
 use crate::domain::{RoomId, RoomStatus, UserId};
 use crate::store::{
-    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete,
-    RoomList, RoomRead, RoomUpdate, RoomView, SessionFound, StoreError,
+    RoomBatchRead, RoomCreate, RoomDelete, RoomList, RoomRead, RoomView, SessionFound, StoreError,
 };
 
 /// Items read per `Query` page while listing, at most.
@@ -158,16 +150,13 @@ impl DynamoStore {
         let mut counters = Counters::default();
         let mut banned_until = None;
         for item in items {
-            let sk = match item.get("sk") {
+            let sk = match item.get(SK) {
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) => sk.as_str(),
                 _ => "",
             };
-            if sk == "ROOM" {
+            if sk == ROOM_SK {
                 room = Some(room_from_item(&item)?);
-            } else if presence
-                .as_ref()
-                .is_some_and(|p| p.get("sk") == item.get("sk"))
-            {
+            } else if presence.as_ref().is_some_and(|p| p.get(SK) == item.get(SK)) {
                 banned_until = super::codec::banned_until(&item)?;
             } else {
                 add_counters(&mut counters, &item)?;
@@ -298,225 +287,6 @@ impl RoomCreate for DynamoStore {
         crate::domain::outbox::counted(&mut room, events);
         self.put_reporting(room_to_item(&room), "attribute_not_exists(pk)", events)
             .await
-    }
-}
-
-#[async_trait]
-impl RoomUpdate for DynamoStore {
-    async fn update_room(
-        &self,
-        room: &Room,
-        expected: Expected,
-        events: &[Entry],
-    ) -> Result<(), StoreError> {
-        debug_assert_eq!(room.version, expected.version + 1);
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        let mut set = Vec::new();
-        for (i, (name, value)) in room_mutable_attributes(room).into_iter().enumerate() {
-            names.insert(format!("#a{i}"), name.to_owned());
-            values.insert(format!(":a{i}"), value);
-            set.push(format!("#a{i} = :a{i}"));
-        }
-        let mut remove = Vec::new();
-        // The room moves to the listings of its (new) status and category.
-        for (i, (name, partition)) in room_listing_keys(room).into_iter().enumerate() {
-            names.insert(format!("#l{i}"), name.to_owned());
-            match partition {
-                Some(p) => {
-                    values.insert(format!(":l{i}"), p);
-                    set.push(format!("#l{i} = :l{i}"));
-                }
-                None => remove.push(format!("#l{i}")),
-            }
-        }
-        names.insert("#expires_at".to_owned(), TTL_ATTRIBUTE.to_owned());
-        match room.expires_at {
-            Some(t) => {
-                values.insert(":expires_at".to_owned(), n(t));
-                set.push("#expires_at = :expires_at".to_owned());
-            }
-            None => remove.push("#expires_at".to_owned()),
-        }
-        for (name, value) in [
-            ("started_at", &room.started_at),
-            ("stopped_at", &room.stopped_at),
-        ] {
-            names.insert(format!("#{name}"), name.to_owned());
-            match value {
-                Some(t) => {
-                    values.insert(format!(":{name}"), time(t));
-                    set.push(format!("#{name} = :{name}"));
-                }
-                None => remove.push(format!("#{name}")),
-            }
-        }
-        names.insert("#status".to_owned(), "status".to_owned());
-        names.insert("#version".to_owned(), "version".to_owned());
-        names.insert("#deleted_at".to_owned(), "deleted_at".to_owned());
-        values.insert(":expected_status".to_owned(), n(expected.status.as_i64()));
-        values.insert(":expected_version".to_owned(), n(expected.version));
-        let mut update = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
-        let mut condition = "attribute_exists(pk) AND attribute_not_exists(#deleted_at) \
-             AND #status = :expected_status AND #version = :expected_version"
-            .to_owned();
-        match expected.guard {
-            Guard::None => {}
-            Guard::AnchorSilentSince(t) => {
-                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
-                values.insert(":silent_since".to_owned(), time(&t));
-                condition.push_str(
-                    " AND (attribute_not_exists(#anchor_seen_at) OR #anchor_seen_at < :silent_since)",
-                );
-            }
-            Guard::NeverEntered => {
-                names.insert("#anchor_seen_at".to_owned(), "anchor_seen_at".to_owned());
-                names.insert("#shards".to_owned(), "m_shards".to_owned());
-                condition.push_str(
-                    " AND attribute_not_exists(#anchor_seen_at) AND attribute_not_exists(#shards) AND attribute_not_exists(#started_at)",
-                );
-            }
-        }
-        let change = Change {
-            names,
-            values,
-            ..Change::new(room_key(&room.id), update).condition(condition)
-        };
-        self.change_reporting(change, events).await
-    }
-}
-
-#[async_trait]
-impl MeetingWrite for DynamoStore {
-    async fn replace_seats(
-        &self,
-        id: &RoomId,
-        meeting: &Meeting,
-        expected: u64,
-        lapsed: &[Lapsed],
-        events: &[Entry],
-    ) -> Result<(), StoreError> {
-        debug_assert_eq!(meeting.version, expected + 1);
-        let change = Change::new(room_key(id), "SET #meeting = :meeting, #mv = :next")
-            .condition(
-                "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
-                 AND #status <> :ended AND #mv = :expected",
-            )
-            .name("#meeting", "meeting")
-            .name("#mv", "meeting_version")
-            .name("#status", "status")
-            .value(":meeting", s(meeting_json(meeting)))
-            .value(":next", n(meeting.version))
-            .value(":expected", n(expected))
-            .value(":ended", n(RoomStatus::Ended.as_i64()));
-        // Each holder's presence item still says silent (a renewal since fails the write).
-        let checks = lapsed
-            .iter()
-            .map(|l| {
-                Change::check(
-                    presence_key(id, shard(&l.user, PRESENCE_SHARDS), &l.user),
-                    "attribute_not_exists(#last_seen) OR #last_seen < :before",
-                )
-                .name("#last_seen", "last_seen")
-                .value(":before", time(&l.before))
-            })
-            .collect();
-        self.change_reporting_checked(change, checks, events).await
-    }
-}
-
-#[async_trait]
-impl ChannelMark for DynamoStore {
-    async fn mark_room(&self, id: &RoomId, mark: Mark) -> Result<bool, StoreError> {
-        let request = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(id)));
-        let request = match mark {
-            Mark::ChannelStarted { at } => request
-                .update_expression("SET channel_started_at = :at")
-                .condition_expression(
-                    "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
-                     AND attribute_not_exists(channel_started_at)",
-                )
-                .expression_attribute_values(":at", time(&at)),
-            Mark::ChannelEmpty { at } => request
-                .update_expression("REMOVE channel_started_at")
-                .condition_expression("attribute_exists(pk) AND channel_started_at < :at")
-                .expression_attribute_values(":at", time(&at)),
-        };
-        applied(request.send().await.map(|_| ()).map_err(conditional))
-    }
-}
-
-#[async_trait]
-impl MetricsWrite for DynamoStore {
-    async fn claim_metrics(
-        &self,
-        id: &RoomId,
-        seen: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let request = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(id)))
-            .update_expression("SET m_lease = :until")
-            .expression_attribute_values(":until", time(&until))
-            .expression_attribute_values(":now", time(&now));
-        let unclaimed = "(attribute_not_exists(m_lease) OR m_lease < :now)";
-        let request = match seen {
-            Some(at) => request
-                .condition_expression(format!(
-                    "attribute_exists(pk) AND m_at = :seen AND {unclaimed}"
-                ))
-                .expression_attribute_values(":seen", time(&at)),
-            None => request.condition_expression(format!(
-                "attribute_exists(pk) AND attribute_not_exists(m_at) AND {unclaimed}"
-            )),
-        };
-        applied(request.send().await.map(|_| ()).map_err(conditional))
-    }
-
-    async fn save_metrics(
-        &self,
-        id: &RoomId,
-        snapshot: &MetricsSnapshot,
-    ) -> Result<bool, StoreError> {
-        let Some(at) = snapshot.at else {
-            return Ok(false);
-        };
-        let fresh = MetricsSnapshot {
-            refreshing_until: None,
-            ..*snapshot
-        };
-        let mut names = HashMap::new();
-        let mut values = HashMap::from([(":at".to_owned(), time(&at))]);
-        let mut set = Vec::new();
-        for (name, value) in metrics_attributes(&fresh) {
-            names.insert(format!("#{name}"), name.to_owned());
-            values.insert(format!(":{name}"), value);
-            set.push(format!("#{name} = :{name}"));
-        }
-        names.insert("#lease".to_owned(), "m_lease".to_owned());
-        let request = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(id)))
-            .update_expression(format!("SET {} REMOVE #lease", set.join(", ")))
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(#m_at) OR #m_at <= :at)",
-            )
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values));
-        applied(request.send().await.map(|_| ()).map_err(conditional))
     }
 }
 

@@ -1,4 +1,6 @@
-//! The table's layout: every key and index name is encoded here and nowhere else.
+//! The table's layout: every key and index name, and every attribute name the store's code
+//! names by a constant, is encoded here and nowhere else. (Item attributes are mapped to values
+//! in `codec`, and named in the update and condition expressions that write them.)
 //!
 //! | item            | `pk`                  | `sk`       | index keys                                   |
 //! |-----------------|-----------------------|------------|----------------------------------------------|
@@ -47,6 +49,31 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// The attribute DynamoDB's TTL reads (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The table's partition key attribute.
+pub const PK: &str = "pk";
+/// The table's sort key attribute.
+pub const SK: &str = "sk";
+
+/// The sort key of a user item (its partition also holds its sessions' ends and its tally).
+pub const USER_SK: &str = "USER";
+/// The sort key of a room item (read beside its presence and counter items).
+pub const ROOM_SK: &str = "ROOM";
+/// What the sort key of each of a user's ended sessions starts with.
+pub const SESSION_SK_PREFIX: &str = "SESSION#";
+
+/// The attribute of a presence item that bars its member until then (unix milliseconds).
+pub const BANNED_UNTIL: &str = "banned_until";
+/// The room item's change counter ([`Room::changes`](crate::domain::room::Room::changes)).
+pub const CHANGES: &str = "changes";
+/// The room tally's open rooms (a string set).
+pub const OPEN_ROOMS: &str = "open_rooms";
+/// The minute the room tally's creations count in.
+pub const TALLY_MINUTE: &str = "rc_minute";
+/// The room tally's creations in its minute.
+pub const TALLY_CREATED: &str = "rc_count";
+/// The count of a signature value's uses (on its item under the event claims).
+pub const SIGNATURE_USES: &str = "uses";
 
 /// An index: its name, partition attribute and sort attribute.
 #[derive(Debug, Clone, Copy)]
@@ -161,20 +188,25 @@ pub fn n(value: impl ToString) -> AttributeValue {
 }
 
 fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+/// The partition of a user: its item, its sessions' ends, its room tally.
+pub fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
 }
 
 pub fn user_key(id: &UserId) -> Item {
-    key(format!("USER#{id}"), "USER")
+    key(user_pk(id), USER_SK)
 }
 
 /// The tally of the user's rooms (the caps on creating them).
 pub fn tally_key(user: &UserId) -> Item {
-    key(format!("USER#{user}"), "ROOMS")
+    key(user_pk(user), "ROOMS")
 }
 
 pub fn session_key(user: &UserId, session: &str) -> Item {
-    key(format!("USER#{user}"), &format!("SESSION#{session}"))
+    key(user_pk(user), &format!("{SESSION_SK_PREFIX}{session}"))
 }
 
 pub fn nonce_key(user: &UserId, nonce: &str) -> Item {
@@ -183,6 +215,12 @@ pub fn nonce_key(user: &UserId, nonce: &str) -> Item {
 
 pub fn event_key(source: &str, id: &str) -> Item {
     key(format!("EVENT#{source}"), id)
+}
+
+/// The item counting the uses of signature value `signature` of `source` (beside its event
+/// claims).
+pub fn signature_uses_key(source: &str, signature: &str) -> Item {
+    event_key(source, &format!("USES#{signature}"))
 }
 
 pub fn throttle_key(counter: &str, window: i64) -> Item {
@@ -198,7 +236,7 @@ pub fn room_pk(id: &RoomId) -> String {
 }
 
 pub fn room_key(id: &RoomId) -> Item {
-    key(room_pk(id), "ROOM")
+    key(room_pk(id), ROOM_SK)
 }
 
 pub fn presence_pk(room: &RoomId, shard: u32) -> String {

@@ -1,0 +1,80 @@
+//! Users and their sessions: reading, adding, updating and closing a user; a session's end.
+//!
+//! Never here: password hashing or token checks (that is `accounts` and `auth`), or how a
+//! store keeps a user (that is each store's own `users`/`accounts` file).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::user::User;
+use crate::domain::{ImageUrl, Nick, UserId, Username};
+use crate::store::StoreError;
+
+/// A caller's session as a read found it, in the same one read as what the caller asked for:
+/// its user item (a closed account included) and whether a `logout` ended the session. The
+/// features judge it ([`crate::accounts::standing`]).
+#[derive(Debug, Clone, Default)]
+pub struct SessionFound {
+    pub user: Option<User>,
+    pub ended: bool,
+}
+
+#[async_trait]
+pub trait UserRead: Send + Sync {
+    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+
+    /// By [`Username::key`] (case-insensitive).
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserWrite: Send + Sync {
+    /// Adds a user. [`StoreError::Conflict`] if the username (by [`Username::key`]) is taken.
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait UserUpdate: Send + Sync {
+    /// Sets the profile fields given, if the user exists and is not deleted. Returns the
+    /// updated user, or `None` if there is no such (live) user.
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        nick: Option<&Nick>,
+        avatar: Option<&ImageUrl>,
+    ) -> Result<Option<User>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserDelete: Send + Sync {
+    /// Closes the account at `now`: marked deleted, its password hash, salt, nick and avatar
+    /// cleared, every session ended; its username claim stays (never reusable). Idempotent
+    /// (a deleted user stays deleted as it was). Returns whether the user exists.
+    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionRead: Send + Sync {
+    /// The user, and whether the session `session` was ended by a logout: one read.
+    async fn session(
+        &self,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, bool), StoreError>;
+}
+
+#[async_trait]
+pub trait SessionWrite: Send + Sync {
+    /// Ends one session of `user` (its refresh tokens stop working), remembered until
+    /// `expires_at` (when its last refresh token expires anyway).
+    async fn end_session(
+        &self,
+        user: &UserId,
+        session: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Ends every session of `user` begun so far (bumps [`User::sessions`]). Returns the new
+    /// generation, or `None` if there is no such (live) user.
+    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError>;
+}

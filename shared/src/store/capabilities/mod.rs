@@ -1,0 +1,228 @@
+//! The store's capabilities: one small trait per thing a handler may ask of the store, in one
+//! file per group (as the stores' own files are grouped), and here the sum of them all
+//! ([`Store`]) and the same traits as data ([`Capability`]), with the DynamoDB actions each
+//! performs.
+//!
+//! Never here: an implementation (that is [`super::dynamo`] and [`super::embedded`]).
+
+pub(super) mod accounts;
+pub(super) mod claims;
+pub(super) mod moderation;
+pub(super) mod outbox;
+pub(super) mod presence;
+pub(super) mod quota;
+pub(super) mod rooms;
+pub(super) mod sweep;
+
+use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
+use claims::{EventClaim, LoginThrottle, NonceClaim};
+use moderation::{MemberBan, MemberRead, Moderation};
+use outbox::OutboxWork;
+use presence::{CounterWrite, PresenceRead, PresenceWrite};
+use quota::RoomQuota;
+use rooms::{
+    ChannelMark, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete, RoomList,
+    RoomRead, RoomUpdate, RoomView,
+};
+use sweep::RoomSweep;
+
+/// Everything: what the local server and the tests hold. A handler never asks for this.
+pub trait Store:
+    UserRead
+    + UserWrite
+    + UserUpdate
+    + UserDelete
+    + SessionRead
+    + SessionWrite
+    + LoginThrottle
+    + NonceClaim
+    + EventClaim
+    + MemberRead
+    + MemberBan
+    + Moderation
+    + RoomRead
+    + RoomView
+    + RoomList
+    + RoomBatchRead
+    + RoomQuota
+    + RoomCreate
+    + RoomUpdate
+    + MeetingWrite
+    + ChannelMark
+    + PresenceWrite
+    + PresenceRead
+    + CounterWrite
+    + MetricsWrite
+    + RoomDelete
+    + RoomSweep
+    + OutboxWork
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: UserRead
+        + UserWrite
+        + UserUpdate
+        + UserDelete
+        + SessionRead
+        + SessionWrite
+        + LoginThrottle
+        + NonceClaim
+        + EventClaim
+        + MemberRead
+        + MemberBan
+        + Moderation
+        + RoomRead
+        + RoomView
+        + RoomList
+        + RoomBatchRead
+        + RoomQuota
+        + RoomCreate
+        + RoomUpdate
+        + MeetingWrite
+        + ChannelMark
+        + PresenceWrite
+        + PresenceRead
+        + CounterWrite
+        + MetricsWrite
+        + RoomDelete
+        + RoomSweep
+        + OutboxWork
+        + ?Sized
+        + 'static
+{
+}
+
+/// The capability traits as data: what a function's handler may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    UserRead,
+    UserWrite,
+    UserUpdate,
+    UserDelete,
+    SessionRead,
+    SessionWrite,
+    LoginThrottle,
+    NonceClaim,
+    EventClaim,
+    MemberRead,
+    MemberBan,
+    Moderation,
+    RoomRead,
+    RoomView,
+    RoomList,
+    RoomBatchRead,
+    RoomQuota,
+    RoomCreate,
+    RoomUpdate,
+    MeetingWrite,
+    ChannelMark,
+    PresenceWrite,
+    PresenceRead,
+    CounterWrite,
+    MetricsWrite,
+    RoomDelete,
+    RoomSweep,
+    OutboxWork,
+}
+
+/// Where a DynamoDB action is performed: on the table or on its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum On {
+    Table,
+    Index,
+}
+
+impl Capability {
+    /// The DynamoDB actions the production store performs for this capability (an action in a
+    /// `TransactWriteItems` is authorised as its item action: `Put` as `PutItem`, ...).
+    pub const fn dynamodb_actions(self) -> &'static [(&'static str, On)] {
+        use On::*;
+        match self {
+            Self::UserRead => &[("GetItem", Table)],
+            // A transaction of two conditional puts (the username claim and the user).
+            Self::UserWrite => &[("PutItem", Table)],
+            Self::UserUpdate => &[("UpdateItem", Table)],
+            // The conditional close, and a read when it did not apply (closed already?).
+            Self::UserDelete => &[("UpdateItem", Table), ("GetItem", Table)],
+            // The user and the session's revocation in one BatchGetItem.
+            Self::SessionRead => &[("BatchGetItem", Table)],
+            // A revocation item (PutItem), or the user's session generation (UpdateItem).
+            Self::SessionWrite => &[("PutItem", Table), ("UpdateItem", Table)],
+            // Each counter's conditional atomic add (and, for a login that succeeded or an
+            // attempt another counter refused, its take-back).
+            Self::LoginThrottle => &[("UpdateItem", Table)],
+            Self::NonceClaim => &[("PutItem", Table)],
+            // The claim, its release when the event's work failed, and the signature's uses
+            // (an atomic add).
+            Self::EventClaim => &[
+                ("PutItem", Table),
+                ("DeleteItem", Table),
+                ("UpdateItem", Table),
+            ],
+            // The room and the member's presence item in one BatchGetItem (or the member's
+            // presence items of a page of rooms), with the member's session when asked.
+            Self::MemberRead => &[("BatchGetItem", Table)],
+            // The member's presence item, and (with the outbox on) the kick's entry put in the
+            // same transaction.
+            Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The room item's muted set.
+            Self::Moderation => &[("UpdateItem", Table)],
+            Self::RoomRead => &[("GetItem", Table)],
+            // The room and its counter shards (and a viewer's presence item and session) in
+            // one BatchGetItem.
+            Self::RoomView => &[("BatchGetItem", Table)],
+            // One `Query` per listing read (two for "not ended").
+            Self::RoomList => &[("Query", Index)],
+            Self::RoomBatchRead => &[("BatchGetItem", Table)],
+            // The user and its tally in one BatchGetItem, the room's put and the tally's
+            // update in one transaction, and rooms taken off the tally.
+            Self::RoomQuota => &[
+                ("BatchGetItem", Table),
+                ("PutItem", Table),
+                ("UpdateItem", Table),
+            ],
+            Self::RoomCreate => &[("PutItem", Table)],
+            // A change and (with the outbox on) its entries put in the same transaction.
+            Self::RoomUpdate => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The same, and a call's seat given away on the condition that its holders' presence
+            // items still say silent (`ConditionCheck`s in the transaction).
+            Self::MeetingWrite => &[
+                ("UpdateItem", Table),
+                ("PutItem", Table),
+                ("ConditionCheckItem", Table),
+            ],
+            Self::ChannelMark => &[("UpdateItem", Table)],
+            // Presence and counter updates (a join is one transaction of updates; an anchor's
+            // keepalive updates the room in the same transaction).
+            Self::PresenceWrite => &[("UpdateItem", Table)],
+            Self::PresenceRead => &[("Query", Index)],
+            Self::CounterWrite => &[("UpdateItem", Table)],
+            Self::MetricsWrite => &[("UpdateItem", Table)],
+            // Mark (UpdateItem), then each partition: Query its keys, BatchWriteItem deletes
+            // (the room item last).
+            Self::RoomDelete => &[
+                ("UpdateItem", Table),
+                ("PutItem", Table),
+                ("Query", Table),
+                ("BatchWriteItem", Table),
+            ],
+            // The status index, the presence index, conditional removals from it, and the
+            // counter shards (read, and their expiry renewed).
+            Self::RoomSweep => &[
+                ("Query", Index),
+                ("UpdateItem", Table),
+                ("BatchGetItem", Table),
+            ],
+            // The outbox index (rooms with entries), a room's entries (Query), an entry
+            // removed (DeleteItem) or postponed (UpdateItem), the room's `chat_ready`.
+            Self::OutboxWork => &[
+                ("Query", Index),
+                ("Query", Table),
+                ("DeleteItem", Table),
+                ("UpdateItem", Table),
+            ],
+        }
+    }
+}

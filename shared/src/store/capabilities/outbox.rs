@@ -1,0 +1,34 @@
+//! The outbox as its delivery sees it: the rooms with undelivered entries, a room's entries,
+//! and an entry delivered or postponed. (Entries are added by the room writes they report.)
+//!
+//! Never here: how or where an entry is delivered (that is `delivery`).
+
+use async_trait::async_trait;
+
+use crate::domain::RoomId;
+use crate::domain::outbox::Entry;
+use crate::store::StoreError;
+
+#[async_trait]
+pub trait OutboxWork: Send + Sync {
+    /// Rooms with undelivered outbox entries, at most `limit` of them.
+    async fn outbox_rooms(&self, limit: usize) -> Result<Vec<RoomId>, StoreError>;
+
+    /// The room's undelivered entries, every sink, each sink's in order.
+    async fn outbox(&self, room: &RoomId) -> Result<Vec<Entry>, StoreError>;
+
+    /// Removes a delivered entry (a no-op if it is gone).
+    async fn outbox_done(&self, entry: &Entry) -> Result<(), StoreError>;
+
+    /// Records a failed delivery: `attempts` so far, not again before `next_at_ms` (a no-op if
+    /// the entry is gone: another delivery finished it).
+    async fn outbox_later(
+        &self,
+        entry: &Entry,
+        attempts: u32,
+        next_at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Records whether the room's IM group exists (a no-op if the room is gone).
+    async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError>;
+}
