@@ -28,7 +28,7 @@ use crate::credentials::{aliyun, tencent, text};
 use crate::domain::room::Action;
 use crate::domain::{RoomId, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::presence::RoomIdRequest;
+use crate::room_change::RoomTarget;
 
 crate::needs!(
     /// A CDN stream callback: the claim of the event, then the room and its guarded change.
@@ -564,10 +564,7 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
                 // The identity is LiveKit's word, signed with our secret: the user our token
                 // for the room named.
                 let caller = Caller::vouched(user);
-                let req = RoomIdRequest {
-                    id: id.to_string(),
-                    user_id: None,
-                };
+                let req = RoomTarget::of(&id);
                 let done = if event.event == "participant_joined" {
                     crate::presence::join(app, &caller, req).await.map(|_| ())
                 } else {

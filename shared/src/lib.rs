@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod presence;
 pub mod reclaim;
+pub mod room_change;
 pub mod rooms;
 pub mod store;
 pub mod telemetry;

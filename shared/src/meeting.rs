@@ -16,7 +16,10 @@ use crate::domain::outbox::EventKind;
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{Signer, check_claimed_identity, found, found_for, report};
+use crate::room_change::{
+    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, claimed_room_id, found, found_for, refuse_if_banned,
+    report, retry_on_conflict, standing,
+};
 use crate::store::{Lapsed, StoreError};
 
 crate::needs!(
@@ -50,13 +53,6 @@ pub struct MemberInput {
     pub rtc_pull_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct GetMeetingRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
 /// `updateMeetingInfo` (seed 002 `handler.MeetingActionRequest` plus `version`).
 #[derive(Debug, Deserialize)]
 pub struct UpdateMeetingRequest {
@@ -73,12 +69,13 @@ pub struct UpdateMeetingRequest {
 /// The answer of both endpoints (seed 002 `models.MeetingInfo` plus `version`).
 #[derive(Debug, Serialize)]
 pub struct MeetingInfo {
-    pub members: Vec<MemberView>,
+    pub members: Vec<MeetingMemberView>,
     pub version: u64,
 }
 
+/// A co-host as read (seed 002 `models.MeetingMember`, with its computed pull URL).
 #[derive(Debug, Serialize)]
-pub struct MemberView {
+pub struct MeetingMemberView {
     pub user_id: String,
     pub user_nick: String,
     pub user_avatar: String,
@@ -99,13 +96,13 @@ impl MeetingInfo {
 /// The room's co-hosts as seed 002's `models.MeetingMember`, each with its RTS pull URL (empty
 /// without a live provider, once the room has ended, and where `signer` withholds it):
 /// `getMeetingInfo`'s members, and `RoomInfo.meeting_info` (JSON-encoded).
-pub fn member_views(room: &Room, signer: &Signer) -> Vec<MemberView> {
+pub fn member_views(room: &Room, signer: &Signer) -> Vec<MeetingMemberView> {
     let (providers, now) = (&signer.providers, signer.now);
     let signed = room.status != RoomStatus::Ended && !signer.withheld;
     room.meeting
         .members
         .iter()
-        .map(|m| MemberView {
+        .map(|m| MeetingMemberView {
             user_id: m.user_id.to_string(),
             user_nick: m.user_nick.to_string(),
             user_avatar: m.user_avatar.to_string(),
@@ -163,10 +160,9 @@ fn co_host_room(room: &Room) -> Result<(), ApiError> {
 pub async fn get<S: GetMeetingStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: GetMeetingRequest,
+    req: RoomTarget,
 ) -> Result<MeetingInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = req.room_id(caller, ErrorCode::RoomQueryParams)?;
     let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
     Ok(MeetingInfo::view(&room, &signer))
@@ -183,7 +179,7 @@ pub(crate) async fn member_read<S: crate::store::MemberRead + ?Sized>(
         .store
         .room_member_in_session(id, &caller.user_id, &caller.session.id)
         .await?;
-    crate::accounts::standing(caller, session)?;
+    standing(caller, session)?;
     Ok((
         found_for(room, caller)?,
         Signer::for_viewer(app, caller, banned_until),
@@ -212,8 +208,7 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
     req: UpdateMeetingRequest,
 ) -> Result<MeetingInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(CODE))?;
+    let id = claimed_room_id(caller, req.user_id.as_deref(), &req.id, CODE)?;
     let members = req
         .members
         .iter()
@@ -283,48 +278,48 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         members,
         version: expected + 1,
     };
-    let mut after = Room {
+    let after = Room {
         meeting: next,
         ..room
     };
-    for _ in 0..crate::rooms::MAX_ATTEMPTS {
+    let (id, signer) = (&id, &signer);
+    let write = |after: Room| async move {
         let now = app.clock.now();
         let events = report(app, EventKind::CohostsChanged, &after, now, None);
         match app
             .store
-            .update_meeting(&id, &after.meeting, expected, &events)
+            .update_meeting(id, &after.meeting, expected, &events)
             .await
         {
-            Ok(()) => return Ok(MeetingInfo::view(&after, &signer)),
+            Ok(()) => Ok(Attempt::Done(MeetingInfo::view(&after, signer))),
             // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
-            Err(StoreError::Conflict) => match app.store.room(&id).await? {
-                None => return Err(ApiError::room_not_found()),
-                Some(r) if r.is_deleted() => return Err(ApiError::room_not_found()),
-                Some(r) if r.status == RoomStatus::Ended => {
-                    return Err(ApiError::new(
-                        ErrorCode::RoomStateConflict,
-                        "the room has ended",
-                    ));
-                }
+            Err(StoreError::Conflict) => match app.store.room(id).await? {
+                None => Err(ApiError::room_not_found()),
+                Some(r) if r.is_deleted() => Err(ApiError::room_not_found()),
+                Some(r) if r.status == RoomStatus::Ended => Err(ApiError::new(
+                    ErrorCode::RoomStateConflict,
+                    "the room has ended",
+                )),
                 // Only another reported change (a status change, a kick) committed: the list
                 // is still the one read, so the same change goes again, after it, reporting
                 // the room as it is now.
-                Some(r) if r.meeting.version == expected => {
-                    after = Room {
-                        meeting: after.meeting,
-                        ..r
-                    };
-                }
-                Some(r) => return Err(stale(r.meeting.version)),
+                Some(r) if r.meeting.version == expected => Ok(Attempt::Again(Room {
+                    meeting: after.meeting,
+                    ..r
+                })),
+                Some(r) => Err(stale(r.meeting.version)),
             },
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(stale(expected))
+    };
+    retry_on_conflict(MAX_ATTEMPTS, after, write, |_| stale(expected)).await
 }
 
 /// The participants of a 1v1 call (a channel's room), the first caller's seat included.
 pub const CALL_SEATS: usize = 2;
+
+/// How often [`take_seat`] decides again after losing a race for a seat.
+const SEAT_ATTEMPTS: usize = 8;
 
 /// Seats `caller` in the call held in `room` (a channel's room, see
 /// [`crate::rooms::channel_room`]), whose list is its participants, the first caller's seat
@@ -333,7 +328,7 @@ pub const CALL_SEATS: usize = 2;
 /// `HEARTBEAT_TIMEOUT_SECONDS` (off the online list, or never on it) is free; when no seat is,
 /// the newcomer is refused (409 `RoomFull`): the cap is the server's, whatever the clients do.
 /// Returns the room as seated.
-pub async fn take_seat<S>(app: &App<S>, mut room: Room, caller: &Caller) -> Result<Room, ApiError>
+pub async fn take_seat<S>(app: &App<S>, room: Room, caller: &Caller) -> Result<Room, ApiError>
 where
     S: crate::store::RoomRead
         + crate::store::MeetingWrite
@@ -343,10 +338,10 @@ where
 {
     co_host_room(&room)?;
     // The seat the caller would take (its ban checked and profile read once, on the first try).
-    let mut seat: Option<Member> = None;
-    for _ in 0..8 {
+    let seat: Option<Member> = None;
+    let attempt = |(room, mut seat): (Room, Option<Member>)| async move {
         if room.meeting.contains(&caller.user_id) {
-            return Ok(room);
+            return Ok(Attempt::Done(room));
         }
         if room.status == RoomStatus::Ended {
             return Err(ApiError::new(
@@ -392,7 +387,7 @@ where
             None => {
                 // Someone the anchor kicked takes no seat while banned (kicking freed it).
                 let (_, banned_until) = app.store.room_member(&room.id, &caller.user_id).await?;
-                crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
+                refuse_if_banned(banned_until, app.clock.now())?;
                 let member = participant(app, &caller.user_id).await?;
                 seat = Some(member.clone());
                 member
@@ -422,14 +417,20 @@ where
             Ok(()) => {
                 let mut after = after;
                 crate::domain::outbox::counted(&mut after, &events);
-                return Ok(after);
+                Ok(Attempt::Done(after))
             }
             // Someone else was seated (or the room changed) meanwhile: decide again.
-            Err(StoreError::Conflict) => room = found(app.store.room(&room.id).await?)?,
-            Err(e) => return Err(e.into()),
+            Err(StoreError::Conflict) => Ok(Attempt::Again((
+                found(app.store.room(&room.id).await?)?,
+                seat,
+            ))),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(stale(room.meeting.version))
+    };
+    retry_on_conflict(SEAT_ATTEMPTS, (room, seat), attempt, |(room, _)| {
+        stale(room.meeting.version)
+    })
+    .await
 }
 
 /// `user` as the server seats it in a call: the profile's nick and avatar, camera and

@@ -17,7 +17,11 @@ use crate::domain::room::{Counters, Mark, Room};
 use crate::domain::{RoomId, RoomStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{self, online_since};
-use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, info};
+use crate::room_change::{
+    RoomTarget, check_claimed_identity, claimed_room_id, expiry, found, found_for, found_view,
+    parse_room_id, refuse_if_banned,
+};
+use crate::rooms::{RoomInfo, info, readable_view_for, view_for};
 use crate::store::{StoreError, Touch};
 
 crate::needs!(
@@ -56,23 +60,6 @@ crate::needs!(
 );
 
 #[derive(Debug, Deserialize)]
-pub struct RoomIdRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
-impl RoomIdRequest {
-    /// The request for room `id` (a dialect's mapping).
-    pub fn of(id: &impl ToString) -> Self {
-        Self {
-            id: id.to_string(),
-            user_id: None,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
 pub struct KeepaliveRequest {
     #[serde(default)]
     pub id: Option<String>,
@@ -107,8 +94,9 @@ pub struct KeepaliveResponse {
     pub timeout_seconds: u64,
 }
 
+/// An online member of a room, as `members` lists it.
 #[derive(Debug, Serialize)]
-pub struct MemberView {
+pub struct OnlineMember {
     pub user_id: String,
     pub joined_at: String,
     pub last_seen: String,
@@ -116,7 +104,7 @@ pub struct MemberView {
 
 #[derive(Debug, Serialize)]
 pub struct MembersResponse {
-    pub members: Vec<MemberView>,
+    pub members: Vec<OnlineMember>,
     /// Pass back for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -125,10 +113,6 @@ pub struct MembersResponse {
 #[derive(Debug, Serialize)]
 pub struct LikeResponse {
     pub like_count: u64,
-}
-
-fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))
 }
 
 /// A room one can be in: it exists and has not ended.
@@ -161,7 +145,7 @@ async fn refused<S: crate::store::MemberRead + ?Sized>(
         return e.into();
     }
     match app.store.room_member(room, user).await {
-        Ok((_, until)) => crate::moderation::refuse_if_banned(until, app.clock.now())
+        Ok((_, until)) => refuse_if_banned(until, app.clock.now())
             .err()
             .unwrap_or_else(ApiError::room_not_found),
         Err(e) => e.into(),
@@ -171,7 +155,7 @@ async fn refused<S: crate::store::MemberRead + ?Sized>(
 pub async fn join<S: JoinStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
     enter(app, caller, req, true).await
 }
@@ -185,18 +169,17 @@ pub(crate) async fn join_call<S: JoinStore + ?Sized>(
     caller: &Caller,
     room: &RoomId,
 ) -> Result<RoomInfo, ApiError> {
-    enter(app, caller, RoomIdRequest::of(room), false).await
+    enter(app, caller, RoomTarget::of(room), false).await
 }
 
 async fn enter<S: JoinStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
     seat_needed: bool,
 ) -> Result<RoomInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
-    let (room, counters, signer) = crate::rooms::view_for(app, caller, &id).await?;
+    let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
+    let (room, counters, signer) = view_for(app, caller, &id).await?;
     let mut room = if seat_needed {
         open(room, caller)?
     } else {
@@ -247,11 +230,10 @@ async fn enter<S: JoinStore + ?Sized>(
 pub async fn leave<S: LeaveStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
-    let (room, counters, signer) = crate::rooms::readable_view_for(app, caller, &id).await?;
+    let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
+    let (room, counters, signer) = readable_view_for(app, caller, &id).await?;
     app.store.leave(&id, &caller.user_id).await?;
     Ok(info(
         &room,
@@ -269,7 +251,7 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let now = app.clock.now();
     if let Some(raw) = req.id.as_deref() {
-        let id = room_id(raw)?;
+        let id = parse_room_id(ErrorCode::SystemVerifyError, raw)?;
         let room = open(found(app.store.room(&id).await?)?, caller)?;
         // A keepalive after a lapse brings the member back (without counting a new visit),
         // unless the anchor banned them.
@@ -348,8 +330,12 @@ pub async fn members<S: MembersStore + ?Sized>(
     caller: &Caller,
     req: MembersRequest,
 ) -> Result<MembersResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = claimed_room_id(
+        caller,
+        req.user_id.as_deref(),
+        &req.id,
+        ErrorCode::RoomQueryParams,
+    )?;
     let limit = match req.limit {
         None => 20,
         Some(l @ 1..=100) => l as u32,
@@ -400,7 +386,7 @@ pub async fn members<S: MembersStore + ?Sized>(
         members: page
             .members
             .into_iter()
-            .map(|p| MemberView {
+            .map(|p| OnlineMember {
                 user_id: p.user_id.to_string(),
                 joined_at: crate::clock::rfc3339(&p.joined_at),
                 last_seen: crate::clock::rfc3339(&p.last_seen),
@@ -446,8 +432,12 @@ pub async fn like<S: LikeStore + ?Sized>(
     caller: &Caller,
     req: LikeRequest,
 ) -> Result<LikeResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
+    let id = claimed_room_id(
+        caller,
+        req.user_id.as_deref(),
+        &req.id,
+        ErrorCode::SystemVerifyError,
+    )?;
     if !(1..=100).contains(&req.count) {
         return Err(ApiError::invalid_field(
             ErrorCode::SystemVerifyError,

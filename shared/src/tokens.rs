@@ -7,9 +7,11 @@ use serde_json::Value;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::{Grant, RoomCredentials};
-use crate::domain::{FieldError, RoomId};
+use crate::domain::FieldError;
 use crate::error::{ApiError, ErrorCode};
-use crate::rooms::check_claimed_identity;
+use crate::room_change::{
+    RoomTarget, Signer, check_claimed_identity, found_for, live_session, refuse_if_banned, standing,
+};
 
 /// `token` (seed 002 `handler.TokenRequest`; `user_id`, if sent, must be the caller's).
 #[derive(Debug, Deserialize)]
@@ -31,14 +33,6 @@ pub struct TokenResponse {
     pub im: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtc: Option<Value>,
-}
-
-/// `rtcToken {id}`.
-#[derive(Debug, Deserialize)]
-pub struct RtcTokenRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,7 +97,7 @@ pub async fn token<S: TokenStore + ?Sized>(
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     check_device(&req).map_err(|e| e.into_api(ErrorCode::SystemVerifyError))?;
-    crate::accounts::live_session(app, caller).await?;
+    live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
     // Valid no longer than the access token that asked for them.
@@ -121,18 +115,17 @@ pub async fn token<S: TokenStore + ?Sized>(
 pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RtcTokenRequest,
+    req: RoomTarget,
 ) -> Result<RtcTokenResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| e.into_api(ErrorCode::RoomQueryParams))?;
+    let id = req.room_id(caller, ErrorCode::RoomQueryParams)?;
     let (room, banned_until, session) = app
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)
         .await?;
-    crate::accounts::standing(caller, session)?;
-    let room = crate::rooms::found_for(room, caller)?;
-    crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
-    let signer = crate::rooms::Signer::for_viewer(app, caller, banned_until);
+    standing(caller, session)?;
+    let room = found_for(room, caller)?;
+    refuse_if_banned(banned_until, app.clock.now())?;
+    let signer = Signer::for_viewer(app, caller, banned_until);
     let (providers, now) = (&signer.providers, signer.now);
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {
         room_id: room.id.to_string(),

@@ -17,6 +17,7 @@ use crate::credentials::RoomCredentials;
 use crate::domain::ChannelId;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence;
+use crate::room_change::{Signer, found, found_for};
 use crate::rooms;
 
 pub use crate::meeting::CALL_SEATS;
@@ -80,7 +81,7 @@ pub async fn call<S: CallStore + ?Sized>(
         }
         "descChannelStartTime" => {
             let channel = channel(p)?;
-            let room = rooms::found_for(
+            let room = found_for(
                 rooms::channel_room(app, caller, &channel, false).await?,
                 caller,
             )?;
@@ -146,7 +147,7 @@ async fn token<S: CallStore + ?Sized>(
     let id = room.id.clone();
     // Whether the caller holds a seat is read after its lease was renewed: a seat given away
     // before the renewal shows here, one given away after it cannot be (`replace_seats`).
-    let room = rooms::found(app.store.room(&id).await?)?;
+    let room = found(app.store.room(&id).await?)?;
     let room = match crate::meeting::take_seat(app, room, caller).await {
         Ok(room) => room,
         Err(e) => {
@@ -157,7 +158,7 @@ async fn token<S: CallStore + ?Sized>(
         }
     };
     // Signed as every answer is (`join_call` above checked the caller's session and ban).
-    let signer = rooms::Signer::for_viewer(app, caller, None);
+    let signer = Signer::for_viewer(app, caller, None);
     match signer.providers.call_credentials(
         &room,
         channel.as_str(),

@@ -1,45 +1,22 @@
-//! Seed 004's dialect: the Tencent serverless live-room service's `/base/v1/oauth/*`,
-//! `/base/v1/auth_users/*` and `/base/v1/rooms/*`, for its aPaaS client kits.
+//! Seed 004's `/base/v1/rooms/*`: mapped onto `rooms` and `presence` (and `accounts` for the
+//! profiles of listed members).
 //!
-//! Identity comes from the `token` the client sends in its parameters (our access token, which
-//! those clients treat as opaque), and `userId` must name the token's user. Answers are
-//! `{errorCode: 0, errorMessage, data?}` with the doc's messages; errors keep their 4xx/5xx
-//! status (see [`super::error_body`]).
+//! Never here: a rule of the core (the mapping only renames and reshapes).
 
 use serde_json::{Value, json};
 
-use super::{Params, seed_time, seed_time_of};
+use super::wire::{accepted, caller, done, rename_field, unknown};
 use crate::App;
-use crate::accounts::{
-    self, AuthResponse, LogoutRequest, RegisterRequest, SignatureRequest, UpdateUserRequest,
-    UserRequest,
-};
-use crate::auth::{Caller, TokenKind};
+use crate::accounts::{self, UserRequest};
+use crate::auth::Caller;
+use crate::dialects::{Params, seed_time, seed_time_of};
 use crate::domain::room::RoomQuery;
-use crate::domain::{Category, Page, RoomId, RoomStatus, UserId};
+use crate::domain::{Category, Page, RoomId, RoomStatus};
 use crate::error::{ApiError, ErrorCode};
-use crate::presence::{self, KeepaliveRequest, RoomIdRequest};
-use crate::rooms::{self, CreateRequest, RoomRequest, UpdateRequest};
+use crate::presence;
+use crate::room_change::{RoomTarget, found, found_for};
+use crate::rooms::{self, CreateRequest, UpdateRequest};
 
-crate::needs!(
-    /// `oauth/*` and `auth_users/*`: what `register`, `signature`, `refresh`, `logout`,
-    /// `user`, `updateUser`, `deleteUser` and `keepalive` need.
-    UsersStore,
-    USERS_NEEDS: UserRead,
-    UserWrite,
-    UserUpdate,
-    UserDelete,
-    SessionRead,
-    SessionWrite,
-    LoginThrottle,
-    NonceClaim,
-    RoomQuota,
-    RoomView,
-    RoomRead,
-    RoomUpdate,
-    PresenceWrite,
-    MemberRead
-);
 crate::needs!(
     /// `rooms/*`: what `create`, `update`, `start`, `join`, `leave`, `delete`, `get`, `list`
     /// and `members` need, and the profiles of listed members.
@@ -60,266 +37,6 @@ crate::needs!(
     MemberRead,
     MetricsWrite
 );
-
-/// `{errorCode: 0, errorMessage, data?}`.
-fn done(message: &str, data: Option<Value>) -> Result<String, ApiError> {
-    let mut body = json!({"errorCode": 0, "errorMessage": message});
-    if let Some(data) = data {
-        body["data"] = data;
-    }
-    serde_json::to_string(&body).map_err(ApiError::internal)
-}
-
-fn token_invalid(message: &str) -> ApiError {
-    ApiError::new(ErrorCode::UserTokenInvalid, message)
-}
-
-/// The `userId` (or its alias `apaasUserId`) a request names.
-fn claimed_user(p: &Params) -> Result<Option<String>, ApiError> {
-    const CODE: ErrorCode = ErrorCode::UserTokenInvalid;
-    match (p.id(CODE, "userId")?, p.id(CODE, "apaasUserId")?) {
-        (Some(user), Some(apaas)) if user != apaas => {
-            Err(token_invalid("userId and apaasUserId name different users"))
-        }
-        (Some(user), _) => Ok(Some(user)),
-        (None, apaas) => Ok(apaas),
-    }
-}
-
-/// The caller: the verified `token`, whose user `userId` must name (401 203 expired, 204
-/// otherwise, as seed 004's `authByUserToken`).
-fn caller<S: ?Sized>(app: &App<S>, p: &Params) -> Result<Caller, ApiError> {
-    let token = p
-        .text(ErrorCode::UserTokenInvalid, "token")?
-        .ok_or_else(|| token_invalid("token required"))?;
-    // The token first: an unauthenticated request learns nothing about its other parameters.
-    let caller = app
-        .tokens
-        .verify(&token, TokenKind::Access, app.clock.now())?;
-    let claimed = claimed_user(p)?.ok_or_else(|| token_invalid("userId required"))?;
-    if claimed != caller.user_id.as_str() {
-        return Err(token_invalid("userId is not the token's user"));
-    }
-    Ok(caller)
-}
-
-/// The SDK credentials of a login answer: seed 004's `sdkAppId` (a number; 0 without the
-/// Tencent provider) and `sdkUserSig`/`userSig` ("" without it), valid until `until` at the
-/// latest (the access token that asked for them, or the one a login just issued).
-fn sdk_fields<S: ?Sized>(app: &App<S>, user: &UserId, until: Option<i64>) -> (u32, String) {
-    let now = app.clock.now().timestamp();
-    app.config
-        .providers
-        .until(until, now)
-        .tencent_user_sig(user, now)
-        .unwrap_or_default()
-}
-
-/// The data of a login answer (`oauth/signature`, `user_login_token` by `caller`).
-fn login_data<S: ?Sized>(
-    app: &App<S>,
-    auth: &AuthResponse,
-    caller: Option<&Caller>,
-) -> Result<Value, ApiError> {
-    let user = UserId::parse("userId", &auth.user_id).map_err(|e| ApiError::internal(e.message))?;
-    let until = match caller {
-        Some(caller) => caller.expires_at,
-        None => chrono::DateTime::parse_from_rfc3339(&auth.expire)
-            .ok()
-            .map(|t| t.timestamp()),
-    };
-    let (sdk_app_id, user_sig) = sdk_fields(app, &user, until);
-    Ok(json!({
-        "userId": auth.user_id,
-        "apaasUserId": auth.user_id,
-        "apaasAppId": "",
-        "sdkAppId": sdk_app_id,
-        "sdkUserSig": user_sig,
-        "userSig": user_sig,
-        "token": auth.token,
-        "expire": seed_time_of(&auth.expire),
-    }))
-}
-
-/// `/base/v1/oauth/{register,signature}` and `/base/v1/auth_users/*`.
-pub async fn users<S: UsersStore + ?Sized>(
-    app: &App<S>,
-    operation: &str,
-    p: &Params,
-    source: Option<&str>,
-) -> Result<String, ApiError> {
-    const CODE: ErrorCode = ErrorCode::SystemVerifyError;
-    match operation {
-        "register" => {
-            let salt = p
-                .text(CODE, "salt")?
-                .ok_or_else(|| ApiError::invalid_field(CODE, "salt", "salt required"))?;
-            let user = accounts::register(
-                app,
-                RegisterRequest {
-                    username: p.text(CODE, "username")?.unwrap_or_default(),
-                    password: None,
-                    nick: None,
-                    avatar: None,
-                    salt: Some(salt),
-                },
-                source,
-            )
-            .await?;
-            done(
-                "register ok",
-                Some(json!({"name": user.username, "userId": user.id})),
-            )
-        }
-        "signature" => {
-            if let Some(hash) = p.text(CODE, "hash")?
-                && !hash.eq_ignore_ascii_case("md5")
-            {
-                return Err(ApiError::invalid_field(
-                    CODE,
-                    "hash",
-                    "hash: only md5 is supported",
-                ));
-            }
-            accepted(p, CODE, &["nickname", "avatar"])?;
-            let auth = accounts::signature(
-                app,
-                SignatureRequest {
-                    username: p.text(CODE, "username")?.unwrap_or_default(),
-                    tag: p.text(CODE, "tag")?,
-                    ts: p.raw("ts"),
-                    nonce: p.text(CODE, "nonce")?.unwrap_or_default(),
-                    signature: p.text(CODE, "signature")?.unwrap_or_default(),
-                },
-                source,
-            )
-            .await?;
-            done("signature ok", Some(login_data(app, &auth, None)?))
-        }
-        "user_login_token" => {
-            let caller = caller(app, p)?;
-            let (user, auth) = accounts::renew(app, &caller).await?;
-            let mut data = login_data(app, &auth, Some(&caller))?;
-            data["phone"] = json!("");
-            data["email"] = json!("");
-            data["name"] = json!(user.nick);
-            data["avatar"] = json!(user.avatar);
-            done("login done", Some(data))
-        }
-        "user_logout" => {
-            // Seed 004: an expired, invalid or missing token is logged out already.
-            let Some(token) = p.text(ErrorCode::UserTokenInvalid, "token")? else {
-                return done("user logout ok", None);
-            };
-            let Ok(caller) = app
-                .tokens
-                .verify(&token, TokenKind::Access, app.clock.now())
-            else {
-                return done("user logout ok", None);
-            };
-            if claimed_user(p)?.is_some_and(|id| id != caller.user_id.as_str()) {
-                return Err(token_invalid("userId is not the token's user"));
-            }
-            accounts::logout(app, &caller, LogoutRequest { all: false }).await?;
-            done("user logout ok", None)
-        }
-        "user_delete" => {
-            let caller = caller(app, p)?;
-            match accounts::delete_user(app, &caller).await {
-                // Seed 004: a user that is gone counts as deleted.
-                Ok(_) => done("user delete ok", None),
-                Err(e) if e.code == ErrorCode::UserNotExists => done("user delete ok", None),
-                Err(e) => Err(e),
-            }
-        }
-        "user_update" => {
-            let caller = caller(app, p)?;
-            let name = p.text(CODE, "name")?;
-            let avatar = p.text(CODE, "avatar")?;
-            let tagged = p.text(CODE, "tag")?.is_some() || p.text(CODE, "tag2")?.is_some();
-            if name.is_none() && avatar.is_none() {
-                if tagged {
-                    // Tags are not kept here (nothing this server answers reads them).
-                    return done("update ok", None);
-                }
-                return Err(ApiError::new(
-                    ErrorCode::UserInfoEmpty,
-                    "nothing to update: give name, avatar, tag or tag2",
-                ));
-            }
-            accounts::update_user(app, &caller, UpdateUserRequest { nick: name, avatar })
-                .await
-                .map_err(|e| rename_field(e, "nick", "name"))?;
-            done("update ok", None)
-        }
-        "user_query" => {
-            let caller = caller(app, p)?;
-            if p.text(CODE, "searchPhone")?.is_some() {
-                // This server keeps no phone numbers, so no user has one.
-                return Err(ApiError::new(
-                    ErrorCode::UserNotExists,
-                    "no user has that phone number",
-                ));
-            }
-            let user = accounts::user(
-                app,
-                &caller,
-                UserRequest {
-                    user_id: p.id(CODE, "searchUserId")?,
-                },
-            )
-            .await?;
-            done(
-                "query done",
-                Some(json!({
-                    "userId": user.id,
-                    "apaasUserId": user.id,
-                    "name": user.nick,
-                    "avatar": user.avatar,
-                })),
-            )
-        }
-        "user_keepalive" => {
-            let caller = caller(app, p)?;
-            // The room is ours to add: seed 004 keeps users, not room members, alive.
-            presence::keepalive(
-                app,
-                &caller,
-                KeepaliveRequest {
-                    id: p.id(CODE, "roomId")?,
-                    user_id: None,
-                },
-            )
-            .await?;
-            done(
-                "keep alive done",
-                Some(json!({
-                    "userId": caller.user_id,
-                    "updateUtc": seed_time(&app.clock.now()),
-                })),
-            )
-        }
-        _ => Err(unknown(operation)),
-    }
-}
-
-/// Parameters the seed takes that nothing here keeps: still strings, or the request is bad.
-fn accepted(p: &Params, code: ErrorCode, keys: &[&str]) -> Result<(), ApiError> {
-    keys.iter().try_for_each(|k| p.text(code, k).map(drop))
-}
-
-fn unknown(operation: &str) -> ApiError {
-    ApiError::new(ErrorCode::RouteNotFound, "no such path").with_detail("operation", operation)
-}
-
-/// An error about the core's field `from` named as the dialect names it.
-fn rename_field(mut e: ApiError, from: &str, to: &str) -> ApiError {
-    if e.details.get("field").and_then(Value::as_str) == Some(from) {
-        e.details.insert("field".into(), json!(to));
-        e.message = e.message.replace(from, to);
-    }
-    e
-}
 
 /// A `roomId`: any text is a room id to seed 004's clients, so one that cannot be ours names
 /// no room (404), and a missing one is the operation's parameter error.
@@ -398,7 +115,7 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
                 Some(_) => room_id(p, CODE)?.to_string(),
             };
             // Only the anchor is needed (no metrics, no URLs): one read.
-            let anchor = rooms::found(app.store.room(&room_id_of(&id)?).await?)?.anchor_id;
+            let anchor = found(app.store.room(&room_id_of(&id)?).await?)?.anchor_id;
             let role = role(anchor.as_str(), caller.user_id.as_str());
             check_role(p, CODE, role)?;
             if role == "anchor" {
@@ -420,24 +137,24 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
                 rooms::transition(
                     app,
                     &caller,
-                    RoomRequest::of(&id),
+                    RoomTarget::of(&id),
                     crate::domain::room::Action::Start,
                 )
                 .await?;
             }
-            presence::join(app, &caller, RoomIdRequest::of(&id)).await?;
+            presence::join(app, &caller, RoomTarget::of(&id)).await?;
             done("enter_room ok", Some(json!({"roomId": id, "role": role})))
         }
         "leave_room" => {
             let caller = caller(app, p)?;
             let id = room_id(p, ErrorCode::RoomQueryParams)?;
-            presence::leave(app, &caller, RoomIdRequest::of(&id)).await?;
+            presence::leave(app, &caller, RoomTarget::of(&id)).await?;
             done("leave_room ok", None)
         }
         "destroy_room" => {
             let caller = caller(app, p)?;
             let id = room_id(p, ErrorCode::RoomQueryParams)?;
-            rooms::delete(app, &caller, RoomRequest::of(&id)).await?;
+            rooms::delete(app, &caller, RoomTarget::of(&id)).await?;
             done("destroy ok", None)
         }
         "update_room" => {
@@ -483,7 +200,7 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
         "room_detail" => {
             let caller = caller(app, p)?;
             let id = room_id(p, ErrorCode::RoomQueryParams)?;
-            let room = rooms::get(app, &caller, RoomRequest::of(&id)).await?;
+            let room = rooms::get(app, &caller, RoomTarget::of(&id)).await?;
             done(
                 "room_detail ok",
                 Some(json!({
@@ -550,7 +267,7 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     let caller = caller(app, p)?;
     let id = room_id(p, CODE)?;
     let limit = limit(p)? as usize;
-    let anchor = rooms::found_for(app.store.room(&id).await?, &caller)?.anchor_id;
+    let anchor = found_for(app.store.room(&id).await?, &caller)?.anchor_id;
     let ids = presence::online_members(app, &caller, &id, limit).await?;
     let mut users = Vec::with_capacity(ids.len());
     for user_id in ids {
