@@ -115,7 +115,7 @@ impl RoomInfo {
             ),
             _ => (String::new(), String::new()),
         };
-        let members = crate::meeting::member_views(room, signer);
+        let members = crate::meeting::view::member_views(room, signer);
         let link_info = LinkInfo {
             rtc_push_url,
             rtc_pull_url,
