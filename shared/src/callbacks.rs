@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -26,12 +27,10 @@ use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_we
 use crate::credentials::{aliyun, tencent, text};
 use crate::domain::room::Action;
 use crate::domain::{RoomId, UserId};
-use crate::error::{ApiError, ErrorCode};
-use crate::presence::RoomIdRequest;
-use lambda_http::Request;
-
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, json, within_size};
 use crate::env::SecretGroups;
+use crate::error::{ApiError, ErrorCode};
+use crate::room_change::RoomTarget;
 use crate::store::Store;
 
 crate::needs!(
@@ -557,10 +556,7 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
                 // The identity is LiveKit's word, signed with our secret: the user our token
                 // for the room named.
                 let caller = Caller::vouched(user);
-                let req = RoomIdRequest {
-                    id: id.to_string(),
-                    user_id: None,
-                };
+                let req = RoomTarget::of(&id);
                 let done = if event.event == "participant_joined" {
                     crate::presence::join(app, &caller, req).await.map(|_| ())
                 } else {

@@ -31,7 +31,7 @@ pub fn visit_all(v: &mut impl Visitor) {
     crate::service::endpoints(v);
     crate::accounts::endpoints(v);
     crate::rooms::endpoints(v);
-    crate::tokens::endpoints(v);
+    crate::vendor_tokens::endpoints(v);
     crate::meeting::endpoints(v);
     crate::presence::endpoints(v);
     crate::moderation::endpoints(v);

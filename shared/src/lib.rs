@@ -80,11 +80,12 @@ pub mod metrics;
 pub mod moderation;
 pub mod presence;
 pub mod reclaim;
+pub mod room_change;
 pub mod rooms;
 pub mod service;
 pub mod store;
 pub mod telemetry;
-pub mod tokens;
+pub mod vendor_tokens;
 
 pub use app::{App, Stats};
 pub use clock::{Clock, SystemClock};

@@ -8,7 +8,7 @@
 //! fails). A mute is on the room item: the muted member's `user_status` says so, and the grant
 //! decided for their next credentials is subscribe-only (see `credentials::Grant::decide`).
 
-use chrono::{DateTime, Utc};
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
 use crate::App;
@@ -17,14 +17,13 @@ use crate::domain::meeting::Meeting;
 use crate::domain::outbox::{self, EventKind};
 use crate::domain::room::Room;
 use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
-use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{expiry, found_for, report};
-use crate::store::{MAX_MUTED, StoreError};
-use lambda_http::Request;
-
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::SecretGroups;
-use crate::store::Store;
+use crate::error::{ApiError, ErrorCode};
+use crate::room_change::{
+    Attempt, MAX_ATTEMPTS, expiry, found_for, invalid, report, retry_on_conflict,
+};
+use crate::store::{MAX_MUTED, Store, StoreError};
 
 crate::needs!(
     /// `kick`: the room, the ban (one write), and the co-host list when the member is on it.
@@ -43,9 +42,6 @@ crate::needs!(
 /// The longest ban, and the one a kick gives when it names none.
 pub const MAX_BAN_SECONDS: i64 = 86_400;
 pub const DEFAULT_BAN_SECONDS: i64 = 600;
-
-/// How often the co-host list write is re-tried after losing a race.
-const MAX_ATTEMPTS: usize = 32;
 
 /// `kick {id, user_id, ban_seconds?}`: `user_id` is the member removed (not the caller).
 #[derive(Debug, Deserialize)]
@@ -81,10 +77,6 @@ pub struct MuteResponse {
     pub mute: bool,
 }
 
-fn bad(e: FieldError) -> ApiError {
-    ApiError::invalid(ErrorCode::SystemVerifyError, e)
-}
-
 /// The room (not deleted), if the caller is its anchor and `target` is someone else.
 fn anchor_over(room: Room, caller: &Caller, target: &UserId) -> Result<Room, ApiError> {
     if room.anchor_id != caller.user_id {
@@ -101,102 +93,83 @@ fn themself() -> ApiError {
     ApiError::forbidden("the anchor cannot kick or mute themself").with_detail("field", "user_id")
 }
 
-/// Whether a ban ending at `until` (if ever banned) still holds at `now`.
-pub fn is_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    until.is_some_and(|until| until > now)
-}
-
-/// The refusal of a member whose ban (ending at `until`, if ever banned) still holds at `now`.
-pub fn refuse_if_banned(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
-    match until.filter(|_| is_banned(until, now)) {
-        Some(until) => Err(ApiError::new(
-            ErrorCode::RoomMemberBanned,
-            "the anchor removed you from this room",
-        )
-        .with_detail("banned_until", crate::clock::rfc3339(&until))),
-        None => Ok(()),
-    }
-}
-
 pub async fn kick<S: KickStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
     req: KickRequest,
 ) -> Result<KickResponse, ApiError> {
-    let id = RoomId::parse("id", &req.id).map_err(bad)?;
-    let target = UserId::parse("user_id", &req.user_id).map_err(bad)?;
+    let id = RoomId::parse("id", &req.id).map_err(invalid)?;
+    let target = UserId::parse("user_id", &req.user_id).map_err(invalid)?;
     let ban_seconds = req.ban_seconds.unwrap_or(DEFAULT_BAN_SECONDS);
     if !(0..=MAX_BAN_SECONDS).contains(&ban_seconds) {
-        return Err(bad(FieldError::new(
+        return Err(invalid(FieldError::new(
             "ban_seconds",
             format!("must be 0 to {MAX_BAN_SECONDS}"),
         )));
     }
-    let mut room = anchor_over(
+    let room = anchor_over(
         found_for(app.store.room(&id).await?, caller)?,
         caller,
         &target,
     )?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
+    let (id, target) = (&id, &target);
     // The ban; again after another reported change committed in between (its entry's order).
-    let mut banned = false;
-    for _ in 0..MAX_ATTEMPTS {
+    let ban = |mut room: Room| async move {
         let kicked = report(
             app,
             EventKind::MemberKicked,
             &room,
             now,
-            Some(outbox::kicked(&target, until)),
+            Some(outbox::kicked(target, until)),
         );
         match app
             .store
-            .ban_member(&id, &target, until, expiry(app, now), &kicked)
+            .ban_member(id, target, until, expiry(app, now), &kicked)
             .await
         {
             Ok(()) => {
                 outbox::counted(&mut room, &kicked);
-                banned = true;
-                break;
+                Ok(Attempt::Done(room))
             }
-            Err(StoreError::Conflict) => {
-                room = anchor_over(
-                    found_for(app.store.room(&id).await?, caller)?,
-                    caller,
-                    &target,
-                )?;
-            }
-            Err(e) => return Err(e.into()),
+            Err(StoreError::Conflict) => Ok(Attempt::Again(anchor_over(
+                found_for(app.store.room(id).await?, caller)?,
+                caller,
+                target,
+            )?)),
+            Err(e) => Err(e.into()),
         }
-    }
-    if !banned {
-        return Err(ApiError::new(
+    };
+    let room = retry_on_conflict(MAX_ATTEMPTS, room, ban, |_| {
+        ApiError::new(
             ErrorCode::RoomVersionConflict,
             "the room is changing too fast; retry the kick",
-        ));
-    }
-    // Then off the co-host list (a retry of the kick finishes it if this fails).
-    let mut removed = false;
-    for _ in 0..MAX_ATTEMPTS {
-        if room.status == RoomStatus::Ended || !room.meeting.contains(&target) {
-            return Ok(KickResponse {
+        )
+    })
+    .await?;
+    // Then off the co-host list (a retry of the kick finishes it if this fails). A write that
+    // took the member off is looked at again, and answered as done.
+    let unseat = |(room, removed): (Room, bool)| async move {
+        if room.status == RoomStatus::Ended || !room.meeting.contains(target) {
+            return Ok(Attempt::Done(KickResponse {
                 room_id: id.to_string(),
                 user_id: target.to_string(),
                 banned_until: crate::clock::rfc3339(&until),
                 removed_from_meeting: removed,
-            });
+            }));
         }
         let next = Meeting {
             members: room
                 .meeting
                 .members
                 .iter()
-                .filter(|m| m.user_id != target)
+                .filter(|m| &m.user_id != target)
                 .cloned()
                 .collect(),
             version: room.meeting.version + 1,
         };
-        let after = Room {
+        let mut after = Room {
             meeting: next,
             ..room.clone()
         };
@@ -204,22 +177,27 @@ pub async fn kick<S: KickStore + ?Sized>(
         let events = report(app, EventKind::CohostsChanged, &after, now, None);
         match app
             .store
-            .update_meeting(&id, &after.meeting, room.meeting.version, &events)
+            .update_meeting(id, &after.meeting, room.meeting.version, &events)
             .await
         {
             Ok(()) => {
-                removed = true;
-                room = after;
-                outbox::counted(&mut room, &events);
+                outbox::counted(&mut after, &events);
+                Ok(Attempt::Again((after, true)))
             }
-            Err(StoreError::Conflict) => room = found_for(app.store.room(&id).await?, caller)?,
-            Err(e) => return Err(e.into()),
+            Err(StoreError::Conflict) => Ok(Attempt::Again((
+                found_for(app.store.room(id).await?, caller)?,
+                removed,
+            ))),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(ApiError::new(
-        ErrorCode::RoomVersionConflict,
-        "the co-host list is changing too fast; retry the kick",
-    ))
+    };
+    retry_on_conflict(MAX_ATTEMPTS, (room, false), unseat, |_| {
+        ApiError::new(
+            ErrorCode::RoomVersionConflict,
+            "the co-host list is changing too fast; retry the kick",
+        )
+    })
+    .await
 }
 
 pub async fn mute<S: MuteStore + ?Sized>(
@@ -227,8 +205,8 @@ pub async fn mute<S: MuteStore + ?Sized>(
     caller: &Caller,
     req: MuteRequest,
 ) -> Result<MuteResponse, ApiError> {
-    let id = RoomId::parse("id", &req.id).map_err(bad)?;
-    let target = UserId::parse("user_id", &req.user_id).map_err(bad)?;
+    let id = RoomId::parse("id", &req.id).map_err(invalid)?;
+    let target = UserId::parse("user_id", &req.user_id).map_err(invalid)?;
     if target == caller.user_id {
         return Err(themself());
     }

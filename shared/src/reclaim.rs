@@ -23,7 +23,7 @@ use crate::domain::RoomStatus;
 use crate::domain::outbox::EventKind;
 use crate::domain::room::{Action, Expected, Guard, Room, Transition};
 use crate::error::ApiError;
-use crate::rooms::report;
+use crate::room_change::{expiry, life_cycle_events, report};
 use crate::store::StoreError;
 
 crate::needs!(
@@ -93,7 +93,7 @@ async fn guarded<S: SweepStore + ?Sized>(
         guard,
         ..Expected::from(read)
     };
-    let events = crate::rooms::life_cycle_events(app, read, &next, now);
+    let events = life_cycle_events(app, read, &next, now);
     match app.store.update_room(&next, expected, &events).await {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
@@ -108,9 +108,7 @@ async fn purge<S: SweepStore + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
     if !room.is_deleted() {
-        let expires_at = room
-            .expires_at
-            .unwrap_or_else(|| crate::rooms::expiry(app, now));
+        let expires_at = room.expires_at.unwrap_or_else(|| expiry(app, now));
         match app
             .store
             .mark_deleted(
@@ -140,7 +138,7 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
     let stale_before = now - duration(app.config.heartbeat_timeout);
     let anchor_silent_since = now - duration(app.config.anchor_timeout);
     let idle_before = now - duration(app.config.idle_room_timeout);
-    let expires_at = crate::rooms::expiry(app, now);
+    let expires_at = expiry(app, now);
     // Counters are renewed when less than half their retention is left.
     let renew_before = now.timestamp() + (expires_at - now.timestamp()) / 2;
 

@@ -1,7 +1,7 @@
-//! The `rtc-token` function: set up once, then serve [`liveroom::tokens::RtcToken`], where the endpoint's
+//! The `rtc-token` function: set up once, then serve [`liveroom::vendor_tokens::RtcToken`], where the endpoint's
 //! routes, store capabilities, secrets and handler are.
 
-use liveroom::tokens::RtcToken;
+use liveroom::vendor_tokens::RtcToken;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

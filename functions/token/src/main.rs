@@ -1,7 +1,7 @@
-//! The `token` function: set up once, then serve [`liveroom::tokens::Token`], where the endpoint's
+//! The `token` function: set up once, then serve [`liveroom::vendor_tokens::Token`], where the endpoint's
 //! routes, store capabilities, secrets and handler are.
 
-use liveroom::tokens::Token;
+use liveroom::vendor_tokens::Token;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -8,8 +8,7 @@ use super::aliyun::{Aliyun, AliyunApp, AliyunIm, AliyunLive};
 use super::livekit::Livekit;
 use super::tencent::{Tencent, TencentApp, TencentLive};
 use super::{NoProvider, Provider, Providers, PullKey};
-use crate::env::SecretGroups;
-use crate::env::{ConfigError, Secret};
+use crate::env::{ConfigError, Secret, SecretGroups};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Vendor {

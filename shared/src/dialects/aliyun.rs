@@ -8,21 +8,21 @@
 //! an Alibaba RTC token signed over the channel id it asked for. Answers are
 //! `{result, requestId, message, code: "200", data}`.
 
+use lambda_http::Request;
 use serde_json::{Value, json};
 
 use super::Params;
+use super::request;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::RoomCredentials;
 use crate::domain::ChannelId;
-use crate::error::{ApiError, ErrorCode};
-use crate::presence;
-use crate::rooms;
-use lambda_http::Request;
-
-use super::request;
 use crate::endpoint::{Endpoint, Envelope, Handler, RequestId, Route, Visitor, authenticate};
 use crate::env::SecretGroups;
+use crate::error::{ApiError, ErrorCode};
+use crate::presence;
+use crate::room_change::{Signer, found, found_for};
+use crate::rooms;
 use crate::store::Store;
 
 pub use crate::meeting::CALL_SEATS;
@@ -86,7 +86,7 @@ pub async fn call<S: CallStore + ?Sized>(
         }
         "descChannelStartTime" => {
             let channel = channel(p)?;
-            let room = rooms::found_for(
+            let room = found_for(
                 rooms::channel_room(app, caller, &channel, false).await?,
                 caller,
             )?;
@@ -152,7 +152,7 @@ async fn token<S: CallStore + ?Sized>(
     let id = room.id.clone();
     // Whether the caller holds a seat is read after its lease was renewed: a seat given away
     // before the renewal shows here, one given away after it cannot be (`replace_seats`).
-    let room = rooms::found(app.store.room(&id).await?)?;
+    let room = found(app.store.room(&id).await?)?;
     let room = match crate::meeting::take_seat(app, room, caller).await {
         Ok(room) => room,
         Err(e) => {
@@ -163,7 +163,7 @@ async fn token<S: CallStore + ?Sized>(
         }
     };
     // Signed as every answer is (`join_call` above checked the caller's session and ban).
-    let signer = rooms::Signer::for_viewer(app, caller, None);
+    let signer = Signer::for_viewer(app, caller, None);
     match signer.providers.call_credentials(
         &room,
         channel.as_str(),

@@ -47,10 +47,6 @@ pub struct Params {
     fields: Map<String, Value>,
 }
 
-fn bad(code: ErrorCode, field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid_field(code, field, message)
-}
-
 impl Params {
     /// Reads `body` (by its content type: a form, else JSON) and `query`.
     pub fn parse(query: &str, body: &[u8], content_type: Option<&str>) -> Result<Self, ApiError> {
@@ -90,7 +86,11 @@ impl Params {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(bad(code, key, format!("{key}: must be a string"))),
+            Some(_) => Err(ApiError::invalid_field(
+                code,
+                key,
+                format!("{key}: must be a string"),
+            )),
         }
     }
 
@@ -114,7 +114,7 @@ impl Params {
 
     /// A whole-number parameter: a number or a string of digits.
     pub fn int(&self, code: ErrorCode, key: &str) -> Result<Option<i64>, ApiError> {
-        let wrong = || bad(code, key, format!("{key}: must be a whole number"));
+        let wrong = || ApiError::invalid_field(code, key, format!("{key}: must be a whole number"));
         match self.fields.get(key) {
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(wrong),
             _ => match self.text(code, key).map_err(|_| wrong())? {
@@ -132,12 +132,20 @@ impl Params {
                 .iter()
                 .map(|v| match v {
                     Value::String(s) => Ok(s.clone()),
-                    _ => Err(bad(code, key, format!("{key}: must be strings"))),
+                    _ => Err(ApiError::invalid_field(
+                        code,
+                        key,
+                        format!("{key}: must be strings"),
+                    )),
                 })
                 .collect(),
             Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
             Some(Value::String(s)) => Ok(vec![s.clone()]),
-            Some(_) => Err(bad(code, key, format!("{key}: must be a list of strings"))),
+            Some(_) => Err(ApiError::invalid_field(
+                code,
+                key,
+                format!("{key}: must be a list of strings"),
+            )),
         }
     }
 

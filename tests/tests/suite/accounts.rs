@@ -3,7 +3,7 @@
 //! deletion, and login throttling across "instances" (two apps on one store).
 
 use liveroom::endpoint::Handler;
-use liveroom::{accounts, dialects, rooms, tokens};
+use liveroom::{accounts, dialects, rooms, vendor_tokens};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -103,7 +103,7 @@ impl World {
     /// `token` with an access token: a new pair in its session, if the session stands.
     async fn new_pair(&self, token: &str) -> (u16, Value) {
         self.call(
-            tokens::Token::ENDPOINT,
+            vendor_tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "D", "device_type": "web"}),
         )
@@ -180,7 +180,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     // An AUI client names itself by its login name in `user_id` and `anchor`.
     let (status, creds) = w
         .call(
-            tokens::Token::ENDPOINT,
+            vendor_tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "DEVICE-1", "device_type": "ios", "user_id": "Alice_01"}),
         )
@@ -206,7 +206,7 @@ async fn the_login_name_is_the_user_id_every_credential_names(w: World) {
     assert_eq!(status, 403);
     let (status, _) = w
         .call(
-            tokens::Token::ENDPOINT,
+            vendor_tokens::Token::ENDPOINT,
             token,
             json!({"device_id": "D", "device_type": "ios", "user_id": "alice_01"}),
         )

@@ -5,7 +5,7 @@
 //! silent is free again.
 
 use liveroom::endpoint::Handler;
-use liveroom::{dialects, meeting, moderation, presence, rooms, tokens};
+use liveroom::{dialects, meeting, moderation, presence, rooms, vendor_tokens};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -272,7 +272,11 @@ async fn a_silent_participants_seat_is_free_again(w: World) {
     assert_eq!(status, 409, "{out}");
     // And he publishes nothing through the AUI API either.
     let (status, out) = w
-        .aui(tokens::RtcToken::ENDPOINT, "bob", json!({"id": room}))
+        .aui(
+            vendor_tokens::RtcToken::ENDPOINT,
+            "bob",
+            json!({"id": room}),
+        )
         .await;
     assert!(out.get("credentials").is_none(), "{status} {out}");
 }
@@ -373,7 +377,11 @@ async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
         ));
     };
     let (status, anchor) = w
-        .aui(tokens::RtcToken::ENDPOINT, "anchor7", json!({"id": room}))
+        .aui(
+            vendor_tokens::RtcToken::ENDPOINT,
+            "anchor7",
+            json!({"id": room}),
+        )
         .await;
     assert_eq!(status, 200, "{anchor}");
     keep(
@@ -439,7 +447,7 @@ async fn an_alibaba_token_names_one_channel_and_one_user(w: World) {
     for name in names {
         let (status, out) = w
             .aui(
-                tokens::Token::ENDPOINT,
+                vendor_tokens::Token::ENDPOINT,
                 name,
                 json!({"device_id": "d1", "device_type": "web"}),
             )
@@ -542,7 +550,7 @@ async fn only_a_calls_participants_read_it(w: World) {
         presence::Members::ENDPOINT,
         meeting::GetMeetingInfo::ENDPOINT,
         presence::Leave::ENDPOINT,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
     ] {
         let (status, out) = w.aui(endpoint, "mallory", json!({"id": room})).await;
         assert_eq!(

@@ -2,7 +2,7 @@
 //! (`tests/oracle`: npm `tls-sig-api-v2`, `livekit-server-sdk`) and by the published formulas.
 
 use liveroom::endpoint::Handler;
-use liveroom::{accounts, moderation, presence, rooms, tokens};
+use liveroom::{accounts, moderation, presence, rooms, vendor_tokens};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -191,14 +191,14 @@ async fn tencent_user_sigs_and_private_map_keys_verify_with_tencents_library() {
 
     let (_, anchor) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.anchor.1,
         json!({"id": room_a}),
     )
     .await;
     let (_, viewer) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.viewer.1,
         json!({"id": room_a}),
     )
@@ -206,7 +206,7 @@ async fn tencent_user_sigs_and_private_map_keys_verify_with_tencents_library() {
     register(&app, &u.viewer.0).await;
     let (status, token) = call(
         &app,
-        tokens::Token::ENDPOINT,
+        vendor_tokens::Token::ENDPOINT,
         &u.viewer.1,
         json!({"device_id": "d1", "device_type": "ios"}),
     )
@@ -337,14 +337,14 @@ async fn livekit_tokens_verify_with_livekits_library_and_carry_the_decided_grant
 
     let (_, anchor) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.anchor.1,
         json!({"id": room_a}),
     )
     .await;
     let (_, viewer) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.viewer.1,
         json!({"id": room_a}),
     )
@@ -399,7 +399,7 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
 
     let (status, anchor) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.anchor.1,
         json!({"id": room}),
     )
@@ -427,7 +427,7 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
 
     let (status, err) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.viewer.1,
         json!({"id": room}),
     )
@@ -440,7 +440,7 @@ async fn aliyun_credentials_follow_the_published_formulas_and_audiences_get_no_r
     register(&app, &u.viewer.0).await;
     let (_, token) = call(
         &app,
-        tokens::Token::ENDPOINT,
+        vendor_tokens::Token::ENDPOINT,
         &u.viewer.1,
         json!({"device_id": "d1", "device_type": "web"}),
     )
@@ -526,8 +526,13 @@ async fn an_ended_room_has_no_credentials_for_anyone() {
     .await;
     assert_eq!(status, 200);
     for (_, token) in [&u.anchor, &u.viewer] {
-        let (status, err) =
-            call(&app, tokens::RtcToken::ENDPOINT, token, json!({"id": room})).await;
+        let (status, err) = call(
+            &app,
+            vendor_tokens::RtcToken::ENDPOINT,
+            token,
+            json!({"id": room}),
+        )
+        .await;
         assert_eq!(
             (status, err["reason"].as_str()),
             (409, Some("RoomStateConflict"))
@@ -543,7 +548,7 @@ async fn an_ended_room_has_no_credentials_for_anyone() {
     }
     let (status, _) = call(
         &app,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
         &u.anchor.1,
         json!({"id": uuid::Uuid::new_v4().to_string()}),
     )
@@ -582,7 +587,7 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         let token = crate::common::user_token(&app, &admin, 600).await;
         let (status, out) = call(
             &app,
-            tokens::Token::ENDPOINT,
+            vendor_tokens::Token::ENDPOINT,
             &token,
             json!({"device_id": "D1", "device_type": "web"}),
         )
@@ -603,7 +608,7 @@ async fn the_configured_im_admin_is_reserved_and_never_signed_for() {
         let room = create(&app, &users(&app).await.anchor.1).await;
         let (status, creds) = call(
             &app,
-            tokens::RtcToken::ENDPOINT,
+            vendor_tokens::RtcToken::ENDPOINT,
             &token,
             json!({"id": room}),
         )
@@ -694,7 +699,7 @@ async fn a_banned_member_reads_rooms_without_stream_urls() {
         // rtcToken agrees.
         let (status, _) = call(
             &app,
-            tokens::RtcToken::ENDPOINT,
+            vendor_tokens::RtcToken::ENDPOINT,
             &u.viewer.1,
             json!({"id": banned_room}),
         )

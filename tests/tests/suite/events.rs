@@ -9,7 +9,7 @@ use liveroom::App;
 use liveroom::endpoint::{Endpoint, Handler};
 use liveroom::http::{handle, resolve};
 use liveroom::{
-    accounts, callbacks, dialects, meeting, moderation, presence, rooms, service, tokens,
+    accounts, callbacks, dialects, meeting, moderation, presence, rooms, service, vendor_tokens,
 };
 use serde_json::{Value, json};
 
@@ -159,7 +159,7 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     // `token`, and every endpoint that signs a credential or URL (`create` signs the anchor's
     // push URLs), check the caller's session: the sample user must exist for them.
     for (endpoint, event) in [
-        (tokens::Token::ENDPOINT, "token"),
+        (vendor_tokens::Token::ENDPOINT, "token"),
         (rooms::Create::ENDPOINT, "create"),
     ] {
         let (status, err) = call(&app, endpoint, &load(event)).await;
@@ -192,14 +192,19 @@ async fn a_room_walks_its_whole_life_through_the_sample_events(store: TestStore)
     let for_room = |name: &str| with_body(load(name), |b| b["id"] = id.clone());
 
     // With no provider configured, credentials are absent (not faked) but the grant is decided.
-    let (status, token) = call(&app, tokens::Token::ENDPOINT, &load("token")).await;
+    let (status, token) = call(&app, vendor_tokens::Token::ENDPOINT, &load("token")).await;
     assert_eq!(status, 200, "{token}");
     assert!(
         token["access_token"].is_string()
             && token.get("im").is_none()
             && token.get("rtc").is_none()
     );
-    let (status, creds) = call(&app, tokens::RtcToken::ENDPOINT, &for_room("rtc-token")).await;
+    let (status, creds) = call(
+        &app,
+        vendor_tokens::RtcToken::ENDPOINT,
+        &for_room("rtc-token"),
+    )
+    .await;
     assert_eq!(
         (status, creds["grant"].as_str(), creds["provider"].as_str()),
         (200, Some("publish"), Some("none"))

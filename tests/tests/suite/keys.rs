@@ -6,7 +6,7 @@
 //! uses. The key purposes touch no store: the embedded store serves.
 
 use liveroom::endpoint::Handler;
-use liveroom::{accounts, dialects, meeting, presence, rooms, tokens};
+use liveroom::{accounts, dialects, meeting, presence, rooms, vendor_tokens};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -198,7 +198,7 @@ async fn answer(w: &World, endpoint: Endpoint, reads: SecretGroups) -> BTreeSet<
         }
         rooms::Update::ENDPOINT => json!({"id": id, "title": "changed"}),
         meeting::UpdateMeetingInfo::ENDPOINT => meeting_body(w, &room),
-        tokens::Token::ENDPOINT => json!({"device_id": "d1", "device_type": "web"}),
+        vendor_tokens::Token::ENDPOINT => json!({"device_id": "d1", "device_type": "web"}),
         dialects::tencent::TencentUsers::ENDPOINT => {
             let (status, out) = request(
                 &app,
@@ -282,8 +282,8 @@ const SIGNING: [Endpoint; 17] = [
     rooms::Delete::ENDPOINT,
     presence::Join::ENDPOINT,
     presence::Leave::ENDPOINT,
-    tokens::Token::ENDPOINT,
-    tokens::RtcToken::ENDPOINT,
+    vendor_tokens::Token::ENDPOINT,
+    vendor_tokens::RtcToken::ENDPOINT,
     meeting::GetMeetingInfo::ENDPOINT,
     meeting::UpdateMeetingInfo::ENDPOINT,
     dialects::tencent::TencentUsers::ENDPOINT,

@@ -1,7 +1,7 @@
 //! Co-hosting through the handlers, on both stores: the rules, and the two races of the issue.
 
 use liveroom::endpoint::Handler;
-use liveroom::{meeting, rooms, tokens};
+use liveroom::{meeting, rooms, vendor_tokens};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -59,7 +59,13 @@ async fn the_meeting_rules_hold(store: TestStore) {
     );
 
     // The guest is no co-host yet: subscribe only.
-    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
+    let (_, grant) = call(
+        &app,
+        vendor_tokens::RtcToken::ENDPOINT,
+        &tg,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(grant["grant"], "subscribe");
 
     let list = json!([member(&anchor, true), member(&guest, false)]);
@@ -71,7 +77,13 @@ async fn the_meeting_rules_hold(store: TestStore) {
     )
     .await;
     assert_eq!((status, info["version"].as_u64()), (200, Some(1)), "{info}");
-    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
+    let (_, grant) = call(
+        &app,
+        vendor_tokens::RtcToken::ENDPOINT,
+        &tg,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(grant["grant"], "publish", "a co-host gets a publish grant");
     let (_, room_info) = call(&app, rooms::Get::ENDPOINT, &tg, json!({"id": room})).await;
     let listed: Value = serde_json::from_str(room_info["meeting_info"].as_str().unwrap()).unwrap();
@@ -159,7 +171,13 @@ async fn the_meeting_rules_hold(store: TestStore) {
     )
     .await;
     assert_eq!((status, info["version"].as_u64()), (200, Some(3)));
-    let (_, grant) = call(&app, tokens::RtcToken::ENDPOINT, &tg, json!({"id": room})).await;
+    let (_, grant) = call(
+        &app,
+        vendor_tokens::RtcToken::ENDPOINT,
+        &tg,
+        json!({"id": room}),
+    )
+    .await;
     assert_eq!(
         grant["grant"], "subscribe",
         "a removed co-host is audience again"

@@ -2,7 +2,7 @@
 //! which ends by itself, and the race with the member's own keepalives) and mute.
 
 use liveroom::endpoint::Handler;
-use liveroom::{meeting, moderation, presence, rooms, tokens};
+use liveroom::{meeting, moderation, presence, rooms, vendor_tokens};
 use std::sync::Arc;
 
 use liveroom::domain::UserId;
@@ -152,7 +152,7 @@ async fn a_kicked_member_is_out_at_once_and_banned_until_the_ban_ends(w: World) 
     for endpoint in [
         presence::Join::ENDPOINT,
         presence::Keepalive::ENDPOINT,
-        tokens::RtcToken::ENDPOINT,
+        vendor_tokens::RtcToken::ENDPOINT,
     ] {
         let (status, err) = w.call(endpoint, &bt, json!({"id": room})).await;
         assert_eq!(
@@ -325,7 +325,7 @@ async fn a_muted_co_host_reads_its_status_and_gets_only_subscribe_rights(w: Worl
         async move {
             let (status, creds) = call(
                 &app,
-                tokens::RtcToken::ENDPOINT,
+                vendor_tokens::RtcToken::ENDPOINT,
                 &token,
                 json!({"id": room}),
             )

@@ -4,7 +4,7 @@
 //! it, and a member banned from a room gets no URL or credential from any answer.
 
 use liveroom::endpoint::Handler;
-use liveroom::{accounts, dialects, meeting, moderation, presence, rooms, tokens};
+use liveroom::{accounts, dialects, meeting, moderation, presence, rooms, vendor_tokens};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -207,7 +207,7 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
     let got = w.ok(rooms::Get::ENDPOINT, &tm, json!({"id": room})).await;
     assert!(!unsigned(&got), "{got}");
     let creds = w
-        .ok(tokens::RtcToken::ENDPOINT, &tm, json!({"id": room}))
+        .ok(vendor_tokens::RtcToken::ENDPOINT, &tm, json!({"id": room}))
         .await;
     assert!(creds["credentials"]["token"].is_string(), "{creds}");
     let (status, call_token) = w.call_token(&tm, "session-check").await;
@@ -228,14 +228,14 @@ async fn ended_sessions_get_no_credentials(w: World, how: End) {
         ),
         (presence::Join::ENDPOINT, json!({"id": room})),
         (presence::Leave::ENDPOINT, json!({"id": room})),
-        (tokens::RtcToken::ENDPOINT, json!({"id": room})),
+        (vendor_tokens::RtcToken::ENDPOINT, json!({"id": room})),
         (meeting::GetMeetingInfo::ENDPOINT, json!({"id": room})),
         (
             meeting::UpdateMeetingInfo::ENDPOINT,
             json!({"id": room, "members": members}),
         ),
         (
-            tokens::Token::ENDPOINT,
+            vendor_tokens::Token::ENDPOINT,
             json!({"device_id": "D1", "device_type": "web"}),
         ),
     ];
@@ -358,7 +358,11 @@ async fn nothing_signed_outlives_the_access_token_that_asked(w: World) {
     assert!(expiries.iter().all(|&e| e <= exp), "{exp}: {expiries:?}");
 
     let creds = w
-        .ok(tokens::RtcToken::ENDPOINT, &short, json!({"id": room}))
+        .ok(
+            vendor_tokens::RtcToken::ENDPOINT,
+            &short,
+            json!({"id": room}),
+        )
         .await;
     let expire = chrono::DateTime::parse_from_rfc3339(creds["expire"].as_str().unwrap())
         .unwrap()
@@ -375,7 +379,11 @@ async fn nothing_signed_outlives_the_access_token_that_asked(w: World) {
     let day = chrono::Utc::now().timestamp() + 86_400 - 60;
     assert!(url_expiries(&got).iter().all(|&e| e >= day), "{got}");
     let creds = w
-        .ok(tokens::RtcToken::ENDPOINT, &long, json!({"id": room}))
+        .ok(
+            vendor_tokens::RtcToken::ENDPOINT,
+            &long,
+            json!({"id": room}),
+        )
         .await;
     assert!(token_exp(creds["credentials"]["token"].as_str().unwrap()) >= day);
 }
@@ -455,7 +463,7 @@ async fn a_banned_member_gets_no_url_or_credential_from_any_answer(w: World) {
         "updateMeetingInfo: {changed}"
     );
     // Refused outright where the answer is nothing but credentials (or entry).
-    for endpoint in [presence::Join::ENDPOINT, tokens::RtcToken::ENDPOINT] {
+    for endpoint in [presence::Join::ENDPOINT, vendor_tokens::RtcToken::ENDPOINT] {
         let (status, out) = w.call(endpoint, &tm, json!({"id": room})).await;
         assert_eq!(
             (status, out["reason"].as_str()),

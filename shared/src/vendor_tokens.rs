@@ -1,19 +1,23 @@
-//! The credential endpoints: `token` (session pair plus IM/RTC user credentials) and `rtcToken`
-//! (room credentials with the grant the server decided).
+//! The vendor-credential endpoints (SPEC §4): `token` (a renewed session pair plus the user's
+//! IM and RTC credentials) and `rtcToken` (room credentials with the grant the server decided).
+//! Our own tokens (the JWTs) are `auth`'s; the vendors' signers are `credentials`'.
+//!
+//! Never here: a vendor's signing (`credentials`), or who may be in a room (`room_change`).
 
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::{Grant, RoomCredentials};
-use crate::domain::{FieldError, RoomId};
-use crate::error::{ApiError, ErrorCode};
-use crate::rooms::check_claimed_identity;
-use lambda_http::Request;
-
+use crate::domain::FieldError;
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::{SecretGroups, Tokens};
+use crate::error::{ApiError, ErrorCode};
+use crate::room_change::{
+    RoomTarget, Signer, check_claimed_identity, found_for, live_session, refuse_if_banned, standing,
+};
 use crate::store::Store;
 
 /// `token` (seed 002 `handler.TokenRequest`; `user_id`, if sent, must be the caller's).
@@ -36,14 +40,6 @@ pub struct TokenResponse {
     pub im: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtc: Option<Value>,
-}
-
-/// `rtcToken {id}`.
-#[derive(Debug, Deserialize)]
-pub struct RtcTokenRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,7 +104,7 @@ pub async fn token<S: TokenStore + ?Sized>(
 ) -> Result<TokenResponse, ApiError> {
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     check_device(&req).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?;
-    crate::accounts::live_session(app, caller).await?;
+    live_session(app, caller).await?;
     let pair = crate::accounts::issue_pair(app, &caller.user_id, &caller.session)?;
     let now = app.clock.now().timestamp();
     // Valid no longer than the access token that asked for them.
@@ -126,19 +122,17 @@ pub async fn token<S: TokenStore + ?Sized>(
 pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RtcTokenRequest,
+    req: RoomTarget,
 ) -> Result<RtcTokenResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id)
-        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
+    let id = req.room_id(caller, ErrorCode::RoomQueryParams)?;
     let (room, banned_until, session) = app
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)
         .await?;
-    crate::accounts::standing(caller, session)?;
-    let room = crate::rooms::found_for(room, caller)?;
-    crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
-    let signer = crate::rooms::Signer::for_viewer(app, caller, banned_until);
+    standing(caller, session)?;
+    let room = found_for(room, caller)?;
+    refuse_if_banned(banned_until, app.clock.now())?;
+    let signer = Signer::for_viewer(app, caller, banned_until);
     let (providers, now) = (&signer.providers, signer.now);
     let response = |grant, expire, credentials, push, pull| RtcTokenResponse {
         room_id: room.id.to_string(),

@@ -7,7 +7,8 @@
 //! members, anchor included. Members may publish: `Room::is_publisher` reads this list, which
 //! is how the credentials code grants them publish rights.
 
-use serde::{Deserialize, Serialize};
+use lambda_http::Request;
+use serde::Deserialize;
 
 use crate::App;
 use crate::auth::Caller;
@@ -15,14 +16,18 @@ pub use crate::domain::meeting::{Meeting, Member};
 use crate::domain::outbox::EventKind;
 use crate::domain::room::Room;
 use crate::domain::{FieldError, ImageUrl, Nick, RoomId, RoomMode, RoomStatus, UserId};
-use crate::error::{ApiError, ErrorCode};
-use crate::rooms::{Signer, check_claimed_identity, found, found_for, report};
-use crate::store::{Lapsed, StoreError};
-use lambda_http::Request;
-
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::SecretGroups;
-use crate::store::Store;
+use crate::error::{ApiError, ErrorCode};
+use crate::room_change::{
+    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, claimed_room_id, found, found_for, refuse_if_banned,
+    report, retry_on_conflict, standing,
+};
+use crate::store::{Lapsed, Store, StoreError};
+
+pub mod view;
+
+pub use view::{MeetingInfo, MeetingMemberView, member_views, stream_of};
 
 crate::needs!(
     /// `getMeetingInfo`: one read of the room and the caller's ban and session.
@@ -55,13 +60,6 @@ pub struct MemberInput {
     pub rtc_pull_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct GetMeetingRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
 /// `updateMeetingInfo` (seed 002 `handler.MeetingActionRequest` plus `version`).
 #[derive(Debug, Deserialize)]
 pub struct UpdateMeetingRequest {
@@ -73,69 +71,6 @@ pub struct UpdateMeetingRequest {
     pub version: Option<u64>,
     #[serde(default)]
     pub user_id: Option<String>,
-}
-
-/// The answer of both endpoints (seed 002 `models.MeetingInfo` plus `version`).
-#[derive(Debug, Serialize)]
-pub struct MeetingInfo {
-    pub members: Vec<MemberView>,
-    pub version: u64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MemberView {
-    pub user_id: String,
-    pub user_nick: String,
-    pub user_avatar: String,
-    pub camera_opened: bool,
-    pub mic_opened: bool,
-    pub rtc_pull_url: String,
-}
-
-impl MeetingInfo {
-    pub fn view(room: &Room, signer: &Signer) -> Self {
-        Self {
-            members: member_views(room, signer),
-            version: room.meeting.version,
-        }
-    }
-}
-
-/// The room's co-hosts as seed 002's `models.MeetingMember`, each with its RTS pull URL (empty
-/// without a live provider, once the room has ended, and where `signer` withholds it):
-/// `getMeetingInfo`'s members, and `RoomInfo.meeting_info` (JSON-encoded).
-pub fn member_views(room: &Room, signer: &Signer) -> Vec<MemberView> {
-    let (providers, now) = (&signer.providers, signer.now);
-    let signed = room.status != RoomStatus::Ended && !signer.withheld;
-    room.meeting
-        .members
-        .iter()
-        .map(|m| MemberView {
-            user_id: m.user_id.to_string(),
-            user_nick: m.user_nick.to_string(),
-            user_avatar: m.user_avatar.to_string(),
-            camera_opened: m.camera_opened,
-            mic_opened: m.mic_opened,
-            rtc_pull_url: signed
-                .then(|| {
-                    providers
-                        .live
-                        .pull_urls(&stream_of(room, &m.user_id), now + providers.ttl_secs())
-                })
-                .flatten()
-                .map(|p| p.rts_url)
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The stream a member publishes: the room id for the anchor, `{room}_{user}` for co-hosts.
-pub fn stream_of(room: &Room, user: &UserId) -> String {
-    if &room.anchor_id == user {
-        room.id.to_string()
-    } else {
-        format!("{}_{}", room.id, user)
-    }
 }
 
 fn parse_member(input: &MemberInput) -> Result<Member, FieldError> {
@@ -168,11 +103,9 @@ fn co_host_room(room: &Room) -> Result<(), ApiError> {
 pub async fn get<S: GetMeetingStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: GetMeetingRequest,
+    req: RoomTarget,
 ) -> Result<MeetingInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id)
-        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
+    let id = req.room_id(caller, ErrorCode::RoomQueryParams)?;
     let (room, signer) = member_read(app, caller, &id).await?;
     co_host_room(&room)?;
     Ok(MeetingInfo::view(&room, &signer))
@@ -189,7 +122,7 @@ pub(crate) async fn member_read<S: crate::store::MemberRead + ?Sized>(
         .store
         .room_member_in_session(id, &caller.user_id, &caller.session.id)
         .await?;
-    crate::accounts::standing(caller, session)?;
+    standing(caller, session)?;
     Ok((
         found_for(room, caller)?,
         Signer::for_viewer(app, caller, banned_until),
@@ -218,8 +151,7 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
     req: UpdateMeetingRequest,
 ) -> Result<MeetingInfo, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id).map_err(|e| ApiError::invalid(CODE, e))?;
+    let id = claimed_room_id(caller, req.user_id.as_deref(), &req.id, CODE)?;
     let members = req
         .members
         .iter()
@@ -289,48 +221,48 @@ pub async fn update<S: UpdateMeetingStore + ?Sized>(
         members,
         version: expected + 1,
     };
-    let mut after = Room {
+    let after = Room {
         meeting: next,
         ..room
     };
-    for _ in 0..crate::rooms::MAX_ATTEMPTS {
+    let (id, signer) = (&id, &signer);
+    let write = |after: Room| async move {
         let now = app.clock.now();
         let events = report(app, EventKind::CohostsChanged, &after, now, None);
         match app
             .store
-            .update_meeting(&id, &after.meeting, expected, &events)
+            .update_meeting(id, &after.meeting, expected, &events)
             .await
         {
-            Ok(()) => return Ok(MeetingInfo::view(&after, &signer)),
+            Ok(()) => Ok(Attempt::Done(MeetingInfo::view(&after, signer))),
             // Someone wrote since we read (or the room ended, or vanished): re-read to say which.
-            Err(StoreError::Conflict) => match app.store.room(&id).await? {
-                None => return Err(ApiError::room_not_found()),
-                Some(r) if r.is_deleted() => return Err(ApiError::room_not_found()),
-                Some(r) if r.status == RoomStatus::Ended => {
-                    return Err(ApiError::new(
-                        ErrorCode::RoomStateConflict,
-                        "the room has ended",
-                    ));
-                }
+            Err(StoreError::Conflict) => match app.store.room(id).await? {
+                None => Err(ApiError::room_not_found()),
+                Some(r) if r.is_deleted() => Err(ApiError::room_not_found()),
+                Some(r) if r.status == RoomStatus::Ended => Err(ApiError::new(
+                    ErrorCode::RoomStateConflict,
+                    "the room has ended",
+                )),
                 // Only another reported change (a status change, a kick) committed: the list
                 // is still the one read, so the same change goes again, after it, reporting
                 // the room as it is now.
-                Some(r) if r.meeting.version == expected => {
-                    after = Room {
-                        meeting: after.meeting,
-                        ..r
-                    };
-                }
-                Some(r) => return Err(stale(r.meeting.version)),
+                Some(r) if r.meeting.version == expected => Ok(Attempt::Again(Room {
+                    meeting: after.meeting,
+                    ..r
+                })),
+                Some(r) => Err(stale(r.meeting.version)),
             },
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(stale(expected))
+    };
+    retry_on_conflict(MAX_ATTEMPTS, after, write, |_| stale(expected)).await
 }
 
 /// The participants of a 1v1 call (a channel's room), the first caller's seat included.
 pub const CALL_SEATS: usize = 2;
+
+/// How often [`take_seat`] decides again after losing a race for a seat.
+const SEAT_ATTEMPTS: usize = 8;
 
 /// Seats `caller` in the call held in `room` (a channel's room, see
 /// [`crate::rooms::channel_room`]), whose list is its participants, the first caller's seat
@@ -339,7 +271,7 @@ pub const CALL_SEATS: usize = 2;
 /// `HEARTBEAT_TIMEOUT_SECONDS` (off the online list, or never on it) is free; when no seat is,
 /// the newcomer is refused (409 `RoomFull`): the cap is the server's, whatever the clients do.
 /// Returns the room as seated.
-pub async fn take_seat<S>(app: &App<S>, mut room: Room, caller: &Caller) -> Result<Room, ApiError>
+pub async fn take_seat<S>(app: &App<S>, room: Room, caller: &Caller) -> Result<Room, ApiError>
 where
     S: crate::store::RoomRead
         + crate::store::MeetingWrite
@@ -349,10 +281,10 @@ where
 {
     co_host_room(&room)?;
     // The seat the caller would take (its ban checked and profile read once, on the first try).
-    let mut seat: Option<Member> = None;
-    for _ in 0..8 {
+    let seat: Option<Member> = None;
+    let attempt = |(room, mut seat): (Room, Option<Member>)| async move {
         if room.meeting.contains(&caller.user_id) {
-            return Ok(room);
+            return Ok(Attempt::Done(room));
         }
         if room.status == RoomStatus::Ended {
             return Err(ApiError::new(
@@ -398,7 +330,7 @@ where
             None => {
                 // Someone the anchor kicked takes no seat while banned (kicking freed it).
                 let (_, banned_until) = app.store.room_member(&room.id, &caller.user_id).await?;
-                crate::moderation::refuse_if_banned(banned_until, app.clock.now())?;
+                refuse_if_banned(banned_until, app.clock.now())?;
                 let member = participant(app, &caller.user_id).await?;
                 seat = Some(member.clone());
                 member
@@ -428,14 +360,20 @@ where
             Ok(()) => {
                 let mut after = after;
                 crate::domain::outbox::counted(&mut after, &events);
-                return Ok(after);
+                Ok(Attempt::Done(after))
             }
             // Someone else was seated (or the room changed) meanwhile: decide again.
-            Err(StoreError::Conflict) => room = found(app.store.room(&room.id).await?)?,
-            Err(e) => return Err(e.into()),
+            Err(StoreError::Conflict) => Ok(Attempt::Again((
+                found(app.store.room(&room.id).await?)?,
+                seat,
+            ))),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(stale(room.meeting.version))
+    };
+    retry_on_conflict(SEAT_ATTEMPTS, (room, seat), attempt, |(room, _)| {
+        stale(room.meeting.version)
+    })
+    .await
 }
 
 /// `user` as the server seats it in a call: the profile's nick and avatar, camera and
@@ -515,5 +453,5 @@ impl Handler for UpdateMeetingInfo {
 }
 
 #[cfg(test)]
-#[path = "tests/meeting.rs"]
+#[path = "../tests/meeting.rs"]
 mod tests;

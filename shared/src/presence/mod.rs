@@ -6,24 +6,31 @@
 //! live room whose anchor fell silent. Presence and counters are write-sharded in the store, so
 //! a popular room spreads its writes over many keys; reads sum the shards.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
-use crate::domain::presence::{Cursor, PRESENCE_SHARDS, Visit};
+use crate::domain::presence::Visit;
 use crate::domain::room::{Counters, Mark, Room};
 use crate::domain::{RoomId, RoomStatus};
-use crate::error::{ApiError, ErrorCode};
-use crate::metrics::{self, online_since};
-use crate::rooms::{RoomInfo, check_claimed_identity, expiry, found, found_for, found_view, info};
-use crate::store::{StoreError, Touch};
-use lambda_http::Request;
-
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::SecretGroups;
-use crate::store::Store;
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics;
+use crate::room_change::{
+    RoomTarget, check_claimed_identity, claimed_room_id, expiry, found, found_for, found_view,
+    parse_room_id, refuse_if_banned,
+};
+use crate::rooms::{RoomInfo, info, readable_view_for, view_for};
+use crate::store::{Store, StoreError, Touch};
+
+pub mod members;
+
+pub use members::{
+    MEMBERS_NEEDS, Members, MembersRequest, MembersResponse, MembersStore, OnlineMember, members,
+    online_members,
+};
 
 crate::needs!(
     /// `join`: the room, its counters and the caller's session in one read, the presence and
@@ -48,12 +55,6 @@ crate::needs!(
     MemberRead
 );
 crate::needs!(
-    /// `members`: the room, then one page of one presence shard.
-    MembersStore,
-    MEMBERS_NEEDS: RoomRead,
-    PresenceRead
-);
-crate::needs!(
     /// `like`: the room and its counters, then one counter shard.
     LikeStore,
     LIKE_NEEDS: RoomView,
@@ -61,37 +62,9 @@ crate::needs!(
 );
 
 #[derive(Debug, Deserialize)]
-pub struct RoomIdRequest {
-    pub id: String,
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
-impl RoomIdRequest {
-    /// The request for room `id` (a dialect's mapping).
-    pub fn of(id: &impl ToString) -> Self {
-        Self {
-            id: id.to_string(),
-            user_id: None,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
 pub struct KeepaliveRequest {
     #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
-    pub user_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct MembersRequest {
-    pub id: String,
-    #[serde(default)]
-    pub limit: Option<i64>,
-    #[serde(default)]
-    pub next_token: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
 }
@@ -113,27 +86,8 @@ pub struct KeepaliveResponse {
 }
 
 #[derive(Debug, Serialize)]
-pub struct MemberView {
-    pub user_id: String,
-    pub joined_at: String,
-    pub last_seen: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MembersResponse {
-    pub members: Vec<MemberView>,
-    /// Pass back for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
 pub struct LikeResponse {
     pub like_count: u64,
-}
-
-fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse("id", raw).map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))
 }
 
 /// A room one can be in: it exists and has not ended.
@@ -166,7 +120,7 @@ async fn refused<S: crate::store::MemberRead + ?Sized>(
         return e.into();
     }
     match app.store.room_member(room, user).await {
-        Ok((_, until)) => crate::moderation::refuse_if_banned(until, app.clock.now())
+        Ok((_, until)) => refuse_if_banned(until, app.clock.now())
             .err()
             .unwrap_or_else(ApiError::room_not_found),
         Err(e) => e.into(),
@@ -176,7 +130,7 @@ async fn refused<S: crate::store::MemberRead + ?Sized>(
 pub async fn join<S: JoinStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
     enter(app, caller, req, true).await
 }
@@ -190,18 +144,17 @@ pub(crate) async fn join_call<S: JoinStore + ?Sized>(
     caller: &Caller,
     room: &RoomId,
 ) -> Result<RoomInfo, ApiError> {
-    enter(app, caller, RoomIdRequest::of(room), false).await
+    enter(app, caller, RoomTarget::of(room), false).await
 }
 
 async fn enter<S: JoinStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
     seat_needed: bool,
 ) -> Result<RoomInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
-    let (room, counters, signer) = crate::rooms::view_for(app, caller, &id).await?;
+    let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
+    let (room, counters, signer) = view_for(app, caller, &id).await?;
     let mut room = if seat_needed {
         open(room, caller)?
     } else {
@@ -252,11 +205,10 @@ async fn enter<S: JoinStore + ?Sized>(
 pub async fn leave<S: LeaveStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    req: RoomIdRequest,
+    req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
-    let (room, counters, signer) = crate::rooms::readable_view_for(app, caller, &id).await?;
+    let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
+    let (room, counters, signer) = readable_view_for(app, caller, &id).await?;
     app.store.leave(&id, &caller.user_id).await?;
     Ok(info(
         &room,
@@ -274,7 +226,7 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
     let now = app.clock.now();
     if let Some(raw) = req.id.as_deref() {
-        let id = room_id(raw)?;
+        let id = parse_room_id(ErrorCode::SystemVerifyError, raw)?;
         let room = open(found(app.store.room(&id).await?)?, caller)?;
         // A keepalive after a lapse brings the member back (without counting a new visit),
         // unless the anchor banned them.
@@ -300,160 +252,17 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
     })
 }
 
-/// The opaque page cursor: the shard, and the last member's activity key in it.
-fn encode_cursor(cursor: &Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!(
-        "{:02}:{}",
-        cursor.shard,
-        cursor.before.as_deref().unwrap_or("")
-    ))
-}
-
-fn decode_cursor(token: &str) -> Result<Cursor, ApiError> {
-    let bad = || {
-        ApiError::invalid_field(
-            ErrorCode::RoomQueryParams,
-            "next_token",
-            "next_token is not one this server issued",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (shard, key) = text.split_once(':').ok_or_else(bad)?;
-    let shard: u32 = match shard.parse() {
-        Ok(k) if shard.len() == 2 && k < PRESENCE_SHARDS => k,
-        _ => return Err(bad()),
-    };
-    if key.is_empty() {
-        return Ok(Cursor {
-            shard,
-            before: None,
-        });
-    }
-    let (ms, user) = key.split_once('#').ok_or_else(bad)?;
-    let well_formed = ms.len() == 13
-        && ms.bytes().all(|b| b.is_ascii_digit())
-        && crate::domain::UserId::parse("next_token", user).is_ok();
-    if well_formed {
-        Ok(Cursor {
-            shard,
-            before: Some(key.to_owned()),
-        })
-    } else {
-        Err(bad())
-    }
-}
-
-/// One page of online members: the members of one presence shard (a room's members are
-/// spread over up to 32; only shards someone was ever present in are read), newest activity
-/// first. `next_token` continues in the same shard or moves to the next used one; a page can
-/// be short, even empty, while `next_token` is present.
-pub async fn members<S: MembersStore + ?Sized>(
-    app: &App<S>,
-    caller: &Caller,
-    req: MembersRequest,
-) -> Result<MembersResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = RoomId::parse("id", &req.id)
-        .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
-    let limit = match req.limit {
-        None => 20,
-        Some(l @ 1..=100) => l as u32,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                ErrorCode::RoomQueryParams,
-                "limit",
-                "limit: must be 1 to 100",
-            ));
-        }
-    };
-    let cursor = match req.next_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => decode_cursor(token)?,
-        None => Cursor {
-            shard: 0,
-            before: None,
-        },
-    };
-    let room = found_for(app.store.room(&id).await?, caller)?;
-    // Only shards someone was ever present in; a cursor past them ends the listing.
-    let (shard, before) = match room.next_used_shard(cursor.shard) {
-        Some(k) if k == cursor.shard => (k, cursor.before),
-        Some(k) => (k, None),
-        None => {
-            return Ok(MembersResponse {
-                members: Vec::new(),
-                next_token: None,
-            });
-        }
-    };
-    let since = online_since(app, app.clock.now());
-    let page = app
-        .store
-        .members_page(&id, shard, since, limit, before.as_deref())
-        .await?;
-    let next = if page.more_in_shard {
-        page.members.last().map(|p| Cursor {
-            shard,
-            before: Some(p.activity_key()),
-        })
-    } else {
-        room.next_used_shard(shard + 1).map(|k| Cursor {
-            shard: k,
-            before: None,
-        })
-    };
-    Ok(MembersResponse {
-        members: page
-            .members
-            .into_iter()
-            .map(|p| MemberView {
-                user_id: p.user_id.to_string(),
-                joined_at: crate::clock::rfc3339(&p.joined_at),
-                last_seen: crate::clock::rfc3339(&p.last_seen),
-            })
-            .collect(),
-        next_token: next.as_ref().map(encode_cursor),
-    })
-}
-
-/// Up to `limit` (1 to 100) online members of room `id`, newest activity first within each
-/// shard: [`members`]' pages read until `limit` or the end (the dialects' whole-list answers).
-pub async fn online_members<S: MembersStore + ?Sized>(
-    app: &App<S>,
-    caller: &Caller,
-    id: &RoomId,
-    limit: usize,
-) -> Result<Vec<String>, ApiError> {
-    let limit = limit.clamp(1, 100);
-    let mut ids: Vec<String> = Vec::new();
-    let mut next_token = None;
-    loop {
-        let page = members(
-            app,
-            caller,
-            MembersRequest {
-                id: id.to_string(),
-                limit: Some((limit - ids.len()) as i64),
-                next_token,
-                user_id: None,
-            },
-        )
-        .await?;
-        ids.extend(page.members.into_iter().map(|m| m.user_id));
-        next_token = page.next_token;
-        if ids.len() >= limit || next_token.is_none() {
-            return Ok(ids);
-        }
-    }
-}
-
 pub async fn like<S: LikeStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
     req: LikeRequest,
 ) -> Result<LikeResponse, ApiError> {
-    check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let id = room_id(&req.id)?;
+    let id = claimed_room_id(
+        caller,
+        req.user_id.as_deref(),
+        &req.id,
+        ErrorCode::SystemVerifyError,
+    )?;
     if !(1..=100).contains(&req.count) {
         return Err(ApiError::invalid_field(
             ErrorCode::SystemVerifyError,
@@ -526,21 +335,6 @@ impl Handler for Keepalive {
     }
 }
 
-/// `POST /api/v1/live/members`: a page of a room's members ([`members`]).
-pub struct Members;
-
-impl Handler for Members {
-    const ENDPOINT: Endpoint = Endpoint::new("members", &[Route::post("/api/v1/live/members")])
-        .with_needs(MEMBERS_NEEDS)
-        .with_secrets(SecretGroups::TOKENS)
-        .with_param_error(ErrorCode::RoomQueryParams);
-
-    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&members(app, &caller, body).await?)
-    }
-}
-
 /// `POST /api/v1/live/like`: likes for a room ([`like`]).
 pub struct Like;
 
@@ -554,7 +348,3 @@ impl Handler for Like {
         json(&like(app, &caller, body).await?)
     }
 }
-
-#[cfg(test)]
-#[path = "tests/presence.rs"]
-mod tests;
