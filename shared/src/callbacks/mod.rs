@@ -12,7 +12,9 @@
 //! (logged). When the store fails half way, the claim is released and the vendor's retry
 //! finds the work undone.
 //!
-//! The wire formats, with sources, are in VENDORS.md §2 and §3.
+//! The wire formats, with sources, are in VENDORS.md §2 and §3. The files: this one holds what
+//! every callback shares (the inbound request, the claim against replays, the stream's room,
+//! the outcome); `alibaba_stream`, `tencent_stream` and `livekit_webhook` each verify and apply one vendor's.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +26,7 @@ use subtle::ConstantTimeEq;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_webhook};
-use crate::credentials::{aliyun, tencent, text};
+use crate::credentials::text;
 use crate::domain::room::Action;
 use crate::domain::{RoomId, UserId};
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, json, within_size};
@@ -32,6 +34,14 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::room_change::RoomTarget;
 use crate::store::Store;
+
+mod alibaba_stream;
+mod livekit_webhook;
+mod tencent_stream;
+
+pub use alibaba_stream::{AlibabaCallback, alibaba};
+pub use livekit_webhook::{LivekitCallback, livekit};
+pub use tencent_stream::{TencentCallback, tencent};
 
 crate::needs!(
     /// A CDN stream callback: the claim of the event, then the room and its guarded change.
@@ -270,99 +280,6 @@ where
 
 // ---- Alibaba ApsaraVideo Live ---------------------------------------------------------------
 
-/// Alibaba's stream ingest callback (`publish`/`publish_done`), as AUI Kits receives it: GET
-/// with the event in the query string, or POST with it in a JSON or form body. Signed with
-/// `ALI-LIVE-SIGNATURE = md5("{push domain}|{ALI-LIVE-TIMESTAMP}|{key}")`. The signature
-/// covers no field of the event: one callback per (timestamp, stream's room) is accepted, and
-/// it acts only where it is [`plausible`].
-pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
-    app: &App<S>,
-    inbound: &Inbound,
-) -> Result<Value, ApiError> {
-    let Some((domain, key)) = &app.config.callbacks.aliyun else {
-        return Err(not_configured("Alibaba stream"));
-    };
-    let (Some(timestamp), Some(signature)) = (
-        inbound.header("ali-live-timestamp"),
-        inbound.header("ali-live-signature"),
-    ) else {
-        return Err(refused(
-            "aliyun",
-            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
-        ));
-    };
-    let expected = aliyun::callback_signature(domain, timestamp, text(key));
-    if !same(&expected, &signature.to_ascii_lowercase()) {
-        return Err(refused("aliyun", "the signature does not verify"));
-    }
-    let now = app.clock.now().timestamp();
-    let at: i64 = timestamp
-        .parse()
-        .map_err(|_| refused("aliyun", "ALI-LIVE-TIMESTAMP is not a unix time"))?;
-    if (now - at).abs() > FRESHNESS_SECS {
-        return Err(refused(
-            "aliyun",
-            "the callback is stale (ALI-LIVE-TIMESTAMP)",
-        ));
-    }
-    let params = alibaba_params(inbound)?;
-    let field = |name: &str| {
-        params
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    };
-    let action = field("action").ok_or_else(|| bad("action is required"))?;
-    let stream = field("id").ok_or_else(|| bad("id (the stream) is required"))?;
-    let ack = json!({"code": 200, "message": "success"});
-    let action_of = match action {
-        "publish" => Action::Start,
-        "publish_done" => Action::Pause,
-        other => {
-            tracing::info!(action = other, "Alibaba callback of another kind: ignored");
-            return Ok(ack);
-        }
-    };
-    let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
-    let outcome = once_per_signature(
-        app,
-        "aliyun",
-        &at.to_string(),
-        stream,
-        action_of,
-        until,
-        || stream_event(app, stream, action_of),
-    )
-    .await?;
-    log("aliyun", action, stream, outcome);
-    Ok(ack)
-}
-
-/// The event's fields: the query string, and a POST's JSON object or form body.
-fn alibaba_params(inbound: &Inbound) -> Result<BTreeMap<String, String>, ApiError> {
-    let mut params = inbound.query.clone();
-    let body = inbound.body.trim_ascii();
-    if body.is_empty() {
-        return Ok(params);
-    }
-    if body.starts_with(b"{") {
-        let object: serde_json::Map<String, Value> =
-            serde_json::from_slice(body).map_err(|e| bad(format!("malformed JSON: {e}")))?;
-        for (k, v) in object {
-            let text = match v {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                _ => continue,
-            };
-            params.insert(k, text);
-        }
-    } else {
-        let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8"))?;
-        params.extend(form_fields(text)?);
-    }
-    Ok(params)
-}
-
 /// The fields of a query string or an `application/x-www-form-urlencoded` body (a repeated
 /// name keeps its last value).
 pub fn form_fields(text: &str) -> Result<BTreeMap<String, String>, ApiError> {
@@ -400,183 +317,6 @@ fn form_decode(raw: &str) -> Result<String, ApiError> {
 
 // ---- Tencent CSS ----------------------------------------------------------------------------
 
-/// A Tencent CSS push event (the fields used; the rest are ignored).
-#[derive(Debug, Deserialize)]
-struct TencentEvent {
-    #[serde(default)]
-    event_type: Option<i64>,
-    #[serde(default)]
-    stream_id: String,
-    t: Value,
-    sign: String,
-}
-
-/// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with
-/// `sign = md5(key + t)`, where `t` is the signature's expiry (stale once past). The signature
-/// covers no field of the event: one callback per (`t`, stream's room) is accepted, and it
-/// acts only where it is [`plausible`].
-pub async fn tencent<S: StreamCallbackStore + ?Sized>(
-    app: &App<S>,
-    inbound: &Inbound,
-) -> Result<Value, ApiError> {
-    let Some(key) = &app.config.callbacks.tencent else {
-        return Err(not_configured("Tencent stream"));
-    };
-    let event: TencentEvent = serde_json::from_slice(&inbound.body)
-        .map_err(|_| refused("tencent", "a signed JSON event (t, sign) is required"))?;
-    let t = match &event.t {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| refused("tencent", "t is not a unix time"))?;
-    let expected = tencent::callback_sign(text(key), t);
-    if !same(&expected, &event.sign.to_ascii_lowercase()) {
-        return Err(refused("tencent", "the signature does not verify"));
-    }
-    let now = app.clock.now().timestamp();
-    if t < now {
-        return Err(refused("tencent", "the callback is stale (t has passed)"));
-    }
-    let ack = json!({"code": 0});
-    let event_type = event.event_type.unwrap_or(-1);
-    let action = match event_type {
-        1 => Action::Start,
-        0 => Action::Pause,
-        other => {
-            tracing::info!(
-                event_type = other,
-                "Tencent callback of another kind: ignored"
-            );
-            return Ok(ack);
-        }
-    };
-    if event.stream_id.is_empty() {
-        return Err(bad("stream_id is required"));
-    }
-    let until = t + CLAIM_MARGIN_SECS;
-    let outcome = once_per_signature(
-        app,
-        "tencent",
-        &t.to_string(),
-        &event.stream_id,
-        action,
-        until,
-        || stream_event(app, &event.stream_id, action),
-    )
-    .await?;
-    log(
-        "tencent",
-        &event_type.to_string(),
-        &event.stream_id,
-        outcome,
-    );
-    Ok(ack)
-}
-
-// ---- LiveKit --------------------------------------------------------------------------------
-
-#[derive(Debug, Default, Deserialize)]
-struct LivekitName {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    identity: String,
-}
-
-/// A LiveKit webhook event (protojson: camelCase, the fields used).
-#[derive(Debug, Deserialize)]
-struct LivekitEvent {
-    event: String,
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    room: LivekitName,
-    #[serde(default)]
-    participant: LivekitName,
-}
-
-/// LiveKit's webhooks: `Authorization: <JWT>` (no `Bearer`), HS256 with the API secret, `iss`
-/// the API key, `exp` required, claim `sha256` = base64(sha256(body)); identity the event `id`.
-/// The room's name is its id. `track_published` by the room's anchor starts the room (the
-/// anchor is on air); `room_finished` pauses it; `participant_joined`/`participant_left` are
-/// the identity's join and leave. `room_started` changes nothing: LiveKit sends it when the
-/// first participant of any grant connects, a viewer too, and a viewer connecting must never
-/// put a room on air (or undo its anchor's pause).
-pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
-    app: &App<S>,
-    inbound: &Inbound,
-) -> Result<Value, ApiError> {
-    let Some((api_key, secret)) = &app.config.callbacks.livekit else {
-        return Err(not_configured("LiveKit webhook"));
-    };
-    let token = inbound
-        .header("authorization")
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        .ok_or_else(|| refused("livekit", "Authorization (a LiveKit JWT) is required"))?;
-    let now = app.clock.now().timestamp();
-    let exp =
-        verify_webhook(token, &inbound.body, api_key, secret.expose(), now).map_err(|refusal| {
-            refused(
-                "livekit",
-                match refusal {
-                    WebhookRefusal::Signature => "the token does not verify",
-                    WebhookRefusal::Stale => "the webhook is stale (its token expired)",
-                    WebhookRefusal::Checksum => "the body is not the one signed (sha256)",
-                },
-            )
-        })?;
-    let event: LivekitEvent = serde_json::from_slice(&inbound.body)
-        .map_err(|e| bad(format!("not a LiveKit webhook event: {e}")))?;
-    let ack = json!({"code": 0});
-    if event.id.is_empty() {
-        return Err(bad("the event has no id"));
-    }
-    let until = exp.max(now) + WEBHOOK_LEEWAY_SECS + CLAIM_MARGIN_SECS;
-    let room = event.room.name.clone();
-    let outcome = once(app, "livekit", &event.id, until, || async {
-        let Some(id) = room_of_stream(&room) else {
-            return Ok(Outcome::Ignored);
-        };
-        match event.event.as_str() {
-            "track_published" => {
-                let Ok(user) = UserId::parse("identity", &event.participant.identity) else {
-                    return Ok(Outcome::Ignored);
-                };
-                let by_anchor = |room: &crate::domain::room::Room| room.anchor_id == user;
-                applied(crate::rooms::apply_as_system(app, &id, Action::Start, by_anchor).await?)
-            }
-            "room_finished" => {
-                applied(crate::rooms::apply_as_system(app, &id, Action::Pause, |_| true).await?)
-            }
-            "participant_joined" | "participant_left" => {
-                let Ok(user) = UserId::parse("identity", &event.participant.identity) else {
-                    return Ok(Outcome::Ignored);
-                };
-                // The identity is LiveKit's word, signed with our secret: the user our token
-                // for the room named.
-                let caller = Caller::vouched(user);
-                let req = RoomTarget::of(&id);
-                let done = if event.event == "participant_joined" {
-                    crate::presence::join(app, &caller, req).await.map(|_| ())
-                } else {
-                    crate::presence::leave(app, &caller, req).await.map(|_| ())
-                };
-                match done {
-                    Ok(()) => Ok(Outcome::Applied),
-                    // Gone, ended, or banned: nothing to record.
-                    Err(e) if e.http_status() < 500 => Ok(Outcome::Ignored),
-                    Err(e) => Err(e),
-                }
-            }
-            _ => Ok(Outcome::Ignored),
-        }
-    })
-    .await?;
-    log("livekit", &event.event, &room, outcome);
-    Ok(ack)
-}
-
 fn applied(changed: bool) -> Result<Outcome, ApiError> {
     Ok(if changed {
         Outcome::Applied
@@ -608,57 +348,4 @@ fn inbound<S: ?Sized>(app: &App<S>, req: &Request) -> Result<Inbound, ApiError> 
         query: form_fields(req.uri().query().unwrap_or_default())?,
         body: body.to_vec(),
     })
-}
-
-/// Alibaba ApsaraVideo Live's stream callback ([`alibaba`]): AUI Kits' path (the Java
-/// server's, any method; the Go server's at the root, GET).
-pub struct AlibabaCallback;
-
-impl Handler for AlibabaCallback {
-    const ENDPOINT: Endpoint = Endpoint::new(
-        "alibaba-callback",
-        &[
-            Route::get("/api/v1/live/handlePushStreamEventCallback"),
-            Route::post("/api/v1/live/handlePushStreamEventCallback"),
-            Route::get("/handlePushStreamEventCallback"),
-        ],
-    )
-    .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::ALIYUN_CALLBACK);
-
-    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        json(&alibaba(app, &inbound(app, &req)?).await?)
-    }
-}
-
-/// `POST /api/v1/live/callback/tencent`: Tencent CSS's stream callback ([`tencent`]).
-pub struct TencentCallback;
-
-impl Handler for TencentCallback {
-    const ENDPOINT: Endpoint = Endpoint::new(
-        "tencent-callback",
-        &[Route::post("/api/v1/live/callback/tencent")],
-    )
-    .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::TENCENT_CALLBACK);
-
-    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        json(&tencent(app, &inbound(app, &req)?).await?)
-    }
-}
-
-/// `POST /api/v1/live/callback/livekit`: LiveKit's webhooks ([`livekit`]).
-pub struct LivekitCallback;
-
-impl Handler for LivekitCallback {
-    const ENDPOINT: Endpoint = Endpoint::new(
-        "livekit-callback",
-        &[Route::post("/api/v1/live/callback/livekit")],
-    )
-    .with_needs(LIVEKIT_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::LIVEKIT_CALLBACK);
-
-    async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        json(&livekit(app, &inbound(app, &req)?).await?)
-    }
 }
