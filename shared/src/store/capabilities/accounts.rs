@@ -12,7 +12,7 @@ use crate::store::StoreError;
 
 /// A caller's session as a read found it, in the same one read as what the caller asked for:
 /// its user item (a closed account included) and whether a `logout` ended the session. The
-/// features judge it ([`crate::accounts::standing`]).
+/// features judge it ([`crate::room_change::standing`]).
 #[derive(Debug, Clone, Default)]
 pub struct SessionFound {
     pub user: Option<User>,

@@ -37,7 +37,7 @@ pub trait PresenceWrite: Send + Sync {
     /// Takes `user` off the online list (a no-op if absent); the visit stays counted.
     ///
     /// `join` and `keepalive` fail with [`StoreError::Conflict`] while the user is banned
-    /// from the room ([`Moderation::ban_member`]) as well as when the room is gone.
+    /// from the room ([`super::MemberBan::ban_member`]) as well as when the room is gone.
     async fn leave(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
 }
 
