@@ -37,6 +37,33 @@ fn the_template_routes_are_the_router_routes() {
     assert_eq!(deployed, crate::common::routed());
 }
 
+/// One hop from a function to its handler: `functions/<name>/src/main.rs` imports one endpoint
+/// type, named as its folder (`rtc-token` → `RtcToken`), and serves it. A main that served
+/// another endpoint's type would deploy that endpoint under this one's routes, policy and keys.
+#[test]
+fn every_function_main_serves_the_endpoint_type_its_folder_names() {
+    let squash = |s: &str| s.replace('-', "").to_ascii_lowercase();
+    for endpoint in liveroom::http::endpoints() {
+        let name = endpoint.name();
+        let main = std::fs::read_to_string(root().join(format!("functions/{name}/src/main.rs")))
+            .unwrap_or_else(|e| panic!("functions/{name}: {e}"));
+        let types: Vec<&str> = main
+            .lines()
+            .filter_map(|l| l.strip_prefix("use liveroom::")?.strip_suffix(';'))
+            .filter_map(|path| path.rsplit("::").next())
+            .collect();
+        let [ty] = types[..] else {
+            panic!("functions/{name}: one `use liveroom::…::Type;` expected, found {types:?}");
+        };
+        assert_eq!(squash(ty), squash(name), "functions/{name} imports `{ty}`");
+        // Its configuration (the secrets) is read for the same type it serves.
+        let served = (main.contains(&format!("app_for::<{ty}>("))
+            && main.contains(&format!("serve::<{ty}>(")))
+            || main.contains(&format!("serve_static::<{ty}>("));
+        assert!(served, "functions/{name} does not set up and serve `{ty}`");
+    }
+}
+
 #[test]
 fn every_function_crate_is_one_endpoint_with_a_template_entry() {
     let text = template();
