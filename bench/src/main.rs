@@ -11,7 +11,6 @@
 //!
 //! Each prints a Markdown table. Nothing here is a test: figures go to docs/benchmarks.md.
 
-mod emulator;
 mod proxy;
 
 use liveroom::endpoint::Handler;
@@ -30,7 +29,7 @@ use liveroom::store::dynamo::DynamoStore;
 use liveroom::store::dynamo::schema::{counter_keys, room_key};
 use serde_json::{Value, json};
 
-use emulator::{Emulator, Function};
+use liveroom_host::emulator::{Emulator, Function};
 use proxy::Proxy;
 
 /// The secret the sample events are signed with (README: local invocation only).

@@ -2,6 +2,11 @@
 //! (`/2018-06-01/runtime/invocation/next`, `.../{id}/response`, `.../{id}/error`,
 //! `/runtime/init/error`), with the times that matter for a cold start: when the process asked
 //! for its first event (the end of init) and when each response arrived.
+//!
+//! Shared by the benchmarks (`bench/`, which feed single functions) and the host
+//! (`crate::gateway`, which runs a pool of instances per function behind API Gateway).
+//!
+//! Never here: routing, events' shapes, the template (the gateway and `crate::template`).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -29,6 +34,7 @@ pub struct Outcome {
 struct Pending {
     id: String,
     event: Vec<u8>,
+    timeout_ms: i64,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -39,6 +45,7 @@ struct State {
     ready: Notify,
     first_next: Mutex<Option<Instant>>,
     init_error: Mutex<Option<String>>,
+    arn: Mutex<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -66,14 +73,12 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes
             let next = lock(&state.queue).pop_front();
             if let Some(p) = next {
                 lock(&state.waiting).insert(p.id.clone(), p.reply);
-                let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
+                let deadline = chrono::Utc::now().timestamp_millis() + p.timeout_ms;
+                let arn = lock(&state.arn).clone();
                 return Response::builder()
                     .header("lambda-runtime-aws-request-id", &p.id)
                     .header("lambda-runtime-deadline-ms", deadline.to_string())
-                    .header(
-                        "lambda-runtime-invoked-function-arn",
-                        "arn:aws:lambda:us-east-1:123456789012:function:bench",
-                    )
+                    .header("lambda-runtime-invoked-function-arn", arn)
                     .header(
                         "lambda-runtime-trace-id",
                         "Root=1-00000000-000000000000000000000000",
@@ -115,6 +120,7 @@ impl Emulator {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::default());
+        *lock(&state.arn) = "arn:aws:lambda:us-east-1:123456789012:function:bench".to_owned();
         let shared = Arc::clone(&state);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -133,25 +139,58 @@ impl Emulator {
         Ok(Self { addr, state })
     }
 
+    /// The function ARN the runtime is told it was invoked as.
+    pub fn set_function_arn(&self, arn: &str) {
+        *lock(&self.state.arn) = arn.to_owned();
+    }
+
     /// Queues `event` and waits for the function's answer (at most `timeout`).
     pub async fn invoke(
         &self,
         event: &serde_json::Value,
         timeout: Duration,
     ) -> Result<Outcome, String> {
-        let (reply, answer) = oneshot::channel();
+        self.invoke_while(event, &uuid::Uuid::new_v4().to_string(), timeout, || true)
+            .await
+    }
+
+    /// [`Emulator::invoke`] with the request id given, giving up early when `alive` says the
+    /// process is gone (an init error exits the process: no answer will come).
+    pub async fn invoke_while(
+        &self,
+        event: &serde_json::Value,
+        id: &str,
+        timeout: Duration,
+        mut alive: impl FnMut() -> bool,
+    ) -> Result<Outcome, String> {
+        let (reply, mut answer) = oneshot::channel();
         lock(&self.state.queue).push_back(Pending {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: id.to_owned(),
             event: event.to_string().into_bytes(),
+            timeout_ms: i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX),
             reply,
         });
         self.state.ready.notify_one();
-        match tokio::time::timeout(timeout, answer).await {
-            Ok(Ok(outcome)) => Ok(outcome),
-            _ => Err(match lock(&self.state.init_error).clone() {
-                Some(e) => format!("init error: {e}"),
-                None => "no answer in time".to_owned(),
-            }),
+        let deadline = tokio::time::Instant::now() + timeout;
+        let failed = |why: &str| match lock(&self.state.init_error).clone() {
+            Some(e) => format!("init error: {e}"),
+            None => why.to_owned(),
+        };
+        loop {
+            tokio::select! {
+                out = &mut answer => {
+                    return out.map_err(|_| failed("the emulator dropped the invocation"));
+                }
+                () = tokio::time::sleep(Duration::from_millis(20)) => {
+                    if !alive() {
+                        // The process may have answered just before it exited.
+                        return answer.try_recv().map_err(|_| failed("the process exited"));
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(failed("no answer in time"));
+                    }
+                }
+            }
         }
     }
 
@@ -165,6 +204,16 @@ impl Emulator {
 pub struct Function {
     child: Child,
     pub spawned: Instant,
+}
+
+/// Where a function process's stdout and stderr go.
+pub enum Output<'a> {
+    /// Appended to this file.
+    File(&'a std::path::Path),
+    /// This process's own (as CloudWatch gets a function's lines).
+    Inherit,
+    /// Nowhere.
+    Discard,
 }
 
 impl Function {
@@ -181,33 +230,70 @@ impl Function {
             .and_then(|n| n.to_str())
             .unwrap_or("function")
             .to_owned();
+        let output = match log {
+            Some(path) => Output::File(path),
+            None => Output::Discard,
+        };
+        Self::spawn_as(binary, &name, 256, emulator, env, output)
+    }
+
+    /// [`Function::spawn`] as function `name` with `memory_mb` of memory.
+    pub fn spawn_as(
+        binary: &std::path::Path,
+        name: &str,
+        memory_mb: u32,
+        emulator: &Emulator,
+        env: &[(String, String)],
+        output: Output<'_>,
+    ) -> std::io::Result<Self> {
         let mut cmd = Command::new(binary);
         cmd.env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", emulator.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        match log {
-            Some(path) => {
+        match output {
+            Output::File(path) => {
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)?;
                 cmd.stdout(file.try_clone()?).stderr(file);
             }
-            None => {
+            Output::Inherit => {
+                cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+            }
+            Output::Discard => {
                 cmd.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
         let spawned = Instant::now();
         let child = cmd.spawn()?;
         Ok(Self { child, spawned })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process still runs (false once it exited; its status is then `exit`).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The process's peak resident memory (VmHWM, what Lambda reports as Max Memory Used), in MB.
+    pub fn max_memory_mb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb.div_ceil(1024))
     }
 }
 

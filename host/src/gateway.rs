@@ -1,0 +1,542 @@
+//! API Gateway (HTTP API, payload format 2.0) in front of pools of Lambda instances: each request
+//! becomes the event API Gateway would build for the matched route, is handed to an idle instance
+//! of the function the template names (or a new one: a cold start), and the function's answer
+//! becomes the HTTP response. One invocation at a time per instance; instances idle longer than
+//! the idle timeout are stopped; a `REPORT` line per invocation on stderr, as CloudWatch has it.
+//!
+//! Answers as API Gateway's own: an unmatched route is 404 `{"message":"Not Found"}`; a function
+//! that fails its init (exits, e.g. a variable it needs is not given) or crashes or times out is
+//! 502 `{"message":"Internal Server Error"}`; a function error or a malformed answer is 500.
+//! Every answer carries `apigw-requestid`, and — the host's own, not API Gateway's —
+//! `x-liveroom-function`, the function that answered (the suites check the routing with it).
+//!
+//! Never here: the template's parsing (`crate::template`), the runtime API (`crate::emulator`).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::emulator::{Emulator, Function as Process, Output};
+use crate::template::{Function, Route, Template};
+
+/// How the host runs functions.
+pub struct Settings {
+    /// Where the function binaries are (`target/debug`).
+    pub bin_dir: PathBuf,
+    /// Added to every function's environment (the runtime's own: region, credentials, the
+    /// DynamoDB endpoint) — what Lambda adds, not what the template gives.
+    pub runtime_env: Vec<(String, String)>,
+    /// An instance idle this long is stopped.
+    pub idle: Duration,
+    /// The functions' own output (their log lines) shown on stderr, or discarded.
+    pub show_function_output: bool,
+}
+
+struct Instance {
+    emulator: Emulator,
+    process: Mutex<Process>,
+    /// Set at the first answer: the next invocations are warm.
+    warm: Mutex<bool>,
+    last_used: Mutex<Instant>,
+}
+
+struct Pool {
+    function: Function,
+    idle: Mutex<Vec<Arc<Instance>>>,
+}
+
+/// The gateway and its pools.
+pub struct Host {
+    template: Template,
+    pools: BTreeMap<String, Pool>,
+    settings: Settings,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(
+        json!({ "message": text }).to_string(),
+    )));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Whether API Gateway passes a body of this content type as text (else base64).
+fn is_text(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return false;
+    };
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct.starts_with("text/")
+        || ct == "application/json"
+        || ct == "application/xml"
+        || ct == "application/javascript"
+        || ct.ends_with("+json")
+        || ct.ends_with("+xml")
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(v).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', ..) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The payload 2.0 event of a request to `route`.
+pub fn event(
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+    route: &Route,
+    path_parameters: &BTreeMap<String, String>,
+    source_ip: &str,
+    request_id: &str,
+) -> Value {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == hyper::header::COOKIE {
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned),
+            );
+            continue;
+        }
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let domain = headers
+        .get("host")
+        .cloned()
+        .unwrap_or_else(|| "localhost".to_owned());
+    headers.insert("x-forwarded-for".to_owned(), source_ip.to_owned());
+    headers.insert("x-forwarded-proto".to_owned(), "http".to_owned());
+    let port = domain
+        .rsplit_once(':')
+        .map(|(_, p)| p.to_owned())
+        .unwrap_or_else(|| "80".to_owned());
+    headers.insert("x-forwarded-port".to_owned(), port);
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (percent_decode(k), percent_decode(v));
+        query
+            .entry(k)
+            .and_modify(|old| {
+                old.push(',');
+                old.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    let now = chrono::Utc::now();
+    let user_agent = headers.get("user-agent").cloned().unwrap_or_default();
+    let key = route.key();
+    let protocol = format!("{:?}", parts.version);
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": key,
+        "rawPath": parts.uri.path(),
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": domain,
+            "domainPrefix": domain.split('.').next().unwrap_or(""),
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": protocol,
+                "sourceIp": source_ip,
+                "userAgent": user_agent,
+            },
+            "requestId": request_id,
+            "routeKey": key,
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        },
+        "isBase64Encoded": false,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+    }
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = json!(path_parameters);
+    }
+    if !body.is_empty() {
+        let content_type = parts
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        match std::str::from_utf8(body) {
+            Ok(text) if is_text(content_type) => event["body"] = json!(text),
+            _ => {
+                event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+                event["isBase64Encoded"] = json!(true);
+            }
+        }
+    }
+    event
+}
+
+/// The HTTP response of a function's payload 2.0 answer.
+pub fn response(answer: &Value) -> Result<Response<Full<Bytes>>, String> {
+    // A bare answer (no statusCode) is a 200 with the JSON as its body, as API Gateway reads it.
+    let Some(status) = answer.get("statusCode") else {
+        let mut r = Response::new(Full::new(Bytes::from(answer.to_string())));
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(r);
+    };
+    let status = status
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or("a bad statusCode")?;
+    let body = match answer.get("body") {
+        Some(Value::String(s)) if answer["isBase64Encoded"] == json!(true) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|e| format!("a bad base64 body: {e}"))?
+        }
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => other.to_string().into_bytes(),
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    let headers = r.headers_mut();
+    let mut add = |name: &str, value: &str| -> Result<(), String> {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name}: {e}"))?;
+        let value = HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
+        headers.append(name, value);
+        Ok(())
+    };
+    if let Some(Value::Object(h)) = answer.get("headers") {
+        for (k, v) in h {
+            add(k, v.as_str().unwrap_or(&v.to_string()))?;
+        }
+    }
+    if let Some(Value::Object(h)) = answer.get("multiValueHeaders") {
+        for (k, vs) in h {
+            for v in vs.as_array().into_iter().flatten() {
+                add(k, v.as_str().unwrap_or(&v.to_string()))?;
+            }
+        }
+    }
+    if let Some(Value::Array(cookies)) = answer.get("cookies") {
+        for c in cookies.iter().filter_map(Value::as_str) {
+            add("set-cookie", c)?;
+        }
+    }
+    Ok(r)
+}
+
+impl Host {
+    pub fn new(template: Template, settings: Settings) -> Result<Self, String> {
+        let mut pools = BTreeMap::new();
+        for f in &template.functions {
+            let binary = settings.bin_dir.join(&f.binary);
+            if !binary.is_file() {
+                return Err(format!(
+                    "{}: no binary at {} (build it: cargo build -p {})",
+                    f.logical_id,
+                    binary.display(),
+                    f.binary
+                ));
+            }
+            pools.insert(
+                f.logical_id.clone(),
+                Pool {
+                    function: f.clone(),
+                    idle: Mutex::new(Vec::new()),
+                },
+            );
+        }
+        Ok(Self {
+            template,
+            pools,
+            settings,
+        })
+    }
+
+    /// A cold start: a new process of `function` behind a new runtime API.
+    async fn start(&self, f: &Function) -> Result<Instance, String> {
+        let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
+        emulator.set_function_arn(&format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            f.logical_id
+        ));
+        let mut env: Vec<(String, String)> =
+            f.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        env.extend(self.settings.runtime_env.iter().cloned());
+        let output = if self.settings.show_function_output {
+            Output::Inherit
+        } else {
+            Output::Discard
+        };
+        let process = Process::spawn_as(
+            &self.settings.bin_dir.join(&f.binary),
+            &f.logical_id,
+            f.memory_mb,
+            &emulator,
+            &env,
+            output,
+        )
+        .map_err(|e| format!("cannot start {}: {e}", f.binary))?;
+        Ok(Instance {
+            emulator,
+            process: Mutex::new(process),
+            warm: Mutex::new(false),
+            last_used: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// One invocation of `pool`'s function: an idle instance, or a cold start.
+    async fn invoke(&self, pool: &Pool, event: &Value) -> Result<Value, (StatusCode, String)> {
+        let f = &pool.function;
+        // Lambda's own request id (a UUID), not API Gateway's.
+        let request_id = &uuid::Uuid::new_v4().to_string();
+        let idle = lock(&pool.idle).pop();
+        let instance = match idle {
+            Some(i) => i,
+            None => Arc::new(
+                self.start(f)
+                    .await
+                    .map_err(|e| (StatusCode::BAD_GATEWAY, e))?,
+            ),
+        };
+        let cold = !*lock(&instance.warm);
+        let dispatched = Instant::now();
+        let timeout = Duration::from_secs(f.timeout_secs);
+        let outcome = instance
+            .emulator
+            .invoke_while(event, request_id, timeout, || {
+                lock(&instance.process).exit_status().is_none()
+            })
+            .await;
+        let mut process = lock(&instance.process);
+        let report = |end: Instant| {
+            let duration = end.saturating_duration_since(dispatched).as_secs_f64() * 1000.0;
+            let init = cold
+                .then(|| instance.emulator.take_first_next())
+                .flatten()
+                .map(|next| {
+                    next.saturating_duration_since(process.spawned)
+                        .as_secs_f64()
+                        * 1000.0
+                });
+            // provided.al2023 bills its init too.
+            let billed = (duration + init.unwrap_or(0.0)).ceil().max(1.0);
+            let max = process
+                .max_memory_mb()
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "?".to_owned());
+            let mut line = format!(
+                "REPORT RequestId: {request_id}\tDuration: {duration:.2} ms\tBilled Duration: {billed:.0} ms\tMemory Size: {} MB\tMax Memory Used: {max} MB",
+                f.memory_mb
+            );
+            if let Some(init) = init {
+                line.push_str(&format!("\tInit Duration: {init:.2} ms"));
+            }
+            eprintln!("{line}\t[{}]", f.logical_id);
+        };
+        match outcome {
+            Ok(out) => {
+                report(out.at);
+                *lock(&instance.warm) = true;
+                *lock(&instance.last_used) = Instant::now();
+                drop(process);
+                lock(&pool.idle).push(Arc::clone(&instance));
+                if out.ok {
+                    Ok(out.body)
+                } else {
+                    eprintln!("{}: function error: {}", f.logical_id, out.body);
+                    Err((
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "function error".to_owned(),
+                    ))
+                }
+            }
+            Err(why) => {
+                report(Instant::now());
+                let status = process.exit_status();
+                let why = match status {
+                    Some(s) if cold => format!(
+                        "init failed ({s}): {why} — a variable it needs may be missing from its environment in the template"
+                    ),
+                    Some(s) => format!("the process exited ({s}): {why}"),
+                    None => why,
+                };
+                eprintln!("{} ({}): {why}", f.logical_id, f.binary);
+                // The instance is gone (dropping it stops the process).
+                Err((StatusCode::BAD_GATEWAY, why))
+            }
+        }
+    }
+
+    /// Stops the instances idle longer than the idle timeout.
+    fn reap(&self) {
+        for pool in self.pools.values() {
+            lock(&pool.idle).retain(|i| lock(&i.last_used).elapsed() < self.settings.idle);
+        }
+    }
+
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        // API Gateway's request ids look like `Ab1Cd2Ef3Gh021=`.
+        let request_id = format!("{}=", &uuid::Uuid::new_v4().simple().to_string()[..14]);
+        let (parts, body) = req.into_parts();
+        let Some((f, route, params)) = self.template.route(parts.method.as_str(), parts.uri.path())
+        else {
+            return with_id(
+                message(StatusCode::NOT_FOUND, "Not Found"),
+                &request_id,
+                None,
+            );
+        };
+        let Some(pool) = self.pools.get(&f.logical_id) else {
+            return with_id(
+                message(StatusCode::NOT_FOUND, "Not Found"),
+                &request_id,
+                None,
+            );
+        };
+        let body = match body.collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return with_id(
+                    message(StatusCode::BAD_REQUEST, "Bad Request"),
+                    &request_id,
+                    None,
+                );
+            }
+        };
+        let event = event(
+            &parts,
+            &body,
+            route,
+            &params,
+            &peer.ip().to_string(),
+            &request_id,
+        );
+        let answer = match self.invoke(pool, &event).await {
+            Ok(answer) => answer,
+            Err((status, _)) => {
+                return with_id(
+                    message(status, "Internal Server Error"),
+                    &request_id,
+                    Some(&f.binary),
+                );
+            }
+        };
+        let r = response(&answer).unwrap_or_else(|e| {
+            eprintln!("{}: a malformed answer: {e}", f.logical_id);
+            message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        });
+        with_id(r, &request_id, Some(&f.binary))
+    }
+
+    /// Serves on `listener` until the process ends; reaps idle instances every second.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let reaper = Arc::clone(&self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                reaper.reap();
+            }
+        });
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let host = Arc::clone(&self);
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let host = Arc::clone(&host);
+                    async move { Ok::<_, Infallible>(host.handle(req, peer).await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }
+}
+
+fn with_id(
+    mut r: Response<Full<Bytes>>,
+    id: &str,
+    function: Option<&str>,
+) -> Response<Full<Bytes>> {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        r.headers_mut().insert("apigw-requestid", v);
+    }
+    if let Some(v) = function.and_then(|f| HeaderValue::from_str(f).ok()) {
+        r.headers_mut().insert("x-liveroom-function", v);
+    }
+    r
+}
