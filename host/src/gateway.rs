@@ -44,6 +44,8 @@ pub struct Settings {
     pub idle: Duration,
     /// The functions' own output (their log lines) shown on stderr, or discarded.
     pub show_function_output: bool,
+    /// The `REPORT` line of each invocation and the host's log lines on stderr.
+    pub log: bool,
 }
 
 struct Instance {
@@ -399,7 +401,9 @@ impl Host {
             if let Some(init) = init {
                 line.push_str(&format!("\tInit Duration: {init:.2} ms"));
             }
-            eprintln!("{line}\t[{}]", f.logical_id);
+            if self.settings.log {
+                eprintln!("{line}\t[{}]", f.logical_id);
+            }
         };
         match outcome {
             Ok(out) => {
@@ -411,7 +415,9 @@ impl Host {
                 if out.ok {
                     Ok(out.body)
                 } else {
-                    eprintln!("{}: function error: {}", f.logical_id, out.body);
+                    if self.settings.log {
+                        eprintln!("{}: function error: {}", f.logical_id, out.body);
+                    }
                     Err((
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "function error".to_owned(),
@@ -428,7 +434,9 @@ impl Host {
                     Some(s) => format!("the process exited ({s}): {why}"),
                     None => why,
                 };
-                eprintln!("{} ({}): {why}", f.logical_id, f.binary);
+                if self.settings.log {
+                    eprintln!("{} ({}): {why}", f.logical_id, f.binary);
+                }
                 // The instance is gone (dropping it stops the process).
                 Err((StatusCode::BAD_GATEWAY, why))
             }
@@ -490,7 +498,9 @@ impl Host {
             }
         };
         let r = response(&answer).unwrap_or_else(|e| {
-            eprintln!("{}: a malformed answer: {e}", f.logical_id);
+            if self.settings.log {
+                eprintln!("{}: a malformed answer: {e}", f.logical_id);
+            }
             message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
         });
         with_id(r, &request_id, Some(&f.binary))

@@ -81,6 +81,7 @@ async fn run() -> Result<(), String> {
             runtime_env: runtime_env(&o.dynamodb),
             idle: Duration::from_secs(o.idle),
             show_function_output: !o.quiet,
+            log: true,
         },
     )?;
     let listener = tokio::net::TcpListener::bind(&o.addr)

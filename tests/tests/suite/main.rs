@@ -20,6 +20,9 @@
 //!   verifying receiver, with far ends that fail, on both stores.
 //! - `local`: the local server's limits (body timeout, connection cap, accept backoff) over
 //!   real TCP, and its data dir's modes.
+//! - `functions`: `template.yaml` served through the real function binaries (`liveroom-host`,
+//!   `scripts/serve-functions`): every sample event's route reaches the function its file names,
+//!   which starts and answers; a route mis-pointed or a variable removed in a copy is caught.
 //! - `template`: `template.yaml` deploys the router's routes, one function per crate.
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 //! - `layers`: the core crate's imports point down the layer table of `shared/src/lib.rs`,
@@ -42,6 +45,7 @@ mod dialects;
 mod docs;
 mod drift;
 mod events;
+mod functions;
 mod im;
 mod keys;
 mod layers;
