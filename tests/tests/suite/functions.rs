@@ -4,7 +4,8 @@
 //! answered by it (never API Gateway's 404 or 502, never a 500) — so every function with an HTTP
 //! route starts with the environment the template gives it. And the check can fail: a copy of the
 //! template with a route pointed at another function, or with a variable removed from a
-//! function's environment, is caught.
+//! function's environment, is caught. And the host builds, for each sample event's request, the
+//! event API Gateway builds (the sample's fields; its values where they are the request's).
 //!
 //! The function binaries are built once per run (`cargo build -p <every function>`, one
 //! invocation, as `scripts/serve-functions` builds them: no feature of the suites unified in);
@@ -252,4 +253,110 @@ async fn a_variable_removed_from_a_function_environment_in_a_copy_of_the_templat
             && problems[0].contains("join answered 502 {\"message\":\"Internal Server Error\"}"),
         "{problems:#?}"
     );
+}
+
+/// Every key path of a JSON value (`requestContext.http.method`), values left out.
+fn shape(value: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    if let Some(object) = value.as_object() {
+        for (k, v) in object {
+            // Header and query names are the request's own, not the format's.
+            let path = format!("{prefix}{k}");
+            out.insert(path.clone());
+            if !["headers", "queryStringParameters"].contains(&k.as_str()) {
+                shape(v, &format!("{path}."), out);
+            }
+        }
+    }
+}
+
+/// The host builds the event API Gateway builds: for the request of each HTTP sample event,
+/// the same fields (and the same values where they are the request's: route key, path, query,
+/// headers, cookies, body) as the sample.
+#[test]
+fn the_host_builds_each_sample_event_as_api_gateway_does() {
+    let text = template();
+    let params =
+        parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
+            .unwrap();
+    let template = Template::parse(&text, &params, "liveroom").unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if sample["routeKey"].as_str().is_none() {
+            continue;
+        }
+        let method = sample["requestContext"]["http"]["method"].as_str().unwrap();
+        let raw_path = sample["rawPath"].as_str().unwrap();
+        let query = sample["rawQueryString"].as_str().unwrap();
+        let uri = if query.is_empty() {
+            raw_path.to_owned()
+        } else {
+            format!("{raw_path}?{query}")
+        };
+        let mut request = hyper::Request::builder().method(method).uri(uri);
+        for (k, v) in sample["headers"].as_object().unwrap() {
+            request = request.header(k, v.as_str().unwrap());
+        }
+        if let Some(cookies) = sample["cookies"].as_array() {
+            let cookies: Vec<&str> = cookies.iter().filter_map(|c| c.as_str()).collect();
+            request = request.header("cookie", cookies.join("; "));
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        let body = match sample["body"].as_str() {
+            Some(b) if sample["isBase64Encoded"] == serde_json::json!(true) => {
+                base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+            }
+            Some(b) => b.as_bytes().to_vec(),
+            None => Vec::new(),
+        };
+        let (_, route, params) = template.route(method, raw_path).unwrap();
+        let built = liveroom_host::gateway::event(
+            &parts,
+            &body,
+            route,
+            &params,
+            sample["requestContext"]["http"]["sourceIp"]
+                .as_str()
+                .unwrap(),
+            "Ab1Cd2Ef3Gh021=",
+        );
+        let name = path.display();
+        let (mut want, mut have) = (Default::default(), Default::default());
+        shape(&sample, "", &mut want);
+        shape(&built, "", &mut have);
+        assert_eq!(have, want, "{name}: the event's fields");
+        for key in [
+            "version",
+            "routeKey",
+            "rawPath",
+            "rawQueryString",
+            "cookies",
+            "queryStringParameters",
+            "pathParameters",
+            "isBase64Encoded",
+            "body",
+        ] {
+            // `create-base64.json` is a handler's sample of a base64 body of a JSON type, which
+            // API Gateway itself passes as text.
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            if stem == "create-base64" && ["isBase64Encoded", "body"].contains(&key) {
+                continue;
+            }
+            assert_eq!(built[key], sample[key], "{name}: {key}");
+        }
+        for (k, v) in sample["headers"].as_object().unwrap() {
+            if !k.starts_with("x-forwarded-") {
+                assert_eq!(&built["headers"][k], v, "{name}: header {k}");
+            }
+        }
+        assert_eq!(
+            built["requestContext"]["routeKey"],
+            sample["requestContext"]["routeKey"]
+        );
+        assert_eq!(built["requestContext"]["stage"], "$default");
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked}");
 }
