@@ -2,7 +2,8 @@
 //! becomes the event API Gateway would build for the matched route, is handed to an idle instance
 //! of the function the template names (or a new one: a cold start), and the function's answer
 //! becomes the HTTP response. One invocation at a time per instance; instances idle longer than
-//! the idle timeout are stopped; a `REPORT` line per invocation on stderr, as CloudWatch has it.
+//! the idle timeout are stopped; a `REPORT` line per invocation on stderr, as CloudWatch has it
+//! (an `INIT_REPORT … Status: error` line for an instance whose init failed).
 //!
 //! Answers as API Gateway's own: an unmatched route is 404 `{"message":"Not Found"}`; a function
 //! that fails its init (exits, e.g. a variable it needs is not given) or crashes or times out is
@@ -378,7 +379,7 @@ impl Host {
             })
             .await;
         let mut process = lock(&instance.process);
-        let report = |end: Instant| {
+        let report = |end: Instant, process: &Process| {
             let duration = end.saturating_duration_since(dispatched).as_secs_f64() * 1000.0;
             let init = cold
                 .then(|| instance.emulator.take_first_next())
@@ -407,7 +408,7 @@ impl Host {
         };
         match outcome {
             Ok(out) => {
-                report(out.at);
+                report(out.at, &process);
                 *lock(&instance.warm) = true;
                 *lock(&instance.last_used) = Instant::now();
                 drop(process);
@@ -425,8 +426,19 @@ impl Host {
                 }
             }
             Err(why) => {
-                report(Instant::now());
                 let status = process.exit_status();
+                if cold && status.is_some() && instance.emulator.take_first_next().is_none() {
+                    // It never asked for an event: its init failed, which CloudWatch logs so.
+                    if self.settings.log {
+                        let init = process.spawned.elapsed().as_secs_f64() * 1000.0;
+                        eprintln!(
+                            "INIT_REPORT Init Duration: {init:.2} ms\tPhase: init\tStatus: error\t[{}]",
+                            f.logical_id
+                        );
+                    }
+                } else {
+                    report(Instant::now(), &process);
+                }
                 let why = match status {
                     Some(s) if cold => format!(
                         "init failed ({s}): {why} — a variable it needs may be missing from its environment in the template"
