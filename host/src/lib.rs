@@ -4,6 +4,8 @@
 //! - [`template`]: what the host reads of the template (functions, routes, environments).
 //! - [`gateway`]: API Gateway's HTTP API (payload 2.0) in front of pools of Lambda instances,
 //!   with Lambda's concurrency model and a `REPORT` line per invocation.
+//! - [`payload`]: the events API Gateway builds (payload 2.0) and the responses it makes of
+//!   the answers.
 //! - [`emulator`]: the Lambda Runtime API one instance polls (shared with `bench/`, which
 //!   depends on this crate for it).
 //!
@@ -18,4 +20,5 @@
 
 pub mod emulator;
 pub mod gateway;
+pub mod payload;
 pub mod template;

@@ -312,7 +312,7 @@ fn the_host_builds_each_sample_event_as_api_gateway_does() {
             None => Vec::new(),
         };
         let (_, route, params) = template.route(method, raw_path).unwrap();
-        let built = liveroom_host::gateway::event(
+        let built = liveroom_host::payload::event(
             &parts,
             &body,
             route,
