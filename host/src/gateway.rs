@@ -50,6 +50,63 @@ pub struct Settings {
     pub log: bool,
 }
 
+impl Settings {
+    /// Function binaries in `bin_dir`, the table on the DynamoDB server at `dynamodb`; idle
+    /// instances stop after 300 s; the functions' output and the host's lines on stderr.
+    pub fn new(bin_dir: PathBuf, dynamodb: &str) -> Self {
+        Self {
+            bin_dir,
+            runtime_env: runtime_env(dynamodb),
+            idle: Duration::from_secs(300),
+            show_function_output: true,
+            log: true,
+        }
+    }
+
+    /// Nothing on stderr: neither the functions' output nor the host's lines (the suites).
+    pub fn quiet(mut self) -> Self {
+        self.show_function_output = false;
+        self.log = false;
+        self
+    }
+}
+
+/// What the Lambda service adds to a function's environment here: its region, credentials
+/// (any, for the local server) and the local DynamoDB endpoint.
+pub fn runtime_env(dynamodb: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// One function's invocations so far, as its `REPORT` lines add up (what Lambda bills).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    pub invocations: u64,
+    pub cold_starts: u64,
+    /// Invocations that ended in a function error, a crash or a timeout.
+    pub errors: u64,
+    pub duration_ms: f64,
+    pub billed_ms: u64,
+    /// Billed duration × configured memory, in GB-seconds.
+    pub gb_seconds: f64,
+    pub max_memory_mb: u64,
+}
+
+/// Why an invocation gave no answer: the status API Gateway answers with, and the cause.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub why: String,
+}
+
 struct Instance {
     emulator: Emulator,
     process: Mutex<Process>,
@@ -68,6 +125,7 @@ pub struct Host {
     template: Template,
     pools: BTreeMap<String, Pool>,
     settings: Settings,
+    usage: Mutex<BTreeMap<String, Usage>>,
 }
 
 fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
@@ -107,6 +165,7 @@ impl Host {
             template,
             pools,
             settings,
+            usage: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -142,8 +201,32 @@ impl Host {
         })
     }
 
+    /// The template served.
+    pub fn template(&self) -> &Template {
+        &self.template
+    }
+
+    /// Each function's invocations so far (by logical id).
+    pub fn usage(&self) -> BTreeMap<String, Usage> {
+        lock(&self.usage).clone()
+    }
+
+    /// One invocation of the function `logical_id` with `event`, as Lambda's `Invoke` does it:
+    /// an idle instance, or a cold start.
+    pub async fn invoke(&self, logical_id: &str, event: &Value) -> Result<Value, Failure> {
+        let Some(pool) = self.pools.get(logical_id) else {
+            return Err(Failure {
+                status: StatusCode::NOT_FOUND,
+                why: format!("no function {logical_id}"),
+            });
+        };
+        self.invoke_in(pool, event)
+            .await
+            .map_err(|(status, why)| Failure { status, why })
+    }
+
     /// One invocation of `pool`'s function: an idle instance, or a cold start.
-    async fn invoke(&self, pool: &Pool, event: &Value) -> Result<Value, (StatusCode, String)> {
+    async fn invoke_in(&self, pool: &Pool, event: &Value) -> Result<Value, (StatusCode, String)> {
         let f = &pool.function;
         // Lambda's own request id (a UUID), not API Gateway's.
         let request_id = &uuid::Uuid::new_v4().to_string();
@@ -166,7 +249,7 @@ impl Host {
             })
             .await;
         let mut process = lock(&instance.process);
-        let report = |end: Instant, process: &Process| {
+        let report = |end: Instant, process: &Process, ok: bool| {
             let duration = end.saturating_duration_since(dispatched).as_secs_f64() * 1000.0;
             let init = cold
                 .then(|| instance.emulator.take_first_next())
@@ -189,13 +272,27 @@ impl Host {
             if let Some(init) = init {
                 line.push_str(&format!("\tInit Duration: {init:.2} ms"));
             }
+            {
+                let mut usage = lock(&self.usage);
+                let u = usage.entry(f.logical_id.clone()).or_default();
+                u.invocations += 1;
+                u.cold_starts += u64::from(init.is_some());
+                u.errors += u64::from(!ok);
+                u.duration_ms += duration;
+                // Whole milliseconds, at least 1, as Lambda bills.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let billed = billed as u64;
+                u.billed_ms += billed;
+                u.gb_seconds += billed as f64 / 1000.0 * f64::from(f.memory_mb) / 1024.0;
+                u.max_memory_mb = u.max_memory_mb.max(process.max_memory_mb().unwrap_or(0));
+            }
             if self.settings.log {
                 eprintln!("{line}\t[{}]", f.logical_id);
             }
         };
         match outcome {
             Ok(out) => {
-                report(out.at, &process);
+                report(out.at, &process, out.ok);
                 *lock(&instance.warm) = true;
                 *lock(&instance.last_used) = Instant::now();
                 drop(process);
@@ -224,7 +321,7 @@ impl Host {
                         );
                     }
                 } else {
-                    report(Instant::now(), &process);
+                    report(Instant::now(), &process, false);
                 }
                 let why = match status {
                     Some(s) if cold => format!(
@@ -286,7 +383,7 @@ impl Host {
             &peer.ip().to_string(),
             &request_id,
         );
-        let answer = match self.invoke(pool, &event).await {
+        let answer = match self.invoke_in(pool, &event).await {
             Ok(answer) => answer,
             Err((status, _)) => {
                 return with_id(

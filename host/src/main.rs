@@ -77,11 +77,9 @@ async fn run() -> Result<(), String> {
     let host = Host::new(
         template,
         Settings {
-            bin_dir: o.bin_dir,
-            runtime_env: runtime_env(&o.dynamodb),
             idle: Duration::from_secs(o.idle),
             show_function_output: !o.quiet,
-            log: true,
+            ..Settings::new(o.bin_dir, &o.dynamodb)
         },
     )?;
     let listener = tokio::net::TcpListener::bind(&o.addr)
@@ -91,21 +89,6 @@ async fn run() -> Result<(), String> {
     println!("liveroom-functions listening on http://{addr}");
     Arc::new(host).serve(listener).await;
     Ok(())
-}
-
-/// What the Lambda service adds to a function's environment here: its region, credentials
-/// (any, for the local server) and the local DynamoDB endpoint.
-pub fn runtime_env(dynamodb: &str) -> Vec<(String, String)> {
-    [
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
 }
 
 #[tokio::main]

@@ -74,26 +74,11 @@ async fn serve(template: &str) -> String {
         parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
             .unwrap();
     let template = Template::parse(template, &params, &table).unwrap();
-    let runtime_env = [
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        (
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            crate::common::dynamodb_endpoint(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
     let host = Host::new(
         template,
         Settings {
-            bin_dir,
-            runtime_env,
             idle: Duration::from_secs(60),
-            show_function_output: false,
-            log: false,
+            ..Settings::new(bin_dir, &crate::common::dynamodb_endpoint()).quiet()
         },
     )
     .unwrap();
