@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 
 use crate::emulator::{Emulator, Function as Process, Output, lock};
 use crate::payload::{event, response};
-use crate::template::{Function, Template};
+use crate::template::{Cors, Function, Template};
 
 /// How the host runs functions.
 pub struct Settings {
@@ -48,6 +48,14 @@ pub struct Settings {
     pub show_function_output: bool,
     /// The `REPORT` line of each invocation and the host's log lines on stderr.
     pub log: bool,
+    /// The DynamoDB-compatible server (its stream feeds the `DynamoDB` events).
+    pub dynamodb: String,
+    /// The table's stream feeds the functions mapped to it.
+    pub streams: bool,
+    /// The template's schedules invoke their functions.
+    pub schedules: bool,
+    /// Every schedule fires at this interval instead of its rate (tests speed it up).
+    pub schedule_every: Option<Duration>,
 }
 
 impl Settings {
@@ -60,6 +68,10 @@ impl Settings {
             idle: Duration::from_secs(300),
             show_function_output: true,
             log: true,
+            dynamodb: dynamodb.to_owned(),
+            streams: true,
+            schedules: true,
+            schedule_every: None,
         }
     }
 
@@ -206,6 +218,11 @@ impl Host {
         &self.template
     }
 
+    /// Whether the host writes its lines on stderr.
+    pub fn logs(&self) -> bool {
+        self.settings.log
+    }
+
     /// Each function's invocations so far (by logical id).
     pub fn usage(&self) -> BTreeMap<String, Usage> {
         lock(&self.usage).clone()
@@ -350,6 +367,34 @@ impl Host {
         // API Gateway's request ids look like `Ab1Cd2Ef3Gh021=`.
         let request_id = format!("{}=", &uuid::Uuid::new_v4().simple().to_string()[..14]);
         let (parts, body) = req.into_parts();
+        let origin = parts
+            .headers
+            .get(hyper::header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .map(str::to_owned);
+        if let (Some(cors), Some(origin)) = (&self.template.cors, &origin)
+            && parts.method == hyper::Method::OPTIONS
+            && parts
+                .headers
+                .contains_key(hyper::header::ACCESS_CONTROL_REQUEST_METHOD)
+        {
+            return with_id(preflight(cors, origin), &request_id, None);
+        }
+        let r = self.route_and_invoke(parts, body, peer, &request_id).await;
+        match (&self.template.cors, &origin) {
+            (Some(cors), Some(origin)) => with_cors(r, cors, origin),
+            _ => r,
+        }
+    }
+
+    async fn route_and_invoke(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Incoming,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Response<Full<Bytes>> {
+        let request_id = request_id.to_owned();
         let Some((f, route, params)) = self.template.route(parts.method.as_str(), parts.uri.path())
         else {
             return with_id(
@@ -402,7 +447,8 @@ impl Host {
         with_id(r, &request_id, Some(&f.binary))
     }
 
-    /// Serves on `listener` until the process ends; reaps idle instances every second.
+    /// Serves on `listener` until the process ends; reaps idle instances every second; feeds
+    /// the template's stream mappings and runs its schedules (as `Settings` says).
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         let reaper = Arc::clone(&self);
         tokio::spawn(async move {
@@ -411,6 +457,19 @@ impl Host {
                 reaper.reap();
             }
         });
+        if self.settings.streams {
+            tokio::spawn(crate::stream::run(
+                Arc::clone(&self),
+                crate::dynamodb::Dynamo::new(&self.settings.dynamodb),
+                self.template.table_name.clone(),
+            ));
+        }
+        if self.settings.schedules {
+            tokio::spawn(crate::schedule::run(
+                Arc::clone(&self),
+                self.settings.schedule_every,
+            ));
+        }
         loop {
             let (stream, peer) = match listener.accept().await {
                 Ok(x) => x,
@@ -431,6 +490,66 @@ impl Host {
             });
         }
     }
+}
+
+/// API Gateway's answer to a CORS preflight: 204, with the configuration's headers when the
+/// origin is allowed (the function is not invoked).
+fn preflight(cors: &Cors, origin: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let Some(allowed) = cors.allowed_origin(origin) else {
+        return r;
+    };
+    let h = r.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    };
+    set("access-control-allow-origin", allowed);
+    set("access-control-allow-methods", cors.allow_methods.join(","));
+    set("access-control-allow-headers", cors.allow_headers.join(","));
+    if let Some(age) = cors.max_age {
+        set("access-control-max-age", age.to_string());
+    }
+    if cors.allow_credentials {
+        set("access-control-allow-credentials", "true".to_owned());
+    }
+    r
+}
+
+/// The CORS headers API Gateway puts on an answer to an allowed origin (a function's own CORS
+/// headers are replaced, as API Gateway ignores them when CORS is configured).
+fn with_cors(mut r: Response<Full<Bytes>>, cors: &Cors, origin: &str) -> Response<Full<Bytes>> {
+    let h = r.headers_mut();
+    for name in [
+        "access-control-allow-origin",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-expose-headers",
+        "access-control-max-age",
+        "access-control-allow-credentials",
+    ] {
+        h.remove(name);
+    }
+    let Some(allowed) = cors.allowed_origin(origin) else {
+        return r;
+    };
+    if let Ok(v) = HeaderValue::from_str(&allowed) {
+        h.insert("access-control-allow-origin", v);
+    }
+    if !cors.expose_headers.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&cors.expose_headers.join(","))
+    {
+        h.insert("access-control-expose-headers", v);
+    }
+    if cors.allow_credentials {
+        h.insert(
+            "access-control-allow-credentials",
+            HeaderValue::from_static("true"),
+        );
+    }
+    r
 }
 
 fn with_id(

@@ -3,10 +3,15 @@
 //!
 //! ```text
 //! liveroom-functions --bin-dir DIR --dynamodb URL [--addr HOST:PORT] [--template FILE]
-//!                    [--parameters FILE] [--table NAME] [--idle-seconds N] [--quiet]
+//!                    [--parameters FILE] [--table NAME] [--idle-seconds N]
+//!                    [--schedule-seconds N] [--quiet]
 //! ```
 //!
-//! Never here: building, the DynamoDB server, the table (the script's).
+//! Creates the table from the template's definition (keys, indexes, TTL, stream) unless it
+//! exists, then serves the HTTP API, feeds the stream mapping and runs the schedules (every
+//! `--schedule-seconds` instead of their rates, if given).
+//!
+//! Never here: building, the DynamoDB server (the script's).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,6 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use liveroom_host::dynamodb::Dynamo;
 use liveroom_host::gateway::{Host, Settings};
 use liveroom_host::template::{Template, parameters};
 
@@ -25,6 +31,7 @@ struct Options {
     dynamodb: String,
     table: String,
     idle: u64,
+    schedule_every: Option<u64>,
     quiet: bool,
 }
 
@@ -37,6 +44,7 @@ fn options() -> Result<Options, String> {
         dynamodb: String::new(),
         table: "liveroom".to_owned(),
         idle: 300,
+        schedule_every: None,
         quiet: false,
     };
     let mut args = std::env::args().skip(1);
@@ -54,6 +62,10 @@ fn options() -> Result<Options, String> {
             "--dynamodb" => o.dynamodb = v,
             "--table" => o.table = v,
             "--idle-seconds" => o.idle = v.parse().map_err(|_| "--idle-seconds: a number")?,
+            "--schedule-seconds" => {
+                let n: u64 = v.parse().map_err(|_| "--schedule-seconds: a number")?;
+                o.schedule_every = Some(n.max(1));
+            }
             _ => return Err(format!("unknown option {arg}")),
         }
     }
@@ -74,11 +86,27 @@ async fn run() -> Result<(), String> {
     let text = std::fs::read_to_string(&o.template)
         .map_err(|e| format!("{}: {e}", o.template.display()))?;
     let template = Template::parse(&text, &params, &o.table)?;
+    if let Some(table) = &template.table {
+        let created = Dynamo::new(&o.dynamodb)
+            .create_table(table, &o.table)
+            .await
+            .map_err(|e| format!("creating table {}: {e}", o.table))?;
+        eprintln!(
+            "liveroom-functions: table {} {}",
+            o.table,
+            if created {
+                "created from the template's definition"
+            } else {
+                "exists: kept as it is"
+            }
+        );
+    }
     let host = Host::new(
         template,
         Settings {
             idle: Duration::from_secs(o.idle),
             show_function_output: !o.quiet,
+            schedule_every: o.schedule_every.map(Duration::from_secs),
             ..Settings::new(o.bin_dir, &o.dynamodb)
         },
     )?;

@@ -43,12 +43,124 @@ pub struct Function {
     pub routes: Vec<Route>,
     /// The environment the template gives it, parameters resolved, Globals first.
     pub env: BTreeMap<String, String>,
+    /// Its `DynamoDB` events: the table's stream mapped to it.
+    pub streams: Vec<StreamSource>,
+    /// Its `Schedule` / `ScheduleV2` events.
+    pub schedules: Vec<Schedule>,
+}
+
+/// A `DynamoDB` event of a function: an event source mapping on the table's stream.
+#[derive(Clone, Debug)]
+pub struct StreamSource {
+    /// The event's name (`NewOutboxEntries`).
+    pub name: String,
+    /// `LATEST` or `TRIM_HORIZON`.
+    pub starting_position: String,
+    /// Records per invocation at most (`BatchSize`, default 100).
+    pub batch_size: usize,
+    /// How long to gather records before invoking (`MaximumBatchingWindowInSeconds`, default 0).
+    pub batching_window_secs: u64,
+    /// Retries of a failed batch (`MaximumRetryAttempts`; `None`: -1 or absent, until the
+    /// records expire — here, forever).
+    pub max_retries: Option<u64>,
+    /// `FilterCriteria.Filters[].Pattern`, parsed: a record is delivered if any matches (or
+    /// if there is none).
+    pub filters: Vec<serde_json::Value>,
+}
+
+/// A `Schedule` (EventBridge rule) or `ScheduleV2` (EventBridge Scheduler) event of a function.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// The event's name (`EveryMinute`).
+    pub name: String,
+    /// `ScheduleV2` (Scheduler) or `Schedule` (a rule): the events differ in `source`.
+    pub scheduler: bool,
+    /// `rate(…)`, as an interval.
+    pub every: std::time::Duration,
+    /// The `Input` given, parsed; `None`: the default notification.
+    pub input: Option<serde_json::Value>,
+}
+
+/// The `AWS::DynamoDB::Table` of the template, as a `CreateTable` request and its TTL.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The logical id (`Table`).
+    pub logical_id: String,
+    /// The `CreateTable` request without its `TableName`: `AttributeDefinitions`,
+    /// `KeySchema`, `GlobalSecondaryIndexes`, `LocalSecondaryIndexes`, `BillingMode`,
+    /// `ProvisionedThroughput`, `StreamSpecification` (with `StreamEnabled`), `SSESpecification`.
+    pub create: serde_json::Value,
+    /// `TimeToLiveSpecification.AttributeName`, when enabled.
+    pub ttl_attribute: Option<String>,
 }
 
 /// The parts of the template the host serves.
 #[derive(Clone, Debug)]
 pub struct Template {
     pub functions: Vec<Function>,
+    /// The table (the host creates it from this; at most one is understood).
+    pub table: Option<Table>,
+    /// The name `!Ref` of the table resolves to.
+    pub table_name: String,
+    /// The HTTP API's `CorsConfiguration`, if any.
+    pub cors: Option<Cors>,
+}
+
+/// An HTTP API's `CorsConfiguration`.
+#[derive(Clone, Debug, Default)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<u64>,
+    pub allow_credentials: bool,
+}
+
+impl Cors {
+    fn parse(v: &serde_json::Value) -> Result<Self, String> {
+        let list = |k: &str| -> Vec<String> {
+            v[k].as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        };
+        for key in v.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+            if !matches!(
+                key,
+                "AllowOrigins"
+                    | "AllowMethods"
+                    | "AllowHeaders"
+                    | "ExposeHeaders"
+                    | "MaxAge"
+                    | "AllowCredentials"
+            ) {
+                return Err(format!(
+                    "CorsConfiguration: `{key}` is not understood by the host"
+                ));
+            }
+        }
+        Ok(Self {
+            allow_origins: list("AllowOrigins"),
+            allow_methods: list("AllowMethods"),
+            allow_headers: list("AllowHeaders"),
+            expose_headers: list("ExposeHeaders"),
+            max_age: v["MaxAge"].as_str().and_then(|m| m.parse().ok()),
+            allow_credentials: v["AllowCredentials"].as_str() == Some("true"),
+        })
+    }
+
+    /// The `Access-Control-Allow-Origin` an `origin` gets, if it is allowed.
+    pub fn allowed_origin(&self, origin: &str) -> Option<String> {
+        if self.allow_origins.iter().any(|o| o == "*") && !self.allow_credentials {
+            return Some("*".to_owned());
+        }
+        self.allow_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+            .then(|| origin.to_owned())
+    }
 }
 
 /// A value as written: a scalar, or a `!Ref` to a parameter or resource.
@@ -162,6 +274,300 @@ fn variables(lines: &[&str], env_at: usize, what: &str) -> Result<Vec<(String, V
         .collect()
 }
 
+/// The block under line `at` as JSON, for the parts the host reads whole (the table, event
+/// properties): maps, block lists (`- …`), flow maps `{ k: v, … }` and flow lists `[a, b]` of
+/// scalars; every scalar a string, quotes removed, tags kept (`"!GetAtt Table.StreamArn"`).
+fn tree(lines: &[&str], at: usize) -> Result<serde_json::Value, String> {
+    let mut items: Vec<(usize, String)> = block(lines, at)
+        .map(|i| lines[i])
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| (indent(l), l.trim().to_owned()))
+        .collect();
+    if items.is_empty() {
+        let inline = key_value(lines[at]).map(|(_, v)| v).unwrap_or_default();
+        return flow(inline);
+    }
+    let first = items[0].0;
+    let mut pos = 0;
+    let value = node(&mut items, &mut pos, first)?;
+    match items.get(pos) {
+        Some((_, l)) => Err(format!("line `{l}`: not understood by the host")),
+        None => Ok(value),
+    }
+}
+
+fn node(
+    items: &mut [(usize, String)],
+    pos: &mut usize,
+    depth: usize,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value as Json;
+    let Some((_, text)) = items.get(*pos) else {
+        return Ok(Json::Null);
+    };
+    if text.starts_with("- ") || text == "-" {
+        let mut list = Vec::new();
+        while let Some((d, t)) = items.get(*pos) {
+            if *d != depth || !(t.starts_with("- ") || t == "-") {
+                break;
+            }
+            // The item's first line, as if written on its own two columns deeper.
+            let rest = t.trim_start_matches('-').trim_start().to_owned();
+            items[*pos] = (depth + 2, rest);
+            list.push(node(items, pos, depth + 2)?);
+        }
+        return Ok(Json::Array(list));
+    }
+    if text.starts_with('{') || text.starts_with('[') || key_value(text).is_none() {
+        let v = flow(text)?;
+        *pos += 1;
+        return Ok(v);
+    }
+    let mut map = serde_json::Map::new();
+    while let Some((d, t)) = items.get(*pos) {
+        if *d != depth {
+            break;
+        }
+        let Some((k, v)) = key_value(t) else {
+            return Err(format!("line `{t}`: not understood by the host"));
+        };
+        let (k, v) = (k.to_owned(), v.to_owned());
+        *pos += 1;
+        let value = if v.is_empty() {
+            match items.get(*pos) {
+                Some((deeper, _)) if *deeper > depth => {
+                    let deeper = *deeper;
+                    node(items, pos, deeper)?
+                }
+                _ => Json::Null,
+            }
+        } else {
+            flow(&v)?
+        };
+        map.insert(k, value);
+    }
+    Ok(Json::Object(map))
+}
+
+/// A scalar, or a flow map / flow list of scalars.
+fn flow(text: &str) -> Result<serde_json::Value, String> {
+    use serde_json::Value as Json;
+    let t = text.trim();
+    let split = |inner: &str| -> Vec<String> {
+        inner
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    if let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        let mut map = serde_json::Map::new();
+        for part in split(inner) {
+            let (k, v) = part
+                .split_once(':')
+                .ok_or_else(|| format!("`{t}`: not understood by the host"))?;
+            map.insert(unquote(k), Json::String(unquote(v)));
+        }
+        return Ok(Json::Object(map));
+    }
+    if let Some(inner) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return Ok(Json::Array(
+            split(inner)
+                .iter()
+                .map(|p| Json::String(unquote(p)))
+                .collect(),
+        ));
+    }
+    Ok(Json::String(unquote(t)))
+}
+
+/// `rate(5 minutes)` as an interval (`cron(…)` is not understood: an error).
+fn rate(expression: &str) -> Result<std::time::Duration, String> {
+    let inner = expression
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(|| {
+            format!("`{expression}`: only rate(…) schedules are understood by the host")
+        })?;
+    let (n, unit) = inner
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| format!("`{expression}`: rate(N unit)"))?;
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{expression}`: rate(N unit)"))?;
+    let seconds = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        "day" | "days" => 86_400,
+        other => return Err(format!("`{expression}`: unit `{other}`")),
+    };
+    Ok(std::time::Duration::from_secs(n * seconds))
+}
+
+/// The `CreateTable` request and TTL attribute of a table's `Properties`.
+fn table_of(logical_id: &str, props: &serde_json::Value) -> Result<Table, String> {
+    use serde_json::{Value as Json, json};
+    let mut create = serde_json::Map::new();
+    let number = |v: &Json, what: &str| -> Result<Json, String> {
+        match v.as_str().map(str::parse::<u64>) {
+            Some(Ok(n)) => Ok(json!(n)),
+            _ => Err(format!("{logical_id} {what}: not a number")),
+        }
+    };
+    for (k, v) in props.as_object().into_iter().flatten() {
+        match k.as_str() {
+            "AttributeDefinitions"
+            | "KeySchema"
+            | "GlobalSecondaryIndexes"
+            | "LocalSecondaryIndexes"
+            | "BillingMode" => {
+                create.insert(k.clone(), v.clone());
+            }
+            "ProvisionedThroughput" => {
+                let mut t = serde_json::Map::new();
+                for (name, n) in v.as_object().into_iter().flatten() {
+                    t.insert(name.clone(), number(n, name)?);
+                }
+                create.insert(k.clone(), Json::Object(t));
+            }
+            "StreamSpecification" => {
+                let view = v["StreamViewType"].as_str().ok_or(format!(
+                    "{logical_id}: StreamSpecification without StreamViewType"
+                ))?;
+                create.insert(
+                    k.clone(),
+                    json!({ "StreamEnabled": true, "StreamViewType": view }),
+                );
+            }
+            "SSESpecification" => {
+                create.insert(
+                    k.clone(),
+                    json!({ "Enabled": v["SSEEnabled"].as_str() == Some("true") }),
+                );
+            }
+            // What a local server has no use for.
+            "TimeToLiveSpecification"
+            | "PointInTimeRecoverySpecification"
+            | "Tags"
+            | "DeletionProtectionEnabled"
+            | "TableClass" => {}
+            other => {
+                return Err(format!(
+                    "{logical_id}: `{other}` is not understood by the host"
+                ));
+            }
+        }
+    }
+    for index in create
+        .get_mut("GlobalSecondaryIndexes")
+        .and_then(Json::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = index.get_mut("ProvisionedThroughput") {
+            let mut out = serde_json::Map::new();
+            for (name, n) in t.as_object().into_iter().flatten() {
+                out.insert(name.clone(), number(n, name)?);
+            }
+            *t = Json::Object(out);
+        }
+    }
+    let ttl = &props["TimeToLiveSpecification"];
+    let ttl_attribute = (ttl["Enabled"].as_str() == Some("true"))
+        .then(|| ttl["AttributeName"].as_str().map(str::to_owned))
+        .flatten();
+    Ok(Table {
+        logical_id: logical_id.to_owned(),
+        create: Json::Object(create),
+        ttl_attribute,
+    })
+}
+
+/// A `DynamoDB` event's mapping.
+fn stream_source(
+    function: &str,
+    name: &str,
+    p: &serde_json::Value,
+) -> Result<StreamSource, String> {
+    let what = format!("{function} {name}");
+    let number = |key: &str| -> Result<Option<i64>, String> {
+        p[key]
+            .as_str()
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("{what} {key}: not a number"))
+            })
+            .transpose()
+    };
+    for key in p.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+        if !matches!(
+            key,
+            "Stream"
+                | "StartingPosition"
+                | "BatchSize"
+                | "MaximumBatchingWindowInSeconds"
+                | "MaximumRetryAttempts"
+                | "FilterCriteria"
+                | "Enabled"
+        ) {
+            return Err(format!("{what}: `{key}` is not understood by the host"));
+        }
+    }
+    let mut filters = Vec::new();
+    for f in p["FilterCriteria"]["Filters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let pattern = f["Pattern"]
+            .as_str()
+            .ok_or(format!("{what}: a filter without a Pattern"))?;
+        let pattern: serde_json::Value =
+            serde_json::from_str(pattern).map_err(|e| format!("{what}: filter pattern: {e}"))?;
+        crate::stream::check_pattern(&pattern).map_err(|e| format!("{what}: {e}"))?;
+        filters.push(pattern);
+    }
+    let batch_size = number("BatchSize")?.unwrap_or(100);
+    Ok(StreamSource {
+        name: name.to_owned(),
+        starting_position: p["StartingPosition"]
+            .as_str()
+            .unwrap_or("LATEST")
+            .to_owned(),
+        batch_size: usize::try_from(batch_size.clamp(1, 10_000)).unwrap_or(100),
+        batching_window_secs: u64::try_from(number("MaximumBatchingWindowInSeconds")?.unwrap_or(0))
+            .unwrap_or(0),
+        max_retries: number("MaximumRetryAttempts")?.and_then(|n| u64::try_from(n).ok()),
+        filters,
+    })
+}
+
+/// A `Schedule` or `ScheduleV2` event.
+fn schedule(
+    function: &str,
+    name: &str,
+    scheduler: bool,
+    p: &serde_json::Value,
+) -> Result<Schedule, String> {
+    let what = format!("{function} {name}");
+    let expression = p["Schedule"]
+        .as_str()
+        .or(p["ScheduleExpression"].as_str())
+        .ok_or(format!("{what}: no schedule expression"))?;
+    let input = p["Input"]
+        .as_str()
+        .map(|i| serde_json::from_str(i).map_err(|e| format!("{what} Input: {e}")))
+        .transpose()?;
+    Ok(Schedule {
+        name: name.to_owned(),
+        scheduler,
+        every: rate(expression).map_err(|e| format!("{what}: {e}"))?,
+        input,
+    })
+}
+
 impl Template {
     /// Parses `text`, resolving `!Ref`s with `parameters` (over the template's defaults) and
     /// `!Ref Table` (any `AWS::DynamoDB::Table`) to `table`.
@@ -189,12 +595,31 @@ impl Template {
         }
         // Resources of a type the host resolves `!Ref` of.
         let mut tables = Vec::new();
+        let mut table_def = None;
+        let mut cors = None;
         let mut function_ids = Vec::new();
         let resources = find(&lines, &["Resources"]).ok_or("the template has no Resources")?;
         for (i, id, _) in children(&lines, resources.0) {
             match child(&lines, i, "Type").map(|(_, v)| v) {
-                Some("AWS::DynamoDB::Table") => tables.push(id.to_owned()),
+                Some("AWS::DynamoDB::Table") => {
+                    if table_def.is_some() {
+                        return Err("more than one table: not understood by the host".to_owned());
+                    }
+                    let props = match child(&lines, i, "Properties") {
+                        Some((p, _)) => tree(&lines, p)?,
+                        None => serde_json::Value::Null,
+                    };
+                    table_def = Some(table_of(id, &props)?);
+                    tables.push(id.to_owned());
+                }
                 Some("AWS::Serverless::Function") => function_ids.push((i, id.to_owned())),
+                Some("AWS::Serverless::HttpApi") => {
+                    if let Some((c, _)) = child(&lines, i, "Properties")
+                        .and_then(|(p, _)| child(&lines, p, "CorsConfiguration"))
+                    {
+                        cors = Some(Cors::parse(&tree(&lines, c)?)?);
+                    }
+                }
                 _ => {}
             }
         }
@@ -274,10 +699,31 @@ impl Template {
                 }
             }
             let mut routes = Vec::new();
+            let mut streams = Vec::new();
+            let mut schedules = Vec::new();
             if let Some((events, _)) = prop("Events") {
                 for (e, name, _) in children(&lines, events) {
-                    if child(&lines, e, "Type").map(|(_, v)| v) != Some("HttpApi") {
-                        continue;
+                    let kind = child(&lines, e, "Type").map(|(_, v)| v);
+                    let props = match child(&lines, e, "Properties") {
+                        Some((p, _)) => tree(&lines, p)?,
+                        None => serde_json::Value::Null,
+                    };
+                    match kind {
+                        Some("HttpApi") => {}
+                        Some("DynamoDB") => {
+                            streams.push(stream_source(&id, name, &props)?);
+                            continue;
+                        }
+                        Some(k @ ("Schedule" | "ScheduleV2")) => {
+                            schedules.push(schedule(&id, name, k == "ScheduleV2", &props)?);
+                            continue;
+                        }
+                        other => {
+                            return Err(format!(
+                                "{id} {name}: an event of type {} is not understood by the host",
+                                other.unwrap_or("(none)")
+                            ));
+                        }
                     }
                     let props = child(&lines, e, "Properties").map(|(p, _)| p);
                     let get = |k: &str| {
@@ -306,9 +752,16 @@ impl Template {
                 timeout_secs: timeout,
                 routes,
                 env,
+                streams,
+                schedules,
             });
         }
-        Ok(Self { functions })
+        Ok(Self {
+            functions,
+            table: table_def,
+            table_name: table.to_owned(),
+            cors,
+        })
     }
 
     /// The function and route of a request, as API Gateway picks them: a route of the exact

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
+use liveroom_host::dynamodb::Dynamo;
 use liveroom_host::gateway::{Host, Settings};
 use liveroom_host::template::{Template, parameters};
 
@@ -62,30 +63,59 @@ fn bin_dir() -> PathBuf {
         .unwrap()
 }
 
-/// Serves `template` (its text) on a free port over a fresh table; the base URL.
-async fn serve(template: &str) -> String {
+/// A host serving a template over a fresh table.
+struct Served {
+    base: String,
+    host: Arc<Host>,
+    table: String,
+}
+
+/// Serves `template` (its text) on a free port over a fresh table created from the template's
+/// own definition, with `overrides` over the local parameters and `settings` changed by `tune`.
+async fn serve_with(
+    template: &str,
+    overrides: &[(&str, &str)],
+    tune: impl FnOnce(Settings) -> Settings,
+) -> Served {
     let bin_dir = tokio::task::spawn_blocking(bin_dir).await.unwrap();
     let table = format!("liveroom-functions-{}", uuid::Uuid::new_v4().simple());
-    liveroom::store::dynamo::DynamoStore::new(crate::common::dynamodb_client(), table.clone())
-        .create_table()
-        .await
-        .unwrap();
-    let params =
+    let mut params =
         parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
             .unwrap();
+    for (k, v) in overrides {
+        params.insert((*k).to_owned(), (*v).to_owned());
+    }
     let template = Template::parse(template, &params, &table).unwrap();
+    let endpoint = crate::common::dynamodb_endpoint();
+    let created = Dynamo::new(&endpoint)
+        .create_table(template.table.as_ref().unwrap(), &table)
+        .await
+        .unwrap();
+    assert!(created);
     let host = Host::new(
         template,
-        Settings {
+        tune(Settings {
             idle: Duration::from_secs(60),
-            ..Settings::new(bin_dir, &crate::common::dynamodb_endpoint()).quiet()
-        },
+            ..Settings::new(bin_dir, &endpoint).quiet()
+        }),
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(Arc::new(host).serve(listener));
-    base
+    let host = Arc::new(host);
+    tokio::spawn(Arc::clone(&host).serve(listener));
+    Served { base, host, table }
+}
+
+/// Serves `template`'s HTTP API only (no stream, no schedule); the base URL.
+async fn serve(template: &str) -> String {
+    serve_with(template, &[], |s| Settings {
+        streams: false,
+        schedules: false,
+        ..s
+    })
+    .await
+    .base
 }
 
 /// The function a sample event is for: the longest function name its file name starts with.
@@ -344,4 +374,334 @@ fn the_host_builds_each_sample_event_as_api_gateway_does() {
         checked += 1;
     }
     assert!(checked >= 30, "{checked}");
+}
+
+/// Registers and logs `name` in over HTTP; the access token.
+async fn login(base: &str, name: &str) -> String {
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({"username": name, "password": "correct horse battery"});
+    let r = http
+        .post(format!("{base}/api/v1/live/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r: serde_json::Value = http
+        .post(format!("{base}/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().unwrap().to_owned()
+}
+
+/// `POST {base}{path}` with `token` and `body`: the status and the JSON answer.
+async fn post(
+    base: &str,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Waits (polling, at most 60 s) until `done` holds; whether it did.
+async fn eventually(mut done: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..240 {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    false
+}
+
+/// The webhooks `receiver` accepted for `room`, by event name, after checking none was forged.
+fn webhooks_of(receiver: &std::sync::Mutex<crate::outbox::Receiver>, room: &str) -> Vec<String> {
+    let r = receiver.lock().unwrap();
+    assert!(r.faults.is_empty(), "{:?}", r.faults);
+    r.events
+        .iter()
+        .filter(|e| e["room"]["id"] == room)
+        .map(|e| e["event"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A webhook reaches the app's backend only through the deployed path: the `create` function
+/// writes the outbox entry with the room, the table's stream (as the template's mapping filters
+/// and batches it) invokes `outbox`, which signs and POSTs it. No schedule runs, so the sweeper
+/// never delivers it. And a copy of the template whose mapping's filter lets no outbox entry
+/// through delivers nothing: the check can fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_arrives_through_the_table_stream_and_the_outbox_function() {
+    let (url, receiver) = crate::outbox::receiver().await;
+    let overrides = [
+        ("WebhookUrl", url.as_str()),
+        ("WebhookSecret", crate::outbox::HOOK_SECRET),
+    ];
+    let no_schedule = |s: Settings| Settings {
+        schedules: false,
+        ..s
+    };
+    let served = serve_with(&template(), &overrides, no_schedule).await;
+    let token = login(&served.base, "streamer").await;
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &token,
+        serde_json::json!({"title": "hooked"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    assert!(
+        eventually(async || webhooks_of(&receiver, &id) == ["room_created"]).await,
+        "no room_created webhook: {:?}",
+        webhooks_of(&receiver, &id)
+    );
+    let usage = served.host.usage();
+    assert!(usage["OutboxFunction"].invocations >= 1, "{usage:?}");
+    assert!(!usage.contains_key("SweeperFunction"), "{usage:?}");
+
+    // The copy: the mapping's filter passes no `OUTBOX#` key.
+    let text = template();
+    let copy = text.replace(r#"[{"prefix": "OUTBOX#"}]"#, r#"[{"prefix": "NOTHING#"}]"#);
+    assert_ne!(copy, text);
+    let served = serve_with(&copy, &overrides, no_schedule).await;
+    let token = login(&served.base, "streamer").await;
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &token,
+        serde_json::json!({"title": "lost"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    // A second room on the first host's path would have been delivered within this time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(webhooks_of(&receiver, &id), Vec::<String>::new());
+    assert!(!served.host.usage().contains_key("OutboxFunction"));
+}
+
+/// Whether `user` is on `room`'s online list in `table`: its presence item (any shard) is listed
+/// on the presence index (the sweeper unlists a silent member; the item stays for the counts).
+async fn present(table: &str, room: &str, user: &str) -> bool {
+    use liveroom::store::dynamo::schema;
+    let client = crate::common::dynamodb_client();
+    let room = liveroom::domain::RoomId::parse("id", room).unwrap();
+    let user = liveroom::domain::UserId::parse("user_id", user).unwrap();
+    for pk in schema::presence_partitions(&room) {
+        let item = client
+            .get_item()
+            .table_name(table)
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S(schema::presence_sk(&user)),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        if item
+            .item
+            .is_some_and(|i| i.contains_key(schema::GSI_PRESENCE.pk))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The template's schedule runs the sweeper (sped up to every second here; the template's own
+/// rate is checked too), and only the sweeper removes a member who went silent: with the
+/// schedule off, the silent member's presence stays in the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_runs_the_sweeper_which_removes_a_silent_member() {
+    let params =
+        parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
+            .unwrap();
+    let parsed = Template::parse(&template(), &params, "liveroom").unwrap();
+    let sweeper = parsed
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "SweeperFunction")
+        .unwrap();
+    assert_eq!(
+        sweeper
+            .schedules
+            .iter()
+            .map(|s| (s.every, s.scheduler))
+            .collect::<Vec<_>>(),
+        [(Duration::from_secs(60), true)]
+    );
+
+    let overrides = [("HeartbeatTimeoutSeconds", "5")];
+    for scheduled in [true, false] {
+        let served = serve_with(&template(), &overrides, |s| Settings {
+            streams: false,
+            schedules: scheduled,
+            schedule_every: Some(Duration::from_secs(1)),
+            ..s
+        })
+        .await;
+        let anchor = login(&served.base, "anchor").await;
+        let viewer = login(&served.base, "viewer").await;
+        let (status, room) = post(
+            &served.base,
+            "/api/v1/live/create",
+            &anchor,
+            serde_json::json!({"title": "swept"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{room}");
+        let id = room["id"].as_str().unwrap().to_owned();
+        let (status, joined) = post(
+            &served.base,
+            "/api/v1/live/join",
+            &viewer,
+            serde_json::json!({"id": id}),
+        )
+        .await;
+        assert_eq!(status, 200, "{joined}");
+        assert!(present(&served.table, &id, "viewer").await);
+        if scheduled {
+            assert!(
+                eventually(async || !present(&served.table, &id, "viewer").await).await,
+                "the silent member is still in the table"
+            );
+            let usage = served.host.usage();
+            assert!(usage["SweeperFunction"].invocations >= 1, "{usage:?}");
+            assert_eq!(usage["SweeperFunction"].errors, 0, "{usage:?}");
+        } else {
+            // Past the heartbeat timeout and several would-be sweeps.
+            tokio::time::sleep(Duration::from_secs(8)).await;
+            assert!(present(&served.table, &id, "viewer").await);
+            assert!(!served.host.usage().contains_key("SweeperFunction"));
+        }
+    }
+}
+
+/// The table the host makes from the template's own definition is the table the store makes
+/// (`liveroom-create-table`, the suites' tables): same keys, indexes, projections, stream and
+/// TTL, as DynamoDB describes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_made_from_the_template_is_the_table_the_store_makes() {
+    let params =
+        parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
+            .unwrap();
+    let endpoint = crate::common::dynamodb_endpoint();
+    let dynamo = Dynamo::new(&endpoint);
+    let from_template = format!("liveroom-template-{}", uuid::Uuid::new_v4().simple());
+    let template = Template::parse(&template(), &params, &from_template).unwrap();
+    assert!(
+        dynamo
+            .create_table(template.table.as_ref().unwrap(), &from_template)
+            .await
+            .unwrap()
+    );
+    // A second time: kept as it is.
+    assert!(
+        !dynamo
+            .create_table(template.table.as_ref().unwrap(), &from_template)
+            .await
+            .unwrap()
+    );
+    let from_store = format!("liveroom-store-{}", uuid::Uuid::new_v4().simple());
+    liveroom::store::dynamo::DynamoStore::new(crate::common::dynamodb_client(), from_store.clone())
+        .create_table()
+        .await
+        .unwrap();
+    let describe = async |name: &str| {
+        let t = dynamo.describe_table(name).await.unwrap();
+        let mut indexes: Vec<serde_json::Value> = t["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| serde_json::json!([i["IndexName"], i["KeySchema"], i["Projection"]]))
+            .collect();
+        indexes.sort_by_key(|i| i[0].to_string());
+        let mut attributes = t["AttributeDefinitions"].as_array().unwrap().clone();
+        attributes.sort_by_key(|a| a["AttributeName"].to_string());
+        let ttl = dynamo
+            .call(
+                "DynamoDB_20120810.DescribeTimeToLive",
+                &serde_json::json!({"TableName": name}),
+            )
+            .await
+            .unwrap();
+        serde_json::json!({
+            "keys": t["KeySchema"],
+            "attributes": attributes,
+            "indexes": indexes,
+            "stream": t["StreamSpecification"],
+            "ttl": ttl["TimeToLiveDescription"]["AttributeName"],
+        })
+    };
+    let (a, b) = (describe(&from_template).await, describe(&from_store).await);
+    assert_eq!(a, b);
+    assert_eq!(a["indexes"].as_array().unwrap().len(), 9, "{a}");
+    assert_eq!(a["stream"]["StreamViewType"], "KEYS_ONLY", "{a}");
+    assert_eq!(a["ttl"], "expires_at", "{a}");
+}
+
+/// The template's stream filter, as the host applies it (Lambda's event filtering): new outbox
+/// entries pass; their updates and deletes, and every other item, do not.
+#[test]
+fn the_stream_mapping_passes_new_outbox_entries_only() {
+    let params =
+        parameters(&std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap())
+            .unwrap();
+    let template = Template::parse(&template(), &params, "liveroom").unwrap();
+    let outbox = template
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "OutboxFunction")
+        .unwrap();
+    let [source] = outbox.streams.as_slice() else {
+        panic!("{:?}", outbox.streams)
+    };
+    assert_eq!(
+        (
+            source.batch_size,
+            source.max_retries,
+            source.starting_position.as_str()
+        ),
+        (100, Some(0), "LATEST")
+    );
+    let record = |name: &str, pk: &str| {
+        serde_json::json!({
+            "eventName": name,
+            "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "E#1"}}, "StreamViewType": "KEYS_ONLY"},
+        })
+    };
+    let passes = |r: &serde_json::Value| liveroom_host::stream::passes(source, r);
+    assert!(passes(&record("INSERT", "OUTBOX#room-1")));
+    for (name, pk) in [
+        ("MODIFY", "OUTBOX#room-1"),
+        ("REMOVE", "OUTBOX#room-1"),
+        ("INSERT", "ROOM#room-1"),
+        ("INSERT", "outbox#room-1"),
+        ("INSERT", "X-OUTBOX#room-1"),
+    ] {
+        assert!(!passes(&record(name, pk)), "{name} {pk}");
+    }
+    // A key of another type, or no key, does not pass either.
+    let mut numeric = record("INSERT", "OUTBOX#1");
+    numeric["dynamodb"]["Keys"]["pk"] = serde_json::json!({"N": "1"});
+    assert!(!passes(&numeric));
+    assert!(!passes(&serde_json::json!({"eventName": "INSERT"})));
 }

@@ -27,18 +27,18 @@ use sha2::{Digest, Sha256};
 use crate::common::{EVENTS_SECRET, TestStore, call, token_for};
 use crate::im::{Api, KEY, SDKAPPID, stand_in};
 
-const HOOK_SECRET: &str = "webhook-secret-for-the-tests-only-0123456789";
+pub(crate) const HOOK_SECRET: &str = "webhook-secret-for-the-tests-only-0123456789";
 
 /// What the webhook receiver saw.
 #[derive(Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     /// Requests to refuse (HTTP 500) before accepting any.
     fail_next: u32,
     refused: u32,
     /// Accepted bodies, in arrival order.
-    events: Vec<Value>,
+    pub(crate) events: Vec<Value>,
     /// What failed verification (the test fails on any).
-    faults: Vec<String>,
+    pub(crate) faults: Vec<String>,
 }
 
 /// A receiver's check, as in docs/callbacks-and-webhooks.md: the token is an HS256 JWT from `liveroom`, not
@@ -65,7 +65,7 @@ fn verify(authorization: &str, body: &[u8], secret: &str) -> Result<(), String> 
     }
 }
 
-async fn receiver() -> (String, Arc<Mutex<Receiver>>) {
+pub(crate) async fn receiver() -> (String, Arc<Mutex<Receiver>>) {
     let state = Arc::new(Mutex::new(Receiver::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks/liveroom", listener.local_addr().unwrap());

@@ -30,8 +30,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
-    WriteRequest,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, WriteRequest,
 };
 
 use schema::{INDEXES, Item, TTL_ATTRIBUTE};
@@ -148,8 +148,9 @@ impl DynamoStore {
         self.client.get()
     }
 
-    /// Creates the table with the layout of [`schema`] (the same as `template.yaml`), for
-    /// tests and for local development against a DynamoDB-compatible server.
+    /// Creates the table with the layout of [`schema`] (the same as `template.yaml`: keys,
+    /// indexes, TTL, and the stream of new keys the outbox function is fed), for tests and for
+    /// local development against a DynamoDB-compatible server.
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let attr = |name: &str| {
             AttributeDefinition::builder()
@@ -173,7 +174,14 @@ impl DynamoStore {
             .attribute_definitions(attr(schema::PK)?)
             .attribute_definitions(attr(schema::SK)?)
             .key_schema(key(schema::PK, KeyType::Hash)?)
-            .key_schema(key(schema::SK, KeyType::Range)?);
+            .key_schema(key(schema::SK, KeyType::Range)?)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::KeysOnly)
+                    .build()
+                    .map_err(build_error)?,
+            );
         for index in INDEXES {
             request = request
                 .attribute_definitions(attr(index.pk)?)
