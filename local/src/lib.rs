@@ -560,6 +560,17 @@ async fn handle(
     body_timeout: Duration,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
+    // CORS as API Gateway applies the template's policy: a preflight is answered here, and
+    // every answer to a cross-origin request names the allowed origin.
+    let cross_origin = parts.headers.contains_key(hyper::header::ORIGIN);
+    if cross_origin
+        && parts.method == hyper::Method::OPTIONS
+        && parts
+            .headers
+            .contains_key(hyper::header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return preflight();
+    }
     let read = tokio::time::timeout(body_timeout, read_body(body, app.config.max_body_bytes));
     let read = read.await.unwrap_or(ReadBody::TimedOut);
     let mut close = false;
@@ -602,6 +613,12 @@ async fn handle(
         }
     };
     let mut response = to_hyper(response);
+    if cross_origin {
+        response.headers_mut().insert(
+            hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            hyper::header::HeaderValue::from_static(liveroom::http::CORS.allow_origins[0]),
+        );
+    }
     if close {
         response.headers_mut().insert(
             hyper::header::CONNECTION,
@@ -609,6 +626,36 @@ async fn handle(
         );
     }
     response
+}
+
+/// The answer to a CORS preflight: `204` with the API's policy.
+fn preflight() -> hyper::Response<Full<Bytes>> {
+    let cors = &liveroom::http::CORS;
+    let mut r = hyper::Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = hyper::StatusCode::NO_CONTENT;
+    for (name, value) in [
+        (
+            hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            cors.allow_origins.join(","),
+        ),
+        (
+            hyper::header::ACCESS_CONTROL_ALLOW_METHODS,
+            cors.allow_methods.join(","),
+        ),
+        (
+            hyper::header::ACCESS_CONTROL_ALLOW_HEADERS,
+            cors.allow_headers.join(","),
+        ),
+        (
+            hyper::header::ACCESS_CONTROL_MAX_AGE,
+            cors.max_age_seconds.to_string(),
+        ),
+    ] {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    r
 }
 
 /// The shared handler's answer as hyper sends it.

@@ -6,6 +6,9 @@
 //! written. [`serve`] adds path routing for the local server over every feature's endpoints
 //! ([`visit_all`]; the OpenAPI and template tests check the documents against them).
 //!
+//! [`CORS`] is the API's cross-origin policy: `template.yaml`'s `CorsConfiguration` (API Gateway
+//! applies it in AWS; a test holds the two equal) and what the local server applies.
+//!
 //! Never here: one endpoint's facts (its module states them, next to its handler), business
 //! rules, internal error text in a response, tokens or passwords in a log.
 
@@ -323,3 +326,20 @@ fn request_id(req: &Request) -> String {
 #[cfg(test)]
 #[path = "tests/http.rs"]
 mod tests;
+
+/// The API's CORS policy (`template.yaml`'s `CorsConfiguration`): any origin (tokens travel in
+/// `Authorization`, never cookies, so no credentials are allowed), `GET` and `POST`, the two
+/// request headers clients send, preflights cached ten minutes.
+pub struct CorsPolicy {
+    pub allow_origins: &'static [&'static str],
+    pub allow_methods: &'static [&'static str],
+    pub allow_headers: &'static [&'static str],
+    pub max_age_seconds: u32,
+}
+
+pub const CORS: CorsPolicy = CorsPolicy {
+    allow_origins: &["*"],
+    allow_methods: &["GET", "POST"],
+    allow_headers: &["authorization", "content-type"],
+    max_age_seconds: 600,
+};

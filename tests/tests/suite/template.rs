@@ -594,3 +594,23 @@ fn only_the_functions_that_issue_tokens_hold_the_private_key() {
         assert!(!public.contains(none), "{none}");
     }
 }
+
+/// The template's `CorsConfiguration` (API Gateway's, in AWS) is the policy the local server
+/// applies (`liveroom::http::CORS`).
+#[test]
+fn the_template_cors_configuration_is_the_local_server_policy() {
+    let params = liveroom_host::template::parameters(
+        &std::fs::read_to_string(root().join("host/local-parameters.json")).unwrap(),
+    )
+    .unwrap();
+    let template =
+        liveroom_host::template::Template::parse(&template(), &params, "liveroom").unwrap();
+    let cors = template.cors.expect("the HTTP API has a CorsConfiguration");
+    let policy = &liveroom::http::CORS;
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(cors.allow_origins, owned(policy.allow_origins));
+    assert_eq!(cors.allow_methods, owned(policy.allow_methods));
+    assert_eq!(cors.allow_headers, owned(policy.allow_headers));
+    assert_eq!(cors.max_age, Some(u64::from(policy.max_age_seconds)));
+    assert!(cors.expose_headers.is_empty() && !cors.allow_credentials);
+}
