@@ -19,7 +19,7 @@ use base64::Engine as _;
 use liveroom_host::gateway::{Host, Settings};
 use liveroom_host::template::{Template, parameters};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -33,7 +33,7 @@ fn function_names() -> Vec<String> {
 }
 
 /// The debug binaries of every function, built once for the whole run.
-fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| {
