@@ -138,6 +138,8 @@ pub struct Host {
     pools: BTreeMap<String, Pool>,
     settings: Settings,
     usage: Mutex<BTreeMap<String, Usage>>,
+    /// Set by [`Host::shutdown`]: everything the host runs ends.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
@@ -178,6 +180,7 @@ impl Host {
             pools,
             settings,
             usage: Mutex::new(BTreeMap::new()),
+            stop: tokio::sync::watch::channel(false).0,
         })
     }
 
@@ -216,6 +219,25 @@ impl Host {
     /// The template served.
     pub fn template(&self) -> &Template {
         &self.template
+    }
+
+    /// Stops the host: `serve` returns, the stream and the schedules stop, and every instance
+    /// is stopped (a busy one once its invocation ends).
+    pub fn shutdown(&self) {
+        self.stop.send_replace(true);
+        for pool in self.pools.values() {
+            lock(&pool.idle).clear();
+        }
+    }
+
+    /// Completes when [`Host::shutdown`] has been called.
+    pub async fn stopped(&self) {
+        let mut stop = self.stop.subscribe();
+        let _ = stop.wait_for(|s| *s).await;
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
     }
 
     /// Whether the host writes its lines on stderr.
@@ -313,7 +335,9 @@ impl Host {
                 *lock(&instance.warm) = true;
                 *lock(&instance.last_used) = Instant::now();
                 drop(process);
-                lock(&pool.idle).push(Arc::clone(&instance));
+                if !self.stopping() {
+                    lock(&pool.idle).push(Arc::clone(&instance));
+                }
                 if out.ok {
                     Ok(out.body)
                 } else {
@@ -449,12 +473,15 @@ impl Host {
 
     /// Serves on `listener` until the process ends; reaps idle instances every second; feeds
     /// the template's stream mappings and runs its schedules (as `Settings` says).
+    /// Returns after [`Host::shutdown`].
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         let reaper = Arc::clone(&self);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                reaper.reap();
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => reaper.reap(),
+                    () = reaper.stopped() => return,
+                }
             }
         });
         if self.settings.streams {
@@ -471,7 +498,11 @@ impl Host {
             ));
         }
         loop {
-            let (stream, peer) = match listener.accept().await {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                () = self.stopped() => return,
+            };
+            let (stream, peer) = match accepted {
                 Ok(x) => x,
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -36,7 +36,10 @@ pub async fn run(host: Arc<Host>, every: Option<Duration>) {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = host.stopped() => return,
+                }
                 let event = event(&function, &schedule);
                 let host = Arc::clone(&host);
                 let function = function.clone();

@@ -123,7 +123,13 @@ pub async fn run(host: Arc<Host>, dynamo: Dynamo, table: String) {
             function,
             source,
         };
-        tokio::spawn(async move { mapping.run().await });
+        tokio::spawn(async move {
+            let host = Arc::clone(&mapping.host);
+            tokio::select! {
+                () = mapping.run() => {}
+                () = host.stopped() => {}
+            }
+        });
     }
 }
 

@@ -1,9 +1,8 @@
-//! The API over real HTTP, against the local server (the same handlers the Lambdas run): the
-//! issue's walkthrough with two users, bad input of every kind, and a restart.
+//! The API over real HTTP, against both shapes (`crate::shapes`: the local server, and
+//! `template.yaml` served through the real function binaries): the issue's walkthrough with two
+//! users, bad input of every kind, and a restart.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use liveroom::auth::{TokenKeys, TokenKind};
@@ -11,45 +10,38 @@ use liveroom::domain::UserId;
 use liveroom::env::JwtPrivateKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::shapes::{Backend, Shape};
 
 /// The suite's `JWT_PRIVATE_KEY` (base64 of an Ed25519 seed).
 const SECRET: &str = "YXBpLXN1aXRlLXNpZ25pbmcta2V5LTAxMjM0NTY3ODk=";
 
-/// A running local server on a free port; stops when dropped (or by [`Server::stop`]).
+/// A running server of either shape on a free port (or by [`Server::stop`]).
 pub(crate) struct Server {
     base: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    backend: Backend,
     http: reqwest::Client,
 }
 
 impl Server {
-    async fn start(data_dir: &Path, secret: Option<&str>) -> Self {
+    async fn start(shape: Shape, data_dir: &Path, secret: Option<&str>) -> Self {
         let vars = secret
             .map(|s| vec![("JWT_PRIVATE_KEY".to_owned(), s.to_owned())])
             .unwrap_or_default();
-        Self::start_with(data_dir, vars).await
+        Self::start_with(shape, data_dir, vars).await
     }
 
-    /// A server configured by `vars` (as its environment).
-    pub(crate) async fn start_with(data_dir: &Path, vars: Vec<(String, String)>) -> Self {
-        let (app, _) = liveroom_local::open_app(data_dir, move |k| {
-            vars.iter()
-                .find(|(name, _)| name == k)
-                .map(|(_, v)| v.clone())
-        })
-        .expect("open app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(liveroom_local::run(listener, Arc::new(app), async {
-            let _ = stopped.await;
-        }));
+    /// A server of `shape` configured by `vars` (as its environment; for the functions, as the
+    /// template parameters they ref: `crate::shapes`).
+    pub(crate) async fn start_with(
+        shape: Shape,
+        data_dir: &Path,
+        vars: Vec<(String, String)>,
+    ) -> Self {
+        let backend = Backend::start(shape, data_dir, vars).await;
         Self {
-            base: format!("http://{addr}"),
-            stop: Some(stop),
-            task: Some(task),
+            base: backend.base.clone(),
+            backend,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -58,13 +50,8 @@ impl Server {
     }
 
     /// Stops accepting and waits for the server task, so the store file is released.
-    pub(crate) async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap();
-        }
+    pub(crate) async fn stop(self) {
+        self.backend.stop().await;
         // Connections in flight hold the app; give them a moment to close.
         drop(self.http);
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -166,12 +153,16 @@ fn error_reason(status: StatusCode, body: &Value) -> String {
     body["reason"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing() {
+both_shapes!(two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing);
+async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing(shape: Shape) {
     let dir = tempfile::tempdir().unwrap();
-    // No JWT_PRIVATE_KEY: the server generates a key pair and keeps it in the data dir.
-    let server = Server::start(dir.path(), None).await;
-    assert!(dir.path().join("jwt_private_key").exists());
+    // No JWT_PRIVATE_KEY: the local server generates a key pair and keeps it in the data dir.
+    // The functions have no data dir: they take the key parameters of
+    // `host/local-parameters.json`, the same on every start, as a deployed stack keeps its own.
+    let server = Server::start(shape, dir.path(), None).await;
+    if shape == Shape::Local {
+        assert!(dir.path().join("jwt_private_key").exists());
+    }
 
     server.register("alice").await;
     server.register("bob").await;
@@ -354,8 +345,9 @@ async fn two_users_walk_through_the_whole_room_api_and_a_restart_loses_nothing()
     }
 
     // Restart on the same data dir: users, rooms, the generated secret (so old tokens) survive.
+    // For the functions: a new host over the same table, every instance cold.
     server.stop().await;
-    let server = Server::start(dir.path(), None).await;
+    let server = Server::start(shape, dir.path(), None).await;
     let (status, again) = server.room_call("get", &alice, &created[0]).await;
     assert_eq!(
         (
@@ -396,10 +388,10 @@ fn sign(
         .token
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
+both_shapes!(bad_input_of_every_kind_is_a_4xx_with_the_error_body);
+async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body(shape: Shape) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), Some(SECRET)).await;
+    let server = Server::start(shape, dir.path(), Some(SECRET)).await;
     server.register("carol").await;
     let (token, user_id) = server.login("carol").await;
     let (_, room) = server
@@ -773,8 +765,24 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body() {
             "UserTokenInvalid",
         ),
     ];
+    // A request no route of the template matches never reaches a function: behind API Gateway
+    // (the functions' shape) it is API Gateway's own 404, as docs/deploying.md says; the local
+    // server routes every path itself (105 RouteNotFound, 106 MethodNotAllowed).
+    let no_route = [
+        "unknown path",
+        "unknown root path",
+        "wrong method",
+        "wrong method on health",
+    ];
     let mut failures = Vec::new();
     for (name, req, want_status, want_reason) in cases {
+        if shape == Shape::Functions && no_route.contains(&name) {
+            let (status, body) = server.raw(req).await;
+            if (status.as_u16(), &body) != (404, &json!({"message": "Not Found"})) {
+                failures.push(format!("{name}: got {status} {body}"));
+            }
+            continue;
+        }
         let (status, body) = server.raw(req).await;
         let reason = if status.is_client_error() {
             error_reason(status, &body)
@@ -856,4 +864,33 @@ async fn the_server_refuses_a_bad_key_and_never_uses_a_constant_one() {
         user,
         "a restart keeps the key"
     );
+}
+
+/// The functions' side of the test above: a key that is no Ed25519 key, given as the template's
+/// `JwtPrivateKey` parameter, stops the functions that issue tokens at their init — API
+/// Gateway's 502, and never a token signed with a constant key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_functions_refuse_a_bad_key() {
+    for bad in [
+        "short",
+        "api-suite-secret-0123456789abcdef0123456789",
+        &"A".repeat(43),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(Shape::Functions, dir.path(), Some(bad)).await;
+        server.register("erin").await;
+        let (status, body) = server
+            .post(
+                "/login",
+                None,
+                json!({"username": "erin", "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(
+            (status.as_u16(), body),
+            (502, json!({"message": "Internal Server Error"})),
+            "{bad}"
+        );
+        server.stop().await;
+    }
 }

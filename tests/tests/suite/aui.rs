@@ -1,4 +1,5 @@
-//! An unmodified AUI Kits client (seed 002) against the local server over HTTP: it logs in
+//! An unmodified AUI Kits client (seed 002) against the server over HTTP, in both shapes
+//! (`crate::shapes`: the local server and the template's functions): it logs in
 //! with a name, uses that name as its user id everywhere, and decodes every answer strictly
 //! (Swift `Codable`, Kotlin non-null fields): every field of the seed's response model present,
 //! with its declared type. The structs below are seed 002's `definitions`, field for field,
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::api::Server;
 use crate::credentials::{oracle, tencent_check, tencent_vars};
+use crate::shapes::Shape;
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
@@ -285,8 +287,8 @@ async fn aui_flow(server: &Server) -> Vec<Value> {
     creds
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name() {
+both_shapes!(an_unmodified_aui_client_works_and_its_credentials_name_its_login_name);
+async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name(shape: Shape) {
     // With the Tencent providers: what the IM and RTC SDKs get verifies for the login name.
     let dir = tempfile::tempdir().unwrap();
     let mut vars: Vec<(String, String)> = tencent_vars()
@@ -297,7 +299,7 @@ async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name(
         "JWT_PRIVATE_KEY".into(),
         crate::common::EVENTS_SECRET.into(),
     ));
-    let server = Server::start_with(dir.path(), vars).await;
+    let server = Server::start_with(shape, dir.path(), vars).await;
     let creds = aui_flow(&server).await;
     server.stop().await;
     let checks: Vec<Value> = creds.iter().map(tencent_check).collect();
@@ -309,6 +311,7 @@ async fn an_unmodified_aui_client_works_and_its_credentials_name_its_login_name(
     // Without any provider: the same client, the same strict decoding.
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(
+        shape,
         dir.path(),
         vec![(
             "JWT_PRIVATE_KEY".into(),

@@ -33,6 +33,24 @@ macro_rules! both_stores {
     };
 }
 
+/// Runs an `async fn name(shape: Shape)` of the enclosing module against each shape of the
+/// server (`crate::shapes`): `both_shapes!(name)` makes `name::local` (`liveroom-local`) and
+/// `name::functions` (`template.yaml` through the real function binaries).
+macro_rules! both_shapes {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn local() {
+                super::$name(crate::shapes::Shape::Local).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn functions() {
+                super::$name(crate::shapes::Shape::Functions).await;
+            }
+        }
+    };
+}
+
 /// An app on `store` whose time is a manual clock, starting at a fixed instant.
 pub fn manual_app(store: &TestStore) -> (Arc<App>, Arc<liveroom::clock::ManualClock>) {
     let clock = Arc::new(liveroom::clock::ManualClock::new(

@@ -20,7 +20,7 @@ use liveroom_host::dynamodb::Dynamo;
 use liveroom_host::gateway::{Host, Settings};
 use liveroom_host::template::{Template, parameters};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -34,7 +34,7 @@ fn function_names() -> Vec<String> {
 }
 
 /// The debug binaries of every function, built once for the whole run.
-fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| {

@@ -4,8 +4,12 @@
 //!   (a real DynamoDB-compatible server; `scripts/test` starts `moto_server` and sets
 //!   `LIVEROOM_TEST_DYNAMODB_ENDPOINT`; without it the DynamoDB tests fail, never skip).
 //! - `events`: the handlers driven with the API Gateway v2 events in `events/`.
-//! - `api`: the API over real HTTP against the local server: the walkthrough, bad
-//!   input of every kind, restart persistence.
+//! - `api`: the API over real HTTP against both shapes: the walkthrough, bad input of
+//!   every kind, restart persistence.
+//! - `shapes`: the two shapes the HTTP suites (`api`, `aui`, `dialects`) run against, each test
+//!   twice (`both_shapes!`): `liveroom-local` in-process, and `template.yaml` served through the
+//!   real function binaries over a table of the test DynamoDB server, the suite's settings given
+//!   as the template's parameters (a setting no parameter carries fails the setup).
 //! - `callbacks`: the inbound vendor callbacks (Alibaba, Tencent CSS, LiveKit) accepted when
 //!   valid and refused when unsigned, mis-signed, stale or replayed, on both stores.
 //! - `concurrency`: racing life-cycle calls on both stores.
@@ -57,4 +61,5 @@ mod openapi;
 mod outbox;
 mod presence;
 mod sessions;
+mod shapes;
 mod template;
