@@ -614,3 +614,30 @@ fn the_template_cors_configuration_is_the_local_server_policy() {
     assert_eq!(cors.max_age, Some(u64::from(policy.max_age_seconds)));
     assert!(cors.expose_headers.is_empty() && !cors.allow_credentials);
 }
+
+/// Every setting a function's code reads is one the template can give it (a variable of its
+/// environment, from a parameter): none a deployment could never change. Found by the
+/// two-shapes suite (`MAX_BODY_BYTES`, `REFRESH_TOKEN_TTL_SECONDS` were read but never given).
+#[test]
+fn every_variable_a_function_reads_is_in_its_template_environment() {
+    let given = given(&template());
+    let mut missing = Vec::new();
+    let mut reads: BTreeMap<String, BTreeSet<String>> = liveroom::http::endpoints()
+        .iter()
+        .filter(|e| !matches!(**e, service::Health::ENDPOINT | service::OpenApi::ENDPOINT))
+        .map(|e| (e.name().to_owned(), read_variables(e.secrets(), false)))
+        .collect();
+    for function in ["sweeper", "outbox"] {
+        reads.insert(
+            function.to_owned(),
+            read_variables(liveroom::env::SecretGroups::DELIVERY, true),
+        );
+    }
+    for (binary, vars) in &reads {
+        let has = given.get(binary).cloned().unwrap_or_default();
+        for v in vars.difference(&has) {
+            missing.push(format!("{binary}: {v}"));
+        }
+    }
+    assert!(missing.is_empty(), "read but never given:\n{}", missing.join("\n"));
+}
