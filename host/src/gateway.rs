@@ -5,7 +5,9 @@
 //! the idle timeout are stopped; a `REPORT` line per invocation on stderr, as CloudWatch has it
 //! (an `INIT_REPORT … Status: error` line for an instance whose init failed).
 //!
-//! Answers as API Gateway's own: an unmatched route is 404 `{"message":"Not Found"}`; a function
+//! Answers as API Gateway's own: an unmatched route is 404 `{"message":"Not Found"}`; a body over
+//! API Gateway's 10 MB, or an event over Lambda's 6 MB invocation limit, is 413
+//! `{"message":"Request Entity Too Large"}` (an answer over it 502); a function
 //! that fails its init (exits, e.g. a variable it needs is not given) or crashes or times out is
 //! 502 `{"message":"Internal Server Error"}`; a function error or a malformed answer is 500.
 //! Every answer carries `apigw-requestid`, and — the host's own, not API Gateway's —
@@ -141,6 +143,13 @@ pub struct Host {
     /// Set by [`Host::shutdown`]: everything the host runs ends.
     stop: tokio::sync::watch::Sender<bool>,
 }
+
+/// API Gateway's HTTP API request payload limit (10 MB): a larger body is 413.
+const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// Lambda's synchronous invocation limits: an event over 6,291,456 bytes is refused (413
+/// through API Gateway), an answer over 6,291,556 bytes fails the invocation (502).
+const MAX_INVOKE_REQUEST: usize = 6_291_456;
+const MAX_INVOKE_RESPONSE: usize = 6_291_556;
 
 fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(
@@ -434,8 +443,19 @@ impl Host {
                 None,
             );
         };
-        let body = match body.collect().await {
+        let too_large = || {
+            with_id(
+                message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+                &request_id,
+                None,
+            )
+        };
+        let body = match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+            .collect()
+            .await
+        {
             Ok(b) => b.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
             Err(_) => {
                 return with_id(
                     message(StatusCode::BAD_REQUEST, "Bad Request"),
@@ -452,6 +472,10 @@ impl Host {
             &peer.ip().to_string(),
             &request_id,
         );
+        // Lambda refuses a synchronous invocation whose event is larger than its limit.
+        if event.to_string().len() > MAX_INVOKE_REQUEST {
+            return too_large();
+        }
         let answer = match self.invoke_in(pool, &event).await {
             Ok(answer) => answer,
             Err((status, _)) => {
@@ -462,6 +486,16 @@ impl Host {
                 );
             }
         };
+        if answer.to_string().len() > MAX_INVOKE_RESPONSE {
+            if self.settings.log {
+                eprintln!("{}: an answer over Lambda's 6 MB limit", f.logical_id);
+            }
+            return with_id(
+                message(StatusCode::BAD_GATEWAY, "Internal Server Error"),
+                &request_id,
+                Some(&f.binary),
+            );
+        }
         let r = response(&answer).unwrap_or_else(|e| {
             if self.settings.log {
                 eprintln!("{}: a malformed answer: {e}", f.logical_id);

@@ -444,6 +444,8 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body(shape: Shape) {
         format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1])
     };
     let big = "a".repeat(10 * 1024 * 1024);
+    // Over MAX_BODY_BYTES (64 KiB) but within every gateway limit: the function's own 413.
+    let over_limit = format!("{{\"title\": \"{}\"}}", "t".repeat(100 * 1024));
     let long_title = json!({"title": "t".repeat(10_000)}).to_string();
 
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
@@ -556,6 +558,15 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body(shape: Shape) {
                 .bearer_auth(&token)
                 .header("content-type", "application/json")
                 .body(big),
+            413,
+            "PayloadTooLarge",
+        ),
+        (
+            "100 KB body",
+            http.post(&create)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(over_limit),
             413,
             "PayloadTooLarge",
         ),
@@ -776,6 +787,14 @@ async fn bad_input_of_every_kind_is_a_4xx_with_the_error_body(shape: Shape) {
     ];
     let mut failures = Vec::new();
     for (name, req, want_status, want_reason) in cases {
+        // Deployed, a body over Lambda's 6 MB invocation limit never reaches a function.
+        if shape == Shape::Functions && name == "10 MB body" {
+            let (status, body) = server.raw(req).await;
+            if (status.as_u16(), &body) != (413, &json!({"message": "Request Entity Too Large"})) {
+                failures.push(format!("{name}: got {status} {body}"));
+            }
+            continue;
+        }
         if shape == Shape::Functions && no_route.contains(&name) {
             let (status, body) = server.raw(req).await;
             if (status.as_u16(), &body) != (404, &json!({"message": "Not Found"})) {

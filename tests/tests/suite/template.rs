@@ -639,5 +639,9 @@ fn every_variable_a_function_reads_is_in_its_template_environment() {
             missing.push(format!("{binary}: {v}"));
         }
     }
-    assert!(missing.is_empty(), "read but never given:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "read but never given:\n{}",
+        missing.join("\n")
+    );
 }
