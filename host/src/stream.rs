@@ -173,13 +173,13 @@ impl Mapping {
         let arn = self.stream_arn().await;
         // Open shards and where each is read from; new shards are found every ten seconds.
         let mut shards: BTreeMap<String, Option<String>> = BTreeMap::new();
-        let mut described = Instant::now() - Duration::from_secs(3600);
+        let mut described: Option<Instant> = None;
         let mut pending: Vec<Value> = Vec::new();
         let mut first_pending: Option<Instant> = None;
         let mut first_description = true;
         loop {
-            if described.elapsed() >= Duration::from_secs(10) {
-                described = Instant::now();
+            if described.is_none_or(|d| d.elapsed() >= Duration::from_secs(10)) {
+                described = Some(Instant::now());
                 if let Ok(d) = self
                     .dynamo
                     .streams("DescribeStream", json!({ "StreamArn": arn }))
