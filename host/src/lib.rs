@@ -4,6 +4,7 @@
 //! - [`template`]: what the host reads of the template (functions, routes, environments).
 //! - [`gateway`]: API Gateway's HTTP API (payload 2.0, CORS) in front of pools of Lambda
 //!   instances, with Lambda's concurrency model and a `REPORT` line per invocation.
+//! - [`cors`]: API Gateway's answers under the API's `CorsConfiguration`.
 //! - [`payload`]: the events API Gateway builds (payload 2.0) and the responses it makes of
 //!   the answers.
 //! - [`emulator`]: the Lambda Runtime API one instance polls (shared with `bench/`, which
@@ -16,6 +17,7 @@
 //!
 //! Never here: the app's rules (`shared/`); anything a function does (it runs as its binary).
 
+pub mod cors;
 pub mod dynamodb;
 pub mod emulator;
 pub mod gateway;

@@ -1,19 +1,27 @@
 //! What the host reads of `template.yaml`: each function's binary (`BuildProperties.Binary`),
 //! memory size and timeout, its `HttpApi` events (method and path), and its environment (the
 //! Globals' variables and its own, `!Ref` parameters resolved from a local parameters file, or
-//! their defaults, `AWS::NoValue` dropping a variable, `!Ref Table` the table's name).
+//! their defaults, `AWS::NoValue` dropping a variable, `!Ref Table` the table's name); and,
+//! in [`resources`], the table, the API's CORS and the functions' stream and schedule events.
 //!
-//! A line parser, as the suites' `tests/tests/suite/template.rs` reads the template: the template
+//! A line parser ([`yaml`]), as the suites' `tests/tests/suite/template.rs` reads the template: the template
 //! is generated in one regular shape (two-space indents, one key per line, flow lists only for
 //! scalars), and a YAML crate would have to keep CloudFormation's tags (`!Ref`, `!GetAtt`, `!Sub`)
 //! as well — serde_yaml, which kept them, is archived, and a new dependency for one file of one
 //! shape is not worth it. What the host does not understand in a value it needs (`!If`, `!Sub`,
 //! `!GetAtt`, `Fn::…` in an environment variable; a `Condition` on a function) is an error, never
-//! a silent guess, so a template that grows past this parser fails loudly here.
+//! a silent guess, so a template that grows past this parser fails loudly here (and so is any
+//! key of the table, the CORS configuration or a stream or schedule event it does not know).
 //!
 //! Never here: serving, processes, events (`crate::gateway`, `crate::emulator`).
 
 use std::collections::BTreeMap;
+
+mod resources;
+mod yaml;
+
+use resources::{schedule, stream_source, table_of};
+use yaml::{child, children, find, tree, unquote};
 
 /// One HTTP API route of a function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,91 +124,11 @@ pub struct Cors {
     pub max_age: Option<u64>,
     pub allow_credentials: bool,
 }
-
-impl Cors {
-    fn parse(v: &serde_json::Value) -> Result<Self, String> {
-        let list = |k: &str| -> Vec<String> {
-            v[k].as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        };
-        for key in v.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
-            if !matches!(
-                key,
-                "AllowOrigins"
-                    | "AllowMethods"
-                    | "AllowHeaders"
-                    | "ExposeHeaders"
-                    | "MaxAge"
-                    | "AllowCredentials"
-            ) {
-                return Err(format!(
-                    "CorsConfiguration: `{key}` is not understood by the host"
-                ));
-            }
-        }
-        Ok(Self {
-            allow_origins: list("AllowOrigins"),
-            allow_methods: list("AllowMethods"),
-            allow_headers: list("AllowHeaders"),
-            expose_headers: list("ExposeHeaders"),
-            max_age: v["MaxAge"].as_str().and_then(|m| m.parse().ok()),
-            allow_credentials: v["AllowCredentials"].as_str() == Some("true"),
-        })
-    }
-
-    /// The `Access-Control-Allow-Origin` an `origin` gets, if it is allowed.
-    pub fn allowed_origin(&self, origin: &str) -> Option<String> {
-        if self.allow_origins.iter().any(|o| o == "*") && !self.allow_credentials {
-            return Some("*".to_owned());
-        }
-        self.allow_origins
-            .iter()
-            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
-            .then(|| origin.to_owned())
-    }
-}
-
 /// A value as written: a scalar, or a `!Ref` to a parameter or resource.
 #[derive(Clone, Debug)]
 enum Value {
     Literal(String),
     Ref(String),
-}
-
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start().len()
-}
-
-/// `key: value` of a trimmed line (value may be empty).
-fn key_value(line: &str) -> Option<(&str, &str)> {
-    let t = line.trim();
-    if t.starts_with('#') || t.starts_with("- ") {
-        return None;
-    }
-    let (k, v) = t.split_once(':')?;
-    if k.contains(' ') || k.is_empty() {
-        return None;
-    }
-    let v = v.trim();
-    // A trailing comment, outside quotes.
-    let v = match v.find(" #") {
-        Some(at) if !v.starts_with('"') && !v.starts_with('\'') => v[..at].trim_end(),
-        _ => v,
-    };
-    Some((k, v))
-}
-
-fn unquote(v: &str) -> String {
-    let v = v.trim();
-    for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
-            return inner.to_owned();
-        }
-    }
-    v.to_owned()
 }
 
 fn value(raw: &str, what: &str) -> Result<Value, String> {
@@ -215,55 +143,6 @@ fn value(raw: &str, what: &str) -> Result<Value, String> {
     Ok(Value::Literal(unquote(raw)))
 }
 
-/// The block of lines under line `at` (those indented deeper), as indices.
-fn block(lines: &[&str], at: usize) -> std::ops::Range<usize> {
-    let base = indent(lines[at]);
-    let mut end = at + 1;
-    while end < lines.len() {
-        let l = lines[end];
-        if !l.trim().is_empty() && !l.trim_start().starts_with('#') && indent(l) <= base {
-            break;
-        }
-        end += 1;
-    }
-    at + 1..end
-}
-
-/// The direct children `key: value` of the block under `at`, with their line indices.
-fn children<'a>(lines: &[&'a str], at: usize) -> Vec<(usize, &'a str, &'a str)> {
-    let range = block(lines, at);
-    let child = range
-        .clone()
-        .map(|i| lines[i])
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(indent)
-        .min();
-    range
-        .filter(|&i| Some(indent(lines[i])) == child)
-        .filter_map(|i| key_value(lines[i]).map(|(k, v)| (i, k, v)))
-        .collect()
-}
-
-fn child<'a>(lines: &[&'a str], at: usize, key: &str) -> Option<(usize, &'a str)> {
-    children(lines, at)
-        .into_iter()
-        .find(|(_, k, _)| *k == key)
-        .map(|(i, _, v)| (i, v))
-}
-
-/// The path of keys below a top-level key.
-fn find<'a>(lines: &[&'a str], path: &[&str]) -> Option<(usize, &'a str)> {
-    let (first, rest) = path.split_first()?;
-    let mut at = lines
-        .iter()
-        .position(|l| indent(l) == 0 && key_value(l).is_some_and(|(k, _)| k == *first))?;
-    let mut v = key_value(lines[at]).map(|(_, v)| v).unwrap_or("");
-    for key in rest {
-        (at, v) = child(lines, at, key)?;
-    }
-    Some((at, v))
-}
-
 fn variables(lines: &[&str], env_at: usize, what: &str) -> Result<Vec<(String, Value)>, String> {
     let Some((vars, _)) = child(lines, env_at, "Variables") else {
         return Ok(Vec::new());
@@ -272,300 +151,6 @@ fn variables(lines: &[&str], env_at: usize, what: &str) -> Result<Vec<(String, V
         .into_iter()
         .map(|(_, k, v)| Ok((k.to_owned(), value(v, &format!("{what} {k}"))?)))
         .collect()
-}
-
-/// The block under line `at` as JSON, for the parts the host reads whole (the table, event
-/// properties): maps, block lists (`- …`), flow maps `{ k: v, … }` and flow lists `[a, b]` of
-/// scalars; every scalar a string, quotes removed, tags kept (`"!GetAtt Table.StreamArn"`).
-fn tree(lines: &[&str], at: usize) -> Result<serde_json::Value, String> {
-    let mut items: Vec<(usize, String)> = block(lines, at)
-        .map(|i| lines[i])
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|l| (indent(l), l.trim().to_owned()))
-        .collect();
-    if items.is_empty() {
-        let inline = key_value(lines[at]).map(|(_, v)| v).unwrap_or_default();
-        return flow(inline);
-    }
-    let first = items[0].0;
-    let mut pos = 0;
-    let value = node(&mut items, &mut pos, first)?;
-    match items.get(pos) {
-        Some((_, l)) => Err(format!("line `{l}`: not understood by the host")),
-        None => Ok(value),
-    }
-}
-
-fn node(
-    items: &mut [(usize, String)],
-    pos: &mut usize,
-    depth: usize,
-) -> Result<serde_json::Value, String> {
-    use serde_json::Value as Json;
-    let Some((_, text)) = items.get(*pos) else {
-        return Ok(Json::Null);
-    };
-    if text.starts_with("- ") || text == "-" {
-        let mut list = Vec::new();
-        while let Some((d, t)) = items.get(*pos) {
-            if *d != depth || !(t.starts_with("- ") || t == "-") {
-                break;
-            }
-            // The item's first line, as if written on its own two columns deeper.
-            let rest = t.trim_start_matches('-').trim_start().to_owned();
-            items[*pos] = (depth + 2, rest);
-            list.push(node(items, pos, depth + 2)?);
-        }
-        return Ok(Json::Array(list));
-    }
-    if text.starts_with('{') || text.starts_with('[') || key_value(text).is_none() {
-        let v = flow(text)?;
-        *pos += 1;
-        return Ok(v);
-    }
-    let mut map = serde_json::Map::new();
-    while let Some((d, t)) = items.get(*pos) {
-        if *d != depth {
-            break;
-        }
-        let Some((k, v)) = key_value(t) else {
-            return Err(format!("line `{t}`: not understood by the host"));
-        };
-        let (k, v) = (k.to_owned(), v.to_owned());
-        *pos += 1;
-        let value = if v.is_empty() {
-            match items.get(*pos) {
-                Some((deeper, _)) if *deeper > depth => {
-                    let deeper = *deeper;
-                    node(items, pos, deeper)?
-                }
-                _ => Json::Null,
-            }
-        } else {
-            flow(&v)?
-        };
-        map.insert(k, value);
-    }
-    Ok(Json::Object(map))
-}
-
-/// A scalar, or a flow map / flow list of scalars.
-fn flow(text: &str) -> Result<serde_json::Value, String> {
-    use serde_json::Value as Json;
-    let t = text.trim();
-    let split = |inner: &str| -> Vec<String> {
-        inner
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    if let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        let mut map = serde_json::Map::new();
-        for part in split(inner) {
-            let (k, v) = part
-                .split_once(':')
-                .ok_or_else(|| format!("`{t}`: not understood by the host"))?;
-            map.insert(unquote(k), Json::String(unquote(v)));
-        }
-        return Ok(Json::Object(map));
-    }
-    if let Some(inner) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return Ok(Json::Array(
-            split(inner)
-                .iter()
-                .map(|p| Json::String(unquote(p)))
-                .collect(),
-        ));
-    }
-    Ok(Json::String(unquote(t)))
-}
-
-/// `rate(5 minutes)` as an interval (`cron(…)` is not understood: an error).
-fn rate(expression: &str) -> Result<std::time::Duration, String> {
-    let inner = expression
-        .strip_prefix("rate(")
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| {
-            format!("`{expression}`: only rate(…) schedules are understood by the host")
-        })?;
-    let (n, unit) = inner
-        .trim()
-        .split_once(' ')
-        .ok_or_else(|| format!("`{expression}`: rate(N unit)"))?;
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{expression}`: rate(N unit)"))?;
-    let seconds = match unit.trim() {
-        "minute" | "minutes" => 60,
-        "hour" | "hours" => 3600,
-        "day" | "days" => 86_400,
-        other => return Err(format!("`{expression}`: unit `{other}`")),
-    };
-    Ok(std::time::Duration::from_secs(n * seconds))
-}
-
-/// The `CreateTable` request and TTL attribute of a table's `Properties`.
-fn table_of(logical_id: &str, props: &serde_json::Value) -> Result<Table, String> {
-    use serde_json::{Value as Json, json};
-    let mut create = serde_json::Map::new();
-    let number = |v: &Json, what: &str| -> Result<Json, String> {
-        match v.as_str().map(str::parse::<u64>) {
-            Some(Ok(n)) => Ok(json!(n)),
-            _ => Err(format!("{logical_id} {what}: not a number")),
-        }
-    };
-    for (k, v) in props.as_object().into_iter().flatten() {
-        match k.as_str() {
-            "AttributeDefinitions"
-            | "KeySchema"
-            | "GlobalSecondaryIndexes"
-            | "LocalSecondaryIndexes"
-            | "BillingMode" => {
-                create.insert(k.clone(), v.clone());
-            }
-            "ProvisionedThroughput" => {
-                let mut t = serde_json::Map::new();
-                for (name, n) in v.as_object().into_iter().flatten() {
-                    t.insert(name.clone(), number(n, name)?);
-                }
-                create.insert(k.clone(), Json::Object(t));
-            }
-            "StreamSpecification" => {
-                let view = v["StreamViewType"].as_str().ok_or(format!(
-                    "{logical_id}: StreamSpecification without StreamViewType"
-                ))?;
-                create.insert(
-                    k.clone(),
-                    json!({ "StreamEnabled": true, "StreamViewType": view }),
-                );
-            }
-            "SSESpecification" => {
-                create.insert(
-                    k.clone(),
-                    json!({ "Enabled": v["SSEEnabled"].as_str() == Some("true") }),
-                );
-            }
-            // What a local server has no use for.
-            "TimeToLiveSpecification"
-            | "PointInTimeRecoverySpecification"
-            | "Tags"
-            | "DeletionProtectionEnabled"
-            | "TableClass" => {}
-            other => {
-                return Err(format!(
-                    "{logical_id}: `{other}` is not understood by the host"
-                ));
-            }
-        }
-    }
-    for index in create
-        .get_mut("GlobalSecondaryIndexes")
-        .and_then(Json::as_array_mut)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(t) = index.get_mut("ProvisionedThroughput") {
-            let mut out = serde_json::Map::new();
-            for (name, n) in t.as_object().into_iter().flatten() {
-                out.insert(name.clone(), number(n, name)?);
-            }
-            *t = Json::Object(out);
-        }
-    }
-    let ttl = &props["TimeToLiveSpecification"];
-    let ttl_attribute = (ttl["Enabled"].as_str() == Some("true"))
-        .then(|| ttl["AttributeName"].as_str().map(str::to_owned))
-        .flatten();
-    Ok(Table {
-        logical_id: logical_id.to_owned(),
-        create: Json::Object(create),
-        ttl_attribute,
-    })
-}
-
-/// A `DynamoDB` event's mapping.
-fn stream_source(
-    function: &str,
-    name: &str,
-    p: &serde_json::Value,
-) -> Result<StreamSource, String> {
-    let what = format!("{function} {name}");
-    let number = |key: &str| -> Result<Option<i64>, String> {
-        p[key]
-            .as_str()
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| format!("{what} {key}: not a number"))
-            })
-            .transpose()
-    };
-    for key in p.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
-        if !matches!(
-            key,
-            "Stream"
-                | "StartingPosition"
-                | "BatchSize"
-                | "MaximumBatchingWindowInSeconds"
-                | "MaximumRetryAttempts"
-                | "FilterCriteria"
-                | "Enabled"
-        ) {
-            return Err(format!("{what}: `{key}` is not understood by the host"));
-        }
-    }
-    let mut filters = Vec::new();
-    for f in p["FilterCriteria"]["Filters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let pattern = f["Pattern"]
-            .as_str()
-            .ok_or(format!("{what}: a filter without a Pattern"))?;
-        let pattern: serde_json::Value =
-            serde_json::from_str(pattern).map_err(|e| format!("{what}: filter pattern: {e}"))?;
-        crate::stream::check_pattern(&pattern).map_err(|e| format!("{what}: {e}"))?;
-        filters.push(pattern);
-    }
-    let batch_size = number("BatchSize")?.unwrap_or(100);
-    Ok(StreamSource {
-        name: name.to_owned(),
-        starting_position: p["StartingPosition"]
-            .as_str()
-            .unwrap_or("LATEST")
-            .to_owned(),
-        batch_size: usize::try_from(batch_size.clamp(1, 10_000)).unwrap_or(100),
-        batching_window_secs: u64::try_from(number("MaximumBatchingWindowInSeconds")?.unwrap_or(0))
-            .unwrap_or(0),
-        max_retries: number("MaximumRetryAttempts")?.and_then(|n| u64::try_from(n).ok()),
-        filters,
-    })
-}
-
-/// A `Schedule` or `ScheduleV2` event.
-fn schedule(
-    function: &str,
-    name: &str,
-    scheduler: bool,
-    p: &serde_json::Value,
-) -> Result<Schedule, String> {
-    let what = format!("{function} {name}");
-    let expression = p["Schedule"]
-        .as_str()
-        .or(p["ScheduleExpression"].as_str())
-        .ok_or(format!("{what}: no schedule expression"))?;
-    let input = p["Input"]
-        .as_str()
-        .map(|i| serde_json::from_str(i).map_err(|e| format!("{what} Input: {e}")))
-        .transpose()?;
-    Ok(Schedule {
-        name: name.to_owned(),
-        scheduler,
-        every: rate(expression).map_err(|e| format!("{what}: {e}"))?,
-        input,
-    })
 }
 
 impl Template {
