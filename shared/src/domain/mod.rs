@@ -7,6 +7,7 @@
 //! error type, or any other import from a layer above.
 
 pub mod meeting;
+pub mod operator;
 pub mod outbox;
 pub mod presence;
 pub mod room;

@@ -1,0 +1,321 @@
+//! Who may operate (issue 24): the operator roles of an account, the scopes they grant, and
+//! the API keys machines operate with.
+//!
+//! An API key's secret is `lrk_<key id>_<secret>`: the key id (16 hex digits, random) names
+//! the stored key, so a key is found with one read; the secret part (32 random bytes,
+//! base64url) is kept only as its SHA-256 and compared in constant time. What a key may do is
+//! its own scopes, never more than the admin who made it.
+//!
+//! Never here: reading or writing keys (the store), authenticating a request (the edge).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::FieldError;
+
+/// An operator role stored on an account (`ADMIN_USERS` are always `Admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Moderator,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Moderator, Role::Auditor];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Moderator => "moderator",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.name() == value)
+            .ok_or_else(|| FieldError::new("roles", "each must be admin, moderator or auditor"))
+    }
+
+    /// What the role grants.
+    pub fn scopes(self) -> &'static [Scope] {
+        match self {
+            Role::Admin => &Scope::ALL,
+            Role::Moderator => &[
+                Scope::RoomsRead,
+                Scope::RoomsWrite,
+                Scope::UsersRead,
+                Scope::UsersWrite,
+                Scope::AuditRead,
+            ],
+            Role::Auditor => &[Scope::RoomsRead, Scope::UsersRead, Scope::AuditRead],
+        }
+    }
+}
+
+/// What an operator (a user by its roles, or an API key) may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "rooms:read")]
+    RoomsRead,
+    #[serde(rename = "rooms:write")]
+    RoomsWrite,
+    #[serde(rename = "users:read")]
+    UsersRead,
+    #[serde(rename = "users:write")]
+    UsersWrite,
+    #[serde(rename = "audit:read")]
+    AuditRead,
+    /// Managing roles and API keys: admins only, never a key's.
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 6] = [
+        Scope::RoomsRead,
+        Scope::RoomsWrite,
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::AuditRead,
+        Scope::Admin,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::RoomsRead => "rooms:read",
+            Scope::RoomsWrite => "rooms:write",
+            Scope::UsersRead => "users:read",
+            Scope::UsersWrite => "users:write",
+            Scope::AuditRead => "audit:read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// A scope a key may be given: any but `admin` (a key never manages roles or keys).
+    pub fn parse_for_key(value: &str) -> Result<Self, FieldError> {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| *s != Scope::Admin)
+            .find(|s| s.name() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "scopes",
+                    "each must be rooms:read, rooms:write, users:read, users:write or audit:read",
+                )
+            })
+    }
+}
+
+/// The scopes `roles` grant together.
+pub fn scopes_of(roles: &BTreeSet<Role>) -> BTreeSet<Scope> {
+    roles
+        .iter()
+        .flat_map(|r| r.scopes().iter().copied())
+        .collect()
+}
+
+/// An API key's id: 16 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyId(String);
+
+impl KeyId {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        if value.len() == 16
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(FieldError::new("key_id", "must be 16 lowercase hex digits"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What is kept of a key's secret: its SHA-256, hex.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretHash(String);
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(..)")
+    }
+}
+
+impl SecretHash {
+    fn of(secret: &str) -> Self {
+        Self(hex::encode(Sha256::digest(secret.as_bytes())))
+    }
+
+    /// Whether `secret` is the one this is the hash of, in constant time.
+    pub fn verifies(&self, secret: &str) -> bool {
+        Self::of(secret)
+            .0
+            .as_bytes()
+            .ct_eq(self.0.as_bytes())
+            .into()
+    }
+}
+
+/// A key's secret as presented (`lrk_<key id>_<secret>`), split; never stored, never logged.
+pub struct PresentedKey {
+    pub key_id: KeyId,
+    secret: String,
+}
+
+impl fmt::Debug for PresentedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PresentedKey({}, ..)", self.key_id)
+    }
+}
+
+/// The prefix that tells an API key from an access token in `Authorization: Bearer …`.
+pub const KEY_PREFIX: &str = "lrk_";
+
+/// Random bytes of a key's secret (256 bits).
+const SECRET_BYTES: usize = 32;
+
+impl PresentedKey {
+    /// A bearer credential that looks like a key (`lrk_…`), split; `None` for anything else
+    /// (a malformed key is refused the same way as a wrong one, by the caller).
+    pub fn parse(bearer: &str) -> Option<Self> {
+        let rest = bearer.strip_prefix(KEY_PREFIX)?;
+        let (id, secret) = rest.split_once('_')?;
+        let key_id = KeyId::parse(id).ok()?;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(secret)
+            .ok()?;
+        (decoded.len() == SECRET_BYTES).then(|| Self {
+            key_id,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// Whether this is the key whose secret hashes to `hash` (constant time).
+    pub fn matches(&self, hash: &SecretHash) -> bool {
+        hash.verifies(&self.secret)
+    }
+}
+
+/// A new key: its id, the secret to show once, and the hash to keep.
+pub struct NewKey {
+    pub key_id: KeyId,
+    /// `lrk_<key id>_<secret>`: shown to its creator once, then only its hash exists.
+    pub secret: String,
+    pub hash: SecretHash,
+}
+
+impl NewKey {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut id = [0u8; 8];
+        let mut secret = [0u8; SECRET_BYTES];
+        getrandom::fill(&mut id)?;
+        getrandom::fill(&mut secret)?;
+        let key_id = KeyId(hex::encode(id));
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        Ok(Self {
+            hash: SecretHash::of(&secret),
+            secret: format!("{KEY_PREFIX}{key_id}_{secret}"),
+            key_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_the_scopes_the_issue_names() {
+        let names = |roles: &[Role]| -> Vec<&str> {
+            scopes_of(&roles.iter().copied().collect())
+                .into_iter()
+                .map(Scope::name)
+                .collect()
+        };
+        assert_eq!(
+            names(&[Role::Moderator]),
+            [
+                "rooms:read",
+                "rooms:write",
+                "users:read",
+                "users:write",
+                "audit:read"
+            ]
+        );
+        assert_eq!(
+            names(&[Role::Auditor]),
+            ["rooms:read", "users:read", "audit:read"]
+        );
+        assert!(names(&[Role::Admin]).contains(&"admin"));
+        assert!(!names(&[Role::Moderator, Role::Auditor]).contains(&"admin"));
+        assert!(names(&[]).is_empty());
+        assert!(Role::parse("root").is_err() && Role::parse("Admin").is_err());
+        assert!(Scope::parse_for_key("admin").is_err());
+        assert_eq!(
+            Scope::parse_for_key("rooms:write").map(Scope::name),
+            Ok("rooms:write")
+        );
+    }
+
+    #[test]
+    fn a_new_key_verifies_only_its_own_secret() {
+        let key = NewKey::generate().unwrap();
+        let other = NewKey::generate().unwrap();
+        assert_ne!(key.key_id, other.key_id);
+        let presented = PresentedKey::parse(&key.secret).unwrap();
+        assert_eq!(presented.key_id, key.key_id);
+        assert!(presented.matches(&key.hash));
+        assert!(!presented.matches(&other.hash));
+        // 256 random bits, never in the hash's text.
+        // After `lrk_`, the 16-digit id and `_` (the secret itself may hold `_`).
+        let secret_part = &key.secret[KEY_PREFIX.len() + 17..];
+        assert_eq!(secret_part.len(), 43);
+        assert!(!format!("{:?}", key.hash).contains(&key.hash.0));
+        assert!(!format!("{presented:?}").contains(secret_part));
+
+        // What an attacker would try: another key's secret under this id, a truncated or
+        // extended secret, another prefix, case changes, padding, an empty secret.
+        let (id, theirs) = (
+            key.key_id.as_str(),
+            &other.secret[KEY_PREFIX.len() + 17..],
+        );
+        let forged = format!("lrk_{id}_{theirs}");
+        assert!(!PresentedKey::parse(&forged).unwrap().matches(&key.hash));
+        for bad in [
+            format!("lrk_{id}_{}", &secret_part[..42]),
+            format!("lrk_{id}_{secret_part}A"),
+            format!("lrk_{id}_{secret_part}="),
+            format!("lrk_{id}_"),
+            format!("lrk_{id}"),
+            format!("lrk_{}_{secret_part}", id.to_uppercase()),
+            format!("LRK_{id}_{secret_part}"),
+            format!("lrk_{}_{secret_part}", &id[..15]),
+            format!("xlrk_{id}_{secret_part}"),
+            String::new(),
+        ] {
+            assert!(PresentedKey::parse(&bad).is_none(), "{bad}");
+        }
+    }
+}
