@@ -41,6 +41,10 @@ pub struct Units {
     /// Bytes stored added (negative: freed), the table's and its indexes' copies, with the
     /// 100 bytes of overhead per item and copy.
     pub stored_bytes: f64,
+    /// Queries and scans, and the bytes of the items they read (what a line through two room
+    /// sizes extrapolates: units are rounded per query).
+    pub queries: f64,
+    pub query_bytes: f64,
 }
 
 impl Units {
@@ -50,6 +54,8 @@ impl Units {
         self.wru_table += other.wru_table;
         self.wru_index += other.wru_index;
         self.stored_bytes += other.stored_bytes;
+        self.queries += other.queries;
+        self.query_bytes += other.query_bytes;
     }
 
     pub fn scaled(&self, by: f64) -> Units {
@@ -59,6 +65,8 @@ impl Units {
             wru_table: self.wru_table * by,
             wru_index: self.wru_index * by,
             stored_bytes: self.stored_bytes * by,
+            queries: self.queries * by,
+            query_bytes: self.query_bytes * by,
         }
     }
 
@@ -94,7 +102,27 @@ impl Index {
     }
 }
 
+/// A read of the meter's own, done after the invocation (so that the function does not wait for
+/// it): the whole item a projection or a transaction read, or a query without its filter and
+/// projection.
+enum Job {
+    Whole {
+        op: String,
+        table: String,
+        key: Item,
+        consistent: bool,
+        factor: f64,
+    },
+    Rerun {
+        op: String,
+        request: Value,
+        consistent: bool,
+        fallback: usize,
+    },
+}
+
 struct Shared {
+    jobs: Mutex<Vec<Job>>,
     upstream: String,
     client: reqwest::Client,
     /// The table's key attributes.
@@ -265,21 +293,12 @@ impl Shared {
         }
     }
 
-    /// The size of what a query (or scan) read: the same request without its filter and
-    /// projection, as DynamoDB bills the items it reads, not those it returns.
-    async fn read_size(&self, op: &str, req: &Value, resp: &Value, overhead: &mut f64) -> usize {
-        let sized = |r: &Value| -> usize {
-            r["Items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .map(item_size)
-                .sum()
-        };
+    /// A query (or scan) as DynamoDB bills it: without its filter and projection (it bills the
+    /// items it reads, not those it returns), or `None` when it has neither.
+    fn plain(req: &Value) -> Option<Value> {
         let trimmed = ["FilterExpression", "ProjectionExpression", "Select"];
         if !trimmed.iter().any(|k| req.get(k).is_some()) {
-            return sized(resp);
+            return None;
         }
         let mut plain = req.clone();
         if let Some(o) = plain.as_object_mut() {
@@ -301,10 +320,53 @@ impl Shared {
                 }
             }
         }
-        let at = Instant::now();
-        let full = self.raw(op, &plain).await;
-        *overhead += at.elapsed().as_secs_f64() * 1000.0;
-        full.map_or_else(|| sized(resp), |r| sized(&r))
+        Some(plain)
+    }
+
+    fn defer(&self, job: Job) {
+        lock(&self.jobs).push(job);
+    }
+
+    /// Runs the deferred reads, billing what they find.
+    async fn run_jobs(&self) {
+        let jobs = std::mem::take(&mut *lock(&self.jobs));
+        for job in jobs {
+            let mut units = Units::default();
+            let op = match job {
+                Job::Whole {
+                    op,
+                    table,
+                    key,
+                    consistent,
+                    factor,
+                } => {
+                    let mut ignored = 0.0;
+                    let size = self
+                        .item(&table, &key, &mut ignored)
+                        .await
+                        .as_ref()
+                        .map_or(0, item_size);
+                    units.rru += factor * read_units(size, consistent);
+                    op
+                }
+                Job::Rerun {
+                    op,
+                    request,
+                    consistent,
+                    fallback,
+                } => {
+                    let size = self
+                        .raw(&op, &request)
+                        .await
+                        .map_or(fallback, |r| sized(&r));
+                    units.rru += read_units(size, consistent);
+                    units.queries += 1.0;
+                    units.query_bytes += size as f64;
+                    op
+                }
+            };
+            lock(&self.taken).units.entry(op).or_default().add(&units);
+        }
     }
 
     /// Bills one request (`op`, its body `req`), forwarding it; the server's answer.
@@ -322,19 +384,21 @@ impl Shared {
             "GetItem" => {
                 answer = forward().await;
                 let found = answer.json()["Item"].as_object().cloned();
-                let size = match (&found, req.get("ProjectionExpression")) {
-                    (Some(_), Some(_)) => match req["Key"].as_object() {
-                        Some(key) => self
-                            .item(&table, key, &mut overhead)
-                            .await
-                            .as_ref()
-                            .map_or(0, item_size),
-                        None => 0,
-                    },
-                    (Some(item), None) => item_size(item),
-                    (None, _) => 0,
-                };
-                units.rru += read_units(size, consistent);
+                match (
+                    &found,
+                    req.get("ProjectionExpression"),
+                    req["Key"].as_object(),
+                ) {
+                    (Some(_), Some(_), Some(key)) => self.defer(Job::Whole {
+                        op: op.to_owned(),
+                        table: table.clone(),
+                        key: key.clone(),
+                        consistent,
+                        factor: 1.0,
+                    }),
+                    (Some(item), None, _) => units.rru += read_units(item_size(item), consistent),
+                    _ => units.rru += read_units(0, consistent),
+                }
             }
             "BatchGetItem" => {
                 answer = forward().await;
@@ -349,12 +413,13 @@ impl Shared {
                         .collect();
                     if ask.get("ProjectionExpression").is_some() {
                         for key in keys {
-                            let size = self
-                                .item(t, key, &mut overhead)
-                                .await
-                                .as_ref()
-                                .map_or(0, item_size);
-                            units.rru += read_units(size, consistent);
+                            self.defer(Job::Whole {
+                                op: op.to_owned(),
+                                table: t.clone(),
+                                key: key.clone(),
+                                consistent,
+                                factor: 1.0,
+                            });
                         }
                     } else {
                         let found: Vec<usize> = resp["Responses"][t]
@@ -375,8 +440,20 @@ impl Shared {
             }
             "Query" | "Scan" => {
                 answer = forward().await;
-                let size = self.read_size(op, req, &answer.json(), &mut overhead).await;
-                units.rru += read_units(size, consistent);
+                let size = sized(&answer.json());
+                match Self::plain(req) {
+                    Some(request) => self.defer(Job::Rerun {
+                        op: op.to_owned(),
+                        request,
+                        consistent,
+                        fallback: size,
+                    }),
+                    None => {
+                        units.rru += read_units(size, consistent);
+                        units.queries += 1.0;
+                        units.query_bytes += size as f64;
+                    }
+                }
             }
             "TransactGetItems" => {
                 answer = forward().await;
@@ -385,12 +462,13 @@ impl Shared {
                     if let (Some(t), Some(key)) =
                         (get["TableName"].as_str(), get["Key"].as_object())
                     {
-                        let size = self
-                            .item(t, key, &mut overhead)
-                            .await
-                            .as_ref()
-                            .map_or(0, item_size);
-                        units.rru += 2.0 * read_units(size, true);
+                        self.defer(Job::Whole {
+                            op: op.to_owned(),
+                            table: t.to_owned(),
+                            key: key.clone(),
+                            consistent: true,
+                            factor: 2.0,
+                        });
                     }
                 }
             }
@@ -502,6 +580,17 @@ impl Shared {
     }
 }
 
+/// The size of the items of a query's (or scan's) answer.
+fn sized(r: &Value) -> usize {
+    r["Items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(item_size)
+        .sum()
+}
+
 /// Whether `expression` uses the placeholder `name` (`#n`, `:v`) as a whole word.
 fn mentions(expression: &str, name: &str) -> bool {
     expression.match_indices(name).any(|(at, _)| {
@@ -608,6 +697,7 @@ impl Meter {
             keys: Vec::new(),
             indexes: Vec::new(),
             taken: Mutex::new(Taken::default()),
+            jobs: Mutex::new(Vec::new()),
         };
         let described = shared
             .raw("DescribeTable", &json!({"TableName": table}))
@@ -667,8 +757,9 @@ impl Meter {
         self.shared.indexes.len()
     }
 
-    /// What was billed since the last take.
-    pub fn take(&self) -> Taken {
+    /// What was billed since the last take (the deferred reads done first).
+    pub async fn take(&self) -> Taken {
+        self.shared.run_jobs().await;
         std::mem::take(&mut *lock(&self.shared.taken))
     }
 }
