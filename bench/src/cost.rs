@@ -68,7 +68,7 @@ const OPEN_ROOMS: [f64; 2] = [0.0, 20.0];
 
 /// How a scenario line's cost per operation comes from the sample.
 #[derive(Clone, Copy)]
-enum From {
+enum Basis {
     /// The sample of this label (the small rooms' life cycles).
     Sample,
     /// The mean of the big room's samples at both sizes (no dependence on size expected).
@@ -83,7 +83,7 @@ struct Line {
     what: &'static str,
     label: &'static str,
     per_day: f64,
-    from: From,
+    from: Basis,
     how: String,
 }
 
@@ -117,155 +117,161 @@ fn scenario() -> Vec<Line> {
             "anchor: login",
             "login",
             ROOMS,
-            From::Sample,
+            Basis::Sample,
             "once per room",
         ),
         line(
             "anchor: create",
             "create",
             ROOMS,
-            From::Sample,
+            Basis::Sample,
             "once per room",
         ),
         line(
             "anchor: start",
             "start",
             ROOMS,
-            From::Sample,
+            Basis::Sample,
             "once per room",
         ),
         line(
             "anchor: join",
             "join (anchor)",
             ROOMS,
-            From::Sample,
+            Basis::Sample,
             "once per room",
         ),
-        line("anchor: stop", "stop", ROOMS, From::Sample, "once per room"),
+        line(
+            "anchor: stop",
+            "stop",
+            ROOMS,
+            Basis::Sample,
+            "once per room",
+        ),
         line(
             "anchor: keepalive",
             "keepalive (anchor)",
             SMALL_ROOMS * SMALL_ROOM_SECONDS / KEEPALIVE_EVERY,
-            From::Sample,
+            Basis::Sample,
             "every 10 s, 999 rooms × 30 min",
         ),
         line(
             "anchor: keepalive, big room",
             "keepalive (anchor)",
             BIG_ROOM_SECONDS / KEEPALIVE_EVERY,
-            From::Mean,
+            Basis::Mean,
             "every 10 s, 1 h",
         ),
         line(
             "anchor: members",
             "members",
             SMALL_ROOMS * SMALL_ROOM_SECONDS / MEMBERS_EVERY,
-            From::Sample,
+            Basis::Sample,
             "every 30 s, 999 rooms × 30 min",
         ),
         line(
             "anchor: members, big room",
             "members",
             BIG_ROOM_SECONDS / MEMBERS_EVERY,
-            From::Mean,
+            Basis::Mean,
             "every 30 s, 1 h",
         ),
         line(
             "viewer: list",
             "list",
             small_views + BIG_VIEWERS,
-            From::Sample,
+            Basis::Sample,
             "once per visit",
         ),
         line(
             "viewer: join",
             "join",
             small_views,
-            From::Sample,
+            Basis::Sample,
             "20 visits × 999 rooms",
         ),
         line(
             "viewer: join, big room",
             "join (big room)",
             BIG_VIEWERS,
-            From::Sample,
+            Basis::Sample,
             "10,000 viewers",
         ),
         line(
             "viewer: keepalive",
             "keepalive",
             small_views * VISIT_SECONDS / KEEPALIVE_EVERY,
-            From::Sample,
+            Basis::Sample,
             "every 10 s of a 10 min visit",
         ),
         line(
             "viewer: keepalive, big room",
             "keepalive",
             BIG_VIEWERS * BIG_ROOM_SECONDS / KEEPALIVE_EVERY,
-            From::Mean,
+            Basis::Mean,
             "every 10 s, 10,000 viewers × 1 h",
         ),
         line(
             "viewer: get",
             "get",
             small_gets - small_recounts,
-            From::Sample,
+            Basis::Sample,
             "a minute of a visit, but for the recounts",
         ),
         line(
             "viewer: get that recounts the members",
             "get (count refresh)",
             small_recounts,
-            From::Fit(small_concurrent()),
+            Basis::Fit(small_concurrent()),
             "count older than 5 s; at the mean 6.7 viewers present",
         ),
         line(
             "viewer: get, big room",
             "get",
             big_gets - big_recounts,
-            From::Mean,
+            Basis::Mean,
             "a minute, 10,000 viewers × 1 h, but for the recounts",
         ),
         line(
             "viewer: get that recounts, big room",
             "get (count refresh)",
             big_recounts,
-            From::Fit(BIG_VIEWERS),
+            Basis::Fit(BIG_VIEWERS),
             "at most one per 5 s; at 10,000 members",
         ),
         line(
             "viewer: like",
             "like",
             small_views * VISIT_SECONDS / LIKE_EVERY,
-            From::Sample,
+            Basis::Sample,
             "a minute of a visit",
         ),
         line(
             "viewer: like, big room",
             "like",
             BIG_VIEWERS * BIG_ROOM_SECONDS / LIKE_EVERY,
-            From::Mean,
+            Basis::Mean,
             "a minute, 10,000 viewers × 1 h",
         ),
         line(
             "viewer: leave",
             "leave",
             small_views,
-            From::Sample,
+            Basis::Sample,
             "once per visit",
         ),
         line(
             "viewer: leave, big room",
             "leave (big room)",
             BIG_VIEWERS,
-            From::Sample,
+            Basis::Sample,
             "10,000 viewers",
         ),
         line(
             "sweeper (schedule)",
             "sweep",
             SWEEPS,
-            From::Fit(room_hours() / 24.0),
+            Basis::Fit(room_hours() / 24.0),
             "every minute, with the day's mean 20.9 open rooms",
         ),
     ]
@@ -641,7 +647,7 @@ impl Run {
 
     /// The sample of `label`, or of `label @x` for `x` in `xs` (a mean, or the line through
     /// them at `x`), per operation.
-    fn per_op(&self, label: &str, from: From, xs: [f64; 2]) -> Result<Sample, String> {
+    fn per_op(&self, label: &str, from: Basis, xs: [f64; 2]) -> Result<Sample, String> {
         let get = |l: &str| {
             self.samples
                 .get(l)
@@ -650,9 +656,9 @@ impl Run {
         };
         let at = |x: f64| format!("{label} @{x}");
         Ok(match from {
-            From::Sample => get(label)?.combine(1.0, &Sample::default(), 0.0),
-            From::Mean => get(&at(xs[0]))?.combine(0.5, get(&at(xs[1]))?, 0.5),
-            From::Fit(x) => {
+            Basis::Sample => get(label)?.combine(1.0, &Sample::default(), 0.0),
+            Basis::Mean => get(&at(xs[0]))?.combine(0.5, get(&at(xs[1]))?, 0.5),
+            Basis::Fit(x) => {
                 let t = (x - xs[0]) / (xs[1] - xs[0]);
                 let mut one = get(&at(xs[0]))?.combine(1.0 - t, get(&at(xs[1]))?, t);
                 if label.starts_with("get (count refresh)") {
@@ -1009,13 +1015,13 @@ fn report(run: &Run, indexes: usize) -> Result<(), String> {
     println!("|---|---|---|---|");
     for (line, _, _) in &day {
         let from = match line.from {
-            From::Sample => "small rooms' sample".to_owned(),
-            From::Mean => format!("mean at {} and {} members", SIZES[0], SIZES[1]),
-            From::Fit(x) if line.label == "sweep" => format!(
+            Basis::Sample => "small rooms' sample".to_owned(),
+            Basis::Mean => format!("mean at {} and {} members", SIZES[0], SIZES[1]),
+            Basis::Fit(x) if line.label == "sweep" => format!(
                 "line through {} and {} open rooms, at {x:.1}",
                 OPEN_ROOMS[0], OPEN_ROOMS[1]
             ),
-            From::Fit(x) => format!(
+            Basis::Fit(x) => format!(
                 "line through {} and {} members, at {}",
                 SIZES[0],
                 SIZES[1],
