@@ -1257,7 +1257,7 @@ fn report(run: &Run, indexes: usize) -> Result<(), String> {
         (total - anchor_room_writes) / total * 100.0
     );
     eprintln!(
-        "liveroom-bench cost: {cold:.0} cold starts in the billed sample (0 expected: every function is warmed first)"
+        "liveroom-bench cost: {cold:.0} cold start(s) among the billed invocations (every function is warmed first; the rest were warm)"
     );
     Ok(())
 }
