@@ -7,10 +7,13 @@
 //! liveroom-bench calls --bin-dir DIR --dynamodb URL            DynamoDB calls per invocation
 //! liveroom-bench cold  --bin-dir DIR --dynamodb URL [--runs N]  cold init / first response
 //! liveroom-bench warm  --bin-dir DIR --dynamodb URL [--runs N]  warm latency of get and list
+//! liveroom-bench cost  --bin-dir DIR --dynamodb URL            the bill of a scripted day
 //! ```
 //!
 //! Each prints a Markdown table. Nothing here is a test: figures go to docs/benchmarks.md.
 
+mod cost;
+mod meter;
 mod proxy;
 
 use liveroom::endpoint::Handler;
@@ -133,7 +136,7 @@ struct Options {
 
 fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let command = args.next().ok_or("a command: calls, cold or warm")?;
+    let command = args.next().ok_or("a command: calls, cold, warm or cost")?;
     let mut options = Options {
         command,
         bin_dir: PathBuf::from("target/release"),
@@ -1210,12 +1213,21 @@ async fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "liveroom-bench: {e}\nusage: liveroom-bench calls|cold|warm --bin-dir DIR --dynamodb URL [--runs N] [--events DIR]"
+                "liveroom-bench: {e}\nusage: liveroom-bench calls|cold|warm|cost --bin-dir DIR --dynamodb URL [--runs N] [--events DIR]"
             );
             return ExitCode::from(2);
         }
     };
     let command = options.command.clone();
+    if command == "cost" {
+        return match cost::run(&options.bin_dir, &options.dynamodb).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("liveroom-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let world = match World::new(options).await {
         Ok(w) => w,
         Err(e) => {
