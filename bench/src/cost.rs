@@ -776,6 +776,9 @@ pub async fn run(bin_dir: &Path, dynamodb: &str) -> Result<(), String> {
         Settings {
             // No instance stops during the sample: every billed invocation is warm.
             idle: Duration::from_secs(3600),
+            // The sample drives the outbox and the sweeper itself, each counted once.
+            streams: false,
+            schedules: false,
             ..Settings::new(bin_dir.to_path_buf(), &meter.url()).quiet()
         },
     )?);

@@ -297,10 +297,7 @@ mod tests {
 
         // What an attacker would try: another key's secret under this id, a truncated or
         // extended secret, another prefix, case changes, padding, an empty secret.
-        let (id, theirs) = (
-            key.key_id.as_str(),
-            &other.secret[KEY_PREFIX.len() + 17..],
-        );
+        let (id, theirs) = (key.key_id.as_str(), &other.secret[KEY_PREFIX.len() + 17..]);
         let forged = format!("lrk_{id}_{theirs}");
         assert!(!PresentedKey::parse(&forged).unwrap().matches(&key.hash));
         for bad in [
