@@ -1008,7 +1008,7 @@ fn report(run: &Run, indexes: usize) -> Result<(), String> {
     let total: f64 = day.iter().map(|(_, _, d)| d.iter().sum::<f64>()).sum();
 
     println!(
-        "Scenario: a day of {} rooms; {} room-hours, {} viewer-hours. Prices us-east-1, on-demand, as published on {PRICES_DATE}; free tiers ignored.",
+        "Scenario: a day of {} rooms; {} room-hours, {} viewer-hours. Prices us-east-1, on-demand, as published since 2024-11-01 (table of {PRICES_DATE}, not re-read from AWS); free tiers ignored.",
         count(ROOMS),
         count(room_hours()),
         count(viewer_hours())
