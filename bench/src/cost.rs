@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::meter::{Meter, Units};
 
-/// Prices, us-east-1, on-demand, as published (checked 2026-12-07; free tiers ignored).
+/// Prices, us-east-1, on-demand, as published since 2024-11-01 (written down 2026-12-07, not re-read from AWS then; free tiers ignored).
 const PRICES_DATE: &str = "2026-12-07";
 /// Lambda arm64, per GB-second.
 const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
