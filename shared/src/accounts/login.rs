@@ -203,6 +203,8 @@ pub async fn register<S: RegisterStore + ?Sized>(
         salt,
         sessions: 0,
         deleted_at: None,
+        roles: Default::default(),
+        disabled: None,
     };
     match app.store.insert_user(&user).await {
         Ok(()) => Ok(UserInfo::from(&user)),

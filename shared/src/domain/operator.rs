@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -113,6 +114,39 @@ impl Scope {
                 )
             })
     }
+}
+
+/// Why an operator acted (a stop, a kick, a disabled account): 1 to 500 characters, no
+/// control characters. Shown to operators as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+impl Reason {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(field: &'static str, value: &str) -> Result<Self, FieldError> {
+        let chars = value.chars().count();
+        if value.trim().is_empty() || chars > Self::MAX_CHARS {
+            return Err(FieldError::new(field, "must be 1 to 500 characters"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(field, "must not hold control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An account an operator disabled: when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disabled {
+    #[serde(with = "crate::clock::micros")]
+    pub at: DateTime<Utc>,
+    pub reason: Reason,
 }
 
 /// The scopes `roles` grant together.
@@ -277,6 +311,22 @@ mod tests {
             Scope::parse_for_key("rooms:write").map(Scope::name),
             Ok("rooms:write")
         );
+    }
+
+    #[test]
+    fn a_reason_is_one_to_five_hundred_plain_characters() {
+        assert!(Reason::parse("reason", "spam").is_ok());
+        assert!(Reason::parse("reason", &"理".repeat(500)).is_ok());
+        for bad in [
+            String::new(),
+            "   ".to_owned(),
+            "x".repeat(501),
+            "line\nbreak".to_owned(),
+            "nul\0".to_owned(),
+            "esc\u{1b}[31m".to_owned(),
+        ] {
+            assert!(Reason::parse("reason", &bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! A registered user as kept (SPEC §3).
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::operator::{Disabled, Role};
 use super::{FieldError, ImageUrl, Nick, UserId, Username};
 
 /// A registered user. `password_hash` is an argon2id PHC string, never the password (empty for
@@ -31,6 +33,12 @@ pub struct User {
     /// Set by `deleteUser`: the account is closed for good, its name never reusable.
     #[serde(default, with = "crate::clock::micros_option")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Operator roles an admin gave (issue 24; `ADMIN_USERS` are admins besides).
+    #[serde(default)]
+    pub roles: BTreeSet<Role>,
+    /// Set when an operator disabled the account (issue 24).
+    #[serde(default)]
+    pub disabled: Option<Disabled>,
 }
 
 impl User {

@@ -54,6 +54,7 @@ fn records_written_before_a_type_gained_fields_read_back_with_the_defaults() {
         (user.salt.clone(), user.sessions, user.deleted_at),
         (None, 0, None)
     );
+    assert!(user.roles.is_empty() && user.disabled.is_none());
 
     let entry: Entry = decode(
         &encode(&EntryBefore {

@@ -328,6 +328,8 @@ pub async fn ensure_user(store: &dyn Store, user: &liveroom::domain::UserId) {
         salt: None,
         sessions: 0,
         deleted_at: None,
+        roles: Default::default(),
+        disabled: None,
     };
     match store.insert_user(&record).await {
         Ok(()) | Err(liveroom::store::StoreError::Conflict) => {}

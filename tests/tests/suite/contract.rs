@@ -41,6 +41,7 @@ macro_rules! contract {
 
 contract!(
     a_user_is_found_by_id_and_by_username,
+    a_user_s_operator_roles_and_disabled_state_round_trip,
     usernames_are_unique_without_regard_to_case,
     a_room_round_trips_exactly,
     a_room_id_cannot_be_inserted_twice,
@@ -89,6 +90,8 @@ fn user(name: &str) -> User {
         salt: None,
         sessions: 0,
         deleted_at: None,
+        roles: Default::default(),
+        disabled: None,
     }
 }
 
@@ -184,6 +187,28 @@ async fn a_user_is_found_by_id_and_by_username(s: &TestStore) {
     assert_eq!(s.store.user(&UserId::generate()).await.unwrap(), None);
     let nobody = Username::parse("nobody").unwrap();
     assert_eq!(s.store.user_by_username(&nobody).await.unwrap(), None);
+}
+
+/// Issue 24: roles and a disabled state are kept exactly, on both stores (none: as before).
+async fn a_user_s_operator_roles_and_disabled_state_round_trip(s: &TestStore) {
+    use liveroom::domain::operator::{Disabled, Reason, Role};
+    let operator = User {
+        roles: [Role::Moderator, Role::Auditor].into_iter().collect(),
+        disabled: Some(Disabled {
+            at: t0() + chrono::Duration::microseconds(1_234_567),
+            reason: Reason::parse("reason", "spam, «again» — 3rd time").unwrap(),
+        }),
+        ..user("operator")
+    };
+    s.store.insert_user(&operator).await.unwrap();
+    assert_eq!(
+        s.store.user(&operator.id).await.unwrap(),
+        Some(operator.clone())
+    );
+    let plain = user("plain");
+    s.store.insert_user(&plain).await.unwrap();
+    let found = s.store.user(&plain.id).await.unwrap().unwrap();
+    assert!(found.roles.is_empty() && found.disabled.is_none());
 }
 
 async fn usernames_are_unique_without_regard_to_case(s: &TestStore) {

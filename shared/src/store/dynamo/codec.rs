@@ -10,6 +10,7 @@ use super::schema::{
     room_key, s, status_partition_of, user_key,
 };
 use crate::domain::meeting::Meeting;
+use crate::domain::operator::{Disabled, Reason, Role};
 use crate::domain::presence::Presence;
 use crate::domain::room::{Listing, MetricsSnapshot, Room};
 use crate::domain::user::User;
@@ -112,6 +113,17 @@ pub fn user_to_item(user: &User) -> Item {
     if let Some(t) = &user.deleted_at {
         item.insert("deleted_at".to_owned(), time(t));
     }
+    // A string set is never empty: no roles, no attribute.
+    if !user.roles.is_empty() {
+        item.insert(
+            "roles".to_owned(),
+            AttributeValue::Ss(user.roles.iter().map(|r| r.name().to_owned()).collect()),
+        );
+    }
+    if let Some(d) = &user.disabled {
+        item.insert("disabled_at".to_owned(), time(&d.at));
+        item.insert("disabled_reason".to_owned(), s(d.reason.as_str()));
+    }
     item
 }
 
@@ -130,6 +142,22 @@ pub fn user_from_item(item: &Item) -> Result<User, StoreError> {
         },
         sessions: r.count("sessions")?,
         deleted_at: r.opt_time("deleted_at")?,
+        roles: match item.get("roles") {
+            None => Default::default(),
+            Some(AttributeValue::Ss(names)) => names
+                .iter()
+                .map(|n| Role::parse(n).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(StoreError::Corrupt("roles: not a string set".to_owned())),
+        },
+        disabled: match r.opt_time("disabled_at")? {
+            None => None,
+            Some(at) => Some(Disabled {
+                at,
+                reason: Reason::parse("disabled_reason", r.str("disabled_reason")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            }),
+        },
     })
 }
 
