@@ -686,19 +686,8 @@ async fn receiver() -> Result<String, String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("receiver: {e}"))?;
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_req| async {
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                        Bytes::from_static(b"{}"),
-                    )))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+    liveroom_host::serve::spawn(listener, std::sync::Arc::new(()), |_, _| async {
+        hyper::Response::new(Full::new(Bytes::from_static(b"{}")))
     });
     Ok(format!("http://{addr}/webhook"))
 }

@@ -7,25 +7,29 @@ use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub type Counts = BTreeMap<String, u64>;
 
 pub struct Proxy {
     pub addr: SocketAddr,
-    counts: Arc<Mutex<Counts>>,
+    upstream: Arc<Upstream>,
 }
 
-async fn forward(
+/// Where requests go, and what was counted on the way.
+struct Upstream {
     client: reqwest::Client,
-    upstream: String,
-    counts: Arc<Mutex<Counts>>,
-    req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+    url: String,
+    counts: Mutex<Counts>,
+}
+
+async fn forward(upstream: Arc<Upstream>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Upstream {
+        client,
+        url: upstream,
+        counts,
+    } = &*upstream;
     let (parts, body) = req.into_parts();
     let op = parts
         .headers
@@ -93,31 +97,13 @@ impl Proxy {
     pub async fn start(upstream: &str) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let counts = Arc::new(Mutex::new(Counts::new()));
-        let shared = Arc::clone(&counts);
-        let upstream = upstream.trim_end_matches('/').to_owned();
-        let client = reqwest::Client::new();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (counts, upstream, client) =
-                    (Arc::clone(&shared), upstream.clone(), client.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let (counts, upstream, client) =
-                            (Arc::clone(&counts), upstream.clone(), client.clone());
-                        async move {
-                            Ok::<_, std::convert::Infallible>(
-                                forward(client, upstream, counts, req).await,
-                            )
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        let upstream = Arc::new(Upstream {
+            client: reqwest::Client::new(),
+            url: upstream.trim_end_matches('/').to_owned(),
+            counts: Mutex::new(Counts::new()),
         });
-        Ok(Self { addr, counts })
+        liveroom_host::serve::spawn(listener, Arc::clone(&upstream), forward);
+        Ok(Self { addr, upstream })
     }
 
     pub fn url(&self) -> String {
@@ -126,6 +112,12 @@ impl Proxy {
 
     /// The calls counted since the last take, by operation.
     pub fn take(&self) -> Counts {
-        std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(
+            &mut *self
+                .upstream
+                .counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
     }
 }

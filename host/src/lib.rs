@@ -14,6 +14,7 @@
 //! - [`stream`]: the table's stream delivered to the function the template maps it to, as
 //!   Lambda's event source mapping (filters, batch size, retries).
 //! - [`schedule`]: the template's schedules delivered as EventBridge events at their rate.
+//! - [`serve`]: the accept loop of the runtime API (and of the benchmarks' proxies).
 //!
 //! Never here: the app's rules (`shared/`); anything a function does (it runs as its binary).
 
@@ -23,5 +24,6 @@ pub mod emulator;
 pub mod gateway;
 pub mod payload;
 pub mod schedule;
+pub mod serve;
 pub mod stream;
 pub mod template;
