@@ -296,11 +296,11 @@ impl Template {
                     match kind {
                         Some("HttpApi") => {}
                         Some("DynamoDB") => {
-                            streams.push(stream_source(&id, name, &props)?);
+                            streams.extend(stream_source(&id, name, &props)?);
                             continue;
                         }
                         Some(k @ ("Schedule" | "ScheduleV2")) => {
-                            schedules.push(schedule(&id, name, k == "ScheduleV2", &props)?);
+                            schedules.extend(schedule(&id, name, k == "ScheduleV2", &props)?);
                             continue;
                         }
                         other => {

@@ -16,21 +16,18 @@ impl Cors {
                 .filter_map(|x| x.as_str().map(str::to_owned))
                 .collect()
         };
-        for key in v.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
-            if !matches!(
-                key,
-                "AllowOrigins"
-                    | "AllowMethods"
-                    | "AllowHeaders"
-                    | "ExposeHeaders"
-                    | "MaxAge"
-                    | "AllowCredentials"
-            ) {
-                return Err(format!(
-                    "CorsConfiguration: `{key}` is not understood by the host"
-                ));
-            }
-        }
+        known_keys(
+            v,
+            &[
+                "AllowOrigins",
+                "AllowMethods",
+                "AllowHeaders",
+                "ExposeHeaders",
+                "MaxAge",
+                "AllowCredentials",
+            ],
+            "CorsConfiguration",
+        )?;
         Ok(Self {
             allow_origins: list("AllowOrigins"),
             allow_methods: list("AllowMethods"),
@@ -156,12 +153,12 @@ pub(super) fn table_of(logical_id: &str, props: &serde_json::Value) -> Result<Ta
     })
 }
 
-/// A `DynamoDB` event's mapping.
+/// A `DynamoDB` event's mapping (`None` when `Enabled: false`).
 pub(super) fn stream_source(
     function: &str,
     name: &str,
     p: &serde_json::Value,
-) -> Result<StreamSource, String> {
+) -> Result<Option<StreamSource>, String> {
     let what = format!("{function} {name}");
     let number = |key: &str| -> Result<Option<i64>, String> {
         p[key]
@@ -172,19 +169,21 @@ pub(super) fn stream_source(
             })
             .transpose()
     };
-    for key in p.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
-        if !matches!(
-            key,
-            "Stream"
-                | "StartingPosition"
-                | "BatchSize"
-                | "MaximumBatchingWindowInSeconds"
-                | "MaximumRetryAttempts"
-                | "FilterCriteria"
-                | "Enabled"
-        ) {
-            return Err(format!("{what}: `{key}` is not understood by the host"));
-        }
+    known_keys(
+        p,
+        &[
+            "Stream",
+            "StartingPosition",
+            "BatchSize",
+            "MaximumBatchingWindowInSeconds",
+            "MaximumRetryAttempts",
+            "FilterCriteria",
+            "Enabled",
+        ],
+        &what,
+    )?;
+    if p["Enabled"].as_str() == Some("false") {
+        return Ok(None);
     }
     let mut filters = Vec::new();
     for f in p["FilterCriteria"]["Filters"]
@@ -201,7 +200,7 @@ pub(super) fn stream_source(
         filters.push(pattern);
     }
     let batch_size = number("BatchSize")?.unwrap_or(100);
-    Ok(StreamSource {
+    Ok(Some(StreamSource {
         name: name.to_owned(),
         starting_position: p["StartingPosition"]
             .as_str()
@@ -212,17 +211,33 @@ pub(super) fn stream_source(
             .unwrap_or(0),
         max_retries: number("MaximumRetryAttempts")?.and_then(|n| u64::try_from(n).ok()),
         filters,
-    })
+    }))
 }
 
-/// A `Schedule` or `ScheduleV2` event.
+/// A `Schedule` or `ScheduleV2` event (`None` when disabled).
 pub(super) fn schedule(
     function: &str,
     name: &str,
     scheduler: bool,
     p: &serde_json::Value,
-) -> Result<Schedule, String> {
+) -> Result<Option<Schedule>, String> {
     let what = format!("{function} {name}");
+    known_keys(
+        p,
+        &[
+            "Schedule",
+            "ScheduleExpression",
+            "Input",
+            "Description",
+            "Name",
+            "Enabled",
+            "State",
+        ],
+        &what,
+    )?;
+    if p["Enabled"].as_str() == Some("false") || p["State"].as_str() == Some("DISABLED") {
+        return Ok(None);
+    }
     let expression = p["Schedule"]
         .as_str()
         .or(p["ScheduleExpression"].as_str())
@@ -231,10 +246,24 @@ pub(super) fn schedule(
         .as_str()
         .map(|i| serde_json::from_str(i).map_err(|e| format!("{what} Input: {e}")))
         .transpose()?;
-    Ok(Schedule {
+    Ok(Some(Schedule {
         name: name.to_owned(),
         scheduler,
         every: rate(expression).map_err(|e| format!("{what}: {e}"))?,
         input,
-    })
+    }))
+}
+
+/// Refuses a key of `v` outside `known`: what the host does not understand is an error.
+fn known_keys(v: &serde_json::Value, known: &[&str], what: &str) -> Result<(), String> {
+    match v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .find(|k| !known.contains(k))
+    {
+        Some(key) => Err(format!("{what}: `{key}` is not understood by the host")),
+        None => Ok(()),
+    }
 }

@@ -547,6 +547,28 @@ async fn the_schedule_runs_the_sweeper_which_removes_a_silent_member() {
             .collect::<Vec<_>>(),
         [(Duration::from_secs(60), true)]
     );
+    // A disabled schedule never runs; a key the host does not know is refused, not ignored.
+    let with = |line: &str| {
+        template().replace(
+            "            ScheduleExpression: rate(1 minute)\n",
+            &format!("            ScheduleExpression: rate(1 minute)\n            {line}\n"),
+        )
+    };
+    let disabled = Template::parse(&with("State: DISABLED"), &params, "liveroom").unwrap();
+    let sweeper = disabled
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "SweeperFunction")
+        .unwrap();
+    assert!(sweeper.schedules.is_empty());
+    let unknown = Template::parse(&with("FlexibleTimeWindow: OFF"), &params, "liveroom");
+    assert!(
+        unknown
+            .as_ref()
+            .is_err_and(|e| e.contains("`FlexibleTimeWindow` is not understood")),
+        "{:?}",
+        unknown.err()
+    );
 
     let overrides = [("HeartbeatTimeoutSeconds", "5")];
     for scheduled in [true, false] {
