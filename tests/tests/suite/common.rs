@@ -344,3 +344,53 @@ pub fn ensure_user_now(store: &dyn Store, user: &liveroom::domain::UserId) {
         tokio::runtime::Handle::current().block_on(ensure_user(store, user))
     });
 }
+
+/// The API's CORS policy as API Gateway applies `template.yaml`'s `CorsConfiguration` (and
+/// `liveroom::http::CORS`), checked over HTTP at `base`: a preflight is `204` with the allowed
+/// origin, methods, headers and max age; an answer to a cross-origin request names the allowed
+/// origin (`401` here: no token); a same-origin answer has no CORS header. The preflight, for
+/// checks of its own.
+pub async fn assert_cors_as_the_template_says(base: &str) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let url = format!("{base}/api/v1/live/get");
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    for (name, want) in [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "GET,POST"),
+        ("access-control-allow-headers", "authorization,content-type"),
+        ("access-control-max-age", "600"),
+    ] {
+        assert_eq!(header(&preflight, name), want, "{name}");
+    }
+    let body = serde_json::json!({"id": "x"});
+    let answer = http
+        .post(&url)
+        .header("origin", "https://app.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+    assert_eq!(header(&answer, "access-control-allow-origin"), "*");
+    let same_origin = http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(header(&same_origin, "access-control-allow-origin"), "");
+    preflight
+}
