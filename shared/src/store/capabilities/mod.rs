@@ -12,6 +12,7 @@ pub(super) mod outbox;
 pub(super) mod presence;
 pub(super) mod quota;
 pub(super) mod rooms;
+pub(super) mod series;
 pub(super) mod sweep;
 
 use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
@@ -24,6 +25,7 @@ use rooms::{
     ChannelMark, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete, RoomList,
     RoomRead, RoomUpdate, RoomView,
 };
+use series::{SeriesRead, SeriesWrite};
 use sweep::RoomSweep;
 
 /// Everything: what the local server and the tests hold. A handler never asks for this.
@@ -56,6 +58,9 @@ pub trait Store:
     + RoomDelete
     + RoomSweep
     + OutboxWork
+    // The sweeper's runs (issue 24).
+    + SeriesWrite
+    + SeriesRead
     + 'static
 {
 }
@@ -89,6 +94,9 @@ impl<T> Store for T where
         + RoomDelete
         + RoomSweep
         + OutboxWork
+        // The sweeper's runs (issue 24).
+        + SeriesWrite
+        + SeriesRead
         + ?Sized
         + 'static
 {
@@ -125,6 +133,9 @@ pub enum Capability {
     RoomDelete,
     RoomSweep,
     OutboxWork,
+    // The sweeper's runs (issue 24).
+    SeriesWrite,
+    SeriesRead,
 }
 
 /// Where a DynamoDB action is performed: on the table or on its indexes.
@@ -223,6 +234,11 @@ impl Capability {
                 ("DeleteItem", Table),
                 ("UpdateItem", Table),
             ],
+            // The sweeper's runs (issue 24): its samples and stats put 25 to a
+            // `BatchWriteItem`; a room's series (with the room item, in one `Query`), the
+            // stats (`GetItem`).
+            Self::SeriesWrite => &[("BatchWriteItem", Table)],
+            Self::SeriesRead => &[("Query", Table), ("GetItem", Table)],
         }
     }
 }
