@@ -154,6 +154,7 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
 
     let at = series_time(now);
     let mut samples = Vec::new();
+    let mut sampled = std::collections::HashSet::new();
     let mut stats = Stats {
         at,
         ..Stats::default()
@@ -173,7 +174,8 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
                 .await?;
             crate::metrics::store(app, &room, swept.online, counters, now).await?;
             // The run's figures of the room, as read (a call is no listed room: not counted).
-            let listed = !room.id.is_channel();
+            // A room this run paused is read again with the prepared ones: sampled once.
+            let listed = !room.id.is_channel() && sampled.insert(room.id.clone());
             if listed {
                 samples.push((
                     room.id.clone(),

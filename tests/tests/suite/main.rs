@@ -31,6 +31,8 @@
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 //! - `layers`: the core crate's imports point down the layer table of `shared/src/lib.rs`,
 //!   with no cycle between files, and the table lists exactly the crate's modules (issue 22, 7).
+//! - `series`: the sweeper's sample of every open room and the stats of its run (issue 24),
+//!   read back through the store on both stores; their DynamoDB calls counted.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -60,6 +62,7 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod series;
 mod sessions;
 mod shapes;
 mod template;

@@ -90,9 +90,18 @@ impl SeriesWrite for DynamoStore {
         stats: &Stats,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let requests = samples
+        // One item per key (DynamoDB refuses a batch that names a key twice; moto does not):
+        // the last sample of a room at one millisecond wins, as it would in two batches.
+        let mut keys = std::collections::HashSet::new();
+        let mut items: Vec<Item> = samples
             .iter()
+            .rev()
+            .filter(|(room, sample)| keys.insert((room, sample.at.timestamp_millis())))
             .map(|(room, sample)| sample_item(room, sample, expires_at))
+            .collect();
+        items.reverse();
+        let requests = items
+            .into_iter()
             .chain([stats_item(stats)])
             .map(|item| {
                 PutRequest::builder()
