@@ -157,6 +157,27 @@ async fn each_run_samples_every_open_room_and_counts_them_by_state(w: World) {
     let live_points = w.series(&live).await;
     assert_eq!(ats(&live_points), vec![(first, 2), (second, 0)]);
     assert_eq!(live_points[1].like_count, 5);
+
+    // Each point is kept SERIES_RETENTION_DAYS (7) from its run, then no longer shown.
+    let id = RoomId::parse("id", &prepared).unwrap();
+    let shown_at = |t: DateTime<Utc>| {
+        let (store, id) = (&w.app.store, &id);
+        async move {
+            let points = store
+                .room_series(id, SeriesWindow::default(), t)
+                .await
+                .unwrap()
+                .unwrap();
+            points.iter().map(|p| p.at).collect::<Vec<_>>()
+        }
+    };
+    let week = chrono::Duration::days(7);
+    assert_eq!(
+        shown_at(first + week - chrono::Duration::seconds(1)).await,
+        vec![first, second]
+    );
+    assert_eq!(shown_at(first + week).await, vec![second]);
+    assert_eq!(shown_at(second + week).await, Vec::<DateTime<Utc>>::new());
 }
 
 /// DynamoDB: a run's samples and stats are its only new kind of call, a `BatchWriteItem` per
