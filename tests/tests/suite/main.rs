@@ -38,6 +38,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod api;
 mod aui;
 mod callbacks;
