@@ -110,12 +110,13 @@ fn decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -360,6 +361,11 @@ struct Server {
 }
 
 type Answer = hyper::Response<Full<Bytes>>;
+/// A stand-in's request handler.
+type Handle = fn(
+    Arc<Server>,
+    hyper::Request<Incoming>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>;
 
 fn answer(status: u16, content_type: &str, body: String) -> Answer {
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
@@ -370,15 +376,7 @@ fn answer(status: u16, content_type: &str, body: String) -> Answer {
     response
 }
 
-async fn start(
-    key_id: &str,
-    secret: &str,
-    sdkappid: u64,
-    handle: fn(
-        Arc<Server>,
-        hyper::Request<Incoming>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer> + Send>>,
-) -> StandIn {
+async fn start(key_id: &str, secret: &str, sdkappid: u64, handle: Handle) -> StandIn {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = listener.local_addr().unwrap().to_string();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -501,7 +499,7 @@ async fn aliyun_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> Ans
             "Specified signature nonce was used already.",
         );
     }
-    if param("Version") != "2016-11-01" || param("Format").to_ascii_uppercase() != "JSON" {
+    if param("Version") != "2016-11-01" || !param("Format").eq_ignore_ascii_case("JSON") {
         return reject(&mut seen, 400, "InvalidVersion", "Version or Format");
     }
     let action = param("Action");
