@@ -145,8 +145,8 @@ enum RtcNames {
     Aliyun { app_id: String },
     /// `TENCENT_SDKAPPID`.
     Tencent { sdkappid: u32 },
-    /// `LIVEKIT_URL`'s HTTP(S) form (the Twirp API), `LIVEKIT_API_KEY`.
-    Livekit { api_base: String, api_key: String },
+    /// `LIVEKIT_URL`'s server.
+    Livekit,
 }
 
 /// An API credential pair: a public id and its secret.
@@ -170,6 +170,9 @@ pub struct ApiBases {
     pub tencent_trtc: String,
     /// `TENCENT_TRTC_REGION` (default `ap-guangzhou`): TRTC's `X-TC-Region`, required there.
     pub tencent_trtc_region: String,
+    /// `LIVEKIT_URL` as the server SDKs call its Twirp API (`wss://` as `https://`, `ws://`
+    /// as `http://`); empty unless LiveKit serves RTC.
+    pub livekit: String,
 }
 
 impl Default for ApiBases {
@@ -180,6 +183,7 @@ impl Default for ApiBases {
             tencent_live: "https://live.tencentcloudapi.com".to_owned(),
             tencent_trtc: "https://trtc.tencentcloudapi.com".to_owned(),
             tencent_trtc_region: "ap-guangzhou".to_owned(),
+            livekit: String::new(),
         }
     }
 }
@@ -246,10 +250,7 @@ impl Enforcers {
                 })?;
                 Some(RtcNames::Tencent { sdkappid })
             }
-            Chosen::Livekit => Some(RtcNames::Livekit {
-                api_base: livekit_api_base(&s.text("LIVEKIT_URL")?)?,
-                api_key: s.id("LIVEKIT_API_KEY")?,
-            }),
+            Chosen::Livekit => Some(RtcNames::Livekit),
             Chosen::None => None,
         };
         let mut it = Self {
@@ -275,6 +276,7 @@ impl Enforcers {
                 Some(_) => s.id("TENCENT_TRTC_REGION")?,
                 None => defaults.tencent_trtc_region,
             },
+            livekit: String::new(),
         };
         let pair = |id: &'static str, secret: &'static str| -> Result<_, ConfigError> {
             match (set(id), set(secret)) {
@@ -296,13 +298,14 @@ impl Enforcers {
         it.aliyun = pair("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")?;
         it.tencent = pair("TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY")?;
         // LiveKit's key is the one its tokens are signed with; its secret is optional here.
-        if let Some(RtcNames::Livekit { api_key, .. }) = &it.rtc
-            && let Some(v) = set("LIVEKIT_API_SECRET")
-        {
-            it.livekit = Some(ApiKey {
-                id: api_key.clone(),
-                secret: Secret::parse("LIVEKIT_API_SECRET", v.trim())?,
-            });
+        if it.rtc == Some(RtcNames::Livekit) {
+            it.bases.livekit = livekit_api_base(&s.text("LIVEKIT_URL")?)?;
+            if let Some(v) = set("LIVEKIT_API_SECRET") {
+                it.livekit = Some(ApiKey {
+                    id: s.id("LIVEKIT_API_KEY")?,
+                    secret: Secret::parse("LIVEKIT_API_SECRET", v.trim())?,
+                });
+            }
         }
         Ok(it)
     }
@@ -335,7 +338,7 @@ impl Enforcers {
             }),
             None => {}
         }
-        if let Some(RtcNames::Livekit { .. }) = &self.rtc {
+        if self.rtc == Some(RtcNames::Livekit) {
             calls.push(Enforcement::CutStream {
                 vendor: Vendor::Livekit,
                 domain: String::new(),
@@ -354,7 +357,7 @@ impl Enforcers {
             RtcNames::Tencent { sdkappid } => {
                 (Vendor::Tencent, sdkappid.to_string(), user.to_owned())
             }
-            RtcNames::Livekit { .. } => (Vendor::Livekit, String::new(), user.to_owned()),
+            RtcNames::Livekit => (Vendor::Livekit, String::new(), user.to_owned()),
         };
         Some(Enforcement::RemoveMember {
             vendor,
@@ -377,14 +380,6 @@ impl Enforcers {
     /// them it is not enforced.
     pub fn sends(&self, call: &Enforcement) -> bool {
         self.key(call.vendor()).is_some()
-    }
-
-    /// The LiveKit server's Twirp base (`LIVEKIT_URL` in HTTP(S) form).
-    pub fn livekit_api_base(&self) -> Option<&str> {
-        match &self.rtc {
-            Some(RtcNames::Livekit { api_base, .. }) => Some(api_base),
-            _ => None,
-        }
     }
 }
 
@@ -474,12 +469,7 @@ mod send {
             let request = match call.vendor() {
                 Vendor::Aliyun => super::aliyun::request(call, key, &self.bases, now, nonce),
                 Vendor::Tencent => super::tencent::request(call, key, &self.bases, now),
-                Vendor::Livekit => {
-                    let base = self.livekit_api_base().ok_or_else(|| {
-                        Outcome::Permanent("livekit: RTC_PROVIDER is not livekit".to_owned())
-                    })?;
-                    super::livekit::request(call, key, base, now)
-                }
+                Vendor::Livekit => super::livekit::request(call, key, &self.bases.livekit, now),
             };
             request.ok_or_else(|| {
                 Outcome::Permanent(format!(

@@ -381,11 +381,12 @@ const LK_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
 
 fn livekit_enforcers() -> Enforcers {
     Enforcers {
-        rtc: Some(RtcNames::Livekit {
-            api_base: "https://lk.example.com".to_owned(),
-            api_key: "lk_key".to_owned(),
-        }),
+        rtc: Some(RtcNames::Livekit),
         livekit: Some(key("lk_key", LK_SECRET)),
+        bases: ApiBases {
+            livekit: "https://lk.example.com".to_owned(),
+            ..ApiBases::default()
+        },
         ..Enforcers::default()
     }
 }
@@ -513,7 +514,6 @@ fn names_come_from_the_providers_settings_and_keys_only_with_the_group() {
             },
         ]
     );
-    assert_eq!(e.livekit_api_base(), Some("https://lk.example.com"));
     assert_eq!(e.aliyun, None);
     // Without the group, no secret is even looked up.
     let mut vars = ALIYUN.to_vec();
@@ -532,7 +532,13 @@ fn names_come_from_the_providers_settings_and_keys_only_with_the_group() {
     assert_eq!(e.aliyun.as_ref().map(|k| k.id.as_str()), Some("LTAI-test"));
     assert_eq!(e.livekit.as_ref().map(|k| k.id.as_str()), Some("lk_key"));
     assert!(e.tencent.is_none());
-    assert_eq!(e.bases, ApiBases::default());
+    assert_eq!(
+        e.bases,
+        ApiBases {
+            livekit: "https://lk.example.com".to_owned(),
+            ..ApiBases::default()
+        }
+    );
     assert!(e.cut_stream("r").iter().all(|c| e.sends(c)));
     assert!(
         !format!("{e:?}").contains("aliyun-secret"),
@@ -571,6 +577,16 @@ fn half_a_pair_and_a_plain_http_base_are_refused() {
         settings(&vars, reads).unwrap_err().variable,
         "ALIYUN_LIVE_API_BASE"
     );
+    // A LiveKit URL with a path: refused only where the API is called.
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("LIVEKIT_URL", "wss://lk.example.com/rtc"));
+    vars.remove(
+        vars.iter()
+            .position(|(k, v)| *k == "LIVEKIT_URL" && *v == "wss://lk.example.com/")
+            .unwrap(),
+    );
+    assert!(settings(&vars, SecretGroups::NOTHING).is_ok());
+    assert_eq!(settings(&vars, reads).unwrap_err().variable, "LIVEKIT_URL");
     let mut vars = ALIYUN.to_vec();
     vars.push(("ALIYUN_LIVE_API_BASE", "http://127.0.0.1:8080/"));
     let e = settings(&vars, reads).unwrap();
