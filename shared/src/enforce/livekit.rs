@@ -64,11 +64,12 @@ pub fn request(call: &Enforcement, key: &ApiKey, base: &str, now: i64) -> Option
     })
 }
 
-/// What LiveKit's answer means: 200 is success, and so is 404 (the room, or the participant,
-/// is already gone); 401/403 and other 4xx are permanent; 408, 429 and 5xx are retried.
+/// What LiveKit's answer means: 200 is success, and so is Twirp's `not_found` (404: the room,
+/// or the participant, is already gone; a 404 `bad_route` is a wrong URL, permanent); 401/403
+/// and other 4xx are permanent; 408, 429 and 5xx are retried.
 pub fn classify(call: &Enforcement, status: u16, body: &[u8]) -> Outcome {
     let api = call.api();
-    if status == 200 || status == 404 {
+    if status == 200 {
         return Outcome::Done;
     }
     let code: String = serde_json::from_slice::<Value>(body)
@@ -84,7 +85,9 @@ pub fn classify(call: &Enforcement, status: u16, body: &[u8]) -> Outcome {
     } else {
         format!("livekit {api}: {code} (HTTP {status})")
     };
-    if status >= 500 || status == 429 || status == 408 {
+    if status == 404 && code == "not_found" {
+        Outcome::Done
+    } else if status >= 500 || status == 429 || status == 408 {
         Outcome::Retry(reason)
     } else {
         Outcome::Permanent(reason)

@@ -206,12 +206,6 @@ pub struct Enforcers {
     pub bases: ApiBases,
 }
 
-/// The enforcement variables that hold secrets (for [`crate::config::SECRET_VARIABLES`]).
-pub const SECRET_VARIABLES: &[&str] = &["ALIYUN_ACCESS_KEY_SECRET", "TENCENT_API_SECRET_KEY"];
-/// The credentials' public halves, given only where they are used (for
-/// [`crate::config::KEY_VARIABLES`]).
-pub const KEY_VARIABLES: &[&str] = &["ALIYUN_ACCESS_KEY_ID", "TENCENT_API_SECRET_ID"];
-
 impl Enforcers {
     /// Reads the providers' public names (`LIVE_PROVIDER`, `RTC_PROVIDER` and the domains,
     /// app name and ids they use), and where `reads.enforcement` the API bases and the

@@ -454,6 +454,18 @@ fn livekit_answers_are_classified_by_status() {
         Outcome::Done
     );
     assert_eq!(
+        livekit::classify(
+            delete,
+            404,
+            br#"{"code":"bad_route","msg":"no handler for path"}"#
+        ),
+        Outcome::Permanent("livekit DeleteRoom: bad_route (HTTP 404)".to_owned())
+    );
+    assert!(matches!(
+        livekit::classify(delete, 404, b"404 page not found"),
+        Outcome::Permanent(_)
+    ));
+    assert_eq!(
         livekit::classify(delete, 401, b"invalid authorization token"),
         Outcome::Permanent("livekit DeleteRoom: HTTP 401".to_owned())
     );

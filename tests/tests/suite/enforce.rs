@@ -935,13 +935,13 @@ async fn livekit_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> An
 
 // ---- our clients against them --------------------------------------------------------------------
 
-const ALIYUN_ID: &str = "LTAI5tTestAccessKeyId";
-const ALIYUN_SECRET: &str = "aliyun-access-key-secret-0123456789";
-const TENCENT_ID: &str = "AKIDTestSecretId0123456789";
-const TENCENT_KEY: &str = "tencent-secret-key-0123456789";
-const SDKAPPID: u64 = 1_400_000_001;
-const LK_KEY: &str = "lk_key";
-const LK_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
+pub(crate) const ALIYUN_ID: &str = "LTAI5tTestAccessKeyId";
+pub(crate) const ALIYUN_SECRET: &str = "aliyun-access-key-secret-0123456789";
+pub(crate) const TENCENT_ID: &str = "AKIDTestSecretId0123456789";
+pub(crate) const TENCENT_KEY: &str = "tencent-secret-key-0123456789";
+pub(crate) const SDKAPPID: u64 = 1_400_000_001;
+pub(crate) const LK_KEY: &str = "lk_key";
+pub(crate) const LK_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
 
 /// The enforcement settings of a function that calls (`SecretGroups::enforcement`), from
 /// `vars`.
@@ -957,7 +957,7 @@ pub(crate) fn enforcers(vars: &[(&str, &str)]) -> Enforcers {
     Enforcers::from_lookup(&|k: &str| vars.get(k).cloned(), &reads).unwrap()
 }
 
-fn aliyun_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn aliyun_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("LIVE_PROVIDER", "aliyun"),
         ("RTC_PROVIDER", "aliyun"),
@@ -970,7 +970,7 @@ fn aliyun_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-fn tencent_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn tencent_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("LIVE_PROVIDER", "tencent"),
         ("RTC_PROVIDER", "tencent"),
@@ -983,7 +983,7 @@ fn tencent_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-fn livekit_vars<'a>(url: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn livekit_vars<'a>(url: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("RTC_PROVIDER", "livekit"),
         ("LIVEKIT_URL", url),
