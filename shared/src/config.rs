@@ -8,6 +8,7 @@
 //! [`crate::credentials`]. Never here: how one variable is parsed (`env`), a vendor's
 //! variables (`credentials`), or anything done per request.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::credentials::{CallbackKeys, Providers};
@@ -103,6 +104,11 @@ pub struct Config {
     /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
     /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
     pub throttle: Throttle,
+    /// `ADMIN_USERS` (comma-separated user ids; not a secret): always `admin`, whatever roles
+    /// are stored on them (issue 24).
+    pub admin_users: BTreeSet<UserId>,
+    /// `AUDIT_RETENTION_DAYS` (default 90): how long an audit entry is kept.
+    pub audit_retention_days: u32,
 }
 
 /// The configurable throttle limits, each per one-minute window (`crate::accounts`).
@@ -229,6 +235,8 @@ impl Config {
             callbacks: crate::credentials::callback_keys(&lookup, reads)?,
             enforcement: Enforcers::from_lookup(&lookup, &reads)?,
             throttle: Throttle::from_lookup(&lookup)?,
+            admin_users: admin_users(&lookup)?,
+            audit_retention_days: number(&lookup, "AUDIT_RETENTION_DAYS", 90, 1..=3650)? as u32,
         })
     }
 
@@ -265,6 +273,21 @@ impl Config {
             .as_ref()
             .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
     }
+}
+
+/// `ADMIN_USERS`: user ids, comma-separated (blanks ignored); a malformed id is refused.
+fn admin_users(lookup: &impl Fn(&str) -> Option<String>) -> Result<BTreeSet<UserId>, ConfigError> {
+    let Some(list) = lookup("ADMIN_USERS") else {
+        return Ok(BTreeSet::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            UserId::parse("ADMIN_USERS", id)
+                .map_err(|e| ConfigError::new("ADMIN_USERS", format!("{id:?}: {}", e.message)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

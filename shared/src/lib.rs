@@ -14,8 +14,8 @@
 //! domain:   domain
 //! state:    store credentials
 //! context:  error config im enforce app auth
-//! shared:   endpoint room_change
-//! features: accounts rooms meeting moderation presence metrics reclaim delivery callbacks
+//! shared:   endpoint room_change operator
+//! features: admin accounts rooms meeting moderation presence metrics reclaim delivery callbacks
 //!           vendor_tokens service
 //! dialects: dialects
 //! edge:     http
@@ -40,8 +40,11 @@
 //! - `auth`: our sessions: EdDSA JWTs and the caller they prove.
 //! - `endpoint`: what an endpoint declares (route, methods, needs, secret groups, envelope) and
 //!   the handler trait.
+//! - `operator`: who is operating (an API key or an account's roles) and what it may do.
 //! - `room_change`: what every room feature shares: room-or-404, expiry, the outbox report,
 //!   the retry on conflict.
+//! - `admin`: the admin API: every anchor's rooms, stops, kicks, mutes, accounts, roles, API
+//!   keys and the audit log (issue 24).
 //! - `accounts`: register, login, refresh, logout and the user's own profile (§3).
 //! - `rooms`: the rooms' life cycle, listings and read model (§5).
 //! - `meeting`: co-hosting (§6).
@@ -58,6 +61,7 @@
 //! - `lambda`: the Lambda entry: the production app from the environment, one endpoint served.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod callbacks;
@@ -81,6 +85,7 @@ pub mod lambda;
 pub mod meeting;
 pub mod metrics;
 pub mod moderation;
+pub mod operator;
 pub mod presence;
 pub mod reclaim;
 pub mod room_change;

@@ -11,6 +11,7 @@ use super::users::UserInfo;
 use crate::App;
 use crate::auth::{Caller, IssuedToken, Session, TokenKind};
 use crate::domain::UserId;
+use crate::domain::audit::{Action, Actor, AuditEntry, Origin, Source, Target};
 use crate::endpoint::{
     Endpoint, Handler, Route, authenticate, json, parse_body, parse_optional_body,
 };
@@ -90,12 +91,27 @@ pub async fn renew<S: RefreshStore + ?Sized>(
 pub async fn logout<S: LogoutStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    origin: &Origin,
     req: LogoutRequest,
 ) -> Result<LogoutResponse, ApiError> {
     let now = app.clock.now();
     let ttl = |d: std::time::Duration| chrono::Duration::from_std(d).map_err(ApiError::internal);
     if req.all {
-        if app.store.end_all_sessions(&caller.user_id).await?.is_none() {
+        let audit = AuditEntry::new(
+            now,
+            app.config.audit_retention_days,
+            Actor::user(&caller.user_id),
+            Source::User,
+            origin,
+            Action::UserLogoutAll,
+            Target::user(&caller.user_id),
+            None,
+        );
+        if !app
+            .store
+            .end_all_sessions(&caller.user_id, Some(&audit))
+            .await?
+        {
             return Err(ApiError::new(
                 ErrorCode::UserNotExists,
                 "the user no longer exists",
@@ -172,6 +188,6 @@ impl Handler for Logout {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let body = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&logout(app, &caller, body).await?)
+        json(&logout(app, &caller, &crate::operator::origin(&req), body).await?)
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::audit::{Action, Actor, AuditEntry, Origin, Source, Target};
 use crate::domain::user::User as Account;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::endpoint::{
@@ -141,10 +142,22 @@ pub async fn update_user<S: UpdateUserStore + ?Sized>(
 pub async fn delete_user<S: DeleteUserStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    origin: &Origin,
 ) -> Result<DeleteUserResponse, ApiError> {
+    let now = app.clock.now();
+    let audit = AuditEntry::new(
+        now,
+        app.config.audit_retention_days,
+        Actor::user(&caller.user_id),
+        Source::User,
+        origin,
+        Action::UserDelete,
+        Target::user(&caller.user_id),
+        None,
+    );
     if !app
         .store
-        .delete_user(&caller.user_id, app.clock.now())
+        .delete_user(&caller.user_id, now, Some(&audit))
         .await?
     {
         return Err(no_user());
@@ -199,6 +212,6 @@ impl Handler for DeleteUser {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let _: serde::de::IgnoredAny = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&delete_user(app, &caller).await?)
+        json(&delete_user(app, &caller, &crate::operator::origin(&req)).await?)
     }
 }

@@ -276,6 +276,60 @@ impl NewKey {
     }
 }
 
+/// An API key's name, as its creator gave it: 1 to 64 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyName(String);
+
+impl KeyName {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let chars = value.chars().count();
+        if value.trim().is_empty() || chars > 64 {
+            return Err(FieldError::new("name", "must be 1 to 64 characters"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "must not hold control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored API key: what it may do, who made it, and only the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub key_id: KeyId,
+    pub name: KeyName,
+    pub scopes: BTreeSet<Scope>,
+    pub hash: SecretHash,
+    pub created_at: DateTime<Utc>,
+    /// The admin who made it (a user id).
+    pub created_by: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+impl SecretHash {
+    /// A stored hash, as read back (64 hex digits); `None` for anything else.
+    pub fn stored(hex: &str) -> Option<Self> {
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(hex.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 #[path = "../tests/operator.rs"]
 mod tests;

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::audit::{self, Actor, AuditEntry, Origin, Source, Target};
 use crate::domain::outbox::EventKind;
 use crate::domain::room::{Action, Room, RoomQuery};
 use crate::domain::{
@@ -246,6 +247,7 @@ pub async fn transition<S: ChangeStore + ?Sized>(
 pub async fn delete<S: DeleteStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    origin: &Origin,
     req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
     let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
@@ -279,9 +281,26 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         }
         let now = app.clock.now();
         let events = report(app, EventKind::RoomDeleted, &unmarked, now, None);
+        let audit = AuditEntry::new(
+            now,
+            app.config.audit_retention_days,
+            Actor::user(&caller.user_id),
+            Source::Anchor,
+            origin,
+            audit::Action::RoomDelete,
+            Target::room(id),
+            None,
+        );
         match app
             .store
-            .mark_deleted(id, &caller.user_id, now, expiry(app, now), &events)
+            .mark_deleted_audited(
+                id,
+                &caller.user_id,
+                now,
+                expiry(app, now),
+                &events,
+                Some(&audit),
+            )
             .await
         {
             Ok(()) => Ok(Attempt::Done(())),
@@ -423,6 +442,6 @@ impl Handler for Delete {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&delete(app, &caller, body).await?)
+        json(&delete(app, &caller, &crate::operator::origin(&req), body).await?)
     }
 }

@@ -41,6 +41,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod api;
 mod aui;
 mod callbacks;

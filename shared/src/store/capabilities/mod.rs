@@ -8,6 +8,7 @@
 pub(super) mod accounts;
 pub(super) mod claims;
 pub(super) mod moderation;
+pub(super) mod operator;
 pub(super) mod outbox;
 pub(super) mod presence;
 pub(super) mod quota;
@@ -17,6 +18,7 @@ pub(super) mod sweep;
 use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
 use claims::{EventClaim, LoginThrottle, NonceClaim};
 use moderation::{MemberBan, MemberRead, Moderation};
+use operator::{AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList};
 use outbox::OutboxWork;
 use presence::{CounterWrite, PresenceRead, PresenceWrite};
 use quota::RoomQuota;
@@ -56,6 +58,13 @@ pub trait Store:
     + RoomDelete
     + RoomSweep
     + OutboxWork
+    + KeyRead
+    + KeyList
+    + KeyWrite
+    + KeyTouch
+    + AuditRead
+    + UserAdmin
+    + UserList
     + 'static
 {
 }
@@ -89,6 +98,13 @@ impl<T> Store for T where
         + RoomDelete
         + RoomSweep
         + OutboxWork
+        + KeyRead
+        + KeyList
+        + KeyWrite
+        + KeyTouch
+        + AuditRead
+        + UserAdmin
+        + UserList
         + ?Sized
         + 'static
 {
@@ -125,6 +141,13 @@ pub enum Capability {
     RoomDelete,
     RoomSweep,
     OutboxWork,
+    KeyRead,
+    KeyList,
+    KeyWrite,
+    KeyTouch,
+    AuditRead,
+    UserAdmin,
+    UserList,
 }
 
 /// Where a DynamoDB action is performed: on the table or on its indexes.
@@ -145,7 +168,11 @@ impl Capability {
             Self::UserWrite => &[("PutItem", Table)],
             Self::UserUpdate => &[("UpdateItem", Table)],
             // The conditional close, and a read when it did not apply (closed already?).
-            Self::UserDelete => &[("UpdateItem", Table), ("GetItem", Table)],
+            Self::UserDelete => &[
+                ("UpdateItem", Table),
+                ("GetItem", Table),
+                ("PutItem", Table),
+            ],
             // The user and the session's revocation in one BatchGetItem.
             Self::SessionRead => &[("BatchGetItem", Table)],
             // A revocation item (PutItem), or the user's session generation (UpdateItem).
@@ -167,8 +194,8 @@ impl Capability {
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
             Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
-            // The room item's muted set.
-            Self::Moderation => &[("UpdateItem", Table)],
+            // The room item's muted set (with its audit entry in the same transaction).
+            Self::Moderation => &[("UpdateItem", Table), ("PutItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
             // The room and its counter shards (and a viewer's presence item and session) in
             // one BatchGetItem.
@@ -223,6 +250,19 @@ impl Capability {
                 ("DeleteItem", Table),
                 ("UpdateItem", Table),
             ],
+            Self::KeyRead => &[("GetItem", Table)],
+            // The keys' listing (one partition of `gsi1`).
+            Self::KeyList => &[("Query", Index)],
+            // The key's put or its revocation, with the audit entry in one transaction.
+            Self::KeyWrite => &[("PutItem", Table), ("UpdateItem", Table)],
+            // `last_used_at`, at most once a minute (a condition).
+            Self::KeyTouch => &[("UpdateItem", Table)],
+            // By time on the table, by room or actor on an index.
+            Self::AuditRead => &[("Query", Table), ("Query", Index)],
+            // The user's update and its audit entry in one transaction.
+            Self::UserAdmin => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The users' listing (one partition of `gsi1`, by username).
+            Self::UserList => &[("Query", Index)],
         }
     }
 }

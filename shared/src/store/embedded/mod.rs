@@ -42,6 +42,7 @@ mod claims;
 mod counters;
 mod listing;
 mod moderation;
+mod operator;
 mod outbox;
 mod presence;
 mod quota;
@@ -192,6 +193,10 @@ impl EmbeddedStore {
             txn.open_table(NONCES)?;
             txn.open_table(SIGNATURE_USES)?;
             txn.open_table(OUTBOX)?;
+            txn.open_table(operator::API_KEYS)?;
+            txn.open_table(operator::AUDIT)?;
+            txn.open_table(operator::AUDIT_BY_ROOM)?;
+            txn.open_table(operator::AUDIT_BY_ACTOR)?;
         }
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })
