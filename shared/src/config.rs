@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::credentials::{CallbackKeys, Providers};
 use crate::domain::UserId;
 use crate::domain::outbox::Outbox;
+use crate::enforce::Enforcers;
 use crate::env::{ConfigError, JwtPrivateKey, JwtPublicKey, SecretGroups, Tokens, number, seconds};
 
 /// The variables that hold secrets. A function is given (template.yaml) and reads only those of
@@ -31,11 +32,19 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "ALIYUN_LIVE_CALLBACK_KEY",
     "TENCENT_LIVE_CALLBACK_KEY",
     "WEBHOOK_SECRET",
+    "ALIYUN_ACCESS_KEY_SECRET",
+    "TENCENT_API_SECRET_KEY",
 ];
 
 /// The keys a function holds by purpose: [`SECRET_VARIABLES`] and `JWT_PUBLIC_KEY` (no secret,
 /// but given only where tokens are verified; the template test holds it to that too).
-pub const KEY_VARIABLES: &[&str] = &["JWT_PUBLIC_KEY"];
+/// The vendors' API key ids (`ALIYUN_ACCESS_KEY_ID`, `TENCENT_API_SECRET_ID`) are not secret
+/// either, but go only where their secrets go.
+pub const KEY_VARIABLES: &[&str] = &[
+    "JWT_PUBLIC_KEY",
+    "ALIYUN_ACCESS_KEY_ID",
+    "TENCENT_API_SECRET_ID",
+];
 
 /// What a function needs. Store-specific settings (the table name) are read by the entry point
 /// that builds that store.
@@ -88,6 +97,10 @@ pub struct Config {
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
     /// the function that reads it: [`SecretGroups::aliyun_callback`] and the like).
     pub callbacks: CallbackKeys,
+    /// Moderation that reaches the vendors: the names of what a room's stream and RTC channel
+    /// are at each (every function), and where [`SecretGroups::enforcement`] is read the API
+    /// bases and the optional API credentials (`crate::enforce`).
+    pub enforcement: Enforcers,
     /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
     /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
     pub throttle: Throttle,
@@ -220,6 +233,7 @@ impl Config {
             reserved_name: crate::credentials::reserved_name(&lookup)?,
             outbox,
             callbacks: crate::credentials::callback_keys(&lookup, reads)?,
+            enforcement: Enforcers::from_lookup(&lookup, &reads)?,
             throttle: Throttle::from_lookup(&lookup)?,
             admin_users: admin_users(&lookup)?,
             audit_retention_days: number(&lookup, "AUDIT_RETENTION_DAYS", 90, 1..=3650)? as u32,
@@ -245,6 +259,9 @@ impl Config {
         }
         if !reads.livekit_callback {
             config.callbacks.livekit = None;
+        }
+        if !reads.enforcement {
+            config.enforcement = config.enforcement.without_keys();
         }
         config
     }

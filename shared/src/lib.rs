@@ -13,7 +13,7 @@
 //! base:     clock env telemetry https
 //! domain:   domain
 //! state:    store credentials
-//! context:  error config im app auth
+//! context:  error config im enforce app auth
 //! shared:   endpoint room_change operator
 //! features: admin accounts rooms meeting moderation presence metrics reclaim delivery callbacks
 //!           vendor_tokens service
@@ -34,6 +34,8 @@
 //! - `error`: the one error type of the API, and its table of codes and statuses (§2).
 //! - `config`: the configuration, read from the environment once and validated.
 //! - `im`: the Tencent IM REST API, as the app's administrator (feature `delivery`).
+//! - `enforce`: moderation that reaches the vendors: the calls that cut a stream or remove an
+//!   RTC member, their settings, and their clients (feature `delivery`).
 //! - `app`: the [`App`], what every request needs, built once per process.
 //! - `auth`: our sessions: EdDSA JWTs and the caller they prove.
 //! - `endpoint`: what an endpoint declares (route, methods, needs, secret groups, envelope) and
@@ -71,6 +73,7 @@ pub mod delivery;
 pub mod dialects;
 pub mod domain;
 pub mod endpoint;
+pub mod enforce;
 pub mod env;
 pub mod error;
 pub mod http;

@@ -31,6 +31,9 @@
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 //! - `layers`: the core crate's imports point down the layer table of `shared/src/lib.rs`,
 //!   with no cycle between files, and the table lists exactly the crate's modules (issue 22, 7).
+//! - `enforce`: the vendors' enforcement APIs (Alibaba, Tencent, LiveKit) against local
+//!   stand-ins that check each request's signature as the vendor does (recomputed here from the
+//!   documented algorithm), its freshness and grants, and answer in the vendor's formats.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -49,6 +52,7 @@ mod credentials;
 mod dialects;
 mod docs;
 mod drift;
+mod enforce;
 mod events;
 mod functions;
 mod im;
