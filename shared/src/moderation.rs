@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
-use crate::domain::audit::{Action, Actor, ActorKind, AuditEntry, Origin, Source, Target};
+use crate::domain::audit::{Acting, Action, ActorKind, AuditEntry, Source, Target};
 use crate::domain::meeting::Meeting;
 use crate::domain::operator::Reason;
 use crate::domain::outbox::{self, EventKind};
@@ -22,7 +22,7 @@ use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
-use crate::operator::{Operator, origin};
+use crate::operator::{Operator, acting};
 use crate::room_change::{
     Attempt, MAX_ATTEMPTS, expiry, found, found_for, invalid, report, retry_on_conflict,
 };
@@ -85,7 +85,7 @@ pub struct MuteResponse {
 /// Who kicks or mutes: the room's anchor (through the room API), or an operator (through the
 /// admin API, in any room, with a reason). Either way the action is audited with the change.
 pub enum By<'a> {
-    Anchor(&'a Caller, &'a Origin),
+    Anchor(&'a Caller, &'a Acting),
     Operator(&'a Operator, Option<&'a Reason>),
 }
 
@@ -119,28 +119,14 @@ impl By<'_> {
         target: &UserId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AuditEntry {
-        let (actor, source, origin, reason) = match self {
-            By::Anchor(caller, origin) => {
-                (Actor::user(&caller.user_id), Source::Anchor, *origin, None)
-            }
-            By::Operator(operator, reason) => (
-                operator.actor.clone(),
-                Source::Admin,
-                &operator.origin,
-                reason.cloned(),
-            ),
+        let (by, reason) = match self {
+            By::Anchor(_, by) => ((*by).clone(), None),
+            By::Operator(operator, reason) => (operator.acting(), reason.cloned()),
         };
-        AuditEntry::new(
-            now,
-            app.config.audit_retention_days,
-            actor,
-            source,
-            origin,
-            action,
-            Target::user(target),
-            reason,
-        )
-        .in_room(room)
+        let days = app.config.audit_retention_days;
+        AuditEntry::new(now, days, &by, action, Target::user(target))
+            .in_room(room)
+            .because(reason)
     }
 
     fn longest_ban(&self) -> i64 {
@@ -341,7 +327,8 @@ impl Handler for Kick {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&kick(app, &By::Anchor(&caller, &origin(&req)), body).await?)
+        let by = acting(&caller, Source::Anchor, &req);
+        json(&kick(app, &By::Anchor(&caller, &by), body).await?)
     }
 }
 
@@ -355,6 +342,7 @@ impl Handler for Mute {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&mute(app, &By::Anchor(&caller, &origin(&req)), body).await?)
+        let by = acting(&caller, Source::Anchor, &req);
+        json(&mute(app, &By::Anchor(&caller, &by), body).await?)
     }
 }

@@ -16,7 +16,7 @@ use lambda_http::Request;
 
 use crate::App;
 use crate::auth::{TokenKind, bearer};
-use crate::domain::audit::{Actor, ActorKind, Origin};
+use crate::domain::audit::{Acting, Action, Actor, ActorKind, AuditEntry, Origin, Source, Target};
 use crate::domain::operator::{ApiKey, KEY_PREFIX, PresentedKey, Role, Scope, scopes_of};
 use crate::domain::user::User;
 use crate::error::{ApiError, ErrorCode};
@@ -52,6 +52,41 @@ impl Operator {
     pub fn is_admin(&self) -> bool {
         self.scopes.contains(&Scope::Admin)
     }
+
+    /// The operator as the audit log names it: through the admin API.
+    pub fn acting(&self) -> Acting {
+        Acting {
+            actor: self.actor.clone(),
+            source: Source::Admin,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// The audit entry of this operator's `action` on `target`, now.
+    pub fn entry<S: ?Sized>(&self, app: &App<S>, action: Action, target: Target) -> AuditEntry {
+        audit_entry(app, &self.acting(), action, target)
+    }
+}
+
+/// The audit entry of `by`'s `action` on `target`, now, kept `AUDIT_RETENTION_DAYS`.
+pub fn audit_entry<S: ?Sized>(
+    app: &App<S>,
+    by: &Acting,
+    action: Action,
+    target: Target,
+) -> AuditEntry {
+    AuditEntry::new(
+        app.clock.now(),
+        app.config.audit_retention_days,
+        by,
+        action,
+        target,
+    )
+}
+
+/// `caller` acting through `source`, from where `req` came.
+pub fn acting(caller: &crate::auth::Caller, source: Source, req: &Request) -> Acting {
+    Acting::user(&caller.user_id, source, origin(req))
 }
 
 fn forbidden(scope: Scope) -> ApiError {
@@ -149,4 +184,16 @@ pub async fn operator<S: OperatorStore + ?Sized>(
         operator.may(scope)?;
     }
     Ok(operator)
+}
+
+/// The operator making `req` (with `scope`), then the body: a caller who may not operate
+/// learns nothing about its body.
+pub async fn operated<T: serde::de::DeserializeOwned, S: OperatorStore + ?Sized>(
+    app: &App<S>,
+    endpoint: crate::endpoint::Endpoint,
+    req: &Request,
+    scope: Scope,
+) -> Result<(Operator, T), ApiError> {
+    let operator = operator(app, req, Some(scope)).await?;
+    Ok((operator, crate::endpoint::parse_body(app, endpoint, req)?))
 }

@@ -11,12 +11,13 @@ use super::users::UserInfo;
 use crate::App;
 use crate::auth::{Caller, IssuedToken, Session, TokenKind};
 use crate::domain::UserId;
-use crate::domain::audit::{Action, Actor, AuditEntry, Origin, Source, Target};
+use crate::domain::audit::{Acting, Action, Source, Target};
 use crate::endpoint::{
     Endpoint, Handler, Route, authenticate, json, parse_body, parse_optional_body,
 };
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
+use crate::operator::{acting, audit_entry};
 use crate::room_change::live_session;
 use crate::store::Store;
 
@@ -91,21 +92,17 @@ pub async fn renew<S: RefreshStore + ?Sized>(
 pub async fn logout<S: LogoutStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    origin: &Origin,
+    by: &Acting,
     req: LogoutRequest,
 ) -> Result<LogoutResponse, ApiError> {
     let now = app.clock.now();
     let ttl = |d: std::time::Duration| chrono::Duration::from_std(d).map_err(ApiError::internal);
     if req.all {
-        let audit = AuditEntry::new(
-            now,
-            app.config.audit_retention_days,
-            Actor::user(&caller.user_id),
-            Source::User,
-            origin,
+        let audit = audit_entry(
+            app,
+            by,
             Action::UserLogoutAll,
             Target::user(&caller.user_id),
-            None,
         );
         if !app
             .store
@@ -188,6 +185,7 @@ impl Handler for Logout {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let body = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&logout(app, &caller, &crate::operator::origin(&req), body).await?)
+        let by = acting(&caller, Source::User, &req);
+        json(&logout(app, &caller, &by, body).await?)
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
-use crate::domain::audit::{Action, Actor, AuditEntry, Origin, Source, Target};
+use crate::domain::audit::{Acting, Action, Source, Target};
 use crate::domain::user::User as Account;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::endpoint::{
@@ -16,6 +16,7 @@ use crate::endpoint::{
 };
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
+use crate::operator::{acting, audit_entry};
 use crate::room_change::invalid;
 use crate::store::Store;
 
@@ -142,19 +143,10 @@ pub async fn update_user<S: UpdateUserStore + ?Sized>(
 pub async fn delete_user<S: DeleteUserStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
-    origin: &Origin,
+    by: &Acting,
 ) -> Result<DeleteUserResponse, ApiError> {
     let now = app.clock.now();
-    let audit = AuditEntry::new(
-        now,
-        app.config.audit_retention_days,
-        Actor::user(&caller.user_id),
-        Source::User,
-        origin,
-        Action::UserDelete,
-        Target::user(&caller.user_id),
-        None,
-    );
+    let audit = audit_entry(app, by, Action::UserDelete, Target::user(&caller.user_id));
     if !app
         .store
         .delete_user(&caller.user_id, now, Some(&audit))
@@ -212,6 +204,7 @@ impl Handler for DeleteUser {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let _: serde::de::IgnoredAny = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&delete_user(app, &caller, &crate::operator::origin(&req)).await?)
+        let by = acting(&caller, Source::User, &req);
+        json(&delete_user(app, &caller, &by).await?)
     }
 }

@@ -8,15 +8,15 @@ use std::collections::BTreeSet;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
-use super::{entry, invalid};
+use super::invalid;
 use crate::App;
 use crate::domain::FieldError;
 use crate::domain::audit::{Action, Target, TargetKind};
 use crate::domain::operator::{ApiKey, KeyId, KeyName, NewKey, Scope};
-use crate::endpoint::{Endpoint, Handler, Route, json, parse_body, parse_optional_body};
+use crate::endpoint::{Endpoint, Handler, Route, json, parse_optional_body};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
-use crate::operator::operator;
+use crate::operator::{operated, operator};
 use crate::store::{Store, StoreError};
 
 /// A key as listed: never its secret or hash.
@@ -91,8 +91,8 @@ impl Handler for AdminCreateKey {
     .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::Admin)).await?;
-        let body: CreateKeyRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, CreateKeyRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::Admin).await?;
         let name = KeyName::parse(&body.name).map_err(invalid)?;
         if body.scopes.is_empty() || body.scopes.len() > Scope::ALL.len() {
             return Err(invalid(FieldError::new(
@@ -117,7 +117,8 @@ impl Handler for AdminCreateKey {
             last_used_at: None,
             revoked_at: None,
         };
-        let audit = entry(app, &op, Action::KeyCreate, key_target(&key.key_id), None)
+        let audit = op
+            .entry(app, Action::KeyCreate, key_target(&key.key_id))
             .detail("name", key.name.as_str())
             .detail(
                 "scopes",
@@ -186,8 +187,8 @@ impl Handler for AdminRevokeKey {
     .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::Admin)).await?;
-        let body: RevokeKeyRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, RevokeKeyRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::Admin).await?;
         let id = KeyId::parse(&body.key_id).map_err(invalid)?;
         let no_key = || ApiError::new(ErrorCode::UserNotExists, "no such key");
         let key = app.store.key(&id).await?.ok_or_else(no_key)?;
@@ -195,7 +196,7 @@ impl Handler for AdminRevokeKey {
             return json(&KeyView::from(&key));
         }
         let now = app.clock.now();
-        let audit = entry(app, &op, Action::KeyRevoke, key_target(&id), None);
+        let audit = op.entry(app, Action::KeyRevoke, key_target(&id));
         match app.store.revoke_key(&id, now, &audit).await {
             Ok(()) | Err(StoreError::Conflict) => {}
             Err(e) => return Err(e.into()),

@@ -11,10 +11,10 @@ use crate::App;
 use crate::domain::FieldError;
 use crate::domain::audit::{Action, ActorKind, AuditEntry, AuditQuery, AuditScope};
 use crate::domain::operator::Scope;
-use crate::endpoint::{Endpoint, Handler, Route, json, parse_body, parse_optional_body};
+use crate::endpoint::{Endpoint, Handler, Route, json, parse_optional_body};
 use crate::env::SecretGroups;
 use crate::error::ApiError;
-use crate::operator::{OPERATOR_NEEDS, operator};
+use crate::operator::{OPERATOR_NEEDS, operated, operator};
 use crate::store::Store;
 
 #[derive(Debug, Serialize)]
@@ -143,18 +143,19 @@ pub async fn audit<S: crate::store::AuditRead + ?Sized>(
             Some(a) => Some(Action::parse(a).map_err(invalid)?),
         },
         from: match req.since.as_deref() {
-            None => None,
-            Some(t) => Some(AuditEntry::id_from(time("since", t)?)),
+            None => AuditQuery::FIRST.to_owned(),
+            Some(t) => AuditEntry::id_from(time("since", t)?),
         },
         until: match req.until.as_deref() {
-            None => None,
-            Some(t) => Some(AuditEntry::id_until(time("until", t)?)),
+            None => AuditQuery::LAST.to_owned(),
+            Some(t) => AuditEntry::id_until(time("until", t)?),
         },
         after: match req.next_token.as_deref().filter(|t| !t.is_empty()) {
             None => None,
             Some(t) => Some(token(t)?),
         },
         limit,
+        now: app.clock.now().timestamp(),
     };
     let (entries, next) = app.store.audit(&query).await?;
     Ok(AuditResponse {
@@ -181,8 +182,8 @@ impl Handler for AdminAudit {
         .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        operator(app, &req, Some(Scope::AuditRead)).await?;
-        let body: AuditRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (_, body): (_, AuditRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::AuditRead).await?;
         json(&audit(app, body).await?)
     }
 }

@@ -16,12 +16,9 @@ pub mod users;
 
 use serde::Serialize;
 
-use crate::App;
-use crate::domain::audit::{Action, AuditEntry, Source, Target};
 use crate::domain::operator::Reason;
 use crate::endpoint::Visitor;
 use crate::error::{ApiError, ErrorCode};
-use crate::operator::Operator;
 
 pub use keys::{AdminCreateKey, AdminKeys, AdminRevokeKey};
 pub use log::{AdminAudit, AdminWhoami};
@@ -61,26 +58,6 @@ pub(crate) fn optional_reason(value: Option<&str>) -> Result<Option<Reason>, Api
         None => Ok(None),
         Some(v) => Reason::parse("reason", v).map(Some).map_err(invalid),
     }
-}
-
-/// The audit entry of `operator`'s `action` on `target`.
-pub(crate) fn entry<S: ?Sized>(
-    app: &App<S>,
-    operator: &Operator,
-    action: Action,
-    target: Target,
-    reason: Option<Reason>,
-) -> AuditEntry {
-    AuditEntry::new(
-        app.clock.now(),
-        app.config.audit_retention_days,
-        operator.actor.clone(),
-        Source::Admin,
-        &operator.origin,
-        action,
-        target,
-        reason,
-    )
 }
 
 /// `{kind, id}` as the answers show an actor.

@@ -8,19 +8,19 @@
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
-use super::{entry, invalid, optional_reason, reason};
+use super::{invalid, optional_reason, reason};
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::RoomId;
 use crate::domain::audit::{Action, Target};
 use crate::domain::operator::{Reason, Scope};
-use crate::domain::room::{self, Expected, Room, RoomQuery, Stopped, Transition};
-use crate::domain::{Category, Page, RoomId, UserId, parse_status_filter};
-use crate::endpoint::{Endpoint, Handler, Route, json, parse_body};
+use crate::domain::room::{self, Expected, Room, Stopped, Transition};
+use crate::endpoint::{Endpoint, Handler, Route, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
 use crate::moderation::{By, KickRequest, MuteRequest, kick, mute};
-use crate::operator::{Operator, operator};
+use crate::operator::{Operator, operated};
 use crate::room_change::{
     Attempt, MAX_ATTEMPTS, Signer, found_view, life_cycle_events, retry_on_conflict,
 };
@@ -66,23 +66,14 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
     app: &App<S>,
     req: RoomsRequest,
 ) -> Result<RoomsResponse, ApiError> {
-    let page = Page::parse(req.page_num, req.page_size).map_err(invalid)?;
-    let status = parse_status_filter(req.status).map_err(invalid)?;
-    let anchor = match req.anchor_id.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(UserId::parse("anchor_id", a).map_err(invalid)?),
-    };
-    let category = match req.category.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(Category::parse(c).map_err(invalid)?),
-    };
-    let query = RoomQuery {
-        status,
-        anchor,
-        category,
-        page,
-        ..RoomQuery::default()
-    };
+    let query = crate::rooms::room_query(
+        req.page_num,
+        req.page_size,
+        req.status,
+        req.anchor_id.as_deref(),
+        req.category.as_deref(),
+    )
+    .map_err(invalid)?;
     let rooms = app.store.list_rooms(&query).await?;
     Ok(RoomsResponse {
         rooms: rooms
@@ -101,8 +92,7 @@ impl Handler for AdminRooms {
         .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        operator(app, &req, Some(Scope::RoomsRead)).await?;
-        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        let (_, body) = operated(app, Self::ENDPOINT, &req, Scope::RoomsRead).await?;
         json(&rooms(app, body).await?)
     }
 }
@@ -151,13 +141,9 @@ pub async fn stop_room<S: StopStore + ?Sized>(
             by: operator.actor.clone(),
         });
         let events = life_cycle_events(app, &current, &next, now);
-        let audit = entry(
-            app,
-            operator,
-            Action::RoomStop,
-            Target::room(id),
-            Some(reason.clone()),
-        );
+        let audit = operator
+            .entry(app, Action::RoomStop, Target::room(id))
+            .because(Some(reason.clone()));
         match app
             .store
             .update_room_audited(&next, Expected::from(&current), &events, Some(&audit))
@@ -191,8 +177,8 @@ impl Handler for AdminStopRoom {
             .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::RoomsWrite)).await?;
-        let body: StopRoomRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, StopRoomRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::RoomsWrite).await?;
         let id = RoomId::parse("id", &body.id).map_err(invalid)?;
         let reason = reason(body.reason.as_deref())?;
         json(&stop_room(app, &op, &id, &reason).await?)
@@ -231,8 +217,8 @@ impl Handler for AdminKick {
         .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::RoomsWrite)).await?;
-        let body: AdminKickRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, AdminKickRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::RoomsWrite).await?;
         let reason = reason(body.reason.as_deref())?;
         let kicked = KickRequest {
             id: body.id,
@@ -274,8 +260,8 @@ impl Handler for AdminMute {
         .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::RoomsWrite)).await?;
-        let body: AdminMuteRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, AdminMuteRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::RoomsWrite).await?;
         let reason = optional_reason(body.reason.as_deref())?;
         let muted = MuteRequest {
             id: body.id,

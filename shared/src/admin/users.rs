@@ -13,17 +13,17 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
 use super::rooms::stop_room;
-use super::{entry, invalid, optional_reason, reason};
+use super::{invalid, optional_reason, reason};
 use crate::App;
 use crate::domain::audit::{Action, ActorKind, Target};
-use crate::domain::operator::{Disabled, Role, Scope};
+use crate::domain::operator::{AccountChange, Disabled, Reason, Role, Scope};
 use crate::domain::user::User;
 use crate::domain::{FieldError, Page, UserId};
-use crate::endpoint::{Endpoint, Handler, Route, json, parse_body};
+use crate::endpoint::{Endpoint, Handler, Route, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
-use crate::operator::{Operator, operator};
-use crate::store::{AccountChange, Store, StoreError};
+use crate::operator::{Operator, operated};
+use crate::store::{Store, StoreError};
 
 /// A user as operators see it.
 #[derive(Debug, Serialize)]
@@ -97,8 +97,8 @@ impl Handler for AdminUsers {
         .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        operator(app, &req, Some(Scope::UsersRead)).await?;
-        let body: UsersRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (_, body): (_, UsersRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::UsersRead).await?;
         let page = Page::parse(body.page_num, body.page_size).map_err(invalid)?;
         let prefix = body.prefix.unwrap_or_default();
         if prefix.chars().count() > 64 || prefix.chars().any(char::is_control) {
@@ -158,59 +158,56 @@ crate::needs!(
     RoomUpdate
 );
 
-/// The account `id` may be changed by `operator`: not its own, and an admin's only by an
-/// admin. Whether the write must hold to "not an admin" (a moderator's change).
-async fn may_change<S: AccountStore + ?Sized>(
-    app: &App<S>,
-    operator: &Operator,
-    id: &UserId,
-) -> Result<bool, ApiError> {
-    if operator.actor.kind == ActorKind::User && operator.actor.id == id.as_str() {
-        return Err(
-            ApiError::forbidden("an operator does not disable or change themself")
-                .with_detail("field", "user_id"),
-        );
-    }
-    let user = app
-        .store
-        .user(id)
-        .await?
-        .filter(|u| !u.is_deleted())
-        .ok_or_else(no_user)?;
-    let target_admin = roles_of(app, &user).contains(&Role::Admin);
-    if target_admin && !operator.is_admin() {
-        return Err(ApiError::new(
-            ErrorCode::AdminForbidden,
-            "only an admin disables or enables an admin",
-        ));
-    }
-    Ok(!operator.is_admin())
-}
-
+/// Applies `change` to account `id` for `operator`, with its audit entry: never the
+/// operator's own account, and an admin's only by an admin (the write holds to it: a moderator
+/// changes the account only while it has no stored `admin` role). The account as changed.
 async fn change<S: AccountStore + ?Sized>(
     app: &App<S>,
     operator: &Operator,
     id: &UserId,
     change: AccountChange,
     action: Action,
-    reason: Option<crate::domain::operator::Reason>,
+    reason: Option<Reason>,
 ) -> Result<User, ApiError> {
-    let unless_admin = may_change(app, operator, id).await?;
-    let mut audit = entry(app, operator, action, Target::user(id), reason);
+    let only_admins = || {
+        ApiError::new(
+            ErrorCode::AdminForbidden,
+            "only an admin changes an admin's account",
+        )
+    };
+    if operator.actor.kind == ActorKind::User && operator.actor.id == id.as_str() {
+        return Err(
+            ApiError::forbidden("an operator does not disable or change themself")
+                .with_detail("field", "user_id"),
+        );
+    }
+    let mut user = app
+        .store
+        .user(id)
+        .await?
+        .filter(|u| !u.is_deleted())
+        .ok_or_else(no_user)?;
+    if roles_of(app, &user).contains(&Role::Admin) && !operator.is_admin() {
+        return Err(only_admins());
+    }
+    let mut audit = operator
+        .entry(app, action, Target::user(id))
+        .because(reason);
     if let AccountChange::Roles(roles) = &change {
         audit = audit.detail("roles", roles.iter().map(|r| r.name()).collect::<Vec<_>>());
     }
     match app
         .store
-        .change_account(id, &change, unless_admin, &audit)
+        .change_account(id, &change, !operator.is_admin(), &audit)
         .await
     {
-        Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(no_user()),
-        Err(StoreError::Conflict) => Err(ApiError::new(
-            ErrorCode::AdminForbidden,
-            "only an admin disables or enables an admin",
-        )),
+        // The answer is the account as read, changed as written.
+        Ok(true) => {
+            change.apply(&mut user);
+            Ok(user)
+        }
+        Ok(false) => Err(no_user()),
+        Err(StoreError::Conflict) => Err(only_admins()),
         Err(e) => Err(e.into()),
     }
 }
@@ -228,8 +225,8 @@ impl Handler for AdminDisableUser {
     .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::UsersWrite)).await?;
-        let body: UserActionRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, UserActionRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::UsersWrite).await?;
         let id = UserId::parse("user_id", &body.user_id).map_err(invalid)?;
         let reason = reason(body.reason.as_deref())?;
         let disabled = Disabled {
@@ -282,8 +279,8 @@ impl Handler for AdminEnableUser {
     .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::UsersWrite)).await?;
-        let body: UserActionRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, UserActionRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::UsersWrite).await?;
         let id = UserId::parse("user_id", &body.user_id).map_err(invalid)?;
         let reason = optional_reason(body.reason.as_deref())?;
         let user = change(
@@ -309,8 +306,8 @@ impl Handler for AdminSetRoles {
             .with_secrets(SecretGroups::TOKENS);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let op = operator(app, &req, Some(Scope::Admin)).await?;
-        let body: SetRolesRequest = parse_body(app, Self::ENDPOINT, &req)?;
+        let (op, body): (_, SetRolesRequest) =
+            operated(app, Self::ENDPOINT, &req, Scope::Admin).await?;
         let id = UserId::parse("user_id", &body.user_id).map_err(invalid)?;
         if body.roles.len() > Role::ALL.len() {
             return Err(invalid(FieldError::new(
@@ -324,13 +321,6 @@ impl Handler for AdminSetRoles {
             .map(|r| Role::parse(r))
             .collect::<Result<BTreeSet<_>, _>>()
             .map_err(invalid)?;
-        // An admin may change another admin's roles; an ADMIN_USERS account stays admin anyway.
-        if op.actor.kind == ActorKind::User && op.actor.id == id.as_str() {
-            return Err(
-                ApiError::forbidden("an admin does not change their own roles")
-                    .with_detail("field", "user_id"),
-            );
-        }
         let user = change(
             app,
             &op,

@@ -161,6 +161,25 @@ pub struct Origin {
     pub request_id: Option<String>,
 }
 
+/// Who acts, through what, and from where: what every entry of one call shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    pub actor: Actor,
+    pub source: Source,
+    pub origin: Origin,
+}
+
+impl Acting {
+    /// A user acting through `source` (its own account, or its rooms as their anchor).
+    pub fn user(id: &UserId, source: Source, origin: Origin) -> Self {
+        Self {
+            actor: Actor::user(id),
+            source,
+            origin,
+        }
+    }
+}
+
 /// One entry of the log, as stored and as the admin API and the `audit` webhook show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -182,39 +201,37 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// A new entry at `at` with a fresh time-sortable id and empty details.
-    #[allow(clippy::too_many_arguments)]
+    /// A new entry of `by`'s `action` on `target` at `at`, kept `retention_days`, with a
+    /// fresh time-sortable id, no reason and empty details.
     pub fn new(
         at: DateTime<Utc>,
         retention_days: u32,
-        actor: Actor,
-        source: Source,
-        origin: &Origin,
+        by: &Acting,
         action: Action,
         target: Target,
-        reason: Option<Reason>,
     ) -> Self {
-        let mut random = [0u8; 4];
-        // Without the random part, ids of one millisecond may tie; the time still orders them.
-        let _ = getrandom::fill(&mut random);
+        // The random part keeps ids of one millisecond apart; the time orders them.
+        let random = uuid::Uuid::new_v4().simple().to_string();
         Self {
-            id: format!(
-                "{:013}{}",
-                at.timestamp_millis().max(0),
-                hex::encode(random)
-            ),
+            id: format!("{:013}{}", at.timestamp_millis().max(0), &random[..8]),
             at,
-            actor,
-            source,
-            ip: origin.ip.clone(),
-            request_id: origin.request_id.clone(),
+            actor: by.actor.clone(),
+            source: by.source,
+            ip: by.origin.ip.clone(),
+            request_id: by.origin.request_id.clone(),
             action,
             room_id: (target.kind == TargetKind::Room).then(|| target.id.clone()),
             target,
-            reason,
+            reason: None,
             details: serde_json::Value::Object(Default::default()),
             expires_at: at.timestamp() + i64::from(retention_days) * 86_400,
         }
+    }
+
+    /// The entry with `reason` (if any).
+    pub fn because(mut self, reason: Option<Reason>) -> Self {
+        self.reason = reason;
+        self
     }
 
     /// The entry, naming `room` as the room it concerns.
@@ -251,15 +268,22 @@ pub enum AuditScope {
 }
 
 /// A read of the log: newest first, ids in `[from, until]`, at most `limit`, after `after`
-/// (the last id of the previous page).
+/// (the last id of the previous page), none past its retention at `now` (unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     pub scope: AuditScope,
     /// Only this actor's entries (with a room's scope: by room, then filtered).
     pub actor: Option<(ActorKind, String)>,
     pub action: Option<Action>,
-    pub from: Option<String>,
-    pub until: Option<String>,
+    pub from: String,
+    pub until: String,
     pub after: Option<String>,
     pub limit: usize,
+    pub now: i64,
+}
+
+impl AuditQuery {
+    /// The lowest and highest ids there are: the bounds of a read not limited in time.
+    pub const FIRST: &str = "0";
+    pub const LAST: &str = "~";
 }

@@ -330,6 +330,31 @@ impl SecretHash {
     }
 }
 
+/// An admin's change of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Disables the account and ends every session it has (bumps its session generation).
+    Disable(Disabled),
+    /// Enables it again (its ended sessions stay ended).
+    Enable,
+    /// Sets its stored roles.
+    Roles(BTreeSet<Role>),
+}
+
+impl AccountChange {
+    /// `user` as the change leaves it (what the store writes, and the answer shows).
+    pub fn apply(&self, user: &mut super::user::User) {
+        match self {
+            AccountChange::Disable(d) => {
+                user.disabled = Some(d.clone());
+                user.sessions += 1;
+            }
+            AccountChange::Enable => user.disabled = None,
+            AccountChange::Roles(roles) => user.roles = roles.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "../tests/operator.rs"]
 mod tests;

@@ -35,7 +35,7 @@ pub use capabilities::accounts::{
 pub use capabilities::claims::{Counter, EventClaim, LoginThrottle, NonceClaim};
 pub use capabilities::moderation::{MAX_MUTED, MemberBan, MemberRead, Moderation};
 pub use capabilities::operator::{
-    AccountChange, AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList,
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList,
 };
 pub use capabilities::outbox::OutboxWork;
 pub use capabilities::presence::{CounterWrite, PresenceRead, PresenceWrite, Touch};

@@ -2,6 +2,7 @@
 //! requests' shapes, the classifiers and the settings.
 
 use super::*;
+use crate::env::{ConfigError, Secret, SecretGroups};
 use std::collections::HashMap;
 
 fn p(k: &str, v: &str) -> (String, String) {

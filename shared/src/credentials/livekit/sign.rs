@@ -129,11 +129,7 @@ pub fn access_token(
         jti: uuid::Uuid::new_v4().simple().to_string(),
         video: grant,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(api_secret),
-    )
+    hs256(&claims, api_secret)
 }
 
 /// The `video` grant of a server API token (LiveKit's claim names): `roomCreate` (create and
@@ -173,13 +169,21 @@ pub fn admin_token(
         exp: now + ttl,
         video: grant,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(api_secret),
-    )
+    hs256(&claims, api_secret)
 }
 
 #[cfg(test)]
 #[path = "../../tests/livekit.rs"]
 mod tests;
+
+/// `claims` signed as LiveKit signs its tokens: HS256 with the API secret.
+fn hs256(
+    claims: &impl Serialize,
+    api_secret: &[u8],
+) -> Result<String, jsonwebtoken::errors::Error> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(api_secret),
+    )
+}

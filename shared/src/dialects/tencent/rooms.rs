@@ -12,7 +12,7 @@ use crate::accounts::{self, UserRequest};
 use crate::auth::Caller;
 use crate::dialects::request;
 use crate::dialects::{Params, seed_time, seed_time_of};
-use crate::domain::audit::Origin;
+use crate::domain::audit::{Acting, Origin, Source};
 use crate::domain::room::RoomQuery;
 use crate::domain::{Category, Page, RoomId, RoomStatus};
 use crate::endpoint::{Endpoint, Envelope, Handler, Route};
@@ -161,7 +161,8 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
         "destroy_room" => {
             let caller = caller(app, p)?;
             let id = room_id(p, ErrorCode::RoomQueryParams)?;
-            rooms::delete(app, &caller, origin, RoomTarget::of(&id)).await?;
+            let by = Acting::user(&caller.user_id, Source::Anchor, origin.clone());
+            rooms::delete(app, &caller, &by, RoomTarget::of(&id)).await?;
             done("destroy ok", None)
         }
         "update_room" => {

@@ -16,7 +16,7 @@ use crate::auth::{Caller, TokenKind};
 use crate::dialects::request;
 use crate::dialects::{Params, seed_time, seed_time_of};
 use crate::domain::UserId;
-use crate::domain::audit::Origin;
+use crate::domain::audit::{Acting, Origin, Source};
 use crate::endpoint::{Endpoint, Envelope, Handler, Route};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
@@ -161,12 +161,14 @@ pub async fn users<S: UsersStore + ?Sized>(
             if claimed_user(p)?.is_some_and(|id| id != caller.user_id.as_str()) {
                 return Err(token_invalid("userId is not the token's user"));
             }
-            accounts::logout(app, &caller, origin, LogoutRequest { all: false }).await?;
+            let by = Acting::user(&caller.user_id, Source::User, origin.clone());
+            accounts::logout(app, &caller, &by, LogoutRequest { all: false }).await?;
             done("user logout ok", None)
         }
         "user_delete" => {
             let caller = caller(app, p)?;
-            match accounts::delete_user(app, &caller, origin).await {
+            let by = Acting::user(&caller.user_id, Source::User, origin.clone());
+            match accounts::delete_user(app, &caller, &by).await {
                 // Seed 004: a user that is gone counts as deleted.
                 Ok(_) => done("user delete ok", None),
                 Err(e) if e.code == ErrorCode::UserNotExists => done("user delete ok", None),

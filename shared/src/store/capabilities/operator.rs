@@ -8,14 +8,12 @@
 //!
 //! Never here: who may operate (that is `endpoint::operator` and the `admin` feature).
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::UserId;
 use crate::domain::audit::{AuditEntry, AuditQuery};
-use crate::domain::operator::{ApiKey, Disabled, KeyId, Role};
+use crate::domain::operator::{AccountChange, ApiKey, KeyId};
 use crate::domain::user::User;
 use crate::store::StoreError;
 
@@ -69,29 +67,19 @@ pub trait AuditRead: Send + Sync {
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError>;
 }
 
-/// An admin's change of an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountChange {
-    /// Disables the account and ends every session it has (bumps [`User::sessions`]).
-    Disable(Disabled),
-    /// Enables it again (its ended sessions stay ended).
-    Enable,
-    /// Sets its stored roles.
-    Roles(BTreeSet<Role>),
-}
-
 #[async_trait]
 pub trait UserAdmin: Send + Sync {
-    /// Applies `change` to the user, with its audit entry, if the user exists, is not
-    /// deleted, and (when `unless_admin`) holds no stored `admin` role. Returns the user as
-    /// changed; [`StoreError::Conflict`] if a condition failed (`None`: no such live user).
+    /// Applies `change` ([`AccountChange::apply`]) to the user, with its audit entry, if the
+    /// user exists, is not deleted, and (when `unless_admin`) holds no stored `admin` role.
+    /// Returns whether there is such a live user; [`StoreError::Conflict`] if it holds the
+    /// role.
     async fn change_account(
         &self,
         id: &UserId,
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
-    ) -> Result<Option<User>, StoreError>;
+    ) -> Result<bool, StoreError>;
 }
 
 #[async_trait]

@@ -121,7 +121,7 @@ pub fn user_to_item(user: &User) -> Item {
             item.insert("deleted_at".to_owned(), time(t));
         }
         // A live user is on the users' listing.
-        None => item.extend(super::operator::user_listing(&user.username, &user.id)),
+        None => item.extend(super::schema::user_listing(&user.username, &user.id)),
     }
     // A string set is never empty: no roles, no attribute.
     if !user.roles.is_empty() {

@@ -1,10 +1,5 @@
-//! The operator plane's items: API keys, audit entries, and an admin's changes of accounts.
-//!
-//! | item        | `pk`          | `sk`      | index keys                                              |
-//! |-------------|---------------|-----------|---------------------------------------------------------|
-//! | API key     | `KEY#{id}`    | `KEY`     | `gsi1` partition `KEYS`, sort `{created µs}#{id}`        |
-//! | audit entry | `AUDIT`       | `{id}`    | `gsi1` `AUDIT#ROOM#{room}` / `{id}`; `gsi3` `AUDIT#ACTOR#{kind}#{id}` / `{id}` |
-//! | user        | (`users.rs`)  |           | `gsi1` partition `USERS`, sort `{username key}#{id}` (live users) |
+//! The operator plane's items: API keys, audit entries, and an admin's changes of accounts
+//! (their keys: `schema.rs`).
 //!
 //! Ids of audit entries sort by time, so each of the three reads of the log (by time on the
 //! table, by room and by actor on an index) is one `Query`, newest first. One partition holds
@@ -22,51 +17,21 @@ use chrono::{DateTime, Utc};
 use super::accounts::LIVE_USER;
 use super::change::Change;
 use super::codec::{Reader, time, user_from_item};
-use super::schema::{GSI_ALL, GSI_ANCHOR, Item, PK, SK, TTL_ATTRIBUTE, n, s, user_key};
-use super::{DynamoStore, conditional, unavailable};
-use crate::domain::audit::{AuditEntry, AuditQuery, AuditScope};
-use crate::domain::operator::{ApiKey, KeyId, KeyName, Role, Scope, SecretHash};
-use crate::domain::user::User;
-use crate::domain::{UserId, Username};
-use crate::store::{
-    AccountChange, AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
+use super::schema::{
+    AUDIT_BY_ACTOR, AUDIT_BY_ROOM, AUDIT_PK, GSI_ALL, Item, KEYS_PARTITION, PK, SK, TTL_ATTRIBUTE,
+    USERS_PARTITION, audit_actor_partition, audit_room_partition, key_key, n, s, user_key,
 };
-
-const AUDIT_PK: &str = "AUDIT";
-const KEY_SK: &str = "KEY";
-const KEYS_PARTITION: &str = "KEYS";
-/// The users' listing partition on `gsi1`.
-pub(super) const USERS_PARTITION: &str = "USERS";
-/// The index of the log by actor (`gsi3`, rooms by anchor otherwise).
-const BY_ACTOR: super::schema::Index = GSI_ANCHOR;
-/// The index of the log by room (`gsi1`, every room otherwise).
-const BY_ROOM: super::schema::Index = GSI_ALL;
+use super::{DynamoStore, conditional, unavailable};
+use crate::domain::UserId;
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditScope};
+use crate::domain::operator::{AccountChange, ApiKey, KeyId, KeyName, Role, Scope, SecretHash};
+use crate::domain::user::User;
+use crate::store::{
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
+};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
-}
-
-fn key_key(id: &KeyId) -> Item {
-    Item::from([
-        (PK.to_owned(), s(format!("KEY#{id}"))),
-        (SK.to_owned(), s(KEY_SK)),
-    ])
-}
-
-/// The users' listing keys of a live user.
-pub(super) fn user_listing(username: &Username, id: &UserId) -> [(String, AttributeValue); 2] {
-    [
-        (GSI_ALL.pk.to_owned(), s(USERS_PARTITION)),
-        (GSI_ALL.sk.to_owned(), s(format!("{}#{id}", username.key()))),
-    ]
-}
-
-fn actor_partition(kind: &str, id: &str) -> String {
-    format!("AUDIT#ACTOR#{kind}#{id}")
-}
-
-fn room_partition(room: &str) -> String {
-    format!("AUDIT#ROOM#{room}")
 }
 
 /// The item of an audit entry (put in the transaction of the change it records).
@@ -79,14 +44,17 @@ pub(super) fn audit_item(entry: &AuditEntry) -> Result<Item, StoreError> {
         ("action".to_owned(), s(entry.action.as_str())),
         (TTL_ATTRIBUTE.to_owned(), n(entry.expires_at)),
         (
-            BY_ACTOR.pk.to_owned(),
-            s(actor_partition(entry.actor.kind.as_str(), &entry.actor.id)),
+            AUDIT_BY_ACTOR.pk.to_owned(),
+            s(audit_actor_partition(
+                entry.actor.kind.as_str(),
+                &entry.actor.id,
+            )),
         ),
-        (BY_ACTOR.sk.to_owned(), s(&entry.id)),
+        (AUDIT_BY_ACTOR.sk.to_owned(), s(&entry.id)),
     ]);
     if let Some(room) = &entry.room_id {
-        item.insert(BY_ROOM.pk.to_owned(), s(room_partition(room)));
-        item.insert(BY_ROOM.sk.to_owned(), s(&entry.id));
+        item.insert(AUDIT_BY_ROOM.pk.to_owned(), s(audit_room_partition(room)));
+        item.insert(AUDIT_BY_ROOM.sk.to_owned(), s(&entry.id));
     }
     Ok(item)
 }
@@ -233,71 +201,48 @@ impl AuditRead for DynamoStore {
         &self,
         query: &AuditQuery,
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError> {
-        let (index, pk_name, sk_name, partition) = match &query.scope {
-            AuditScope::All => (None, PK, SK, AUDIT_PK.to_owned()),
-            AuditScope::Room(room) => (
-                Some(BY_ROOM.name),
-                BY_ROOM.pk,
-                BY_ROOM.sk,
-                room_partition(room),
-            ),
+        let (index, partition) = match &query.scope {
+            AuditScope::All => (None, AUDIT_PK.to_owned()),
+            AuditScope::Room(room) => (Some(AUDIT_BY_ROOM), audit_room_partition(room)),
             AuditScope::Actor(kind, id) => (
-                Some(BY_ACTOR.name),
-                BY_ACTOR.pk,
-                BY_ACTOR.sk,
-                actor_partition(kind.as_str(), id),
+                Some(AUDIT_BY_ACTOR),
+                audit_actor_partition(kind.as_str(), id),
             ),
         };
-        // Newest first: the upper bound is the page's start (just below the last id shown).
-        let upper = match (&query.after, &query.until) {
-            (Some(a), Some(u)) => Some(a.min(u).clone()),
-            (Some(a), None) => Some(a.clone()),
-            (None, u) => u.clone(),
-        };
-        let below_after = query.after.is_some() && upper == query.after;
-        let mut condition = "#pk = :pk".to_owned();
-        let mut filters: Vec<&str> = Vec::new();
+        let (pk_name, sk_name) = index.map_or((PK, SK), |i| (i.pk, i.sk));
+        // A page goes on from the last id of the one before: the table's key of that entry,
+        // and its key on the index read.
+        let start = query.after.as_ref().map(|after| {
+            let mut key = Item::from([(PK.to_owned(), s(AUDIT_PK)), (SK.to_owned(), s(after))]);
+            if let Some(index) = index {
+                key.insert(index.pk.to_owned(), s(&partition));
+                key.insert(index.sk.to_owned(), s(after));
+            }
+            key
+        });
+        let mut filters = vec!["#ttl > :now"];
         let mut req = self
             .client()
             .query()
             .table_name(&self.table)
-            .set_index_name(index.map(str::to_owned))
+            .set_index_name(index.map(|i| i.name.to_owned()))
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :until")
             .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_names("#sk", sk_name)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":from", s(&query.from))
+            .expression_attribute_values(":until", s(&query.until))
+            // DynamoDB's TTL deletes within days, not at once: an expired entry is not read.
+            .expression_attribute_values(":now", n(query.now))
+            .set_exclusive_start_key(start)
             .scan_index_forward(false)
             .limit(i32::try_from(query.limit).unwrap_or(100));
-        match (&query.from, &upper) {
-            (Some(from), Some(upper)) if !below_after => {
-                condition.push_str(" AND #sk BETWEEN :from AND :upper");
-                req = req
-                    .expression_attribute_values(":from", s(from))
-                    .expression_attribute_values(":upper", s(upper));
-            }
-            (from, Some(upper)) => {
-                // `after` is exclusive (ids strictly below it): one bound of the key; a `from`
-                // is then a filter (a key condition has one range).
-                condition.push_str(if below_after {
-                    " AND #sk < :upper"
-                } else {
-                    " AND #sk <= :upper"
-                });
-                req = req.expression_attribute_values(":upper", s(upper));
-                if let Some(from) = from {
-                    filters.push("#sk >= :from");
-                    req = req.expression_attribute_values(":from", s(from));
-                }
-            }
-            (Some(from), None) => {
-                condition.push_str(" AND #sk >= :from");
-                req = req.expression_attribute_values(":from", s(from));
-            }
-            (None, None) => {}
-        }
         if let Some((kind, id)) = &query.actor {
             filters.push("#actor = :actor");
             req = req
-                .expression_attribute_names("#actor", BY_ACTOR.pk)
-                .expression_attribute_values(":actor", s(actor_partition(kind.as_str(), id)));
+                .expression_attribute_names("#actor", AUDIT_BY_ACTOR.pk)
+                .expression_attribute_values(":actor", s(audit_actor_partition(kind.as_str(), id)));
         }
         if let Some(action) = query.action {
             filters.push("#action = :action");
@@ -305,18 +250,8 @@ impl AuditRead for DynamoStore {
                 .expression_attribute_names("#action", "action")
                 .expression_attribute_values(":action", s(action.as_str()));
         }
-        if !filters.is_empty() {
-            req = req.filter_expression(filters.join(" AND "));
-        }
-        // DynamoDB refuses a name the expressions do not use.
-        if condition.contains("#sk") || filters.iter().any(|f| f.contains("#sk")) {
-            req = req.expression_attribute_names("#sk", sk_name);
-        }
-        let out = req
-            .key_condition_expression(condition)
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let req = req.filter_expression(filters.join(" AND "));
+        let out = req.send().await.map_err(unavailable)?;
         let entries = out
             .items
             .unwrap_or_default()
@@ -342,7 +277,7 @@ impl UserAdmin for DynamoStore {
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
-    ) -> Result<Option<User>, StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut condition = LIVE_USER.to_owned();
         let update = match change {
             AccountChange::Disable(d) => Change::new(
@@ -373,21 +308,15 @@ impl UserAdmin for DynamoStore {
                 .value(":admin", s(Role::Admin.name()));
         }
         let update = update.condition(condition);
-        // A transaction returns no item: the user is read back (strongly consistent).
         match self.write(vec![update], vec![audit_item(audit)?]).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return match self.get(user_key(id)).await? {
-                    Some(item) if !item.contains_key("deleted_at") => Err(StoreError::Conflict),
-                    _ => Ok(None),
-                };
-            }
-            Err(e) => return Err(e),
+            Ok(()) => Ok(true),
+            // Which condition failed: no live user, or (only then) the admin role.
+            Err(StoreError::Conflict) => match self.get(user_key(id)).await? {
+                Some(item) if !item.contains_key("deleted_at") => Err(StoreError::Conflict),
+                _ => Ok(false),
+            },
+            Err(e) => Err(e),
         }
-        self.get(user_key(id))
-            .await?
-            .map(|item| user_from_item(&item))
-            .transpose()
     }
 }
 

@@ -20,10 +20,10 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use super::{EmbeddedStore, USERNAMES, USERS, end_of, pair_key, record};
 use crate::domain::UserId;
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditScope};
-use crate::domain::operator::{ApiKey, KeyId, Role};
+use crate::domain::operator::{AccountChange, ApiKey, KeyId, Role};
 use crate::domain::user::User;
 use crate::store::{
-    AccountChange, AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
 };
 
 pub(super) const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
@@ -75,6 +75,16 @@ pub(super) fn put_audit(
     Ok(())
 }
 
+/// The key under `id` in `keys`, decoded.
+fn read_key(
+    keys: &impl ReadableTable<&'static str, &'static [u8]>,
+    id: &KeyId,
+) -> Result<Option<ApiKey>, StoreError> {
+    keys.get(id.as_str())?
+        .map(|v| from_json(v.value()))
+        .transpose()
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     entry: AuditEntry,
@@ -85,13 +95,8 @@ struct Stored {
 impl KeyRead for EmbeddedStore {
     async fn key(&self, id: &KeyId) -> Result<Option<ApiKey>, StoreError> {
         let id = id.clone();
-        self.read(move |txn| {
-            let keys = txn.open_table(API_KEYS)?;
-            keys.get(id.as_str())?
-                .map(|v| from_json(v.value()))
-                .transpose()
-        })
-        .await
+        self.read(move |txn| read_key(&txn.open_table(API_KEYS)?, &id))
+            .await
     }
 }
 
@@ -135,11 +140,7 @@ impl KeyWrite for EmbeddedStore {
         let (id, audit) = (id.clone(), audit.clone());
         self.write(move |txn| {
             let mut keys = txn.open_table(API_KEYS)?;
-            let found: Option<ApiKey> = keys
-                .get(id.as_str())?
-                .map(|v| from_json(v.value()))
-                .transpose()?;
-            let Some(mut key) = found.filter(|k| !k.is_revoked()) else {
+            let Some(mut key) = read_key(&keys, &id)?.filter(|k| !k.is_revoked()) else {
                 return Err(StoreError::Conflict);
             };
             key.revoked_at = Some(at);
@@ -161,11 +162,7 @@ impl KeyTouch for EmbeddedStore {
         let id = id.clone();
         self.write(move |txn| {
             let mut keys = txn.open_table(API_KEYS)?;
-            let found: Option<ApiKey> = keys
-                .get(id.as_str())?
-                .map(|v| from_json(v.value()))
-                .transpose()?;
-            if let Some(mut key) = found
+            if let Some(mut key) = read_key(&keys, &id)?
                 && key.last_used_at.is_none_or(|t| t < stale_before)
             {
                 key.last_used_at = Some(at);
@@ -184,7 +181,6 @@ impl AuditRead for EmbeddedStore {
         query: &AuditQuery,
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError> {
         let query = query.clone();
-        let now = Utc::now().timestamp();
         self.read(move |txn| {
             let audit = txn.open_table(AUDIT)?;
             let (prefix, index) = match &query.scope {
@@ -195,31 +191,27 @@ impl AuditRead for EmbeddedStore {
                     Some(AUDIT_BY_ACTOR),
                 ),
             };
-            // Ids in [from, upper), newest first; `after` is exclusive, `until` inclusive.
-            let low = format!("{prefix}{}", query.from.clone().unwrap_or_default());
-            let mut high = match &query.until {
-                Some(u) => format!("{prefix}{u}~"),
-                None => end_of(&prefix),
-            };
+            // Ids in [from, until], newest first, strictly below `after`.
+            let low = format!("{prefix}{}", query.from);
+            let mut high = format!("{prefix}{}~", query.until);
             if let Some(after) = &query.after {
                 high = high.min(format!("{prefix}{after}"));
             }
-            let ids: Box<dyn Iterator<Item = Result<String, StoreError>>> = match index {
+            let by_index = index.map(|table| txn.open_table(table)).transpose()?;
+            let range = low.as_str()..high.as_str();
+            let ids: Box<dyn Iterator<Item = Result<String, StoreError>>> = match &by_index {
                 None => Box::new(
                     audit
-                        .range(low.as_str()..high.as_str())?
+                        .range(range)?
                         .rev()
                         .map(|row| Ok(row?.0.value().to_owned())),
                 ),
-                Some(table) => {
-                    let table = txn.open_table(table)?;
-                    let rows: Vec<Result<String, StoreError>> = table
-                        .range(low.as_str()..high.as_str())?
+                Some(table) => Box::new(
+                    table
+                        .range(range)?
                         .rev()
-                        .map(|row| Ok(row?.1.value().to_owned()))
-                        .collect();
-                    Box::new(rows.into_iter())
-                }
+                        .map(|row| Ok(row?.1.value().to_owned())),
+                ),
             };
             let mut entries = Vec::new();
             let mut last = None;
@@ -237,7 +229,7 @@ impl AuditRead for EmbeddedStore {
                     continue;
                 };
                 let actor = &stored.entry.actor;
-                if stored.expires_at <= now
+                if stored.expires_at <= query.now
                     || query.action.is_some_and(|a| a != stored.entry.action)
                     || query
                         .actor
@@ -264,28 +256,21 @@ impl UserAdmin for EmbeddedStore {
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
-    ) -> Result<Option<User>, StoreError> {
+    ) -> Result<bool, StoreError> {
         let (id, change, audit) = (id.clone(), change.clone(), audit.clone());
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let Some(mut user) = record::<User>(&users, id.as_str())?.filter(|u| !u.is_deleted())
             else {
-                return Ok(None);
+                return Ok(false);
             };
             if unless_admin && user.roles.contains(&Role::Admin) {
                 return Err(StoreError::Conflict);
             }
-            match change {
-                AccountChange::Disable(d) => {
-                    user.disabled = Some(d);
-                    user.sessions += 1;
-                }
-                AccountChange::Enable => user.disabled = None,
-                AccountChange::Roles(roles) => user.roles = roles,
-            }
+            change.apply(&mut user);
             users.insert(id.as_str(), super::encode(&user)?.as_slice())?;
             put_audit(txn, Some(&audit))?;
-            Ok(Some(user))
+            Ok(true)
         })
         .await
     }
