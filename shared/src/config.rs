@@ -8,11 +8,13 @@
 //! [`crate::credentials`]. Never here: how one variable is parsed (`env`), a vendor's
 //! variables (`credentials`), or anything done per request.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::credentials::{CallbackKeys, Providers};
 use crate::domain::UserId;
 use crate::domain::outbox::Outbox;
+use crate::enforce::Enforcers;
 use crate::env::{ConfigError, JwtPrivateKey, JwtPublicKey, SecretGroups, Tokens, number, seconds};
 
 /// The variables that hold secrets. A function is given (template.yaml) and reads only those of
@@ -30,11 +32,19 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "ALIYUN_LIVE_CALLBACK_KEY",
     "TENCENT_LIVE_CALLBACK_KEY",
     "WEBHOOK_SECRET",
+    "ALIYUN_ACCESS_KEY_SECRET",
+    "TENCENT_API_SECRET_KEY",
 ];
 
 /// The keys a function holds by purpose: [`SECRET_VARIABLES`] and `JWT_PUBLIC_KEY` (no secret,
 /// but given only where tokens are verified; the template test holds it to that too).
-pub const KEY_VARIABLES: &[&str] = &["JWT_PUBLIC_KEY"];
+/// The vendors' API key ids (`ALIYUN_ACCESS_KEY_ID`, `TENCENT_API_SECRET_ID`) are not secret
+/// either, but go only where their secrets go.
+pub const KEY_VARIABLES: &[&str] = &[
+    "JWT_PUBLIC_KEY",
+    "ALIYUN_ACCESS_KEY_ID",
+    "TENCENT_API_SECRET_ID",
+];
 
 /// What a function needs. Store-specific settings (the table name) are read by the entry point
 /// that builds that store.
@@ -90,9 +100,18 @@ pub struct Config {
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (each callback is on when its key is set, in
     /// the function that reads it: [`SecretGroups::aliyun_callback`] and the like).
     pub callbacks: CallbackKeys,
+    /// Moderation that reaches the vendors: the names of what a room's stream and RTC channel
+    /// are at each (every function), and where [`SecretGroups::enforcement`] is read the API
+    /// bases and the optional API credentials (`crate::enforce`).
+    pub enforcement: Enforcers,
     /// `REGISTRATIONS_PER_ADDRESS_PER_MINUTE` (default 10), `REGISTRATIONS_PER_MINUTE` (default
     /// 600), `LOGIN_FAILURES_PER_USER_PER_MINUTE` (default 100): see [`Throttle`].
     pub throttle: Throttle,
+    /// `ADMIN_USERS` (comma-separated user ids; not a secret): always `admin`, whatever roles
+    /// are stored on them (issue 24).
+    pub admin_users: BTreeSet<UserId>,
+    /// `AUDIT_RETENTION_DAYS` (default 90): how long an audit entry is kept.
+    pub audit_retention_days: u32,
 }
 
 /// The configurable throttle limits, each per one-minute window (`crate::accounts`).
@@ -220,7 +239,10 @@ impl Config {
             reserved_name: crate::credentials::reserved_name(&lookup)?,
             outbox,
             callbacks: crate::credentials::callback_keys(&lookup, reads)?,
+            enforcement: Enforcers::from_lookup(&lookup, &reads)?,
             throttle: Throttle::from_lookup(&lookup)?,
+            admin_users: admin_users(&lookup)?,
+            audit_retention_days: number(&lookup, "AUDIT_RETENTION_DAYS", 90, 1..=3650)? as u32,
         })
     }
 
@@ -244,6 +266,9 @@ impl Config {
         if !reads.livekit_callback {
             config.callbacks.livekit = None;
         }
+        if !reads.enforcement {
+            config.enforcement = config.enforcement.without_keys();
+        }
         config
     }
 
@@ -254,6 +279,21 @@ impl Config {
             .as_ref()
             .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
     }
+}
+
+/// `ADMIN_USERS`: user ids, comma-separated (blanks ignored); a malformed id is refused.
+fn admin_users(lookup: &impl Fn(&str) -> Option<String>) -> Result<BTreeSet<UserId>, ConfigError> {
+    let Some(list) = lookup("ADMIN_USERS") else {
+        return Ok(BTreeSet::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            UserId::parse("ADMIN_USERS", id)
+                .map_err(|e| ConfigError::new("ADMIN_USERS", format!("{id:?}: {}", e.message)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -311,6 +311,11 @@ pub struct SecretGroups {
     pub tencent_callback: bool,
     /// `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` as the webhooks' key: LiveKit's webhooks.
     pub livekit_callback: bool,
+    /// The vendors' API credentials for moderation that reaches them (`crate::enforce`):
+    /// `ALIYUN_ACCESS_KEY_ID` + `ALIYUN_ACCESS_KEY_SECRET`, `TENCENT_API_SECRET_ID` +
+    /// `TENCENT_API_SECRET_KEY`, `LIVEKIT_API_SECRET` (each pair optional), and their API
+    /// bases: the function that makes the calls (the outbox).
+    pub enforcement: bool,
 }
 
 impl SecretGroups {
@@ -327,6 +332,7 @@ impl SecretGroups {
         aliyun_callback: false,
         tencent_callback: false,
         livekit_callback: false,
+        enforcement: false,
     };
     /// Verifies our tokens only.
     pub const TOKENS: SecretGroups = SecretGroups {
@@ -378,6 +384,7 @@ impl SecretGroups {
         aliyun_callback: true,
         tencent_callback: true,
         livekit_callback: true,
+        enforcement: true,
     };
 }
 

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     DialectNotConfigured,
     /// 113: the request did not arrive within the server's time (the local server).
     RequestTimeout,
+    /// 114: an operator call by a user without the role, or a key without the scope (issue 24).
+    AdminForbidden,
     /// 202: a signature login's nonce was used already.
     UserNonceConsumed,
     /// 203: the token has expired.
@@ -61,6 +63,8 @@ pub enum ErrorCode {
     UserAlreadyExists,
     /// 213: wrong username or password (never says which).
     UserLoginFailed,
+    /// 214: the account was disabled by an operator (login refused).
+    UserDisabled,
     /// 2000: bad parameters to `create`.
     RoomCreateParams,
     /// 2002: bad parameters to a room query (`get`, `list`, ...).
@@ -89,7 +93,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (docs/errors.md and the tests walk it).
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 35] = [
         Self::SystemVerifyError,
         Self::SystemError,
         Self::ServiceUnavailable,
@@ -103,6 +107,7 @@ impl ErrorCode {
         Self::CallbackNotConfigured,
         Self::DialectNotConfigured,
         Self::RequestTimeout,
+        Self::AdminForbidden,
         Self::UserNonceConsumed,
         Self::UserTokenExpired,
         Self::UserTokenInvalid,
@@ -112,6 +117,7 @@ impl ErrorCode {
         Self::UserSignatureInvalid,
         Self::UserAlreadyExists,
         Self::UserLoginFailed,
+        Self::UserDisabled,
         Self::RoomCreateParams,
         Self::RoomQueryParams,
         Self::RoomNotExists,
@@ -141,6 +147,7 @@ impl ErrorCode {
             Self::CallbackNotConfigured => (111, "CallbackNotConfigured", 404),
             Self::DialectNotConfigured => (112, "DialectNotConfigured", 404),
             Self::RequestTimeout => (113, "RequestTimeout", 408),
+            Self::AdminForbidden => (114, "AdminForbidden", 403),
             Self::UserTokenExpired => (203, "UserTokenExpired", 401),
             Self::UserTokenInvalid => (204, "UserTokenInvalid", 401),
             Self::UserInfoEmpty => (205, "UseInfoEmpty", 400),
@@ -150,6 +157,7 @@ impl ErrorCode {
             Self::UserSignatureInvalid => (210, "UserOAuthParams", 401),
             Self::UserAlreadyExists => (212, "UserAlreadyExists", 409),
             Self::UserLoginFailed => (213, "UserLoginFailed", 401),
+            Self::UserDisabled => (214, "UserDisabled", 403),
             Self::RoomCreateParams => (2000, "RoomCreateParams", 400),
             Self::RoomQueryParams => (2002, "RoomQueryParams", 400),
             Self::RoomNotExists => (2004, "RoomNotExists", 404),

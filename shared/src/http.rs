@@ -38,6 +38,7 @@ pub fn visit_all(v: &mut impl Visitor) {
     crate::meeting::endpoints(v);
     crate::presence::endpoints(v);
     crate::moderation::endpoints(v);
+    crate::admin::endpoints(v);
     crate::callbacks::endpoints(v);
     dialects::tencent::endpoints(v);
     dialects::aliyun::endpoints(v);

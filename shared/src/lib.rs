@@ -13,9 +13,9 @@
 //! base:     clock env telemetry https
 //! domain:   domain
 //! state:    store credentials
-//! context:  error config im app auth
-//! shared:   endpoint room_change
-//! features: accounts rooms meeting moderation presence metrics reclaim delivery callbacks
+//! context:  error config im enforce app auth
+//! shared:   endpoint room_change operator
+//! features: admin accounts rooms meeting moderation presence metrics reclaim delivery callbacks
 //!           vendor_tokens service
 //! dialects: dialects
 //! edge:     http
@@ -34,12 +34,17 @@
 //! - `error`: the one error type of the API, and its table of codes and statuses (§2).
 //! - `config`: the configuration, read from the environment once and validated.
 //! - `im`: the Tencent IM REST API, as the app's administrator (feature `delivery`).
+//! - `enforce`: moderation that reaches the vendors: the calls that cut a stream or remove an
+//!   RTC member, their settings, and their clients (feature `delivery`).
 //! - `app`: the [`App`], what every request needs, built once per process.
 //! - `auth`: our sessions: EdDSA JWTs and the caller they prove.
 //! - `endpoint`: what an endpoint declares (route, methods, needs, secret groups, envelope) and
 //!   the handler trait.
+//! - `operator`: who is operating (an API key or an account's roles) and what it may do.
 //! - `room_change`: what every room feature shares: room-or-404, expiry, the outbox report,
 //!   the retry on conflict.
+//! - `admin`: the admin API: every anchor's rooms, stops, kicks, mutes, accounts, roles, API
+//!   keys and the audit log (issue 24).
 //! - `accounts`: register, login, refresh, logout and the user's own profile (§3).
 //! - `rooms`: the rooms' life cycle, listings and read model (§5).
 //! - `meeting`: co-hosting (§6).
@@ -56,6 +61,7 @@
 //! - `lambda`: the Lambda entry: the production app from the environment, one endpoint served.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod callbacks;
@@ -67,6 +73,7 @@ pub mod delivery;
 pub mod dialects;
 pub mod domain;
 pub mod endpoint;
+pub mod enforce;
 pub mod env;
 pub mod error;
 pub mod http;
@@ -78,6 +85,7 @@ pub mod lambda;
 pub mod meeting;
 pub mod metrics;
 pub mod moderation;
+pub mod operator;
 pub mod presence;
 pub mod reclaim;
 pub mod room_change;

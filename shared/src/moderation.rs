@@ -13,15 +13,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::audit::{Acting, Action, ActorKind, AuditEntry, Source, Target};
 use crate::domain::meeting::Meeting;
+use crate::domain::operator::Reason;
 use crate::domain::outbox::{self, EventKind};
 use crate::domain::room::Room;
 use crate::domain::{FieldError, RoomId, RoomStatus, UserId};
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
+use crate::operator::{Operator, acting};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, expiry, found_for, invalid, report, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, expiry, found, found_for, invalid, report, retry_on_conflict,
 };
 use crate::store::{MAX_MUTED, Store, StoreError};
 
@@ -41,6 +44,8 @@ crate::needs!(
 
 /// The longest ban, and the one a kick gives when it names none.
 pub const MAX_BAN_SECONDS: i64 = 86_400;
+/// The longest ban an operator gives (30 days).
+pub const MAX_OPERATOR_BAN_SECONDS: i64 = 2_592_000;
 pub const DEFAULT_BAN_SECONDS: i64 = 600;
 
 /// `kick {id, user_id, ban_seconds?}`: `user_id` is the member removed (not the caller).
@@ -77,6 +82,61 @@ pub struct MuteResponse {
     pub mute: bool,
 }
 
+/// Who kicks or mutes: the room's anchor (through the room API), or an operator (through the
+/// admin API, in any room, with a reason). Either way the action is audited with the change.
+pub enum By<'a> {
+    Anchor(&'a Caller, &'a Acting),
+    Operator(&'a Operator, Option<&'a Reason>),
+}
+
+impl By<'_> {
+    /// The room (not deleted) if this actor may act in it on `target`.
+    fn over(&self, room: Option<Room>, target: &UserId) -> Result<Room, ApiError> {
+        match self {
+            By::Anchor(caller, _) => anchor_over(found_for(room, caller)?, caller, target),
+            By::Operator(operator, _) => {
+                let room = found(room)?;
+                if operator.actor.kind == ActorKind::User && operator.actor.id == target.as_str() {
+                    return Err(themself());
+                }
+                if &room.anchor_id == target {
+                    return Err(ApiError::forbidden(
+                        "an operator does not kick or mute a room's anchor: stop the room",
+                    )
+                    .with_detail("field", "user_id"));
+                }
+                Ok(room)
+            }
+        }
+    }
+
+    /// The audit entry of `action` on `target` in `room`, at `now`.
+    fn audit<S: ?Sized>(
+        &self,
+        app: &App<S>,
+        action: Action,
+        room: &RoomId,
+        target: &UserId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AuditEntry {
+        let (by, reason) = match self {
+            By::Anchor(_, by) => ((*by).clone(), None),
+            By::Operator(operator, reason) => (operator.acting(), reason.cloned()),
+        };
+        let days = app.config.audit_retention_days;
+        AuditEntry::new(now, days, &by, action, Target::user(target))
+            .in_room(room)
+            .because(reason)
+    }
+
+    fn longest_ban(&self) -> i64 {
+        match self {
+            By::Anchor(..) => MAX_BAN_SECONDS,
+            By::Operator(..) => MAX_OPERATOR_BAN_SECONDS,
+        }
+    }
+}
+
 /// The room (not deleted), if the caller is its anchor and `target` is someone else.
 fn anchor_over(room: Room, caller: &Caller, target: &UserId) -> Result<Room, ApiError> {
     if room.anchor_id != caller.user_id {
@@ -95,26 +155,27 @@ fn themself() -> ApiError {
 
 pub async fn kick<S: KickStore + ?Sized>(
     app: &App<S>,
-    caller: &Caller,
+    by: &By<'_>,
     req: KickRequest,
 ) -> Result<KickResponse, ApiError> {
     let id = RoomId::parse("id", &req.id).map_err(invalid)?;
     let target = UserId::parse("user_id", &req.user_id).map_err(invalid)?;
     let ban_seconds = req.ban_seconds.unwrap_or(DEFAULT_BAN_SECONDS);
-    if !(0..=MAX_BAN_SECONDS).contains(&ban_seconds) {
+    let longest = by.longest_ban();
+    if !(0..=longest).contains(&ban_seconds) {
         return Err(invalid(FieldError::new(
             "ban_seconds",
-            format!("must be 0 to {MAX_BAN_SECONDS}"),
+            format!("must be 0 to {longest}"),
         )));
     }
-    let room = anchor_over(
-        found_for(app.store.room(&id).await?, caller)?,
-        caller,
-        &target,
-    )?;
+    let room = by.over(app.store.room(&id).await?, &target)?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
-    let (id, target) = (&id, &target);
+    let audit = by
+        .audit(app, Action::RoomKick, &id, &target, now)
+        .detail("banned_until", crate::clock::rfc3339(&until))
+        .detail("ban_seconds", ban_seconds);
+    let (id, target, audit) = (&id, &target, &audit);
     // The ban; again after another reported change committed in between (its entry's order).
     let ban = |mut room: Room| async move {
         let kicked = report(
@@ -126,18 +187,16 @@ pub async fn kick<S: KickStore + ?Sized>(
         );
         match app
             .store
-            .ban_member(id, target, until, expiry(app, now), &kicked)
+            .ban_member(id, target, until, expiry(app, now), &kicked, Some(audit))
             .await
         {
             Ok(()) => {
                 outbox::counted(&mut room, &kicked);
                 Ok(Attempt::Done(room))
             }
-            Err(StoreError::Conflict) => Ok(Attempt::Again(anchor_over(
-                found_for(app.store.room(id).await?, caller)?,
-                caller,
-                target,
-            )?)),
+            Err(StoreError::Conflict) => {
+                Ok(Attempt::Again(by.over(app.store.room(id).await?, target)?))
+            }
             Err(e) => Err(e.into()),
         }
     };
@@ -184,10 +243,9 @@ pub async fn kick<S: KickStore + ?Sized>(
                 outbox::counted(&mut after, &events);
                 Ok(Attempt::Again((after, true)))
             }
-            Err(StoreError::Conflict) => Ok(Attempt::Again((
-                found_for(app.store.room(id).await?, caller)?,
-                removed,
-            ))),
+            Err(StoreError::Conflict) => {
+                Ok(Attempt::Again((found(app.store.room(id).await?)?, removed)))
+            }
             Err(e) => Err(e.into()),
         }
     };
@@ -202,25 +260,38 @@ pub async fn kick<S: KickStore + ?Sized>(
 
 pub async fn mute<S: MuteStore + ?Sized>(
     app: &App<S>,
-    caller: &Caller,
+    by: &By<'_>,
     req: MuteRequest,
 ) -> Result<MuteResponse, ApiError> {
     let id = RoomId::parse("id", &req.id).map_err(invalid)?;
     let target = UserId::parse("user_id", &req.user_id).map_err(invalid)?;
-    if target == caller.user_id {
-        return Err(themself());
-    }
-    // A call is its seated participants' alone: its anchor too acts on it only while seated.
-    if id.is_channel() {
-        anchor_over(
-            found_for(app.store.room(&id).await?, caller)?,
-            caller,
-            &target,
-        )?;
-    }
+    let anchor = match by {
+        By::Anchor(caller, _) => {
+            if target == caller.user_id {
+                return Err(themself());
+            }
+            // A call is its seated participants' alone: its anchor too acts on it only while
+            // seated.
+            if id.is_channel() {
+                by.over(app.store.room(&id).await?, &target)?;
+            }
+            Some(&caller.user_id)
+        }
+        // An operator's mute reads the room first (whose anchor it may not mute).
+        By::Operator(..) => {
+            by.over(app.store.room(&id).await?, &target)?;
+            None
+        }
+    };
+    let action = if req.mute {
+        Action::RoomMute
+    } else {
+        Action::RoomUnmute
+    };
+    let audit = by.audit(app, action, &id, &target, app.clock.now());
     match app
         .store
-        .set_muted(&id, &caller.user_id, &target, req.mute)
+        .set_muted(&id, anchor, &target, req.mute, Some(&audit))
         .await
     {
         Ok(()) => Ok(MuteResponse {
@@ -230,11 +301,7 @@ pub async fn mute<S: MuteStore + ?Sized>(
         }),
         // Say why: no room, not the anchor, or the muted set is full.
         Err(StoreError::Conflict) => {
-            anchor_over(
-                found_for(app.store.room(&id).await?, caller)?,
-                caller,
-                &target,
-            )?;
+            by.over(app.store.room(&id).await?, &target)?;
             Err(ApiError::new(
                 ErrorCode::RoomFull,
                 format!("at most {MAX_MUTED} members of a room can be muted at once"),
@@ -260,7 +327,8 @@ impl Handler for Kick {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&kick(app, &caller, body).await?)
+        let by = acting(&caller, Source::Anchor, &req);
+        json(&kick(app, &By::Anchor(&caller, &by), body).await?)
     }
 }
 
@@ -274,6 +342,7 @@ impl Handler for Mute {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&mute(app, &caller, body).await?)
+        let by = acting(&caller, Source::Anchor, &req);
+        json(&mute(app, &By::Anchor(&caller, &by), body).await?)
     }
 }

@@ -136,6 +136,13 @@ pub fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, Ap
     if found.ended || user.sessions != caller.session.generation {
         return Err(session_ended());
     }
+    // Disabling bumps the generation too; an account enabled again keeps its old tokens dead.
+    if user.disabled.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::UserTokenInvalid,
+            "the account is disabled",
+        ));
+    }
     Ok(Some(user))
 }
 

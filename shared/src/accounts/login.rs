@@ -244,6 +244,7 @@ pub async fn login<S: LoginStore + ?Sized>(
     match user {
         Some(user) if ok => {
             succeeded(app, &attempt).await;
+            refuse_disabled(&user)?;
             issue_pair(app, &user.id, &Session::begin(user.sessions))
         }
         _ => Err(login_failed()),
@@ -362,7 +363,20 @@ pub async fn signature<S: SignatureStore + ?Sized>(
         return Err(err);
     }
     succeeded(app, &attempt).await;
+    refuse_disabled(&user)?;
     issue_pair(app, &user.id, &Session::begin(user.sessions))
+}
+
+/// 403 `UserDisabled` for an account an operator disabled: said only to a caller who proved
+/// they hold it (a wrong password is refused as ever, saying nothing of the account).
+fn refuse_disabled(user: &User) -> Result<(), ApiError> {
+    match &user.disabled {
+        None => Ok(()),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::UserDisabled,
+            "this account has been disabled by an operator",
+        )),
+    }
 }
 
 /// `POST /api/v1/live/register`: a new account ([`register`]).

@@ -11,11 +11,13 @@ use super::users::UserInfo;
 use crate::App;
 use crate::auth::{Caller, IssuedToken, Session, TokenKind};
 use crate::domain::UserId;
+use crate::domain::audit::{Acting, Action, Source, Target};
 use crate::endpoint::{
     Endpoint, Handler, Route, authenticate, json, parse_body, parse_optional_body,
 };
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
+use crate::operator::{acting, audit_entry};
 use crate::room_change::live_session;
 use crate::store::Store;
 
@@ -90,12 +92,23 @@ pub async fn renew<S: RefreshStore + ?Sized>(
 pub async fn logout<S: LogoutStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    by: &Acting,
     req: LogoutRequest,
 ) -> Result<LogoutResponse, ApiError> {
     let now = app.clock.now();
     let ttl = |d: std::time::Duration| chrono::Duration::from_std(d).map_err(ApiError::internal);
     if req.all {
-        if app.store.end_all_sessions(&caller.user_id).await?.is_none() {
+        let audit = audit_entry(
+            app,
+            by,
+            Action::UserLogoutAll,
+            Target::user(&caller.user_id),
+        );
+        if !app
+            .store
+            .end_all_sessions(&caller.user_id, Some(&audit))
+            .await?
+        {
             return Err(ApiError::new(
                 ErrorCode::UserNotExists,
                 "the user no longer exists",
@@ -172,6 +185,7 @@ impl Handler for Logout {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let body = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&logout(app, &caller, body).await?)
+        let by = acting(&caller, Source::User, &req);
+        json(&logout(app, &caller, &by, body).await?)
     }
 }

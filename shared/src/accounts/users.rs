@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::audit::{Acting, Action, Source, Target};
 use crate::domain::user::User as Account;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::endpoint::{
@@ -15,6 +16,7 @@ use crate::endpoint::{
 };
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
+use crate::operator::{acting, audit_entry};
 use crate::room_change::invalid;
 use crate::store::Store;
 
@@ -141,10 +143,13 @@ pub async fn update_user<S: UpdateUserStore + ?Sized>(
 pub async fn delete_user<S: DeleteUserStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    by: &Acting,
 ) -> Result<DeleteUserResponse, ApiError> {
+    let now = app.clock.now();
+    let audit = audit_entry(app, by, Action::UserDelete, Target::user(&caller.user_id));
     if !app
         .store
-        .delete_user(&caller.user_id, app.clock.now())
+        .delete_user(&caller.user_id, now, Some(&audit))
         .await?
     {
         return Err(no_user());
@@ -199,6 +204,7 @@ impl Handler for DeleteUser {
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let caller = authenticate(app, &req)?;
         let _: serde::de::IgnoredAny = parse_optional_body(app, Self::ENDPOINT, &req)?;
-        json(&delete_user(app, &caller).await?)
+        let by = acting(&caller, Source::User, &req);
+        json(&delete_user(app, &caller, &by).await?)
     }
 }

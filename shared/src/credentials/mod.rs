@@ -17,6 +17,7 @@ pub mod aliyun;
 pub mod livekit;
 mod settings;
 pub use settings::{CallbackKeys, callback_keys};
+pub(crate) use settings::{Settings, Vendor, vendor};
 pub(crate) use settings::{im_keeps_groups, reserved_name};
 pub mod tencent;
 

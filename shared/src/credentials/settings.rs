@@ -81,6 +81,17 @@ impl<F: Fn(&str) -> Option<String>> Settings<'_, F> {
     }
 
     /// A host name (optionally with a port): what a stream URL is built on.
+    /// `TENCENT_SDKAPPID`: the Tencent application's number.
+    pub(crate) fn sdkappid(&self) -> Result<u32, ConfigError> {
+        let raw = self.text("TENCENT_SDKAPPID")?;
+        raw.parse::<u32>().map_err(|_| {
+            ConfigError::new(
+                "TENCENT_SDKAPPID",
+                format!("must be a number (got {raw:?})"),
+            )
+        })
+    }
+
     pub(crate) fn domain(&self, variable: &'static str) -> Result<String, ConfigError> {
         let value = self.text(variable)?;
         let ok = value
@@ -184,13 +195,7 @@ impl Providers {
             (false, false, false) => None,
             (l, r, i) => {
                 let app = if r || i {
-                    let raw = s.text("TENCENT_SDKAPPID")?;
-                    let sdkappid = raw.parse::<u32>().map_err(|_| {
-                        ConfigError::new(
-                            "TENCENT_SDKAPPID",
-                            format!("must be a number (got {raw:?})"),
-                        )
-                    })?;
+                    let sdkappid = s.sdkappid()?;
                     // One key, read once, held for each purpose that needs it here.
                     let (room, user, admin) =
                         (reads.rtc_room && r, reads.user_sig, reads.im_admin && i);

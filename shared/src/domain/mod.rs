@@ -6,6 +6,7 @@
 //! 400 with the endpoint's error code (`crate::error::ApiError::invalid`). Never here: the HTTP
 //! error type, or any other import from a layer above.
 
+pub mod audit;
 pub mod meeting;
 pub mod operator;
 pub mod outbox;

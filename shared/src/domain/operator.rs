@@ -276,6 +276,85 @@ impl NewKey {
     }
 }
 
+/// An API key's name, as its creator gave it: 1 to 64 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyName(String);
+
+impl KeyName {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let chars = value.chars().count();
+        if value.trim().is_empty() || chars > 64 {
+            return Err(FieldError::new("name", "must be 1 to 64 characters"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "must not hold control characters"));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored API key: what it may do, who made it, and only the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub key_id: KeyId,
+    pub name: KeyName,
+    pub scopes: BTreeSet<Scope>,
+    pub hash: SecretHash,
+    pub created_at: DateTime<Utc>,
+    /// The admin who made it (a user id).
+    pub created_by: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+impl SecretHash {
+    /// A stored hash, as read back (64 hex digits); `None` for anything else.
+    pub fn stored(hex: &str) -> Option<Self> {
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(hex.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An admin's change of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Disables the account and ends every session it has (bumps its session generation).
+    Disable(Disabled),
+    /// Enables it again (its ended sessions stay ended).
+    Enable,
+    /// Sets its stored roles.
+    Roles(BTreeSet<Role>),
+}
+
+impl AccountChange {
+    /// `user` as the change leaves it (what the store writes, and the answer shows).
+    pub fn apply(&self, user: &mut super::user::User) {
+        match self {
+            AccountChange::Disable(d) => {
+                user.disabled = Some(d.clone());
+                user.sessions += 1;
+            }
+            AccountChange::Enable => user.disabled = None,
+            AccountChange::Roles(roles) => user.roles = roles.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "../tests/operator.rs"]
 mod tests;

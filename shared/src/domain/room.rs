@@ -78,6 +78,17 @@ pub struct Room {
     /// of the embedded store append new fields.
     #[serde(default)]
     pub changes: u64,
+    /// Why and by whom the room was ended, when an operator or the system ended it (issue 24);
+    /// `None` for an anchor's own stop.
+    #[serde(default)]
+    pub stopped: Option<Stopped>,
+}
+
+/// An end an operator (or liveroom itself) decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopped {
+    pub reason: super::operator::Reason,
+    pub by: super::audit::Actor,
 }
 
 /// The metrics of a room as last counted, kept on the room item so that a read needs no

@@ -265,6 +265,7 @@ pub(super) fn new_room(
         shards_used: 0,
         deleted_at: None,
         changes: 0,
+        stopped: None,
         muted: Vec::new(),
         chat_ready: false,
     }

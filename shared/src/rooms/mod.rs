@@ -19,13 +19,15 @@ use serde::Deserialize;
 
 use crate::App;
 use crate::auth::Caller;
+use crate::domain::audit::{self, Acting, Source, Target};
 use crate::domain::outbox::EventKind;
 use crate::domain::room::{Action, Room, RoomQuery};
 use crate::domain::{
-    Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, Title, parse_status_filter,
+    Category, Extends, FieldError, ImageUrl, Nick, Notice, Page, RoomId, Title, parse_status_filter,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
+use crate::operator::{acting, audit_entry};
 use crate::room_change::{
     Attempt, MAX_ATTEMPTS, RoomTarget, Signer, check_claimed_identity, claimed_room_id, expiry,
     found_for, report, retry_on_conflict, standing,
@@ -125,6 +127,35 @@ pub async fn get<S: GetStore + ?Sized>(
     Ok(RoomInfo::view(&room, caller, &signer, metrics))
 }
 
+/// A listing's filters and page, parsed (`list`, and the admin API's `rooms`): an empty
+/// anchor or category is no filter.
+pub fn room_query(
+    page_num: i64,
+    page_size: i64,
+    status: Option<i64>,
+    anchor_id: Option<&str>,
+    category: Option<&str>,
+) -> Result<RoomQuery, FieldError> {
+    // In the order a client reads its mistakes: the page, then the filters.
+    let page = Page::parse(page_num, page_size)?;
+    let status = parse_status_filter(status)?;
+    let anchor = match anchor_id.filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(crate::domain::UserId::parse("anchor_id", a)?),
+    };
+    let category = match category.filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(Category::parse(c)?),
+    };
+    Ok(RoomQuery {
+        status,
+        anchor,
+        category,
+        page,
+        ..RoomQuery::default()
+    })
+}
+
 pub async fn list<S: ListStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
@@ -132,25 +163,14 @@ pub async fn list<S: ListStore + ?Sized>(
 ) -> Result<Vec<RoomInfo>, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
     check_claimed_identity("user_id", req.user_id.as_deref(), caller)?;
-    let page = Page::parse(req.page_num, req.page_size).map_err(|e| ApiError::invalid(CODE, e))?;
-    let status = parse_status_filter(req.status).map_err(|e| ApiError::invalid(CODE, e))?;
-    let anchor = match req.anchor_id.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(
-            crate::domain::UserId::parse("anchor_id", a).map_err(|e| ApiError::invalid(CODE, e))?,
-        ),
-    };
-    let category = match req.category.as_deref() {
-        None | Some("") => None,
-        Some(c) => Some(Category::parse(c).map_err(|e| ApiError::invalid(CODE, e))?),
-    };
-    let query = RoomQuery {
-        status,
-        anchor,
-        category,
-        page,
-        ..RoomQuery::default()
-    };
+    let query = room_query(
+        req.page_num,
+        req.page_size,
+        req.status,
+        req.anchor_id.as_deref(),
+        req.category.as_deref(),
+    )
+    .map_err(|e| ApiError::invalid(CODE, e))?;
     let rooms = app.store.list_rooms(&query).await?;
     let providers = &app.config.providers;
     // Where anything is signed, the caller's session and bans in the page's rooms: one read
@@ -246,6 +266,7 @@ pub async fn transition<S: ChangeStore + ?Sized>(
 pub async fn delete<S: DeleteStore + ?Sized>(
     app: &App<S>,
     caller: &Caller,
+    by: &Acting,
     req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
     let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
@@ -279,9 +300,17 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         }
         let now = app.clock.now();
         let events = report(app, EventKind::RoomDeleted, &unmarked, now, None);
+        let audit = audit_entry(app, by, audit::Action::RoomDelete, Target::room(id));
         match app
             .store
-            .mark_deleted(id, &caller.user_id, now, expiry(app, now), &events)
+            .mark_deleted_audited(
+                id,
+                &caller.user_id,
+                now,
+                expiry(app, now),
+                &events,
+                Some(&audit),
+            )
             .await
         {
             Ok(()) => Ok(Attempt::Done(())),
@@ -423,6 +452,7 @@ impl Handler for Delete {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
-        json(&delete(app, &caller, body).await?)
+        let by = acting(&caller, Source::Anchor, &req);
+        json(&delete(app, &caller, &by, body).await?)
     }
 }

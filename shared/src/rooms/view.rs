@@ -93,6 +93,10 @@ pub struct RoomInfo {
     pub user_status: UserStatus,
     pub vod_id: String,
     pub vod_info: VodInfo,
+    /// Why an operator (or the system) ended the room; null otherwise (issue 24).
+    pub stop_reason: Option<String>,
+    /// Who ended it so: `{kind: user|key|system, id}`; null otherwise.
+    pub stopped_by: Option<crate::domain::audit::Actor>,
 }
 
 impl RoomInfo {
@@ -157,6 +161,8 @@ impl RoomInfo {
             user_status: UserStatus::of(room, &viewer.user_id),
             vod_id: String::new(),
             vod_info: VodInfo::default(),
+            stop_reason: room.stopped.as_ref().map(|s| s.reason.as_str().to_owned()),
+            stopped_by: room.stopped.as_ref().map(|s| s.by.clone()),
         }
     }
 }

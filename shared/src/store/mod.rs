@@ -34,6 +34,9 @@ pub use capabilities::accounts::{
 };
 pub use capabilities::claims::{Counter, EventClaim, LoginThrottle, NonceClaim};
 pub use capabilities::moderation::{MAX_MUTED, MemberBan, MemberRead, Moderation};
+pub use capabilities::operator::{
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList,
+};
 pub use capabilities::outbox::OutboxWork;
 pub use capabilities::presence::{CounterWrite, PresenceRead, PresenceWrite, Touch};
 pub use capabilities::quota::{RoomCaps, RoomQuota, RoomTally};
@@ -41,7 +44,7 @@ pub use capabilities::rooms::{
     ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete,
     RoomList, RoomRead, RoomUpdate, RoomView,
 };
-pub use capabilities::series::{SeriesRead, SeriesWrite};
+pub use capabilities::series::{SeriesRead, SeriesWrite, StatsRead};
 pub use capabilities::sweep::{RoomSweep, SweptPresence};
 pub use capabilities::{Capability, On, Store};
 

@@ -60,6 +60,7 @@ fn room(status: RoomStatus) -> Room {
         muted: Vec::new(),
         chat_ready: false,
         changes: 0,
+        stopped: None,
     }
 }
 

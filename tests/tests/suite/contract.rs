@@ -127,6 +127,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         muted: Vec::new(),
         chat_ready: false,
         changes: 0,
+        stopped: None,
     }
 }
 
@@ -1193,7 +1194,14 @@ async fn outbox_entries_are_written_with_their_change_or_not_at_all(s: &TestStor
     // Each reported change moves the room's change count by one (issue 16, 9).
     let kicked = entries(&live, EventKind::MemberKicked, 3, later);
     s.store
-        .ban_member(&r.id, &UserId::generate(), later, 2_000_000_000, &kicked)
+        .ban_member(
+            &r.id,
+            &UserId::generate(),
+            later,
+            2_000_000_000,
+            &kicked,
+            None,
+        )
         .await
         .unwrap();
     let deleted = entries(&live, EventKind::RoomDeleted, 4, t0());
@@ -1341,7 +1349,8 @@ async fn reported_changes_of_one_room_commit_one_at_a_time(s: &TestStore) {
                 &guest,
                 until,
                 expires_at,
-                &report(EventKind::MemberKicked, &stale, &stale)
+                &report(EventKind::MemberKicked, &stale, &stale),
+                None,
             )
             .await,
         Err(StoreError::Conflict)
@@ -1354,6 +1363,7 @@ async fn reported_changes_of_one_room_commit_one_at_a_time(s: &TestStore) {
             until,
             expires_at,
             &report(EventKind::MemberKicked, &read, &read),
+            None,
         )
         .await
         .unwrap();

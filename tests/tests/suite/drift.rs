@@ -520,6 +520,13 @@ fn hints_for(path: &str, base: &Hints) -> Hints {
     if path.ends_with("/register") {
         h.remove("username");
     }
+    if path.contains("/admin/") {
+        // The admin API names any account (and never with an empty id).
+        h.insert(
+            "user_id",
+            vec![json!("bob"), json!(CALLER), json!("nobody")],
+        );
+    }
     h
 }
 

@@ -256,6 +256,7 @@ fn stored_room(anchor: &UserId, category: &str, status: RoomStatus, at: i64) -> 
         muted: Vec::new(),
         chat_ready: false,
         changes: 0,
+        stopped: None,
     }
 }
 

@@ -33,6 +33,9 @@
 //!   with no cycle between files, and the table lists exactly the crate's modules (issue 22, 7).
 //! - `series`: the sweeper's sample of every open room and the stats of its run (issue 24),
 //!   read back through the store on both stores; their DynamoDB calls counted.
+//! - `enforce`: the vendors' enforcement APIs (Alibaba, Tencent, LiveKit) against local
+//!   stand-ins that check each request's signature as the vendor does (recomputed here from the
+//!   documented algorithm), its freshness and grants, and answer in the vendor's formats.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -40,6 +43,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod api;
 mod aui;
 mod callbacks;
@@ -50,6 +54,7 @@ mod credentials;
 mod dialects;
 mod docs;
 mod drift;
+mod enforce;
 mod events;
 mod functions;
 mod im;

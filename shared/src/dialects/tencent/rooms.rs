@@ -12,6 +12,7 @@ use crate::accounts::{self, UserRequest};
 use crate::auth::Caller;
 use crate::dialects::request;
 use crate::dialects::{Params, seed_time, seed_time_of};
+use crate::domain::audit::{Acting, Origin, Source};
 use crate::domain::room::RoomQuery;
 use crate::domain::{Category, Page, RoomId, RoomStatus};
 use crate::endpoint::{Endpoint, Envelope, Handler, Route};
@@ -104,6 +105,7 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
     app: &App<S>,
     operation: &str,
     p: &Params,
+    origin: &Origin,
 ) -> Result<String, ApiError> {
     match operation {
         "generate_roomid" => {
@@ -159,7 +161,8 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
         "destroy_room" => {
             let caller = caller(app, p)?;
             let id = room_id(p, ErrorCode::RoomQueryParams)?;
-            rooms::delete(app, &caller, RoomTarget::of(&id)).await?;
+            let by = Acting::user(&caller.user_id, Source::Anchor, origin.clone());
+            rooms::delete(app, &caller, &by, RoomTarget::of(&id)).await?;
             done("destroy ok", None)
         }
         "update_room" => {
@@ -380,6 +383,6 @@ impl Handler for TencentRooms {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (operation, params) = request(app, &req)?;
-        rooms(app, &operation, &params).await
+        rooms(app, &operation, &params, &crate::operator::origin(&req)).await
     }
 }

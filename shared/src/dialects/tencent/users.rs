@@ -16,7 +16,8 @@ use crate::auth::{Caller, TokenKind};
 use crate::dialects::request;
 use crate::dialects::{Params, seed_time, seed_time_of};
 use crate::domain::UserId;
-use crate::endpoint::{Endpoint, Envelope, Handler, Route, source_ip};
+use crate::domain::audit::{Acting, Origin, Source};
+use crate::endpoint::{Endpoint, Envelope, Handler, Route};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence::{self, KeepaliveRequest};
@@ -85,9 +86,10 @@ pub async fn users<S: UsersStore + ?Sized>(
     app: &App<S>,
     operation: &str,
     p: &Params,
-    source: Option<&str>,
+    origin: &Origin,
 ) -> Result<String, ApiError> {
     const CODE: ErrorCode = ErrorCode::SystemVerifyError;
+    let source = origin.ip.as_deref();
     match operation {
         "register" => {
             let salt = p
@@ -159,12 +161,14 @@ pub async fn users<S: UsersStore + ?Sized>(
             if claimed_user(p)?.is_some_and(|id| id != caller.user_id.as_str()) {
                 return Err(token_invalid("userId is not the token's user"));
             }
-            accounts::logout(app, &caller, LogoutRequest { all: false }).await?;
+            let by = Acting::user(&caller.user_id, Source::User, origin.clone());
+            accounts::logout(app, &caller, &by, LogoutRequest { all: false }).await?;
             done("user logout ok", None)
         }
         "user_delete" => {
             let caller = caller(app, p)?;
-            match accounts::delete_user(app, &caller).await {
+            let by = Acting::user(&caller.user_id, Source::User, origin.clone());
+            match accounts::delete_user(app, &caller, &by).await {
                 // Seed 004: a user that is gone counts as deleted.
                 Ok(_) => done("user delete ok", None),
                 Err(e) if e.code == ErrorCode::UserNotExists => done("user delete ok", None),
@@ -269,6 +273,6 @@ impl Handler for TencentUsers {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (operation, params) = request(app, &req)?;
-        users(app, &operation, &params, source_ip(&req).as_deref()).await
+        users(app, &operation, &params, &crate::operator::origin(&req)).await
     }
 }

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::audit::AuditEntry;
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId, Username};
 use crate::store::StoreError;
@@ -50,7 +51,13 @@ pub trait UserDelete: Send + Sync {
     /// Closes the account at `now`: marked deleted, its password hash, salt, nick and avatar
     /// cleared, every session ended; its username claim stays (never reusable). Idempotent
     /// (a deleted user stays deleted as it was). Returns whether the user exists.
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// `audit` is put in the same atomic write (only when the account was open).
+    async fn delete_user(
+        &self,
+        id: &UserId,
+        now: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -74,7 +81,12 @@ pub trait SessionWrite: Send + Sync {
         expires_at: i64,
     ) -> Result<(), StoreError>;
 
-    /// Ends every session of `user` begun so far (bumps [`User::sessions`]). Returns the new
-    /// generation, or `None` if there is no such (live) user.
-    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError>;
+    /// Ends every session of `user` begun so far (bumps [`User::sessions`]). Returns whether
+    /// there is such a (live) user.
+    /// `audit` is put in the same atomic write.
+    async fn end_all_sessions(
+        &self,
+        user: &UserId,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError>;
 }

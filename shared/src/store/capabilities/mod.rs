@@ -8,6 +8,7 @@
 pub(super) mod accounts;
 pub(super) mod claims;
 pub(super) mod moderation;
+pub(super) mod operator;
 pub(super) mod outbox;
 pub(super) mod presence;
 pub(super) mod quota;
@@ -18,6 +19,7 @@ pub(super) mod sweep;
 use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
 use claims::{EventClaim, LoginThrottle, NonceClaim};
 use moderation::{MemberBan, MemberRead, Moderation};
+use operator::{AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList};
 use outbox::OutboxWork;
 use presence::{CounterWrite, PresenceRead, PresenceWrite};
 use quota::RoomQuota;
@@ -25,7 +27,7 @@ use rooms::{
     ChannelMark, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete, RoomList,
     RoomRead, RoomUpdate, RoomView,
 };
-use series::{SeriesRead, SeriesWrite};
+use series::{SeriesRead, SeriesWrite, StatsRead};
 use sweep::RoomSweep;
 
 /// Everything: what the local server and the tests hold. A handler never asks for this.
@@ -61,6 +63,14 @@ pub trait Store:
     // The sweeper's runs (issue 24).
     + SeriesWrite
     + SeriesRead
+    + StatsRead
+    + KeyRead
+    + KeyList
+    + KeyWrite
+    + KeyTouch
+    + AuditRead
+    + UserAdmin
+    + UserList
     + 'static
 {
 }
@@ -97,6 +107,14 @@ impl<T> Store for T where
         // The sweeper's runs (issue 24).
         + SeriesWrite
         + SeriesRead
+        + StatsRead
+        + KeyRead
+        + KeyList
+        + KeyWrite
+        + KeyTouch
+        + AuditRead
+        + UserAdmin
+        + UserList
         + ?Sized
         + 'static
 {
@@ -136,6 +154,14 @@ pub enum Capability {
     // The sweeper's runs (issue 24).
     SeriesWrite,
     SeriesRead,
+    StatsRead,
+    KeyRead,
+    KeyList,
+    KeyWrite,
+    KeyTouch,
+    AuditRead,
+    UserAdmin,
+    UserList,
 }
 
 /// Where a DynamoDB action is performed: on the table or on its indexes.
@@ -156,7 +182,11 @@ impl Capability {
             Self::UserWrite => &[("PutItem", Table)],
             Self::UserUpdate => &[("UpdateItem", Table)],
             // The conditional close, and a read when it did not apply (closed already?).
-            Self::UserDelete => &[("UpdateItem", Table), ("GetItem", Table)],
+            Self::UserDelete => &[
+                ("UpdateItem", Table),
+                ("GetItem", Table),
+                ("PutItem", Table),
+            ],
             // The user and the session's revocation in one BatchGetItem.
             Self::SessionRead => &[("BatchGetItem", Table)],
             // A revocation item (PutItem), or the user's session generation (UpdateItem).
@@ -178,8 +208,8 @@ impl Capability {
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
             Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
-            // The room item's muted set.
-            Self::Moderation => &[("UpdateItem", Table)],
+            // The room item's muted set (with its audit entry in the same transaction).
+            Self::Moderation => &[("UpdateItem", Table), ("PutItem", Table)],
             Self::RoomRead => &[("GetItem", Table)],
             // The room and its counter shards (and a viewer's presence item and session) in
             // one BatchGetItem.
@@ -238,7 +268,21 @@ impl Capability {
             // `BatchWriteItem`; a room's series (with the room item, in one `Query`), the
             // stats (`GetItem`).
             Self::SeriesWrite => &[("BatchWriteItem", Table)],
-            Self::SeriesRead => &[("Query", Table), ("GetItem", Table)],
+            Self::SeriesRead => &[("Query", Table)],
+            Self::StatsRead => &[("GetItem", Table)],
+            Self::KeyRead => &[("GetItem", Table)],
+            // The keys' listing (one partition of `gsi1`).
+            Self::KeyList => &[("Query", Index)],
+            // The key's put or its revocation, with the audit entry in one transaction.
+            Self::KeyWrite => &[("PutItem", Table), ("UpdateItem", Table)],
+            // `last_used_at`, at most once a minute (a condition).
+            Self::KeyTouch => &[("UpdateItem", Table)],
+            // By time on the table, by room or actor on an index.
+            Self::AuditRead => &[("Query", Table), ("Query", Index)],
+            // The user's update and its audit entry in one transaction.
+            Self::UserAdmin => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The users' listing (one partition of `gsi1`, by username).
+            Self::UserList => &[("Query", Index)],
         }
     }
 }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::accounts::SessionFound;
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
@@ -52,6 +53,7 @@ pub trait MemberRead: Send + Sync {
 pub trait MemberBan: Send + Sync {
     /// Takes `user` off the room's online list and bars them from it until `until` (a join or
     /// keepalive before then fails its condition); the record is kept until `expires_at`.
+    /// `events` and `audit` are put in the same atomic write.
     async fn ban_member(
         &self,
         room: &RoomId,
@@ -59,20 +61,23 @@ pub trait MemberBan: Send + Sync {
         until: DateTime<Utc>,
         expires_at: i64,
         events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait Moderation: Send + Sync {
     /// Adds `user` to (or removes them from) the room's muted members, if the room exists, is
-    /// not deleted, `anchor` is its anchor and (to add) fewer than [`MAX_MUTED`] are muted;
-    /// [`StoreError::Conflict`] otherwise.
+    /// not deleted, `anchor` (when given: an operator mutes in any room) is its anchor and (to
+    /// add) fewer than [`MAX_MUTED`] are muted; [`StoreError::Conflict`] otherwise. `audit` is
+    /// put in the same atomic write.
     async fn set_muted(
         &self,
         room: &RoomId,
-        anchor: &UserId,
+        anchor: Option<&UserId>,
         user: &UserId,
         muted: bool,
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError>;
 }
 

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::accounts::SessionFound;
+use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
 use crate::domain::room::{Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery};
@@ -73,6 +74,17 @@ pub trait RoomUpdate: Send + Sync {
         room: &Room,
         expected: Expected,
         events: &[Entry],
+    ) -> Result<(), StoreError> {
+        self.update_room_audited(room, expected, events, None).await
+    }
+
+    /// [`Self::update_room`], with `audit` put in the same atomic write.
+    async fn update_room_audited(
+        &self,
+        room: &Room,
+        expected: Expected,
+        events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError>;
 }
 
@@ -154,6 +166,20 @@ pub trait RoomDelete: Send + Sync {
         now: DateTime<Utc>,
         expires_at: i64,
         events: &[Entry],
+    ) -> Result<(), StoreError> {
+        self.mark_deleted_audited(id, anchor, now, expires_at, events, None)
+            .await
+    }
+
+    /// [`Self::mark_deleted`], with `audit` put in the same atomic write.
+    async fn mark_deleted_audited(
+        &self,
+        id: &RoomId,
+        anchor: &UserId,
+        now: DateTime<Utc>,
+        expires_at: i64,
+        events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError>;
 
     /// Removes everything stored under a room, the room item last. Idempotent: a purge

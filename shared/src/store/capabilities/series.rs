@@ -35,7 +35,10 @@ pub trait SeriesRead: Send + Sync {
         window: SeriesWindow,
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<Sample>>, StoreError>;
+}
 
+#[async_trait]
+pub trait StatsRead: Send + Sync {
     /// The last run's stats (`None` before the first run). One read.
     async fn stats(&self) -> Result<Option<Stats>, StoreError>;
 }

@@ -6,12 +6,15 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
+use super::change::Change;
 use super::codec::{Reader, time, user_from_item};
+use super::operator::audit_item;
 use super::schema::{
-    Item, PK, SESSION_SK_PREFIX, SIGNATURE_USES, SK, TTL_ATTRIBUTE, USER_SK, event_key, n,
+    GSI_ALL, Item, PK, SESSION_SK_PREFIX, SIGNATURE_USES, SK, TTL_ATTRIBUTE, USER_SK, event_key, n,
     nonce_key, s, session_key, signature_uses_key, throttle_key, user_key, user_pk,
 };
 use super::{DynamoStore, conditional};
+use crate::domain::audit::AuditEntry;
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
@@ -20,7 +23,7 @@ use crate::store::{
 };
 
 /// The condition of every change to a user: it exists and is not closed.
-const LIVE_USER: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
+pub(super) const LIVE_USER: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
 
 #[async_trait]
 impl UserUpdate for DynamoStore {
@@ -66,25 +69,27 @@ impl UserUpdate for DynamoStore {
 
 #[async_trait]
 impl UserDelete for DynamoStore {
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(id)))
-            .update_expression(
-                "SET deleted_at = :now, password_hash = :empty, nick = :empty, avatar = :empty \
-                 REMOVE salt ADD sessions :one",
-            )
-            .condition_expression(LIVE_USER)
-            .expression_attribute_values(":now", time(&now))
-            .expression_attribute_values(":empty", s(""))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await
-            .map_err(conditional);
-        match result {
-            Ok(_) => Ok(true),
+    async fn delete_user(
+        &self,
+        id: &UserId,
+        now: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError> {
+        // Off the users' listing too (its index keys removed).
+        let change = Change::new(
+            user_key(id),
+            "SET deleted_at = :now, password_hash = :empty, nick = :empty, avatar = :empty \
+             REMOVE salt, #lpk, #lsk ADD sessions :one",
+        )
+        .condition(LIVE_USER)
+        .name("#lpk", GSI_ALL.pk)
+        .name("#lsk", GSI_ALL.sk)
+        .value(":now", time(&now))
+        .value(":empty", s(""))
+        .value(":one", n(1));
+        let puts = audit.map(audit_item).transpose()?.into_iter().collect();
+        match self.write(vec![change], puts).await {
+            Ok(()) => Ok(true),
             // Deleted already (idempotent), or never there.
             Err(StoreError::Conflict) => Ok(self.get(user_key(id)).await?.is_some()),
             Err(e) => Err(e),
@@ -163,27 +168,16 @@ impl SessionWrite for DynamoStore {
         Ok(())
     }
 
-    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError> {
-        match self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
-            .update_expression("ADD sessions :one")
-            .condition_expression(LIVE_USER)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(conditional)
-        {
-            Ok(out) => {
-                let attributes = out.attributes.unwrap_or_default();
-                Ok(Some(Reader(&attributes).count("sessions")?))
-            }
-            Err(StoreError::Conflict) => Ok(None),
-            Err(e) => Err(e),
-        }
+    async fn end_all_sessions(
+        &self,
+        user: &UserId,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError> {
+        let change = Change::new(user_key(user), "ADD sessions :one")
+            .condition(LIVE_USER)
+            .value(":one", n(1));
+        let puts = audit.map(audit_item).transpose()?.into_iter().collect();
+        super::applied(self.write(vec![change], puts).await)
     }
 }
 

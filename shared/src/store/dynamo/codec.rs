@@ -78,6 +78,12 @@ impl Reader<'_> {
         serde_json::from_value(serde_json::Value::String(self.str(name)?.to_owned()))
             .map_err(|e| StoreError::Corrupt(format!("attribute {name}: {e}")))
     }
+
+    /// A string attribute holding JSON, decoded.
+    pub fn parsed_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        serde_json::from_str(self.str(name)?)
+            .map_err(|e| StoreError::Corrupt(format!("attribute {name}: {e}")))
+    }
 }
 
 pub fn presence_from_item(item: &Item) -> Result<Presence, StoreError> {
@@ -110,8 +116,12 @@ pub fn user_to_item(user: &User) -> Item {
     if let Some(salt) = &user.salt {
         item.insert("salt".to_owned(), s(salt.expose()));
     }
-    if let Some(t) = &user.deleted_at {
-        item.insert("deleted_at".to_owned(), time(t));
+    match &user.deleted_at {
+        Some(t) => {
+            item.insert("deleted_at".to_owned(), time(t));
+        }
+        // A live user is on the users' listing.
+        None => item.extend(super::schema::user_listing(&user.username, &user.id)),
     }
     // A string set is never empty: no roles, no attribute.
     if !user.roles.is_empty() {
@@ -344,6 +354,10 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
             }
         },
         chat_ready: matches!(item.get("chat_ready"), Some(AttributeValue::Bool(true))),
+        stopped: match item.get("stopped") {
+            None => None,
+            Some(_) => Some(r.parsed_json("stopped")?),
+        },
     })
 }
 

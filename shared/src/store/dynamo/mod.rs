@@ -14,6 +14,7 @@ mod client;
 mod codec;
 mod counters;
 mod moderation;
+mod operator;
 mod outbox;
 mod presence;
 mod quota;

@@ -10,7 +10,8 @@ use super::codec::room_from_item;
 use super::schema::{
     BANNED_UNTIL, GSI_PRESENCE, PK, ROOM_SK, SK, TTL_ATTRIBUTE, n, presence_key, room_key, s,
 };
-use super::{BATCH_GET_LIMIT, DynamoStore, conditional};
+use super::{BATCH_GET_LIMIT, DynamoStore};
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
@@ -26,6 +27,7 @@ impl MemberBan for DynamoStore {
         until: DateTime<Utc>,
         expires_at: i64,
         events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         // Off the online index and barred, in one write: a keepalive racing it either comes
         // first (and is undone here) or after (and fails its condition).
@@ -40,7 +42,8 @@ impl MemberBan for DynamoStore {
         .value(":user", s(user.as_str()))
         .value(":until", n(until.timestamp_millis()))
         .value(":ttl", n(expires_at));
-        self.change_reporting(change, events).await
+        self.change_reporting_checked(change, Vec::new(), events, audit)
+            .await
     }
 }
 
@@ -49,33 +52,30 @@ impl Moderation for DynamoStore {
     async fn set_muted(
         &self,
         room: &RoomId,
-        anchor: &UserId,
+        anchor: Option<&UserId>,
         user: &UserId,
         muted: bool,
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
-        let req = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(room_key(room)))
-            .expression_attribute_values(":user", AttributeValue::Ss(vec![user.to_string()]))
-            .expression_attribute_values(":anchor", s(anchor.as_str()));
-        let base =
-            "attribute_exists(pk) AND attribute_not_exists(deleted_at) AND anchor_id = :anchor";
-        let req = if muted {
-            req.update_expression("ADD muted :user")
-                .condition_expression(format!(
-                    "{base} AND (attribute_not_exists(muted) OR size(muted) < :max \
-                     OR contains(muted, :one))"
-                ))
-                .expression_attribute_values(":max", n(MAX_MUTED))
-                .expression_attribute_values(":one", s(user.as_str()))
+        let mut condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at)".to_owned();
+        let change = if muted {
+            condition.push_str(
+                " AND (attribute_not_exists(muted) OR size(muted) < :max OR contains(muted, :one))",
+            );
+            Change::new(room_key(room), "ADD muted :user")
+                .value(":max", n(MAX_MUTED))
+                .value(":one", s(user.as_str()))
         } else {
-            req.update_expression("DELETE muted :user")
-                .condition_expression(base)
+            Change::new(room_key(room), "DELETE muted :user")
         };
-        req.send().await.map_err(conditional)?;
-        Ok(())
+        let mut change = change.value(":user", AttributeValue::Ss(vec![user.to_string()]));
+        if let Some(anchor) = anchor {
+            condition.push_str(" AND anchor_id = :anchor");
+            change = change.value(":anchor", s(anchor.as_str()));
+        }
+        let change = change.condition(condition);
+        let puts = audit.map(super::operator::audit_item).transpose()?;
+        self.write(vec![change], puts.into_iter().collect()).await
     }
 }
 

@@ -14,6 +14,7 @@ use super::schema::{
 };
 use super::{DynamoStore, conditional, unavailable};
 use crate::domain::RoomId;
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::store::{OutboxWork, StoreError};
 
@@ -75,24 +76,20 @@ fn entry_from_item(item: &Item) -> Result<Entry, StoreError> {
 impl DynamoStore {
     /// Sends `change`, with `events` put in the same transaction when there are any, and the
     /// room's change counter moved to their order on the condition that it is one below (in
-    /// `change` itself when it is the room item's, else as one more update of the room item).
-    pub(super) async fn change_reporting(
-        &self,
-        change: Change,
-        events: &[Entry],
-    ) -> Result<(), StoreError> {
-        self.change_reporting_checked(change, Vec::new(), events)
-            .await
-    }
-
-    /// [`Self::change_reporting`] that also holds to `checks` (conditions on other items).
+    /// `change` itself when it is the room item's, else as one more update of the room item);
+    /// also holds to `checks` (conditions on other items) and puts `audit` in the same
+    /// transaction.
     pub(super) async fn change_reporting_checked(
         &self,
         change: Change,
         checks: Vec<Change>,
         events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
-        let puts = events.iter().map(entry_item).collect::<Result<_, _>>()?;
+        let mut puts: Vec<Item> = events.iter().map(entry_item).collect::<Result<_, _>>()?;
+        if let Some(audit) = audit {
+            puts.push(super::operator::audit_item(audit)?);
+        }
         let mut changes = match events.first() {
             None => vec![change],
             Some(first) => {

@@ -15,6 +15,7 @@ use super::codec::{
 };
 use super::schema::{TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, applied, conditional};
+use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
@@ -24,11 +25,12 @@ use crate::store::{ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomUpdate, 
 
 #[async_trait]
 impl RoomUpdate for DynamoStore {
-    async fn update_room(
+    async fn update_room_audited(
         &self,
         room: &Room,
         expected: Expected,
         events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         debug_assert_eq!(room.version, expected.version + 1);
         let mut names = HashMap::new();
@@ -72,6 +74,17 @@ impl RoomUpdate for DynamoStore {
                 None => remove.push(format!("#{name}")),
             }
         }
+        // An operator's end: why and by whom (JSON), or nothing.
+        names.insert("#stopped".to_owned(), "stopped".to_owned());
+        match &room.stopped {
+            Some(stopped) => {
+                let json = serde_json::to_string(stopped)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                values.insert(":stopped".to_owned(), s(json));
+                set.push("#stopped = :stopped".to_owned());
+            }
+            None => remove.push("#stopped".to_owned()),
+        }
         names.insert("#status".to_owned(), "status".to_owned());
         names.insert("#version".to_owned(), "version".to_owned());
         names.insert("#deleted_at".to_owned(), "deleted_at".to_owned());
@@ -106,7 +119,8 @@ impl RoomUpdate for DynamoStore {
             values,
             ..Change::new(room_key(&room.id), update).condition(condition)
         };
-        self.change_reporting(change, events).await
+        self.change_reporting_checked(change, Vec::new(), events, audit)
+            .await
     }
 }
 
@@ -145,7 +159,8 @@ impl MeetingWrite for DynamoStore {
                 .value(":before", time(&l.before))
             })
             .collect();
-        self.change_reporting_checked(change, checks, events).await
+        self.change_reporting_checked(change, checks, events, None)
+            .await
     }
 }
 

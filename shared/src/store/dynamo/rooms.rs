@@ -14,6 +14,7 @@ use super::schema::{
     room_key, s, status_partition,
 };
 use super::{DynamoStore, unavailable};
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::{Counters, Listing, Room, RoomQuery, created_prefix};
@@ -292,13 +293,14 @@ impl RoomCreate for DynamoStore {
 
 #[async_trait]
 impl RoomDelete for DynamoStore {
-    async fn mark_deleted(
+    async fn mark_deleted_audited(
         &self,
         id: &RoomId,
         anchor: &UserId,
         now: DateTime<Utc>,
         expires_at: i64,
         events: &[Entry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         // Off the lists at once (the listing indexes are sparse), onto the sweeper's list of
         // deletions to finish.
@@ -325,7 +327,8 @@ impl RoomDelete for DynamoStore {
             .value(":ttl", n(expires_at))
             .value(":deleted", s(DELETED_ROOMS))
             .value(":anchor", s(anchor.as_str()));
-        self.change_reporting(change, events).await
+        self.change_reporting_checked(change, Vec::new(), events, audit)
+            .await
     }
 
     async fn purge_room(&self, id: &RoomId) -> Result<(), StoreError> {

@@ -17,6 +17,11 @@
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
 //! | series sample   | `ROOM#{id}`           | `POINT#{at ms, 13 digits}` | (`online`, `likes`, `pv`, `uv`; kept `SERIES_RETENTION_DAYS` by TTL) |
 //! | sweeper stats   | `STATS`               | `STATS`    | (the last run's `prepared`, `live`, `paused`, `online`, `at`) |
+//! | API key         | `KEY#{id}`            | `KEY`      | `gsi1` partition `KEYS`, sort `{created µs}#{id}` |
+//! | audit entry     | `AUDIT`               | `{id}` (sorts by time) | `gsi1` `AUDIT#ROOM#{room}`, `gsi3` `AUDIT#ACTOR#{kind}#{id}`; sort `{id}` on both |
+//!
+//! A live user is on `gsi1` too, in partition `USERS` sorted `{username key}#{id}` (the admin
+//! API's listing); closing the account takes it off.
 //!
 //! A user's room tally (`USER#{id}` / `ROOMS`) is what the caps on its rooms count
 //! (`open_rooms`, the string set of its rooms not known to have ended; `rc_minute` and
@@ -330,3 +335,36 @@ pub fn outbox_key(entry: &crate::domain::outbox::Entry) -> Item {
 /// The partition of the presence index that lists undelivered outbox entries (presence
 /// partitions are `ROOM#...`, so they never meet).
 pub const OUTBOX_INDEX_PARTITION: &str = "OUTBOX";
+
+/// The audit log, by time (one partition; the entries' ids sort by time).
+pub const AUDIT_PK: &str = "AUDIT";
+/// The audit log by room: on the every-room index, in partitions rooms never use.
+pub const AUDIT_BY_ROOM: Index = GSI_ALL;
+/// The audit log by actor: on the rooms-by-anchor index, in partitions rooms never use.
+pub const AUDIT_BY_ACTOR: Index = GSI_ANCHOR;
+
+pub fn audit_room_partition(room: &str) -> String {
+    format!("AUDIT#ROOM#{room}")
+}
+
+pub fn audit_actor_partition(kind: &str, id: &str) -> String {
+    format!("AUDIT#ACTOR#{kind}#{id}")
+}
+
+/// The API keys' listing partition on `gsi1`.
+pub const KEYS_PARTITION: &str = "KEYS";
+
+pub fn key_key(id: &crate::domain::operator::KeyId) -> Item {
+    key(format!("KEY#{id}"), "KEY")
+}
+
+/// The users' listing partition on `gsi1`.
+pub const USERS_PARTITION: &str = "USERS";
+
+/// The users' listing keys of a live user.
+pub fn user_listing(username: &Username, id: &UserId) -> [(String, AttributeValue); 2] {
+    [
+        (GSI_ALL.pk.to_owned(), s(USERS_PARTITION)),
+        (GSI_ALL.sk.to_owned(), s(format!("{}#{id}", username.key()))),
+    ]
+}

@@ -18,7 +18,7 @@ use super::schema::{
 use super::{DynamoStore, build_error, unavailable};
 use crate::domain::RoomId;
 use crate::domain::series::{Sample, SeriesWindow, Stats};
-use crate::store::{SeriesRead, SeriesWrite, StoreError};
+use crate::store::{SeriesRead, SeriesWrite, StatsRead, StoreError};
 
 /// A sample's attributes (its time is its sort key).
 const ONLINE: &str = "online";
@@ -176,7 +176,10 @@ impl SeriesRead for DynamoStore {
         }
         Ok(Some(samples))
     }
+}
 
+#[async_trait]
+impl StatsRead for DynamoStore {
     async fn stats(&self) -> Result<Option<Stats>, StoreError> {
         self.get(stats_key())
             .await?

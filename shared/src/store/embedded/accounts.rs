@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::operator::put_audit;
 use super::{ENDED_SESSIONS, EmbeddedStore, USERS, encode, pair_key, record};
+use crate::domain::audit::AuditEntry;
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
@@ -20,7 +22,22 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&mut User) -> T + Send + 'static,
     {
+        self.change_user_audited(id, change, None).await
+    }
+
+    /// [`Self::change_user`], with `audit` put in the same transaction if it applies.
+    pub(super) async fn change_user_audited<T, F>(
+        &self,
+        id: &UserId,
+        change: F,
+        audit: Option<&AuditEntry>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut User) -> T + Send + 'static,
+    {
         let id = id.clone();
+        let audit = audit.cloned();
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let Some(mut user) = record::<User>(&users, id.as_str())? else {
@@ -31,6 +48,7 @@ impl EmbeddedStore {
             }
             let out = change(&mut user);
             users.insert(id.as_str(), encode(&user)?.as_slice())?;
+            put_audit(txn, audit.as_ref())?;
             Ok(Some(out))
         })
         .await
@@ -61,16 +79,25 @@ impl UserUpdate for EmbeddedStore {
 
 #[async_trait]
 impl UserDelete for EmbeddedStore {
-    async fn delete_user(&self, id: &UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn delete_user(
+        &self,
+        id: &UserId,
+        now: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError> {
         let closed = self
-            .change_user(id, move |user| {
-                user.deleted_at = Some(now);
-                user.password_hash.clear();
-                user.salt = None;
-                user.nick = Nick::empty();
-                user.avatar = ImageUrl::empty();
-                user.sessions += 1;
-            })
+            .change_user_audited(
+                id,
+                move |user| {
+                    user.deleted_at = Some(now);
+                    user.password_hash.clear();
+                    user.salt = None;
+                    user.nick = Nick::empty();
+                    user.avatar = ImageUrl::empty();
+                    user.sessions += 1;
+                },
+                audit,
+            )
             .await?;
         match closed {
             Some(()) => Ok(true),
@@ -130,11 +157,14 @@ impl SessionWrite for EmbeddedStore {
         .await
     }
 
-    async fn end_all_sessions(&self, user: &UserId) -> Result<Option<u64>, StoreError> {
-        self.change_user(user, |user| {
-            user.sessions += 1;
-            user.sessions
-        })
-        .await
+    async fn end_all_sessions(
+        &self,
+        user: &UserId,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .change_user_audited(user, |user| user.sessions += 1, audit)
+            .await?;
+        Ok(done.is_some())
     }
 }

@@ -45,6 +45,7 @@ mod claims;
 mod counters;
 mod listing;
 mod moderation;
+mod operator;
 mod outbox;
 mod presence;
 mod quota;
@@ -205,6 +206,10 @@ impl EmbeddedStore {
             txn.open_table(SERIES)?;
             txn.open_table(SERIES_EXPIRY)?;
             txn.open_table(STATS)?;
+            txn.open_table(operator::API_KEYS)?;
+            txn.open_table(operator::AUDIT)?;
+            txn.open_table(operator::AUDIT_BY_ROOM)?;
+            txn.open_table(operator::AUDIT_BY_ACTOR)?;
         }
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })

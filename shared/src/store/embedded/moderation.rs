@@ -8,10 +8,12 @@ use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 
 use super::accounts::read_session;
+use super::operator::put_audit;
 use super::outbox::put_outbox;
 use super::presence::{Entry, presence_key, unlist};
 use super::rooms::{conflict_unless, count_change, read_room};
 use super::{EmbeddedStore, PRESENCE, ROOMS, encode, record};
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
@@ -127,10 +129,13 @@ impl MemberBan for EmbeddedStore {
         until: DateTime<Utc>,
         _expires_at: i64,
         events: &[OutboxEntry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         let (room, user) = (room.clone(), user.clone());
         let events = events.to_vec();
+        let audit = audit.cloned();
         self.write(move |txn| {
+            put_audit(txn, audit.as_ref())?;
             if !events.is_empty() {
                 // The room's change counter, as every reported change moves it.
                 let mut rooms = txn.open_table(ROOMS)?;
@@ -170,27 +175,33 @@ impl Moderation for EmbeddedStore {
     async fn set_muted(
         &self,
         room: &RoomId,
-        anchor: &UserId,
+        anchor: Option<&UserId>,
         user: &UserId,
         muted: bool,
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
-        let (anchor, user) = (anchor.clone(), user.clone());
-        self.change_room(room, move |current| {
-            if current.is_deleted() || current.anchor_id != anchor {
-                return Ok(false);
-            }
-            match (current.muted.binary_search(&user), muted) {
-                (Err(at), true) if current.muted.len() < MAX_MUTED => {
-                    current.muted.insert(at, user);
+        let (anchor, user) = (anchor.cloned(), user.clone());
+        self.change_room_audited(
+            room,
+            move |current| {
+                if current.is_deleted() || anchor.is_some_and(|a| current.anchor_id != a) {
+                    return Ok(false);
                 }
-                (Err(_), true) => return Ok(false),
-                (Ok(at), false) => {
-                    current.muted.remove(at);
+                match (current.muted.binary_search(&user), muted) {
+                    (Err(at), true) if current.muted.len() < MAX_MUTED => {
+                        current.muted.insert(at, user);
+                    }
+                    (Err(_), true) => return Ok(false),
+                    (Ok(at), false) => {
+                        current.muted.remove(at);
+                    }
+                    (Ok(_), true) | (Err(_), false) => {}
                 }
-                (Ok(_), true) | (Err(_), false) => {}
-            }
-            Ok(true)
-        })
+                Ok(true)
+            },
+            &[],
+            audit,
+        )
         .await
         .and_then(conflict_unless)
     }

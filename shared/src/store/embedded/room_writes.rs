@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::presence::{Entry, presence_key};
 use super::rooms::{change_room_in, conflict_unless};
 use super::{EmbeddedStore, PRESENCE, record};
+use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::{Expected, Mark, MetricsSnapshot, Room};
@@ -18,16 +19,17 @@ use crate::store::{ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomUpdate, 
 
 #[async_trait]
 impl RoomUpdate for EmbeddedStore {
-    async fn update_room(
+    async fn update_room_audited(
         &self,
         room: &Room,
         expected: Expected,
         events: &[OutboxEntry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         debug_assert_eq!(room.version, expected.version + 1);
         let room = room.clone();
         let id = room.id.clone();
-        self.change_room_reporting(
+        self.change_room_audited(
             &id,
             move |current| {
                 if current.is_deleted()
@@ -56,6 +58,7 @@ impl RoomUpdate for EmbeddedStore {
                 Ok(true)
             },
             events,
+            audit,
         )
         .await
         .and_then(conflict_unless)
@@ -102,6 +105,7 @@ impl MeetingWrite for EmbeddedStore {
                     Ok(true)
                 },
                 &events,
+                None,
             )
         })
         .await

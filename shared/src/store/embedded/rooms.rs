@@ -13,12 +13,14 @@ use super::accounts::read_session;
 use super::counters::read_counters;
 use super::listing::reindex;
 use super::moderation::banned_until;
+use super::operator::put_audit;
 use super::outbox::put_outbox;
 use super::presence::presence_key;
 use super::{
     COUNTERS, EmbeddedStore, PRESENCE, PRESENCE_BY_ACTIVITY, ROOMS, ROOMS_BY_CREATED, encode,
     end_of, record,
 };
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::{Counters, Room};
 use crate::domain::{RoomId, UserId};
@@ -46,9 +48,24 @@ impl EmbeddedStore {
     where
         F: FnOnce(&mut Room) -> Result<bool, StoreError> + Send + 'static,
     {
+        self.change_room_audited(id, change, events, None).await
+    }
+
+    /// [`Self::change_room_reporting`], with `audit` put in the same transaction too.
+    pub(super) async fn change_room_audited<F>(
+        &self,
+        id: &RoomId,
+        change: F,
+        events: &[OutboxEntry],
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, StoreError>
+    where
+        F: FnOnce(&mut Room) -> Result<bool, StoreError> + Send + 'static,
+    {
         let id = id.clone();
         let events = events.to_vec();
-        self.write(move |txn| change_room_in(txn, &id, change, &events))
+        let audit = audit.cloned();
+        self.write(move |txn| change_room_in(txn, &id, change, &events, audit.as_ref()))
             .await
     }
 }
@@ -59,6 +76,7 @@ pub(super) fn change_room_in<F>(
     id: &RoomId,
     change: F,
     events: &[OutboxEntry],
+    audit: Option<&AuditEntry>,
 ) -> Result<bool, StoreError>
 where
     F: FnOnce(&mut Room) -> Result<bool, StoreError>,
@@ -79,6 +97,7 @@ where
     rooms.insert(id.as_str(), encode(&room)?.as_slice())?;
     reindex(txn, Some(&before), Some(&room))?;
     put_outbox(txn, events)?;
+    put_audit(txn, audit)?;
     Ok(true)
 }
 
@@ -242,16 +261,17 @@ impl EmbeddedStore {
 
 #[async_trait]
 impl RoomDelete for EmbeddedStore {
-    async fn mark_deleted(
+    async fn mark_deleted_audited(
         &self,
         id: &RoomId,
         anchor: &UserId,
         now: DateTime<Utc>,
         expires_at: i64,
         events: &[OutboxEntry],
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
         let anchor = anchor.clone();
-        self.change_room_reporting(
+        self.change_room_audited(
             id,
             move |current| {
                 if current.is_deleted() || current.anchor_id != anchor {
@@ -262,6 +282,7 @@ impl RoomDelete for EmbeddedStore {
                 Ok(true)
             },
             events,
+            audit,
         )
         .await
         .and_then(conflict_unless)

@@ -18,7 +18,7 @@ use super::rooms::read_room;
 use super::{EmbeddedStore, ROOMS, SERIES, SERIES_EXPIRY, STATS, decode, encode, end_of};
 use crate::domain::RoomId;
 use crate::domain::series::{Sample, SeriesWindow, Stats};
-use crate::store::{SeriesRead, SeriesWrite, StoreError};
+use crate::store::{SeriesRead, SeriesWrite, StatsRead, StoreError};
 
 /// The key of the stats record.
 const LAST_RUN: &str = "last";
@@ -158,7 +158,10 @@ impl SeriesRead for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl StatsRead for EmbeddedStore {
     async fn stats(&self) -> Result<Option<Stats>, StoreError> {
         self.read(|txn| {
             let run: Option<Run> = super::record(&txn.open_table(STATS)?, LAST_RUN)?;

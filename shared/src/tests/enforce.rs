@@ -1,0 +1,643 @@
+//! Unit tests of `enforce`: the signers against the vendors' published example vectors, the
+//! requests' shapes, the classifiers and the settings.
+
+use super::*;
+use crate::env::{ConfigError, Secret, SecretGroups};
+use std::collections::HashMap;
+
+fn p(k: &str, v: &str) -> (String, String) {
+    (k.to_owned(), v.to_owned())
+}
+
+fn key(id: &str, secret: &str) -> ApiKey {
+    ApiKey {
+        id: id.to_owned(),
+        secret: Secret::parse_min("TEST", secret, 1).unwrap(),
+    }
+}
+
+// ---- Alibaba: RPC signature V1 ------------------------------------------------------------------
+
+/// aliyun/darabonba-openapi-util `python/tests/test_client.py` `test_get_rpc_signature`.
+#[test]
+fn aliyun_signature_matches_the_sdk_vector() {
+    let params = [p("query", "test"), p("body", "test")];
+    let sts = aliyun::string_to_sign("GET", &params);
+    assert_eq!(sts, "GET&%2F&body%3Dtest%26query%3Dtest");
+    assert_eq!(
+        aliyun::signature("secret", &sts),
+        "XlUyV4sXjOuX5FnjUz9IF9tm5rU="
+    );
+}
+
+/// `test_get_canonical_query_string`: `{test: " ~/*-+"}` gives `test=%20~%2F%2A-%2B`.
+#[test]
+fn aliyun_percent_encoding_matches_the_sdk_vector() {
+    assert_eq!(
+        aliyun::canonical_query(&[p("test", " ~/*-+")]),
+        "test=%20~%2F%2A-%2B"
+    );
+    assert_eq!(
+        aliyun::percent_encode("2016-02-23T12:46:24Z"),
+        "2016-02-23T12%3A46%3A24Z"
+    );
+    assert_eq!(aliyun::percent_encode("é"), "%C3%A9");
+}
+
+fn aliyun_enforcers() -> Enforcers {
+    Enforcers {
+        live: Some(LiveNames::Aliyun {
+            domain: "push.example.com".to_owned(),
+            app: "live".to_owned(),
+        }),
+        rtc: Some(RtcNames::Aliyun {
+            app_id: "artc-app".to_owned(),
+        }),
+        aliyun: Some(key("LTAI-test", "aliyun-secret-0123456789")),
+        ..Enforcers::default()
+    }
+}
+
+fn query_of(url: &str) -> Vec<(String, String)> {
+    url.split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn aliyun_forbid_live_stream_names_the_push_urls_stream_and_is_signed() {
+    let e = aliyun_enforcers();
+    let calls = e.cut_stream("room-1");
+    assert_eq!(calls.len(), 1);
+    let r = e.request(&calls[0], 1_700_000_000, "nonce-1").unwrap();
+    assert!(
+        r.url.starts_with("https://live.aliyuncs.com/?"),
+        "{}",
+        r.url
+    );
+    assert!(r.body.is_empty());
+    let q: HashMap<_, _> = query_of(&r.url).into_iter().collect();
+    for (k, v) in [
+        ("Action", "ForbidLiveStream"),
+        ("DomainName", "push.example.com"),
+        ("AppName", "live"),
+        ("StreamName", "room-1"),
+        ("LiveStreamType", "publisher"),
+        ("Oneshot", "yes"),
+        ("Version", "2016-11-01"),
+        ("Format", "JSON"),
+        ("AccessKeyId", "LTAI-test"),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("SignatureNonce", "nonce-1"),
+        ("Timestamp", "2023-11-14T22%3A13%3A20Z"),
+    ] {
+        assert_eq!(q.get(k).map(String::as_str), Some(v), "{k}");
+    }
+    // The signature is over every other parameter, decoded.
+    let params: Vec<(String, String)> = query_of(&r.url)
+        .into_iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k, v.replace("%3A", ":")))
+        .collect();
+    let sig = aliyun::signature(
+        "aliyun-secret-0123456789",
+        &aliyun::string_to_sign("POST", &params),
+    );
+    assert_eq!(q["Signature"], aliyun::percent_encode(&sig));
+}
+
+#[test]
+fn aliyun_remove_terminals_names_the_vendor_user_id_one_based() {
+    let e = aliyun_enforcers();
+    let call = e.remove_member("room-1", "alice").unwrap();
+    assert_eq!(
+        call,
+        Enforcement::RemoveMember {
+            vendor: Vendor::Aliyun,
+            app: "artc-app".to_owned(),
+            channel: "room-1".to_owned(),
+            user: "_05alice".to_owned(),
+        }
+    );
+    let r = e.request(&call, 1_700_000_000, "n").unwrap();
+    let q: HashMap<_, _> = query_of(&r.url).into_iter().collect();
+    assert_eq!(q["Action"], "RemoveTerminals");
+    assert_eq!(q["AppId"], "artc-app");
+    assert_eq!(q["ChannelId"], "room-1");
+    assert_eq!(q["TerminalIds.1"], "_05alice");
+}
+
+#[test]
+fn aliyun_answers_are_classified_by_code() {
+    let e = aliyun_enforcers();
+    let cut = &e.cut_stream("r")[0];
+    let remove = e.remove_member("r", "u").unwrap();
+    let err = |code: &str| {
+        format!(r#"{{"RequestId":"x","HostId":"live.aliyuncs.com","Code":"{code}","Message":"m"}}"#)
+    };
+    assert_eq!(
+        aliyun::classify(cut, 200, br#"{"RequestId":"1"}"#),
+        Outcome::Done
+    );
+    assert!(matches!(
+        aliyun::classify(cut, 400, err("SignatureDoesNotMatch").as_bytes()),
+        Outcome::Permanent(r) if r == "aliyun ForbidLiveStream: SignatureDoesNotMatch (HTTP 400)"
+    ));
+    assert!(matches!(
+        aliyun::classify(cut, 404, err("InvalidAccessKeyId.NotFound").as_bytes()),
+        Outcome::Permanent(_)
+    ));
+    assert!(matches!(
+        aliyun::classify(cut, 400, err("Throttling.User").as_bytes()),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        aliyun::classify(cut, 500, err("InternalError").as_bytes()),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        aliyun::classify(cut, 502, b"<html>"),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        aliyun::classify(cut, 404, err("InvalidDomain.NotFound").as_bytes()),
+        Outcome::Permanent(_)
+    ));
+    assert_eq!(
+        aliyun::classify(&remove, 404, err("ResourceNotExist").as_bytes()),
+        Outcome::Done
+    );
+    assert_eq!(
+        aliyun::classify(
+            &remove,
+            200,
+            br#"{"RequestId":"1","Terminals":[{"Code":0,"Message":"Success","Id":"_01u"}]}"#
+        ),
+        Outcome::Done
+    );
+    assert!(matches!(
+        aliyun::classify(
+            &remove,
+            200,
+            br#"{"RequestId":"1","Terminals":{"Terminal":[{"Code":1,"Message":"Failed","Id":"_01u"}]}}"#
+        ),
+        Outcome::Permanent(_)
+    ));
+}
+
+// ---- Tencent: TC3-HMAC-SHA256 -------------------------------------------------------------------
+
+const TC3_BODY: &[u8] =
+    br#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+
+/// The "Signature v3" doc's worked example (older revision, SignedHeaders `content-type;host`).
+#[test]
+fn tencent_signature_matches_the_published_example() {
+    let headers = [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Host", "cvm.tencentcloudapi.com"),
+        ("X-TC-Action", "DescribeInstances"),
+    ];
+    let canonical = tencent::canonical_request("POST", "", &headers, "content-type;host", TC3_BODY);
+    assert!(
+        canonical.ends_with("35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064")
+    );
+    let sts = tencent::string_to_sign(1_551_113_065, "cvm", &canonical);
+    assert!(sts.ends_with("5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031"));
+    assert!(
+        sts.contains("\n2019-02-25/cvm/tc3_request\n"),
+        "the UTC date"
+    );
+    let key = tencent::signing_key(b"Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", 1_551_113_065, "cvm");
+    let sig = tencent::signature(&key, &sts);
+    assert_eq!(
+        sig,
+        "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
+    );
+    assert_eq!(
+        tencent::authorization(
+            "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+            1_551_113_065,
+            "cvm",
+            "content-type;host",
+            &sig
+        ),
+        "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, \
+         SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
+    );
+}
+
+/// The current doc revision (SignedHeaders `content-type;host;x-tc-action`, the action's
+/// value lower-cased): its canonical request's hash, and the signature from its published
+/// signing key (the secret itself is masked there).
+#[test]
+fn tencent_signature_matches_the_current_published_example() {
+    let headers = [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Host", "cvm.tencentcloudapi.com"),
+        ("X-TC-Action", "DescribeInstances"),
+    ];
+    let canonical = tencent::canonical_request(
+        "POST",
+        "",
+        &headers,
+        "content-type;host;x-tc-action",
+        TC3_BODY,
+    );
+    assert!(canonical.contains("x-tc-action:describeinstances\n"));
+    let sts = tencent::string_to_sign(1_551_113_065, "cvm", &canonical);
+    assert!(sts.ends_with("7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"));
+    let signing: [u8; 32] =
+        hex::decode("b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    assert_eq!(
+        tencent::signature(&signing, &sts),
+        "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"
+    );
+}
+
+fn tencent_enforcers() -> Enforcers {
+    Enforcers {
+        live: Some(LiveNames::Tencent {
+            domain: "push.example.com".to_owned(),
+        }),
+        rtc: Some(RtcNames::Tencent {
+            sdkappid: 1_400_000_001,
+        }),
+        tencent: Some(key("AKID-test", "tencent-secret-0123456789")),
+        ..Enforcers::default()
+    }
+}
+
+fn header<'a>(r: &'a Request, name: &str) -> &'a str {
+    r.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn tencent_drop_live_stream_and_remove_user_are_shaped_as_documented() {
+    let e = tencent_enforcers();
+    let drop = &e.cut_stream("room-1")[0];
+    let r = e.request(drop, 1_700_000_000, "unused").unwrap();
+    assert_eq!(r.url, "https://live.tencentcloudapi.com/");
+    assert_eq!(header(&r, "x-tc-action"), "DropLiveStream");
+    assert_eq!(header(&r, "x-tc-version"), "2018-08-01");
+    assert_eq!(header(&r, "x-tc-timestamp"), "1700000000");
+    assert_eq!(header(&r, "host"), "live.tencentcloudapi.com");
+    assert!(r.headers.iter().all(|(k, _)| k != "x-tc-region"));
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"StreamName": "room-1", "DomainName": "push.example.com", "AppName": "live"})
+    );
+    assert!(header(&r, "authorization").starts_with(
+        "TC3-HMAC-SHA256 Credential=AKID-test/2023-11-14/live/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature="
+    ));
+
+    let remove = e.remove_member("room-1", "alice").unwrap();
+    let r = e.request(&remove, 1_700_000_000, "unused").unwrap();
+    assert_eq!(r.url, "https://trtc.tencentcloudapi.com/");
+    assert_eq!(header(&r, "x-tc-action"), "RemoveUserByStrRoomId");
+    assert_eq!(header(&r, "x-tc-version"), "2019-07-22");
+    assert_eq!(header(&r, "x-tc-region"), "ap-guangzhou");
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"SdkAppId": 1_400_000_001u32, "RoomId": "room-1", "UserIds": ["alice"]})
+    );
+    assert!(header(&r, "authorization").contains("/trtc/tc3_request"));
+}
+
+#[test]
+fn tencent_answers_are_classified_by_code() {
+    let e = tencent_enforcers();
+    let drop = &e.cut_stream("r")[0];
+    let remove = e.remove_member("r", "u").unwrap();
+    let err = |code: &str| {
+        format!(r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"m"}},"RequestId":"x"}}}}"#)
+    };
+    let ok = br#"{"Response":{"RequestId":"8e50cdb5-56dc-408b-89b0-31818958d424"}}"#;
+    assert_eq!(tencent::classify(drop, 200, ok), Outcome::Done);
+    assert_eq!(tencent::classify(&remove, 200, ok), Outcome::Done);
+    assert_eq!(
+        tencent::classify(drop, 200, err("ResourceNotFound.StreamNotAlive").as_bytes()),
+        Outcome::Done
+    );
+    assert_eq!(
+        tencent::classify(&remove, 200, err("FailedOperation.RoomNotExist").as_bytes()),
+        Outcome::Done
+    );
+    for code in [
+        "AuthFailure.SignatureFailure",
+        "AuthFailure.SecretIdNotFound",
+        "AuthFailure.SignatureExpire",
+        "InvalidParameter",
+        "UnauthorizedOperation.SdkAppId",
+        "ResourceNotFound.UserNotExist",
+    ] {
+        assert!(
+            matches!(tencent::classify(drop, 200, err(code).as_bytes()), Outcome::Permanent(ref r) if r.ends_with(code)),
+            "{code}"
+        );
+    }
+    for code in [
+        "RequestLimitExceeded",
+        "InternalError",
+        "InternalError.GetRoomCacheIpError",
+        "FailedOperation.CallOtherSvrFailed",
+    ] {
+        assert!(
+            matches!(
+                tencent::classify(drop, 200, err(code).as_bytes()),
+                Outcome::Retry(_)
+            ),
+            "{code}"
+        );
+    }
+    assert!(matches!(
+        tencent::classify(drop, 502, b""),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        tencent::classify(drop, 200, b"<html>"),
+        Outcome::Retry(_)
+    ));
+}
+
+// ---- LiveKit: Twirp with an admin JWT ----------------------------------------------------------
+
+const LK_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
+
+fn livekit_enforcers() -> Enforcers {
+    Enforcers {
+        rtc: Some(RtcNames::Livekit),
+        livekit: Some(key("lk_key", LK_SECRET)),
+        bases: ApiBases {
+            livekit: "https://lk.example.com".to_owned(),
+            ..ApiBases::default()
+        },
+        ..Enforcers::default()
+    }
+}
+
+fn claims(r: &Request) -> serde_json::Value {
+    let token = header(r, "authorization").strip_prefix("Bearer ").unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.validate_exp = false;
+    v.required_spec_claims.clear();
+    jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(LK_SECRET.as_bytes()),
+        &v,
+    )
+    .unwrap()
+    .claims
+}
+
+#[test]
+fn livekit_calls_carry_exactly_the_grant_they_need() {
+    let e = livekit_enforcers();
+    let delete = &e.cut_stream("room-1")[0];
+    let r = e.request(delete, 1_700_000_000, "unused").unwrap();
+    assert_eq!(
+        r.url,
+        "https://lk.example.com/twirp/livekit.RoomService/DeleteRoom"
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(),
+        serde_json::json!({"room": "room-1"})
+    );
+    let c = claims(&r);
+    assert_eq!(c["iss"], "lk_key");
+    assert_eq!(c["nbf"], 1_700_000_000);
+    assert_eq!(c["exp"], 1_700_000_600);
+    assert_eq!(c["video"], serde_json::json!({"roomCreate": true}));
+
+    let remove = e.remove_member("room-1", "alice").unwrap();
+    let r = e.request(&remove, 1_700_000_000, "unused").unwrap();
+    assert_eq!(
+        r.url,
+        "https://lk.example.com/twirp/livekit.RoomService/RemoveParticipant"
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(),
+        serde_json::json!({"room": "room-1", "identity": "alice"})
+    );
+    assert_eq!(
+        claims(&r)["video"],
+        serde_json::json!({"room": "room-1", "roomAdmin": true})
+    );
+}
+
+#[test]
+fn livekit_answers_are_classified_by_status() {
+    let e = livekit_enforcers();
+    let delete = &e.cut_stream("r")[0];
+    assert_eq!(livekit::classify(delete, 200, b"{}"), Outcome::Done);
+    assert_eq!(
+        livekit::classify(
+            delete,
+            404,
+            br#"{"code":"not_found","msg":"requested room does not exist"}"#
+        ),
+        Outcome::Done
+    );
+    assert_eq!(
+        livekit::classify(
+            delete,
+            404,
+            br#"{"code":"bad_route","msg":"no handler for path"}"#
+        ),
+        Outcome::Permanent("livekit DeleteRoom: bad_route (HTTP 404)".to_owned())
+    );
+    assert!(matches!(
+        livekit::classify(delete, 404, b"404 page not found"),
+        Outcome::Permanent(_)
+    ));
+    assert_eq!(
+        livekit::classify(delete, 401, b"invalid authorization token"),
+        Outcome::Permanent("livekit DeleteRoom: HTTP 401".to_owned())
+    );
+    assert_eq!(
+        livekit::classify(
+            delete,
+            401,
+            br#"{"code":"unauthenticated","msg":"permissions denied"}"#
+        ),
+        Outcome::Permanent("livekit DeleteRoom: unauthenticated (HTTP 401)".to_owned())
+    );
+    assert!(matches!(
+        livekit::classify(delete, 503, br#"{"code":"unavailable","msg":"x"}"#),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        livekit::classify(delete, 429, b""),
+        Outcome::Retry(_)
+    ));
+}
+
+// ---- the settings and the value -----------------------------------------------------------------
+
+fn settings(vars: &[(&str, &str)], reads: SecretGroups) -> Result<Enforcers, ConfigError> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Enforcers::from_lookup(&|k: &str| vars.get(k).cloned(), &reads)
+}
+
+const ALIYUN: &[(&str, &str)] = &[
+    ("LIVE_PROVIDER", "aliyun"),
+    ("RTC_PROVIDER", "livekit"),
+    ("ALIYUN_LIVE_PUSH_DOMAIN", "Push.Example.com"),
+    ("ALIYUN_LIVE_APP_NAME", "show"),
+    ("LIVEKIT_URL", "wss://lk.example.com/"),
+    ("LIVEKIT_API_KEY", "lk_key"),
+];
+
+#[test]
+fn names_come_from_the_providers_settings_and_keys_only_with_the_group() {
+    let e = settings(ALIYUN, SecretGroups::NOTHING).unwrap();
+    assert_eq!(
+        e.cut_stream("room-1"),
+        vec![
+            Enforcement::CutStream {
+                vendor: Vendor::Aliyun,
+                domain: "push.example.com".to_owned(),
+                app: "show".to_owned(),
+                stream: "room-1".to_owned(),
+            },
+            Enforcement::CutStream {
+                vendor: Vendor::Livekit,
+                domain: String::new(),
+                app: String::new(),
+                stream: "room-1".to_owned(),
+            },
+        ]
+    );
+    assert_eq!(e.aliyun, None);
+    // Without the group, no secret is even looked up.
+    let mut vars = ALIYUN.to_vec();
+    vars.extend([
+        ("ALIYUN_ACCESS_KEY_ID", "LTAI-test"),
+        ("ALIYUN_ACCESS_KEY_SECRET", "aliyun-secret-0123456789"),
+        ("LIVEKIT_API_SECRET", LK_SECRET),
+    ]);
+    let e = settings(&vars, SecretGroups::NOTHING).unwrap();
+    assert!(e.aliyun.is_none() && e.livekit.is_none());
+    let reads = SecretGroups {
+        enforcement: true,
+        ..SecretGroups::NOTHING
+    };
+    let e = settings(&vars, reads).unwrap();
+    assert_eq!(e.aliyun.as_ref().map(|k| k.id.as_str()), Some("LTAI-test"));
+    assert_eq!(e.livekit.as_ref().map(|k| k.id.as_str()), Some("lk_key"));
+    assert!(e.tencent.is_none());
+    assert_eq!(
+        e.bases,
+        ApiBases {
+            livekit: "https://lk.example.com".to_owned(),
+            ..ApiBases::default()
+        }
+    );
+    assert!(e.cut_stream("r").iter().all(|c| e.sends(c)));
+    assert!(
+        !format!("{e:?}").contains("aliyun-secret"),
+        "secrets are redacted"
+    );
+    assert_eq!(e.without_keys().aliyun, None);
+}
+
+#[test]
+fn half_a_pair_and_a_plain_http_base_are_refused() {
+    let reads = SecretGroups {
+        enforcement: true,
+        ..SecretGroups::NOTHING
+    };
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("ALIYUN_ACCESS_KEY_ID", "LTAI-test"));
+    assert_eq!(
+        settings(&vars, reads).unwrap_err().variable,
+        "ALIYUN_ACCESS_KEY_SECRET"
+    );
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("TENCENT_API_SECRET_KEY", "tencent-secret-0123456789"));
+    assert_eq!(
+        settings(&vars, reads).unwrap_err().variable,
+        "TENCENT_API_SECRET_ID"
+    );
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("TENCENT_LIVE_API_BASE", "http://live.tencentcloudapi.com"));
+    assert_eq!(
+        settings(&vars, reads).unwrap_err().variable,
+        "TENCENT_LIVE_API_BASE"
+    );
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("ALIYUN_LIVE_API_BASE", "https://live.aliyuncs.com/x"));
+    assert_eq!(
+        settings(&vars, reads).unwrap_err().variable,
+        "ALIYUN_LIVE_API_BASE"
+    );
+    // A LiveKit URL with a path: refused only where the API is called.
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("LIVEKIT_URL", "wss://lk.example.com/rtc"));
+    vars.remove(
+        vars.iter()
+            .position(|(k, v)| *k == "LIVEKIT_URL" && *v == "wss://lk.example.com/")
+            .unwrap(),
+    );
+    assert!(settings(&vars, SecretGroups::NOTHING).is_ok());
+    assert_eq!(settings(&vars, reads).unwrap_err().variable, "LIVEKIT_URL");
+    let mut vars = ALIYUN.to_vec();
+    vars.push(("ALIYUN_LIVE_API_BASE", "http://127.0.0.1:8080/"));
+    let e = settings(&vars, reads).unwrap();
+    assert_eq!(e.bases.aliyun_live, "http://127.0.0.1:8080");
+}
+
+#[test]
+fn a_call_without_credentials_is_not_made() {
+    let e = settings(ALIYUN, SecretGroups::NOTHING).unwrap();
+    let call = &e.cut_stream("r")[0];
+    assert!(!e.sends(call));
+    assert!(matches!(
+        e.request(call, 0, "n"),
+        Err(Outcome::Permanent(r)) if r == "aliyun ForbidLiveStream: no API credentials configured"
+    ));
+}
+
+#[test]
+fn the_value_round_trips_as_json() {
+    let e = tencent_enforcers();
+    let calls = [
+        e.cut_stream("room-1").remove(0),
+        e.remove_member("room-1", "alice").unwrap(),
+    ];
+    let json = serde_json::to_value(&calls).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {"call": "cut_stream", "vendor": "tencent", "domain": "push.example.com", "app": "live", "stream": "room-1"},
+            {"call": "remove_member", "vendor": "tencent", "app": "1400000001", "channel": "room-1", "user": "alice"},
+        ])
+    );
+    let back: Vec<Enforcement> = serde_json::from_value(json).unwrap();
+    assert_eq!(back, calls);
+    assert_eq!(calls[0].action(), "vendor.stream_cut");
+    assert_eq!(calls[1].action(), "vendor.member_removed");
+    assert_eq!(
+        serde_json::to_value(Outcome::Retry("x".to_owned())).unwrap(),
+        serde_json::json!({"outcome": "retry", "reason": "x"})
+    );
+}
