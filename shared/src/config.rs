@@ -74,6 +74,9 @@ pub struct Config {
     pub idle_room_timeout: Duration,
     /// `RETENTION_DAYS` (default 30): how long an ended room is kept.
     pub retention: Duration,
+    /// `SERIES_RETENTION_DAYS` (default 7, 1..=90): how long the sweeper's per-room samples
+    /// (`roomSeries`) are kept (their DynamoDB TTL).
+    pub series_retention: Duration,
     /// `METRICS_MAX_AGE_SECONDS` (default 5): `get` never shows an `online_count` counted
     /// longer ago than this.
     pub metrics_max_age: Duration,
@@ -219,6 +222,9 @@ impl Config {
             idle_room_timeout: seconds(&lookup, "IDLE_ROOM_TIMEOUT_SECONDS", 30, 10..=86_400)?,
             retention: Duration::from_secs(
                 number(&lookup, "RETENTION_DAYS", 30, 1..=3650)? * 86_400,
+            ),
+            series_retention: Duration::from_secs(
+                number(&lookup, "SERIES_RETENTION_DAYS", 7, 1..=90)? * 86_400,
             ),
             metrics_max_age: seconds(&lookup, "METRICS_MAX_AGE_SECONDS", 5, 1..=300)?,
             // At most 100: one read checks them all when the set is full.

@@ -13,7 +13,12 @@
 //! - a room nobody entered within `IDLE_ROOM_TIMEOUT_SECONDS` of its creation is ended (never
 //!   deleted: no data is lost);
 //! - an ended room past its retention (`RETENTION_DAYS`, also its DynamoDB TTL) is deleted
-//!   with everything under it, and so is every room a `delete` marked but did not finish.
+//!   with everything under it, and so is every room a `delete` marked but did not finish;
+//! - every open room (prepared, live or paused; not a seed 000 call, which no listing shows)
+//!   gets a sample of its figures as this run read them, kept `SERIES_RETENTION_DAYS`, and the
+//!   run's counts by state and everyone online together are the stats (issue 24: the
+//!   operators' `roomSeries` and `stats`). They cost no read (the run reads them anyway) and
+//!   one kind of call: a `BatchWriteItem` per 25 rooms.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,6 +27,7 @@ use crate::App;
 use crate::domain::RoomStatus;
 use crate::domain::outbox::EventKind;
 use crate::domain::room::{Action, Expected, Guard, Room, Transition};
+use crate::domain::series::{Sample, Stats, series_time};
 use crate::error::ApiError;
 use crate::room_change::{expiry, life_cycle_events, report};
 use crate::store::StoreError;
@@ -34,7 +40,8 @@ crate::needs!(
     RoomUpdate,
     MetricsWrite,
     ChannelMark,
-    RoomDelete
+    RoomDelete,
+    SeriesWrite
 );
 
 /// What one sweep did (logged as one JSON line).
@@ -47,6 +54,8 @@ pub struct SweepReport {
     pub rooms_purged: u64,
     /// Conditional writes that lost to a user's concurrent call (left for the next sweep).
     pub races_lost: u64,
+    /// Open rooms' samples written (one per open room, calls aside).
+    pub samples_written: u64,
 }
 
 impl SweepReport {
@@ -69,6 +78,7 @@ impl SweepReport {
             rooms_ended = self.rooms_ended,
             rooms_purged = self.rooms_purged,
             races_lost = self.races_lost,
+            samples_written = self.samples_written,
             "sweep"
         );
     }
@@ -142,6 +152,14 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
     // Counters are renewed when less than half their retention is left.
     let renew_before = now.timestamp() + (expires_at - now.timestamp()) / 2;
 
+    let at = series_time(now);
+    let mut samples = Vec::new();
+    let mut sampled = std::collections::HashSet::new();
+    let mut stats = Stats {
+        at,
+        ..Stats::default()
+    };
+
     for status in [RoomStatus::Live, RoomStatus::Prepare] {
         for room in app.store.rooms_with_status(status, None).await? {
             report.rooms_checked += 1;
@@ -155,6 +173,22 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
                 .sweep_counters(&room.id, renew_before, expires_at)
                 .await?;
             crate::metrics::store(app, &room, swept.online, counters, now).await?;
+            // The run's figures of the room, as read (a call is no listed room: not counted).
+            // A room this run paused is read again with the prepared ones: sampled once.
+            let listed = !room.id.is_channel() && sampled.insert(room.id.clone());
+            if listed {
+                samples.push((
+                    room.id.clone(),
+                    Sample {
+                        at,
+                        online_count: swept.online,
+                        like_count: counters.likes,
+                        pv: counters.pv,
+                        uv: counters.uv,
+                    },
+                ));
+                stats.online_total += swept.online;
+            }
 
             let anchor_silent = room
                 .anchor_seen_at
@@ -165,8 +199,11 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
                 let guard = Guard::AnchorSilentSince(anchor_silent_since);
                 if guarded(app, &room, Action::Pause, guard, now).await? {
                     report.rooms_paused += 1;
+                    // Paused by this run: counted as it is now.
+                    stats.rooms_paused += u64::from(listed);
                 } else {
                     report.races_lost += 1;
+                    stats.rooms_live += u64::from(listed);
                 }
                 continue;
             }
@@ -177,8 +214,16 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
                 // Still nobody: a join, keepalive or start since the read wins.
                 if guarded(app, &room, Action::Stop, Guard::NeverEntered, now).await? {
                     report.rooms_ended += 1;
-                } else {
-                    report.races_lost += 1;
+                    // Ended by this run: no longer open, so not counted (its last sample stays).
+                    continue;
+                }
+                report.races_lost += 1;
+            }
+            if listed {
+                match (room.status, room.started_at) {
+                    (RoomStatus::Live, _) => stats.rooms_live += 1,
+                    (_, Some(_)) => stats.rooms_paused += 1,
+                    (_, None) => stats.rooms_prepared += 1,
                 }
             }
         }
@@ -203,5 +248,12 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
             report.rooms_purged += 1;
         }
     }
+
+    // Last, so that a failure here never holds up the reclamation above.
+    let series_expires_at = (now + duration(app.config.series_retention)).timestamp();
+    app.store
+        .write_series(&samples, &stats, series_expires_at)
+        .await?;
+    report.samples_written = samples.len() as u64;
     Ok(report)
 }

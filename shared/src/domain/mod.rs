@@ -12,6 +12,7 @@ pub mod operator;
 pub mod outbox;
 pub mod presence;
 pub mod room;
+pub mod series;
 pub mod user;
 
 use serde::{Deserialize, Serialize};

@@ -18,7 +18,7 @@
 //! every function's IAM policy in `template.yaml` against what its handler may call.
 //!
 //! The traits live in `capabilities/`, one file per group (accounts, claims, rooms, quota,
-//! moderation, presence, sweep, outbox: the grouping of the stores' own files), and are
+//! moderation, presence, sweep, outbox, series: the grouping of the stores' own files), and are
 //! re-exported here: a feature names them `crate::store::RoomRead`, never by their file.
 //!
 //! Never here: who may do what (that is the features' job), or a status change the room's
@@ -44,6 +44,7 @@ pub use capabilities::rooms::{
     ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete,
     RoomList, RoomRead, RoomUpdate, RoomView,
 };
+pub use capabilities::series::{SeriesRead, SeriesWrite, StatsRead};
 pub use capabilities::sweep::{RoomSweep, SweptPresence};
 pub use capabilities::{Capability, On, Store};
 

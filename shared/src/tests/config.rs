@@ -163,3 +163,19 @@ fn an_access_token_never_outlives_the_memory_of_its_logout() {
         .is_ok()
     );
 }
+
+/// Issue 24: the sweeper's samples are kept 7 days unless told otherwise, 1 to 90.
+#[test]
+fn series_retention_defaults_to_a_week_and_is_validated() {
+    let key = [("JWT_PRIVATE_KEY", SECRET)];
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    assert_eq!(config(&key).unwrap().series_retention, week);
+    let days = |d: &str| config(&[key[0], ("SERIES_RETENTION_DAYS", d)]);
+    assert_eq!(
+        days("90").unwrap().series_retention,
+        std::time::Duration::from_secs(90 * 86_400)
+    );
+    for bad in ["0", "91", "x"] {
+        assert_eq!(days(bad).unwrap_err().variable, "SERIES_RETENTION_DAYS");
+    }
+}

@@ -73,6 +73,11 @@ contract!(
     rooms_are_read_by_id_in_one_batch,
     a_counted_room_keeps_its_anchor_under_the_caps,
     racing_counted_rooms_never_pass_the_caps,
+    // The sweeper's runs (issue 24).
+    a_room_series_reads_back_oldest_first_and_bounded,
+    a_series_is_shown_only_while_its_room_exists,
+    the_stats_are_the_last_run_s,
+    expired_samples_are_not_returned,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -1711,4 +1716,257 @@ async fn racing_counted_rooms_never_pass_the_caps(s: &TestStore) {
         .await
         .unwrap();
     assert_eq!(listed.len(), won);
+}
+
+// The sweeper's runs (issue 24): samples per room, the stats of the last run.
+
+fn sample(at: DateTime<Utc>, k: u64) -> liveroom::domain::series::Sample {
+    liveroom::domain::series::Sample {
+        at,
+        online_count: k,
+        like_count: 10 * k,
+        pv: 100 * k,
+        uv: 1000 * k,
+    }
+}
+
+fn stats(at: DateTime<Utc>, k: u64) -> liveroom::domain::series::Stats {
+    liveroom::domain::series::Stats {
+        rooms_prepared: k,
+        rooms_live: k + 1,
+        rooms_paused: k + 2,
+        online_total: k + 3,
+        at,
+    }
+}
+
+fn window(
+    since: Option<DateTime<Utc>>,
+    limit: Option<i64>,
+) -> liveroom::domain::series::SeriesWindow {
+    liveroom::domain::series::SeriesWindow::parse(since, limit).unwrap()
+}
+
+/// Far enough that nothing has expired at `t0()` plus a day.
+const FAR: i64 = 1_900_000_000;
+
+/// Samples of two rooms, written more than 25 at a time (DynamoDB's batch limit), come back per
+/// room, oldest first, the newest `limit` at or after `since`.
+async fn a_room_series_reads_back_oldest_first_and_bounded(s: &TestStore) {
+    use liveroom::domain::series::{MAX_SERIES_POINTS, SeriesWindow};
+    let anchor = UserId::generate();
+    let (a, b) = (room(&anchor, t0()), room(&anchor, t0()));
+    s.store.insert_room(&a, &[]).await.unwrap();
+    s.store.insert_room(&b, &[]).await.unwrap();
+    let minute = |i: i64| t0() + Duration::minutes(i);
+    let mut run = Vec::new();
+    for i in 0..30 {
+        run.push((a.id.clone(), sample(minute(i), i as u64)));
+        run.push((b.id.clone(), sample(minute(i), 7)));
+    }
+    s.store
+        .write_series(&run, &stats(minute(29), 1), FAR)
+        .await
+        .unwrap();
+    let now = minute(30);
+    let all = s
+        .store
+        .room_series(&a.id, SeriesWindow::default(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        all,
+        (0..30)
+            .map(|i| sample(minute(i), i as u64))
+            .collect::<Vec<_>>()
+    );
+    let of_b = s
+        .store
+        .room_series(&b.id, SeriesWindow::default(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(of_b.len(), 30);
+    assert!(of_b.iter().all(|p| p.online_count == 7));
+    let last5 = s
+        .store
+        .room_series(&a.id, window(None, Some(5)), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last5, all[25..].to_vec());
+    let since = s
+        .store
+        .room_series(&a.id, window(Some(minute(20)), Some(100)), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(since, all[20..].to_vec());
+    let since_and_limit = s
+        .store
+        .room_series(&a.id, window(Some(minute(20)), Some(3)), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(since_and_limit, all[27..].to_vec());
+    // The next run adds a point at the end (a room twice at one time: the last one wins).
+    s.store
+        .write_series(
+            &[
+                (a.id.clone(), sample(minute(30), 98)),
+                (a.id.clone(), sample(minute(30), 99)),
+            ],
+            &stats(minute(30), 2),
+            FAR,
+        )
+        .await
+        .unwrap();
+    let more = s
+        .store
+        .room_series(&a.id, window(None, Some(2)), minute(31))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(more, vec![all[29], sample(minute(30), 99)]);
+    // The bounds of a window.
+    for bad in [0, -1, i64::from(MAX_SERIES_POINTS) + 1] {
+        assert!(SeriesWindow::parse(None, Some(bad)).is_err(), "{bad}");
+    }
+    assert_eq!(SeriesWindow::default().limit(), MAX_SERIES_POINTS);
+}
+
+/// No room, no series: an unknown room, a room being deleted, a purged room whose samples
+/// remain (until their expiry); a room without samples has an empty one, and a sample from
+/// before the room's creation (a room id used again) is never shown.
+async fn a_series_is_shown_only_while_its_room_exists(s: &TestStore) {
+    use liveroom::domain::series::SeriesWindow;
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    let now = t0() + Duration::hours(1);
+    assert_eq!(
+        s.store
+            .room_series(&r.id, SeriesWindow::default(), now)
+            .await
+            .unwrap(),
+        None
+    );
+    s.store.insert_room(&r, &[]).await.unwrap();
+    assert_eq!(
+        s.store
+            .room_series(&r.id, SeriesWindow::default(), now)
+            .await
+            .unwrap(),
+        Some(Vec::new())
+    );
+    let before = t0() - Duration::minutes(1);
+    let after = t0() + Duration::minutes(1);
+    s.store
+        .write_series(
+            &[
+                (r.id.clone(), sample(before, 1)),
+                (r.id.clone(), sample(after, 2)),
+            ],
+            &stats(after, 0),
+            FAR,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store
+            .room_series(&r.id, SeriesWindow::default(), now)
+            .await
+            .unwrap(),
+        Some(vec![sample(after, 2)])
+    );
+    s.store
+        .mark_deleted(&r.id, &anchor, now, FAR, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store
+            .room_series(&r.id, SeriesWindow::default(), now)
+            .await
+            .unwrap(),
+        None
+    );
+    s.store.purge_room(&r.id).await.unwrap();
+    assert_eq!(
+        s.store
+            .room_series(&r.id, SeriesWindow::default(), now)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// The stats are none before the first run, then the last run's.
+async fn the_stats_are_the_last_run_s(s: &TestStore) {
+    assert_eq!(s.store.stats().await.unwrap(), None);
+    s.store
+        .write_series(&[], &stats(t0(), 1), FAR)
+        .await
+        .unwrap();
+    assert_eq!(s.store.stats().await.unwrap(), Some(stats(t0(), 1)));
+    let later = t0() + Duration::minutes(1);
+    s.store
+        .write_series(&[], &stats(later, 5), FAR)
+        .await
+        .unwrap();
+    assert_eq!(s.store.stats().await.unwrap(), Some(stats(later, 5)));
+}
+
+/// A sample past its expiry is not returned, whether or not the store has removed it yet
+/// (DynamoDB's TTL is eventual; the embedded store removes it at a later run).
+async fn expired_samples_are_not_returned(s: &TestStore) {
+    use liveroom::domain::series::SeriesWindow;
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r, &[]).await.unwrap();
+    let minute = |i: i64| t0() + Duration::minutes(i);
+    let soon = minute(60).timestamp();
+    s.store
+        .write_series(
+            &[(r.id.clone(), sample(minute(0), 1))],
+            &stats(minute(0), 0),
+            soon,
+        )
+        .await
+        .unwrap();
+    s.store
+        .write_series(
+            &[(r.id.clone(), sample(minute(1), 2))],
+            &stats(minute(1), 0),
+            FAR,
+        )
+        .await
+        .unwrap();
+    let read = |now: DateTime<Utc>| {
+        let id = r.id.clone();
+        async move {
+            s.store
+                .room_series(&id, SeriesWindow::default(), now)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        read(minute(59)).await,
+        vec![sample(minute(0), 1), sample(minute(1), 2)]
+    );
+    assert_eq!(read(minute(60)).await, vec![sample(minute(1), 2)]);
+    // A run after the expiry (which removes it from the embedded store) changes nothing seen.
+    s.store
+        .write_series(
+            &[(r.id.clone(), sample(minute(61), 3))],
+            &stats(minute(61), 0),
+            FAR,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        read(minute(62)).await,
+        vec![sample(minute(1), 2), sample(minute(61), 3)]
+    );
 }

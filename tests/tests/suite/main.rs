@@ -31,6 +31,8 @@
 //! - `keys`: each endpoint declares exactly the key purposes its answers use (issue 21, 8).
 //! - `layers`: the core crate's imports point down the layer table of `shared/src/lib.rs`,
 //!   with no cycle between files, and the table lists exactly the crate's modules (issue 22, 7).
+//! - `series`: the sweeper's sample of every open room and the stats of its run (issue 24),
+//!   read back through the store on both stores; their DynamoDB calls counted.
 //! - `enforce`: the vendors' enforcement APIs (Alibaba, Tencent, LiveKit) against local
 //!   stand-ins that check each request's signature as the vendor does (recomputed here from the
 //!   documented algorithm), its freshness and grants, and answer in the vendor's formats.
@@ -65,6 +67,7 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod series;
 mod sessions;
 mod shapes;
 mod template;

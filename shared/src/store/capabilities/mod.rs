@@ -13,6 +13,7 @@ pub(super) mod outbox;
 pub(super) mod presence;
 pub(super) mod quota;
 pub(super) mod rooms;
+pub(super) mod series;
 pub(super) mod sweep;
 
 use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
@@ -26,6 +27,7 @@ use rooms::{
     ChannelMark, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete, RoomList,
     RoomRead, RoomUpdate, RoomView,
 };
+use series::{SeriesRead, SeriesWrite, StatsRead};
 use sweep::RoomSweep;
 
 /// Everything: what the local server and the tests hold. A handler never asks for this.
@@ -58,6 +60,10 @@ pub trait Store:
     + RoomDelete
     + RoomSweep
     + OutboxWork
+    // The sweeper's runs (issue 24).
+    + SeriesWrite
+    + SeriesRead
+    + StatsRead
     + KeyRead
     + KeyList
     + KeyWrite
@@ -98,6 +104,10 @@ impl<T> Store for T where
         + RoomDelete
         + RoomSweep
         + OutboxWork
+        // The sweeper's runs (issue 24).
+        + SeriesWrite
+        + SeriesRead
+        + StatsRead
         + KeyRead
         + KeyList
         + KeyWrite
@@ -141,6 +151,10 @@ pub enum Capability {
     RoomDelete,
     RoomSweep,
     OutboxWork,
+    // The sweeper's runs (issue 24).
+    SeriesWrite,
+    SeriesRead,
+    StatsRead,
     KeyRead,
     KeyList,
     KeyWrite,
@@ -250,6 +264,12 @@ impl Capability {
                 ("DeleteItem", Table),
                 ("UpdateItem", Table),
             ],
+            // The sweeper's runs (issue 24): its samples and stats put 25 to a
+            // `BatchWriteItem`; a room's series (with the room item, in one `Query`), the
+            // stats (`GetItem`).
+            Self::SeriesWrite => &[("BatchWriteItem", Table)],
+            Self::SeriesRead => &[("Query", Table)],
+            Self::StatsRead => &[("GetItem", Table)],
             Self::KeyRead => &[("GetItem", Table)],
             // The keys' listing (one partition of `gsi1`).
             Self::KeyList => &[("Query", Index)],

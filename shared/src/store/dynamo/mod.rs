@@ -21,6 +21,7 @@ mod quota;
 mod room_writes;
 mod rooms;
 pub mod schema;
+mod series;
 mod users;
 
 use std::sync::Arc;
@@ -368,20 +369,26 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes `keys`, 25 per `BatchWriteItem` (unprocessed items are retried a bounded number
-    /// of times with a short backoff).
+    /// Deletes `keys`, 25 per `BatchWriteItem` ([`Self::batch_write`]).
     async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        for chunk in keys.chunks(BATCH_WRITE_LIMIT) {
-            let mut requests = chunk
-                .iter()
-                .map(|key| {
-                    DeleteRequest::builder()
-                        .set_key(Some(key.clone()))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                        .map_err(build_error)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+        let requests = keys
+            .into_iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                    .map_err(build_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Sends `requests`, 25 per `BatchWriteItem` (unprocessed items are retried a bounded
+    /// number of times with a short backoff).
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
+            let mut requests = chunk.to_vec();
             for attempt in 0..BATCH_ATTEMPTS {
                 if requests.is_empty() {
                     break;
@@ -403,7 +410,7 @@ impl DynamoStore {
             }
             if !requests.is_empty() {
                 return Err(StoreError::Unavailable(
-                    "batch delete left unprocessed items".to_owned(),
+                    "batch write left unprocessed items".to_owned(),
                 ));
             }
         }

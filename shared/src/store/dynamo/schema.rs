@@ -15,6 +15,8 @@
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
+//! | series sample   | `ROOM#{id}`           | `POINT#{at ms, 13 digits}` | (`online`, `likes`, `pv`, `uv`; kept `SERIES_RETENTION_DAYS` by TTL) |
+//! | sweeper stats   | `STATS`               | `STATS`    | (the last run's `prepared`, `live`, `paused`, `online`, `at`) |
 //! | API key         | `KEY#{id}`            | `KEY`      | `gsi1` partition `KEYS`, sort `{created µs}#{id}` |
 //! | audit entry     | `AUDIT`               | `{id}` (sorts by time) | `gsi1` `AUDIT#ROOM#{room}`, `gsi3` `AUDIT#ACTOR#{kind}#{id}`; sort `{id}` on both |
 //!
@@ -35,6 +37,12 @@
 //! deleted room is on none but `gsi2`), and moves partition with its status and category, so
 //! a listing with any filters is one `Query` (two for "not ended": statuses 0 and 1) that
 //! reads only matches.
+//!
+//! A room's series samples (issue 24) share the room item's partition and sort just below its
+//! `ROOM` (nothing else sorts between `POINT#` and `ROOM` there), so one descending `Query`
+//! from `ROOM` reads the room item first, then its newest points: a series is never read
+//! without learning in the same call whether its room still exists (a sample a racing purge
+//! missed is never shown, and expires by TTL).
 //!
 //! A presence item outlives its member's session as the record that the user visited (its
 //! `visits` count makes uv exact); leaving or lapsing only takes it off `gsi4`. Every item
@@ -294,6 +302,24 @@ pub fn status_partition_of(id: &RoomId, status: RoomStatus) -> String {
 
 /// Where deleted rooms wait for their purge (on the status index).
 pub const DELETED_ROOMS: &str = "ROOMS#deleted";
+
+/// What the sort key of a room's series sample starts with (below [`ROOM_SK`]).
+pub const SAMPLE_SK_PREFIX: &str = "POINT#";
+
+/// The sort key of a room's sample at `at_ms` (unix milliseconds, fixed width: byte order is
+/// time order).
+pub fn sample_sk(at_ms: i64) -> String {
+    format!("{SAMPLE_SK_PREFIX}{:013}", at_ms.max(0))
+}
+
+pub fn sample_key(room: &RoomId, at_ms: i64) -> Item {
+    key(room_pk(room), &sample_sk(at_ms))
+}
+
+/// The sweeper's last run's stats.
+pub fn stats_key() -> Item {
+    key("STATS".to_owned(), "STATS")
+}
 
 pub fn outbox_pk(room: &RoomId) -> String {
     format!("OUTBOX#{room}")

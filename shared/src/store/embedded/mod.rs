@@ -22,6 +22,9 @@
 //! | `ended_sessions`       | `{user}|{session}`                  | expiry         |
 //! | `throttle`             | `{counter}|{count}|{window}`        | attempts       |
 //! | `nonces`               | `{user}|{nonce}`                    | expiry         |
+//! | `series`               | `{room}|{at ms}`                    | a sample       |
+//! | `series_expiry`        | `{expires_at}|{room}|{at ms}`       | its `series` key |
+//! | `stats`                | `last`                              | the last run's stats |
 //!
 //! `room_index` is the DynamoDB store's listing indexes in one table: a room is under the
 //! partition of every listing it is in ([`Listing::of`](crate::domain::room::Listing::of)), so a filtered page reads only its
@@ -48,6 +51,7 @@ mod presence;
 mod quota;
 mod room_writes;
 mod rooms;
+mod series;
 mod users;
 
 use std::path::Path;
@@ -81,6 +85,12 @@ const NONCES: TableDefinition<&str, i64> = TableDefinition::new("nonces");
 const SIGNATURE_USES: TableDefinition<&str, u64> = TableDefinition::new("signature_uses");
 /// `{room}|{sink}|{seq}` → an undelivered outbox entry.
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+/// `{room}|{at ms}` → a sweeper run's sample of the room (issue 24).
+const SERIES: TableDefinition<&str, &[u8]> = TableDefinition::new("series");
+/// `{expires_at}|{room}|{at ms}` → the `series` key of the sample that expires then.
+const SERIES_EXPIRY: TableDefinition<&str, &str> = TableDefinition::new("series_expiry");
+/// `last` → the sweeper's last run's stats.
+const STATS: TableDefinition<&str, &[u8]> = TableDefinition::new("stats");
 
 /// The record under `key` in `table`, decoded (`None`: there is none).
 fn record<T: serde::de::DeserializeOwned>(
@@ -193,6 +203,9 @@ impl EmbeddedStore {
             txn.open_table(NONCES)?;
             txn.open_table(SIGNATURE_USES)?;
             txn.open_table(OUTBOX)?;
+            txn.open_table(SERIES)?;
+            txn.open_table(SERIES_EXPIRY)?;
+            txn.open_table(STATS)?;
             txn.open_table(operator::API_KEYS)?;
             txn.open_table(operator::AUDIT)?;
             txn.open_table(operator::AUDIT_BY_ROOM)?;
