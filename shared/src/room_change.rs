@@ -21,7 +21,7 @@ use crate::domain::room::{Counters, Room};
 use crate::domain::user::User;
 use crate::domain::{FieldError, RoomId};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::SessionFound;
+use crate::store::{SessionFound, SessionGuard, StoreError};
 
 // ---- the request naming a room, and who may name it ------------------------------------------
 
@@ -158,6 +158,41 @@ pub async fn live_session<S: crate::store::SessionRead + ?Sized>(
         .await?;
     // A vouched caller has no session to renew.
     standing(caller, SessionFound { user, ended })?.ok_or_else(session_ended)
+}
+
+/// What a write that comes first in its endpoint holds the caller's standing to, in the same
+/// one write ([`SessionGuard`]: the user not closed or disabled, its session generation the
+/// token's); `None` for a caller a vendor vouched for (no session).
+pub fn guard(caller: &Caller) -> Option<SessionGuard<'_>> {
+    caller.expires_at.map(|_| SessionGuard {
+        user: &caller.user_id,
+        generation: caller.session.generation,
+    })
+}
+
+/// The answer to a write of the caller's own user item held to [`guard`]: its failed
+/// condition is the guard's (the store tells a missing or closed user apart), 401.
+pub fn guarded<T>(result: Result<T, StoreError>) -> Result<T, ApiError> {
+    result.map_err(|e| match e {
+        StoreError::Conflict => ApiError::new(
+            ErrorCode::UserTokenInvalid,
+            "the session has ended or the account is disabled; log in again",
+        ),
+        e => e.into(),
+    })
+}
+
+/// Why a write held to [`guard`] (and to conditions of its own) failed a condition: 401 if
+/// the caller's session no longer stands (one read, on this path only), else `Ok` for the
+/// write's own condition to be explained.
+pub async fn still_stands<S: crate::store::SessionRead + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    if caller.expires_at.is_some() {
+        live_session(app, caller).await?;
+    }
+    Ok(())
 }
 
 /// Whether a ban ending at `until` (if ever banned) still holds at `now`.

@@ -17,13 +17,14 @@ use crate::endpoint::{Endpoint, Handler, Route, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::online_since;
-use crate::room_change::{claimed_room_id, found_for};
+use crate::room_change::{claimed_room_id, found_for, standing};
 use crate::store::Store;
 
 crate::needs!(
-    /// `members`: the room, then one page of one presence shard.
+    /// `members`: the room and the caller's session (one read), then one page of one
+    /// presence shard.
     MembersStore,
-    MEMBERS_NEEDS: RoomRead,
+    MEMBERS_NEEDS: MemberRead,
     PresenceRead
 );
 
@@ -131,7 +132,13 @@ pub async fn members<S: MembersStore + ?Sized>(
             before: None,
         },
     };
-    let room = found_for(app.store.room(&id).await?, caller)?;
+    // The caller's session comes with the room, in the same one read.
+    let (room, _, session) = app
+        .store
+        .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    standing(caller, session)?;
+    let room = found_for(room, caller)?;
     // Only shards someone was ever present in; a cursor past them ends the listing.
     let (shard, before) = match room.next_used_shard(cursor.shard) {
         Some(k) if k == cursor.shard => (k, cursor.before),

@@ -14,7 +14,7 @@ use crate::domain::room::{Action, Expected, Room, RoomQuery, Transition};
 use crate::domain::{Category, ChannelId, RoomId, RoomMode, Title};
 use crate::error::{ApiError, ErrorCode};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, found, life_cycle_events, live_session, report, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, found, life_cycle_events, report, retry_on_conflict, standing,
 };
 use crate::store::StoreError;
 
@@ -33,10 +33,16 @@ pub async fn channel_room<S>(
     make: bool,
 ) -> Result<Option<Room>, ApiError>
 where
-    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::SessionRead + ?Sized,
+    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::MemberRead + ?Sized,
 {
     let id = RoomId::for_channel(channel);
-    if let Some(room) = app.store.room(&id).await? {
+    // The caller's session (and profile) comes with the room, in the same one read.
+    let (room, _, session) = app
+        .store
+        .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    let user = standing(caller, session)?;
+    if let Some(room) = room {
         return found(Some(room)).map(Some);
     }
     if !make {
@@ -44,9 +50,11 @@ where
     }
     let title = Title::parse(channel.as_str())
         .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
-    // Made only in a session that stands (a call's first caller gets its token next): the
-    // caller's profile comes with the check, in one read.
-    let user = live_session(app, caller).await?;
+    // Made only in a session that stands (a call's first caller gets its token next), by a
+    // caller with a profile (a vouched caller has no session, and makes no call).
+    let user = user.ok_or_else(|| {
+        ApiError::new(ErrorCode::UserTokenInvalid, "the session has ended; log in again")
+    })?;
     let anchor = crate::domain::meeting::Member {
         user_id: caller.user_id.clone(),
         user_nick: user.nick,

@@ -19,7 +19,7 @@ use crate::endpoint::{Endpoint, Envelope, Handler, Route};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence;
-use crate::room_change::{RoomTarget, found, found_for};
+use crate::room_change::{RoomTarget, found, found_for, still_stands};
 use crate::rooms::{self, CreateRequest, UpdateRequest};
 use crate::store::Store;
 
@@ -308,7 +308,7 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
 /// newest first, by `category`, `roomIds` and a creation window, `offset`/`limit` paged.
 async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<String, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
-    caller(app, p)?;
+    let caller = caller(app, p)?;
     let size = limit(p)?;
     let offset = match p.int(CODE, "offset")? {
         None => 0,
@@ -343,7 +343,13 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         page: Page { offset, size },
         ..RoomQuery::default()
     };
-    let rooms = rooms::find(app, &query, &ids).await?;
+    // The caller's session, read at the same time as the rooms (a listing's `Query` cannot
+    // carry it).
+    let (rooms, ()) = futures_util::future::try_join(
+        rooms::find(app, &query, &ids),
+        still_stands(app, &caller),
+    )
+    .await?;
     let list: Vec<Value> = rooms
         .iter()
         .map(|r| {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::accounts::{session_keys, take_session};
+use super::accounts::{guard_check, session_keys, take_session};
 use super::change::Change;
 use super::codec::room_from_item;
 use super::schema::{
@@ -16,7 +16,9 @@ use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
-use crate::store::{MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, StoreError};
+use crate::store::{
+    MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, SessionGuard, StoreError,
+};
 
 #[async_trait]
 impl MemberBan for DynamoStore {
@@ -56,6 +58,7 @@ impl Moderation for DynamoStore {
         user: &UserId,
         muted: bool,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError> {
         let mut condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at)".to_owned();
         let change = if muted {
@@ -75,7 +78,9 @@ impl Moderation for DynamoStore {
         }
         let change = change.condition(condition);
         let puts = audit.map(super::operator::audit_item).transpose()?;
-        self.write(vec![change], puts.into_iter().collect()).await
+        let mut changes = vec![change];
+        changes.extend(guard.map(guard_check));
+        self.write(changes, puts.into_iter().collect()).await
     }
 }
 
