@@ -24,8 +24,8 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{Operator, acting};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, expiry, found, found_for, guard, invalid, still_stands, report,
-    retry_on_conflict, standing,
+    Attempt, MAX_ATTEMPTS, account_standing, expiry, found, found_for, guard, invalid, report,
+    retry_on_conflict, still_stands,
 };
 use crate::store::{MAX_MUTED, Store, StoreError};
 
@@ -180,7 +180,7 @@ pub async fn kick<S: KickStore + ?Sized>(
                 .store
                 .room_member_in_session(&id, &caller.user_id, &caller.session.id)
                 .await?;
-            standing(caller, session)?;
+            account_standing(caller, session)?;
             room
         }
         By::Operator(..) => app.store.room(&id).await?,

@@ -123,6 +123,20 @@ fn session_ended() -> ApiError {
 /// gone. Every endpoint that signs a vendor credential or URL asks this before signing. The
 /// caller's user, or `None` for a caller a vendor vouched for ([`Caller::vouched`]: no session).
 pub fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
+    let ended = found.ended;
+    let user = account_standing(caller, found)?;
+    if ended && user.is_some() {
+        return Err(session_ended());
+    }
+    Ok(user)
+}
+
+/// [`standing`] but for one session's own `logout`: whether the caller's account still
+/// stands for its token (not deleted or disabled, no `logout {all}` since the token was
+/// issued). Every route that takes an access token asks this (or [`standing`]) in its first
+/// store call; a logged-out session's access token keeps working where nothing is signed, as
+/// it always did (docs/api.md, Sessions), until it expires.
+pub fn account_standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
     if caller.expires_at.is_none() {
         return Ok(None);
     }
@@ -133,7 +147,7 @@ pub fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, Ap
             "the user no longer exists",
         ));
     };
-    if found.ended || user.sessions != caller.session.generation {
+    if user.sessions != caller.session.generation {
         return Err(session_ended());
     }
     // Disabling bumps the generation too; an account enabled again keeps its old tokens dead.
@@ -182,17 +196,22 @@ pub fn guarded<T>(result: Result<T, StoreError>) -> Result<T, ApiError> {
     })
 }
 
-/// Why a write held to [`guard`] (and to conditions of its own) failed a condition: 401 if
-/// the caller's session no longer stands (one read, on this path only), else `Ok` for the
-/// write's own condition to be explained.
+/// Whether the caller's account still stands for its token ([`account_standing`]), by a read
+/// of its own: 401 if not. Where a route's first call cannot carry the user item (a listing's
+/// `Query`: run at the same time), and to explain why a write held to [`guard`] (and to
+/// conditions of its own) failed, on that path only.
 pub async fn still_stands<S: crate::store::SessionRead + ?Sized>(
     app: &App<S>,
     caller: &Caller,
 ) -> Result<(), ApiError> {
-    if caller.expires_at.is_some() {
-        live_session(app, caller).await?;
+    if caller.expires_at.is_none() {
+        return Ok(());
     }
-    Ok(())
+    let (user, ended) = app
+        .store
+        .session(&caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, SessionFound { user, ended }).map(drop)
 }
 
 /// Whether a ban ending at `until` (if ever banned) still holds at `now`.

@@ -59,7 +59,8 @@ struct HealthAnswer {
 pub struct OpenApi;
 
 impl Handler for OpenApi {
-    const ENDPOINT: Endpoint = Endpoint::new("openapi", &[Route::get("/openapi.json")]).without_token();
+    const ENDPOINT: Endpoint =
+        Endpoint::new("openapi", &[Route::get("/openapi.json")]).without_token();
 
     async fn call<S: Store + ?Sized>(_app: &App<S>, _req: Request) -> Result<String, ApiError> {
         Ok(OPENAPI.to_owned())

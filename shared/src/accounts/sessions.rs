@@ -124,12 +124,18 @@ pub async fn logout<S: LogoutStore + ?Sized>(
                 .await,
         )?;
     }
+    // Every route refuses the tokens of a generation ended by `logout {all}` at once; a
+    // session's own logout reaches the calls that sign, and the others take its access
+    // tokens until they expire.
+    let valid_until = if req.all {
+        now
+    } else {
+        now + ttl(app.config.access_token_ttl)?
+    };
     Ok(LogoutResponse {
         code: 200,
         ended: if req.all { "all" } else { "session" },
-        access_tokens_valid_until: crate::clock::rfc3339(
-            &(now + ttl(app.config.access_token_ttl)?),
-        ),
+        access_tokens_valid_until: crate::clock::rfc3339(&valid_until),
     })
 }
 

@@ -17,7 +17,7 @@ use crate::endpoint::{
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{acting, audit_entry};
-use crate::room_change::{guard, guarded, invalid, standing};
+use crate::room_change::{account_standing, guard, guarded, invalid};
 use crate::store::Store;
 
 crate::needs!(
@@ -106,7 +106,7 @@ pub async fn user<S: UserQueryStore + ?Sized>(
         .store
         .user_in_session(&id, &caller.user_id, &caller.session.id)
         .await?;
-    standing(caller, session)?;
+    account_standing(caller, session)?;
     let user = user.filter(|u| !u.is_deleted());
     user.as_ref().map(UserInfo::from).ok_or_else(no_user)
 }

@@ -17,7 +17,7 @@ use crate::endpoint::{Endpoint, Handler, Route, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::online_since;
-use crate::room_change::{claimed_room_id, found_for, standing};
+use crate::room_change::{account_standing, claimed_room_id, found_for};
 use crate::store::Store;
 
 crate::needs!(
@@ -137,7 +137,7 @@ pub async fn members<S: MembersStore + ?Sized>(
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)
         .await?;
-    standing(caller, session)?;
+    account_standing(caller, session)?;
     let room = found_for(room, caller)?;
     // Only shards someone was ever present in; a cursor past them ends the listing.
     let (shard, before) = match room.next_used_shard(cursor.shard) {

@@ -19,8 +19,8 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
 use crate::room_change::{
-    RoomTarget, check_claimed_identity, claimed_room_id, expiry, found, found_for, found_view,
-    parse_room_id, refuse_if_banned, standing,
+    RoomTarget, account_standing, check_claimed_identity, claimed_room_id, expiry, found,
+    found_for, found_view, parse_room_id, refuse_if_banned,
 };
 use crate::rooms::{RoomInfo, info, readable_view_for, view_for};
 use crate::store::{Store, StoreError, Touch};
@@ -233,7 +233,7 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
             .store
             .room_member_in_session(&id, &caller.user_id, &caller.session.id)
             .await?;
-        standing(caller, session)?;
+        account_standing(caller, session)?;
         let room = open(found(room)?, caller)?;
         // A keepalive after a lapse brings the member back (without counting a new visit),
         // unless the anchor banned them.
@@ -282,7 +282,7 @@ pub async fn like<S: LikeStore + ?Sized>(
         .store
         .room_view_for(&id, &caller.user_id, &caller.session.id)
         .await?;
-    standing(caller, session)?;
+    account_standing(caller, session)?;
     let (room, counters) = found_view(view.map(|(room, counters, _)| (room, counters)))?;
     open(room, caller)?;
     let count = req.count as u64;

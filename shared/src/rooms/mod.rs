@@ -29,8 +29,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
 use crate::operator::{acting, audit_entry};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, check_claimed_identity, claimed_room_id, expiry,
-    found_for, report, retry_on_conflict, standing,
+    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, account_standing, check_claimed_identity,
+    claimed_room_id, expiry, found_for, report, retry_on_conflict, standing,
 };
 use crate::store::StoreError;
 
@@ -200,7 +200,7 @@ pub async fn list<S: ListStore + ?Sized>(
             },
         )
         .await?;
-        standing(caller, session)?;
+        account_standing(caller, session)?;
         (rooms, Vec::new())
     };
     Ok(rooms
@@ -291,7 +291,7 @@ pub async fn delete<S: DeleteStore + ?Sized>(
         .store
         .room_view_for(&id, &caller.user_id, &caller.session.id)
         .await?;
-    standing(caller, session)?;
+    account_standing(caller, session)?;
     let (room, counters, _) = view.ok_or_else(ApiError::room_not_found)?;
     if room.id.is_channel() {
         // A call is not deleted: a new one on its channel would seat others under its

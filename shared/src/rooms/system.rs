@@ -14,7 +14,7 @@ use crate::domain::room::{Action, Expected, Room, RoomQuery, Transition};
 use crate::domain::{Category, ChannelId, RoomId, RoomMode, Title};
 use crate::error::{ApiError, ErrorCode};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, found, life_cycle_events, report, retry_on_conflict, standing,
+    Attempt, MAX_ATTEMPTS, account_standing, found, life_cycle_events, report, retry_on_conflict,
 };
 use crate::store::StoreError;
 
@@ -41,7 +41,8 @@ where
         .store
         .room_member_in_session(&id, &caller.user_id, &caller.session.id)
         .await?;
-    let user = standing(caller, session)?;
+    let ended = session.ended;
+    let user = account_standing(caller, session)?;
     if let Some(room) = room {
         return found(Some(room)).map(Some);
     }
@@ -50,10 +51,13 @@ where
     }
     let title = Title::parse(channel.as_str())
         .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
-    // Made only in a session that stands (a call's first caller gets its token next), by a
-    // caller with a profile (a vouched caller has no session, and makes no call).
-    let user = user.ok_or_else(|| {
-        ApiError::new(ErrorCode::UserTokenInvalid, "the session has ended; log in again")
+    // Made only in a session that stands (a call's first caller gets its token next: not
+    // logged out either), by a caller with a profile (a vouched caller has no session).
+    let user = user.filter(|_| !ended).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UserTokenInvalid,
+            "the session has ended; log in again",
+        )
     })?;
     let anchor = crate::domain::meeting::Member {
         user_id: caller.user_id.clone(),

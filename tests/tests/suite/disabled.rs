@@ -94,7 +94,9 @@ impl World {
         self.ok(presence::Join::ENDPOINT, &fan, json!({"id": room}))
             .await;
         let channel = "disabled-call";
-        let (status, out) = self.route(&route("/app/token"), &token, channel, json!({})).await;
+        let (status, out) = self
+            .route(&route("/app/token"), &token, channel, json!({}))
+            .await;
         assert!(status == 200 || status == 409, "{out}");
         Scene {
             user: username.to_owned(),
@@ -196,8 +198,8 @@ fn body_for((endpoint, route): &(Endpoint, Route), s: &Scene) -> Value {
             let operation = route.path.rsplit('/').next().unwrap_or_default();
             match operation {
                 "user_update" => json!({"name": "renamed"}),
-                "user_keepalive" | "enter_room" | "leave_room" | "destroy_room"
-                | "room_detail" | "list_users" => json!({"roomId": room}),
+                "user_keepalive" | "enter_room" | "leave_room" | "destroy_room" | "room_detail"
+                | "list_users" => json!({"roomId": room}),
                 "update_room" => json!({"roomId": room, "title": "renamed"}),
                 _ => json!({}),
             }
@@ -242,7 +244,8 @@ async fn a_disabled_users_tokens_are_refused_on_every_route(w: World) {
     let chief = w.login("chief", true).await;
     let scene = w.scene("dave").await;
     // The token works before.
-    w.ok(accounts::User::ENDPOINT, &scene.token, json!({})).await;
+    w.ok(accounts::User::ENDPOINT, &scene.token, json!({}))
+        .await;
     disable(&w, &chief, "dave").await;
     w.every_route_refuses(&scene, "disabled").await;
     // Nothing of theirs changed: the member is neither kicked nor muted, the account is open.
@@ -251,7 +254,11 @@ async fn a_disabled_users_tokens_are_refused_on_every_route(w: World) {
         .await;
     assert_eq!(room["title"], "mine", "{room}");
     let members = w
-        .ok(presence::Members::ENDPOINT, &chief, json!({"id": scene.room}))
+        .ok(
+            presence::Members::ENDPOINT,
+            &chief,
+            json!({"id": scene.room}),
+        )
         .await;
     assert!(members.to_string().contains(&scene.member), "{members}");
 }
@@ -272,8 +279,12 @@ async fn an_account_enabled_again_keeps_its_old_tokens_dead(w: World) {
     let chief = w.login("chief", true).await;
     let scene = w.scene("fred").await;
     disable(&w, &chief, "fred").await;
-    w.ok(AdminEnableUser::ENDPOINT, &chief, json!({"user_id": "fred"}))
-        .await;
+    w.ok(
+        AdminEnableUser::ENDPOINT,
+        &chief,
+        json!({"user_id": "fred"}),
+    )
+    .await;
     w.every_route_refuses(&scene, "enabled again").await;
     // A new login works, on routes that read and that write.
     let fresh = w.login("fred", false).await;

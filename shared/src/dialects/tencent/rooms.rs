@@ -345,11 +345,9 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     };
     // The caller's session, read at the same time as the rooms (a listing's `Query` cannot
     // carry it).
-    let (rooms, ()) = futures_util::future::try_join(
-        rooms::find(app, &query, &ids),
-        still_stands(app, &caller),
-    )
-    .await?;
+    let (rooms, ()) =
+        futures_util::future::try_join(rooms::find(app, &query, &ids), still_stands(app, &caller))
+            .await?;
     let list: Vec<Value> = rooms
         .iter()
         .map(|r| {

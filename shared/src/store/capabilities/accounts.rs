@@ -56,9 +56,9 @@ pub trait UserWrite: Send + Sync {
 
 #[async_trait]
 pub trait UserUpdate: Send + Sync {
-    /// Sets the profile fields given, if the user exists and is not deleted (and `guard`, if
-    /// any, holds: [`StoreError::Conflict`] otherwise). Returns the updated user, or `None` if
-    /// there is no such (live) user.
+    /// Sets the profile fields given, if the user exists and is not deleted. Returns the
+    /// updated user, or `None` if there is no such (live) user; held to `guard` (if any),
+    /// [`StoreError::Conflict`] instead when it fails (no such live user included).
     async fn update_profile(
         &self,
         id: &UserId,
@@ -118,7 +118,8 @@ pub trait SessionWrite: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Ends every session of `user` begun so far (bumps [`User::sessions`]). Returns whether
-    /// there is such a (live) user; [`StoreError::Conflict`] if `guard` (if any) fails.
+    /// there is such a (live) user; held to `guard` (if any), [`StoreError::Conflict`] instead
+    /// when it fails (no such live user included).
     /// `audit` is put in the same atomic write.
     async fn end_all_sessions(
         &self,

@@ -93,11 +93,8 @@ impl UserUpdate for DynamoStore {
             .map_err(conditional)
         {
             Ok(out) => out.attributes.map(|a| user_from_item(&a)).transpose(),
-            // No such (live) user; or one the guard refuses.
-            Err(StoreError::Conflict) if guard.is_some() => match self.get(user_key(id)).await? {
-                Some(item) if !user_from_item(&item)?.is_deleted() => Err(StoreError::Conflict),
-                _ => Ok(None),
-            },
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            Err(StoreError::Conflict) if guard.is_some() => Err(StoreError::Conflict),
             Err(StoreError::Conflict) => Ok(None),
             Err(e) => Err(e),
         }
@@ -120,11 +117,11 @@ impl UserDelete for DynamoStore {
              REMOVE salt, #lpk, #lsk ADD sessions :one",
         );
         let change = guarded(change, guard)
-        .name("#lpk", GSI_ALL.pk)
-        .name("#lsk", GSI_ALL.sk)
-        .value(":now", time(&now))
-        .value(":empty", s(""))
-        .value(":one", n(1));
+            .name("#lpk", GSI_ALL.pk)
+            .name("#lsk", GSI_ALL.sk)
+            .value(":now", time(&now))
+            .value(":empty", s(""))
+            .value(":one", n(1));
         let puts = audit.map(audit_item).transpose()?.into_iter().collect();
         match self.write(vec![change], puts).await {
             Ok(()) => Ok(true),
@@ -248,14 +245,8 @@ impl SessionWrite for DynamoStore {
         );
         let puts = audit.map(audit_item).transpose()?.into_iter().collect();
         match self.write(vec![change], puts).await {
-            Ok(()) => Ok(true),
-            // No such (live) user; or one the guard refuses.
-            Err(StoreError::Conflict) if guard.is_some() => {
-                match self.get(user_key(user)).await? {
-                    Some(item) if !user_from_item(&item)?.is_deleted() => Err(StoreError::Conflict),
-                    _ => Ok(false),
-                }
-            }
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            Err(StoreError::Conflict) if guard.is_some() => Err(StoreError::Conflict),
             result => super::applied(result),
         }
     }

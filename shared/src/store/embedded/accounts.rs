@@ -42,7 +42,10 @@ impl Held {
 
 /// Whether `guard` (if any) holds in the write transaction `txn` (which has not opened the
 /// users' table).
-pub(super) fn stands(txn: &redb::WriteTransaction, guard: Option<&Held>) -> Result<bool, StoreError> {
+pub(super) fn stands(
+    txn: &redb::WriteTransaction,
+    guard: Option<&Held>,
+) -> Result<bool, StoreError> {
     let Some(guard) = guard else {
         return Ok(true);
     };
@@ -107,7 +110,11 @@ impl UserUpdate for EmbeddedStore {
             }
             user.clone()
         };
-        self.change_user_guarded(id, change, None, guard).await
+        match self.change_user_guarded(id, change, None, guard).await? {
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            None if guard.is_some() => Err(StoreError::Conflict),
+            user => Ok(user),
+        }
     }
 }
 
@@ -222,6 +229,10 @@ impl SessionWrite for EmbeddedStore {
         let done = self
             .change_user_guarded(user, |user| user.sessions += 1, audit, guard)
             .await?;
+        if done.is_none() && guard.is_some() {
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            return Err(StoreError::Conflict);
+        }
         Ok(done.is_some())
     }
 }
