@@ -48,7 +48,7 @@ use crate::store::Store;
 pub use change::{CHANGE_NEEDS, ChangeStore};
 pub use create::{CREATE_NEEDS, Create, CreateRequest, CreateStore, create};
 pub(crate) use system::apply_as_system;
-pub use system::{CHANNEL_CATEGORY, channel_room, end_rooms_of, find};
+pub use system::{CHANNEL_CATEGORY, channel_room, end_rooms_of, find, find_for};
 pub use view::{LinkInfo, PullUrlInfo, PushUrlInfo, RoomInfo, UserStatus, VodInfo, info};
 pub(crate) use view::{readable_view_for, view_for};
 

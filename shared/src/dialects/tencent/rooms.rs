@@ -19,7 +19,7 @@ use crate::endpoint::{Endpoint, Envelope, Handler, Route};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence;
-use crate::room_change::{RoomTarget, found, found_for, still_stands};
+use crate::room_change::{RoomTarget, found, found_for};
 use crate::rooms::{self, CreateRequest, UpdateRequest};
 use crate::store::Store;
 
@@ -343,11 +343,8 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         page: Page { offset, size },
         ..RoomQuery::default()
     };
-    // The caller's session, read at the same time as the rooms (a listing's `Query` cannot
-    // carry it).
-    let (rooms, ()) =
-        futures_util::future::try_join(rooms::find(app, &query, &ids), still_stands(app, &caller))
-            .await?;
+    // The caller's session comes with the rooms by id, or at the same time as a listing.
+    let rooms = rooms::find_for(app, &caller, &query, &ids).await?;
     let list: Vec<Value> = rooms
         .iter()
         .map(|r| {
