@@ -1,6 +1,7 @@
 //! Delivery of the outbox (issue 9): the room's IM group and the app's webhook receiver hear of
 //! each change at least once, in order per room and sink, however often the far end or this
-//! process fails.
+//! process fails; and the vendors' moderation calls (issue 24: a stop's stream cut, a kick's
+//! removal from the RTC channel) are made at least once, each outcome in the audit log.
 //!
 //! Who delivers: in AWS the `outbox` function, fed the table's stream (so an entry goes out
 //! within a second of its write), and the sweeper once a minute for whatever failed; locally a
@@ -13,6 +14,15 @@
 //! entries behind it; an entry nobody could deliver within `RETENTION_DAYS` expires.
 //! Refusals that retrying cannot change are dropped (logged): a notification the IM API refuses
 //! three times, the group of a room that is gone.
+//!
+//! A vendor call ([`Sink::Vendor`]) is retried the same way while the vendor answers
+//! [`Outcome::Retry`] (unreachable, throttled, its internal error); once it answers
+//! [`Outcome::Done`] or [`Outcome::Permanent`] (refused credentials, a bad parameter), or its
+//! retention passes, the entry is removed together with one audit entry of the outcome
+//! (`vendor.stream_cut` / `vendor.member_removed`, actor `system`/`outbox`, details `{vendor,
+//! api, outcome, attempts}`), in one write that finds the entry still there: a call delivered
+//! twice by racing deliverers is audited once. A call whose vendor has no API credentials here
+//! is not made: dropped at once with a warning and an audit entry of outcome `not_enforced`.
 
 use std::time::Duration;
 
@@ -22,7 +32,9 @@ use serde::Serialize;
 
 use crate::App;
 use crate::domain::RoomId;
-use crate::domain::outbox::{Entry, EventKind, Sink};
+use crate::domain::audit::{Acting, Actor, AuditEntry, Origin, Source, Target, TargetKind};
+use crate::domain::outbox::{Enforcement, Entry, EventKind, Sink};
+use crate::enforce::{Enforcers, Outcome as CallOutcome};
 use crate::env::{ConfigError, Secret};
 use crate::error::ApiError;
 use crate::im::{ImError, TencentIm};
@@ -91,6 +103,10 @@ impl Webhook {
 pub struct Delivery {
     im: Option<TencentIm>,
     webhook: Option<Webhook>,
+    /// The vendors' moderation APIs, whenever calls are written (the providers name a vendor
+    /// and `VENDOR_ENFORCEMENT` is not `off`): with the API credentials this function holds,
+    /// if any (a call to a vendor without them is dropped, audited `not_enforced`).
+    vendor: Option<Enforcers>,
 }
 
 /// An `https://` URL; `http://` only to a loopback host (a local stand-in): what goes there
@@ -152,12 +168,17 @@ impl Delivery {
             }
             None => None,
         };
-        Ok(Self { im, webhook })
+        let vendor = (!config.enforcement.is_off()).then(|| config.enforcement.clone());
+        Ok(Self {
+            im,
+            webhook,
+            vendor,
+        })
     }
 
     /// Whether anything is delivered at all.
     pub fn is_off(&self) -> bool {
-        self.im.is_none() && self.webhook.is_none()
+        self.im.is_none() && self.webhook.is_none() && self.vendor.is_none()
     }
 }
 
@@ -245,31 +266,36 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
             }
             // Past its retention: DynamoDB's TTL removes it some time after; the embedded
             // store has no TTL. Either way it is given up now.
-            let outcome = if entry.expires_at <= now.timestamp() {
-                Outcome::Dropped("undelivered within RETENTION_DAYS".to_owned())
-            } else {
-                match sink {
-                    Sink::Im => match &delivery.im {
-                        Some(im) => im_send(app, im, entry, now).await?,
-                        None => break,
+            let expired = entry.expires_at <= now.timestamp();
+            let (outcome, audit) = match sink {
+                Sink::Vendor => match &delivery.vendor {
+                    Some(vendor) => vendor_send(app, vendor, entry, now, expired).await,
+                    None => break,
+                },
+                _ if expired => (
+                    Outcome::Dropped("undelivered within RETENTION_DAYS".to_owned()),
+                    None,
+                ),
+                Sink::Im => match &delivery.im {
+                    Some(im) => (im_send(app, im, entry, now).await?, None),
+                    None => break,
+                },
+                Sink::Webhook => match &delivery.webhook {
+                    Some(webhook) => match webhook.send(entry, now.timestamp()).await {
+                        Ok(()) => (Outcome::Delivered, None),
+                        Err(e) => (Outcome::Failed(e), None),
                     },
-                    Sink::Webhook => match &delivery.webhook {
-                        Some(webhook) => match webhook.send(entry, now.timestamp()).await {
-                            Ok(()) => Outcome::Delivered,
-                            Err(e) => Outcome::Failed(e),
-                        },
-                        None => break,
-                    },
-                }
+                    None => break,
+                },
             };
             match outcome {
                 Outcome::Delivered => {
-                    app.store.outbox_done(entry).await?;
+                    done(app, entry, audit.as_ref()).await?;
                     report.delivered += 1;
                 }
                 Outcome::Dropped(reason) => {
                     tracing::error!(room = %entry.room, sink = sink.as_str(), event = entry.event.event.as_str(), id = %entry.event.id, reason, "outbox entry dropped");
-                    app.store.outbox_done(entry).await?;
+                    done(app, entry, audit.as_ref()).await?;
                     report.dropped += 1;
                 }
                 Outcome::Failed(reason) => {
@@ -286,6 +312,115 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
         }
     }
     Ok(report)
+}
+
+/// Removes `entry`, with `audit` (the outcome of a vendor call) in the same write if any.
+async fn done<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    entry: &Entry,
+    audit: Option<&AuditEntry>,
+) -> Result<(), ApiError> {
+    match audit {
+        Some(audit) => {
+            app.store.outbox_done_audited(entry, audit).await?;
+        }
+        None => app.store.outbox_done(entry).await?,
+    }
+    Ok(())
+}
+
+/// The audit log's record of vendor call `call` (of `entry`) ending in `outcome` after
+/// `attempts` calls, at `now`: by the system's outbox, on the room (a stream cut) or the kicked
+/// member (a removal), in the room.
+fn call_audit<S: ?Sized>(
+    app: &App<S>,
+    entry: &Entry,
+    call: &Enforcement,
+    now: DateTime<Utc>,
+    outcome: &str,
+    attempts: u32,
+    reason: Option<&str>,
+) -> AuditEntry {
+    let by = Acting {
+        actor: Actor::system("outbox"),
+        source: Source::Outbox,
+        origin: Origin::default(),
+    };
+    let target = match (call, &entry.event.member) {
+        (Enforcement::RemoveMember { .. }, Some(member)) => Target {
+            kind: TargetKind::User,
+            id: member.user_id.clone(),
+        },
+        _ => Target::room(&entry.room),
+    };
+    let mut audit = AuditEntry::new(
+        now,
+        app.config.audit_retention_days,
+        &by,
+        call.audit_action(),
+        target,
+    )
+    .in_room(&entry.room)
+    .detail("vendor", call.vendor().as_str())
+    .detail("api", call.api())
+    .detail("outcome", outcome)
+    .detail("attempts", attempts)
+    .detail("event", entry.event.event.as_str())
+    .detail("event_id", entry.event.id.as_str());
+    if let Some(reason) = reason {
+        audit = audit.detail("error", reason);
+    }
+    audit
+}
+
+/// One vendor call, and the audit entry of its outcome once it has one (none while it is
+/// retried).
+async fn vendor_send<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    vendor: &Enforcers,
+    entry: &Entry,
+    now: DateTime<Utc>,
+    expired: bool,
+) -> (Outcome, Option<AuditEntry>) {
+    let Some(call) = &entry.call else {
+        return (
+            Outcome::Dropped("a vendor entry without a call".to_owned()),
+            None,
+        );
+    };
+    let audited = |outcome: &str, attempts: u32, reason: Option<&str>| {
+        Some(call_audit(app, entry, call, now, outcome, attempts, reason))
+    };
+    if expired {
+        let reason = "not done within RETENTION_DAYS";
+        return (
+            Outcome::Dropped(reason.to_owned()),
+            audited("expired", entry.attempts, Some(reason)),
+        );
+    }
+    if !vendor.sends(call) {
+        let reason = format!(
+            "{} {}: no API credentials configured; not enforced",
+            call.vendor().as_str(),
+            call.api()
+        );
+        tracing::warn!(room = %entry.room, vendor = call.vendor().as_str(), api = call.api(), "vendor call not made: no API credentials configured");
+        let audit = audited("not_enforced", 0, Some(&reason));
+        return (Outcome::Dropped(reason), audit);
+    }
+    let attempts = entry.attempts.saturating_add(1);
+    let outcome = match crate::https::client() {
+        Ok(https) => vendor.send(https, call, now.timestamp()).await,
+        Err(e) => CallOutcome::Retry(e),
+    };
+    match outcome {
+        CallOutcome::Done => (Outcome::Delivered, audited("done", attempts, None)),
+        CallOutcome::Retry(reason) => (Outcome::Failed(reason), None),
+        CallOutcome::Permanent(reason) => {
+            let audit = audited("permanent", attempts, Some(&reason));
+            (Outcome::Dropped(reason), audit)
+        }
+    }
 }
 
 /// One entry to the room's IM group.

@@ -1,11 +1,13 @@
 //! The outbox as its delivery sees it: the rooms with undelivered entries, a room's entries,
-//! and an entry delivered or postponed. (Entries are added by the room writes they report.)
+//! and an entry delivered (with the audit entry of its outcome, for a vendor call) or
+//! postponed. (Entries are added by the room writes they report.)
 //!
 //! Never here: how or where an entry is delivered (that is `delivery`).
 
 use async_trait::async_trait;
 
 use crate::domain::RoomId;
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::store::StoreError;
 
@@ -19,6 +21,15 @@ pub trait OutboxWork: Send + Sync {
 
     /// Removes a delivered entry (a no-op if it is gone).
     async fn outbox_done(&self, entry: &Entry) -> Result<(), StoreError>;
+
+    /// Removes a delivered (or given up) entry and puts `audit`, the record of its outcome,
+    /// in the same atomic write, if the entry is still there: `false` (nothing written) when
+    /// another delivery removed it first, so one entry's outcome is audited once.
+    async fn outbox_done_audited(
+        &self,
+        entry: &Entry,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
 
     /// Records a failed delivery: `attempts` so far, not again before `next_at_ms` (a no-op if
     /// the entry is gone: another delivery finished it).

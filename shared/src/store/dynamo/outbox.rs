@@ -1,10 +1,11 @@
 //! The outbox: entries written in the same write as the change they report (a
 //! `TransactWriteItems` of the change and the entries' puts; the change alone, one plain
 //! write, when there are none), found through a sparse partition of the presence index, and
-//! removed once delivered.
+//! removed once delivered (a vendor call's with the audit entry of its outcome, in one
+//! transaction).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 use super::change::{Change, put};
 use super::codec::Reader;
@@ -12,7 +13,7 @@ use super::schema::{
     CHANGES, GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, PK, TTL_ATTRIBUTE, n, outbox_key,
     outbox_pk, room_key, s,
 };
-use super::{DynamoStore, conditional, unavailable};
+use super::{DynamoStore, build_error, conditional, unavailable};
 use crate::domain::RoomId;
 use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
@@ -201,6 +202,29 @@ impl OutboxWork for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn outbox_done_audited(
+        &self,
+        entry: &Entry,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(outbox_key(entry)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            put(super::operator::audit_item(audit)?, &self.table, None)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            // Removed (and audited) by another delivery meanwhile.
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn outbox_later(

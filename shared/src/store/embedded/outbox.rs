@@ -1,13 +1,16 @@
 //! The outbox: entries added in the transaction of the change they report (`outbox`, keyed
-//! `{room}|{sink}|{seq}`), read by room, and removed once delivered.
+//! `{room}|{sink}|{seq}`), read by room, and removed once delivered (a vendor call's with the
+//! audit entry of its outcome, in one transaction).
 //!
 //! Never here: delivery itself (that is `delivery`).
 
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 
+use super::operator::put_audit;
 use super::{EmbeddedStore, OUTBOX, decode, end_of, record};
 use crate::domain::RoomId;
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::store::{OutboxWork, StoreError};
 
@@ -76,6 +79,23 @@ impl OutboxWork for EmbeddedStore {
         self.write(move |txn| {
             txn.open_table(OUTBOX)?.remove(key.as_str())?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn outbox_done_audited(
+        &self,
+        entry: &OutboxEntry,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let key = outbox_key(entry);
+        let audit = audit.clone();
+        self.write(move |txn| {
+            let removed = txn.open_table(OUTBOX)?.remove(key.as_str())?.is_some();
+            if removed {
+                put_audit(txn, Some(&audit))?;
+            }
+            Ok(removed)
         })
         .await
     }
