@@ -23,6 +23,10 @@
 //! api, outcome, attempts}`), in one write that finds the entry still there: a call delivered
 //! twice by racing deliverers is audited once. A call whose vendor has no API credentials here
 //! is not made: dropped at once with a warning and an audit entry of outcome `not_enforced`.
+//!
+//! With `WEBHOOK_URL`, the audit log itself is a feed ([`deliver_audit`]): every entry is sent
+//! as a signed `audit` event, in order, from a cursor (the id of the last one sent) that the
+//! sweeper's and `liveroom-local`'s runs move; no write of any change gains anything.
 
 use std::time::Duration;
 
@@ -54,6 +58,12 @@ const PARALLEL_ROOMS: usize = 8;
 const NOTIFY_REFUSALS_MAX: u32 = 3;
 /// One webhook call's time limit.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Audit entries read per page of the `audit` webhook's feed.
+pub const AUDIT_PAGE: usize = 100;
+/// Pages of the feed per delivery run, at most.
+pub const AUDIT_PAGES: usize = 10;
+/// How old an audit entry must be before the feed sends it and moves past it.
+pub const AUDIT_SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
 /// The webhook receiver: `WEBHOOK_URL`, signed with `WEBHOOK_SECRET`.
 pub struct Webhook {
@@ -78,6 +88,11 @@ impl Webhook {
 
     async fn send(&self, entry: &Entry, now: i64) -> Result<(), String> {
         let body = serde_json::to_vec(&entry.event).map_err(|e| e.to_string())?;
+        self.post(body, now).await
+    }
+
+    /// POSTs `body` (an event's JSON), signed at `now`; `Ok` on a 2xx answer.
+    async fn post(&self, body: Vec<u8>, now: i64) -> Result<(), String> {
         let token = self.token(&body, now)?;
         let answer = crate::https::client()?
             .post(
@@ -189,6 +204,8 @@ pub struct DeliveryReport {
     pub delivered: u64,
     pub failed: u64,
     pub dropped: u64,
+    /// Audit entries sent as `audit` webhook events.
+    pub audit: u64,
 }
 
 impl DeliveryReport {
@@ -197,6 +214,7 @@ impl DeliveryReport {
         self.delivered += other.delivered;
         self.failed += other.failed;
         self.dropped += other.dropped;
+        self.audit += other.audit;
     }
 
     pub fn log(&self) {
@@ -206,6 +224,7 @@ impl DeliveryReport {
                 delivered = self.delivered,
                 failed = self.failed,
                 dropped = self.dropped,
+                audit = self.audit,
                 "outbox"
             );
         }
@@ -243,7 +262,68 @@ pub async fn deliver_pending<S: DeliverStore + ?Sized>(
     for result in results {
         report.add(result?);
     }
+    report.audit = deliver_audit(app, delivery).await?;
     Ok(report)
+}
+
+/// The `audit` webhook event of `entry`: `{id, event: "audit", created_at, audit}` (the id is
+/// the entry's: receivers dedupe on it).
+pub fn audit_event(entry: &AuditEntry) -> serde_json::Value {
+    serde_json::json!({
+        "id": entry.id,
+        "event": "audit",
+        "created_at": entry.at.timestamp(),
+        "audit": entry,
+    })
+}
+
+/// Sends the audit log to the webhook receiver, in order, from the feed's cursor on: each
+/// entry once it is [`AUDIT_SETTLE`] old (a writer whose clock lags, or whose write took
+/// long, commits an entry whose id is older than the time it appears: the cursor waits for
+/// it), at most [`AUDIT_PAGES`] pages of [`AUDIT_PAGE`] per run; the cursor moves past what
+/// was sent, conditionally (two deliverers at once: one moves it, the other stops). A refused
+/// or failed send stops the run; the next run sends it again. Nothing without `WEBHOOK_URL`.
+/// The number of entries sent.
+pub async fn deliver_audit<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    delivery: &Delivery,
+) -> Result<u64, ApiError> {
+    let Some(webhook) = &delivery.webhook else {
+        return Ok(0);
+    };
+    let mut sent = 0;
+    for _ in 0..AUDIT_PAGES {
+        let (cursor, entries) = app.store.audit_feed(AUDIT_PAGE).await?;
+        let now = app.clock.now();
+        let settled = now - AUDIT_SETTLE;
+        let mut last = None;
+        let mut stopped = false;
+        for entry in &entries {
+            if entry.at > settled {
+                stopped = true;
+                break;
+            }
+            let body = serde_json::to_vec(&audit_event(entry)).map_err(ApiError::internal)?;
+            if let Err(reason) = webhook.post(body, now.timestamp()).await {
+                tracing::warn!(id = %entry.id, reason, "audit webhook failed; sent again later");
+                stopped = true;
+                break;
+            }
+            last = Some(&entry.id);
+        }
+        let Some(last) = last else {
+            break;
+        };
+        if !app.store.audit_feed_moved(&cursor, last).await? {
+            // Another deliverer moved it: it sends the rest.
+            break;
+        }
+        sent += entries.iter().take_while(|e| &e.id != last).count() as u64 + 1;
+        if stopped || entries.len() < AUDIT_PAGE {
+            break;
+        }
+    }
+    Ok(sent)
 }
 
 /// Delivers what is due of one room's entries, each sink in order, stopping a sink at its

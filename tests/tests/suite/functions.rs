@@ -495,6 +495,74 @@ async fn a_webhook_arrives_through_the_table_stream_and_the_outbox_function() {
     assert!(!served.host.usage().contains_key("OutboxFunction"));
 }
 
+/// Issue 24: an operator's kick reaches the RTC vendor only through the deployed path: the
+/// `admin-kick` function (which holds no LiveKit secret) writes the call with the kick, the
+/// table's stream invokes `outbox` (which holds it), and the LiveKit stand-in, checking the
+/// signature, removes the member; the outcome is in the audit log, by the system's outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kick_reaches_the_rtc_vendor_through_the_outbox_function_alone() {
+    use crate::enforce::{LK_KEY, LK_SECRET, livekit};
+    let lk = livekit(LK_KEY, LK_SECRET).await;
+    let url = lk.base.replace("http://", "ws://");
+    let overrides = [
+        ("RtcProvider", "livekit"),
+        ("LivekitUrl", url.as_str()),
+        ("LivekitApiKey", LK_KEY),
+        ("LivekitApiSecret", LK_SECRET),
+        ("AdminUsers", "chief"),
+    ];
+    let text = template();
+    let lines: Vec<&str> = text.lines().collect();
+    let kick = lines[resource_span(&text, "AdminKickFunction")].join("\n");
+    assert!(!kick.contains("LIVEKIT_API_SECRET"), "{kick}");
+    let outbox = lines[resource_span(&text, "OutboxFunction")].join("\n");
+    assert!(outbox.contains("LIVEKIT_API_SECRET"), "{outbox}");
+    let no_schedule = |s: Settings| Settings {
+        schedules: false,
+        ..s
+    };
+    let served = serve_with(&text, &overrides, no_schedule).await;
+    let (chief, anchor) = (
+        login(&served.base, "chief").await,
+        login(&served.base, "streamer").await,
+    );
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &anchor,
+        serde_json::json!({"title": "moderated"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    lk.add_member(&id, "heckler");
+    lk.add_member(&id, "streamer");
+    let body = serde_json::json!({"id": id, "user_id": "heckler", "reason": "abuse"});
+    let (status, out) = post(&served.base, "/api/v1/admin/kick", &chief, body).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(
+        eventually(async || lk.members(&id).is_some_and(|m| !m.contains("heckler"))).await,
+        "not removed at LiveKit: {:?} {:?}",
+        lk.calls(),
+        lk.rejections()
+    );
+    assert!(lk.rejections().is_empty(), "{:?}", lk.rejections());
+    let usage = served.host.usage();
+    assert!(usage["OutboxFunction"].invocations >= 1, "{usage:?}");
+    let audited = async || {
+        let filter = serde_json::json!({"room_id": id, "action": "vendor.member_removed"});
+        let (status, out) = post(&served.base, "/api/v1/admin/audit", &chief, filter).await;
+        assert_eq!(status, 200, "{out}");
+        out["entries"].as_array().unwrap().clone()
+    };
+    assert!(eventually(async || !audited().await.is_empty()).await);
+    let entries = audited().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor"]["kind"], "system");
+    assert_eq!(entries[0]["details"]["outcome"], "done");
+    assert_eq!(entries[0]["target"]["id"], "heckler");
+}
+
 /// Whether `user` is on `room`'s online list in `table`: its presence item (any shard) is listed
 /// on the presence index (the sweeper unlists a silent member; the item stays for the counts).
 async fn present(table: &str, room: &str, user: &str) -> bool {

@@ -258,10 +258,12 @@ impl Capability {
             ],
             // The outbox index (rooms with entries), a room's entries (Query), an entry
             // removed (DeleteItem; with a vendor call's audit entry, PutItem, in one
-            // transaction) or postponed (UpdateItem), the room's `chat_ready`.
+            // transaction) or postponed (UpdateItem), the room's `chat_ready`; the audit feed's
+            // cursor (GetItem, UpdateItem) and the entries after it (Query).
             Self::OutboxWork => &[
                 ("Query", Index),
                 ("Query", Table),
+                ("GetItem", Table),
                 ("DeleteItem", Table),
                 ("PutItem", Table),
                 ("UpdateItem", Table),

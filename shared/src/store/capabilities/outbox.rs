@@ -1,6 +1,7 @@
 //! The outbox as its delivery sees it: the rooms with undelivered entries, a room's entries,
 //! and an entry delivered (with the audit entry of its outcome, for a vendor call) or
-//! postponed. (Entries are added by the room writes they report.)
+//! postponed. (Entries are added by the room writes they report.) And the audit log read as a
+//! feed for the `audit` webhook: the entries after a cursor, and the cursor moved.
 //!
 //! Never here: how or where an entry is delivered (that is `delivery`).
 
@@ -39,6 +40,14 @@ pub trait OutboxWork: Send + Sync {
         attempts: u32,
         next_at_ms: i64,
     ) -> Result<(), StoreError>;
+
+    /// The `audit` webhook's feed: the id of the last audit entry delivered (`""` before the
+    /// first), and up to `limit` audit entries after it, oldest first.
+    async fn audit_feed(&self, limit: usize) -> Result<(String, Vec<AuditEntry>), StoreError>;
+
+    /// Moves the feed's cursor from `from` (`""`: none yet) to `to`, if it is still `from`:
+    /// `false` (nothing written) when another delivery moved it meanwhile.
+    async fn audit_feed_moved(&self, from: &str, to: &str) -> Result<bool, StoreError>;
 
     /// Records whether the room's IM group exists (a no-op if the room is gone).
     async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError>;
