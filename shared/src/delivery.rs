@@ -151,7 +151,10 @@ impl Delivery {
 
     /// Reads what the sinks `config` turned on need: `TENCENT_IM_API_BASE` (default
     /// `https://console.tim.qq.com`) for the IM group (its administrator, `TENCENT_IM_ADMIN`,
-    /// is the provider's); `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks.
+    /// is the provider's); `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks
+    /// (the room events and the audit feed). The vendor calls are made with
+    /// `config.enforcement`, whose API credentials a configuration of
+    /// [`crate::env::SecretGroups::ENFORCEMENT`] holds.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
         config: &crate::Config,
