@@ -585,3 +585,72 @@ async fn without_credentials_nothing_is_called_and_off_writes_nothing(w: World) 
     assert!(d.delivery.is_off());
     assert!(d.outcomes(&chief, &id).await.is_empty());
 }
+
+/// DynamoDB: the writers make the same calls with enforcement on as off (the calls are more
+/// items of the transaction a stop or a kick writes anyway), and the deliverer removes a call
+/// with its outcome's audit entry in one `TransactWriteItems`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_writers_make_the_same_dynamodb_calls_with_enforcement_on_as_off() {
+    use std::collections::BTreeMap;
+    let (store, counter) = crate::common::counted_dynamodb().await;
+    let w = world(store);
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let on = livekit_vars(&s.base, LK_SECRET);
+    let mut off = on.clone();
+    off.push(("VENDOR_ENFORCEMENT", "off"));
+    let mut seen: Vec<BTreeMap<&str, BTreeMap<String, u64>>> = Vec::new();
+    for (i, vars) in [off, on].iter().enumerate() {
+        let d = w.deploy(vars);
+        let chief = d.token("chief").await;
+        let anchor = d.token(&format!("wc_anchor{i}")).await;
+        let (v1, v2) = (
+            d.token(&format!("wc_one{i}")).await,
+            d.token(&format!("wc_two{i}")).await,
+        );
+        let id = d.live_room(&anchor, &v1).await;
+        d.ok(presence::Join::ENDPOINT, &v2, json!({"id": id})).await;
+        let mut calls = BTreeMap::new();
+        counter.take();
+        d.ok(
+            moderation::Kick::ENDPOINT,
+            &anchor,
+            json!({"id": id, "user_id": format!("wc_one{i}")}),
+        )
+        .await;
+        calls.insert("kick", counter.take());
+        d.ok(
+            AdminKick::ENDPOINT,
+            &chief,
+            json!({"id": id, "user_id": format!("wc_two{i}"), "reason": "r"}),
+        )
+        .await;
+        calls.insert("admin-kick", counter.take());
+        d.ok(
+            AdminStopRoom::ENDPOINT,
+            &chief,
+            json!({"id": id, "reason": "r"}),
+        )
+        .await;
+        calls.insert("admin-stop-room", counter.take());
+        assert_eq!(d.pending_calls(&id).await, 3 * i, "{vars:?}");
+        counter.take();
+        let report = d.deliver().await;
+        let delivered = counter.take();
+        if i == 1 {
+            assert_eq!(report.delivered, 3, "{report:?}");
+            // Each call's removal and audit entry: one transaction each.
+            assert_eq!(
+                delivered.get("TransactWriteItems"),
+                Some(&3),
+                "{delivered:?}"
+            );
+            assert_eq!(delivered.get("DeleteItem"), None, "{delivered:?}");
+        }
+        seen.push(calls);
+    }
+    eprintln!("calls per writer (off, on): {seen:?}");
+    assert_eq!(seen[0], seen[1]);
+    for calls in seen[1].values() {
+        assert!(calls.contains_key("TransactWriteItems"), "{calls:?}");
+    }
+}
