@@ -563,6 +563,59 @@ async fn a_kick_reaches_the_rtc_vendor_through_the_outbox_function_alone() {
     assert_eq!(entries[0]["target"]["id"], "heckler");
 }
 
+/// Issue 24: with `WEBHOOK_URL` set, the audit log reaches the receiver through the deployed
+/// sweeper (here on a one-second schedule, the table's stream off): an anchor's kick, written
+/// by the `kick` function with its audit entry, arrives as a signed `audit` event once it is
+/// 10 s old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_reaches_the_webhook_through_the_sweeper_function() {
+    let (url, receiver) = crate::outbox::receiver().await;
+    let overrides = [
+        ("WebhookUrl", url.as_str()),
+        ("WebhookSecret", crate::outbox::HOOK_SECRET),
+    ];
+    let served = serve_with(&template(), &overrides, |s| Settings {
+        streams: false,
+        schedules: true,
+        schedule_every: Some(Duration::from_secs(1)),
+        ..s
+    })
+    .await;
+    let anchor = login(&served.base, "auditor_anchor").await;
+    let _ = login(&served.base, "kicked_one").await;
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &anchor,
+        serde_json::json!({"title": "audited"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({"id": id, "user_id": "kicked_one", "ban_seconds": 0});
+    let (status, out) = post(&served.base, "/api/v1/live/kick", &anchor, body).await;
+    assert_eq!(status, 200, "{out}");
+    let audits = || -> Vec<serde_json::Value> {
+        let r = receiver.lock().unwrap();
+        assert!(r.faults.is_empty(), "{:?}", r.faults);
+        r.events
+            .iter()
+            .filter(|e| e["event"] == "audit")
+            .cloned()
+            .collect()
+    };
+    assert!(
+        eventually(async || !audits().is_empty()).await,
+        "no audit event"
+    );
+    let events = audits();
+    assert_eq!(events[0]["audit"]["action"], "room.kick");
+    assert_eq!(events[0]["audit"]["room_id"], id.as_str());
+    assert_eq!(events[0]["id"], events[0]["audit"]["id"]);
+    let usage = served.host.usage();
+    assert!(usage["SweeperFunction"].invocations >= 1, "{usage:?}");
+}
+
 /// Whether `user` is on `room`'s online list in `table`: its presence item (any shard) is listed
 /// on the presence index (the sweeper unlists a silent member; the item stays for the counts).
 async fn present(table: &str, room: &str, user: &str) -> bool {
