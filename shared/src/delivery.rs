@@ -16,8 +16,8 @@
 //! three times, the group of a room that is gone.
 //!
 //! A vendor call ([`Sink::Vendor`]) is retried the same way while the vendor answers
-//! [`Outcome::Retry`] (unreachable, throttled, its internal error); once it answers
-//! [`Outcome::Done`] or [`Outcome::Permanent`] (refused credentials, a bad parameter), or its
+//! [`CallOutcome::Retry`] (unreachable, throttled, its internal error); once it answers
+//! [`CallOutcome::Done`] or [`CallOutcome::Permanent`] (refused credentials, a bad parameter), or its
 //! retention passes, the entry is removed together with one audit entry of the outcome
 //! (`vendor.stream_cut` / `vendor.member_removed`, actor `system`/`outbox`, details `{vendor,
 //! api, outcome, attempts}`), in one write that finds the entry still there: a call delivered

@@ -9,6 +9,10 @@
 //!
 //! The clock is a manual one started at the real time: the stand-ins check each signature's
 //! time against theirs, and a retry is due only once the clock passes its backoff.
+//!
+//! Never here: the signatures and answers of each vendor call on its own (the parent module's
+//! tests), the store's guarantees for entries and audit entries (the `contract` suite), or the
+//! deployed path (the `functions` suite's kick through the `outbox` binary).
 
 use std::collections::HashMap;
 use std::sync::Arc;
