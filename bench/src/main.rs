@@ -131,6 +131,11 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `BENCH_ONLY` (a prefix of function names; unset: every function) takes `function`.
+fn only(function: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |prefix| function.starts_with(&prefix))
+}
+
 /// SPEC §10: DynamoDB calls per invocation in the steady state.
 fn budget(function: &str) -> Option<u64> {
     match function {
@@ -1102,7 +1107,7 @@ async fn calls(w: &World) -> Result<bool, String> {
     println!("| function | case | DynamoDB calls | by operation | budget | status |");
     println!("|---|---|---|---|---|---|");
     let mut within = true;
-    for (function, steps) in scenarios(w) {
+    for (function, steps) in scenarios(w).into_iter().filter(|(f, _)| only(f)) {
         let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
         let _process = w.spawn(function, &emulator)?;
         for step in steps {
@@ -1194,7 +1199,7 @@ async fn cold(w: &World) -> Result<bool, String> {
         ("bench-hello", get_event.clone()),
         ("bench-bare-get", get_event),
     ];
-    for function in FUNCTIONS {
+    for function in FUNCTIONS.into_iter().filter(|f| only(f)) {
         match scenario.get(function) {
             Some(event) if w.binary(function).exists() => binaries.push((function, event.clone())),
             _ => println!("(`{function}` is not built: skipped)"),
