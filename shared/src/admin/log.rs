@@ -70,7 +70,11 @@ pub struct AuditResponse {
     pub next_token: Option<String>,
 }
 
-fn time(field: &'static str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+/// An RFC 3339 time in field `field`.
+pub(super) fn time(
+    field: &'static str,
+    value: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     chrono::DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|_| invalid(FieldError::new(field, "must be an RFC 3339 time")))

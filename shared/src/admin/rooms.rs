@@ -29,7 +29,11 @@ use crate::rooms::RoomInfo;
 use crate::store::{Store, StoreError};
 
 /// A room as an operator is shown it: nothing signed (no URL, no credential).
-fn shown<S: ?Sized>(app: &App<S>, room: &Room, metrics: crate::metrics::Metrics) -> RoomInfo {
+pub(super) fn shown<S: ?Sized>(
+    app: &App<S>,
+    room: &Room,
+    metrics: crate::metrics::Metrics,
+) -> RoomInfo {
     // Nothing is signed, so the viewer only decides `user_status` (the anchor's own view).
     let viewer = Caller::vouched(room.anchor_id.clone());
     RoomInfo::view(room, &viewer, &Signer::nothing(app), metrics)

@@ -33,7 +33,9 @@ pub use capabilities::accounts::{
     SessionFound, SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite,
 };
 pub use capabilities::claims::{Counter, EventClaim, LoginThrottle, NonceClaim};
-pub use capabilities::moderation::{MAX_MUTED, MemberBan, MemberRead, Moderation};
+pub use capabilities::moderation::{
+    Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation,
+};
 pub use capabilities::operator::{
     AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList,
 };

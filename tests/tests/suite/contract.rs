@@ -81,6 +81,8 @@ contract!(
     // The outbox's vendor calls and the audit webhook's feed (issue 24).
     a_vendor_call_leaves_with_its_audit_entry_once,
     the_audit_feed_reads_in_order_after_its_cursor_which_moves_once,
+    // The operators' view of a room (issue 24).
+    a_room_s_bans_are_listed_while_they_last_longest_first,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -2077,4 +2079,72 @@ async fn the_audit_feed_reads_in_order_after_its_cursor_which_moves_once(s: &Tes
     let (cursor, feed) = s.store.audit_feed(2).await.unwrap();
     assert_eq!(cursor, written[3].id);
     assert!(feed.is_empty());
+}
+
+/// `room_bans` lists the members still barred at `now`, longest first, bounded by `limit`: not
+/// a kick without a ban, not a ban that has ended, not another room's; a kick again moves it.
+async fn a_room_s_bans_are_listed_while_they_last_longest_first(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    let other = room(&UserId::generate(), t0());
+    s.store.insert_room(&r, &[]).await.unwrap();
+    s.store.insert_room(&other, &[]).await.unwrap();
+    let expires_at = t0().timestamp() + 86_400;
+    let users: Vec<UserId> = (0..5).map(|_| UserId::generate()).collect();
+    // users[i] is barred for i minutes (users[0]: a kick without a ban), from t0.
+    for (i, u) in users.iter().enumerate() {
+        s.store.join(touch(&r.id, u, t0())).await.unwrap();
+        let until = t0() + Duration::minutes(i as i64);
+        s.store
+            .ban_member(&r.id, u, until, expires_at, &[], None)
+            .await
+            .unwrap();
+    }
+    s.store
+        .ban_member(
+            &other.id,
+            &users[0],
+            t0() + Duration::hours(9),
+            expires_at,
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    let listed = |bans: Vec<liveroom::store::Ban>| -> Vec<(UserId, DateTime<Utc>)> {
+        bans.into_iter().map(|b| (b.user_id, b.until)).collect()
+    };
+    let want = |range: std::ops::RangeInclusive<usize>| -> Vec<(UserId, DateTime<Utc>)> {
+        range
+            .rev()
+            .map(|i| (users[i].clone(), t0() + Duration::minutes(i as i64)))
+            .collect()
+    };
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, t0(), 100).await.unwrap()),
+        want(1..=4)
+    );
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, t0(), 2).await.unwrap()),
+        want(3..=4)
+    );
+    // At 2 minutes, the 2-minute ban has ended.
+    let later = t0() + Duration::minutes(2);
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, later, 100).await.unwrap()),
+        want(3..=4)
+    );
+    // Kicked again, for longer: listed once, at its new end.
+    let longer = t0() + Duration::hours(1);
+    s.store
+        .ban_member(&r.id, &users[1], longer, expires_at, &[], None)
+        .await
+        .unwrap();
+    let bans = listed(s.store.room_bans(&r.id, later, 100).await.unwrap());
+    assert_eq!(bans[0], (users[1].clone(), longer));
+    assert_eq!(bans[1..], want(3..=4)[..]);
+    // Another room's bans are its own.
+    assert_eq!(
+        listed(s.store.room_bans(&other.id, t0(), 100).await.unwrap()),
+        vec![(users[0].clone(), t0() + Duration::hours(9))]
+    );
 }
