@@ -24,7 +24,8 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{Operator, acting};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, expiry, found, found_for, invalid, report, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, expiry, found, found_for, invalid, report, report_enforced,
+    retry_on_conflict,
 };
 use crate::store::{MAX_MUTED, Store, StoreError};
 
@@ -178,12 +179,18 @@ pub async fn kick<S: KickStore + ?Sized>(
     let (id, target, audit) = (&id, &target, &audit);
     // The ban; again after another reported change committed in between (its entry's order).
     let ban = |mut room: Room| async move {
-        let kicked = report(
+        // The member leaves the RTC channel too (issue 24), through the outbox.
+        let removal = app
+            .config
+            .enforcement
+            .remove_member(id.as_str(), target.as_str());
+        let kicked = report_enforced(
             app,
             EventKind::MemberKicked,
             &room,
             now,
             Some(outbox::kicked(target, until)),
+            removal.into_iter().collect(),
         );
         match app
             .store

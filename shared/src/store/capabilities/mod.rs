@@ -262,11 +262,15 @@ impl Capability {
                 ("BatchGetItem", Table),
             ],
             // The outbox index (rooms with entries), a room's entries (Query), an entry
-            // removed (DeleteItem) or postponed (UpdateItem), the room's `chat_ready`.
+            // removed (DeleteItem; with a vendor call's audit entry, PutItem, in one
+            // transaction) or postponed (UpdateItem), the room's `chat_ready`; the audit feed's
+            // cursor (GetItem, UpdateItem) and the entries after it (Query).
             Self::OutboxWork => &[
                 ("Query", Index),
                 ("Query", Table),
+                ("GetItem", Table),
                 ("DeleteItem", Table),
+                ("PutItem", Table),
                 ("UpdateItem", Table),
             ],
             // The sweeper's runs (issue 24): its samples and stats put 25 to a

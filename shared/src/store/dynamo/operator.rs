@@ -59,7 +59,7 @@ pub(super) fn audit_item(entry: &AuditEntry) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn audit_from_item(item: &Item) -> Result<AuditEntry, StoreError> {
+pub(super) fn audit_from_item(item: &Item) -> Result<AuditEntry, StoreError> {
     let r = Reader(item);
     let mut entry: AuditEntry = serde_json::from_str(r.str("entry")?).map_err(corrupt)?;
     entry.expires_at = r.opt_num(TTL_ATTRIBUTE)?.unwrap_or_default();

@@ -91,6 +91,28 @@ struct Stored {
     expires_at: i64,
 }
 
+/// Up to `limit` audit entries with ids after `after`, oldest first (the `audit` webhook's
+/// feed, `outbox`).
+pub(super) fn audit_after(
+    txn: &redb::ReadTransaction,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let audit = txn.open_table(AUDIT)?;
+    let low = format!("{after}\u{0}");
+    let mut entries = Vec::new();
+    for row in audit.range(low.as_str()..)? {
+        if entries.len() == limit {
+            break;
+        }
+        let stored: Stored = from_json(row?.1.value())?;
+        let mut entry = stored.entry;
+        entry.expires_at = stored.expires_at;
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
 #[async_trait]
 impl KeyRead for EmbeddedStore {
     async fn key(&self, id: &KeyId) -> Result<Option<ApiKey>, StoreError> {
