@@ -82,9 +82,10 @@ pub(super) fn time(
 
 /// An entry id as a page token: 13 digits then 8 hex (nothing else is a token).
 fn token(value: &str) -> Result<String, ApiError> {
-    let ok = value.len() == 21
-        && value[..13].bytes().all(|b| b.is_ascii_digit())
-        && value[13..].bytes().all(|b| b.is_ascii_hexdigit());
+    let bytes = value.as_bytes();
+    let ok = bytes.len() == 21
+        && bytes[..13].iter().all(u8::is_ascii_digit)
+        && bytes[13..].iter().all(u8::is_ascii_hexdigit);
     if ok {
         Ok(value.to_owned())
     } else {
@@ -161,6 +162,18 @@ pub async fn audit<S: crate::store::AuditRead + ?Sized>(
         limit,
         now: app.clock.now().timestamp(),
     };
+    // An empty window, or a page past its end: nothing to read (no read the store refuses).
+    let mut query = query;
+    if query.from > query.until || query.after.as_ref().is_some_and(|a| *a <= query.from) {
+        return Ok(AuditResponse {
+            entries: Vec::new(),
+            next_token: None,
+        });
+    }
+    if query.after.as_ref().is_some_and(|a| *a > query.until) {
+        // A token from above the window: the window's first page.
+        query.after = None;
+    }
     let (entries, next) = app.store.audit(&query).await?;
     Ok(AuditResponse {
         entries,

@@ -138,6 +138,8 @@ both_stores!(an_operator_kick_and_mute_act_in_any_room_and_are_audited);
 both_stores!(a_disabled_account_loses_its_sessions_logins_and_rooms);
 both_stores!(roles_decide_what_an_account_may_do_and_change_at_once);
 both_stores!(an_operator_sees_a_room_in_full_its_series_and_the_stats);
+both_stores!(a_key_is_worth_no_more_than_its_maker_and_the_break_glass_admins_stay);
+both_stores!(crafted_filters_tokens_and_text_are_refused_or_read_as_empty);
 
 async fn every_admin_route_refuses_whoever_may_not_call_it(w: World) {
     let chief = w.token("chief").await;
@@ -856,4 +858,181 @@ async fn a_stop_or_a_kick_and_its_audit_entry_are_written_together_or_not_at_all
     assert_eq!(banned, ["bob", "carl"], "{out}");
     assert_eq!(actions(&out), ["room.kick", "room.kick"], "{out}");
     assert_eq!(out["members"], json!([]), "{out}");
+}
+
+/// A key dies with its maker's standing: an admin demoted or disabled loses the keys it made
+/// (at once, in the same write); a key never changes its maker's account; no stored admin
+/// disables an account of `ADMIN_USERS` (the way back in).
+async fn a_key_is_worth_no_more_than_its_maker_and_the_break_glass_admins_stay(w: World) {
+    let chief = w.token("chief").await;
+    let (erin, hank, ivy) = (
+        w.token("erin").await,
+        w.token("hank").await,
+        w.token("ivy").await,
+    );
+    for who in ["erin", "hank", "ivy"] {
+        w.ok(
+            AdminSetRoles::ENDPOINT,
+            &chief,
+            json!({"user_id": who, "roles": ["admin"]}),
+        )
+        .await;
+    }
+    let all = [
+        "rooms:read",
+        "rooms:write",
+        "users:read",
+        "users:write",
+        "audit:read",
+    ];
+    let (erin_key_id, erin_key) = w.key(&erin, &all).await;
+    let (_, hank_key) = w.key(&hank, &all).await;
+    let (_, ivy_key) = w.key(&ivy, &all).await;
+    // A key does not change its maker's account, whatever its scopes.
+    for (endpoint, body) in [
+        (
+            AdminDisableUser::ENDPOINT,
+            json!({"user_id": "erin", "reason": "r"}),
+        ),
+        (AdminEnableUser::ENDPOINT, json!({"user_id": "erin"})),
+    ] {
+        let (status, out) = w.call(endpoint, &erin_key, body).await;
+        assert_eq!(status, 403, "{out}");
+    }
+    // No stored admin disables an account of ADMIN_USERS, nor does a key.
+    for token in [&hank, &hank_key] {
+        let (status, out) = w
+            .call(
+                AdminDisableUser::ENDPOINT,
+                token,
+                json!({"user_id": "chief", "reason": "coup"}),
+            )
+            .await;
+        assert_eq!(status, 403, "{out}");
+    }
+    w.ok(AdminWhoami::ENDPOINT, &chief, json!({})).await;
+
+    // Demoted: erin's key is revoked with the change, and says so in its entry.
+    w.ok(
+        AdminSetRoles::ENDPOINT,
+        &chief,
+        json!({"user_id": "erin", "roles": []}),
+    )
+    .await;
+    let (status, out) = w.call(AdminWhoami::ENDPOINT, &erin_key, json!({})).await;
+    assert_eq!(status, 401, "{out}");
+    let entries = w
+        .audit(&chief, json!({"action": "user.roles", "limit": 1}))
+        .await;
+    assert_eq!(entries[0]["details"]["keys_revoked"], json!([erin_key_id]));
+    // Disabled: hank's key too; enabled again, the key stays revoked.
+    w.ok(
+        AdminDisableUser::ENDPOINT,
+        &chief,
+        json!({"user_id": "hank", "reason": "rogue"}),
+    )
+    .await;
+    let (status, _) = w
+        .call(
+            AdminEnableUser::ENDPOINT,
+            &hank_key,
+            json!({"user_id": "hank"}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    w.ok(
+        AdminEnableUser::ENDPOINT,
+        &chief,
+        json!({"user_id": "hank"}),
+    )
+    .await;
+    let (status, _) = w.call(AdminWhoami::ENDPOINT, &hank_key, json!({})).await;
+    assert_eq!(status, 401);
+    // Another admin's key is untouched.
+    w.ok(AdminWhoami::ENDPOINT, &ivy_key, json!({})).await;
+    let keys = w.ok(AdminKeys::ENDPOINT, &chief, json!({})).await;
+    let revoked = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["revoked_at"].is_string())
+        .count();
+    assert_eq!(revoked, 2, "{keys}");
+}
+
+/// What a reviewer tried: a page token with a multi-byte character where digits go, a window
+/// that ends before it starts, a token below the window; text that hides itself (bidi
+/// overrides, zero-width, line separators); a scope named twice.
+async fn crafted_filters_tokens_and_text_are_refused_or_read_as_empty(w: World) {
+    let chief = w.token("chief").await;
+    let anchor = w.token("anna").await;
+    let room = w.room(&anchor).await;
+    w.ok(
+        AdminStopRoom::ENDPOINT,
+        &chief,
+        json!({"id": room, "reason": "r"}),
+    )
+    .await;
+    for token in ["000000000000\u{e9}1234567", "0000000000000abcdefgé", "１２"] {
+        let (status, out) = w
+            .call(AdminAudit::ENDPOINT, &chief, json!({"next_token": token}))
+            .await;
+        assert_eq!(status, 400, "{token}: {out}");
+    }
+    for body in [
+        json!({"since": "2030-01-01T00:00:00Z", "until": "2020-01-01T00:00:00Z"}),
+        json!({"since": "2030-01-01T00:00:00Z", "next_token": "000000000000100000000"}),
+        json!({"until": "2020-01-01T00:00:00Z", "next_token": "999999999999900000000"}),
+    ] {
+        let out = w.ok(AdminAudit::ENDPOINT, &chief, body.clone()).await;
+        assert_eq!(out["entries"], json!([]), "{body}: {out}");
+    }
+    // A token above the window reads the window from its top.
+    let out = w
+        .ok(
+            AdminAudit::ENDPOINT,
+            &chief,
+            json!({"until": "2100-01-01T00:00:00Z", "next_token": "999999999999900000000"}),
+        )
+        .await;
+    assert_eq!(out["entries"].as_array().unwrap().len(), 1, "{out}");
+    for hidden in [
+        "a\u{202e}b",
+        "a\u{200b}b",
+        "a\u{2028}b",
+        "\u{feff}x",
+        "a\u{2066}b",
+    ] {
+        let (status, out) = w
+            .call(
+                AdminKick::ENDPOINT,
+                &chief,
+                json!({"id": room, "user_id": "bob", "reason": hidden}),
+            )
+            .await;
+        assert_eq!(status, 400, "{hidden:?}: {out}");
+        let (status, out) = w
+            .call(
+                AdminCreateKey::ENDPOINT,
+                &chief,
+                json!({"name": hidden, "scopes": ["rooms:read"]}),
+            )
+            .await;
+        assert_eq!(status, 400, "{hidden:?}: {out}");
+    }
+    // Text in other scripts is fine.
+    w.ok(
+        AdminCreateKey::ENDPOINT,
+        &chief,
+        json!({"name": "内容审核 robot é", "scopes": ["rooms:read"]}),
+    )
+    .await;
+    let (status, out) = w
+        .call(
+            AdminCreateKey::ENDPOINT,
+            &chief,
+            json!({"name": "n", "scopes": ["rooms:read", "rooms:read"]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{out}");
 }
