@@ -47,7 +47,7 @@ const SAMPLE_USER: &str = "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f";
 const SAMPLE_SALT: &str = "sample-signature-salt-local-only-0123456789";
 
 /// The functions, as named in `functions/` (one binary each).
-const FUNCTIONS: [&str; 37] = [
+const FUNCTIONS: [&str; 53] = [
     "health",
     "openapi",
     "register",
@@ -85,6 +85,22 @@ const FUNCTIONS: [&str; 37] = [
     "tencent-users",
     "tencent-rooms",
     "aliyun-call",
+    "admin-whoami",
+    "admin-rooms",
+    "admin-room",
+    "admin-room-series",
+    "admin-stats",
+    "admin-stop-room",
+    "admin-kick",
+    "admin-mute",
+    "admin-users",
+    "admin-disable-user",
+    "admin-enable-user",
+    "admin-set-roles",
+    "admin-create-key",
+    "admin-keys",
+    "admin-revoke-key",
+    "admin-audit",
 ];
 
 /// The caps on a user's rooms, set high: the bench's sample user makes many.
@@ -115,6 +131,11 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `BENCH_ONLY` (a prefix of function names; unset: every function) takes `function`.
+fn only(function: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |prefix| function.starts_with(&prefix))
+}
+
 /// SPEC §10: DynamoDB calls per invocation in the steady state.
 fn budget(function: &str) -> Option<u64> {
     match function {
@@ -122,6 +143,8 @@ fn budget(function: &str) -> Option<u64> {
         "list" | "create" | "start" | "pause" | "stop" | "update" | "members" | "like"
         | "keepalive" => Some(2),
         "join" => Some(3),
+        // Issue 24: the operator's read (a key, or the account's session), then the stop.
+        "admin-stop-room" => Some(3),
         _ => None,
     }
 }
@@ -167,7 +190,14 @@ struct World {
     table: String,
     room_a: String,
     room_b: String,
+    /// A third room of the sample user: what an operator stops.
+    room_c: String,
     viewer: String,
+    /// The viewer's user id: whom an operator kicks, mutes, disables and gives roles.
+    viewer_id: String,
+    /// An API key the sample user (an admin: `ADMIN_USERS`) made: what `admin-revoke-key`
+    /// revokes.
+    key_id: String,
     /// A token of `alice`, whom the `register` sample event registers.
     alice: String,
     /// A token of the sample user in a session of its own: what `logout` ends (the sample
@@ -238,13 +268,17 @@ impl World {
             table,
             room_a: String::new(),
             room_b: String::new(),
+            room_c: String::new(),
             viewer,
+            viewer_id: viewer_name.clone(),
+            key_id: String::new(),
             alice,
             sample_other,
         };
         // Two co-host rooms of the sample user, made by the create handler in this process.
         let config = liveroom::Config::from_lookup(|k| match k {
             "JWT_PRIVATE_KEY" => Some(EVENTS_SECRET.to_owned()),
+            "ADMIN_USERS" => Some(SAMPLE_USER.to_owned()),
             "REGISTRATIONS_PER_ADDRESS_PER_MINUTE" | "REGISTRATIONS_PER_MINUTE" => {
                 Some("1000000".to_owned())
             }
@@ -282,7 +316,7 @@ impl World {
             }
         }
         let mut ids = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..3 {
             let request = lambda_http::request::from_str(&world.event("create").to_string())
                 .map_err(|e| format!("events/create.json: {e}"))?;
             let response = liveroom::http::handle(&app, rooms::Create::ENDPOINT, request).await;
@@ -297,6 +331,16 @@ impl World {
         }
         world.room_a = ids.remove(0);
         world.room_b = ids.remove(0);
+        world.room_c = ids.remove(0);
+        let request = lambda_http::request::from_str(&world.event("admin-create-key").to_string())
+            .map_err(|e| format!("events/admin-create-key.json: {e}"))?;
+        let response =
+            liveroom::http::handle(&app, liveroom::admin::AdminCreateKey::ENDPOINT, request).await;
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+        world.key_id = body["key_id"]
+            .as_str()
+            .ok_or(format!("createKey failed: {body}"))?
+            .to_owned();
         // 500 ended rooms of another anchor in category `games`: what a filtered listing
         // must not read through.
         let store = DynamoStore::new(client(&world.options.dynamodb), &world.table);
@@ -339,6 +383,8 @@ impl World {
             ("AWS_ENDPOINT_URL_DYNAMODB", &self.proxy.url()),
             ("RUST_LOG", "info"),
             ("BENCH_ROOM_ID", self.room_a.as_str()),
+            // The sample events' user is an operator (the admin functions).
+            ("ADMIN_USERS", SAMPLE_USER),
             // Runs register many times from one address in a minute.
             ("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", "1000000"),
             ("REGISTRATIONS_PER_MINUTE", "1000000"),
@@ -428,6 +474,22 @@ impl World {
             event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
         }
         event
+    }
+
+    /// The sample event of admin function `name` about room `room` and the viewer (whatever
+    /// of `id`, `user_id` and `key_id` its body names).
+    fn admin(&self, name: &str, room: &str) -> Value {
+        self.with_body(self.for_room(name, room, None), |b| {
+            if b.get("user_id").is_some() {
+                b["user_id"] = json!(self.viewer_id);
+            }
+            if b.get("key_id").is_some() {
+                b["key_id"] = json!(self.key_id);
+            }
+            if b.get("room_id").is_some() {
+                b["room_id"] = json!(room);
+            }
+        })
     }
 
     /// The `signature` sample event signed afresh (now, and `nonce`) with the sample salt.
@@ -815,6 +877,113 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             "mute",
             vec![warm("", on("mute", b)), measure("", on("mute", a))],
         ),
+        // The admin API (issue 24), as the sample user (in `ADMIN_USERS`) with its token.
+        (
+            "admin-whoami",
+            vec![
+                warm("", w.event("admin-whoami")),
+                measure("", w.event("admin-whoami")),
+            ],
+        ),
+        (
+            "admin-rooms",
+            vec![
+                warm("", w.event("admin-rooms")),
+                measure("page of 20, live", w.event("admin-rooms")),
+            ],
+        ),
+        (
+            "admin-room",
+            vec![
+                warm("", w.admin("admin-room", b)),
+                measure(
+                    "room, bans, audit at once; then members",
+                    w.admin("admin-room", a),
+                ),
+            ],
+        ),
+        (
+            "admin-room-series",
+            vec![
+                warm("", w.admin("admin-room-series", b)),
+                measure("", w.admin("admin-room-series", a)),
+            ],
+        ),
+        (
+            "admin-stats",
+            vec![
+                warm("", w.event("admin-stats")),
+                measure("", w.event("admin-stats")),
+            ],
+        ),
+        (
+            "admin-mute",
+            vec![
+                warm("", w.admin("admin-mute", b)),
+                measure("", w.admin("admin-mute", a)),
+            ],
+        ),
+        (
+            "admin-kick",
+            vec![
+                warm("", w.admin("admin-kick", b)),
+                measure("a viewer, banned a day", w.admin("admin-kick", a)),
+            ],
+        ),
+        (
+            "admin-stop-room",
+            vec![measure(
+                "a prepared room",
+                w.admin("admin-stop-room", &w.room_c),
+            )],
+        ),
+        (
+            "admin-users",
+            vec![
+                warm("", w.event("admin-users")),
+                measure("", w.event("admin-users")),
+            ],
+        ),
+        (
+            "admin-set-roles",
+            vec![
+                warm("", w.admin("admin-set-roles", a)),
+                measure("", w.admin("admin-set-roles", a)),
+            ],
+        ),
+        (
+            "admin-disable-user",
+            vec![measure("no rooms", w.admin("admin-disable-user", a))],
+        ),
+        (
+            "admin-enable-user",
+            vec![measure("", w.admin("admin-enable-user", a))],
+        ),
+        (
+            "admin-create-key",
+            vec![
+                warm("", w.event("admin-create-key")),
+                measure("", w.event("admin-create-key")),
+            ],
+        ),
+        (
+            "admin-keys",
+            vec![
+                warm("", w.event("admin-keys")),
+                measure("", w.event("admin-keys")),
+            ],
+        ),
+        (
+            "admin-revoke-key",
+            vec![measure("", w.admin("admin-revoke-key", a))],
+        ),
+        (
+            "admin-audit",
+            vec![
+                warm("", w.admin("admin-audit", a)),
+                measure("a room's 20 latest", w.admin("admin-audit", a)),
+            ],
+        ),
         // The dialects: seed 004 (identity in the parameters), seed 000 (a 1v1 call).
         (
             "tencent-users",
@@ -938,7 +1107,7 @@ async fn calls(w: &World) -> Result<bool, String> {
     println!("| function | case | DynamoDB calls | by operation | budget | status |");
     println!("|---|---|---|---|---|---|");
     let mut within = true;
-    for (function, steps) in scenarios(w) {
+    for (function, steps) in scenarios(w).into_iter().filter(|(f, _)| only(f)) {
         let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
         let _process = w.spawn(function, &emulator)?;
         for step in steps {
@@ -1030,7 +1199,7 @@ async fn cold(w: &World) -> Result<bool, String> {
         ("bench-hello", get_event.clone()),
         ("bench-bare-get", get_event),
     ];
-    for function in FUNCTIONS {
+    for function in FUNCTIONS.into_iter().filter(|f| only(f)) {
         match scenario.get(function) {
             Some(event) if w.binary(function).exists() => binaries.push((function, event.clone())),
             _ => println!("(`{function}` is not built: skipped)"),

@@ -26,7 +26,8 @@ const USAGE: &str =
                          stops taking its answer this long is dropped (default 30)
 Environment: JWT_PRIVATE_KEY (else an Ed25519 key pair is generated and kept in the data dir),
 RUST_LOG, and the settings of docs/configuration.md. The sweeper runs every 5 seconds; with an
-IM group per room (IM_PROVIDER=tencent) or WEBHOOK_URL set, the outbox is delivered every 250 ms.";
+IM group per room (IM_PROVIDER=tencent), WEBHOOK_URL set, or vendor moderation calls written (a
+LIVE_PROVIDER or RTC_PROVIDER, VENDOR_ENFORCEMENT not off), the outbox is delivered every 250 ms.";
 
 struct Options {
     addr: SocketAddr,

@@ -1,6 +1,7 @@
 //! Delivery of the outbox (issue 9): the room's IM group and the app's webhook receiver hear of
 //! each change at least once, in order per room and sink, however often the far end or this
-//! process fails.
+//! process fails; and the vendors' moderation calls (issue 24: a stop's stream cut, a kick's
+//! removal from the RTC channel) are made at least once, each outcome in the audit log.
 //!
 //! Who delivers: in AWS the `outbox` function, fed the table's stream (so an entry goes out
 //! within a second of its write), and the sweeper once a minute for whatever failed; locally a
@@ -13,6 +14,19 @@
 //! entries behind it; an entry nobody could deliver within `RETENTION_DAYS` expires.
 //! Refusals that retrying cannot change are dropped (logged): a notification the IM API refuses
 //! three times, the group of a room that is gone.
+//!
+//! A vendor call ([`Sink::Vendor`]) is retried the same way while the vendor answers
+//! [`CallOutcome::Retry`] (unreachable, throttled, its internal error); once it answers
+//! [`CallOutcome::Done`] or [`CallOutcome::Permanent`] (refused credentials, a bad parameter), or its
+//! retention passes, the entry is removed together with one audit entry of the outcome
+//! (`vendor.stream_cut` / `vendor.member_removed`, actor `system`/`outbox`, details `{vendor,
+//! api, outcome, attempts}`), in one write that finds the entry still there: a call delivered
+//! twice by racing deliverers is audited once. A call whose vendor has no API credentials here
+//! is not made: dropped at once with a warning and an audit entry of outcome `not_enforced`.
+//!
+//! With `WEBHOOK_URL`, the audit log itself is a feed ([`deliver_audit`]): every entry is sent
+//! as a signed `audit` event, in order, from a cursor (the id of the last one sent) that the
+//! sweeper's and `liveroom-local`'s runs move; no write of any change gains anything.
 
 use std::time::Duration;
 
@@ -22,7 +36,9 @@ use serde::Serialize;
 
 use crate::App;
 use crate::domain::RoomId;
-use crate::domain::outbox::{Entry, EventKind, Sink};
+use crate::domain::audit::{Acting, Actor, AuditEntry, Origin, Source, Target, TargetKind};
+use crate::domain::outbox::{Enforcement, Entry, EventKind, Sink};
+use crate::enforce::{Enforcers, Outcome as CallOutcome};
 use crate::env::{ConfigError, Secret};
 use crate::error::ApiError;
 use crate::im::{ImError, TencentIm};
@@ -42,6 +58,12 @@ const PARALLEL_ROOMS: usize = 8;
 const NOTIFY_REFUSALS_MAX: u32 = 3;
 /// One webhook call's time limit.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Audit entries read per page of the `audit` webhook's feed.
+pub const AUDIT_PAGE: usize = 100;
+/// Pages of the feed per delivery run, at most.
+pub const AUDIT_PAGES: usize = 10;
+/// How old an audit entry must be before the feed sends it and moves past it.
+pub const AUDIT_SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
 /// The webhook receiver: `WEBHOOK_URL`, signed with `WEBHOOK_SECRET`.
 pub struct Webhook {
@@ -66,6 +88,11 @@ impl Webhook {
 
     async fn send(&self, entry: &Entry, now: i64) -> Result<(), String> {
         let body = serde_json::to_vec(&entry.event).map_err(|e| e.to_string())?;
+        self.post(body, now).await
+    }
+
+    /// POSTs `body` (an event's JSON), signed at `now`; `Ok` on a 2xx answer.
+    async fn post(&self, body: Vec<u8>, now: i64) -> Result<(), String> {
         let token = self.token(&body, now)?;
         let answer = crate::https::client()?
             .post(
@@ -91,6 +118,10 @@ impl Webhook {
 pub struct Delivery {
     im: Option<TencentIm>,
     webhook: Option<Webhook>,
+    /// The vendors' moderation APIs, whenever calls are written (the providers name a vendor
+    /// and `VENDOR_ENFORCEMENT` is not `off`): with the API credentials this function holds,
+    /// if any (a call to a vendor without them is dropped, audited `not_enforced`).
+    vendor: Option<Enforcers>,
 }
 
 /// An `https://` URL; `http://` only to a loopback host (a local stand-in): what goes there
@@ -120,7 +151,10 @@ impl Delivery {
 
     /// Reads what the sinks `config` turned on need: `TENCENT_IM_API_BASE` (default
     /// `https://console.tim.qq.com`) for the IM group (its administrator, `TENCENT_IM_ADMIN`,
-    /// is the provider's); `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks.
+    /// is the provider's); `WEBHOOK_URL` and `WEBHOOK_SECRET` (at least 32 bytes) for webhooks
+    /// (the room events and the audit feed). The vendor calls are made with
+    /// `config.enforcement`, whose API credentials a configuration of
+    /// [`crate::env::SecretGroups::ENFORCEMENT`] holds.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
         config: &crate::Config,
@@ -152,12 +186,17 @@ impl Delivery {
             }
             None => None,
         };
-        Ok(Self { im, webhook })
+        let vendor = (!config.enforcement.is_off()).then(|| config.enforcement.clone());
+        Ok(Self {
+            im,
+            webhook,
+            vendor,
+        })
     }
 
     /// Whether anything is delivered at all.
     pub fn is_off(&self) -> bool {
-        self.im.is_none() && self.webhook.is_none()
+        self.im.is_none() && self.webhook.is_none() && self.vendor.is_none()
     }
 }
 
@@ -168,6 +207,8 @@ pub struct DeliveryReport {
     pub delivered: u64,
     pub failed: u64,
     pub dropped: u64,
+    /// Audit entries sent as `audit` webhook events.
+    pub audit: u64,
 }
 
 impl DeliveryReport {
@@ -176,6 +217,7 @@ impl DeliveryReport {
         self.delivered += other.delivered;
         self.failed += other.failed;
         self.dropped += other.dropped;
+        self.audit += other.audit;
     }
 
     pub fn log(&self) {
@@ -185,6 +227,7 @@ impl DeliveryReport {
                 delivered = self.delivered,
                 failed = self.failed,
                 dropped = self.dropped,
+                audit = self.audit,
                 "outbox"
             );
         }
@@ -222,7 +265,68 @@ pub async fn deliver_pending<S: DeliverStore + ?Sized>(
     for result in results {
         report.add(result?);
     }
+    report.audit = deliver_audit(app, delivery).await?;
     Ok(report)
+}
+
+/// The `audit` webhook event of `entry`: `{id, event: "audit", created_at, audit}` (the id is
+/// the entry's: receivers dedupe on it).
+pub fn audit_event(entry: &AuditEntry) -> serde_json::Value {
+    serde_json::json!({
+        "id": entry.id,
+        "event": "audit",
+        "created_at": entry.at.timestamp(),
+        "audit": entry,
+    })
+}
+
+/// Sends the audit log to the webhook receiver, in order, from the feed's cursor on: each
+/// entry once it is [`AUDIT_SETTLE`] old (a writer whose clock lags, or whose write took
+/// long, commits an entry whose id is older than the time it appears: the cursor waits for
+/// it), at most [`AUDIT_PAGES`] pages of [`AUDIT_PAGE`] per run; the cursor moves past what
+/// was sent, conditionally (two deliverers at once: one moves it, the other stops). A refused
+/// or failed send stops the run; the next run sends it again. Nothing without `WEBHOOK_URL`.
+/// The number of entries sent.
+pub async fn deliver_audit<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    delivery: &Delivery,
+) -> Result<u64, ApiError> {
+    let Some(webhook) = &delivery.webhook else {
+        return Ok(0);
+    };
+    let mut sent = 0;
+    for _ in 0..AUDIT_PAGES {
+        let (cursor, entries) = app.store.audit_feed(AUDIT_PAGE).await?;
+        let now = app.clock.now();
+        let settled = now - AUDIT_SETTLE;
+        let mut last = None;
+        let mut stopped = false;
+        for entry in &entries {
+            if entry.at > settled {
+                stopped = true;
+                break;
+            }
+            let body = serde_json::to_vec(&audit_event(entry)).map_err(ApiError::internal)?;
+            if let Err(reason) = webhook.post(body, now.timestamp()).await {
+                tracing::warn!(id = %entry.id, reason, "audit webhook failed; sent again later");
+                stopped = true;
+                break;
+            }
+            last = Some(&entry.id);
+        }
+        let Some(last) = last else {
+            break;
+        };
+        if !app.store.audit_feed_moved(&cursor, last).await? {
+            // Another deliverer moved it: it sends the rest.
+            break;
+        }
+        sent += entries.iter().take_while(|e| &e.id != last).count() as u64 + 1;
+        if stopped || entries.len() < AUDIT_PAGE {
+            break;
+        }
+    }
+    Ok(sent)
 }
 
 /// Delivers what is due of one room's entries, each sink in order, stopping a sink at its
@@ -245,31 +349,36 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
             }
             // Past its retention: DynamoDB's TTL removes it some time after; the embedded
             // store has no TTL. Either way it is given up now.
-            let outcome = if entry.expires_at <= now.timestamp() {
-                Outcome::Dropped("undelivered within RETENTION_DAYS".to_owned())
-            } else {
-                match sink {
-                    Sink::Im => match &delivery.im {
-                        Some(im) => im_send(app, im, entry, now).await?,
-                        None => break,
+            let expired = entry.expires_at <= now.timestamp();
+            let (outcome, audit) = match sink {
+                Sink::Vendor => match &delivery.vendor {
+                    Some(vendor) => vendor_send(app, vendor, entry, now, expired).await,
+                    None => break,
+                },
+                _ if expired => (
+                    Outcome::Dropped("undelivered within RETENTION_DAYS".to_owned()),
+                    None,
+                ),
+                Sink::Im => match &delivery.im {
+                    Some(im) => (im_send(app, im, entry, now).await?, None),
+                    None => break,
+                },
+                Sink::Webhook => match &delivery.webhook {
+                    Some(webhook) => match webhook.send(entry, now.timestamp()).await {
+                        Ok(()) => (Outcome::Delivered, None),
+                        Err(e) => (Outcome::Failed(e), None),
                     },
-                    Sink::Webhook => match &delivery.webhook {
-                        Some(webhook) => match webhook.send(entry, now.timestamp()).await {
-                            Ok(()) => Outcome::Delivered,
-                            Err(e) => Outcome::Failed(e),
-                        },
-                        None => break,
-                    },
-                }
+                    None => break,
+                },
             };
             match outcome {
                 Outcome::Delivered => {
-                    app.store.outbox_done(entry).await?;
+                    done(app, entry, audit.as_ref()).await?;
                     report.delivered += 1;
                 }
                 Outcome::Dropped(reason) => {
                     tracing::error!(room = %entry.room, sink = sink.as_str(), event = entry.event.event.as_str(), id = %entry.event.id, reason, "outbox entry dropped");
-                    app.store.outbox_done(entry).await?;
+                    done(app, entry, audit.as_ref()).await?;
                     report.dropped += 1;
                 }
                 Outcome::Failed(reason) => {
@@ -286,6 +395,115 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
         }
     }
     Ok(report)
+}
+
+/// Removes `entry`, with `audit` (the outcome of a vendor call) in the same write if any.
+async fn done<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    entry: &Entry,
+    audit: Option<&AuditEntry>,
+) -> Result<(), ApiError> {
+    match audit {
+        Some(audit) => {
+            app.store.outbox_done_audited(entry, audit).await?;
+        }
+        None => app.store.outbox_done(entry).await?,
+    }
+    Ok(())
+}
+
+/// The audit log's record of vendor call `call` (of `entry`) ending in `outcome` after
+/// `attempts` calls, at `now`: by the system's outbox, on the room (a stream cut) or the kicked
+/// member (a removal), in the room.
+fn call_audit<S: ?Sized>(
+    app: &App<S>,
+    entry: &Entry,
+    call: &Enforcement,
+    now: DateTime<Utc>,
+    outcome: &str,
+    attempts: u32,
+    reason: Option<&str>,
+) -> AuditEntry {
+    let by = Acting {
+        actor: Actor::system("outbox"),
+        source: Source::Outbox,
+        origin: Origin::default(),
+    };
+    let target = match (call, &entry.event.member) {
+        (Enforcement::RemoveMember { .. }, Some(member)) => Target {
+            kind: TargetKind::User,
+            id: member.user_id.clone(),
+        },
+        _ => Target::room(&entry.room),
+    };
+    let mut audit = AuditEntry::new(
+        now,
+        app.config.audit_retention_days,
+        &by,
+        call.audit_action(),
+        target,
+    )
+    .in_room(&entry.room)
+    .detail("vendor", call.vendor().as_str())
+    .detail("api", call.api())
+    .detail("outcome", outcome)
+    .detail("attempts", attempts)
+    .detail("event", entry.event.event.as_str())
+    .detail("event_id", entry.event.id.as_str());
+    if let Some(reason) = reason {
+        audit = audit.detail("error", reason);
+    }
+    audit
+}
+
+/// One vendor call, and the audit entry of its outcome once it has one (none while it is
+/// retried).
+async fn vendor_send<S: DeliverStore + ?Sized>(
+    app: &App<S>,
+    vendor: &Enforcers,
+    entry: &Entry,
+    now: DateTime<Utc>,
+    expired: bool,
+) -> (Outcome, Option<AuditEntry>) {
+    let Some(call) = &entry.call else {
+        return (
+            Outcome::Dropped("a vendor entry without a call".to_owned()),
+            None,
+        );
+    };
+    let audited = |outcome: &str, attempts: u32, reason: Option<&str>| {
+        Some(call_audit(app, entry, call, now, outcome, attempts, reason))
+    };
+    if expired {
+        let reason = "not done within RETENTION_DAYS";
+        return (
+            Outcome::Dropped(reason.to_owned()),
+            audited("expired", entry.attempts, Some(reason)),
+        );
+    }
+    if !vendor.sends(call) {
+        let reason = format!(
+            "{} {}: no API credentials configured; not enforced",
+            call.vendor().as_str(),
+            call.api()
+        );
+        tracing::warn!(room = %entry.room, vendor = call.vendor().as_str(), api = call.api(), "vendor call not made: no API credentials configured");
+        let audit = audited("not_enforced", 0, Some(&reason));
+        return (Outcome::Dropped(reason), audit);
+    }
+    let attempts = entry.attempts.saturating_add(1);
+    let outcome = match crate::https::client() {
+        Ok(https) => vendor.send(https, call, now.timestamp()).await,
+        Err(e) => CallOutcome::Retry(e),
+    };
+    match outcome {
+        CallOutcome::Done => (Outcome::Delivered, audited("done", attempts, None)),
+        CallOutcome::Retry(reason) => (Outcome::Failed(reason), None),
+        CallOutcome::Permanent(reason) => {
+            let audit = audited("permanent", attempts, Some(&reason));
+            (Outcome::Dropped(reason), audit)
+        }
+    }
 }
 
 /// One entry to the room's IM group.

@@ -353,11 +353,17 @@ impl SecretGroups {
         rtc_room: true,
         ..Self::NOTHING
     };
+    /// The vendors' API credentials and bases (`crate::enforce`): only where the calls are
+    /// made (the outbox's deliverers), never in a function that decides them (a stop, a kick).
+    pub const ENFORCEMENT: SecretGroups = SecretGroups {
+        enforcement: true,
+        ..Self::NOTHING
+    };
     /// What the sweeper and the outbox read (their delivery settings are
-    /// `crate::delivery`'s): the IM administrator's key.
+    /// `crate::delivery`'s): the IM administrator's key, and [`Self::ENFORCEMENT`].
     pub const DELIVERY: SecretGroups = SecretGroups {
         im_admin: true,
-        ..Self::NOTHING
+        ..Self::ENFORCEMENT
     };
     pub const ALIYUN_CALLBACK: SecretGroups = SecretGroups {
         aliyun_callback: true,

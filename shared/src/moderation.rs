@@ -25,7 +25,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::operator::{Operator, acting};
 use crate::room_change::{
     Attempt, MAX_ATTEMPTS, account_standing, expiry, found, found_for, guard, invalid, report,
-    retry_on_conflict, still_stands,
+    report_enforced, retry_on_conflict, still_stands,
 };
 use crate::store::{MAX_MUTED, Store, StoreError};
 
@@ -195,12 +195,18 @@ pub async fn kick<S: KickStore + ?Sized>(
     let (id, target, audit) = (&id, &target, &audit);
     // The ban; again after another reported change committed in between (its entry's order).
     let ban = |mut room: Room| async move {
-        let kicked = report(
+        // The member leaves the RTC channel too (issue 24), through the outbox.
+        let removal = app
+            .config
+            .enforcement
+            .remove_member(id.as_str(), target.as_str());
+        let kicked = report_enforced(
             app,
             EventKind::MemberKicked,
             &room,
             now,
             Some(outbox::kicked(target, until)),
+            removal.into_iter().collect(),
         );
         match app
             .store

@@ -37,6 +37,8 @@ pub struct Operator {
     pub user: Option<User>,
     /// Where the call came from (for the audit log).
     pub origin: Origin,
+    /// For a key: the admin who made it (whose account the key never changes).
+    pub made_by: Option<String>,
 }
 
 impl Operator {
@@ -153,6 +155,7 @@ pub async fn operator<S: OperatorStore + ?Sized>(
             scopes: key.scopes,
             user: None,
             origin: origin(req),
+            made_by: Some(key.created_by),
         }
     } else {
         let caller = app.tokens.verify(token, TokenKind::Access, now)?;
@@ -178,6 +181,7 @@ pub async fn operator<S: OperatorStore + ?Sized>(
             roles,
             user: Some(user),
             origin: origin(req),
+            made_by: None,
         }
     };
     if let Some(scope) = scope {

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::Providers;
-use crate::domain::outbox::{Entry, Event, EventKind, KickedMember, status_event};
+use crate::domain::outbox::{
+    Enforcement, Entry, Event, EventKind, KickedMember, Outbox, status_event,
+};
 use crate::domain::room::{Counters, Room};
 use crate::domain::user::User;
 use crate::domain::{FieldError, RoomId};
@@ -292,14 +294,36 @@ pub fn report<S: ?Sized>(
     now: DateTime<Utc>,
     member: Option<KickedMember>,
 ) -> Vec<Entry> {
+    report_enforced(app, kind, room, now, member, Vec::new())
+}
+
+/// [`report`], and the vendor calls `calls` that enforce the change (issue 24: a stop's
+/// stream cut, a kick's removal from the RTC channel), one [`Sink::Vendor`] entry each, in
+/// the same write: none when no sink is on and there is no call.
+///
+/// [`Sink::Vendor`]: crate::domain::outbox::Sink::Vendor
+pub fn report_enforced<S: ?Sized>(
+    app: &App<S>,
+    kind: EventKind,
+    room: &Room,
+    now: DateTime<Utc>,
+    member: Option<KickedMember>,
+    calls: Vec<Enforcement>,
+) -> Vec<Entry> {
     let outbox = app.config.outbox;
-    if outbox.is_off() {
+    if outbox.is_off() && calls.is_empty() {
         return Vec::new();
     }
     let mut event = Event::new(kind, room, now);
     event.member = member;
     let order = crate::domain::outbox::order(room);
-    outbox.entries(&room.id, order, now, expiry(app, now), vec![event])
+    let expires_at = expiry(app, now);
+    let mut entries = Outbox::enforcing(&room.id, order, now, expires_at, &event, calls);
+    entries.splice(
+        0..0,
+        outbox.entries(&room.id, order, now, expires_at, vec![event]),
+    );
+    entries
 }
 
 /// The outbox entries of a change from `before` to `after` at `now`: its life-cycle event,

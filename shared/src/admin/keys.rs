@@ -106,6 +106,12 @@ impl Handler for AdminCreateKey {
             .map(|s| Scope::parse_for_key(s))
             .collect::<Result<BTreeSet<_>, _>>()
             .map_err(invalid)?;
+        if scopes.len() != body.scopes.len() {
+            return Err(invalid(FieldError::new(
+                "scopes",
+                "must name each scope once",
+            )));
+        }
         let new = NewKey::generate().map_err(ApiError::internal)?;
         let key = ApiKey {
             key_id: new.key_id.clone(),

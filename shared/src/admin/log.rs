@@ -70,7 +70,11 @@ pub struct AuditResponse {
     pub next_token: Option<String>,
 }
 
-fn time(field: &'static str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+/// An RFC 3339 time in field `field`.
+pub(super) fn time(
+    field: &'static str,
+    value: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     chrono::DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|_| invalid(FieldError::new(field, "must be an RFC 3339 time")))
@@ -78,9 +82,10 @@ fn time(field: &'static str, value: &str) -> Result<chrono::DateTime<chrono::Utc
 
 /// An entry id as a page token: 13 digits then 8 hex (nothing else is a token).
 fn token(value: &str) -> Result<String, ApiError> {
-    let ok = value.len() == 21
-        && value[..13].bytes().all(|b| b.is_ascii_digit())
-        && value[13..].bytes().all(|b| b.is_ascii_hexdigit());
+    let bytes = value.as_bytes();
+    let ok = bytes.len() == 21
+        && bytes[..13].iter().all(u8::is_ascii_digit)
+        && bytes[13..].iter().all(u8::is_ascii_hexdigit);
     if ok {
         Ok(value.to_owned())
     } else {
@@ -157,6 +162,18 @@ pub async fn audit<S: crate::store::AuditRead + ?Sized>(
         limit,
         now: app.clock.now().timestamp(),
     };
+    // An empty window, or a page past its end: nothing to read (no read the store refuses).
+    let mut query = query;
+    if query.from > query.until || query.after.as_ref().is_some_and(|a| *a <= query.from) {
+        return Ok(AuditResponse {
+            entries: Vec::new(),
+            next_token: None,
+        });
+    }
+    if query.after.as_ref().is_some_and(|a| *a > query.until) {
+        // A token from above the window: the window's first page.
+        query.after = None;
+    }
     let (entries, next) = app.store.audit(&query).await?;
     Ok(AuditResponse {
         entries,

@@ -2,7 +2,8 @@
 //! function. Who the caller is and what it may do is [`crate::operator`]; every change an
 //! operator makes is written with its audit entry in one atomic write.
 //!
-//! The files: [`rooms`] (every anchor's rooms, a stop, a kick, a mute), [`users`] (the
+//! The files: [`rooms`] (every anchor's rooms, a stop, a kick, a mute), [`watch`] (one room
+//! in full, its series, the stats of every open room), [`users`] (the
 //! accounts, disabling and enabling them, their roles), [`keys`] (API keys) and [`log`] (the
 //! audit log and `whoami`).
 //!
@@ -13,6 +14,7 @@ pub mod keys;
 pub mod log;
 pub mod rooms;
 pub mod users;
+pub mod watch;
 
 use serde::Serialize;
 
@@ -24,11 +26,15 @@ pub use keys::{AdminCreateKey, AdminKeys, AdminRevokeKey};
 pub use log::{AdminAudit, AdminWhoami};
 pub use rooms::{AdminKick, AdminMute, AdminRooms, AdminStopRoom};
 pub use users::{AdminDisableUser, AdminEnableUser, AdminSetRoles, AdminUsers};
+pub use watch::{AdminRoom, AdminRoomSeries, AdminStats};
 
 /// This module's endpoints, for the edge's route table.
 pub fn endpoints(v: &mut impl Visitor) {
     v.visit::<AdminWhoami>();
     v.visit::<AdminRooms>();
+    v.visit::<AdminRoom>();
+    v.visit::<AdminRoomSeries>();
+    v.visit::<AdminStats>();
     v.visit::<AdminStopRoom>();
     v.visit::<AdminKick>();
     v.visit::<AdminMute>();

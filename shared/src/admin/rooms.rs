@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::domain::RoomId;
 use crate::domain::audit::{Action, Target};
 use crate::domain::operator::{Reason, Scope};
+use crate::domain::outbox::EventKind;
 use crate::domain::room::{self, Expected, Room, Stopped, Transition};
 use crate::endpoint::{Endpoint, Handler, Route, json};
 use crate::env::SecretGroups;
@@ -22,13 +23,17 @@ use crate::metrics;
 use crate::moderation::{By, KickRequest, MuteRequest, kick, mute};
 use crate::operator::{Operator, operated};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, Signer, found_view, life_cycle_events, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, Signer, found_view, report_enforced, retry_on_conflict,
 };
 use crate::rooms::RoomInfo;
 use crate::store::{Store, StoreError};
 
 /// A room as an operator is shown it: nothing signed (no URL, no credential).
-fn shown<S: ?Sized>(app: &App<S>, room: &Room, metrics: crate::metrics::Metrics) -> RoomInfo {
+pub(super) fn shown<S: ?Sized>(
+    app: &App<S>,
+    room: &Room,
+    metrics: crate::metrics::Metrics,
+) -> RoomInfo {
     // Nothing is signed, so the viewer only decides `user_status` (the anchor's own view).
     let viewer = Caller::vouched(room.anchor_id.clone());
     RoomInfo::view(room, &viewer, &Signer::nothing(app), metrics)
@@ -118,7 +123,8 @@ crate::needs!(
 );
 
 /// Ends room `id` for `operator`, with `reason`: the state machine's stop, the reason and the
-/// operator kept on the room, the `room_ended` events and the audit entry in one write. A room
+/// operator kept on the room, the `room_ended` events, the vendor calls that cut its stream
+/// (issue 24) and the audit entry in one write. A room
 /// that has ended already is answered as it is (nothing written, nothing audited).
 pub async fn stop_room<S: StopStore + ?Sized>(
     app: &App<S>,
@@ -140,7 +146,9 @@ pub async fn stop_room<S: StopStore + ?Sized>(
             reason: reason.clone(),
             by: operator.actor.clone(),
         });
-        let events = life_cycle_events(app, &current, &next, now);
+        // The room's stream is cut at the vendors too (issue 24), through the outbox.
+        let cuts = app.config.enforcement.cut_stream(id.as_str());
+        let events = report_enforced(app, EventKind::RoomEnded, &next, now, None, cuts);
         let audit = operator
             .entry(app, Action::RoomStop, Target::room(id))
             .because(Some(reason.clone()));

@@ -16,7 +16,7 @@ use super::rooms::stop_room;
 use super::{invalid, optional_reason, reason};
 use crate::App;
 use crate::domain::audit::{Action, ActorKind, Target};
-use crate::domain::operator::{AccountChange, Disabled, Reason, Role, Scope};
+use crate::domain::operator::{AccountChange, Disabled, KeyId, Reason, Role, Scope};
 use crate::domain::user::User;
 use crate::domain::{FieldError, Page, UserId};
 use crate::endpoint::{Endpoint, Handler, Route, json};
@@ -142,7 +142,8 @@ crate::needs!(
     KeyRead,
     KeyTouch,
     UserRead,
-    UserAdmin
+    UserAdmin,
+    KeyList
 );
 
 crate::needs!(
@@ -153,6 +154,7 @@ crate::needs!(
     KeyTouch,
     UserRead,
     UserAdmin,
+    KeyList,
     RoomQuota,
     RoomView,
     RoomUpdate
@@ -181,6 +183,13 @@ async fn change<S: AccountStore + ?Sized>(
                 .with_detail("field", "user_id"),
         );
     }
+    if operator.made_by.as_deref() == Some(id.as_str()) {
+        return Err(ApiError::forbidden(
+            "a key does not change the account of the admin who made it",
+        )
+        .with_detail("field", "user_id"));
+    }
+
     let mut user = app
         .store
         .user(id)
@@ -190,15 +199,48 @@ async fn change<S: AccountStore + ?Sized>(
     if roles_of(app, &user).contains(&Role::Admin) && !operator.is_admin() {
         return Err(only_admins());
     }
+    if matches!(change, AccountChange::Disable(_)) && app.config.admin_users.contains(id) {
+        // ADMIN_USERS is the way back in: no API call locks it out.
+        return Err(ApiError::new(
+            ErrorCode::AdminForbidden,
+            "an account of ADMIN_USERS is not disabled through the API",
+        ));
+    }
     let mut audit = operator
         .entry(app, action, Target::user(id))
         .because(reason);
     if let AccountChange::Roles(roles) = &change {
         audit = audit.detail("roles", roles.iter().map(|r| r.name()).collect::<Vec<_>>());
     }
+    // A key is worth no more than its maker: an account disabled, or no longer an admin,
+    // loses the keys it made, in the same write.
+    let demoted = match &change {
+        AccountChange::Disable(_) => true,
+        AccountChange::Roles(roles) => {
+            !roles.contains(&Role::Admin) && !app.config.admin_users.contains(id)
+        }
+        AccountChange::Enable => false,
+    };
+    let revoked: Vec<KeyId> = if demoted {
+        app.store
+            .keys()
+            .await?
+            .into_iter()
+            .filter(|k| !k.is_revoked() && k.created_by == id.as_str())
+            .map(|k| k.key_id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !revoked.is_empty() {
+        audit = audit.detail(
+            "keys_revoked",
+            revoked.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        );
+    }
     match app
         .store
-        .change_account(id, &change, !operator.is_admin(), &audit)
+        .change_account(id, &change, !operator.is_admin(), &audit, &revoked)
         .await
     {
         // The answer is the account as read, changed as written.

@@ -122,6 +122,38 @@ impl Scope {
 #[serde(transparent)]
 pub struct Reason(String);
 
+/// A character an operator's text must not hold: a control character, or one that changes
+/// how the text around it is shown without being seen itself (Unicode's format characters,
+/// `Cf`: bidirectional overrides, zero-width characters; the line and paragraph separators,
+/// `Zl`, `Zp`), which would let a reason or a key's name pose as other text in a console.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+        )
+}
+
 impl Reason {
     pub const MAX_CHARS: usize = 500;
 
@@ -130,8 +162,11 @@ impl Reason {
         if value.trim().is_empty() || chars > Self::MAX_CHARS {
             return Err(FieldError::new(field, "must be 1 to 500 characters"));
         }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "must not hold control characters"));
+        if value.chars().any(hidden) {
+            return Err(FieldError::new(
+                field,
+                "must not hold control, format or separator characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -287,8 +322,11 @@ impl KeyName {
         if value.trim().is_empty() || chars > 64 {
             return Err(FieldError::new("name", "must be 1 to 64 characters"));
         }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new("name", "must not hold control characters"));
+        if value.chars().any(hidden) {
+            return Err(FieldError::new(
+                "name",
+                "must not hold control, format or separator characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }

@@ -13,12 +13,20 @@
 //! failed delivery waits ([`Entry::next_at_ms`], growing backoff) and holds the entries behind
 //! it.
 //!
-//! Never here: I/O. Writers build entries with [`Outbox::entries`]; the delivery is
-//! `crate::delivery`.
+//! A [`Sink::Vendor`] entry carries one vendor call ([`Enforcement`], issue 24): the moderation
+//! that reaches the vendors (an operator's stop cuts the room's stream, a kick removes the
+//! member from the RTC channel) is written with the change like any other report, and
+//! delivered, retried and audited by the outbox. Its values are plain names, no secret: the
+//! writers decide the calls from the providers' public settings (`crate::enforce::Enforcers`
+//! without keys), and only the deliverer holds the vendors' API credentials.
+//!
+//! Never here: I/O, or how a call is signed and sent (`crate::enforce`). Writers build entries
+//! with [`Outbox::entries`] and [`Outbox::enforcing`]; the delivery is `crate::delivery`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::audit::Action;
 use super::room::Room;
 use super::{RoomId, UserId};
 use crate::clock::rfc3339;
@@ -30,15 +38,104 @@ pub enum Sink {
     Im,
     /// The app's webhook receiver (`WEBHOOK_URL`).
     Webhook,
+    /// The vendors' moderation APIs: each entry one [`Enforcement`] call (issue 24).
+    Vendor,
 }
 
 impl Sink {
-    pub const ALL: [Sink; 2] = [Sink::Im, Sink::Webhook];
+    pub const ALL: [Sink; 3] = [Sink::Im, Sink::Webhook, Sink::Vendor];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Sink::Im => "im",
             Sink::Webhook => "webhook",
+            Sink::Vendor => "vendor",
+        }
+    }
+}
+
+/// Whose API a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    Aliyun,
+    Tencent,
+    Livekit,
+}
+
+impl Vendor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aliyun => "aliyun",
+            Self::Tencent => "tencent",
+            Self::Livekit => "livekit",
+        }
+    }
+}
+
+/// One enforcement call, vendor-neutral in shape; the names are the vendor's own, as our
+/// signed URLs and tokens carry them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Cut a room's stream. Alibaba and Tencent: the CDN ingest `{domain}/{app}/{stream}` of
+    /// the anchor's push URLs (Alibaba `ForbidLiveStream` with `Oneshot=yes`, Tencent
+    /// `DropLiveStream`); the broadcaster may push again. LiveKit: the room `stream` itself
+    /// (`DeleteRoom`: everyone is disconnected); no domain or app.
+    CutStream {
+        vendor: Vendor,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        domain: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        app: String,
+        stream: String,
+    },
+    /// Remove one member from an RTC channel: LiveKit `RemoveParticipant` (room `channel`,
+    /// identity `user`), Tencent `RemoveUserByStrRoomId` (SDKAppID `app`, string room
+    /// `channel`), Alibaba `RemoveTerminals` (ARTC app `app`, channel `channel`, terminal
+    /// `user`: the vendor id our tokens name, `_05alice`). The member may join again.
+    RemoveMember {
+        vendor: Vendor,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        app: String,
+        channel: String,
+        user: String,
+    },
+}
+
+impl Enforcement {
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            Self::CutStream { vendor, .. } | Self::RemoveMember { vendor, .. } => *vendor,
+        }
+    }
+
+    /// The audit log's action for this call's outcome (`vendor.stream_cut`, ...).
+    pub fn action(&self) -> &'static str {
+        self.audit_action().as_str()
+    }
+
+    /// The audit log's action for this call's outcome.
+    pub fn audit_action(&self) -> Action {
+        match self {
+            Self::CutStream { .. } => Action::VendorStreamCut,
+            Self::RemoveMember { .. } => Action::VendorMemberRemoved,
+        }
+    }
+
+    /// The vendor API's name of the call (`ForbidLiveStream`, `DropLiveStream`, ...).
+    pub fn api(&self) -> &'static str {
+        match self {
+            Self::CutStream { vendor, .. } => match vendor {
+                Vendor::Aliyun => "ForbidLiveStream",
+                Vendor::Tencent => "DropLiveStream",
+                Vendor::Livekit => "DeleteRoom",
+            },
+            Self::RemoveMember { vendor, .. } => match vendor {
+                Vendor::Aliyun => "RemoveTerminals",
+                Vendor::Tencent => "RemoveUserByStrRoomId",
+                Vendor::Livekit => "RemoveParticipant",
+            },
         }
     }
 }
@@ -175,6 +272,10 @@ pub struct Entry {
     /// The order key within the room and sink (see the module docs).
     pub seq: String,
     pub event: Event,
+    /// The vendor call of a [`Sink::Vendor`] entry (the change `event` reports is what it
+    /// enforces); `None` for the other sinks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Enforcement>,
     /// The room's change count its write moves to (the head of [`Self::seq`]): the store
     /// writes the entry only if the room's count was one below, and sets it.
     #[serde(default)]
@@ -235,6 +336,8 @@ impl Outbox {
                 let on = match sink {
                     Sink::Im => self.im && event.event.reaches_im(),
                     Sink::Webhook => self.webhook,
+                    // Made by [`Outbox::enforcing`] only.
+                    Sink::Vendor => false,
                 };
                 if on {
                     out.push(Entry {
@@ -242,6 +345,7 @@ impl Outbox {
                         sink,
                         seq: seq.clone(),
                         event: event.clone(),
+                        call: None,
                         order,
                         attempts: 0,
                         next_at_ms: 0,
@@ -251,6 +355,42 @@ impl Outbox {
             }
         }
         out
+    }
+}
+
+impl Outbox {
+    /// The [`Sink::Vendor`] entries making `calls` to enforce `event` of `room` (its change
+    /// count `order` after the change), written at `now` and kept until `expires_at`: one per
+    /// call, in the calls' order, after the change's other entries. None without calls
+    /// (whatever the other sinks: the calls are decided from the providers' settings).
+    pub fn enforcing(
+        room: &RoomId,
+        order: u64,
+        now: DateTime<Utc>,
+        expires_at: i64,
+        event: &Event,
+        calls: Vec<Enforcement>,
+    ) -> Vec<Entry> {
+        let at = now.timestamp_millis();
+        calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, call)| Entry {
+                room: room.clone(),
+                sink: Sink::Vendor,
+                seq: format!(
+                    "{order:016}#{}#{at:013}#{}#{i:02}",
+                    event.event.rank(),
+                    event.id
+                ),
+                event: event.clone(),
+                call: Some(call),
+                order,
+                attempts: 0,
+                next_at_ms: 0,
+                expires_at,
+            })
+            .collect()
     }
 }
 

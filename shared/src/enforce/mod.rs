@@ -33,88 +33,8 @@ pub mod tencent;
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::aliyun::vendor_user_id;
+pub use crate::domain::outbox::{Enforcement, Vendor};
 pub use settings::{ApiBases, ApiKey};
-
-/// Whose API a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    Aliyun,
-    Tencent,
-    Livekit,
-}
-
-impl Vendor {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Aliyun => "aliyun",
-            Self::Tencent => "tencent",
-            Self::Livekit => "livekit",
-        }
-    }
-}
-
-/// One enforcement call, vendor-neutral in shape; the names are the vendor's own, as our
-/// signed URLs and tokens carry them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
-pub enum Enforcement {
-    /// Cut a room's stream. Alibaba and Tencent: the CDN ingest `{domain}/{app}/{stream}` of
-    /// the anchor's push URLs (Alibaba `ForbidLiveStream` with `Oneshot=yes`, Tencent
-    /// `DropLiveStream`); the broadcaster may push again. LiveKit: the room `stream` itself
-    /// (`DeleteRoom`: everyone is disconnected); no domain or app.
-    CutStream {
-        vendor: Vendor,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        domain: String,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        app: String,
-        stream: String,
-    },
-    /// Remove one member from an RTC channel: LiveKit `RemoveParticipant` (room `channel`,
-    /// identity `user`), Tencent `RemoveUserByStrRoomId` (SDKAppID `app`, string room
-    /// `channel`), Alibaba `RemoveTerminals` (ARTC app `app`, channel `channel`, terminal
-    /// `user`: the vendor id our tokens name, `_05alice`). The member may join again.
-    RemoveMember {
-        vendor: Vendor,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        app: String,
-        channel: String,
-        user: String,
-    },
-}
-
-impl Enforcement {
-    pub fn vendor(&self) -> Vendor {
-        match self {
-            Self::CutStream { vendor, .. } | Self::RemoveMember { vendor, .. } => *vendor,
-        }
-    }
-
-    /// The audit log's action for this call's outcome.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Self::CutStream { .. } => "vendor.stream_cut",
-            Self::RemoveMember { .. } => "vendor.member_removed",
-        }
-    }
-
-    /// The vendor API's name of the call (`ForbidLiveStream`, `DropLiveStream`, ...).
-    pub fn api(&self) -> &'static str {
-        match self {
-            Self::CutStream { vendor, .. } => match vendor {
-                Vendor::Aliyun => "ForbidLiveStream",
-                Vendor::Tencent => "DropLiveStream",
-                Vendor::Livekit => "DeleteRoom",
-            },
-            Self::RemoveMember { vendor, .. } => match vendor {
-                Vendor::Aliyun => "RemoveTerminals",
-                Vendor::Tencent => "RemoveUserByStrRoomId",
-                Vendor::Livekit => "RemoveParticipant",
-            },
-        }
-    }
-}
 
 /// What became of a call, as the vendor's answer says. Reasons are short texts naming the
 /// vendor, the call and its error code: safe for the audit log (no secret, no echoed request).
@@ -176,6 +96,18 @@ impl Enforcers {
             rtc: self.rtc.clone(),
             ..Self::default()
         }
+    }
+
+    /// Whether no call is ever decided (no provider with a moderation API, or
+    /// `VENDOR_ENFORCEMENT=off`): then no [`crate::domain::outbox::Sink::Vendor`] entry is
+    /// written.
+    pub fn is_off(&self) -> bool {
+        self.live.is_none() && self.rtc.is_none()
+    }
+
+    /// Whether this function holds the API credentials of any vendor.
+    pub fn has_keys(&self) -> bool {
+        self.aliyun.is_some() || self.tencent.is_some() || self.livekit.is_some()
     }
 
     /// The calls that cut room `room`'s stream: the CDN ingest of the live provider (Alibaba,

@@ -48,7 +48,7 @@ impl Default for ApiBases {
 
 impl Enforcers {
     /// Reads the providers' public names (`LIVE_PROVIDER`, `RTC_PROVIDER` and the domains,
-    /// app name and ids they use), and where `reads.enforcement` the API bases and the
+    /// app name and ids they use; none with `VENDOR_ENFORCEMENT=off`), and where `reads.enforcement` the API bases and the
     /// credential pairs (each optional; half a pair is refused).
     pub fn from_lookup(
         lookup: &impl Fn(&str) -> Option<String>,
@@ -79,6 +79,14 @@ impl Enforcers {
             }),
             Chosen::Livekit => Some(RtcNames::Livekit),
             Chosen::None => None,
+        };
+        // `VENDOR_ENFORCEMENT=off`: no call is decided, so none is written (nothing costs more).
+        let (live, rtc) = match lookup("VENDOR_ENFORCEMENT").as_deref().map(str::trim) {
+            None | Some("" | "on") => (live, rtc),
+            Some("off") => (None, None),
+            Some(_) => {
+                return Err(ConfigError::new("VENDOR_ENFORCEMENT", "must be on or off"));
+            }
         };
         let mut it = Self {
             live,

@@ -13,6 +13,7 @@ use crate::App;
 use crate::auth::Caller;
 use crate::domain::RoomId;
 use crate::domain::presence::{Cursor, PRESENCE_SHARDS};
+use crate::domain::room::Room;
 use crate::endpoint::{Endpoint, Handler, Route, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
@@ -125,13 +126,7 @@ pub async fn members<S: MembersStore + ?Sized>(
             ));
         }
     };
-    let cursor = match req.next_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => decode_cursor(token)?,
-        None => Cursor {
-            shard: 0,
-            before: None,
-        },
-    };
+    let cursor = cursor_of(req.next_token.as_deref())?;
     // The caller's session comes with the room, in the same one read.
     let (room, _, session) = app
         .store
@@ -139,6 +134,55 @@ pub async fn members<S: MembersStore + ?Sized>(
         .await?;
     account_standing(caller, session)?;
     let room = found_for(room, caller)?;
+    members_of(app, &room, limit, cursor).await
+}
+
+/// The page cursor `token` names (absent or empty: the first page).
+fn cursor_of(token: Option<&str>) -> Result<Cursor, ApiError> {
+    match token.filter(|t| !t.is_empty()) {
+        Some(token) => decode_cursor(token),
+        None => Ok(Cursor {
+            shard: 0,
+            before: None,
+        }),
+    }
+}
+
+/// Up to `limit` (1..=100) of `room`'s online members from `token` (absent: the first),
+/// [`members`]' pages read until `limit` or the end (one read per presence shard in use, at
+/// most 32), and the token of the rest: the admin API's view of a room.
+pub async fn members_page<S: crate::store::PresenceRead + ?Sized>(
+    app: &App<S>,
+    room: &Room,
+    limit: u32,
+    token: Option<&str>,
+) -> Result<MembersResponse, ApiError> {
+    let limit = limit.clamp(1, 100);
+    let mut cursor = cursor_of(token)?;
+    let mut members = Vec::new();
+    loop {
+        let left = limit.saturating_sub(u32::try_from(members.len()).unwrap_or(limit));
+        let page = members_of(app, room, left, cursor).await?;
+        members.extend(page.members);
+        match page.next_token {
+            Some(next) if members.len() < limit as usize => cursor = decode_cursor(&next)?,
+            next_token => {
+                return Ok(MembersResponse {
+                    members,
+                    next_token,
+                });
+            }
+        }
+    }
+}
+
+async fn members_of<S: crate::store::PresenceRead + ?Sized>(
+    app: &App<S>,
+    room: &Room,
+    limit: u32,
+    cursor: Cursor,
+) -> Result<MembersResponse, ApiError> {
+    let id = &room.id;
     // Only shards someone was ever present in; a cursor past them ends the listing.
     let (shard, before) = match room.next_used_shard(cursor.shard) {
         Some(k) if k == cursor.shard => (k, cursor.before),
@@ -153,7 +197,7 @@ pub async fn members<S: MembersStore + ?Sized>(
     let since = online_since(app, app.clock.now());
     let page = app
         .store
-        .members_page(&id, shard, since, limit, before.as_deref())
+        .members_page(id, shard, since, limit, before.as_deref())
         .await?;
     let next = if page.more_in_shard {
         page.members.last().map(|p| Cursor {

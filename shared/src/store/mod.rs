@@ -34,9 +34,11 @@ pub use capabilities::accounts::{
     UserWrite,
 };
 pub use capabilities::claims::{Counter, EventClaim, LoginThrottle, NonceClaim};
-pub use capabilities::moderation::{MAX_MUTED, MemberBan, MemberRead, Moderation};
+pub use capabilities::moderation::{
+    Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation,
+};
 pub use capabilities::operator::{
-    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList,
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, MAX_KEYS_REVOKED, UserAdmin, UserList,
 };
 pub use capabilities::outbox::OutboxWork;
 pub use capabilities::presence::{CounterWrite, PresenceRead, PresenceWrite, Touch};

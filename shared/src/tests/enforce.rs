@@ -641,3 +641,122 @@ fn the_value_round_trips_as_json() {
         serde_json::json!({"outcome": "retry", "reason": "x"})
     );
 }
+
+// ---- through the outbox ------------------------------------------------------------------------
+
+#[test]
+fn vendor_enforcement_off_decides_no_call_and_a_bad_value_is_refused() {
+    let mut vars = ALIYUN.to_vec();
+    assert!(!settings(&vars, SecretGroups::NOTHING).unwrap().is_off());
+    vars.push(("VENDOR_ENFORCEMENT", "off"));
+    let e = settings(&vars, SecretGroups::ENFORCEMENT).unwrap();
+    assert!(e.is_off());
+    assert!(e.cut_stream("r").is_empty());
+    assert_eq!(e.remove_member("r", "alice"), None);
+    vars.pop();
+    vars.push(("VENDOR_ENFORCEMENT", "on"));
+    assert!(!settings(&vars, SecretGroups::NOTHING).unwrap().is_off());
+    vars.pop();
+    vars.push(("VENDOR_ENFORCEMENT", "maybe"));
+    assert_eq!(
+        settings(&vars, SecretGroups::NOTHING).unwrap_err().variable,
+        "VENDOR_ENFORCEMENT"
+    );
+    // No provider that serves the stream or RTC: off, whatever the switch.
+    assert!(settings(&[], SecretGroups::ENFORCEMENT).unwrap().is_off());
+}
+
+#[test]
+fn the_writers_hold_no_key_and_the_deliverers_do() {
+    let mut vars = ALIYUN.to_vec();
+    vars.extend([
+        ("ALIYUN_ACCESS_KEY_ID", "LTAI5tTestAccessKeyId"),
+        (
+            "ALIYUN_ACCESS_KEY_SECRET",
+            "aliyun-access-key-secret-0123456789",
+        ),
+        (
+            "LIVEKIT_API_SECRET",
+            "livekit-secret-for-the-tests-0123456789",
+        ),
+    ]);
+    assert!(!settings(&vars, SecretGroups::TOKENS).unwrap().has_keys());
+    let delivering = settings(&vars, SecretGroups::DELIVERY).unwrap();
+    assert!(delivering.has_keys());
+    assert!(!delivering.without_keys().has_keys());
+    assert_eq!(
+        delivering.without_keys().cut_stream("r"),
+        delivering.cut_stream("r")
+    );
+}
+
+#[test]
+fn a_change_s_calls_are_vendor_entries_after_its_events_in_the_same_order() {
+    use crate::domain::outbox::{Event, EventKind, Outbox, Sink};
+    use crate::domain::*;
+    let e = settings(ALIYUN, SecretGroups::NOTHING).unwrap();
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let room = RoomId::generate();
+    let r = room::Room {
+        id: room.clone(),
+        anchor_id: UserId::generate(),
+        anchor_nick: Nick::empty(),
+        title: Title::parse("t").unwrap(),
+        notice: Notice::empty(),
+        cover_url: ImageUrl::empty(),
+        extends: Extends::empty(),
+        category: Category::empty(),
+        mode: RoomMode::Normal,
+        status: RoomStatus::Ended,
+        version: 3,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        stopped_at: Some(now),
+        meeting: meeting::Meeting::default(),
+        anchor_seen_at: None,
+        channel_started_at: None,
+        expires_at: None,
+        metrics: room::MetricsSnapshot::default(),
+        shards_used: 0,
+        deleted_at: None,
+        muted: Vec::new(),
+        chat_ready: false,
+        changes: 6,
+        stopped: None,
+    };
+    let event = Event::new(EventKind::RoomEnded, &r, now);
+    let calls = e.cut_stream(room.as_str());
+    let order = crate::domain::outbox::order(&r);
+    let vendor = Outbox::enforcing(&room, order, now, 99, &event, calls.clone());
+    assert_eq!(vendor.len(), 2, "Alibaba's ingest and LiveKit's room");
+    let hooks = Outbox {
+        im: false,
+        webhook: true,
+    }
+    .entries(&room, order, now, 99, vec![event.clone()]);
+    assert!(
+        vendor
+            .iter()
+            .all(|v| v.sink == Sink::Vendor && v.order == 7)
+    );
+    assert_eq!(
+        vendor
+            .iter()
+            .map(|v| v.call.clone().unwrap())
+            .collect::<Vec<_>>(),
+        calls
+    );
+    // One change's entries share its order; its calls keep theirs, and an entry of another
+    // sink is never one of them.
+    assert!(vendor[0].seq < vendor[1].seq);
+    assert_eq!(&vendor[0].seq[..16], &hooks[0].seq[..16]);
+    assert!(hooks[0].call.is_none());
+    assert!(Outbox::enforcing(&room, order, now, 99, &event, Vec::new()).is_empty());
+    // An entry stored before vendor calls (no `call`) reads back as before.
+    let mut json = serde_json::to_value(&hooks[0]).unwrap();
+    assert!(json.get("call").is_none());
+    json.as_object_mut().unwrap().remove("call");
+    let back: crate::domain::outbox::Entry = serde_json::from_value(json).unwrap();
+    assert_eq!(back, hooks[0]);
+}

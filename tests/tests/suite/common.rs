@@ -153,31 +153,98 @@ impl aws_sdk_dynamodb::config::Intercept for CallCounter {
     }
 }
 
-/// [`dynamodb`], with every call it sends counted.
-pub async fn counted_dynamodb() -> (TestStore, CallCounter) {
-    let counter = CallCounter::default();
-    let client =
-        aws_sdk_dynamodb::Client::from_conf(dynamodb_config().interceptor(counter.clone()).build());
-    let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
-    let store = DynamoStore::new(client, table);
-    store
-        .create_table()
-        .await
-        .expect("create table on the test DynamoDB server");
-    counter.take();
-    (
-        TestStore {
-            store: Arc::new(store),
-            _dir: None,
-        },
-        counter,
-    )
+/// A fault injected into the next `TransactWriteItems` a client sends (one shot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The call fails before it is sent: the server never sees it.
+    Unsent,
+    /// The server commits the call, and its answer is lost: the caller sees a failure.
+    Unanswered,
 }
 
-/// A fresh table of the production layout on the test server.
-pub async fn dynamodb() -> TestStore {
+/// The faults a client injects ([`faulty_dynamodb`]).
+#[derive(Debug, Clone, Default)]
+pub struct Faults(Arc<std::sync::Mutex<FaultState>>);
+
+#[derive(Debug, Default)]
+pub struct FaultState {
+    armed: Option<Fault>,
+    /// An `Unanswered` call is on its way: fail it once it is answered.
+    in_flight: bool,
+    /// Faults injected so far.
+    pub injected: u32,
+}
+
+impl Faults {
+    pub fn arm(&self, fault: Fault) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).armed = Some(fault);
+    }
+
+    pub fn injected(&self) -> u32 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).injected
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Faults {
+    fn name(&self) -> &'static str {
+        "Faults"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let transaction = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !transaction {
+            return Ok(());
+        }
+        match state.armed.take() {
+            Some(Fault::Unsent) => {
+                state.injected += 1;
+                Err("injected fault: the transaction was not sent".into())
+            }
+            Some(Fault::Unanswered) => {
+                state.in_flight = true;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn read_after_deserialization(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::take(&mut state.in_flight) {
+            state.injected += 1;
+            return Err("injected fault: the transaction's answer was lost".into());
+        }
+        Ok(())
+    }
+}
+
+/// [`dynamodb`], whose client injects the faults armed on the [`Faults`].
+pub async fn faulty_dynamodb() -> (TestStore, Faults) {
+    let faults = Faults::default();
+    let client =
+        aws_sdk_dynamodb::Client::from_conf(dynamodb_config().interceptor(faults.clone()).build());
+    (table_of(client).await, faults)
+}
+
+/// A fresh table on the test server, through `client`.
+async fn table_of(client: aws_sdk_dynamodb::Client) -> TestStore {
     let table = format!("liveroom-test-{}", uuid::Uuid::new_v4().simple());
-    let store = DynamoStore::new(dynamodb_client(), table);
+    let store = DynamoStore::new(client, table);
     store
         .create_table()
         .await
@@ -186,6 +253,21 @@ pub async fn dynamodb() -> TestStore {
         store: Arc::new(store),
         _dir: None,
     }
+}
+
+/// [`dynamodb`], with every call it sends counted.
+pub async fn counted_dynamodb() -> (TestStore, CallCounter) {
+    let counter = CallCounter::default();
+    let client =
+        aws_sdk_dynamodb::Client::from_conf(dynamodb_config().interceptor(counter.clone()).build());
+    let store = table_of(client).await;
+    counter.take();
+    (store, counter)
+}
+
+/// A fresh table of the production layout on the test server.
+pub async fn dynamodb() -> TestStore {
+    table_of(dynamodb_client()).await
 }
 
 /// The suites' configuration: tokens signed with `key` (a `JWT_PRIVATE_KEY`), the

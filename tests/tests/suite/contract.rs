@@ -80,6 +80,11 @@ contract!(
     a_series_is_shown_only_while_its_room_exists,
     the_stats_are_the_last_run_s,
     expired_samples_are_not_returned,
+    // The outbox's vendor calls and the audit webhook's feed (issue 24).
+    a_vendor_call_leaves_with_its_audit_entry_once,
+    the_audit_feed_reads_in_order_after_its_cursor_which_moves_once,
+    // The operators' view of a room (issue 24).
+    a_room_s_bans_are_listed_while_they_last_longest_first,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -2188,4 +2193,184 @@ async fn a_read_carries_the_caller_s_session(s: &TestStore) {
     assert_eq!(read, expected);
     assert_eq!(session.user, Some(me));
     assert!(session.ended);
+}
+
+/// Issue 24: a vendor call's outbox entry round-trips with its call, and leaves with the audit
+/// entry of its outcome in one write that finds it there: a second removal (a racing
+/// deliverer) writes no second audit entry.
+async fn a_vendor_call_leaves_with_its_audit_entry_once(s: &TestStore) {
+    use liveroom::domain::audit::{Acting, Action, Actor, AuditEntry, Origin, Source, Target};
+    use liveroom::domain::outbox::{Enforcement, Event, EventKind, Outbox, Sink, Vendor, order};
+    let anchor = UserId::generate();
+    let r = room(&anchor, t0());
+    let cut = Enforcement::CutStream {
+        vendor: Vendor::Livekit,
+        domain: String::new(),
+        app: String::new(),
+        stream: r.id.to_string(),
+    };
+    let event = Event::new(EventKind::RoomEnded, &r, t0());
+    let expires_at = t0().timestamp() + 86_400;
+    let calls = Outbox::enforcing(&r.id, order(&r), t0(), expires_at, &event, vec![cut]);
+    s.store.insert_room(&r, &calls).await.unwrap();
+    let stored = s.store.outbox(&r.id).await.unwrap();
+    assert_eq!(stored, calls, "round-trips exactly, its call included");
+    assert_eq!(stored[0].sink, Sink::Vendor);
+    assert_eq!(s.store.outbox_rooms(10).await.unwrap(), vec![r.id.clone()]);
+
+    let by = Acting {
+        actor: Actor::system("outbox"),
+        source: Source::Outbox,
+        origin: Origin::default(),
+    };
+    let audit = |at: DateTime<Utc>| {
+        AuditEntry::new(at, 90, &by, Action::VendorStreamCut, Target::room(&r.id))
+            .detail("outcome", "done")
+    };
+    let first = audit(t0());
+    assert!(
+        s.store
+            .outbox_done_audited(&stored[0], &first)
+            .await
+            .unwrap()
+    );
+    let second = audit(t0() + Duration::seconds(1));
+    assert!(
+        !s.store
+            .outbox_done_audited(&stored[0], &second)
+            .await
+            .unwrap(),
+        "gone: nothing written"
+    );
+    assert!(s.store.outbox(&r.id).await.unwrap().is_empty());
+    assert!(s.store.outbox_rooms(10).await.unwrap().is_empty());
+    let (cursor, feed) = s.store.audit_feed(100).await.unwrap();
+    assert_eq!(cursor, "", "no cursor yet");
+    assert_eq!(feed, vec![first], "the one audit entry, exactly");
+}
+
+/// Issue 24: the `audit` webhook's feed reads the log oldest first after its cursor, `limit`
+/// at a time; the cursor moves only from the value it has (two deliverers: one moves it).
+async fn the_audit_feed_reads_in_order_after_its_cursor_which_moves_once(s: &TestStore) {
+    use liveroom::domain::audit::{Acting, Action, AuditEntry, Origin, Source, Target};
+    let anchor = UserId::generate();
+    let member = UserId::generate();
+    let r = room(&anchor, t0());
+    s.store.insert_room(&r, &[]).await.unwrap();
+    let by = Acting::user(&anchor, Source::Anchor, Origin::default());
+    let mut written: Vec<AuditEntry> = Vec::new();
+    // Written newest first: the feed's order is the ids' (their time), not the writes'.
+    for i in (0..4).rev() {
+        let entry = AuditEntry::new(
+            t0() + Duration::seconds(i),
+            90,
+            &by,
+            Action::RoomMute,
+            Target::user(&member),
+        )
+        .in_room(&r.id);
+        s.store
+            .set_muted(
+                &r.id,
+                Some(&anchor),
+                &member,
+                i % 2 == 0,
+                Some(&entry),
+                None,
+            )
+            .await
+            .unwrap();
+        written.insert(0, entry);
+    }
+    let ids =
+        |entries: &[AuditEntry]| -> Vec<String> { entries.iter().map(|e| e.id.clone()).collect() };
+    let (cursor, feed) = s.store.audit_feed(2).await.unwrap();
+    assert_eq!(cursor, "");
+    assert_eq!(ids(&feed), ids(&written[..2]));
+    assert_eq!(feed[0], written[0], "an entry reads back exactly");
+    assert!(s.store.audit_feed_moved("", &written[1].id).await.unwrap());
+    assert!(
+        !s.store.audit_feed_moved("", &written[0].id).await.unwrap(),
+        "moved already: a stale cursor moves nothing"
+    );
+    let (cursor, feed) = s.store.audit_feed(2).await.unwrap();
+    assert_eq!(cursor, written[1].id);
+    assert_eq!(ids(&feed), ids(&written[2..]));
+    assert!(
+        s.store
+            .audit_feed_moved(&written[1].id, &written[3].id)
+            .await
+            .unwrap()
+    );
+    let (cursor, feed) = s.store.audit_feed(2).await.unwrap();
+    assert_eq!(cursor, written[3].id);
+    assert!(feed.is_empty());
+}
+
+/// `room_bans` lists the members still barred at `now`, longest first, bounded by `limit`: not
+/// a kick without a ban, not a ban that has ended, not another room's; a kick again moves it.
+async fn a_room_s_bans_are_listed_while_they_last_longest_first(s: &TestStore) {
+    let r = room(&UserId::generate(), t0());
+    let other = room(&UserId::generate(), t0());
+    s.store.insert_room(&r, &[]).await.unwrap();
+    s.store.insert_room(&other, &[]).await.unwrap();
+    let expires_at = t0().timestamp() + 86_400;
+    let users: Vec<UserId> = (0..5).map(|_| UserId::generate()).collect();
+    // users[i] is barred for i minutes (users[0]: a kick without a ban), from t0.
+    for (i, u) in users.iter().enumerate() {
+        s.store.join(touch(&r.id, u, t0())).await.unwrap();
+        let until = t0() + Duration::minutes(i as i64);
+        s.store
+            .ban_member(&r.id, u, until, expires_at, &[], None)
+            .await
+            .unwrap();
+    }
+    s.store
+        .ban_member(
+            &other.id,
+            &users[0],
+            t0() + Duration::hours(9),
+            expires_at,
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    let listed = |bans: Vec<liveroom::store::Ban>| -> Vec<(UserId, DateTime<Utc>)> {
+        bans.into_iter().map(|b| (b.user_id, b.until)).collect()
+    };
+    let want = |range: std::ops::RangeInclusive<usize>| -> Vec<(UserId, DateTime<Utc>)> {
+        range
+            .rev()
+            .map(|i| (users[i].clone(), t0() + Duration::minutes(i as i64)))
+            .collect()
+    };
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, t0(), 100).await.unwrap()),
+        want(1..=4)
+    );
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, t0(), 2).await.unwrap()),
+        want(3..=4)
+    );
+    // At 2 minutes, the 2-minute ban has ended.
+    let later = t0() + Duration::minutes(2);
+    assert_eq!(
+        listed(s.store.room_bans(&r.id, later, 100).await.unwrap()),
+        want(3..=4)
+    );
+    // Kicked again, for longer: listed once, at its new end.
+    let longer = t0() + Duration::hours(1);
+    s.store
+        .ban_member(&r.id, &users[1], longer, expires_at, &[], None)
+        .await
+        .unwrap();
+    let bans = listed(s.store.room_bans(&r.id, later, 100).await.unwrap());
+    assert_eq!(bans[0], (users[1].clone(), longer));
+    assert_eq!(bans[1..], want(3..=4)[..]);
+    // Another room's bans are its own.
+    assert_eq!(
+        listed(s.store.room_bans(&other.id, t0(), 100).await.unwrap()),
+        vec![(users[0].clone(), t0() + Duration::hours(9))]
+    );
 }

@@ -495,6 +495,127 @@ async fn a_webhook_arrives_through_the_table_stream_and_the_outbox_function() {
     assert!(!served.host.usage().contains_key("OutboxFunction"));
 }
 
+/// Issue 24: an operator's kick reaches the RTC vendor only through the deployed path: the
+/// `admin-kick` function (which holds no LiveKit secret) writes the call with the kick, the
+/// table's stream invokes `outbox` (which holds it), and the LiveKit stand-in, checking the
+/// signature, removes the member; the outcome is in the audit log, by the system's outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kick_reaches_the_rtc_vendor_through_the_outbox_function_alone() {
+    use crate::enforce::{LK_KEY, LK_SECRET, livekit};
+    let lk = livekit(LK_KEY, LK_SECRET).await;
+    let url = lk.base.replace("http://", "ws://");
+    let overrides = [
+        ("RtcProvider", "livekit"),
+        ("LivekitUrl", url.as_str()),
+        ("LivekitApiKey", LK_KEY),
+        ("LivekitApiSecret", LK_SECRET),
+        ("AdminUsers", "chief"),
+    ];
+    let text = template();
+    let lines: Vec<&str> = text.lines().collect();
+    let kick = lines[resource_span(&text, "AdminKickFunction")].join("\n");
+    assert!(!kick.contains("LIVEKIT_API_SECRET"), "{kick}");
+    let outbox = lines[resource_span(&text, "OutboxFunction")].join("\n");
+    assert!(outbox.contains("LIVEKIT_API_SECRET"), "{outbox}");
+    let no_schedule = |s: Settings| Settings {
+        schedules: false,
+        ..s
+    };
+    let served = serve_with(&text, &overrides, no_schedule).await;
+    let (chief, anchor) = (
+        login(&served.base, "chief").await,
+        login(&served.base, "streamer").await,
+    );
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &anchor,
+        serde_json::json!({"title": "moderated"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    lk.add_member(&id, "heckler");
+    lk.add_member(&id, "streamer");
+    let body = serde_json::json!({"id": id, "user_id": "heckler", "reason": "abuse"});
+    let (status, out) = post(&served.base, "/api/v1/admin/kick", &chief, body).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(
+        eventually(async || lk.members(&id).is_some_and(|m| !m.contains("heckler"))).await,
+        "not removed at LiveKit: {:?} {:?}",
+        lk.calls(),
+        lk.rejections()
+    );
+    assert!(lk.rejections().is_empty(), "{:?}", lk.rejections());
+    let usage = served.host.usage();
+    assert!(usage["OutboxFunction"].invocations >= 1, "{usage:?}");
+    let audited = async || {
+        let filter = serde_json::json!({"room_id": id, "action": "vendor.member_removed"});
+        let (status, out) = post(&served.base, "/api/v1/admin/audit", &chief, filter).await;
+        assert_eq!(status, 200, "{out}");
+        out["entries"].as_array().unwrap().clone()
+    };
+    assert!(eventually(async || !audited().await.is_empty()).await);
+    let entries = audited().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor"]["kind"], "system");
+    assert_eq!(entries[0]["details"]["outcome"], "done");
+    assert_eq!(entries[0]["target"]["id"], "heckler");
+}
+
+/// Issue 24: with `WEBHOOK_URL` set, the audit log reaches the receiver through the deployed
+/// sweeper (here on a one-second schedule, the table's stream off): an anchor's kick, written
+/// by the `kick` function with its audit entry, arrives as a signed `audit` event once it is
+/// 10 s old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_reaches_the_webhook_through_the_sweeper_function() {
+    let (url, receiver) = crate::outbox::receiver().await;
+    let overrides = [
+        ("WebhookUrl", url.as_str()),
+        ("WebhookSecret", crate::outbox::HOOK_SECRET),
+    ];
+    let served = serve_with(&template(), &overrides, |s| Settings {
+        streams: false,
+        schedules: true,
+        schedule_every: Some(Duration::from_secs(1)),
+        ..s
+    })
+    .await;
+    let anchor = login(&served.base, "auditor_anchor").await;
+    let _ = login(&served.base, "kicked_one").await;
+    let (status, room) = post(
+        &served.base,
+        "/api/v1/live/create",
+        &anchor,
+        serde_json::json!({"title": "audited"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    let id = room["id"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({"id": id, "user_id": "kicked_one", "ban_seconds": 0});
+    let (status, out) = post(&served.base, "/api/v1/live/kick", &anchor, body).await;
+    assert_eq!(status, 200, "{out}");
+    let audits = || -> Vec<serde_json::Value> {
+        let r = receiver.lock().unwrap();
+        assert!(r.faults.is_empty(), "{:?}", r.faults);
+        r.events
+            .iter()
+            .filter(|e| e["event"] == "audit")
+            .cloned()
+            .collect()
+    };
+    assert!(
+        eventually(async || !audits().is_empty()).await,
+        "no audit event"
+    );
+    let events = audits();
+    assert_eq!(events[0]["audit"]["action"], "room.kick");
+    assert_eq!(events[0]["audit"]["room_id"], id.as_str());
+    assert_eq!(events[0]["id"], events[0]["audit"]["id"]);
+    let usage = served.host.usage();
+    assert!(usage["SweeperFunction"].invocations >= 1, "{usage:?}");
+}
+
 /// Whether `user` is on `room`'s online list in `table`: its presence item (any shard) is listed
 /// on the presence index (the sweeper unlists a silent member; the item stays for the counts).
 async fn present(table: &str, room: &str, user: &str) -> bool {

@@ -1,7 +1,7 @@
 //! The outbox end to end, on both stores, with a manual clock: the room's IM group (against
 //! the IM API stand-in of `im.rs`) and signed webhooks (against a receiver that verifies them
 //! the way LiveKit's receivers do), including far ends that fail and the retries that finish
-//! the work.
+//! the work; and the audit log sent as `audit` webhook events (issue 24).
 
 use liveroom::endpoint::Handler;
 use liveroom::{meeting, moderation, presence, rooms};
@@ -224,6 +224,21 @@ impl World {
         )
     }
 
+    /// The `audit` events' actions, first arrivals, in arrival order.
+    fn audit_events(&self) -> Vec<String> {
+        let hooks = self.hooks.lock().unwrap();
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for e in hooks.events.iter().filter(|e| e["event"] == "audit") {
+            let id = e["id"].as_str().unwrap().to_owned();
+            if !seen.contains(&id) {
+                seen.push(id);
+                out.push(e["audit"]["action"].as_str().unwrap().to_owned());
+            }
+        }
+        out
+    }
+
     async fn pending(&self) -> usize {
         self.app.store.outbox_rooms(1000).await.unwrap().len()
     }
@@ -233,6 +248,123 @@ both_stores!(the_room_group_follows_the_room_and_survives_the_im_api_being_down)
 both_stores!(racing_changes_of_one_room_are_reported_in_commit_order);
 both_stores!(webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiver);
 both_stores!(an_event_nobody_could_deliver_within_retention_is_given_up);
+both_stores!(every_audit_entry_is_sent_as_a_signed_audit_event_in_order);
+
+/// Issue 24: the audit log as a webhook feed. Each entry is sent once it is 10 s old (not
+/// before), as `{id, event: "audit", created_at, audit}` signed like every event, in id order;
+/// a refused send is sent again by the next run, nothing is skipped; an entry written late by
+/// a writer whose clock lags (its id older than the newest sent) is still sent, the cursor
+/// having waited for it; and an entry is sent again only after a failure (receivers dedupe).
+async fn every_audit_entry_is_sent_as_a_signed_audit_event_in_order(w: World) {
+    let anchor = w.user("auditee");
+    let viewer = w.user("audit_viewer");
+    let id = w
+        .ok(
+            rooms::Create::ENDPOINT,
+            &anchor,
+            json!({"title": "audited"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.ok(presence::Join::ENDPOINT, &viewer, json!({"id": id}))
+        .await;
+    w.ok(
+        moderation::Mute::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "audit_viewer", "mute": true}),
+    )
+    .await;
+    w.advance(1);
+    w.ok(
+        moderation::Kick::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "audit_viewer", "ban_seconds": 0}),
+    )
+    .await;
+    let report = w.deliver().await;
+    assert_eq!(report.audit, 0, "not before they are 10 s old: {report:?}");
+    w.advance(8);
+    assert_eq!(w.deliver().await.audit, 0);
+    w.advance(1);
+    assert_eq!(
+        w.deliver().await.audit,
+        1,
+        "the mute, 10 s old; the kick is 9 s old"
+    );
+    w.advance(1);
+    assert_eq!(w.deliver().await.audit, 1);
+    assert_eq!(w.deliver().await.audit, 0, "each once");
+    assert_eq!(w.audit_events(), ["room.mute", "room.kick"]);
+
+    // The receiver refuses once: nothing moves past the refused entry; the next run sends it.
+    w.ok(
+        moderation::Mute::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "audit_viewer", "mute": false}),
+    )
+    .await;
+    w.advance(11);
+    w.hooks.lock().unwrap().fail_next = 1;
+    assert_eq!(w.deliver().await.audit, 0);
+    assert_eq!(w.deliver().await.audit, 1);
+    assert_eq!(w.audit_events(), ["room.mute", "room.kick", "room.unmute"]);
+
+    // A writer whose clock is 8 s behind writes an entry older than now: the cursor, held
+    // 10 s back, has not passed it.
+    let lagging = App::new(
+        w.app.config.clone(),
+        Arc::clone(&w.app.store),
+        Arc::new(ManualClock::new(w.app.clock.now() - Duration::seconds(8))),
+    );
+    let (status, out) = call(
+        &lagging,
+        moderation::Mute::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "audit_viewer", "mute": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    w.advance(1);
+    assert_eq!(w.deliver().await.audit, 0, "not yet settled");
+    w.advance(2);
+    assert_eq!(w.deliver().await.audit, 1);
+    assert_eq!(
+        w.audit_events(),
+        ["room.mute", "room.kick", "room.unmute", "room.mute"]
+    );
+
+    let hooks = w.hooks.lock().unwrap();
+    assert!(hooks.faults.is_empty(), "{:?}", hooks.faults);
+    let audits: Vec<&Value> = hooks
+        .events
+        .iter()
+        .filter(|e| e["event"] == "audit")
+        .collect();
+    assert_eq!(
+        audits.len(),
+        4,
+        "sent once each (the refused one is not counted)"
+    );
+    let ids: Vec<&str> = audits.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(ids.windows(2).all(|p| p[0] < p[1]), "in id order: {ids:?}");
+    let kick = audits[1];
+    assert_eq!(kick["audit"]["id"], kick["id"]);
+    assert_eq!(
+        kick["audit"]["actor"],
+        json!({"kind": "user", "id": "auditee"})
+    );
+    assert_eq!(
+        kick["audit"]["target"],
+        json!({"kind": "user", "id": "audit_viewer"})
+    );
+    assert_eq!(kick["audit"]["room_id"], id.as_str());
+    assert_eq!(kick["audit"]["source"], "anchor");
+    let at = chrono::DateTime::parse_from_rfc3339(kick["audit"]["at"].as_str().unwrap()).unwrap();
+    assert_eq!(kick["created_at"].as_i64(), Some(at.timestamp()));
+    assert!(kick["audit"].get("expires_at").is_none());
+}
 
 async fn the_room_group_follows_the_room_and_survives_the_im_api_being_down(w: World) {
     let anchor = w.user("anchor_1");
@@ -419,7 +551,7 @@ async fn webhooks_arrive_signed_once_per_event_in_order_through_a_failing_receiv
     // One id per event, one body per id; versions grow along each room's history.
     let hooks = w.hooks.lock().unwrap();
     let mut bodies: BTreeMap<String, &Value> = BTreeMap::new();
-    for e in &hooks.events {
+    for e in hooks.events.iter().filter(|e| e["event"] != "audit") {
         let previous = bodies.insert(e["id"].as_str().unwrap().to_owned(), e);
         assert!(previous.is_none_or(|p| p == e), "an id with two bodies");
     }

@@ -530,18 +530,37 @@ fn names(names: &[&str]) -> BTreeSet<String> {
 }
 
 /// Issue 21, 8: the sweeper and the outbox hold what delivering IM notices and webhooks needs
-/// (the IM administrator's UserSig key, the webhooks' secret) and no push, pull, RTC or IM
-/// user key; `ALIYUN_IM_APP_KEY` is held by `token` alone, the RTC keys by the functions that
-/// sign room credentials (and LiveKit's callback its secret, as its webhooks' key).
+/// (the IM administrator's UserSig key, the webhooks' secret) and, issue 24, the vendors' API
+/// credentials for the moderation calls (LiveKit's secret among them), and no push, pull or
+/// IM user key; no other function holds the vendors' API credentials (the functions that
+/// write the calls, a stop or a kick, do not make them); `ALIYUN_IM_APP_KEY` is held by
+/// `token` alone, the RTC keys by the functions that sign room credentials (and LiveKit's
+/// callback its secret, as its webhooks' key).
 #[test]
 fn delivery_holds_only_the_im_admin_key_and_im_app_keys_stay_with_token() {
     let keys = given_keys(&template());
     for function in ["sweeper", "outbox"] {
         assert_eq!(
             keys[function],
-            names(&["TENCENT_SECRET_KEY", "WEBHOOK_SECRET"]),
+            names(&[
+                "TENCENT_SECRET_KEY",
+                "WEBHOOK_SECRET",
+                "ALIYUN_ACCESS_KEY_ID",
+                "ALIYUN_ACCESS_KEY_SECRET",
+                "TENCENT_API_SECRET_ID",
+                "TENCENT_API_SECRET_KEY",
+                "LIVEKIT_API_SECRET",
+            ]),
             "{function}"
         );
+    }
+    for key in [
+        "ALIYUN_ACCESS_KEY_ID",
+        "ALIYUN_ACCESS_KEY_SECRET",
+        "TENCENT_API_SECRET_ID",
+        "TENCENT_API_SECRET_KEY",
+    ] {
+        assert_eq!(holders(key), names(&["outbox", "sweeper"]), "{key}");
     }
     assert_eq!(holders("ALIYUN_IM_APP_KEY"), names(&["token"]));
     let room_info = [
@@ -551,7 +570,7 @@ fn delivery_holds_only_the_im_admin_key_and_im_app_keys_stay_with_token() {
     let mut rtc = names(&room_info);
     rtc.insert("rtc-token".to_owned());
     let mut livekit = rtc.clone();
-    livekit.insert("livekit-callback".to_owned());
+    livekit.extend(names(&["livekit-callback", "outbox", "sweeper"]));
     assert_eq!(holders("LIVEKIT_API_SECRET"), livekit);
     rtc.insert("aliyun-call".to_owned());
     assert_eq!(holders("ALIYUN_RTC_APP_KEY"), rtc);

@@ -18,7 +18,7 @@ pub(super) mod sweep;
 
 use accounts::{SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite};
 use claims::{EventClaim, LoginThrottle, NonceClaim};
-use moderation::{MemberBan, MemberRead, Moderation};
+use moderation::{BanList, MemberBan, MemberRead, Moderation};
 use operator::{AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, UserAdmin, UserList};
 use outbox::OutboxWork;
 use presence::{CounterWrite, PresenceRead, PresenceWrite};
@@ -42,6 +42,7 @@ pub trait Store:
     + NonceClaim
     + EventClaim
     + MemberRead
+    + BanList
     + MemberBan
     + Moderation
     + RoomRead
@@ -86,6 +87,7 @@ impl<T> Store for T where
         + NonceClaim
         + EventClaim
         + MemberRead
+        + BanList
         + MemberBan
         + Moderation
         + RoomRead
@@ -133,6 +135,7 @@ pub enum Capability {
     NonceClaim,
     EventClaim,
     MemberRead,
+    BanList,
     MemberBan,
     Moderation,
     RoomRead,
@@ -211,6 +214,8 @@ impl Capability {
             // The room and the member's presence item in one BatchGetItem (or the member's
             // presence items of a page of rooms), with the member's session when asked.
             Self::MemberRead => &[("BatchGetItem", Table)],
+            // A room's bans (one partition of `gsi3`).
+            Self::BanList => &[("Query", Index)],
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
             Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
@@ -268,11 +273,15 @@ impl Capability {
                 ("BatchGetItem", Table),
             ],
             // The outbox index (rooms with entries), a room's entries (Query), an entry
-            // removed (DeleteItem) or postponed (UpdateItem), the room's `chat_ready`.
+            // removed (DeleteItem; with a vendor call's audit entry, PutItem, in one
+            // transaction) or postponed (UpdateItem), the room's `chat_ready`; the audit feed's
+            // cursor (GetItem, UpdateItem) and the entries after it (Query).
             Self::OutboxWork => &[
                 ("Query", Index),
                 ("Query", Table),
+                ("GetItem", Table),
                 ("DeleteItem", Table),
+                ("PutItem", Table),
                 ("UpdateItem", Table),
             ],
             // The sweeper's runs (issue 24): its samples and stats put 25 to a

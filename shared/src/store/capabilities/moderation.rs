@@ -13,6 +13,28 @@ use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::StoreError;
 
+/// A member barred from a room: who, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ban {
+    pub user_id: UserId,
+    pub until: DateTime<Utc>,
+}
+
+/// The most bans one read lists.
+pub const MAX_BANS_LISTED: u32 = 100;
+
+#[async_trait]
+pub trait BanList: Send + Sync {
+    /// The members of `room` still barred at `now` (a kick's ban that has not ended), the
+    /// longest-barred first, at most `limit` (1..=[`MAX_BANS_LISTED`]). One read.
+    async fn room_bans(
+        &self,
+        room: &RoomId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ban>, StoreError>;
+}
+
 #[async_trait]
 pub trait MemberRead: Send + Sync {
     /// The room item and the end of `user`'s ban in it (if ever banned), in one read.

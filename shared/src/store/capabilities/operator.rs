@@ -67,18 +67,27 @@ pub trait AuditRead: Send + Sync {
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError>;
 }
 
+/// The most keys one account change revokes (a DynamoDB transaction holds 100 items: the
+/// account, its audit entry, the keys).
+pub const MAX_KEYS_REVOKED: usize = 98;
+
 #[async_trait]
 pub trait UserAdmin: Send + Sync {
     /// Applies `change` ([`AccountChange::apply`]) to the user, with its audit entry, if the
     /// user exists, is not deleted, and (when `unless_admin`) holds no stored `admin` role.
     /// Returns whether there is such a live user; [`StoreError::Conflict`] if it holds the
     /// role.
+    ///
+    /// The API keys `revoke` (the account's own, when it loses the standing that made them)
+    /// are revoked in the same write, at the audit entry's time (a key revoked already keeps
+    /// its time; at most [`MAX_KEYS_REVOKED`]).
     async fn change_account(
         &self,
         id: &UserId,
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
+        revoke: &[KeyId],
     ) -> Result<bool, StoreError>;
 }
 

@@ -8,7 +8,8 @@ use super::accounts::{guard_check, session_keys, take_session};
 use super::change::Change;
 use super::codec::room_from_item;
 use super::schema::{
-    BANNED_UNTIL, GSI_PRESENCE, PK, ROOM_SK, SK, TTL_ATTRIBUTE, n, presence_key, room_key, s,
+    BANNED_UNTIL, BANS_INDEX, GSI_PRESENCE, PK, ROOM_SK, SK, TTL_ATTRIBUTE, ban_sort,
+    bans_partition, n, presence_key, room_key, s,
 };
 use super::{BATCH_GET_LIMIT, DynamoStore};
 use crate::domain::audit::AuditEntry;
@@ -17,7 +18,8 @@ use crate::domain::presence::{PRESENCE_SHARDS, shard};
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::{
-    MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, SessionGuard, StoreError,
+    Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound,
+    SessionGuard, StoreError,
 };
 
 #[async_trait]
@@ -35,18 +37,73 @@ impl MemberBan for DynamoStore {
         // first (and is undone here) or after (and fails its condition).
         let change = Change::new(
             presence_key(room, shard(user, PRESENCE_SHARDS), user),
-            "SET user_id = :user, #ban = :until, #ttl = :ttl REMOVE #gpk, #gsk, joined_at",
+            "SET user_id = :user, #ban = :until, #ttl = :ttl, #bpk = :bans, #bsk = :ban \
+             REMOVE #gpk, #gsk, joined_at",
         )
         .name("#ban", BANNED_UNTIL)
         .name("#ttl", TTL_ATTRIBUTE)
         .name("#gpk", GSI_PRESENCE.pk)
         .name("#gsk", GSI_PRESENCE.sk)
+        .name("#bpk", BANS_INDEX.pk)
+        .name("#bsk", BANS_INDEX.sk)
         .value(":user", s(user.as_str()))
         .value(":until", n(until.timestamp_millis()))
+        .value(":bans", s(bans_partition(room)))
+        .value(":ban", s(ban_sort(until.timestamp_millis(), user)))
         .value(":ttl", n(expires_at));
         self.change_reporting_checked(change, Vec::new(), events, audit)
             .await
     }
+}
+
+#[async_trait]
+impl BanList for DynamoStore {
+    async fn room_bans(
+        &self,
+        room: &RoomId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ban>, StoreError> {
+        // Bans that end after `now`: every sort key above `{now ms}~` (`~` sorts after `#`,
+        // so a ban ending at `now` itself, a kick without one, is not read).
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(BANS_INDEX.name)
+            .key_condition_expression("#pk = :pk AND #sk > :now")
+            .expression_attribute_names("#pk", BANS_INDEX.pk)
+            .expression_attribute_names("#sk", BANS_INDEX.sk)
+            .expression_attribute_values(":pk", s(bans_partition(room)))
+            .expression_attribute_values(":now", s(format!("{:013}~", now.timestamp_millis())))
+            .projection_expression("#sk")
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit.min(MAX_BANS_LISTED)).unwrap_or(1))
+            .send()
+            .await
+            .map_err(super::unavailable)?;
+        out.items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| {
+                let sort = match item.get(BANS_INDEX.sk) {
+                    Some(AttributeValue::S(sort)) => sort.as_str(),
+                    _ => "",
+                };
+                ban_from_sort(sort)
+                    .ok_or_else(|| StoreError::Corrupt("a ban's index key is not one".into()))
+            })
+            .collect()
+    }
+}
+
+/// `{until ms}#{user}` back to the ban.
+fn ban_from_sort(sort: &str) -> Option<Ban> {
+    let (ms, user) = sort.split_once('#')?;
+    Some(Ban {
+        user_id: UserId::parse("user_id", user).ok()?,
+        until: DateTime::<Utc>::from_timestamp_millis(ms.parse().ok()?)?,
+    })
 }
 
 #[async_trait]

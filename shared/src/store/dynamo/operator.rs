@@ -27,7 +27,8 @@ use crate::domain::audit::{AuditEntry, AuditQuery, AuditScope};
 use crate::domain::operator::{AccountChange, ApiKey, KeyId, KeyName, Role, Scope, SecretHash};
 use crate::domain::user::User;
 use crate::store::{
-    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, MAX_KEYS_REVOKED, StoreError, UserAdmin,
+    UserList,
 };
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -59,7 +60,7 @@ pub(super) fn audit_item(entry: &AuditEntry) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn audit_from_item(item: &Item) -> Result<AuditEntry, StoreError> {
+pub(super) fn audit_from_item(item: &Item) -> Result<AuditEntry, StoreError> {
     let r = Reader(item);
     let mut entry: AuditEntry = serde_json::from_str(r.str("entry")?).map_err(corrupt)?;
     entry.expires_at = r.opt_num(TTL_ATTRIBUTE)?.unwrap_or_default();
@@ -277,6 +278,7 @@ impl UserAdmin for DynamoStore {
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
+        revoke: &[KeyId],
     ) -> Result<bool, StoreError> {
         let mut condition = LIVE_USER.to_owned();
         let update = match change {
@@ -308,7 +310,16 @@ impl UserAdmin for DynamoStore {
                 .value(":admin", s(Role::Admin.name()));
         }
         let update = update.condition(condition);
-        match self.write(vec![update], vec![audit_item(audit)?]).await {
+        let mut changes = vec![update];
+        changes.extend(revoke.iter().take(MAX_KEYS_REVOKED).map(|key| {
+            Change::new(
+                key_key(key),
+                "SET revoked_at = if_not_exists(revoked_at, :at)",
+            )
+            .condition("attribute_exists(pk)")
+            .value(":at", time(&audit.at))
+        }));
+        match self.write(changes, vec![audit_item(audit)?]).await {
             Ok(()) => Ok(true),
             // Which condition failed: no live user, or (only then) the admin role.
             Err(StoreError::Conflict) => match self.get(user_key(id)).await? {

@@ -1,18 +1,20 @@
 //! The outbox: entries written in the same write as the change they report (a
 //! `TransactWriteItems` of the change and the entries' puts; the change alone, one plain
 //! write, when there are none), found through a sparse partition of the presence index, and
-//! removed once delivered.
+//! removed once delivered (a vendor call's with the audit entry of its outcome, in one
+//! transaction). The `audit` webhook's feed: a cursor item (`AUDIT_FEED` / `webhook`) and a
+//! `Query` of the audit partition after it.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 use super::change::{Change, put};
 use super::codec::Reader;
 use super::schema::{
-    CHANGES, GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, PK, TTL_ATTRIBUTE, n, outbox_key,
-    outbox_pk, room_key, s,
+    AUDIT_PK, CHANGES, GSI_PRESENCE, Item, OUTBOX_INDEX_PARTITION, PK, SK, TTL_ATTRIBUTE, n,
+    outbox_key, outbox_pk, room_key, s,
 };
-use super::{DynamoStore, conditional, unavailable};
+use super::{DynamoStore, applied, build_error, conditional, unavailable};
 use crate::domain::RoomId;
 use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
@@ -20,6 +22,18 @@ use crate::store::{OutboxWork, StoreError};
 
 /// Index items read per page while looking for rooms with entries.
 const INDEX_PAGE: i32 = 1000;
+
+/// The `audit` webhook feed's cursor: one item, `AUDIT_FEED` / `webhook`, whose `last` is the
+/// id of the last audit entry delivered.
+const AUDIT_FEED_PK: &str = "AUDIT_FEED";
+const AUDIT_FEED_LAST: &str = "last";
+
+fn audit_feed_key() -> Item {
+    Item::from([
+        (PK.to_owned(), s(AUDIT_FEED_PK)),
+        (SK.to_owned(), s("webhook")),
+    ])
+}
 
 /// `change` of the room item also moving its change counter to `order`, if it is still one
 /// below (or absent: a room stored before the counter, whose count was derived).
@@ -203,6 +217,29 @@ impl OutboxWork for DynamoStore {
         Ok(())
     }
 
+    async fn outbox_done_audited(
+        &self,
+        entry: &Entry,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(outbox_key(entry)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            put(super::operator::audit_item(audit)?, &self.table, None)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            // Removed (and audited) by another delivery meanwhile.
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn outbox_later(
         &self,
         entry: &Entry,
@@ -222,6 +259,57 @@ impl OutboxWork for DynamoStore {
             Err(StoreError::Conflict) => Ok(()),
             other => other,
         }
+    }
+
+    async fn audit_feed(&self, limit: usize) -> Result<(String, Vec<AuditEntry>), StoreError> {
+        let cursor = self
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(audit_feed_key()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?
+            .item
+            .map(|item| Reader(&item).str(AUDIT_FEED_LAST).map(str::to_owned))
+            .transpose()?
+            .unwrap_or_default();
+        // Ids are `{13-digit ms}{hex}`: every one sorts after "0".
+        let after = if cursor.is_empty() { "0" } else { &cursor };
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk > :after")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(AUDIT_PK))
+            .expression_attribute_values(":after", s(after))
+            .consistent_read(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let entries = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(super::operator::audit_from_item)
+            .collect::<Result<_, _>>()?;
+        Ok((cursor, entries))
+    }
+
+    async fn audit_feed_moved(&self, from: &str, to: &str) -> Result<bool, StoreError> {
+        let change = Change::new(audit_feed_key(), "SET #last = :to")
+            .name("#last", AUDIT_FEED_LAST)
+            .value(":to", s(to));
+        let change = if from.is_empty() {
+            change.condition("attribute_not_exists(#last)")
+        } else {
+            change.condition("#last = :from").value(":from", s(from))
+        };
+        applied(self.write(vec![change], Vec::new()).await)
     }
 
     async fn set_chat_ready(&self, room: &RoomId, ready: bool) -> Result<(), StoreError> {

@@ -12,7 +12,7 @@
 //! | event claim     | `EVENT#{source}`      | `{id}`     | (vendor callbacks and webhooks; kept past their freshness window) |
 //! | throttle counter | `THROTTLE#{key}`     | `W#{minute}` | (`attempts`, an address's per-username `u#{name}`; conditional atomic `ADD`) |
 //! | room            | `ROOM#{id}`           | `ROOM`     | one index per listing kind (below); sort key `{created}#{id}` on each |
-//! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; `banned_until` (ms) after a kick |
+//! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; after a kick `banned_until` (ms) and `gsi3` `BANS#{room}`, sort `{banned_until ms}#{user}` |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
 //! | series sample   | `ROOM#{id}`           | `POINT#{at ms, 13 digits}` | (`online`, `likes`, `pv`, `uv`; kept `SERIES_RETENTION_DAYS` by TTL) |
@@ -342,6 +342,19 @@ pub const AUDIT_PK: &str = "AUDIT";
 pub const AUDIT_BY_ROOM: Index = GSI_ALL;
 /// The audit log by actor: on the rooms-by-anchor index, in partitions rooms never use.
 pub const AUDIT_BY_ACTOR: Index = GSI_ANCHOR;
+
+/// A room's banned members: on the rooms-by-anchor index (presence items are never on it
+/// otherwise), partition `BANS#{room}`, sorted by the ban's end.
+pub const BANS_INDEX: Index = GSI_ANCHOR;
+
+pub fn bans_partition(room: &RoomId) -> String {
+    format!("BANS#{room}")
+}
+
+/// A ban's sort key on [`BANS_INDEX`]: `{until ms, 13 digits}#{user}`.
+pub fn ban_sort(until_ms: i64, user: &UserId) -> String {
+    format!("{until_ms:013}#{user}")
+}
 
 pub fn audit_room_partition(room: &str) -> String {
     format!("AUDIT#ROOM#{room}")

@@ -18,7 +18,8 @@ use crate::domain::outbox::Entry as OutboxEntry;
 use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::{
-    MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound, SessionGuard, StoreError,
+    Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound,
+    SessionGuard, StoreError,
 };
 
 #[async_trait]
@@ -167,6 +168,41 @@ impl MemberBan for EmbeddedStore {
             };
             presence.insert(k.as_str(), encode(&entry)?.as_slice())?;
             Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl BanList for EmbeddedStore {
+    async fn room_bans(
+        &self,
+        room: &RoomId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ban>, StoreError> {
+        // The room's presence records (every shard: keys `{room}|{shard}|{user}`), the barred
+        // ones. A read of the whole room: the embedded store serves one machine's rooms.
+        let prefix = format!("{room}|");
+        let limit = usize::try_from(limit.min(MAX_BANS_LISTED)).unwrap_or(1);
+        self.read(move |txn| {
+            let mut bans = Vec::new();
+            for row in txn
+                .open_table(PRESENCE)?
+                .range(prefix.as_str()..super::end_of(&prefix).as_str())?
+            {
+                let (_, value) = row?;
+                let entry: Entry = super::decode(value.value())?;
+                if let Some(until) = entry.banned_until.filter(|until| *until > now) {
+                    bans.push(Ban {
+                        user_id: entry.user_id,
+                        until,
+                    });
+                }
+            }
+            bans.sort_by(|a, b| (b.until, b.user_id.as_str()).cmp(&(a.until, a.user_id.as_str())));
+            bans.truncate(limit);
+            Ok(bans)
         })
         .await
     }

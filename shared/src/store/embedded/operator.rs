@@ -23,7 +23,8 @@ use crate::domain::audit::{AuditEntry, AuditQuery, AuditScope};
 use crate::domain::operator::{AccountChange, ApiKey, KeyId, Role};
 use crate::domain::user::User;
 use crate::store::{
-    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, StoreError, UserAdmin, UserList,
+    AuditRead, KeyList, KeyRead, KeyTouch, KeyWrite, MAX_KEYS_REVOKED, StoreError, UserAdmin,
+    UserList,
 };
 
 pub(super) const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
@@ -89,6 +90,28 @@ fn read_key(
 struct Stored {
     entry: AuditEntry,
     expires_at: i64,
+}
+
+/// Up to `limit` audit entries with ids after `after`, oldest first (the `audit` webhook's
+/// feed, `outbox`).
+pub(super) fn audit_after(
+    txn: &redb::ReadTransaction,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let audit = txn.open_table(AUDIT)?;
+    let low = format!("{after}\u{0}");
+    let mut entries = Vec::new();
+    for row in audit.range(low.as_str()..)? {
+        if entries.len() == limit {
+            break;
+        }
+        let stored: Stored = from_json(row?.1.value())?;
+        let mut entry = stored.entry;
+        entry.expires_at = stored.expires_at;
+        entries.push(entry);
+    }
+    Ok(entries)
 }
 
 #[async_trait]
@@ -256,8 +279,10 @@ impl UserAdmin for EmbeddedStore {
         change: &AccountChange,
         unless_admin: bool,
         audit: &AuditEntry,
+        revoke: &[KeyId],
     ) -> Result<bool, StoreError> {
         let (id, change, audit) = (id.clone(), change.clone(), audit.clone());
+        let revoke: Vec<KeyId> = revoke.iter().take(MAX_KEYS_REVOKED).cloned().collect();
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let Some(mut user) = record::<User>(&users, id.as_str())?.filter(|u| !u.is_deleted())
@@ -269,6 +294,17 @@ impl UserAdmin for EmbeddedStore {
             }
             change.apply(&mut user);
             users.insert(id.as_str(), super::encode(&user)?.as_slice())?;
+            let mut keys = txn.open_table(API_KEYS)?;
+            for key_id in &revoke {
+                let Some(mut key) = read_key(&keys, key_id)? else {
+                    return Err(StoreError::Conflict);
+                };
+                if key.revoked_at.is_none() {
+                    key.revoked_at = Some(audit.at);
+                    keys.insert(key_id.as_str(), json(&key)?.as_slice())?;
+                }
+            }
+            drop(keys);
             put_audit(txn, Some(&audit))?;
             Ok(true)
         })

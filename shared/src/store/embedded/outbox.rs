@@ -1,15 +1,23 @@
 //! The outbox: entries added in the transaction of the change they report (`outbox`, keyed
-//! `{room}|{sink}|{seq}`), read by room, and removed once delivered.
+//! `{room}|{sink}|{seq}`), read by room, and removed once delivered (a vendor call's with the
+//! audit entry of its outcome, in one transaction). The `audit` webhook's feed: a cursor
+//! (`audit_feed`) and the audit table read after it.
 //!
 //! Never here: delivery itself (that is `delivery`).
 
 use async_trait::async_trait;
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
+use super::operator::{audit_after, put_audit};
 use super::{EmbeddedStore, OUTBOX, decode, end_of, record};
 use crate::domain::RoomId;
+use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry as OutboxEntry;
 use crate::store::{OutboxWork, StoreError};
+
+/// The `audit` webhook feed's cursor: the id of the last audit entry delivered.
+const AUDIT_FEED: TableDefinition<&str, &str> = TableDefinition::new("audit_feed");
+const AUDIT_FEED_KEY: &str = "webhook";
 
 fn outbox_key(entry: &OutboxEntry) -> String {
     format!("{}|{}|{}", entry.room, entry.sink.as_str(), entry.seq)
@@ -80,6 +88,23 @@ impl OutboxWork for EmbeddedStore {
         .await
     }
 
+    async fn outbox_done_audited(
+        &self,
+        entry: &OutboxEntry,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let key = outbox_key(entry);
+        let audit = audit.clone();
+        self.write(move |txn| {
+            let removed = txn.open_table(OUTBOX)?.remove(key.as_str())?.is_some();
+            if removed {
+                put_audit(txn, Some(&audit))?;
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
     async fn outbox_later(
         &self,
         entry: &OutboxEntry,
@@ -99,6 +124,40 @@ impl OutboxWork for EmbeddedStore {
             };
             outbox.insert(key.as_str(), encode_entry(&updated)?.as_slice())?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn audit_feed(&self, limit: usize) -> Result<(String, Vec<AuditEntry>), StoreError> {
+        self.read(move |txn| {
+            // Made by the first move of the cursor: none yet is no cursor.
+            let cursor = match txn.open_table(AUDIT_FEED) {
+                Ok(table) => table
+                    .get(AUDIT_FEED_KEY)?
+                    .map(|v| v.value().to_owned())
+                    .unwrap_or_default(),
+                Err(redb::TableError::TableDoesNotExist(_)) => String::new(),
+                Err(e) => return Err(e.into()),
+            };
+            let entries = audit_after(txn, &cursor, limit)?;
+            Ok((cursor, entries))
+        })
+        .await
+    }
+
+    async fn audit_feed_moved(&self, from: &str, to: &str) -> Result<bool, StoreError> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |txn| {
+            let mut feed = txn.open_table(AUDIT_FEED)?;
+            let current = feed
+                .get(AUDIT_FEED_KEY)?
+                .map(|v| v.value().to_owned())
+                .unwrap_or_default();
+            if current != from {
+                return Ok(false);
+            }
+            feed.insert(AUDIT_FEED_KEY, to.as_str())?;
+            Ok(true)
         })
         .await
     }

@@ -11,13 +11,14 @@
 //! for `DeleteRoom`; `roomAdmin` and `video.room` = the request's room for
 //! `RemoveParticipant`). Each answers in its vendor's format, errors included.
 //!
-//! The stand-ins are for later suites too (the outbox's): [`aliyun`], [`tencent`] and
-//! [`livekit`] start one on 127.0.0.1:0 and return a [`StandIn`]: its base URL, what it
-//! accepted ([`StandIn::calls`]) and refused ([`StandIn::rejections`]), its state (streams,
+//! The calls made through the outbox, on both stores, are `outbox`'s. The stand-ins:
+//! [`aliyun`], [`tencent`] and [`livekit`] start one on 127.0.0.1:0 and return a [`StandIn`]:
+//! its base URL, what it accepted ([`StandIn::calls`]) and refused ([`StandIn::rejections`]), its state (streams,
 //! channels and their members) and failures to give ([`StandIn::fail_next`],
 //! [`StandIn::throttle_next`]).
 
 mod oracle;
+mod outbox;
 pub(crate) mod stand_ins;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
