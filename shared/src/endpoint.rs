@@ -89,6 +89,19 @@ impl Envelope {
     }
 }
 
+/// Which of an endpoint's routes take our access token (a Bearer header, or seed 004's `token`
+/// parameter): every one, unless the endpoint says otherwise ([`Endpoint::without_token`],
+/// [`Endpoint::without_token_at`]). A route that takes one refuses, with 401, a token whose
+/// session no longer stands (logged out of everywhere, disabled, closed), in its first store
+/// call: the `disabled` suite sends every such route a dead token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokens {
+    Every,
+    None,
+    /// Every route but those of these paths.
+    NoneAt(&'static [&'static str]),
+}
+
 /// One endpoint's facts: one Lambda function each (named by [`Endpoint::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
@@ -98,6 +111,7 @@ pub struct Endpoint {
     secrets: SecretGroups,
     envelope: Envelope,
     param_error: ErrorCode,
+    tokens: Tokens,
 }
 
 impl Endpoint {
@@ -111,6 +125,33 @@ impl Endpoint {
             secrets: SecretGroups::NOTHING,
             envelope: Envelope::Aui,
             param_error: ErrorCode::SystemVerifyError,
+            tokens: Tokens::Every,
+        }
+    }
+
+    /// None of its routes takes an access token (a login, a vendor's callback, the service's
+    /// own).
+    pub const fn without_token(self) -> Self {
+        Self {
+            tokens: Tokens::None,
+            ..self
+        }
+    }
+
+    /// Its routes at `paths` take no access token (seed 004's register and login).
+    pub const fn without_token_at(self, paths: &'static [&'static str]) -> Self {
+        Self {
+            tokens: Tokens::NoneAt(paths),
+            ..self
+        }
+    }
+
+    /// Whether `route` (one of its routes) takes an access token.
+    pub fn takes_token(&self, route: &Route) -> bool {
+        match self.tokens {
+            Tokens::Every => true,
+            Tokens::None => false,
+            Tokens::NoneAt(paths) => !paths.contains(&route.path),
         }
     }
 

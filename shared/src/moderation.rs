@@ -24,22 +24,26 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{Operator, acting};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, expiry, found, found_for, invalid, report, report_enforced,
-    retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, account_standing, expiry, found, found_for, guard, invalid, report,
+    report_enforced, retry_on_conflict, still_stands,
 };
 use crate::store::{MAX_MUTED, Store, StoreError};
 
 crate::needs!(
-    /// `kick`: the room, the ban (one write), and the co-host list when the member is on it.
+    /// `kick`: the room with the anchor's session (one read), the ban (one write), and the
+    /// co-host list when the member is on it.
     KickStore,
-    KICK_NEEDS: RoomRead,
+    KICK_NEEDS: MemberRead,
+    RoomRead,
     MemberBan,
     MeetingWrite
 );
 crate::needs!(
-    /// `mute`: one conditional write on the room (a read only to explain a refusal).
+    /// `mute`: one conditional write on the room, held to the anchor's standing (reads only to
+    /// explain a refusal).
     MuteStore,
     MUTE_NEEDS: RoomRead,
+    SessionRead,
     Moderation
 );
 
@@ -169,7 +173,19 @@ pub async fn kick<S: KickStore + ?Sized>(
             format!("must be 0 to {longest}"),
         )));
     }
-    let room = by.over(app.store.room(&id).await?, &target)?;
+    let room = match by {
+        // The anchor's session comes with the room, in the same one read.
+        By::Anchor(caller, _) => {
+            let (room, _, session) = app
+                .store
+                .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+                .await?;
+            account_standing(caller, session)?;
+            room
+        }
+        By::Operator(..) => app.store.room(&id).await?,
+    };
+    let room = by.over(room, &target)?;
     let now = app.clock.now();
     let until = now + chrono::Duration::seconds(ban_seconds);
     let audit = by
@@ -296,9 +312,14 @@ pub async fn mute<S: MuteStore + ?Sized>(
         Action::RoomUnmute
     };
     let audit = by.audit(app, action, &id, &target, app.clock.now());
+    // The anchor's standing is held to by the write itself (one call, as the write alone).
+    let held = match by {
+        By::Anchor(caller, _) => guard(caller),
+        By::Operator(..) => None,
+    };
     match app
         .store
-        .set_muted(&id, anchor, &target, req.mute, Some(&audit))
+        .set_muted(&id, anchor, &target, req.mute, Some(&audit), held)
         .await
     {
         Ok(()) => Ok(MuteResponse {
@@ -306,8 +327,12 @@ pub async fn mute<S: MuteStore + ?Sized>(
             user_id: target.to_string(),
             mute: req.mute,
         }),
-        // Say why: no room, not the anchor, or the muted set is full.
+        // Say why: the anchor's session ended, no room, not the anchor, or the muted set is
+        // full.
         Err(StoreError::Conflict) => {
+            if let By::Anchor(caller, _) = by {
+                still_stands(app, caller).await?;
+            }
             by.over(app.store.room(&id).await?, &target)?;
             Err(ApiError::new(
                 ErrorCode::RoomFull,

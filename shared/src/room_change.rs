@@ -23,7 +23,7 @@ use crate::domain::room::{Counters, Room};
 use crate::domain::user::User;
 use crate::domain::{FieldError, RoomId};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::SessionFound;
+use crate::store::{SessionFound, SessionGuard, StoreError};
 
 // ---- the request naming a room, and who may name it ------------------------------------------
 
@@ -125,6 +125,20 @@ fn session_ended() -> ApiError {
 /// gone. Every endpoint that signs a vendor credential or URL asks this before signing. The
 /// caller's user, or `None` for a caller a vendor vouched for ([`Caller::vouched`]: no session).
 pub fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
+    let ended = found.ended;
+    let user = account_standing(caller, found)?;
+    if ended && user.is_some() {
+        return Err(session_ended());
+    }
+    Ok(user)
+}
+
+/// [`standing`] but for one session's own `logout`: whether the caller's account still
+/// stands for its token (not deleted or disabled, no `logout {all}` since the token was
+/// issued). Every route that takes an access token asks this (or [`standing`]) in its first
+/// store call; a logged-out session's access token keeps working where nothing is signed, as
+/// it always did (docs/api.md, Sessions), until it expires.
+pub fn account_standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, ApiError> {
     if caller.expires_at.is_none() {
         return Ok(None);
     }
@@ -135,7 +149,7 @@ pub fn standing(caller: &Caller, found: SessionFound) -> Result<Option<User>, Ap
             "the user no longer exists",
         ));
     };
-    if found.ended || user.sessions != caller.session.generation {
+    if user.sessions != caller.session.generation {
         return Err(session_ended());
     }
     // Disabling bumps the generation too; an account enabled again keeps its old tokens dead.
@@ -160,6 +174,46 @@ pub async fn live_session<S: crate::store::SessionRead + ?Sized>(
         .await?;
     // A vouched caller has no session to renew.
     standing(caller, SessionFound { user, ended })?.ok_or_else(session_ended)
+}
+
+/// What a write that comes first in its endpoint holds the caller's standing to, in the same
+/// one write ([`SessionGuard`]: the user not closed or disabled, its session generation the
+/// token's); `None` for a caller a vendor vouched for (no session).
+pub fn guard(caller: &Caller) -> Option<SessionGuard<'_>> {
+    caller.expires_at.map(|_| SessionGuard {
+        user: &caller.user_id,
+        generation: caller.session.generation,
+    })
+}
+
+/// The answer to a write of the caller's own user item held to [`guard`]: its failed
+/// condition is the guard's (the store tells a missing or closed user apart), 401.
+pub fn guarded<T>(result: Result<T, StoreError>) -> Result<T, ApiError> {
+    result.map_err(|e| match e {
+        StoreError::Conflict => ApiError::new(
+            ErrorCode::UserTokenInvalid,
+            "the session has ended or the account is disabled; log in again",
+        ),
+        e => e.into(),
+    })
+}
+
+/// Whether the caller's account still stands for its token ([`account_standing`]), by a read
+/// of its own: 401 if not. Where a route's first call cannot carry the user item (a listing's
+/// `Query`: run at the same time), and to explain why a write held to [`guard`] (and to
+/// conditions of its own) failed, on that path only.
+pub async fn still_stands<S: crate::store::SessionRead + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    if caller.expires_at.is_none() {
+        return Ok(());
+    }
+    let (user, ended) = app
+        .store
+        .session(&caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, SessionFound { user, ended }).map(drop)
 }
 
 /// Whether a ban ending at `until` (if ever banned) still holds at `now`.

@@ -28,7 +28,8 @@ impl Handler for Health {
     const ENDPOINT: Endpoint = Endpoint::new(
         "health",
         &[Route::get("/"), Route::get("/api/v1/live/health")],
-    );
+    )
+    .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, _req: Request) -> Result<String, ApiError> {
         Self::answer(app.clock.now())
@@ -58,7 +59,8 @@ struct HealthAnswer {
 pub struct OpenApi;
 
 impl Handler for OpenApi {
-    const ENDPOINT: Endpoint = Endpoint::new("openapi", &[Route::get("/openapi.json")]);
+    const ENDPOINT: Endpoint =
+        Endpoint::new("openapi", &[Route::get("/openapi.json")]).without_token();
 
     async fn call<S: Store + ?Sized>(_app: &App<S>, _req: Request) -> Result<String, ApiError> {
         Ok(OPENAPI.to_owned())

@@ -384,7 +384,8 @@ pub struct Register;
 
 impl Handler for Register {
     const ENDPOINT: Endpoint = Endpoint::new("register", &[Route::post("/api/v1/live/register")])
-        .with_needs(REGISTER_NEEDS);
+        .with_needs(REGISTER_NEEDS)
+        .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;
@@ -401,6 +402,7 @@ impl Handler for Login {
         &[Route::post("/login"), Route::post("/api/v1/live/login")],
     )
     .with_needs(LOGIN_NEEDS)
+    .without_token()
     .with_secrets(SecretGroups::ISSUING);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
@@ -416,7 +418,8 @@ impl Handler for SignatureLogin {
     const ENDPOINT: Endpoint =
         Endpoint::new("signature-login", &[Route::post("/api/v1/live/signature")])
             .with_needs(SIGNATURE_NEEDS)
-            .with_secrets(SecretGroups::ISSUING);
+            .with_secrets(SecretGroups::ISSUING)
+            .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;

@@ -18,7 +18,7 @@ use crate::endpoint::{
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{acting, audit_entry};
-use crate::room_change::live_session;
+use crate::room_change::{guard, guarded, live_session};
 use crate::store::Store;
 
 crate::needs!(
@@ -104,11 +104,12 @@ pub async fn logout<S: LogoutStore + ?Sized>(
             Action::UserLogoutAll,
             Target::user(&caller.user_id),
         );
-        if !app
-            .store
-            .end_all_sessions(&caller.user_id, Some(&audit))
-            .await?
-        {
+        // Held to the caller's standing: a disabled account's token ends nothing (401).
+        if !guarded(
+            app.store
+                .end_all_sessions(&caller.user_id, Some(&audit), guard(caller))
+                .await,
+        )? {
             return Err(ApiError::new(
                 ErrorCode::UserNotExists,
                 "the user no longer exists",
@@ -117,16 +118,24 @@ pub async fn logout<S: LogoutStore + ?Sized>(
     } else {
         // Remembered until the session's last refresh token has expired anyway.
         let until = (now + ttl(app.config.refresh_token_ttl)?).timestamp();
-        app.store
-            .end_session(&caller.user_id, &caller.session.id, until)
-            .await?;
+        guarded(
+            app.store
+                .end_session(&caller.user_id, &caller.session.id, until, guard(caller))
+                .await,
+        )?;
     }
+    // Every route refuses the tokens of a generation ended by `logout {all}` at once; a
+    // session's own logout reaches the calls that sign, and the others take its access
+    // tokens until they expire.
+    let valid_until = if req.all {
+        now
+    } else {
+        now + ttl(app.config.access_token_ttl)?
+    };
     Ok(LogoutResponse {
         code: 200,
         ended: if req.all { "all" } else { "session" },
-        access_tokens_valid_until: crate::clock::rfc3339(
-            &(now + ttl(app.config.access_token_ttl)?),
-        ),
+        access_tokens_valid_until: crate::clock::rfc3339(&valid_until),
     })
 }
 
@@ -166,7 +175,9 @@ pub struct Refresh;
 impl Handler for Refresh {
     const ENDPOINT: Endpoint = Endpoint::new("refresh", &[Route::post("/api/v1/live/refresh")])
         .with_needs(REFRESH_NEEDS)
-        .with_secrets(SecretGroups::ISSUING);
+        .with_secrets(SecretGroups::ISSUING)
+        // A refresh token, not an access token (its session is checked all the same).
+        .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let body = parse_body(app, Self::ENDPOINT, &req)?;

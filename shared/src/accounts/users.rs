@@ -17,13 +17,13 @@ use crate::endpoint::{
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::operator::{acting, audit_entry};
-use crate::room_change::invalid;
+use crate::room_change::{account_standing, guard, guarded, invalid};
 use crate::store::Store;
 
 crate::needs!(
-    /// `user`: one read.
+    /// `user`: one read (the user asked for, and the caller's session).
     UserQueryStore,
-    USER_QUERY_NEEDS: UserRead
+    USER_QUERY_NEEDS: SessionRead
 );
 crate::needs!(
     /// `updateUser`: one conditional write.
@@ -101,7 +101,13 @@ pub async fn user<S: UserQueryStore + ?Sized>(
         Some(id) => UserId::parse("user_id", id)
             .map_err(|e| ApiError::invalid(ErrorCode::SystemVerifyError, e))?,
     };
-    let user = app.store.user(&id).await?.filter(|u| !u.is_deleted());
+    // The caller's session comes with the user asked for, in the same one read.
+    let (user, session) = app
+        .store
+        .user_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    let user = user.filter(|u| !u.is_deleted());
     user.as_ref().map(UserInfo::from).ok_or_else(no_user)
 }
 
@@ -128,10 +134,17 @@ pub async fn update_user<S: UpdateUserStore + ?Sized>(
             "nothing to update: give nick or avatar",
         ));
     }
-    let user = app
-        .store
-        .update_profile(&caller.user_id, nick.as_ref(), avatar.as_ref())
-        .await?;
+    // Held to the caller's standing, in the same one write.
+    let user = guarded(
+        app.store
+            .update_profile(
+                &caller.user_id,
+                nick.as_ref(),
+                avatar.as_ref(),
+                guard(caller),
+            )
+            .await,
+    )?;
     user.as_ref().map(UserInfo::from).ok_or_else(no_user)
 }
 
@@ -147,11 +160,12 @@ pub async fn delete_user<S: DeleteUserStore + ?Sized>(
 ) -> Result<DeleteUserResponse, ApiError> {
     let now = app.clock.now();
     let audit = audit_entry(app, by, Action::UserDelete, Target::user(&caller.user_id));
-    if !app
-        .store
-        .delete_user(&caller.user_id, now, Some(&audit))
-        .await?
-    {
+    // Held to the caller's standing (a closed account's retry finishes it, whatever it is).
+    if !guarded(
+        app.store
+            .delete_user(&caller.user_id, now, Some(&audit), guard(caller))
+            .await,
+    )? {
         return Err(no_user());
     }
     let rooms_ended = crate::rooms::end_rooms_of(app, caller).await?;

@@ -211,6 +211,7 @@ crate::needs!(
     ADMIN_KICK_NEEDS: SessionRead,
     KeyRead,
     KeyTouch,
+    MemberRead,
     RoomRead,
     MemberBan,
     MeetingWrite

@@ -113,7 +113,8 @@ impl Handler for AlibabaCallback {
         ],
     )
     .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::ALIYUN_CALLBACK);
+    .with_secrets(SecretGroups::ALIYUN_CALLBACK)
+    .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&alibaba(app, &inbound(app, &req)?).await?)

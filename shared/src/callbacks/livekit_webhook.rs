@@ -115,7 +115,8 @@ impl Handler for LivekitCallback {
         &[Route::post("/api/v1/live/callback/livekit")],
     )
     .with_needs(LIVEKIT_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::LIVEKIT_CALLBACK);
+    .with_secrets(SecretGroups::LIVEKIT_CALLBACK)
+    .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&livekit(app, &inbound(app, &req)?).await?)

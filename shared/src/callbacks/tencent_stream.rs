@@ -91,7 +91,8 @@ impl Handler for TencentCallback {
         &[Route::post("/api/v1/live/callback/tencent")],
     )
     .with_needs(STREAM_CALLBACK_NEEDS)
-    .with_secrets(SecretGroups::TENCENT_CALLBACK);
+    .with_secrets(SecretGroups::TENCENT_CALLBACK)
+    .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         json(&tencent(app, &inbound(app, &req)?).await?)

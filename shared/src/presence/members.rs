@@ -18,13 +18,14 @@ use crate::endpoint::{Endpoint, Handler, Route, authenticated, json};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::online_since;
-use crate::room_change::{claimed_room_id, found_for};
+use crate::room_change::{account_standing, claimed_room_id, found_for};
 use crate::store::Store;
 
 crate::needs!(
-    /// `members`: the room, then one page of one presence shard.
+    /// `members`: the room and the caller's session (one read), then one page of one
+    /// presence shard.
     MembersStore,
-    MEMBERS_NEEDS: RoomRead,
+    MEMBERS_NEEDS: MemberRead,
     PresenceRead
 );
 
@@ -126,7 +127,13 @@ pub async fn members<S: MembersStore + ?Sized>(
         }
     };
     let cursor = cursor_of(req.next_token.as_deref())?;
-    let room = found_for(app.store.room(&id).await?, caller)?;
+    // The caller's session comes with the room, in the same one read.
+    let (room, _, session) = app
+        .store
+        .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    let room = found_for(room, caller)?;
     members_of(app, &room, limit, cursor).await
 }
 

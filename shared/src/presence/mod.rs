@@ -19,8 +19,8 @@ use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
 use crate::room_change::{
-    RoomTarget, check_claimed_identity, claimed_room_id, expiry, found, found_for, found_view,
-    parse_room_id, refuse_if_banned,
+    RoomTarget, account_standing, check_claimed_identity, claimed_room_id, expiry, found,
+    found_for, found_view, parse_room_id, refuse_if_banned,
 };
 use crate::rooms::{RoomInfo, info, readable_view_for, view_for};
 use crate::store::{Store, StoreError, Touch};
@@ -48,14 +48,15 @@ crate::needs!(
     PresenceWrite
 );
 crate::needs!(
-    /// `keepalive`: the room, then the presence (and the anchor's mark, in one transaction).
+    /// `keepalive`: the room and the caller's session (one read), then the presence (and the
+    /// anchor's mark, in one transaction).
     KeepaliveStore,
-    KEEPALIVE_NEEDS: RoomRead,
-    PresenceWrite,
+    KEEPALIVE_NEEDS: PresenceWrite,
     MemberRead
 );
 crate::needs!(
-    /// `like`: the room and its counters, then one counter shard.
+    /// `like`: the room, its counters and the caller's session (one read), then one counter
+    /// shard.
     LikeStore,
     LIKE_NEEDS: RoomView,
     CounterWrite
@@ -227,7 +228,13 @@ pub async fn keepalive<S: KeepaliveStore + ?Sized>(
     let now = app.clock.now();
     if let Some(raw) = req.id.as_deref() {
         let id = parse_room_id(ErrorCode::SystemVerifyError, raw)?;
-        let room = open(found(app.store.room(&id).await?)?, caller)?;
+        // The caller's session comes with the room, in the same one read.
+        let (room, _, session) = app
+            .store
+            .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+            .await?;
+        account_standing(caller, session)?;
+        let room = open(found(room)?, caller)?;
         // A keepalive after a lapse brings the member back (without counting a new visit),
         // unless the anchor banned them.
         if let Err(e) = app
@@ -270,7 +277,13 @@ pub async fn like<S: LikeStore + ?Sized>(
             "count: must be 1 to 100",
         ));
     }
-    let (room, counters) = found_view(app.store.room_view(&id).await?)?;
+    // The caller's session comes with the room and its counters, in the same one read.
+    let (view, session) = app
+        .store
+        .room_view_for(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    let (room, counters) = found_view(view.map(|(room, counters, _)| (room, counters)))?;
     open(room, caller)?;
     let count = req.count as u64;
     let now = app.clock.now();

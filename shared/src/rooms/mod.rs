@@ -29,8 +29,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::metrics;
 use crate::operator::{acting, audit_entry};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, check_claimed_identity, claimed_room_id, expiry,
-    found_for, report, retry_on_conflict, standing,
+    Attempt, MAX_ATTEMPTS, RoomTarget, Signer, account_standing, check_claimed_identity,
+    claimed_room_id, expiry, found_for, report, retry_on_conflict, standing,
 };
 use crate::store::StoreError;
 
@@ -48,7 +48,7 @@ use crate::store::Store;
 pub use change::{CHANGE_NEEDS, ChangeStore};
 pub use create::{CREATE_NEEDS, Create, CreateRequest, CreateStore, create};
 pub(crate) use system::apply_as_system;
-pub use system::{CHANNEL_CATEGORY, channel_room, end_rooms_of, find};
+pub use system::{CHANNEL_CATEGORY, channel_room, end_rooms_of, find, find_for};
 pub use view::{LinkInfo, PullUrlInfo, PushUrlInfo, RoomInfo, UserStatus, VodInfo, info};
 pub(crate) use view::{readable_view_for, view_for};
 
@@ -63,14 +63,15 @@ crate::needs!(
     ChannelMark
 );
 crate::needs!(
-    /// `list`: one query on an index (and, where anything is signed, the caller's session and
-    /// bans in the page's rooms in one read).
+    /// `list`: one query on an index, and the caller's session in one read (with, where
+    /// anything is signed, the caller's bans in the page's rooms; else at once with the query).
     ListStore,
     LIST_NEEDS: RoomList,
     MemberRead
 );
 crate::needs!(
-    /// `delete`: the room, the mark, then the purge of what is under it.
+    /// `delete`: the room with the caller's session (one read), the mark, then the purge of
+    /// what is under it.
     DeleteStore,
     DELETE_NEEDS: RoomView,
     RoomDelete
@@ -171,22 +172,37 @@ pub async fn list<S: ListStore + ?Sized>(
         req.category.as_deref(),
     )
     .map_err(|e| ApiError::invalid(CODE, e))?;
-    let rooms = app.store.list_rooms(&query).await?;
     let providers = &app.config.providers;
-    // Where anything is signed, the caller's session and bans in the page's rooms: one read
-    // for the page.
-    let bans =
-        if (providers.live.is_configured() || providers.rtc.is_configured()) && !rooms.is_empty() {
-            let ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
-            let (bans, session) = app
-                .store
-                .bans(&ids, &caller.user_id, &caller.session.id)
-                .await?;
-            standing(caller, session)?;
-            bans
-        } else {
-            Vec::new()
-        };
+    let signs = providers.live.is_configured() || providers.rtc.is_configured();
+    let (rooms, bans) = if signs {
+        let rooms = app.store.list_rooms(&query).await?;
+        // Where anything is signed, the caller's session and bans in the page's rooms: one
+        // read for the page (the session alone for an empty page).
+        let ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
+        let (bans, session) = app
+            .store
+            .bans(&ids, &caller.user_id, &caller.session.id)
+            .await?;
+        standing(caller, session)?;
+        (rooms, bans)
+    } else {
+        // Nothing to sign, so no bans to read: the caller's session alone, read at the same
+        // time as the page (a listing's one `Query` cannot carry it).
+        let (rooms, session) = futures_util::future::try_join(
+            async { Ok::<_, ApiError>(app.store.list_rooms(&query).await?) },
+            async {
+                Ok::<_, ApiError>(
+                    app.store
+                        .bans(&[], &caller.user_id, &caller.session.id)
+                        .await?
+                        .1,
+                )
+            },
+        )
+        .await?;
+        account_standing(caller, session)?;
+        (rooms, Vec::new())
+    };
     Ok(rooms
         .iter()
         .enumerate()
@@ -270,11 +286,13 @@ pub async fn delete<S: DeleteStore + ?Sized>(
     req: RoomTarget,
 ) -> Result<RoomInfo, ApiError> {
     let id = req.room_id(caller, ErrorCode::SystemVerifyError)?;
-    let (room, counters) = app
+    // The caller's session comes with the room, in the same one read.
+    let (view, session) = app
         .store
-        .room_view(&id)
-        .await?
-        .ok_or_else(ApiError::room_not_found)?;
+        .room_view_for(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    let (room, counters, _) = view.ok_or_else(ApiError::room_not_found)?;
     if room.id.is_channel() {
         // A call is not deleted: a new one on its channel would seat others under its
         // participants' running credentials. It ends (`stop`) and expires.

@@ -14,7 +14,8 @@ use crate::domain::room::{Action, Expected, Room, RoomQuery, Transition};
 use crate::domain::{Category, ChannelId, RoomId, RoomMode, Title};
 use crate::error::{ApiError, ErrorCode};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, found, life_cycle_events, live_session, report, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, account_standing, found, life_cycle_events, report, retry_on_conflict,
+    still_stands,
 };
 use crate::store::StoreError;
 
@@ -33,10 +34,17 @@ pub async fn channel_room<S>(
     make: bool,
 ) -> Result<Option<Room>, ApiError>
 where
-    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::SessionRead + ?Sized,
+    S: crate::store::RoomRead + crate::store::RoomCreate + crate::store::MemberRead + ?Sized,
 {
     let id = RoomId::for_channel(channel);
-    if let Some(room) = app.store.room(&id).await? {
+    // The caller's session (and profile) comes with the room, in the same one read.
+    let (room, _, session) = app
+        .store
+        .room_member_in_session(&id, &caller.user_id, &caller.session.id)
+        .await?;
+    let ended = session.ended;
+    let user = account_standing(caller, session)?;
+    if let Some(room) = room {
         return found(Some(room)).map(Some);
     }
     if !make {
@@ -44,9 +52,14 @@ where
     }
     let title = Title::parse(channel.as_str())
         .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
-    // Made only in a session that stands (a call's first caller gets its token next): the
-    // caller's profile comes with the check, in one read.
-    let user = live_session(app, caller).await?;
+    // Made only in a session that stands (a call's first caller gets its token next: not
+    // logged out either), by a caller with a profile (a vouched caller has no session).
+    let user = user.filter(|_| !ended).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UserTokenInvalid,
+            "the session has ended; log in again",
+        )
+    })?;
     let anchor = crate::domain::meeting::Member {
         user_id: caller.user_id.clone(),
         user_nick: user.nick,
@@ -88,6 +101,38 @@ where
     if ids.is_empty() {
         return Ok(app.store.list_rooms(query).await?);
     }
+    let rooms = app.store.rooms_by_id(checked_ids(ids)?).await?;
+    Ok(page_of(rooms, query))
+}
+
+/// [`find`] for `caller`, whose account must still stand ([`account_standing`]): with
+/// `ids`, the caller's session comes in the same one batch; else it is read at the same time
+/// as the listing (whose `Query`s cannot carry it).
+pub async fn find_for<S>(
+    app: &App<S>,
+    caller: &Caller,
+    query: &RoomQuery,
+    ids: &[RoomId],
+) -> Result<Vec<Room>, ApiError>
+where
+    S: crate::store::RoomList + crate::store::RoomBatchRead + crate::store::SessionRead + ?Sized,
+{
+    if ids.is_empty() {
+        let (rooms, ()) =
+            futures_util::future::try_join(find(app, query, ids), still_stands(app, caller))
+                .await?;
+        return Ok(rooms);
+    }
+    let (rooms, session) = app
+        .store
+        .rooms_by_id_in_session(checked_ids(ids)?, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    Ok(page_of(rooms, query))
+}
+
+/// At most 100 room ids (one batch read).
+fn checked_ids(ids: &[RoomId]) -> Result<&[RoomId], ApiError> {
     if ids.len() > 100 {
         return Err(ApiError::invalid_field(
             ErrorCode::RoomQueryParams,
@@ -95,19 +140,21 @@ where
             "at most 100 room ids",
         ));
     }
-    let mut rooms: Vec<Room> = app
-        .store
-        .rooms_by_id(ids)
-        .await?
+    Ok(ids)
+}
+
+/// The page of `rooms` (read by id) that `query` selects, newest first.
+fn page_of(rooms: Vec<Room>, query: &RoomQuery) -> Vec<Room> {
+    let mut rooms: Vec<Room> = rooms
         .into_iter()
         .filter(|room| query.matches(room))
         .collect();
     rooms.sort_by_key(|r| std::cmp::Reverse(r.created_key()));
-    Ok(rooms
+    rooms
         .into_iter()
         .skip(query.page.offset as usize)
         .take(query.page.size as usize)
-        .collect())
+        .collect()
 }
 
 /// `action` on room `id` as the system (a vendor's callback said the stream started or

@@ -30,7 +30,8 @@ pub mod dynamo;
 pub mod embedded;
 
 pub use capabilities::accounts::{
-    SessionFound, SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate, UserWrite,
+    SessionFound, SessionGuard, SessionRead, SessionWrite, UserDelete, UserRead, UserUpdate,
+    UserWrite,
 };
 pub use capabilities::claims::{Counter, EventClaim, LoginThrottle, NonceClaim};
 pub use capabilities::moderation::{

@@ -11,7 +11,7 @@ use liveroom::domain::{
     Category, Extends, ImageUrl, Nick, Notice, Page, RoomId, RoomMode, RoomStatus, Title, UserId,
     Username,
 };
-use liveroom::store::{RoomCaps, RoomTally, Store, StoreError, Touch};
+use liveroom::store::{RoomCaps, RoomTally, SessionGuard, Store, StoreError, Touch};
 
 use crate::common::TestStore;
 
@@ -42,6 +42,8 @@ macro_rules! contract {
 contract!(
     a_user_is_found_by_id_and_by_username,
     a_user_s_operator_roles_and_disabled_state_round_trip,
+    writes_held_to_a_session_guard_apply_only_while_it_holds,
+    a_read_carries_the_caller_s_session,
     usernames_are_unique_without_regard_to_case,
     a_room_round_trips_exactly,
     a_room_id_cannot_be_inserted_twice,
@@ -1976,6 +1978,223 @@ async fn expired_samples_are_not_returned(s: &TestStore) {
     );
 }
 
+/// A guard of `u`'s session generation 0 (every fixture user's tokens').
+fn gen0(u: &User) -> SessionGuard<'_> {
+    SessionGuard {
+        user: &u.id,
+        generation: 0,
+    }
+}
+
+/// Issue 24: a write held to the caller's standing ([`SessionGuard`]) applies while the user is
+/// open, not disabled and in the guard's session generation, and otherwise fails as a
+/// condition does, writing nothing (its own change included).
+async fn writes_held_to_a_session_guard_apply_only_while_it_holds(s: &TestStore) {
+    use liveroom::domain::operator::{Disabled, Reason};
+    let ok = user("standing");
+    let moved = User {
+        sessions: 1,
+        ..user("moved")
+    };
+    let disabled = User {
+        disabled: Some(Disabled {
+            at: t0(),
+            reason: Reason::parse("reason", "spam").unwrap(),
+        }),
+        ..user("disabled")
+    };
+    for u in [&ok, &moved, &disabled] {
+        s.store.insert_user(u).await.unwrap();
+    }
+
+    let nick = Nick::parse("nick", "renamed").unwrap();
+    // The profile.
+    let updated = s
+        .store
+        .update_profile(&ok.id, Some(&nick), None, Some(gen0(&ok)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.nick, nick);
+    for refused in [&moved, &disabled] {
+        assert!(matches!(
+            s.store
+                .update_profile(&refused.id, Some(&nick), None, Some(gen0(refused)))
+                .await,
+            Err(StoreError::Conflict)
+        ));
+        assert_eq!(
+            s.store.user(&refused.id).await.unwrap().unwrap().nick,
+            refused.nick
+        );
+    }
+    let nobody = UserId::generate();
+    let guard = SessionGuard {
+        user: &nobody,
+        generation: 0,
+    };
+    assert!(matches!(
+        s.store
+            .update_profile(&nobody, Some(&nick), None, Some(guard))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        s.store
+            .update_profile(&nobody, Some(&nick), None, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A mute in the anchor's room, held to the anchor's standing.
+    let member = UserId::generate();
+    for anchor in [&ok, &disabled] {
+        let r = room(&anchor.id, t0());
+        s.store.insert_room(&r, &[]).await.unwrap();
+        let result = s
+            .store
+            .set_muted(
+                &r.id,
+                Some(&anchor.id),
+                &member,
+                true,
+                None,
+                Some(gen0(anchor)),
+            )
+            .await;
+        let muted = s
+            .store
+            .room(&r.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_muted(&member);
+        if anchor.id == ok.id {
+            result.unwrap();
+            assert!(muted);
+        } else {
+            assert!(matches!(result, Err(StoreError::Conflict)));
+            assert!(!muted, "nothing written");
+        }
+    }
+    // One session's end.
+    assert!(matches!(
+        s.store
+            .end_session(&moved.id, "s1", 1_900_000_000, Some(gen0(&moved)))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(!s.store.session(&moved.id, "s1").await.unwrap().1);
+    s.store
+        .end_session(&ok.id, "s1", 1_900_000_000, Some(gen0(&ok)))
+        .await
+        .unwrap();
+    assert!(s.store.session(&ok.id, "s1").await.unwrap().1);
+    // Every session's end: once, from generation 0.
+    assert!(matches!(
+        s.store
+            .end_all_sessions(&disabled.id, None, Some(gen0(&disabled)))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        s.store.user(&disabled.id).await.unwrap().unwrap().sessions,
+        0
+    );
+    assert!(
+        s.store
+            .end_all_sessions(&ok.id, None, Some(gen0(&ok)))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        s.store
+            .end_all_sessions(&ok.id, None, Some(gen0(&ok)))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // Closing: refused to a disabled account's guard; a closed account stays closed (a retry).
+    assert!(matches!(
+        s.store
+            .delete_user(&disabled.id, t0(), None, Some(gen0(&disabled)))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        !s.store
+            .user(&disabled.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_deleted()
+    );
+    let closing = user("closing");
+    s.store.insert_user(&closing).await.unwrap();
+    for _ in 0..2 {
+        assert!(
+            s.store
+                .delete_user(&closing.id, t0(), None, Some(gen0(&closing)))
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        s.store
+            .user(&closing.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_deleted()
+    );
+}
+
+/// Issue 24: the reads that carry the caller's session with what the caller asked for.
+async fn a_read_carries_the_caller_s_session(s: &TestStore) {
+    let me = user("me");
+    let other = user("other");
+    s.store.insert_user(&me).await.unwrap();
+    s.store.insert_user(&other).await.unwrap();
+    s.store
+        .end_session(&me.id, "gone", 1_900_000_000, None)
+        .await
+        .unwrap();
+    let (found, session) = s
+        .store
+        .user_in_session(&other.id, &me.id, "live")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(other.clone()));
+    assert_eq!(session.user, Some(me.clone()));
+    assert!(!session.ended);
+    let (found, session) = s
+        .store
+        .user_in_session(&me.id, &me.id, "gone")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(me.clone()));
+    assert!(session.ended);
+    let (found, session) = s
+        .store
+        .user_in_session(&UserId::generate(), &me.id, "live")
+        .await
+        .unwrap();
+    assert_eq!((found, session.user), (None, Some(me.clone())));
+    let rooms = insert_rooms(s, &other.id, 3).await;
+    let mut ids: Vec<RoomId> = rooms.iter().map(|r| r.id.clone()).collect();
+    ids.push(RoomId::generate());
+    let (mut read, session) = s
+        .store
+        .rooms_by_id_in_session(&ids, &me.id, "gone")
+        .await
+        .unwrap();
+    read.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let mut expected = rooms.clone();
+    expected.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    assert_eq!(read, expected);
+    assert_eq!(session.user, Some(me));
+    assert!(session.ended);
+}
+
 /// Issue 24: a vendor call's outbox entry round-trips with its call, and leaves with the audit
 /// entry of its outcome in one write that finds it there: a second removal (a racing
 /// deliverer) writes no second audit entry.
@@ -2051,7 +2270,14 @@ async fn the_audit_feed_reads_in_order_after_its_cursor_which_moves_once(s: &Tes
         )
         .in_room(&r.id);
         s.store
-            .set_muted(&r.id, Some(&anchor), &member, i % 2 == 0, Some(&entry))
+            .set_muted(
+                &r.id,
+                Some(&anchor),
+                &member,
+                i % 2 == 0,
+                Some(&entry),
+                None,
+            )
             .await
             .unwrap();
         written.insert(0, entry);

@@ -52,6 +52,7 @@ mod concurrency;
 mod contract;
 mod credentials;
 mod dialects;
+mod disabled;
 mod docs;
 mod drift;
 mod enforce;

@@ -19,7 +19,7 @@ use crate::endpoint::{Endpoint, Envelope, Handler, Route};
 use crate::env::SecretGroups;
 use crate::error::{ApiError, ErrorCode};
 use crate::presence;
-use crate::room_change::{RoomTarget, found, found_for};
+use crate::room_change::{RoomTarget, account_standing, found, found_for};
 use crate::rooms::{self, CreateRequest, UpdateRequest};
 use crate::store::Store;
 
@@ -121,8 +121,9 @@ pub async fn rooms<S: RoomsStore + ?Sized>(
                 None => create(app, &caller, p).await?,
                 Some(_) => room_id(p, CODE)?.to_string(),
             };
-            // Only the anchor is needed (no metrics, no URLs): one read.
-            let anchor = found(app.store.room(&room_id_of(&id)?).await?)?.anchor_id;
+            // Only the anchor is needed (no metrics, no URLs): one read, with the caller's
+            // session.
+            let anchor = found(room_in_session(app, &caller, &room_id_of(&id)?).await?)?.anchor_id;
             let role = role(anchor.as_str(), caller.user_id.as_str());
             check_role(p, CODE, role)?;
             if role == "anchor" {
@@ -275,7 +276,7 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     let caller = caller(app, p)?;
     let id = room_id(p, CODE)?;
     let limit = limit(p)? as usize;
-    let anchor = found_for(app.store.room(&id).await?, &caller)?.anchor_id;
+    let anchor = found_for(room_in_session(app, &caller, &id).await?, &caller)?.anchor_id;
     let ids = presence::online_members(app, &caller, &id, limit).await?;
     let mut users = Vec::with_capacity(ids.len());
     for user_id in ids {
@@ -304,11 +305,25 @@ async fn list_users<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
     done("query_Users ok", Some(Value::Array(users)))
 }
 
+/// Room `id`, read with `caller`'s session, whose account must still stand (one read).
+async fn room_in_session<S: RoomsStore + ?Sized>(
+    app: &App<S>,
+    caller: &Caller,
+    id: &RoomId,
+) -> Result<Option<crate::domain::room::Room>, ApiError> {
+    let (room, _, session) = app
+        .store
+        .room_member_in_session(id, &caller.user_id, &caller.session.id)
+        .await?;
+    account_standing(caller, session)?;
+    Ok(room)
+}
+
 /// `query_room`: rooms that have not ended (seed 004 lists rooms until they are destroyed),
 /// newest first, by `category`, `roomIds` and a creation window, `offset`/`limit` paged.
 async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<String, ApiError> {
     const CODE: ErrorCode = ErrorCode::RoomQueryParams;
-    caller(app, p)?;
+    let caller = caller(app, p)?;
     let size = limit(p)?;
     let offset = match p.int(CODE, "offset")? {
         None => 0,
@@ -343,7 +358,8 @@ async fn query_room<S: RoomsStore + ?Sized>(app: &App<S>, p: &Params) -> Result<
         page: Page { offset, size },
         ..RoomQuery::default()
     };
-    let rooms = rooms::find(app, &query, &ids).await?;
+    // The caller's session comes with the rooms by id, or at the same time as a listing.
+    let rooms = rooms::find_for(app, &caller, &query, &ids).await?;
     let list: Vec<Value> = rooms
         .iter()
         .map(|r| {

@@ -269,7 +269,8 @@ impl Handler for TencentUsers {
         user_sig: true,
         ..SecretGroups::ISSUING
     })
-    .with_envelope(Envelope::Tencent);
+    .with_envelope(Envelope::Tencent)
+    .without_token_at(&["/base/v1/oauth/register", "/base/v1/oauth/signature"]);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let (operation, params) = request(app, &req)?;

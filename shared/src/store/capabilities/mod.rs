@@ -192,8 +192,14 @@ impl Capability {
             ],
             // The user and the session's revocation in one BatchGetItem.
             Self::SessionRead => &[("BatchGetItem", Table)],
-            // A revocation item (PutItem), or the user's session generation (UpdateItem).
-            Self::SessionWrite => &[("PutItem", Table), ("UpdateItem", Table)],
+            // A revocation item (PutItem), or the user's session generation (UpdateItem); held
+            // to the caller's standing, the revocation is put in a transaction with a
+            // `ConditionCheck` of the user item.
+            Self::SessionWrite => &[
+                ("PutItem", Table),
+                ("UpdateItem", Table),
+                ("ConditionCheckItem", Table),
+            ],
             // Each counter's conditional atomic add (and, for a login that succeeded or an
             // attempt another counter refused, its take-back).
             Self::LoginThrottle => &[("UpdateItem", Table)],
@@ -213,8 +219,13 @@ impl Capability {
             // The member's presence item, and (with the outbox on) the kick's entry put in the
             // same transaction.
             Self::MemberBan => &[("UpdateItem", Table), ("PutItem", Table)],
-            // The room item's muted set (with its audit entry in the same transaction).
-            Self::Moderation => &[("UpdateItem", Table), ("PutItem", Table)],
+            // The room item's muted set (with its audit entry, and a `ConditionCheck` of the
+            // anchor's user item, in the same transaction).
+            Self::Moderation => &[
+                ("UpdateItem", Table),
+                ("PutItem", Table),
+                ("ConditionCheckItem", Table),
+            ],
             Self::RoomRead => &[("GetItem", Table)],
             // The room and its counter shards (and a viewer's presence item and session) in
             // one BatchGetItem.

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::accounts::SessionFound;
+use super::accounts::{SessionFound, SessionGuard};
 use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry;
 use crate::domain::room::Room;
@@ -92,7 +92,8 @@ pub trait Moderation: Send + Sync {
     /// Adds `user` to (or removes them from) the room's muted members, if the room exists, is
     /// not deleted, `anchor` (when given: an operator mutes in any room) is its anchor and (to
     /// add) fewer than [`MAX_MUTED`] are muted; [`StoreError::Conflict`] otherwise. `audit` is
-    /// put in the same atomic write.
+    /// put in the same atomic write, and `guard` (the anchor's standing, if given) is held to
+    /// by it.
     async fn set_muted(
         &self,
         room: &RoomId,
@@ -100,6 +101,7 @@ pub trait Moderation: Send + Sync {
         user: &UserId,
         muted: bool,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError>;
 }
 

@@ -54,6 +54,15 @@ pub trait RoomBatchRead: Send + Sync {
     /// The rooms of `ids` that exist (deleted ones included: the features treat them as
     /// gone), in no particular order, in one read; at most 100 distinct ids.
     async fn rooms_by_id(&self, ids: &[RoomId]) -> Result<Vec<Room>, StoreError>;
+
+    /// [`Self::rooms_by_id`] and `user`'s session `session`, in the same one read (two at
+    /// once where the session's keys take the total past a batch's 100).
+    async fn rooms_by_id_in_session(
+        &self,
+        ids: &[RoomId],
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Vec<Room>, SessionFound), StoreError>;
 }
 
 #[async_trait]

@@ -18,12 +18,40 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
-    Counter, EventClaim, LoginThrottle, NonceClaim, SessionFound, SessionRead, SessionWrite,
-    StoreError, UserDelete, UserUpdate,
+    Counter, EventClaim, LoginThrottle, NonceClaim, SessionFound, SessionGuard, SessionRead,
+    SessionWrite, StoreError, UserDelete, UserUpdate,
 };
 
 /// The condition of every change to a user: it exists and is not closed.
 pub(super) const LIVE_USER: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
+
+/// The condition a [`SessionGuard`] adds to [`LIVE_USER`] (`:gen`: its generation): not
+/// disabled, and no session ended by generation since.
+const STANDING: &str = "attribute_not_exists(disabled_at) AND sessions = :gen";
+
+/// A write's condition on the user item: [`LIVE_USER`], and `guard`'s when given (its value
+/// `:gen` is set by [`guarded`]).
+fn live_user(guard: Option<SessionGuard<'_>>) -> String {
+    match guard {
+        Some(_) => format!("{LIVE_USER} AND {STANDING}"),
+        None => LIVE_USER.to_owned(),
+    }
+}
+
+/// `change` of the user item, held to `guard` (if any) as well.
+fn guarded(change: Change, guard: Option<SessionGuard<'_>>) -> Change {
+    let change = change.condition(live_user(guard));
+    match guard {
+        Some(g) => change.value(":gen", n(g.generation)),
+        None => change,
+    }
+}
+
+/// The `ConditionCheck` of `guard` on its user item, for a transaction that writes other
+/// items: the caller's standing, held to by the write (one call, as the write alone).
+pub(super) fn guard_check(guard: SessionGuard<'_>) -> Change {
+    guarded(Change::check(user_key(guard.user), ""), Some(guard))
+}
 
 #[async_trait]
 impl UserUpdate for DynamoStore {
@@ -32,6 +60,7 @@ impl UserUpdate for DynamoStore {
         id: &UserId,
         nick: Option<&Nick>,
         avatar: Option<&ImageUrl>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<Option<User>, StoreError> {
         let mut set = Vec::new();
         let mut req = self
@@ -39,8 +68,11 @@ impl UserUpdate for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(user_key(id)))
-            .condition_expression(LIVE_USER)
+            .condition_expression(live_user(guard))
             .return_values(ReturnValue::AllNew);
+        if let Some(g) = guard {
+            req = req.expression_attribute_values(":gen", n(g.generation));
+        }
         if let Some(nick) = nick {
             set.push("nick = :nick");
             req = req.expression_attribute_values(":nick", s(nick.as_str()));
@@ -61,6 +93,8 @@ impl UserUpdate for DynamoStore {
             .map_err(conditional)
         {
             Ok(out) => out.attributes.map(|a| user_from_item(&a)).transpose(),
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            Err(StoreError::Conflict) if guard.is_some() => Err(StoreError::Conflict),
             Err(StoreError::Conflict) => Ok(None),
             Err(e) => Err(e),
         }
@@ -74,24 +108,30 @@ impl UserDelete for DynamoStore {
         id: &UserId,
         now: DateTime<Utc>,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<bool, StoreError> {
         // Off the users' listing too (its index keys removed).
         let change = Change::new(
             user_key(id),
             "SET deleted_at = :now, password_hash = :empty, nick = :empty, avatar = :empty \
              REMOVE salt, #lpk, #lsk ADD sessions :one",
-        )
-        .condition(LIVE_USER)
-        .name("#lpk", GSI_ALL.pk)
-        .name("#lsk", GSI_ALL.sk)
-        .value(":now", time(&now))
-        .value(":empty", s(""))
-        .value(":one", n(1));
+        );
+        let change = guarded(change, guard)
+            .name("#lpk", GSI_ALL.pk)
+            .name("#lsk", GSI_ALL.sk)
+            .value(":now", time(&now))
+            .value(":empty", s(""))
+            .value(":one", n(1));
         let puts = audit.map(audit_item).transpose()?.into_iter().collect();
         match self.write(vec![change], puts).await {
             Ok(()) => Ok(true),
-            // Deleted already (idempotent), or never there.
-            Err(StoreError::Conflict) => Ok(self.get(user_key(id)).await?.is_some()),
+            // Deleted already (idempotent), or never there; or open, and the guard refused.
+            Err(StoreError::Conflict) => match self.get(user_key(id)).await? {
+                Some(item) if guard.is_some() && !user_from_item(&item)?.is_deleted() => {
+                    Err(StoreError::Conflict)
+                }
+                item => Ok(item.is_some()),
+            },
             Err(e) => Err(e),
         }
     }
@@ -107,6 +147,26 @@ impl SessionRead for DynamoStore {
         let mut items = self.batch_get(session_keys(user, session)).await?;
         let found = take_session(&mut items, user)?;
         Ok((found.user, found.ended))
+    }
+
+    async fn user_in_session(
+        &self,
+        other: &UserId,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, SessionFound), StoreError> {
+        let mut keys = session_keys(user, session);
+        if other != user {
+            keys.push(user_key(other));
+        }
+        let mut items = self.batch_get(keys).await?;
+        let found = take_session(&mut items, user)?;
+        let other = match items.pop() {
+            Some(item) => Some(user_from_item(&item)?),
+            None if other == user => found.user.clone(),
+            None => None,
+        };
+        Ok((other, found))
     }
 }
 
@@ -155,9 +215,14 @@ impl SessionWrite for DynamoStore {
         user: &UserId,
         session: &str,
         expires_at: i64,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError> {
         let mut item = session_key(user, session);
         item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
+        if let Some(guard) = guard {
+            // The mark and the caller's standing: one transaction, as the put alone is one call.
+            return self.write(vec![guard_check(guard)], vec![item]).await;
+        }
         self.client()
             .put_item()
             .table_name(&self.table)
@@ -172,12 +237,18 @@ impl SessionWrite for DynamoStore {
         &self,
         user: &UserId,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<bool, StoreError> {
-        let change = Change::new(user_key(user), "ADD sessions :one")
-            .condition(LIVE_USER)
-            .value(":one", n(1));
+        let change = guarded(
+            Change::new(user_key(user), "ADD sessions :one").value(":one", n(1)),
+            guard,
+        );
         let puts = audit.map(audit_item).transpose()?.into_iter().collect();
-        super::applied(self.write(vec![change], puts).await)
+        match self.write(vec![change], puts).await {
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            Err(StoreError::Conflict) if guard.is_some() => Err(StoreError::Conflict),
+            result => super::applied(result),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::accounts::{session_keys, take_session};
+use super::accounts::{guard_check, session_keys, take_session};
 use super::change::Change;
 use super::codec::room_from_item;
 use super::schema::{
@@ -19,7 +19,7 @@ use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::{
     Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound,
-    StoreError,
+    SessionGuard, StoreError,
 };
 
 #[async_trait]
@@ -115,6 +115,7 @@ impl Moderation for DynamoStore {
         user: &UserId,
         muted: bool,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError> {
         let mut condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at)".to_owned();
         let change = if muted {
@@ -134,7 +135,9 @@ impl Moderation for DynamoStore {
         }
         let change = change.condition(condition);
         let puts = audit.map(super::operator::audit_item).transpose()?;
-        self.write(vec![change], puts.into_iter().collect()).await
+        let mut changes = vec![change];
+        changes.extend(guard.map(guard_check));
+        self.write(changes, puts.into_iter().collect()).await
     }
 }
 

@@ -279,6 +279,40 @@ impl RoomBatchRead for DynamoStore {
             .map(room_from_item)
             .collect()
     }
+
+    async fn rooms_by_id_in_session(
+        &self,
+        ids: &[RoomId],
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Vec<Room>, SessionFound), StoreError> {
+        let mut keys: Vec<Item> = Vec::with_capacity(ids.len() + 2);
+        for id in ids {
+            let key = room_key(id);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        if keys.len() > super::BATCH_GET_LIMIT {
+            return Err(StoreError::Unavailable(format!(
+                "a batch read of {} rooms (at most {})",
+                keys.len(),
+                super::BATCH_GET_LIMIT
+            )));
+        }
+        keys.extend(session_keys(user, session));
+        let mut items = if keys.len() <= super::BATCH_GET_LIMIT {
+            self.batch_get(keys).await?
+        } else {
+            let rest = keys.split_off(super::BATCH_GET_LIMIT);
+            let (mut first, second) = tokio::try_join!(self.batch_get(keys), self.batch_get(rest))?;
+            first.extend(second);
+            first
+        };
+        let found = take_session(&mut items, user)?;
+        let rooms = items.iter().map(room_from_item).collect::<Result<_, _>>()?;
+        Ok((rooms, found))
+    }
 }
 
 #[async_trait]

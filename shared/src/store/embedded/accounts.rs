@@ -12,25 +12,57 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::user::User;
 use crate::domain::{ImageUrl, Nick, UserId};
 use crate::store::{
-    SessionFound, SessionRead, SessionWrite, StoreError, UserDelete, UserRead, UserUpdate,
+    SessionFound, SessionGuard, SessionRead, SessionWrite, StoreError, UserDelete, UserRead,
+    UserUpdate,
 };
 
-impl EmbeddedStore {
-    /// Applies `change` to the stored user (if any, and not deleted) and writes it back.
-    async fn change_user<T, F>(&self, id: &UserId, change: F) -> Result<Option<T>, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut User) -> T + Send + 'static,
-    {
-        self.change_user_audited(id, change, None).await
+/// A [`SessionGuard`] the write's closure owns.
+#[derive(Debug, Clone)]
+pub(super) struct Held {
+    user: UserId,
+    generation: u64,
+}
+
+impl Held {
+    pub(super) fn of(guard: Option<SessionGuard<'_>>) -> Option<Self> {
+        guard.map(|g| Self {
+            user: g.user.clone(),
+            generation: g.generation,
+        })
     }
 
-    /// [`Self::change_user`], with `audit` put in the same transaction if it applies.
-    pub(super) async fn change_user_audited<T, F>(
+    fn holds(&self, user: &User) -> bool {
+        SessionGuard {
+            user: &self.user,
+            generation: self.generation,
+        }
+        .holds(user)
+    }
+}
+
+/// Whether `guard` (if any) holds in the write transaction `txn` (which has not opened the
+/// users' table).
+pub(super) fn stands(
+    txn: &redb::WriteTransaction,
+    guard: Option<&Held>,
+) -> Result<bool, StoreError> {
+    let Some(guard) = guard else {
+        return Ok(true);
+    };
+    let users = txn.open_table(USERS)?;
+    Ok(record::<User>(&users, guard.user.as_str())?.is_some_and(|u| guard.holds(&u)))
+}
+
+impl EmbeddedStore {
+    /// Applies `change` to the stored user (if any, and not deleted) and writes it back, with
+    /// `audit` put in the same transaction if it applies, held to `guard` (if any):
+    /// [`StoreError::Conflict`] when the user is open and the guard refuses it.
+    pub(super) async fn change_user_guarded<T, F>(
         &self,
         id: &UserId,
         change: F,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<Option<T>, StoreError>
     where
         T: Send + 'static,
@@ -38,6 +70,7 @@ impl EmbeddedStore {
     {
         let id = id.clone();
         let audit = audit.cloned();
+        let guard = Held::of(guard);
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let Some(mut user) = record::<User>(&users, id.as_str())? else {
@@ -45,6 +78,9 @@ impl EmbeddedStore {
             };
             if user.is_deleted() {
                 return Ok(None);
+            }
+            if guard.as_ref().is_some_and(|g| !g.holds(&user)) {
+                return Err(StoreError::Conflict);
             }
             let out = change(&mut user);
             users.insert(id.as_str(), encode(&user)?.as_slice())?;
@@ -62,9 +98,10 @@ impl UserUpdate for EmbeddedStore {
         id: &UserId,
         nick: Option<&Nick>,
         avatar: Option<&ImageUrl>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<Option<User>, StoreError> {
         let (nick, avatar) = (nick.cloned(), avatar.cloned());
-        self.change_user(id, move |user| {
+        let change = move |user: &mut User| {
             if let Some(nick) = nick {
                 user.nick = nick;
             }
@@ -72,8 +109,12 @@ impl UserUpdate for EmbeddedStore {
                 user.avatar = avatar;
             }
             user.clone()
-        })
-        .await
+        };
+        match self.change_user_guarded(id, change, None, guard).await? {
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            None if guard.is_some() => Err(StoreError::Conflict),
+            user => Ok(user),
+        }
     }
 }
 
@@ -84,9 +125,10 @@ impl UserDelete for EmbeddedStore {
         id: &UserId,
         now: DateTime<Utc>,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<bool, StoreError> {
         let closed = self
-            .change_user_audited(
+            .change_user_guarded(
                 id,
                 move |user| {
                     user.deleted_at = Some(now);
@@ -97,6 +139,7 @@ impl UserDelete for EmbeddedStore {
                     user.sessions += 1;
                 },
                 audit,
+                guard,
             )
             .await?;
         match closed {
@@ -117,6 +160,21 @@ impl SessionRead for EmbeddedStore {
         self.read(move |txn| {
             let found = read_session(txn, &user, &session)?;
             Ok((found.user, found.ended))
+        })
+        .await
+    }
+
+    async fn user_in_session(
+        &self,
+        other: &UserId,
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Option<User>, SessionFound), StoreError> {
+        let (other, user, session) = (other.clone(), user.clone(), session.to_owned());
+        self.read(move |txn| {
+            let found = read_session(txn, &user, &session)?;
+            let other = record(&txn.open_table(USERS)?, other.as_str())?;
+            Ok((other, found))
         })
         .await
     }
@@ -147,9 +205,14 @@ impl SessionWrite for EmbeddedStore {
         user: &UserId,
         session: &str,
         expires_at: i64,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError> {
         let key = pair_key(user.as_str(), session);
+        let guard = Held::of(guard);
         self.write(move |txn| {
+            if !stands(txn, guard.as_ref())? {
+                return Err(StoreError::Conflict);
+            }
             txn.open_table(ENDED_SESSIONS)?
                 .insert(key.as_str(), expires_at)?;
             Ok(())
@@ -161,10 +224,15 @@ impl SessionWrite for EmbeddedStore {
         &self,
         user: &UserId,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<bool, StoreError> {
         let done = self
-            .change_user_audited(user, |user| user.sessions += 1, audit)
+            .change_user_guarded(user, |user| user.sessions += 1, audit, guard)
             .await?;
+        if done.is_none() && guard.is_some() {
+            // Held to a guard: no such (live) user is the guard's refusal too.
+            return Err(StoreError::Conflict);
+        }
         Ok(done.is_some())
     }
 }

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 
-use super::accounts::read_session;
+use super::accounts::{Held, read_session, stands};
 use super::operator::put_audit;
 use super::outbox::put_outbox;
 use super::presence::{Entry, presence_key, unlist};
-use super::rooms::{conflict_unless, count_change, read_room};
+use super::rooms::{change_room_in, conflict_unless, count_change, read_room};
 use super::{EmbeddedStore, PRESENCE, ROOMS, encode, record};
 use crate::domain::audit::AuditEntry;
 use crate::domain::outbox::Entry as OutboxEntry;
@@ -19,7 +19,7 @@ use crate::domain::room::Room;
 use crate::domain::{RoomId, UserId};
 use crate::store::{
     Ban, BanList, MAX_BANS_LISTED, MAX_MUTED, MemberBan, MemberRead, Moderation, SessionFound,
-    StoreError,
+    SessionGuard, StoreError,
 };
 
 #[async_trait]
@@ -217,11 +217,16 @@ impl Moderation for EmbeddedStore {
         user: &UserId,
         muted: bool,
         audit: Option<&AuditEntry>,
+        guard: Option<SessionGuard<'_>>,
     ) -> Result<(), StoreError> {
-        let (anchor, user) = (anchor.cloned(), user.clone());
-        self.change_room_audited(
-            room,
-            move |current| {
+        let (id, anchor, user) = (room.clone(), anchor.cloned(), user.clone());
+        let (guard, audit) = (Held::of(guard), audit.cloned());
+        self.write(move |txn| {
+            // The anchor's standing, in the same transaction as the change.
+            if !stands(txn, guard.as_ref())? {
+                return Ok(false);
+            }
+            let change = move |current: &mut Room| {
                 if current.is_deleted() || anchor.is_some_and(|a| current.anchor_id != a) {
                     return Ok(false);
                 }
@@ -236,10 +241,9 @@ impl Moderation for EmbeddedStore {
                     (Ok(_), true) | (Err(_), false) => {}
                 }
                 Ok(true)
-            },
-            &[],
-            audit,
-        )
+            };
+            change_room_in(txn, &id, change, &[], audit.as_ref())
+        })
         .await
         .and_then(conflict_unless)
     }

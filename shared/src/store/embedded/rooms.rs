@@ -179,6 +179,28 @@ impl RoomBatchRead for EmbeddedStore {
         })
         .await
     }
+
+    async fn rooms_by_id_in_session(
+        &self,
+        ids: &[RoomId],
+        user: &UserId,
+        session: &str,
+    ) -> Result<(Vec<Room>, SessionFound), StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let (user, session) = (user.clone(), session.to_owned());
+        self.read(move |txn| {
+            let found = super::accounts::read_session(txn, &user, &session)?;
+            let rooms = txn.open_table(ROOMS)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.extend(read_room(&rooms, id.as_str())?);
+            }
+            Ok((out, found))
+        })
+        .await
+    }
 }
 
 #[async_trait]
