@@ -196,7 +196,8 @@ async fn change<S: AccountStore + ?Sized>(
         .await?
         .filter(|u| !u.is_deleted())
         .ok_or_else(no_user)?;
-    if roles_of(app, &user).contains(&Role::Admin) && !operator.is_admin() {
+    let was_admin = roles_of(app, &user).contains(&Role::Admin);
+    if was_admin && !operator.is_admin() {
         return Err(only_admins());
     }
     if matches!(change, AccountChange::Disable(_)) && app.config.admin_users.contains(id) {
@@ -212,12 +213,12 @@ async fn change<S: AccountStore + ?Sized>(
     if let AccountChange::Roles(roles) = &change {
         audit = audit.detail("roles", roles.iter().map(|r| r.name()).collect::<Vec<_>>());
     }
-    // A key is worth no more than its maker: an account disabled, or no longer an admin,
-    // loses the keys it made, in the same write.
+    // A key is worth no more than its maker: an account disabled, or an admin no longer one,
+    // loses the keys it made, in the same write (one more read, of the keys, only then).
     let demoted = match &change {
         AccountChange::Disable(_) => true,
         AccountChange::Roles(roles) => {
-            !roles.contains(&Role::Admin) && !app.config.admin_users.contains(id)
+            was_admin && !roles.contains(&Role::Admin) && !app.config.admin_users.contains(id)
         }
         AccountChange::Enable => false,
     };
