@@ -113,6 +113,17 @@ fn dynamodb_config() -> aws_sdk_dynamodb::config::Builder {
         )
 }
 
+/// The DynamoDB operation a request is (`X-Amz-Target`'s last part).
+fn operation<'a>(
+    context: &'a aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+) -> Option<&'a str> {
+    context
+        .request()
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.rsplit('.').next())
+}
+
 /// Counts the DynamoDB calls a client sends, by operation (`X-Amz-Target`, as the counting
 /// proxy of `scripts/bench calls` does), retries included.
 #[derive(Debug, Clone, Default)]
@@ -136,13 +147,7 @@ impl aws_sdk_dynamodb::config::Intercept for CallCounter {
         _: &aws_sdk_dynamodb::config::RuntimeComponents,
         _: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
+        let op = operation(context).unwrap_or("?").to_owned();
         *self
             .0
             .lock()
@@ -196,11 +201,7 @@ impl aws_sdk_dynamodb::config::Intercept for Faults {
         _: &aws_sdk_dynamodb::config::RuntimeComponents,
         _: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let transaction = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
+        let transaction = operation(context) == Some("TransactWriteItems");
         let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if !transaction {
             return Ok(());

@@ -253,23 +253,30 @@ impl DynamoStore {
     }
 }
 
+/// The keys of rooms `ids`, each once, as one `BatchGetItem` may read them (at most
+/// [`super::BATCH_GET_LIMIT`]).
+fn distinct_room_keys(ids: &[RoomId]) -> Result<Vec<Item>, StoreError> {
+    let mut keys: Vec<Item> = Vec::with_capacity(ids.len() + 2);
+    for id in ids {
+        let key = room_key(id);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    if keys.len() > super::BATCH_GET_LIMIT {
+        return Err(StoreError::Unavailable(format!(
+            "a batch read of {} rooms (at most {})",
+            keys.len(),
+            super::BATCH_GET_LIMIT
+        )));
+    }
+    Ok(keys)
+}
+
 #[async_trait]
 impl RoomBatchRead for DynamoStore {
     async fn rooms_by_id(&self, ids: &[RoomId]) -> Result<Vec<Room>, StoreError> {
-        let mut keys: Vec<Item> = Vec::with_capacity(ids.len());
-        for id in ids {
-            let key = room_key(id);
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-        if keys.len() > super::BATCH_GET_LIMIT {
-            return Err(StoreError::Unavailable(format!(
-                "a batch read of {} rooms (at most {})",
-                keys.len(),
-                super::BATCH_GET_LIMIT
-            )));
-        }
+        let keys = distinct_room_keys(ids)?;
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -286,20 +293,7 @@ impl RoomBatchRead for DynamoStore {
         user: &UserId,
         session: &str,
     ) -> Result<(Vec<Room>, SessionFound), StoreError> {
-        let mut keys: Vec<Item> = Vec::with_capacity(ids.len() + 2);
-        for id in ids {
-            let key = room_key(id);
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-        if keys.len() > super::BATCH_GET_LIMIT {
-            return Err(StoreError::Unavailable(format!(
-                "a batch read of {} rooms (at most {})",
-                keys.len(),
-                super::BATCH_GET_LIMIT
-            )));
-        }
+        let mut keys = distinct_room_keys(ids)?;
         keys.extend(session_keys(user, session));
         let mut items = if keys.len() <= super::BATCH_GET_LIMIT {
             self.batch_get(keys).await?
