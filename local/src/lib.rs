@@ -560,6 +560,12 @@ async fn handle(
     body_timeout: Duration,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
+    // The console and the docs page: files, as the `console` function serves them.
+    if liveroom_console::serves(parts.uri.path()) {
+        drop(body);
+        let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Empty);
+        return to_hyper(liveroom_console::respond(req).await);
+    }
     // CORS as API Gateway applies the template's policy: a preflight is answered here, and
     // every answer to a cross-origin request names the allowed origin.
     let cross_origin = parts.headers.contains_key(hyper::header::ORIGIN);

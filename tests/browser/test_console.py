@@ -1,0 +1,1 @@
+"""The operator console (`/console`) as operators use it, in a real browser."""
