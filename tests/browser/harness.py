@@ -163,10 +163,17 @@ class Ctx:
 
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on(
-            "console",
-            lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"),
-        )
+        def on_console(message):
+            if message.type != "error":
+                return
+            # An API call answered 4xx is the page's to handle (and the scenario's to check);
+            # a file of the page that fails to load, or a CSP refusal, is a problem.
+            url = (message.location or {}).get("url", "")
+            if message.text.startswith("Failed to load resource") and "/api/v1/" in url:
+                return
+            self.problems.append(f"console error: {message.text} ({url})")
+
+        page.on("console", on_console)
         return page
 
     def sign_in(self, page, username=ADMIN, password=PASSWORD):

@@ -85,6 +85,15 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
         }
         let event = load(&stem);
         let req = request(&event);
+        if stem == "console" || stem.starts_with("console-") {
+            // The console's files: the function serves the one the path names, and no route
+            // of the API claims it.
+            let path = req.uri().path().to_owned();
+            assert!(liveroom_console::serves(&path), "events/{stem}.json");
+            assert!(liveroom_console::asset_at(&path).is_some(), "events/{stem}.json");
+            assert!(resolve(req.method(), &path).is_err(), "events/{stem}.json");
+            continue;
+        }
         let endpoint = endpoint_of(&stem);
         let method: Method = req.method().clone();
         assert_eq!(
@@ -538,5 +547,32 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
         assert_eq!(status, 200, "{name}: {body}");
         let (status, body) = call(&wrong, endpoint, &load(name)).await;
         assert_eq!((status, body["code"].as_u64()), (401, Some(110)), "{name}");
+    }
+}
+
+/// The console's events, as the `console` function gets them: each answered with its file,
+/// gzip-compressed (the events' browser takes gzip), under the console's security headers.
+#[tokio::test]
+async fn every_console_event_is_answered_with_its_file() {
+    for stem in ["console", "console-file", "console-docs"] {
+        let event = load(stem);
+        let response = liveroom_console::respond(request(&event)).await;
+        assert_eq!(response.status(), 200, "events/{stem}.json");
+        let headers = response.headers();
+        assert_eq!(headers["content-encoding"], "gzip", "events/{stem}.json");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'self'")
+        );
+        let Body::Binary(gz) = response.body() else {
+            panic!("events/{stem}.json: a gzip body is binary (base64 through API Gateway)");
+        };
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)
+            .unwrap();
+        let asset = liveroom_console::asset_at(event["rawPath"].as_str().unwrap()).unwrap();
+        assert_eq!(text.as_bytes(), asset.body, "events/{stem}.json");
     }
 }

@@ -34,7 +34,14 @@ fn the_template_routes_are_the_router_routes() {
             deployed.insert((method.to_owned(), path.to_owned()));
         }
     }
-    assert_eq!(deployed, crate::common::routed());
+    let mut routed = crate::common::routed();
+    // The console's files: not API routes, one function of their own.
+    routed.extend(
+        liveroom_console::ROUTES
+            .iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned())),
+    );
+    assert_eq!(deployed, routed);
 }
 
 /// One hop from a function to its handler: `functions/<name>/src/main.rs` imports one endpoint
@@ -80,9 +87,11 @@ fn every_function_crate_is_one_endpoint_with_a_template_entry() {
         .iter()
         .map(|e| e.name().to_owned())
         .collect();
-    // The functions that are not HTTP endpoints: the scheduled sweeper, the stream's outbox.
+    // The functions that are not API endpoints: the scheduled sweeper, the stream's outbox, the
+    // console's files.
     functions.insert("sweeper".to_owned());
     functions.insert("outbox".to_owned());
+    functions.insert("console".to_owned());
     assert_eq!(binaries, crates);
     assert_eq!(crates, functions);
     assert!(
@@ -202,6 +211,8 @@ fn every_function_policy_allows_exactly_the_dynamodb_actions_of_its_capabilities
     sweeper.extend(deliver.iter().cloned());
     expected.insert("sweeper".to_owned(), sweeper);
     expected.insert("outbox".to_owned(), deliver);
+    // The console serves files: no table access at all.
+    expected.insert("console".to_owned(), BTreeSet::new());
     let mut wrong = Vec::new();
     for (function, needs) in &expected {
         let has = granted.get(function).cloned().unwrap_or_default();
@@ -422,9 +433,10 @@ fn read_keys() -> BTreeMap<String, BTreeSet<String>> {
         .filter(|e| !matches!(**e, service::Health::ENDPOINT | service::OpenApi::ENDPOINT))
         .map(|e| (e.name().to_owned(), read_variables(e.secrets(), false)))
         .collect();
-    // `health` and `openapi` read no configuration at all.
+    // `health`, `openapi` and `console` read no configuration at all.
     out.insert("health".to_owned(), BTreeSet::new());
     out.insert("openapi".to_owned(), BTreeSet::new());
+    out.insert("console".to_owned(), BTreeSet::new());
     for function in ["sweeper", "outbox"] {
         out.insert(
             function.to_owned(),
@@ -468,14 +480,15 @@ fn wrong_keys(text: &str) -> Vec<String> {
 }
 
 /// Issue 16, 11 and issue 21, 8: every function is given exactly the keys its code reads, key
-/// by key (not by group): `health`, `openapi` and `register` none, the callbacks their own key
-/// only, the sweeper and the outbox the IM administrator's key and the webhooks' only, and so
-/// on.
+/// by key (not by group): `health`, `openapi`, `console` and `register` none, the callbacks
+/// their own key only, the sweeper and the outbox the IM administrator's key and the webhooks'
+/// only, and so on.
 #[test]
 fn every_function_is_given_exactly_the_keys_it_reads() {
+    // Every endpoint's function, the sweeper, the outbox and the console.
     assert_eq!(
         given(&template()).len(),
-        liveroom::http::endpoints().len() + 2
+        liveroom::http::endpoints().len() + 3
     );
     let wrong = wrong_keys(&template());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -605,6 +618,7 @@ fn only_the_functions_that_issue_tokens_hold_the_private_key() {
     for none in [
         "health",
         "openapi",
+        "console",
         "register",
         "sweeper",
         "outbox",
