@@ -10,6 +10,7 @@ const MAX_DEPTH = 8; // how deep a schema tree (or an example) goes before it st
 let doc = null; // the OpenAPI document
 let token = ""; // the bearer token the reader typed (memory only)
 let tokenInput = null;
+const tokenWatchers = new Set(); // what to update when the token changes
 const operations = []; // {id, method, path, op, group, haystack, el, navItem, rendered}
 
 // ---- DOM helpers ------------------------------------------------------------------------------
@@ -301,8 +302,8 @@ function operationElement(entry) {
       { class: "op-summary" },
       h("span", { class: `method method-${method}` }, method.toUpperCase()),
       h("code", { class: "op-path" }, path),
-      op.summary ? h("span", { class: "op-title" }, op.summary) : null,
       secured ? h("span", { class: "lock", title: "Needs a token" }, "token") : null,
+      op.summary ? h("span", { class: "op-title" }, op.summary) : null,
     ),
   );
   el.addEventListener("toggle", () => el.open && renderBody(entry));
@@ -405,10 +406,9 @@ function tryPanel(method, path, op, params, request) {
   const send = h("button", { type: "button", class: "btn btn-primary", "data-testid": "try-send" }, "Send");
   const note = h("span", { class: "muted small" }, "");
   const refreshNote = () => {
-    note.textContent = securityOf(op).length && !token ? "No token set: this route will answer 401." : token ? "Sends your token." : "";
+    note.textContent = token ? "Sends your token." : securityOf(op).length ? "No token set: this route answers 401." : "";
   };
-  send.addEventListener("focus", refreshNote);
-  send.addEventListener("mouseenter", refreshNote);
+  tokenWatchers.add(refreshNote);
   refreshNote();
   add(panel, h("div", { class: "try-actions" }, send, note), result);
 
@@ -474,9 +474,10 @@ function tryPanel(method, path, op, params, request) {
   return panel;
 }
 
-function setToken(value) {
+function setToken(value, fromInput = false) {
   token = value.trim();
-  if (tokenInput) tokenInput.value = token;
+  if (tokenInput && !fromInput) tokenInput.value = token;
+  for (const watcher of tokenWatchers) watcher();
 }
 
 // ---- search and deep links --------------------------------------------------------------------
@@ -546,7 +547,7 @@ function render(root) {
   );
 
   tokenInput = h("input", { type: "password", id: "docs-token", class: "input", "data-testid": "docs-token", autocomplete: "off", spellcheck: "false", placeholder: "Paste an access token" });
-  tokenInput.addEventListener("input", () => (token = tokenInput.value.trim()));
+  tokenInput.addEventListener("input", () => setToken(tokenInput.value, true));
   const search = h("input", { type: "search", id: "docs-search", class: "input", "data-testid": "docs-search", autocomplete: "off", placeholder: "Filter by path or summary" });
   const counter = h("span", { class: "muted small counter", "aria-live": "polite" });
   const toolbar = h(
