@@ -158,13 +158,17 @@ function field(name, schema, { required = false, stack = [], depth = 0, tag = nu
   const f = flatten(schema, stack);
   const s = f.s;
   const box = h("div", { class: name === null ? "field field-root" : "field" });
-  add(box, 
+  add(box,
     h(
       "div",
       { class: "field-head" },
       name !== null ? h("code", { class: "field-name" }, name) : null,
       tag ? h("span", { class: "field-in" }, tag) : null,
-      h("span", { class: "field-type" }, f.cycle ? `${f.name} (recursive: see above)` : typeLabel(s, f.name, f.stack)),
+      h(
+        "span",
+        { class: "field-type" },
+        f.cycle ? `${f.name} (recursive: see above)` : typeLabel(s, f.name, f.stack),
+      ),
       required ? h("span", { class: "req" }, "required") : null,
       f.cycle ? null : chips(s),
     ),
@@ -288,7 +292,8 @@ function securityOf(op) {
 function mediaSchema(content) {
   if (!content || typeof content !== "object") return null;
   const media = content["application/json"] || Object.values(content)[0];
-  return media ? { type: content["application/json"] ? "application/json" : Object.keys(content)[0], schema: media.schema } : null;
+  if (!media) return null;
+  return { type: content["application/json"] ? "application/json" : Object.keys(content)[0], schema: media.schema };
 }
 
 function operationElement(entry) {
@@ -317,10 +322,11 @@ function renderBody(entry) {
   const { op, method, path, el, id } = entry;
   const body = h("div", { class: "op-body" });
   const link = h("a", { class: "permalink", href: `#${id}` }, "Link to this operation");
-  add(body, h("div", { class: "op-meta" }, op.operationId ? h("span", { class: "muted" }, "operationId ", h("code", {}, op.operationId)) : null, link));
+  const opIdNote = op.operationId ? h("span", { class: "muted" }, "operationId ", h("code", {}, op.operationId)) : null;
+  add(body, h("div", { class: "op-meta" }, opIdNote, link));
   if (op.description) add(body, rich(op.description));
   const security = securityOf(op);
-  add(body, 
+  add(body,
     h(
       "p",
       { class: security.length ? "security security-on" : "security" },
@@ -330,14 +336,15 @@ function renderBody(entry) {
 
   const params = (op.parameters || []).map(deref);
   if (params.length) {
-    add(body, 
+    add(body,
       h("h3", {}, "Parameters"),
       h(
         "div",
         { class: "fields" },
-        params.map((p) =>
-          field(p.name, { ...(p.schema || {}), description: p.description || (p.schema && p.schema.description) }, { required: !!p.required, tag: `in ${p.in}` }),
-        ),
+        params.map((p) => {
+          const schema = { ...(p.schema || {}), description: p.description || (p.schema && p.schema.description) };
+          return field(p.name, schema, { required: !!p.required, tag: `in ${p.in}` });
+        }),
       ),
     );
   }
@@ -345,8 +352,13 @@ function renderBody(entry) {
   const requestBody = op.requestBody ? deref(op.requestBody) : null;
   const request = requestBody && mediaSchema(requestBody.content);
   if (request) {
-    add(body, 
-      h("h3", {}, "Request body ", h("span", { class: "muted small" }, `${request.type}${requestBody.required ? ", required" : ", optional"}`)),
+    add(body,
+      h(
+        "h3",
+        {},
+        "Request body ",
+        h("span", { class: "muted small" }, `${request.type}, ${requestBody.required ? "required" : "optional"}`),
+      ),
       requestBody.description ? rich(requestBody.description) : null,
       field(null, request.schema),
     );
@@ -357,11 +369,16 @@ function renderBody(entry) {
     const response = deref(raw);
     const media = mediaSchema(response.content);
     const kind = /^[1-5]/.test(status) ? `status-${status[0]}xx` : "status-other";
-    add(body, 
+    add(body,
       h(
         "details",
         { class: "response", open: status.startsWith("2") },
-        h("summary", {}, h("span", { class: `status ${kind}` }, status), h("span", { class: "response-desc" }, response.description || "")),
+        h(
+          "summary",
+          {},
+          h("span", { class: `status ${kind}` }, status),
+          h("span", { class: "response-desc" }, response.description || ""),
+        ),
         media ? field(null, media.schema) : h("p", { class: "muted small" }, "No body."),
       ),
     );
@@ -373,7 +390,8 @@ function renderBody(entry) {
 // ---- try it -----------------------------------------------------------------------------------
 
 function tryPanel(method, path, op, params, request) {
-  const panel = h("section", { class: "try", "aria-label": `Try ${method.toUpperCase()} ${path}` }, h("h3", {}, "Try it"));
+  const what = `${method.toUpperCase()} ${path}`;
+  const panel = h("section", { class: "try", "aria-label": `Try ${what}` }, h("h3", {}, "Try it"));
   const inputs = [];
   for (const p of params.filter((x) => ["query", "header", "path"].includes(x.in))) {
     const example = p.example ?? (p.schema ? p.schema.example : undefined);
@@ -387,22 +405,35 @@ function tryPanel(method, path, op, params, request) {
       value: example === undefined ? "" : String(example),
     });
     inputs.push({ p, input });
-    add(panel, h("label", { class: "try-row" }, h("span", { class: "try-label" }, h("code", {}, p.name), ` in ${p.in}`), input));
+    const label = h("span", { class: "try-label" }, h("code", {}, p.name), ` in ${p.in}`);
+    add(panel, h("label", { class: "try-row" }, label, input));
   }
 
   let textarea = null;
   if (request && method !== "get" && method !== "head") {
     const example = JSON.stringify(exampleOf(request.schema), null, 2);
-    textarea = h("textarea", { class: "try-body", "data-testid": "try-body", rows: Math.min(14, example.split("\n").length + 1), spellcheck: "false", "aria-label": `Request body of ${method.toUpperCase()} ${path} (JSON)` });
+    textarea = h("textarea", {
+      class: "try-body",
+      "data-testid": "try-body",
+      rows: Math.min(14, example.split("\n").length + 1),
+      spellcheck: "false",
+      "aria-label": `Request body of ${what} (JSON)`,
+    });
     textarea.value = example;
     add(panel, textarea);
   }
 
   const status = h("span", { class: "try-status", "data-testid": "try-status", role: "status" });
   const requestId = h("span", { class: "try-rid muted small" });
-  const output = h("pre", { class: "try-response", "data-testid": "try-response", tabindex: "0", "aria-label": "Response body" });
+  const output = h("pre", {
+    class: "try-response",
+    "data-testid": "try-response",
+    tabindex: "0",
+    "aria-label": "Response body",
+  });
   const useToken = h("button", { type: "button", class: "btn btn-quiet", hidden: true }, "Use this token");
-  const result = h("div", { class: "try-result", hidden: true }, h("div", { class: "try-line" }, status, requestId, useToken), output);
+  const line = h("div", { class: "try-line" }, status, requestId, useToken);
+  const result = h("div", { class: "try-result", hidden: true }, line, output);
   const send = h("button", { type: "button", class: "btn btn-primary", "data-testid": "try-send" }, "Send");
   const note = h("span", { class: "muted small" }, "");
   const refreshNote = () => {
@@ -494,7 +525,8 @@ function applySearch(query, counter, empty) {
   for (const group of document.querySelectorAll(".group, .nav-group")) {
     group.hidden = !group.querySelector(".op:not([hidden]), .nav-item:not([hidden])");
   }
-  counter.textContent = terms.length ? `${shown} of ${plural(operations.length, "operation", "operations")}` : plural(operations.length, "operation", "operations");
+  const all = plural(operations.length, "operation", "operations");
+  counter.textContent = terms.length ? `${shown} of ${all}` : all;
   empty.hidden = shown > 0;
 }
 
@@ -541,20 +573,54 @@ function render(root) {
   const header = h(
     "header",
     { class: "top" },
-    h("div", { class: "title-row" }, h("h1", {}, info.title || "API"), info.version ? h("span", { class: "version" }, `v${info.version}`) : null, doc.openapi ? h("span", { class: "version version-soft" }, `OpenAPI ${doc.openapi}`) : null),
+    h(
+      "div",
+      { class: "title-row" },
+      h("h1", {}, info.title || "API"),
+      info.version ? h("span", { class: "version" }, `v${info.version}`) : null,
+      doc.openapi ? h("span", { class: "version version-soft" }, `OpenAPI ${doc.openapi}`) : null,
+    ),
     info.description ? rich(info.description, "prose lead") : null,
-    h("p", { class: "muted small" }, "Requests from this page go to ", h("code", {}, location.origin), ". The raw document: ", h("a", { href: "/openapi.json" }, "/openapi.json"), "."),
+    h(
+      "p",
+      { class: "muted small" },
+      "Requests from this page go to ",
+      h("code", {}, location.origin),
+      ". The raw document: ",
+      h("a", { href: "/openapi.json" }, "/openapi.json"),
+      ".",
+    ),
   );
 
-  tokenInput = h("input", { type: "password", id: "docs-token", class: "input", "data-testid": "docs-token", autocomplete: "off", spellcheck: "false", placeholder: "Paste an access token" });
+  tokenInput = h("input", {
+    type: "password",
+    id: "docs-token",
+    class: "input",
+    "data-testid": "docs-token",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "Paste an access token",
+  });
   tokenInput.addEventListener("input", () => setToken(tokenInput.value, true));
-  const search = h("input", { type: "search", id: "docs-search", class: "input", "data-testid": "docs-search", autocomplete: "off", placeholder: "Filter by path or summary" });
+  const search = h("input", {
+    type: "search",
+    id: "docs-search",
+    class: "input",
+    "data-testid": "docs-search",
+    autocomplete: "off",
+    placeholder: "Filter by path or summary",
+  });
   const counter = h("span", { class: "muted small counter", "aria-live": "polite" });
   const toolbar = h(
     "div",
     { class: "toolbar" },
     h("div", { class: "tool" }, h("div", { class: "tool-head" }, h("label", { for: "docs-search" }, "Search"), counter), search),
-    h("div", { class: "tool" }, h("label", { for: "docs-token" }, "Bearer token ", h("span", { class: "muted small" }, "(kept in this page only)")), tokenInput),
+    h(
+      "div",
+      { class: "tool" },
+      h("label", { for: "docs-token" }, "Bearer token ", h("span", { class: "muted small" }, "(kept in this page only)")),
+      tokenInput,
+    ),
   );
 
   const nav = h("nav", { class: "side", "aria-label": "Operations" });
@@ -566,10 +632,17 @@ function render(root) {
     for (const entry of entries) {
       entry.el = operationElement(entry);
       section.append(entry.el);
+      // In the navigation a path is shown without its group's prefix.
+      const short = (name.length > 1 && entry.path.startsWith(name) && entry.path.slice(name.length)) || entry.path;
       entry.navItem = h(
         "li",
         { class: "nav-item" },
-        h("a", { href: `#${entry.id}`, onclick: () => setTimeout(openFromHash) }, h("span", { class: `method method-${entry.method} method-small` }, entry.method.toUpperCase()), h("span", { class: "nav-path" }, entry.path.slice(name.length > 1 && entry.path.startsWith(name) ? name.length : 0) || entry.path)),
+        h(
+          "a",
+          { href: `#${entry.id}`, onclick: () => setTimeout(openFromHash) },
+          h("span", { class: `method method-${entry.method} method-small` }, entry.method.toUpperCase()),
+          h("span", { class: "nav-path" }, short),
+        ),
       );
       navList.append(entry.navItem);
     }
@@ -593,7 +666,8 @@ async function main() {
     doc = await res.json();
     render(root);
   } catch (err) {
-    root.replaceChildren(h("p", { class: "empty" }, `The API description could not be loaded: ${err && err.message ? err.message : err}`));
+    const why = err && err.message ? err.message : String(err);
+    root.replaceChildren(h("p", { class: "empty" }, `The API description could not be loaded: ${why}`));
   }
 }
 

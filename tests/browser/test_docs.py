@@ -156,6 +156,10 @@ def docs_show_document_text_as_text(ctx):
     doc["info"]["description"] = f"Intro {XSS} and `code`."
     doc["paths"]["/api/v1/live/list"]["post"]["summary"] = f"List {XSS} rooms"
     doc["components"]["schemas"]["ListRequest"]["properties"]["page_num"]["description"] = XSS
+    # A schema that contains itself is shown once, then named, not followed for ever.
+    doc["components"]["schemas"]["ListRequest"]["properties"]["again"] = {
+        "$ref": "#/components/schemas/ListRequest"
+    }
     page = ctx.page()
     page.route(
         "**/openapi.json",
@@ -168,6 +172,8 @@ def docs_show_document_text_as_text(ctx):
     op = open_operation(page, "post", "/api/v1/live/list")
     assert op.get_by_text(f"List {XSS} rooms").is_visible()
     assert op.get_by_text(XSS, exact=True).is_visible()
+    assert op.get_by_text("ListRequest (recursive: see above)").is_visible()
+    assert json.loads(op.get_by_test_id("try-body").input_value()) == {"page_num": 1, "page_size": 1}
     assert page.locator("img").count() == 0
     assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
 
