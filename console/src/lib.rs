@@ -126,8 +126,11 @@ pub async fn respond(req: Request) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
-        let err = ApiError::new(ErrorCode::MethodNotAllowed, "this path accepts only GET, HEAD")
-            .with_detail("allow", "GET, HEAD");
+        let err = ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "this path accepts only GET, HEAD",
+        )
+        .with_detail("allow", "GET, HEAD");
         return liveroom::http::reject(req, err).await;
     }
     let path = req.uri().path().to_owned();

@@ -27,7 +27,13 @@ fn run(req: Request) -> Response<Body> {
 
 #[test]
 fn the_pages_and_their_files_are_embedded() {
-    for name in ["index.html", "console.js", "console.css", "docs.html", "favicon.svg"] {
+    for name in [
+        "index.html",
+        "console.js",
+        "console.css",
+        "docs.html",
+        "favicon.svg",
+    ] {
         assert!(ASSETS.iter().any(|a| a.name == name), "{name}");
     }
     assert_eq!(asset_at("/console").unwrap().name, "index.html");
@@ -75,11 +81,17 @@ fn a_file_is_served_with_its_type_tag_and_the_security_headers() {
     assert_eq!(h["cache-control"], "no-cache");
     assert_eq!(h["vary"], "accept-encoding");
     let etag = h["etag"].to_str().unwrap();
-    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 26, "{etag}");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && etag.len() == 26,
+        "{etag}"
+    );
     let Body::Text(body) = r.body() else {
         panic!("text")
     };
-    assert_eq!(body.as_bytes(), asset_at("/console/console.js").unwrap().body);
+    assert_eq!(
+        body.as_bytes(),
+        asset_at("/console/console.js").unwrap().body
+    );
 }
 
 #[test]
@@ -165,7 +177,11 @@ fn another_method_or_an_unknown_file_gets_the_error_body() {
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
         assert_eq!(r.headers()["allow"], "GET, HEAD");
     }
-    for path in ["/console/nope.js", "/console/../Cargo.toml", "/docs/openapi"] {
+    for path in [
+        "/console/nope.js",
+        "/console/../Cargo.toml",
+        "/docs/openapi",
+    ] {
         let r = run(get(path, &[]));
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         let Body::Text(body) = r.body() else {
@@ -205,7 +221,11 @@ fn the_pages_build_no_html_from_text_and_load_nothing_from_elsewhere() {
         }
         if asset.name.ends_with(".html") {
             let lower = text.to_ascii_lowercase();
-            assert!(!lower.contains(" style="), "{}: an inline style", asset.name);
+            assert!(
+                !lower.contains(" style="),
+                "{}: an inline style",
+                asset.name
+            );
             let handler = lower.match_indices(" on").any(|(i, _)| {
                 let rest = &lower[i + 3..];
                 let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
@@ -214,7 +234,11 @@ fn the_pages_build_no_html_from_text_and_load_nothing_from_elsewhere() {
             assert!(!handler, "{}: an inline event handler", asset.name);
             for script in lower.split("<script").skip(1) {
                 let tag = script.split('>').next().unwrap_or_default();
-                assert!(tag.contains("src=\"/console/"), "{}: an inline script", asset.name);
+                assert!(
+                    tag.contains("src=\"/console/"),
+                    "{}: an inline script",
+                    asset.name
+                );
             }
         }
         for scheme in ["http://", "https://", "//cdn", "url(http"] {

@@ -15,6 +15,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -169,7 +170,9 @@ class Ctx:
             # An API call answered 4xx is the page's to handle (and the scenario's to check);
             # a file of the page that fails to load, or a CSP refusal, is a problem.
             url = (message.location or {}).get("url", "")
-            if message.text.startswith("Failed to load resource") and "/api/v1/" in url:
+            path = urllib.parse.urlsplit(url).path
+            own = path.startswith(("/console", "/docs", "/favicon"))
+            if message.text.startswith("Failed to load resource") and not own:
                 return
             self.problems.append(f"console error: {message.text} ({url})")
 

@@ -90,7 +90,10 @@ fn every_event_is_a_valid_request_for_the_function_it_is_named_after() {
             // of the API claims it.
             let path = req.uri().path().to_owned();
             assert!(liveroom_console::serves(&path), "events/{stem}.json");
-            assert!(liveroom_console::asset_at(&path).is_some(), "events/{stem}.json");
+            assert!(
+                liveroom_console::asset_at(&path).is_some(),
+                "events/{stem}.json"
+            );
             assert!(resolve(req.method(), &path).is_err(), "events/{stem}.json");
             continue;
         }
