@@ -11,6 +11,7 @@ const ROOMS_EVERY_MS = 3000;
 const ROOM_EVERY_MS = 5000;
 const PAGE_SIZE = 20;
 const MEMBER_PAGES_MAX = 40;
+const MEMBER_PAGES_REFRESHED = 4;
 const ROLES = ["admin", "moderator", "auditor"];
 const SCOPES = ["rooms:read", "rooms:write", "users:read", "users:write", "audit:read", "admin"];
 const ACTIONS = [
@@ -509,15 +510,28 @@ function viewRoom(id) {
   let room = null;
   let muted = new Map();
 
+  // A crowd of many pages is walked when the room opens, after an action and on request; the
+  // refresh every few seconds walks it again only while it is a few pages.
+  let pagesLastWalk = 0;
+  let walkNext = true;
+  let kept = { members: [], truncated: false, at: null };
+
   const load = async () => {
     // Every page of members: the first answer has the room, the rest only add members.
     const first = await admin("room", { id });
-    const all = [...(first.members || [])];
-    let token = first.members_next_token;
-    for (let i = 1; token && i < MEMBER_PAGES_MAX; i += 1) {
-      const more = await admin("room", { id, members_next_token: token });
-      all.push(...(more.members || []));
-      token = more.members_next_token;
+    const walk = walkNext || pagesLastWalk <= MEMBER_PAGES_REFRESHED;
+    walkNext = false;
+    if (walk) {
+      const all = [...(first.members || [])];
+      let token = first.members_next_token;
+      let pages = 1;
+      for (; token && pages < MEMBER_PAGES_MAX; pages += 1) {
+        const more = await admin("room", { id, members_next_token: token });
+        all.push(...(more.members || []));
+        token = more.members_next_token;
+      }
+      pagesLastWalk = pages;
+      kept = { members: all, truncated: Boolean(token), at: pages > MEMBER_PAGES_REFRESHED ? new Date() : null };
     }
     let points = [];
     try {
@@ -529,7 +543,7 @@ function viewRoom(id) {
     renderRoomHead(head, room);
     renderRoomDetails(details, room);
     renderChart(chart, points);
-    renderMembers(members, all, Boolean(token), room, writer, muted, actOn);
+    renderMembers(members, kept, room, writer, muted, actOn, () => { walkNext = true; refresh(); });
     renderCohosts(cohosts, (first.meeting_info && first.meeting_info.members) || []);
     renderBans(bans, first.bans || []);
     if (may("audit:read")) renderAuditTable(audit, first.audit || [], "Latest audit entries of this room.");
@@ -578,6 +592,7 @@ function viewRoom(id) {
         showError(e);
       }
     }
+    walkNext = true;
     await refresh();
   }
 
@@ -601,6 +616,7 @@ function viewRoom(id) {
     } catch (e) {
       showError(e);
     }
+    walkNext = true;
     await refresh();
   });
 
@@ -687,7 +703,8 @@ function renderChart(el, points) {
     h("p", { class: "legend" }, h("span", { class: "key online" }, "online (left axis)"), " ", h("span", { class: "key likes" }, "likes (right axis)")));
 }
 
-function renderMembers(el, members, truncated, room, writer, muted, actOn) {
+function renderMembers(el, walked, room, writer, muted, actOn, reload) {
+  const { members, truncated, at } = walked;
   const ended = room.status === 2;
   const rows = members.map((m) => {
     const state = muted.get(m.user_id);
@@ -701,8 +718,10 @@ function renderMembers(el, members, truncated, room, writer, muted, actOn) {
         h("button", { type: "button", testid: "mute", disabled, onclick: () => actOn(m, "mute") }, "Mute"),
         h("button", { type: "button", testid: "unmute", disabled, onclick: () => actOn(m, "unmute") }, "Unmute")));
   });
+  const counted = `${members.length.toLocaleString()} online${truncated ? ` (the first ${MEMBER_PAGES_MAX} pages)` : ""}`;
   replace(el,
-    h("p", { class: "muted small" }, `${members.length} online${truncated ? " (the first pages only)" : ""}`),
+    h("p", { class: "muted small" }, at ? `${counted}, as of ${at.toLocaleTimeString()} ` : counted,
+      at ? h("button", { type: "button", class: "link", testid: "reload-members", onclick: reload }, "Reload the members") : null),
     h("div", { testid: "members-list" }, table("members-table", ["Member", "Joined", "Last seen", "Actions"], rows, "Nobody is online.")));
 }
 

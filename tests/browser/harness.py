@@ -106,6 +106,8 @@ class Server:
                 "ADMIN_USERS": ADMIN,
                 "REGISTRATIONS_PER_ADDRESS_PER_MINUTE": "1000",
                 "ROOM_CREATIONS_PER_USER_PER_MINUTE": "1000",
+                "HEARTBEAT_TIMEOUT_SECONDS": "600",
+                "ANCHOR_TIMEOUT_SECONDS": "600",
                 "RUST_LOG": "warn",
             }
         )

@@ -199,6 +199,7 @@ def the_chart_has_a_point_per_sample(ctx):
         page.wait_for_timeout(1000)
     assert before == after == drawn == online == likes, (before, after, drawn, online, likes)
     assert chart.locator("polyline").count() == 2
+    ctx.shot(page, "desktop-room")
 
 
 @scenario
@@ -356,3 +357,66 @@ def the_console_is_served_with_its_headers(ctx):
     frame = page.frames[1] if len(page.frames) > 1 else None
     assert frame is None or frame.url in ("", "about:blank") or "liveroom" not in (frame.content() or "")
     ctx.problems.clear()  # the refused frame logs a console error, which is the point
+
+
+@scenario
+def every_member_is_listed_across_pages(ctx):
+    # More members than one page of `room` holds (50): the page walks every page.
+    _, room_id = live_room(ctx)
+    ids = [uid("crowd") for _ in range(57)]
+    for member_id in ids:
+        ctx.api.call("/api/v1/live/join", {"id": room_id}, ctx.api.user(member_id))
+    first = ctx.api.call("/api/v1/admin/room", {"id": room_id}, ctx.admin)
+    assert first.get("members_next_token"), "one page held every member: the scene is too small"
+    page = signed_in(ctx)
+    open_room(page, room_id)
+    expect(page.get_by_test_id("member-row")).to_have_count(len(ids), timeout=10_000)
+    shown = set(page.get_by_test_id("member-row").evaluate_all("rows => rows.map(r => r.dataset.userId)"))
+    assert shown == set(ids), sorted(set(ids) ^ shown)
+
+
+@scenario
+def a_busy_room_as_the_readme_shows_it(ctx):
+    """A room with a crowd arriving over a few sweeper samples, likes, a kick and a mute: the
+    screenshots the README shows (target/browser/a_busy_room_as_the_readme_shows_it-*.png)."""
+    anchor = ctx.api.user(uid("anchor"), nick="DJ Nova")
+    room = ctx.api.call(
+        "/api/v1/live/create",
+        {"title": "Friday night live: vinyl and requests", "notice": "Requests in the chat",
+         "category": "music"},
+        anchor,
+    )
+    room_id = room["id"]
+    ctx.api.call("/api/v1/live/start", {"id": room_id}, anchor)
+    names = ["mia", "leo", "ava", "kai", "zoe", "noah", "ivy", "eli"]
+    viewers = []
+    for i, name in enumerate(names):
+        user = f"{name}{uuid.uuid4().hex[:4]}"
+        token = ctx.api.user(user)
+        ctx.api.call("/api/v1/live/join", {"id": room_id}, token)
+        ctx.api.call("/api/v1/live/like", {"id": room_id, "count": 5 + 7 * i}, token, expect=None)
+        viewers.append((user, token))
+        time.sleep(2.6)
+    points = ctx.api.call("/api/v1/admin/roomSeries", {"id": room_id, "limit": 120}, ctx.admin)["points"]
+    assert len(points) >= 3, points
+    ctx.api.call(
+        "/api/v1/admin/kick",
+        {"id": room_id, "user_id": viewers[1][0], "ban_seconds": 3600, "reason": "spam links"},
+        ctx.admin,
+    )
+    ctx.api.call(
+        "/api/v1/admin/mute",
+        {"id": room_id, "user_id": viewers[2][0], "mute": True, "reason": "shouting"},
+        ctx.admin,
+    )
+    page = signed_in(ctx)
+    page.locator(f'[data-room-id="{room_id}"]').wait_for()
+    ctx.shot(page, "desktop-rooms")
+    open_room(page, room_id)
+    expect(page.get_by_test_id("member-row")).to_have_count(len(names) - 1)
+    expect(page.locator('[data-testid="audit-row"]')).to_have_count(2)
+    page.get_by_test_id("stop-reason").fill("prohibited content")
+    ctx.shot(page, "desktop-room")
+    phone = signed_in(ctx, PHONE)
+    phone.locator(f'[data-room-id="{room_id}"]').wait_for()
+    ctx.shot(phone, "phone-rooms")
