@@ -111,3 +111,23 @@ def attack_the_csv_has_no_formula_after_a_semicolon(ctx):
             if segment.lstrip(' "')[:1] in ("=", "+", "-", "@"):
                 bad.append(segment[:60])
     assert not bad, f"cells a ';' locale reads as formulas: {bad}"
+
+
+@scenario
+def attack_sign_out_ends_the_session_on_the_server(ctx):
+    """Sign out only forgets the token in the tab (signOut, console.js): a copy taken before
+    (a shared machine, a HAR file, a screenshot of devtools) keeps working for the admin API
+    until it expires (ACCESS_TOKEN_TTL_SECONDS, 2 h by default). `POST /api/v1/live/logout`
+    would end it: the admin routes refuse a logged-out session's token."""
+    page = signed_in(ctx)
+    token = page.evaluate("sessionStorage.getItem('liveroom.console.token')")
+    page.get_by_test_id("sign-out").click()
+    page.get_by_test_id("login-submit").wait_for()
+    time.sleep(0.5)
+    status = None
+    try:
+        ctx.api.call("/api/v1/admin/whoami", {}, token, expect=200)
+        status = 200
+    except Exception as e:
+        status = getattr(e, "status", None)
+    assert status == 401, f"the signed-out token still answers {status} on the admin API"
