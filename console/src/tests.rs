@@ -251,3 +251,39 @@ fn the_pages_build_no_html_from_text_and_load_nothing_from_elsewhere() {
         }
     }
 }
+
+// ---- issue 25 attack review: these fail on the code as reviewed (see the report) ----------
+
+/// A cache that holds the identity copy (tag `"X"`) and revalidates it with a request that
+/// takes gzip gets `304` with `ETag: "X-gzip"` and `Content-Encoding: gzip`: a cache that
+/// updates its stored headers from the 304 (RFC 9111 §4.3.4) now serves the plain bytes
+/// labelled gzip. A 304 must describe the copy the client named, or the answer be a 200.
+#[test]
+fn attack_a_304_never_relabels_the_copy_the_client_holds() {
+    let plain_tag = run(get("/console/console.js", &[])).headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let r = run(get(
+        "/console/console.js",
+        &[("accept-encoding", "gzip"), ("if-none-match", &plain_tag)],
+    ));
+    if r.status() == StatusCode::NOT_MODIFIED {
+        assert_eq!(
+            r.headers()["etag"],
+            plain_tag.as_str(),
+            "the 304 names another copy"
+        );
+        assert!(
+            r.headers().get("content-encoding").is_none(),
+            "the 304 relabels an identity copy as gzip"
+        );
+    }
+}
+
+/// `gzip;q=0, *` refuses gzip explicitly (the `*` is for codings not named, RFC 9110 §12.5.3).
+#[test]
+fn attack_an_explicit_gzip_refusal_wins_over_a_star() {
+    let r = run(get("/console", &[("accept-encoding", "gzip;q=0, *")]));
+    assert!(r.headers().get("content-encoding").is_none());
+}
