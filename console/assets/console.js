@@ -26,10 +26,18 @@ const BANS = [
 
 // ---- DOM ---------------------------------------------------------------------------------
 
+// Bidirectional controls (U+202A–202E, U+2066–2069, U+200E/200F, U+061C) in what a user typed
+// would reorder the text around them: each is shown as its code point instead.
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+function visible(text) {
+  return text.replace(BIDI, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`);
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(visible(String(child))));
   }
   return el;
 }
@@ -73,6 +81,15 @@ function replace(el, ...children) {
 function field(label, control, hint) {
   return h("label", { class: "field" }, h("span", { class: "field-label" }, label), control,
     hint ? h("span", { class: "hint" }, hint) : null);
+}
+
+/** A link's part as text; a malformed escape is kept as it is (it names no room). */
+function safeDecode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch (e) {
+    return part;
+  }
 }
 
 function when(iso) {
@@ -269,8 +286,19 @@ function confirmAction(title, body, confirmLabel, check) {
 
 // ---- sign-in ---------------------------------------------------------------------------
 
-function signOut(message) {
+function signOut(message, endSession) {
   stopTimers();
+  // A user's session ends on the server too (a copy of the token dies with it); a key lives
+  // until it is revoked.
+  if (endSession && app.token && app.me && app.me.actor.kind === "user") {
+    fetch("/api/v1/live/logout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${app.token}` },
+      body: "{}",
+      keepalive: true,
+      credentials: "omit",
+    }).catch(() => {});
+  }
   app.token = null;
   app.me = null;
   sessionStorage.removeItem(TOKEN_KEY);
@@ -368,7 +396,7 @@ function renderShell() {
       nav,
       h("div", { class: "me" },
         h("span", { testid: "whoami", title: me.scopes.join(" ") }, h("strong", {}, who), " · ", roles),
-        h("button", { type: "button", class: "link", testid: "sign-out", onclick: () => signOut("Signed out.") }, "Sign out"))),
+        h("button", { type: "button", class: "link", testid: "sign-out", onclick: () => signOut("Signed out.", true) }, "Sign out"))),
     app.banner,
     app.main);
 }
@@ -392,7 +420,7 @@ function route() {
   }
   window.scrollTo(0, 0);
   if (view === "rooms") return viewRooms();
-  if (view === "room") return viewRoom(decodeURIComponent(parts.slice(1).join("/")));
+  if (view === "room") return viewRoom(safeDecode(parts.slice(1).join("/")));
   if (view === "users") return viewUsers();
   if (view === "audit") return viewAudit();
   if (view === "keys") return viewKeys();
@@ -739,30 +767,35 @@ function renderBans(el, bans) {
 
 // ---- audit -----------------------------------------------------------------------------
 
-function auditRow(e) {
+function auditRow(e, withRoom) {
   const details = e.details && Object.keys(e.details).length ? JSON.stringify(e.details) : "";
   const target = e.target ? `${e.target.kind}:${e.target.id}` : "";
   return h("tr", { testid: "audit-row", "data-action": e.action, "data-id": e.id },
     timeCell(e.at),
-    h("td", {}, actorText(e.actor)),
-    h("td", {}, h("code", {}, e.action)),
+    h("td", { class: "nowrap" }, actorText(e.actor)),
+    h("td", { class: "nowrap" }, h("code", {}, e.action)),
     h("td", {}, target),
-    h("td", {}, e.room_id ? h("a", { href: `#/room/${encodeURIComponent(e.room_id)}` }, e.room_id) : "—"),
+    withRoom ? h("td", {}, e.room_id ? h("a", { href: `#/room/${encodeURIComponent(e.room_id)}` }, e.room_id) : "—") : null,
     h("td", { testid: "audit-reason" }, e.reason || "—"),
     h("td", { class: "details-cell" }, details ? h("code", { title: details }, details) : "—"));
 }
 
-function renderAuditTable(el, entries, caption) {
+function renderAuditTable(el, entries, caption, withRoom) {
+  const headers = withRoom
+    ? ["When", "Actor", "Action", "Target", "Room", "Reason", "Details"]
+    : ["When", "Actor", "Action", "Target", "Reason", "Details"];
   replace(el,
     caption ? h("p", { class: "muted small" }, caption) : null,
-    table("audit-table", ["When", "Actor", "Action", "Target", "Room", "Reason", "Details"], entries.map(auditRow), "No entries."));
+    table("audit-table", headers, entries.map((e) => auditRow(e, withRoom)), "No entries."));
 }
 
 function csvCell(value) {
   let text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
-  // A spreadsheet must not run what a user typed as a formula.
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // A spreadsheet must not run what a user typed as a formula: not at the start of a cell, nor
+  // after a ';' (the list separator of many locales), leading blanks or not.
+  text = text.replace(/(^|;)(\s*)(?=[=+\-@\t\r＝＋－＠])/g, "$1$2'");
+  // Every cell quoted: a ';' or ',' inside one never splits it.
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 function toCsv(entries) {
@@ -803,7 +836,7 @@ function viewAudit() {
     clearError();
     try {
       const r = await admin("audit", Object.assign(query(), token ? { next_token: token } : {}));
-      renderAuditTable(list, r.entries || [], null);
+      renderAuditTable(list, r.entries || [], null, true);
       next = r.next_token || null;
       older.disabled = !next;
       newest.disabled = !token;
@@ -863,8 +896,8 @@ function viewUsers() {
   const writer = may("users:write");
   const isAdmin = may("admin");
 
-  const load = async () => {
-    clearError();
+  const load = async (keepError) => {
+    if (!keepError) clearError();
     try {
       const body = { page_num: page, page_size: PAGE_SIZE };
       if (prefix.value.trim()) body.prefix = prefix.value.trim();
@@ -909,11 +942,15 @@ function viewUsers() {
       }
     } catch (e) {
       showError(e);
+      await load(true);
+      return;
     }
-    await load();
+    clearError();
+    await load(true);
   }
 
   function renderUsers(el, users) {
+    const self = app.me.actor.kind === "user" ? app.me.actor.id : null;
     const rows = users.map((u) => h("tr", { testid: "user-row", "data-user-id": u.id },
       h("td", {}, h("strong", {}, u.id), u.nick && u.nick !== u.id ? h("span", { class: "muted" }, ` (${u.nick})`) : null),
       h("td", {}, (u.roles || []).length ? u.roles.join(", ") : "—"),
@@ -923,8 +960,14 @@ function viewUsers() {
       h("td", { class: "row-actions" },
         u.disabled
           ? h("button", { type: "button", testid: "enable-user", disabled: !writer, onclick: () => act(u, "enable") }, "Enable")
-          : h("button", { type: "button", class: "danger-outline", testid: "disable-user", disabled: !writer, onclick: () => act(u, "disable") }, "Disable"),
-        isAdmin ? h("button", { type: "button", testid: "set-roles", onclick: () => act(u, "roles") }, "Roles…") : null)));
+          : h("button", {
+            type: "button", class: "danger-outline", testid: "disable-user",
+            // Not one's own account; an admin's only by an admin (the server decides the rest).
+            disabled: !writer || u.id === self || ((u.roles || []).includes("admin") && !isAdmin),
+            title: u.id === self ? "You cannot disable your own account." : null,
+            onclick: () => act(u, "disable"),
+          }, "Disable"),
+        isAdmin ? h("button", { type: "button", testid: "set-roles", disabled: u.id === self, onclick: () => act(u, "roles") }, "Roles…") : null)));
     replace(el, table("users-table", ["User", "Roles", "State", "Registered", "Actions"], rows, "No users match."));
   }
 

@@ -437,7 +437,8 @@ function tryPanel(method, path, op, params, request) {
   const send = h("button", { type: "button", class: "btn btn-primary", "data-testid": "try-send" }, "Send");
   const note = h("span", { class: "muted small" }, "");
   const refreshNote = () => {
-    note.textContent = token ? "Sends your token." : securityOf(op).length ? "No token set: this route answers 401." : "";
+    const secured = securityOf(op).length > 0;
+    note.textContent = !secured ? "Sends no token." : token ? "Sends your token." : "No token set: this route answers 401.";
   };
   tokenWatchers.add(refreshNote);
   refreshNote();
@@ -452,7 +453,8 @@ function tryPanel(method, path, op, params, request) {
 
   send.addEventListener("click", async () => {
     const headers = { "Content-Type": "application/json" };
-    if (token) headers.Authorization = `Bearer ${token}`;
+    // The token goes only to the operations that take one.
+    if (token && securityOf(op).length) headers.Authorization = `Bearer ${token}`;
     const query = new URLSearchParams();
     let url = path;
     for (const { p, input } of inputs) {
@@ -531,7 +533,13 @@ function applySearch(query, counter, empty) {
 }
 
 function openFromHash() {
-  const id = decodeURIComponent(location.hash.slice(1));
+  // A malformed link (`#%E0%A4%A`) opens nothing rather than breaking the page.
+  let id;
+  try {
+    id = decodeURIComponent(location.hash.slice(1));
+  } catch (e) {
+    return;
+  }
   const entry = operations.find((e) => e.id === id);
   if (!entry) return;
   entry.el.hidden = false;

@@ -80,7 +80,8 @@ pub fn asset_at(path: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.name == name)
 }
 
-/// Whether the client takes gzip (`Accept-Encoding`, honouring `q=0`).
+/// Whether the client takes gzip (`Accept-Encoding`): as `gzip` names it, else as `*` does
+/// (`*` covers only the codings not named, RFC 9110 §12.5.3); `q=0` refuses.
 fn takes_gzip(req: &Request) -> bool {
     let Some(accept) = req
         .headers()
@@ -89,34 +90,44 @@ fn takes_gzip(req: &Request) -> bool {
     else {
         return false;
     };
-    accept.split(',').any(|item| {
+    let (mut gzip, mut star) = (None, None);
+    for item in accept.split(',') {
         let mut parts = item.split(';').map(str::trim);
         let coding = parts.next().unwrap_or_default();
         let refused = parts.any(|p| {
             p.strip_prefix("q=")
                 .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
         });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(!refused);
+        } else if coding == "*" {
+            star = Some(!refused);
+        }
+    }
+    gzip.or(star).unwrap_or(false)
 }
 
-/// Whether `If-None-Match` names this file (any of its encodings; weak tags compare too).
-fn not_modified(req: &Request, asset: &Asset) -> bool {
+/// Whether `If-None-Match` names `etag`, the tag of the copy this answer would send (weak
+/// tags compare too): a 304 always describes the copy the client holds.
+fn not_modified(req: &Request, etag: &str) -> bool {
     req.headers()
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|tag| {
-            let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag == "*"
-                || tag
-                    .strip_prefix('"')
-                    .and_then(|t| t.strip_suffix('"'))
-                    .and_then(|t| t.strip_prefix(asset.etag))
-                    .is_some_and(|rest| rest.is_empty() || rest == "-gzip")
-        })
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+/// The error answer of the edge, with the files' security headers too.
+async fn refuse(req: Request, err: ApiError) -> Response<Body> {
+    let mut response = liveroom::http::reject(req, err).await;
+    for (name, value) in SECURITY_HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Answers a request for the console's or the docs page's files: the file (`200`, or `304` when
@@ -136,14 +147,14 @@ pub async fn respond(req: Request) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let Some(asset) = asset_at(&path) else {
         let err = ApiError::new(ErrorCode::RouteNotFound, "no such path").with_detail("path", path);
-        return liveroom::http::reject(req, err).await;
+        return refuse(req, err).await;
     };
     let gzip = asset.gzip.filter(|_| takes_gzip(&req));
     let etag = match gzip {
         Some(_) => format!("\"{}-gzip\"", asset.etag),
         None => format!("\"{}\"", asset.etag),
     };
-    let fresh = not_modified(&req, asset);
+    let fresh = not_modified(&req, &etag);
     let body = match (fresh || method == Method::HEAD, gzip) {
         (true, _) => Body::Empty,
         (false, Some(gz)) => Body::Binary(gz.to_vec()),

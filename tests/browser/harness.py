@@ -187,10 +187,10 @@ class Ctx:
         page.get_by_test_id("login-password").fill(password)
         page.get_by_test_id("login-submit").click()
 
-    def shot(self, page, label):
+    def shot(self, page, label, full_page=True):
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{self.name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close(self):
