@@ -216,17 +216,25 @@ def the_phone_viewport_has_no_horizontal_scroll(ctx):
     page.locator(f'[data-testid="member-row"][data-user-id="{viewer_id}"]').wait_for()
     assert no_horizontal_scroll(page), "room"
     ctx.shot(page, "phone-room")
+    assert unlabelled(page) == [], unlabelled(page)
     for view, testid in (("users", "users-table"), ("audit", "audit-table"), ("keys", "keys-table")):
         page.goto(f"{ctx.base}/console#/{view}")
         page.get_by_test_id(testid).wait_for()
         assert no_horizontal_scroll(page), view
-    # Every control has a label (its own <label>, aria-label or a visible text of a button).
-    unlabelled = page.evaluate(
-        """[...document.querySelectorAll('input, select, button')].filter(el =>
+        assert unlabelled(page) == [], (view, unlabelled(page))
+    page.get_by_test_id("sign-out").click()
+    page.get_by_test_id("login-submit").wait_for()
+    assert no_horizontal_scroll(page), "sign-in"
+    assert unlabelled(page) == [], ("sign-in", unlabelled(page))
+
+
+def unlabelled(page):
+    """The controls with no label: no <label>, no aria-label, no text of their own."""
+    return page.evaluate(
+        """[...document.querySelectorAll('input, select, button, textarea')].filter(el =>
              !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim()
            ).map(el => el.outerHTML)"""
     )
-    assert unlabelled == [], unlabelled
 
 
 @scenario
@@ -426,3 +434,30 @@ def a_busy_room_as_the_readme_shows_it(ctx):
     phone.goto(f"{ctx.base}/console#/room/{room_id}")
     phone.get_by_test_id("online-chart").wait_for()
     ctx.shot(phone, "phone-room", full_page=False)
+
+
+@scenario
+def the_audit_log_pages_older_and_back(ctx):
+    _, room_id = live_room(ctx)
+    viewer = uid("v")
+    ctx.api.call("/api/v1/live/join", {"id": room_id}, ctx.api.user(viewer))
+    for i in range(53):
+        ctx.api.call(
+            "/api/v1/admin/mute",
+            {"id": room_id, "user_id": viewer, "mute": i % 2 == 0, "reason": f"step {i}"},
+            ctx.admin,
+        )
+    page = signed_in(ctx)
+    page.get_by_test_id("nav-audit").click()
+    page.get_by_test_id("audit-room").fill(room_id)
+    page.get_by_test_id("audit-apply").click()
+    rows = page.get_by_test_id("audit-row")
+    expect(rows).to_have_count(50)
+    assert "step 52" in rows.first.inner_text()
+    assert page.get_by_test_id("audit-first").is_disabled()
+    page.get_by_test_id("audit-next").click()
+    expect(rows).to_have_count(3)
+    assert "step 2" in rows.first.inner_text() and "step 0" in rows.last.inner_text()
+    expect(page.get_by_test_id("audit-next")).to_be_disabled()
+    page.get_by_test_id("audit-first").click()
+    expect(rows).to_have_count(50)
