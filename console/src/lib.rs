@@ -46,10 +46,13 @@ const CONSOLE_PAGE: &str = "index.html";
 const DOCS_PAGE: &str = "docs.html";
 
 /// The policy of every page: scripts, styles and requests from this origin only (no inline
-/// script or style, no `eval`), no plugin, no `<base>`, no form posting anywhere, never framed.
+/// script or style, no `eval`), no plugin, no `<base>`, no form posting anywhere, never framed;
+/// and no string ever reaches an HTML or script sink (`innerHTML`, …): Trusted Types with no
+/// policy at all, so such an assignment throws instead of parsing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-     form-action 'none'; frame-ancestors 'none'";
+     form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; \
+     trusted-types 'none'";
 
 /// The headers every file is served with, besides its type, tag and encoding.
 const SECURITY_HEADERS: [(&str, &str); 7] = [

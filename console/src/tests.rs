@@ -72,6 +72,8 @@ fn a_file_is_served_with_its_type_tag_and_the_security_headers() {
         "script-src 'self'",
         "frame-ancestors 'none'",
         "object-src 'none'",
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'",
     ] {
         assert!(csp.contains(directive), "{directive}");
     }
