@@ -47,13 +47,14 @@ const SAMPLE_USER: &str = "5f2b0c9e8d7a4b6c9e1f0a2b3c4d5e6f";
 const SAMPLE_SALT: &str = "sample-signature-salt-local-only-0123456789";
 
 /// The functions, as named in `functions/` (one binary each).
-const FUNCTIONS: [&str; 54] = [
+const FUNCTIONS: [&str; 55] = [
     "health",
     "openapi",
     "console",
     "register",
     "login",
     "refresh",
+    "live-jump",
     "create",
     "get",
     "list",
@@ -666,7 +667,21 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
         ("console", vec![measure("", w.event("console"))]),
         ("register", vec![measure("new user", w.event("register"))]),
         ("login", vec![measure("", w.event("login"))]),
-        ("refresh", vec![measure("", w.event("refresh"))]),
+        (
+            "refresh",
+            vec![
+                measure("", w.event("refresh")),
+                measure("refresh_token (Bearer)", w.event("refresh-token")),
+            ],
+        ),
+        (
+            "live-jump",
+            vec![
+                measure("getLiveJumpUrl", w.event("live-jump")),
+                measure("verifyAuthToken (first use)", w.event("live-jump-verify")),
+                measure("verifyAuthToken (used: 401)", w.event("live-jump-verify")),
+            ],
+        ),
         (
             "create",
             vec![
@@ -841,6 +856,12 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             vec![
                 warm("", on("rtc-token", b)),
                 measure("", on("rtc-token", a)),
+                measure(
+                    "getRtcAuthToken",
+                    w.with_body(w.event("rtc-token-get-rtc-auth-token"), |b| {
+                        b["room_id"] = json!(a)
+                    }),
+                ),
             ],
         ),
         (

@@ -103,8 +103,16 @@ pub struct TokenKeys {
     /// `None` in every function but those that issue tokens (they alone read
     /// `JWT_PRIVATE_KEY`): nothing is issued there.
     signer: Option<TokenSigner>,
+    /// The desktop-pusher link key ([`JUMP_KEY_LABEL`] derived from the private key): only
+    /// where tokens are issued.
+    jump: Option<[u8; 32]>,
     validation: Validation,
 }
+
+/// The label the desktop-pusher link key is derived with ([`JwtPrivateKey::derive`]).
+pub const JUMP_KEY_LABEL: &str = "liveroom/v1/desktop-pusher-jump-token";
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 fn invalid() -> ApiError {
     ApiError::new(
@@ -133,7 +141,10 @@ impl TokenKeys {
     /// Keys that issue and verify tokens.
     pub fn issuing(key: &JwtPrivateKey) -> Self {
         let signer = TokenSigner(EncodingKey::from_ed_der(&key.pkcs8_der()));
-        Self::build(Some(key.public_key()), Some(signer))
+        Self {
+            jump: Some(key.derive(JUMP_KEY_LABEL)),
+            ..Self::build(Some(key.public_key()), Some(signer))
+        }
     }
 
     /// Keys that only verify: nothing can be issued with them.
@@ -151,8 +162,34 @@ impl TokenKeys {
         Self {
             verifier: public.map(|key| DecodingKey::from_ed_der(key.as_bytes())),
             signer,
+            jump: None,
             validation,
         }
+    }
+
+    /// The MAC of a desktop-pusher link token's `payload`, with the key derived for that
+    /// alone (never the token key): 500 where no private key is held.
+    pub fn sign_jump(&self, payload: &[u8]) -> Result<[u8; 32], ApiError> {
+        use hmac::Mac;
+        let key = self.jump.as_ref().ok_or_else(|| {
+            ApiError::internal("this function holds no JWT_PRIVATE_KEY: it signs no links")
+        })?;
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(key).map_err(ApiError::internal)?;
+        mac.update(payload);
+        Ok(mac.finalize().into_bytes().into())
+    }
+
+    /// Whether `tag` is the link key's MAC of `payload` (compared in constant time).
+    pub fn verify_jump(&self, payload: &[u8], tag: &[u8]) -> bool {
+        use hmac::Mac;
+        let Some(key) = self.jump.as_ref() else {
+            return false;
+        };
+        let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(key) else {
+            return false;
+        };
+        mac.update(payload);
+        mac.verify_slice(tag).is_ok()
     }
 
     /// Whether these keys can issue tokens (only a function holding `JWT_PRIVATE_KEY`).

@@ -253,6 +253,17 @@ impl JwtPrivateKey {
         base64::engine::general_purpose::STANDARD.encode(self.seed)
     }
 
+    /// A key for one purpose only, derived from this one: HMAC-SHA256 of `label` keyed with the
+    /// seed. It verifies nothing this key signs, and this key nothing it signs; another label
+    /// gives an unrelated key.
+    pub(crate) fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.seed)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The key as PKCS#8 DER (what the signer is built from).
     pub(crate) fn pkcs8_der(&self) -> Vec<u8> {
         [PKCS8_ED25519_PREFIX.as_slice(), self.seed.as_slice()].concat()

@@ -45,7 +45,8 @@
 //!   the retry on conflict.
 //! - `admin`: the admin API: every anchor's rooms, stops, kicks, mutes, accounts, roles, API
 //!   keys and the audit log (issue 24).
-//! - `accounts`: register, login, refresh, logout and the user's own profile (§3).
+//! - `accounts`: register, login, refresh, logout, the user's own profile (§3) and the desktop
+//!   pusher's sign-in link (issue 26).
 //! - `rooms`: the rooms' life cycle, listings and read model (§5).
 //! - `meeting`: co-hosting (§6).
 //! - `moderation`: kick (with its ban) and mute.

@@ -56,6 +56,49 @@ pub struct RtcTokenResponse {
     pub rtc_push_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtc_pull_url: Option<String>,
+    /// Until when the credential holds (unix seconds), for `getRtcAuthToken`'s `timestamp`.
+    #[serde(skip)]
+    pub expires_at: Option<i64>,
+}
+
+/// `getRtcAuthToken` (upstream `RtcAuthTokenRequestDto`, Java server): the room, and a
+/// `user_id` that, if sent, must be the caller's.
+#[derive(Debug, Deserialize)]
+pub struct RtcAuthTokenRequest {
+    pub room_id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// Upstream `RtcAuthTokenResponse` (`auth_token`, `timestamp`: the RTC token and until when it
+/// holds, unix seconds), followed by what `rtcToken` answers for the same room.
+#[derive(Debug, Serialize)]
+pub struct RtcAuthTokenResponse {
+    pub auth_token: String,
+    pub timestamp: i64,
+    #[serde(flatten)]
+    pub rtc: RtcTokenResponse,
+}
+
+impl From<RtcTokenResponse> for RtcAuthTokenResponse {
+    /// The vendor's join token (Alibaba's `token`, LiveKit's `token`, Tencent's `user_sig`);
+    /// empty, with 0, where no RTC provider is configured.
+    fn from(rtc: RtcTokenResponse) -> Self {
+        let field = |name: &str| rtc.credentials.as_ref().and_then(|c| c.get(name).cloned());
+        let auth_token = field("token")
+            .or_else(|| field("user_sig"))
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let timestamp = field("timestamp")
+            .and_then(|v| v.as_i64())
+            .or(rtc.expires_at)
+            .unwrap_or_default();
+        Self {
+            auth_token,
+            timestamp,
+            rtc,
+        }
+    }
 }
 
 const DEVICE_TYPES: [&str; 5] = ["android", "ios", "web", "win", "mac"];
@@ -134,16 +177,18 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
     refuse_if_banned(banned_until, app.clock.now())?;
     let signer = Signer::for_viewer(app, caller, banned_until);
     let (providers, now) = (&signer.providers, signer.now);
-    let response = |grant, expire, credentials, push, pull| RtcTokenResponse {
-        room_id: room.id.to_string(),
-        user_id: caller.user_id.to_string(),
-        grant,
-        provider: providers.rtc.name(),
-        expire,
-        credentials,
-        rtc_push_url: push,
-        rtc_pull_url: pull,
-    };
+    let response =
+        |grant, expire: Option<(String, i64)>, credentials, push, pull| RtcTokenResponse {
+            room_id: room.id.to_string(),
+            user_id: caller.user_id.to_string(),
+            grant,
+            provider: providers.rtc.name(),
+            expires_at: expire.as_ref().map(|(_, at)| *at),
+            expire: expire.map(|(text, _)| text),
+            credentials,
+            rtc_push_url: push,
+            rtc_pull_url: pull,
+        };
     match providers.room_credentials(&room, &caller.user_id, now) {
         RoomCredentials::Ended => Err(ApiError::new(
             ErrorCode::RoomStateConflict,
@@ -161,7 +206,10 @@ pub async fn rtc_token<S: RtcTokenStore + ?Sized>(
         RoomCredentials::NoProvider(grant) => Ok(response(grant, None, None, None, None)),
         RoomCredentials::Issued(grant, c) => Ok(response(
             grant,
-            Some(crate::credentials::expiry(now, providers.ttl_secs())),
+            Some((
+                crate::credentials::expiry(now, providers.ttl_secs()),
+                now + providers.ttl_secs(),
+            )),
             Some(c.fields),
             c.push_url,
             c.pull_url,
@@ -194,19 +242,41 @@ impl Handler for Token {
     }
 }
 
-/// `POST /api/v1/live/rtcToken`: an RTC credential for one room ([`rtc_token`]).
+/// The upstream AUI AppServer's route for the same credential (Java server's
+/// `RoomInfoController`).
+pub const RTC_AUTH_TOKEN_PATH: &str = "/api/v1/live/getRtcAuthToken";
+
+/// `POST /api/v1/live/rtcToken`: an RTC credential for one room ([`rtc_token`]); and `POST
+/// /api/v1/live/getRtcAuthToken`, the same credential in the upstream's shape
+/// ([`RtcAuthTokenResponse`]).
 pub struct RtcToken;
 
 impl Handler for RtcToken {
-    const ENDPOINT: Endpoint = Endpoint::new("rtc-token", &[Route::post("/api/v1/live/rtcToken")])
-        .with_needs(RTC_TOKEN_NEEDS)
-        .with_secrets(SecretGroups {
-            rtc_room: true,
-            ..SecretGroups::TOKENS
-        })
-        .with_param_error(ErrorCode::RoomQueryParams);
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "rtc-token",
+        &[
+            Route::post("/api/v1/live/rtcToken"),
+            Route::post(RTC_AUTH_TOKEN_PATH),
+        ],
+    )
+    .with_needs(RTC_TOKEN_NEEDS)
+    .with_secrets(SecretGroups {
+        rtc_room: true,
+        ..SecretGroups::TOKENS
+    })
+    .with_param_error(ErrorCode::RoomQueryParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
+        if req.uri().path() == RTC_AUTH_TOKEN_PATH {
+            let (caller, body): (_, RtcAuthTokenRequest) =
+                authenticated(app, Self::ENDPOINT, &req)?;
+            let target = RoomTarget {
+                id: body.room_id,
+                user_id: body.user_id,
+            };
+            let answer = rtc_token(app, &caller, target).await?;
+            return json(&RtcAuthTokenResponse::from(answer));
+        }
         let (caller, body) = authenticated(app, Self::ENDPOINT, &req)?;
         json(&rtc_token(app, &caller, body).await?)
     }

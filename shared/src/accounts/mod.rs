@@ -17,7 +17,8 @@
 //! ordinary call that signs nothing costs no read, and its access token lives out its
 //! `ACCESS_TOKEN_TTL_SECONDS`.
 //!
-//! The files: [`login`] (register, login, signature), [`throttle`] (the attempts' counters),
+//! The files: [`login`] (register, login, signature), [`jump`] (the desktop pusher's sign-in
+//! link), [`throttle`] (the attempts' counters),
 //! [`sessions`] (the token pair, refresh, renew, logout), [`users`] (the profile and the
 //! account's closing).
 //!
@@ -25,12 +26,17 @@
 //! asks those: `room_change`), or a room's rule (closing an account ends its rooms through
 //! `rooms`).
 
+pub mod jump;
 pub mod login;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
 
 use crate::endpoint::Visitor;
+pub use jump::{
+    AuthTokenRequest, AuthTokenResponse, JUMP_TOKEN_TTL_SECS, JumpUrlRequest, JumpUrlResponse,
+    LIVE_JUMP_NEEDS, LiveJump, LiveJumpStore, live_jump_url, verify_auth_token,
+};
 pub use login::{
     LOGIN_NEEDS, Login, LoginRequest, LoginStore, REGISTER_NEEDS, Register, RegisterRequest,
     RegisterStore, SIGNATURE_MAX_SKEW_SECS, SIGNATURE_NEEDS, SignatureLogin, SignatureRequest,
@@ -55,6 +61,7 @@ pub fn endpoints(v: &mut impl Visitor) {
     v.visit::<Register>();
     v.visit::<Login>();
     v.visit::<Refresh>();
+    v.visit::<LiveJump>();
     v.visit::<SignatureLogin>();
     v.visit::<Logout>();
     v.visit::<User>();

@@ -169,18 +169,38 @@ pub(crate) fn issue_pair<S: ?Sized>(
     })
 }
 
-/// `POST /api/v1/live/refresh`: a new access token for a refresh token ([`refresh`]).
+/// The upstream AUI AppServer's refresh routes (gin-jwt's `RefreshHandler`, Go server
+/// 3cffd72 `cmd/main.go`): the token comes in the `Authorization: Bearer` header, here our
+/// refresh token (an access token refreshes nothing).
+pub const REFRESH_TOKEN_PATHS: [&str; 2] = ["/api/v1/live/refresh_token", "/auth/refresh_token"];
+
+/// `POST /api/v1/live/refresh` (the refresh token in the body), and the upstream's `POST
+/// /api/v1/live/refresh_token` and `GET /auth/refresh_token` (in the Bearer header): a new
+/// pair for a refresh token ([`refresh`]).
 pub struct Refresh;
 
 impl Handler for Refresh {
-    const ENDPOINT: Endpoint = Endpoint::new("refresh", &[Route::post("/api/v1/live/refresh")])
-        .with_needs(REFRESH_NEEDS)
-        .with_secrets(SecretGroups::ISSUING)
-        // A refresh token, not an access token (its session is checked all the same).
-        .without_token();
+    const ENDPOINT: Endpoint = Endpoint::new(
+        "refresh",
+        &[
+            Route::post("/api/v1/live/refresh"),
+            Route::post(REFRESH_TOKEN_PATHS[0]),
+            Route::get(REFRESH_TOKEN_PATHS[1]),
+        ],
+    )
+    .with_needs(REFRESH_NEEDS)
+    .with_secrets(SecretGroups::ISSUING)
+    // A refresh token, not an access token (its session is checked all the same).
+    .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let body = parse_body(app, Self::ENDPOINT, &req)?;
+        let body = if REFRESH_TOKEN_PATHS.contains(&req.uri().path()) {
+            RefreshRequest {
+                refresh_token: crate::auth::bearer(req.headers())?.to_owned(),
+            }
+        } else {
+            parse_body(app, Self::ENDPOINT, &req)?
+        };
         json(&refresh(app, body).await?)
     }
 }

@@ -229,3 +229,28 @@ fn a_bad_signature_is_invalid() {
         assert_eq!(err.code, ErrorCode::UserTokenInvalid);
     }
 }
+
+/// Issue 26: the desktop link's key is derived for that purpose alone: a MAC made with it checks
+/// under the same key only, and keys that only verify (the public key) check none.
+#[test]
+fn the_link_key_is_its_own_and_only_where_tokens_are_issued() {
+    let payload = b"claims";
+    let tag = keys().sign_jump(payload).unwrap();
+    assert!(keys().verify_jump(payload, &tag));
+    assert!(!keys().verify_jump(b"claimz", &tag));
+    assert!(!keys().verify_jump(payload, &tag[..31]));
+    let other = TokenKeys::issuing(&JwtPrivateKey::from_seed(
+        *b"auth-unit-tests-ed25519-seed-002",
+    ));
+    assert!(!other.verify_jump(payload, &tag));
+    let verifying = TokenKeys::verifying(private_key().public_key());
+    assert!(!verifying.verify_jump(payload, &tag));
+    assert!(verifying.sign_jump(payload).is_err());
+    // Another label gives an unrelated key; the label's key is not the seed.
+    let key = private_key();
+    assert_ne!(key.derive(JUMP_KEY_LABEL), key.derive("another purpose"));
+    assert_ne!(
+        &key.derive(JUMP_KEY_LABEL),
+        b"auth-unit-tests-ed25519-seed-001"
+    );
+}

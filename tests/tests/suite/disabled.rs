@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use liveroom::admin::{AdminDisableUser, AdminEnableUser};
 use liveroom::endpoint::{ANY, Endpoint, Envelope, Handler, Route};
-use liveroom::{App, Config, SystemClock, accounts, presence, rooms};
+use liveroom::{App, Config, SystemClock, accounts, presence, rooms, vendor_tokens};
 use serde_json::{Value, json};
 
 use crate::common::{EVENTS_SECRET, TestStore};
@@ -205,6 +205,9 @@ fn body_for((endpoint, route): &(Endpoint, Route), s: &Scene) -> Value {
             }
         }
         Envelope::Aliyun => json!({}),
+        Envelope::Aui if route.path == vendor_tokens::RTC_AUTH_TOKEN_PATH => {
+            json!({"room_id": room})
+        }
         Envelope::Aui => match endpoint.name() {
             "create" => json!({"title": "another"}),
             "list" => json!({"page_num": 1, "page_size": 10}),
@@ -215,6 +218,7 @@ fn body_for((endpoint, route): &(Endpoint, Route), s: &Scene) -> Value {
             "update-meeting-info" => json!({"id": room, "members": [{"user_id": s.user}]}),
             "token" => json!({"device_id": "D1", "device_type": "web"}),
             "update-user" => json!({"nick": "renamed"}),
+            "live-jump" => json!({"user_id": s.user, "live_id": room}),
             "logout" | "delete-user" | "user" => json!({}),
             name if name.starts_with("admin-") => json!({}),
             _ => json!({"id": room}),

@@ -36,6 +36,9 @@
 //! - `enforce`: the vendors' enforcement APIs (Alibaba, Tencent, LiveKit) against local
 //!   stand-ins that check each request's signature as the vendor does (recomputed here from the
 //!   documented algorithm), its freshness and grants, and answer in the vendor's formats.
+//! - `upstream`: the upstream AUI AppServer's endpoints beyond seed 002 (issue 26): their
+//!   answers' fields and types as the upstream's sources declare them, the desktop pusher's
+//!   single-use link token, and the new routes' DynamoDB calls, on both stores.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -72,3 +75,4 @@ mod series;
 mod sessions;
 mod shapes;
 mod template;
+mod upstream;

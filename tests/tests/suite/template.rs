@@ -590,7 +590,8 @@ fn delivery_holds_only_the_im_admin_key_and_im_app_keys_stay_with_token() {
 }
 
 /// Issue 21, 8: only the functions that issue tokens hold the private key; every other function
-/// that reads a token holds the public key alone.
+/// that reads a token holds the public key alone. (Issue 26: `live-jump` issues the desktop
+/// pusher's pair, and derives its link key from the private key.)
 #[test]
 fn only_the_functions_that_issue_tokens_hold_the_private_key() {
     assert_eq!(
@@ -598,6 +599,7 @@ fn only_the_functions_that_issue_tokens_hold_the_private_key() {
         names(&[
             "login",
             "refresh",
+            "live-jump",
             "signature-login",
             "tencent-users",
             "token"
