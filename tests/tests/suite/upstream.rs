@@ -649,3 +649,97 @@ async fn the_new_routes_calls_per_invocation() {
         );
     }
 }
+
+/// Attack review (issue 26): the router ignores one trailing slash (`http::resolve`: the local
+/// server sends `/api/v1/live/verifyAuthToken/` to `live-jump`, `/auth/refresh_token/` to
+/// `refresh`, `/api/v1/live/getRtcAuthToken/` to `rtc-token`), but each handler picks its
+/// route by the exact path: with the slash, `verifyAuthToken` is served as `getLiveJumpUrl`
+/// (a Bearer access token wanted), `refresh_token` takes its token from the body (not the
+/// Bearer header the routes are documented to take), and `getRtcAuthToken` wants `rtcToken`'s
+/// `{id}`. A route the router resolves must be served as that route.
+async fn a_trailing_slash_is_the_same_route_in_the_handler_too(w: World) {
+    use lambda_http::http::Method;
+    let (alice, token) = w.user().await;
+    let params = w.link(&alice, &token).await;
+    let path = "/api/v1/live/verifyAuthToken/";
+    let endpoint = liveroom::http::resolve(&Method::POST, path).unwrap();
+    assert_eq!(endpoint, accounts::LiveJump::ENDPOINT);
+    let (status, out) = send(
+        &w.app,
+        endpoint,
+        "POST",
+        path,
+        HOST,
+        None,
+        Some(verify_body(&params)),
+    )
+    .await;
+    let brief = |o: &Value| format!("code {}", o["code"]);
+    let mut wrong = Vec::new();
+    if status != 200 {
+        wrong.push(format!("POST {path}, a link: {status} {}", brief(&out)));
+    }
+
+    let now = liveroom::Clock::now(&*w.clock);
+    let refresh = w
+        .app
+        .tokens
+        .issue(
+            &alice,
+            TokenKind::Refresh,
+            now,
+            std::time::Duration::from_secs(3600),
+        )
+        .unwrap()
+        .token;
+    for (method, path) in [
+        ("POST", "/api/v1/live/refresh_token/"),
+        ("GET", "/auth/refresh_token/"),
+    ] {
+        let endpoint = liveroom::http::resolve(&method.parse().unwrap(), path).unwrap();
+        assert_eq!(endpoint, accounts::Refresh::ENDPOINT);
+        let (status, out) = send(&w.app, endpoint, method, path, HOST, Some(&refresh), None).await;
+        if status != 200 {
+            wrong.push(format!(
+                "{method} {path}, the Bearer refresh token: {status} {}",
+                brief(&out)
+            ));
+        }
+        let body = json!({"refresh_token": refresh});
+        let (status, out) = send(&w.app, endpoint, method, path, HOST, None, Some(body)).await;
+        if status != 401 {
+            wrong.push(format!(
+                "{method} {path}, the token in a body: {status} {}",
+                brief(&out)
+            ));
+        }
+    }
+
+    let path = "/api/v1/live/getRtcAuthToken/";
+    let endpoint = liveroom::http::resolve(&Method::POST, path).unwrap();
+    assert_eq!(endpoint, vendor_tokens::RtcToken::ENDPOINT);
+    let body = json!({"room_id": uuid()});
+    let (status, out) = send(
+        &w.app,
+        endpoint,
+        "POST",
+        path,
+        HOST,
+        Some(&token),
+        Some(body),
+    )
+    .await;
+    if status != 404 {
+        wrong.push(format!(
+            "POST {path}, a room that does not exist: {status} {}",
+            brief(&out)
+        ));
+    }
+    assert!(
+        wrong.is_empty(),
+        "served as another route:\n{}",
+        wrong.join("\n")
+    );
+}
+
+both_stores!(a_trailing_slash_is_the_same_route_in_the_handler_too);
