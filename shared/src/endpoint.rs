@@ -253,6 +253,16 @@ pub trait Visitor {
     fn visit<H: Handler>(&mut self);
 }
 
+/// `path` as the routes name it: one trailing slash is ignored (`/a/b/` is `/a/b`), as the
+/// edge's router ignores it. An endpoint with several routes picks its route with this, so it
+/// runs the code of the route the router chose.
+pub fn routed_path(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    }
+}
+
 /// The id of the request being handled (the edge puts it in the request's extensions).
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

@@ -95,10 +95,7 @@ pub fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
             }
         }
     }
-    let path = match path.strip_suffix('/') {
-        Some(p) if !p.is_empty() => p,
-        _ => path,
-    };
+    let path = crate::endpoint::routed_path(path);
     let mut resolve = Resolve {
         method: method.as_str(),
         path,

@@ -267,7 +267,7 @@ impl Handler for RtcToken {
     .with_param_error(ErrorCode::RoomQueryParams);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        if req.uri().path() == RTC_AUTH_TOKEN_PATH {
+        if crate::endpoint::routed_path(req.uri().path()) == RTC_AUTH_TOKEN_PATH {
             let (caller, body): (_, RtcAuthTokenRequest) =
                 authenticated(app, Self::ENDPOINT, &req)?;
             let target = RoomTarget {

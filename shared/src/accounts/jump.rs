@@ -80,14 +80,13 @@ pub struct AuthTokenRequest {
     pub token: String,
 }
 
-/// Upstream `AuthTokenResponse` (`login_token`), plus the rest of the session's pair: the
-/// login token is an access token of the session that asked for the link.
+/// Upstream `AuthTokenResponse` (`login_token`), with its expiry and user: the login token is
+/// an access token of the session that asked for the link. No refresh token: a link that
+/// travels in a URL yields at most one access token's lifetime, never the session's.
 #[derive(Debug, Serialize)]
 pub struct AuthTokenResponse {
     pub login_token: String,
     pub expire: String,
-    pub refresh_token: String,
-    pub refresh_expire: String,
     pub user_id: String,
 }
 
@@ -126,9 +125,11 @@ fn text(field: &'static str, value: Option<&str>) -> Result<String, ApiError> {
 }
 
 /// The app server's address as the request reached it (`scheme://host`, as the upstream
-/// builds it): the link names it, and its check must reach the same one. The host is the
-/// `Host` header, else API Gateway's domain name; a request that names neither (no client's)
-/// gets an empty address, which its check must then repeat.
+/// builds it): the link names it, and its check must reach the same one. The host is API
+/// Gateway's domain name, else (the local server) the `Host` header; a request that names
+/// neither (no client's) gets an empty address, which its check must then repeat. The check is
+/// the upstream's and binds nothing a link's holder cannot repeat: the link's signature, expiry
+/// and single use are what protect it.
 fn app_server(req: &Request) -> Result<String, ApiError> {
     let value = |name: &str| {
         req.headers()
@@ -141,9 +142,10 @@ fn app_server(req: &Request) -> Result<String, ApiError> {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.domain_name.clone(),
         _ => None,
     };
-    let Some(host) = value(header::HOST.as_str())
-        .map(str::to_owned)
-        .or(domain.filter(|d| !d.is_empty()))
+    // API Gateway's own domain name first: a client chooses its `Host` header.
+    let Some(host) = domain
+        .filter(|d| !d.is_empty())
+        .or_else(|| value(header::HOST.as_str()).map(str::to_owned))
     else {
         return Ok(String::new());
     };
@@ -298,8 +300,6 @@ pub async fn verify_auth_token<S: LiveJumpStore + ?Sized>(
     Ok(AuthTokenResponse {
         login_token: pair.token,
         expire: pair.expire,
-        refresh_token: pair.refresh_token,
-        refresh_expire: pair.refresh_expire,
         user_id: pair.user_id,
     })
 }
@@ -323,7 +323,7 @@ impl Handler for LiveJump {
     .without_token_at(&[VERIFY_PATH]);
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        if req.uri().path() == VERIFY_PATH {
+        if crate::endpoint::routed_path(req.uri().path()) == VERIFY_PATH {
             let body = parse_body(app, Self::ENDPOINT, &req)?;
             let server = app_server(&req)?;
             json(&verify_auth_token(app, &server, body).await?)

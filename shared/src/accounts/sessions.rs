@@ -194,7 +194,8 @@ impl Handler for Refresh {
     .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        let body = if REFRESH_TOKEN_PATHS.contains(&req.uri().path()) {
+        let body = if REFRESH_TOKEN_PATHS.contains(&crate::endpoint::routed_path(req.uri().path()))
+        {
             RefreshRequest {
                 refresh_token: crate::auth::bearer(req.headers())?.to_owned(),
             }
