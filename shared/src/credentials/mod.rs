@@ -113,6 +113,16 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// A recorded file's playback URL, valid until `expires_at` (issue 26); `None` where this
+    /// provider does not sign the vendor's files.
+    fn playback_url(
+        &self,
+        _file: &crate::domain::recording::RecordedFile,
+        _expires_at: i64,
+    ) -> Option<String> {
+        None
+    }
+
     /// Room credentials. `None` if the provider cannot limit credentials to `req.grant`.
     fn rtc(&self, _req: &RtcRequest<'_>) -> Option<RtcCredentials> {
         None
@@ -320,6 +330,16 @@ impl Providers {
 
     pub fn pull_urls(&self, room: &Room, now: i64) -> Option<PullUrlInfo> {
         self.live.pull_urls(room.id.as_str(), now + self.ttl_secs())
+    }
+
+    /// A recorded file's playback URL, signed by the live provider (`PLAY_URL_TTL_SECONDS`
+    /// capped like every credential's lifetime).
+    pub fn playback_url(
+        &self,
+        file: &crate::domain::recording::RecordedFile,
+        now: i64,
+    ) -> Option<String> {
+        self.live.playback_url(file, now + self.ttl_secs())
     }
 
     pub fn rtc_user(&self, user: &UserId, now: i64) -> Option<Value> {

@@ -544,6 +544,10 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
     for (name, endpoint) in [
         ("alibaba-callback", callbacks::AlibabaCallback::ENDPOINT),
         ("tencent-callback", callbacks::TencentCallback::ENDPOINT),
+        (
+            "tencent-callback-recording",
+            callbacks::TencentCallback::ENDPOINT,
+        ),
         ("livekit-callback", callbacks::LivekitCallback::ENDPOINT),
     ] {
         let (status, body) = call(&right, endpoint, &load(name)).await;

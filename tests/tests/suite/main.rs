@@ -36,6 +36,8 @@
 //! - `enforce`: the vendors' enforcement APIs (Alibaba, Tencent, LiveKit) against local
 //!   stand-ins that check each request's signature as the vendor does (recomputed here from the
 //!   documented algorithm), its freshness and grants, and answer in the vendor's formats.
+//! - `recordings`: recordings and replay (issue 26): `vod_info` from the vendors' signed
+//!   recording callbacks and the sweeper's timeout, on both stores.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -68,6 +70,7 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod recordings;
 mod series;
 mod sessions;
 mod shapes;

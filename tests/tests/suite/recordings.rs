@@ -1,0 +1,374 @@
+//! Recordings and replay (issue 26) through the handlers, on both stores, with a manual clock at
+//! the real time: a recorded room's `vod_info` is preparing until its files arrive (signed
+//! vendor callbacks), then ready with its playlist in recording order; a vendor's failure and
+//! the sweeper's timeout fail it; a replayed, forged or implausible recording callback changes
+//! nothing; a room that opted out (or a server with `RECORDING=off`) shows the empty default;
+//! `list` shows what `get` shows.
+
+use liveroom::endpoint::Handler;
+use liveroom::{callbacks, rooms};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use liveroom::clock::ManualClock;
+use liveroom::domain::UserId;
+use liveroom::endpoint::Endpoint;
+use liveroom::{App, Config};
+use md5::{Digest as _, Md5};
+use serde_json::{Value, json};
+
+use crate::common::{EVENTS_SECRET, TestStore, call, token_for};
+
+const TENCENT_KEY: &str = "tencent-callback-key-for-tests";
+const TIMEOUT_SECS: i64 = 600;
+
+struct World {
+    app: Arc<App>,
+    clock: Arc<ManualClock>,
+    anchor: String,
+    _store: TestStore,
+}
+
+fn world_with(store: TestStore, recording: &str) -> World {
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let env: HashMap<String, String> = [
+        ("JWT_PRIVATE_KEY", EVENTS_SECRET),
+        ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_KEY),
+        ("RECORDING", recording),
+        ("RECORDING_TIMEOUT_SECONDS", "600"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let app = App::new(config, Arc::clone(&store.store), clock.clone());
+    let anchor_id = UserId::parse("user", "anchor_rec").unwrap();
+    crate::common::ensure_user_now(&*app.store, &anchor_id);
+    let anchor = token_for(&app, &anchor_id, 86_400);
+    World {
+        app: Arc::new(app),
+        clock,
+        anchor,
+        _store: store,
+    }
+}
+
+fn world(store: TestStore) -> World {
+    world_with(store, "on")
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+impl World {
+    fn now(&self) -> i64 {
+        liveroom::Clock::now(&*self.clock).timestamp()
+    }
+
+    async fn room(&self, body: Value) -> String {
+        let (status, room) = call(&self.app, rooms::Create::ENDPOINT, &self.anchor, body).await;
+        assert_eq!(status, 200, "{room}");
+        assert_eq!(room["vod_info"], json!({"status": 0, "playlist": []}));
+        room["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn anchor_does(&self, endpoint: Endpoint, room: &str) {
+        let (status, out) = call(&self.app, endpoint, &self.anchor, json!({"id": room})).await;
+        assert_eq!(status, 200, "{out}");
+    }
+
+    /// A room that was live and ended.
+    async fn ended_room(&self, body: Value) -> String {
+        let room = self.room(body).await;
+        self.anchor_does(rooms::Start::ENDPOINT, &room).await;
+        self.clock.advance(Duration::seconds(120));
+        self.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+        room
+    }
+
+    async fn get(&self, room: &str) -> Value {
+        let (status, out) = call(
+            &self.app,
+            rooms::Get::ENDPOINT,
+            &self.anchor,
+            json!({"id": room}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+        out
+    }
+
+    async fn vod(&self, room: &str) -> (Value, Value) {
+        let out = self.get(room).await;
+        (out["vod_id"].clone(), out["vod_info"].clone())
+    }
+
+    async fn send_tencent(&self, body: &Value) -> (u16, Value) {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/live/callback/tencent")
+            .header("content-type", "application/json")
+            .body(lambda_http::Body::Text(body.to_string()))
+            .unwrap();
+        let endpoint = callbacks::TencentCallback::ENDPOINT;
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        (
+            response.status().as_u16(),
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+}
+
+/// Tencent's recording event (`event_type` 100) for `stream`'s file `file_id` recorded from
+/// `start` to `end`, with expiry `t`, signed with `key`.
+fn tencent_file(stream: &str, file_id: &str, start: i64, end: i64, t: i64, key: &str) -> Value {
+    json!({
+        "event_type": 100, "appid": 12345678, "app": "push.example.com", "appname": "live",
+        "stream_id": stream, "channel_id": stream, "file_id": file_id,
+        "record_file_id": file_id, "file_format": "mp4", "task_id": "1",
+        "start_time": start, "end_time": end, "start_time_usec": 0, "end_time_usec": 0,
+        "duration": end - start, "file_size": 2_000_000, "stream_param": "",
+        "video_url": format!("https://1250000000.vod2.myqcloud.com/d0/{file_id}/f0.mp4"),
+        "record_temp_id": "", "media_start_time": 0, "record_bps": 0, "callback_ext": "{}",
+        "sign": md5_hex(&format!("{key}{t}")), "t": t,
+    })
+}
+
+/// Every seed 002 `PlayInfo` field, with its declared type.
+fn assert_play_info(info: &Value) {
+    let ints = ["bit_depth", "encrypt", "height", "size", "width"];
+    let strings = [
+        "bit_rate",
+        "creation_time",
+        "definition",
+        "duration",
+        "encrypt_type",
+        "format",
+        "fps",
+        "hdr_type",
+        "play_url",
+        "status",
+        "stream_type",
+        "watermark_id",
+    ];
+    let object = info.as_object().unwrap();
+    assert_eq!(object.len(), ints.len() + strings.len(), "{info}");
+    for k in ints {
+        assert!(info[k].is_i64(), "{k} in {info}");
+    }
+    for k in strings {
+        assert!(info[k].is_string(), "{k} in {info}");
+    }
+}
+
+both_stores!(a_tencent_recording_is_preparing_then_ready_in_order);
+both_stores!(a_failure_and_a_timeout_fail_a_recording);
+both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
+
+mod recording_off {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::nothing_is_recorded_where_recording_is_off(super::world_with(
+            crate::common::embedded(),
+            "off",
+        ))
+        .await;
+    }
+}
+
+async fn a_tencent_recording_is_preparing_then_ready_in_order(w: World) {
+    let room = w.room(json!({"title": "recorded"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let first_start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.clock.advance(Duration::seconds(30));
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second_start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(
+        w.vod(&room).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+    let opted_out = w
+        .ended_room(json!({"title": "not recorded", "record": false}))
+        .await;
+
+    // The second file arrives first: the playlist is in recording order all the same.
+    let t = w.now() + 600;
+    let second = tencent_file(
+        &room,
+        "f-2",
+        second_start,
+        second_start + 120,
+        t,
+        TENCENT_KEY,
+    );
+    assert_eq!(w.send_tencent(&second).await, (200, json!({"code": 0})));
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!((vod_id, info["status"].clone()), (json!("f-2"), json!(1)));
+    w.clock.advance(Duration::seconds(5));
+    let t = w.now() + 600;
+    let first = tencent_file(&room, "f-1", first_start, first_start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&first).await, (200, json!({"code": 0})));
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, json!("f-1"), "the first file names the recording");
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(p["format"], "mp4");
+        assert_eq!(p["duration"], "120.000");
+        assert_eq!(p["size"], 2_000_000);
+    }
+    let created = |p: &Value| p["creation_time"].as_str().unwrap().to_owned();
+    assert!(created(&playlist[0]) < created(&playlist[1]), "{info}");
+
+    // A room that opted out keeps the empty default, whatever arrives for it.
+    let other = tencent_file(
+        &opted_out,
+        "f-9",
+        second_start,
+        second_start + 60,
+        t,
+        TENCENT_KEY,
+    );
+    assert_eq!(w.send_tencent(&other).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&opted_out).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+
+    // `list` shows the same, at the same cost (the recording is on the room item).
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &w.anchor,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed = listed.as_array().unwrap();
+    let find = |id: &str| listed.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(find(&room)["vod_info"], w.get(&room).await["vod_info"]);
+    assert_eq!(find(&room)["vod_id"], "f-1");
+    assert_eq!(
+        find(&opted_out)["vod_info"],
+        json!({"status": 0, "playlist": []})
+    );
+}
+
+async fn a_failure_and_a_timeout_fail_a_recording(w: World) {
+    // Tencent's status event: the recording could not start.
+    let failed = w.ended_room(json!({"title": "failed"})).await;
+    let t = w.now() + 600;
+    let failure = json!({
+        "event_type": 332, "stream_id": failed, "record_event": "record_start_failed",
+        "sign": md5_hex(&format!("{TENCENT_KEY}{t}")), "t": t,
+    });
+    assert_eq!(w.send_tencent(&failure).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&failed).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+
+    // Nothing arrives: preparing until RECORDING_TIMEOUT_SECONDS after the end, then failed
+    // by the sweeper.
+    let not_recorded = w.ended_room(json!({"title": "x", "record": false})).await;
+    let silent = w.ended_room(json!({"title": "silent"})).await;
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS - 1));
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(w.vod(&silent).await.1["status"], 0);
+    w.clock.advance(Duration::seconds(1));
+    let report = liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert!(report.recordings_timed_out >= 1, "{report:?}");
+    assert_eq!(
+        w.vod(&silent).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+    assert_eq!(
+        w.vod(&not_recorded).await.1,
+        json!({"status": 0, "playlist": []})
+    );
+    // A sweep again changes nothing.
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(w.vod(&silent).await.1["status"], 2);
+}
+
+async fn replayed_forged_and_implausible_recordings_change_nothing(w: World) {
+    let room = w.room(json!({"title": "guarded"})).await;
+    // Before the room ever started, no file of it can exist.
+    let early = w.now();
+    let t = w.now() + 600;
+    let before = tencent_file(&room, "f-0", early - 60, early, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&before).await, (200, json!({"code": 0})));
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    // Forged: another key, a tampered signature, no signature: refused, nothing changes.
+    let t = w.now() + 600;
+    let forged = tencent_file(&room, "f-x", start, start + 60, t, "not-the-key");
+    let answer = w.send_tencent(&forged).await;
+    assert_eq!((answer.0, answer.1["code"].clone()), (401, json!(110)));
+    let mut unsigned = tencent_file(&room, "f-x", start, start + 60, t, TENCENT_KEY);
+    unsigned.as_object_mut().unwrap().remove("sign");
+    assert_eq!(w.send_tencent(&unsigned).await.0, 401);
+    // Stale: `t` has passed.
+    let stale = tencent_file(&room, "f-x", start, start + 60, w.now() - 1, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&stale).await.0, 401);
+    // A file that ends in the future is no file yet.
+    let future = tencent_file(&room, "f-x", start, w.now() + 3600, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&future).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    // Genuine, then replayed as is, then its signature reused for another file.
+    let t = w.now() + 601;
+    let genuine = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&genuine).await, (200, json!({"code": 0})));
+    let after = w.vod(&room).await;
+    assert_eq!(after.0, "f-1");
+    assert_eq!(w.send_tencent(&genuine).await, (200, json!({"code": 0})));
+    let copy = tencent_file(&room, "f-evil", start + 1, start + 100, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&copy).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await, after, "a replay changes nothing");
+    // A failure reported after a file changes nothing either.
+    let t = w.now() + 602;
+    let failure = json!({
+        "event_type": 332, "stream_id": room, "record_event": "record_error",
+        "sign": md5_hex(&format!("{TENCENT_KEY}{t}")), "t": t,
+    });
+    assert_eq!(w.send_tencent(&failure).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await, after);
+    // Malformed: a URL that is not one, a missing file id.
+    let t = w.now() + 603;
+    let mut bad_url = tencent_file(&room, "f-2", start, start + 60, t, TENCENT_KEY);
+    bad_url["video_url"] = json!("javascript:alert(1)");
+    assert_eq!(w.send_tencent(&bad_url).await.0, 400);
+    let mut no_id = tencent_file(&room, "f-2", start, start + 60, t, TENCENT_KEY);
+    no_id["file_id"] = json!("");
+    assert_eq!(w.send_tencent(&no_id).await.0, 400);
+    assert_eq!(w.vod(&room).await, after);
+}
+
+async fn nothing_is_recorded_where_recording_is_off(w: World) {
+    let room = w.ended_room(json!({"title": "off", "record": true})).await;
+    let t = w.now() + 600;
+    let start = w.now() - 120;
+    let file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&room).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS + 1));
+    let report = liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(report.recordings_timed_out, 0);
+}
