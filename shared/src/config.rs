@@ -272,6 +272,7 @@ impl Config {
         config.providers = config.providers.restricted(&reads);
         if !reads.aliyun_callback {
             config.callbacks.aliyun = None;
+            config.callbacks.aliyun_record_domain = None;
         }
         if !reads.tencent_callback {
             config.callbacks.tencent = None;

@@ -310,6 +310,11 @@ pub struct CallbackKeys {
     pub tencent: Option<Secret>,
     /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
     pub livekit: Option<(String, Secret)>,
+    /// `ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN`: the host of the recording callback's URL, which
+    /// Alibaba signs its recording callbacks with (`ALIYUN_LIVE_CALLBACK_KEY` as the key;
+    /// issue 26). Never the ingest domain, so that a stream callback's signature never passes
+    /// for a recording's. Unset: the recording callback is off.
+    pub aliyun_record_domain: Option<String>,
 }
 
 /// The inbound callbacks' keys (each callback is on when its key is set, whatever the
@@ -343,9 +348,24 @@ pub fn callback_keys(
     } else {
         None
     };
+    let aliyun_record_domain = match &aliyun {
+        Some((push, _)) if set("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN") => {
+            let domain = s.domain("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN")?;
+            if &domain == push {
+                return Err(ConfigError::new(
+                    "ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN",
+                    "must not be ALIYUN_LIVE_PUSH_DOMAIN (a stream callback's signature would \
+                     pass for a recording's)",
+                ));
+            }
+            Some(domain)
+        }
+        _ => None,
+    };
     Ok(CallbackKeys {
         aliyun,
         tencent,
         livekit,
+        aliyun_record_domain,
     })
 }

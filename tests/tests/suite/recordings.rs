@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 use crate::common::{EVENTS_SECRET, TestStore, call, token_for};
 
 const TENCENT_KEY: &str = "tencent-callback-key-for-tests";
+const ALIYUN_KEY: &str = "aliyun-callback-key-for-tests";
+const PUSH_DOMAIN: &str = "push.example.com";
+const RECORD_DOMAIN: &str = "hooks.example.com";
 const TIMEOUT_SECS: i64 = 600;
 
 struct World {
@@ -37,6 +40,9 @@ fn world_with(store: TestStore, recording: &str) -> World {
         ("JWT_PRIVATE_KEY", EVENTS_SECRET),
         ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_KEY),
         ("RECORDING", recording),
+        ("ALIYUN_LIVE_PUSH_DOMAIN", PUSH_DOMAIN),
+        ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_KEY),
+        ("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN", RECORD_DOMAIN),
         ("RECORDING_TIMEOUT_SECONDS", "600"),
     ]
     .iter()
@@ -122,6 +128,39 @@ impl World {
     }
 }
 
+impl World {
+    /// Alibaba's recording callback with `body`, signed over `domain` at `ts` with `key`.
+    async fn send_alibaba(&self, body: &Value, domain: &str, ts: i64, key: &str) -> (u16, Value) {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/live/callback/alibaba/record")
+            .header("content-type", "application/json")
+            .header("ali-live-timestamp", ts.to_string())
+            .header(
+                "ali-live-signature",
+                md5_hex(&format!("{domain}|{ts}|{key}")),
+            )
+            .body(lambda_http::Body::Text(body.to_string()))
+            .unwrap();
+        let endpoint = callbacks::AlibabaCallback::ENDPOINT;
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        (
+            response.status().as_u16(),
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+}
+
+/// Alibaba's recording callback body for `stream`'s file recorded from `start` to `stop`.
+fn alibaba_file(stream: &str, name: &str, start: i64, stop: i64) -> Value {
+    json!({
+        "domain": "play.example.com", "app": "live", "stream": stream,
+        "uri": format!("live/{stream}/{name}.m3u8"), "duration": (stop - start) as f64 + 0.25,
+        "start_time": start, "stop_time": stop,
+        "push_args": {"callback_args1": "value1"},
+    })
+}
+
 /// Tencent's recording event (`event_type` 100) for `stream`'s file `file_id` recorded from
 /// `start` to `end`, with expiry `t`, signed with `key`.
 fn tencent_file(stream: &str, file_id: &str, start: i64, end: i64, t: i64, key: &str) -> Value {
@@ -167,6 +206,7 @@ fn assert_play_info(info: &Value) {
 both_stores!(a_tencent_recording_is_preparing_then_ready_in_order);
 both_stores!(a_failure_and_a_timeout_fail_a_recording);
 both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
+both_stores!(an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain);
 
 mod recording_off {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -371,4 +411,90 @@ async fn nothing_is_recorded_where_recording_is_off(w: World) {
     w.clock.advance(Duration::seconds(TIMEOUT_SECS + 1));
     let report = liveroom::reclaim::sweep(&*w.app).await.unwrap();
     assert_eq!(report.recordings_timed_out, 0);
+}
+
+async fn an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain(w: World) {
+    let room = w.room(json!({"title": "alibaba"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let first = w.now();
+    w.clock.advance(Duration::seconds(100));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second = w.now();
+    w.clock.advance(Duration::seconds(100));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(w.vod(&room).await.1, json!({"status": 0, "playlist": []}));
+
+    let later = alibaba_file(&room, "b", second, second + 100);
+    // Signed over the ingest domain (a stream callback's signature): refused.
+    let ts = w.now();
+    let answer = w.send_alibaba(&later, PUSH_DOMAIN, ts, ALIYUN_KEY).await;
+    assert_eq!((answer.0, answer.1["code"].clone()), (401, json!(110)));
+    // Another key, a stale timestamp: refused.
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, ts, "other").await.0,
+        401
+    );
+    let stale = ts - 301;
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, stale, ALIYUN_KEY)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    let ok = json!({"code": 200, "message": "success"});
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    // The same signature again, for another file of the room: a replay, nothing changes.
+    let copy = alibaba_file(&room, "a", first, first + 100);
+    assert_eq!(
+        w.send_alibaba(&copy, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, format!("live/{room}/b.m3u8"));
+    assert_eq!(info["playlist"].as_array().unwrap().len(), 1);
+    // Genuine, a second later: the earlier file goes first and names the recording.
+    w.clock.advance(Duration::seconds(1));
+    let ts = w.now();
+    assert_eq!(
+        w.send_alibaba(&copy, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, format!("live/{room}/a.m3u8"));
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(
+            (p["format"].clone(), p["duration"].clone()),
+            (json!("m3u8"), json!("100.250"))
+        );
+    }
+    // A status event is acknowledged; a path that climbs out is refused.
+    w.clock.advance(Duration::seconds(1));
+    let ts = w.now();
+    let status = json!({"domain": "play.example.com", "app": "live", "stream": room, "event": "record_paused"});
+    assert_eq!(
+        w.send_alibaba(&status, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok)
+    );
+    let mut climbing = alibaba_file(&room, "c", second, second + 10);
+    climbing["uri"] = json!("live/../../etc/passwd");
+    assert_eq!(
+        w.send_alibaba(&climbing, RECORD_DOMAIN, ts, ALIYUN_KEY)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        w.vod(&room).await.1["playlist"].as_array().unwrap().len(),
+        2
+    );
 }
