@@ -61,7 +61,8 @@ crate::needs!(
     RoomUpdate,
     PresenceWrite,
     ChannelMark,
-    MemberRead
+    MemberRead,
+    RecordingWrite
 );
 
 /// Alibaba's and our freshness window for a signed timestamp (seconds either way).

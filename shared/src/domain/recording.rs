@@ -49,7 +49,7 @@ pub enum RecordingVendor {
 pub struct RecordedFile {
     pub vendor: RecordingVendor,
     /// The vendor's id of the file (Tencent's `file_id`, LiveKit's egress id, Alibaba's
-    /// object path); a file reported twice is kept once.
+    /// object path); a file reported twice (same id and location) is kept once.
     pub id: String,
     /// Where it is: an object path (Alibaba, LiveKit) or the vendor's unsigned URL (Tencent).
     pub location: String,
@@ -95,11 +95,27 @@ impl Recording {
 
     /// The recording with `file` added in its place: `None` when it holds that file already
     /// (or is full).
+    pub fn with_files(&self, files: &[RecordedFile]) -> Option<Self> {
+        let mut next: Option<Self> = None;
+        for file in files {
+            let from = next.as_ref().unwrap_or(self);
+            if let Some(more) = from.with_file(file.clone()) {
+                next = Some(Self {
+                    revision: self.revision + 1,
+                    ..more
+                });
+            }
+        }
+        next
+    }
+
+    /// The recording with `file` added in its place: `None` when it holds that file already
+    /// (or is full).
     pub fn with_file(&self, file: RecordedFile) -> Option<Self> {
         if self
             .files
             .iter()
-            .any(|f| f.vendor == file.vendor && f.id == file.id)
+            .any(|f| f.vendor == file.vendor && f.id == file.id && f.location == file.location)
             || self.files.len() >= MAX_FILES
         {
             return None;

@@ -557,6 +557,10 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
             callbacks::TencentCallback::ENDPOINT,
         ),
         ("livekit-callback", callbacks::LivekitCallback::ENDPOINT),
+        (
+            "livekit-callback-recording",
+            callbacks::LivekitCallback::ENDPOINT,
+        ),
     ] {
         let (status, body) = call(&right, endpoint, &load(name)).await;
         assert_eq!(status, 200, "{name}: {body}");

@@ -24,6 +24,8 @@ const TENCENT_KEY: &str = "tencent-callback-key-for-tests";
 const ALIYUN_KEY: &str = "aliyun-callback-key-for-tests";
 const PUSH_DOMAIN: &str = "push.example.com";
 const RECORD_DOMAIN: &str = "hooks.example.com";
+const LIVEKIT_KEY: &str = "lk_tests";
+const LIVEKIT_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
 const TIMEOUT_SECS: i64 = 600;
 
 struct World {
@@ -43,6 +45,8 @@ fn world_with(store: TestStore, recording: &str) -> World {
         ("ALIYUN_LIVE_PUSH_DOMAIN", PUSH_DOMAIN),
         ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_KEY),
         ("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN", RECORD_DOMAIN),
+        ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+        ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
         ("RECORDING_TIMEOUT_SECONDS", "600"),
     ]
     .iter()
@@ -207,6 +211,7 @@ both_stores!(a_tencent_recording_is_preparing_then_ready_in_order);
 both_stores!(a_failure_and_a_timeout_fail_a_recording);
 both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
 both_stores!(an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain);
+both_stores!(livekit_egresses_bring_their_files_or_their_failure);
 
 mod recording_off {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -497,4 +502,117 @@ async fn an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain(w
         w.vod(&room).await.1["playlist"].as_array().unwrap().len(),
         2
     );
+}
+
+impl World {
+    /// LiveKit's webhooks `events`, each signed by LiveKit's own library (the oracle), sent.
+    async fn send_livekit(&self, events: &[Value], secret: &str) -> Vec<(u16, Value)> {
+        let checks: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                json!({"kind": "livekit_webhook_sign", "api_key": LIVEKIT_KEY,
+                       "api_secret": secret, "body": e.to_string()})
+            })
+            .collect();
+        let tokens = crate::credentials::oracle(&checks);
+        let mut answers = Vec::new();
+        for (event, token) in events.iter().zip(tokens) {
+            let req = lambda_http::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/live/callback/livekit")
+                .header("content-type", "application/webhook+json")
+                .header("authorization", token["token"].as_str().unwrap())
+                .body(lambda_http::Body::Text(event.to_string()))
+                .unwrap();
+            let endpoint = callbacks::LivekitCallback::ENDPOINT;
+            let response = liveroom::http::handle(&self.app, endpoint, req).await;
+            answers.push((
+                response.status().as_u16(),
+                serde_json::from_slice(response.body().as_ref()).unwrap(),
+            ));
+        }
+        answers
+    }
+}
+
+/// LiveKit's `egress_ended` for `room`: egress `egress`, its `files` (name, start s, end s).
+fn egress_ended(
+    id: &str,
+    room: &str,
+    egress: &str,
+    status: &str,
+    files: &[(&str, i64, i64)],
+) -> Value {
+    let ns = |s: i64| (s * 1_000_000_000).to_string();
+    let results: Vec<Value> = files
+        .iter()
+        .map(|(name, start, end)| {
+            json!({"filename": name, "startedAt": ns(*start), "endedAt": ns(*end),
+                   "duration": ns(end - start), "size": "3000000",
+                   "location": format!("https://recordings.example.com/{name}")})
+        })
+        .collect();
+    json!({
+        "event": "egress_ended", "id": id, "createdAt": "1",
+        "egressInfo": {"egressId": egress, "roomId": "RM_x", "roomName": room, "status": status,
+                       "roomComposite": {"roomName": room, "layout": "speaker"},
+                       "fileResults": results},
+    })
+}
+
+async fn livekit_egresses_bring_their_files_or_their_failure(w: World) {
+    let room = w.ended_room(json!({"title": "livekit"})).await;
+    let failed = w.ended_room(json!({"title": "livekit failed"})).await;
+    let now = w.now();
+    let second = egress_ended(
+        "EV_2",
+        &room,
+        "EG_2",
+        "EGRESS_COMPLETE",
+        &[("b.mp4", now - 60, now)],
+    );
+    let first = egress_ended(
+        "EV_1",
+        &room,
+        "EG_1",
+        "EGRESS_COMPLETE",
+        &[("a.mp4", now - 300, now - 200)],
+    );
+    let failure = egress_ended("EV_3", &failed, "EG_3", "EGRESS_FAILED", &[]);
+    // Signed with another secret: refused, nothing changes.
+    let forged = w
+        .send_livekit(&[second.clone()], "not-the-secret-0123456789012345678")
+        .await;
+    assert_eq!(forged[0].0, 401);
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    let answers = w
+        .send_livekit(
+            &[second.clone(), first.clone(), failure.clone()],
+            LIVEKIT_SECRET,
+        )
+        .await;
+    assert!(answers.iter().all(|a| a.0 == 200), "{answers:?}");
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(
+        vod_id, "EG_1",
+        "the first file's egress names the recording"
+    );
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(p["format"], "mp4");
+    }
+    assert_eq!(playlist[0]["duration"], "100.000");
+    assert_eq!(
+        w.vod(&failed).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+    // Replayed: the same events again change nothing.
+    let before = w.vod(&room).await;
+    let again = w.send_livekit(&[second, first], LIVEKIT_SECRET).await;
+    assert!(again.iter().all(|a| a.0 == 200));
+    assert_eq!(w.vod(&room).await, before);
 }
