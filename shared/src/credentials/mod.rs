@@ -216,6 +216,9 @@ pub struct Providers {
     pub im: Arc<dyn Provider>,
     /// `CREDENTIAL_TTL_SECONDS` (default 86400).
     pub ttl: Duration,
+    /// `PLAY_URL_TTL_SECONDS` (default 3600): a recording's playback URL is valid this long
+    /// (at most as long as the credentials, issue 26).
+    pub play_ttl: Duration,
 }
 
 impl std::fmt::Debug for Providers {
@@ -236,6 +239,7 @@ impl Default for Providers {
             rtc: Arc::new(NoProvider),
             im: Arc::new(NoProvider),
             ttl: Duration::from_secs(86_400),
+            play_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -248,6 +252,7 @@ impl Providers {
             rtc: self.rtc.restricted(reads),
             im: self.im.restricted(reads),
             ttl: self.ttl,
+            play_ttl: self.play_ttl,
         }
     }
 
@@ -339,7 +344,23 @@ impl Providers {
         file: &crate::domain::recording::RecordedFile,
         now: i64,
     ) -> Option<String> {
-        self.live.playback_url(file, now + self.ttl_secs())
+        use crate::domain::recording::RecordingVendor;
+        let ttl = i64::try_from(self.play_ttl.as_secs())
+            .unwrap_or(3600)
+            .min(self.ttl_secs());
+        if ttl <= 0 {
+            return None;
+        }
+        match file.vendor {
+            // Where the egress stored it (its storage decides who reads it): an https URL only.
+            RecordingVendor::Livekit => file
+                .location
+                .starts_with("https://")
+                .then(|| file.location.clone()),
+            RecordingVendor::Alibaba | RecordingVendor::Tencent => {
+                self.live.playback_url(file, now + ttl)
+            }
+        }
     }
 
     pub fn rtc_user(&self, user: &UserId, now: i64) -> Option<Value> {

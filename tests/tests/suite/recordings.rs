@@ -36,6 +36,10 @@ struct World {
 }
 
 fn world_with(store: TestStore, recording: &str) -> World {
+    world_with_vars(store, recording, &[])
+}
+
+fn world_with_vars(store: TestStore, recording: &str, vars: &[(&str, &str)]) -> World {
     let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let env: HashMap<String, String> = [
@@ -50,6 +54,7 @@ fn world_with(store: TestStore, recording: &str) -> World {
         ("RECORDING_TIMEOUT_SECONDS", "600"),
     ]
     .iter()
+    .chain(vars)
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
@@ -212,6 +217,23 @@ both_stores!(a_failure_and_a_timeout_fail_a_recording);
 both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
 both_stores!(an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain);
 both_stores!(livekit_egresses_bring_their_files_or_their_failure);
+
+mod playback {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(super::signing(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(super::signing(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
 
 mod recording_off {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -615,4 +637,139 @@ async fn livekit_egresses_bring_their_files_or_their_failure(w: World) {
     let again = w.send_livekit(&[second, first], LIVEKIT_SECRET).await;
     assert!(again.iter().all(|a| a.0 == 200));
     assert_eq!(w.vod(&room).await, before);
+}
+
+const VOD_KEY: &str = "24FEQmTzro4V5u3D5epW";
+
+/// A world whose live provider is Tencent, its recordings played with VOD Key protection.
+fn signing(store: TestStore) -> World {
+    let mut vars = crate::credentials::tencent_vars();
+    vars.retain(|(k, _)| k.starts_with("TENCENT_LIVE") || *k == "LIVE_PROVIDER");
+    vars.push(("TENCENT_VOD_PLAY_KEY", VOD_KEY));
+    vars.push(("PLAY_URL_TTL_SECONDS", "900"));
+    world_with_vars(store, "on", &vars)
+}
+
+#[test]
+fn the_vod_key_signature_is_tencent_s_published_example() {
+    let url = liveroom::credentials::tencent::vod_play_url(
+        "https://example.vod2.myqcloud.com/dir1/dir2/myVideo.mp4",
+        VOD_KEY,
+        1_517_400_000,
+        "72d4cd1101",
+    );
+    assert_eq!(
+        url.as_deref(),
+        Some(
+            "https://example.vod2.myqcloud.com/dir1/dir2/myVideo.mp4\
+             ?t=5a71afc0&us=72d4cd1101&sign=3d8488faeb37d52d6bf63b63c1b171c3"
+        )
+    );
+    // A URL with a query, or not http(s), is not signed.
+    let sign = |u: &str| liveroom::credentials::tencent::vod_play_url(u, VOD_KEY, 1, "u");
+    assert_eq!(sign("https://h/d/f.mp4?x=1"), None);
+    assert_eq!(sign("ftp://h/d/f.mp4"), None);
+}
+
+async fn a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(w: World) {
+    let room = w.room(json!({"title": "signed"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    let bob = UserId::parse("user", "bob_rec").unwrap();
+    let carol = UserId::parse("user", "carol_rec").unwrap();
+    crate::common::ensure_user_now(&*w.app.store, &bob);
+    crate::common::ensure_user_now(&*w.app.store, &carol);
+    let (bob_token, carol_token) = (
+        token_for(&w.app, &bob, 86_400),
+        token_for(&w.app, &carol, 86_400),
+    );
+    for token in [&bob_token, &carol_token] {
+        let (status, out) = call(
+            &w.app,
+            liveroom::presence::Join::ENDPOINT,
+            token,
+            json!({"id": room}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+    }
+    let (status, out) = call(
+        &w.app,
+        liveroom::moderation::Kick::ENDPOINT,
+        &w.anchor,
+        json!({"id": room, "user_id": "bob_rec", "ban_seconds": 86_400}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+
+    let url_for = |token: String| {
+        let (app, room) = (Arc::clone(&w.app), room.clone());
+        async move {
+            let (status, out) = call(&app, rooms::Get::ENDPOINT, &token, json!({"id": room})).await;
+            assert_eq!(status, 200, "{out}");
+            assert_eq!(out["vod_info"]["status"], 1);
+            out["vod_info"]["playlist"][0]["play_url"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // A viewer: the file's URL, signed for PLAY_URL_TTL_SECONDS (VOD Key protection).
+    let url = url_for(carol_token.clone()).await;
+    let base = format!(
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t={:x}&us=",
+        w.now() + 900
+    );
+    assert!(url.starts_with(&base), "{url}");
+    let rest = &url[base.len()..];
+    let (us, sign) = rest.split_once("&sign=").unwrap();
+    assert_eq!(
+        sign,
+        md5_hex(&format!("{VOD_KEY}/d0/f-1/{:x}{us}", w.now() + 900))
+    );
+    // The anchor too; the banned member gets none, in `get` and in `list`.
+    assert!(url_for(w.anchor.clone()).await.starts_with("https://"));
+    assert_eq!(url_for(bob_token.clone()).await, "");
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &bob_token,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["vod_info"]["status"], 1);
+    assert_eq!(mine["vod_info"]["playlist"][0]["play_url"], "");
+    let (_, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &carol_token,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    let theirs = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert!(
+        theirs["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&base)
+    );
 }
