@@ -404,15 +404,32 @@ pub async fn write_recording<S: crate::store::RecordingWrite + ?Sized>(
     }
 }
 
-/// The outbox entries of `read`'s recording becoming `next` at `now`: none yet (the
-/// `room_recorded` webhook is reported from here).
+/// The outbox entries of `read`'s recording becoming `next` at `now`: a `room_recorded` event
+/// (to the webhook receiver) when its status changes to ready or failed; none for a further
+/// file of a ready recording.
 fn recorded_events<S: ?Sized>(
-    _app: &App<S>,
-    _read: &Room,
-    _next: &crate::domain::recording::Recording,
-    _now: DateTime<Utc>,
+    app: &App<S>,
+    read: &Room,
+    next: &crate::domain::recording::Recording,
+    now: DateTime<Utc>,
 ) -> Vec<Entry> {
-    Vec::new()
+    use crate::domain::recording::VodStatus;
+    let before = read.recording.as_ref().map(|r| r.status);
+    if next.status == VodStatus::Preparing || before == Some(next.status) {
+        return Vec::new();
+    }
+    let outbox = app.config.outbox;
+    if outbox.is_off() {
+        return Vec::new();
+    }
+    let room = Room {
+        recording: Some(next.clone()),
+        ..read.clone()
+    };
+    let mut event = Event::new(EventKind::RoomRecorded, &room, now);
+    event.recording = Some(crate::domain::outbox::RecordingSummary::of(next));
+    let order = crate::domain::outbox::order(&room);
+    outbox.entries(&room.id, order, now, expiry(app, now), vec![event])
 }
 
 /// Changes the recording of room `id` by `change` of what is stored (read again after a lost

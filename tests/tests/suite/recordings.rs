@@ -218,6 +218,23 @@ both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
 both_stores!(an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain);
 both_stores!(livekit_egresses_bring_their_files_or_their_failure);
 
+mod webhook {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_replay_ready_or_failed_is_reported_once_to_the_webhook(super::hooked(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_replay_ready_or_failed_is_reported_once_to_the_webhook(super::hooked(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
+
 mod playback {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn embedded_store() {
@@ -772,4 +789,69 @@ async fn a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(w: W
             .unwrap()
             .starts_with(&base)
     );
+}
+
+/// A world whose outbox reports to a webhook receiver.
+fn hooked(store: TestStore) -> World {
+    world_with_vars(
+        store,
+        "on",
+        &[("WEBHOOK_URL", "https://hooks.example.com/liveroom")],
+    )
+}
+
+/// The `room_recorded` events waiting in `room`'s outbox, oldest first: (status, vod_id, files).
+async fn recorded_reports(w: &World, room: &str) -> Vec<(u8, String, u64)> {
+    let id = liveroom::domain::RoomId::parse("id", room).unwrap();
+    let mut entries = w.app.store.outbox(&id).await.unwrap();
+    entries.sort_by(|a, b| a.seq.cmp(&b.seq));
+    entries
+        .iter()
+        .filter(|e| e.event.event == liveroom::domain::outbox::EventKind::RoomRecorded)
+        .map(|e| {
+            let r = e.event.recording.clone().unwrap();
+            assert_eq!(e.event.room.id, room);
+            (r.status, r.vod_id, r.files)
+        })
+        .collect()
+}
+
+async fn a_replay_ready_or_failed_is_reported_once_to_the_webhook(w: World) {
+    let room = w.room(json!({"title": "hooked"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second = w.now();
+    w.clock.advance(Duration::seconds(60));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert!(recorded_reports(&w, &room).await.is_empty());
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    // Replayed: no second report.
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    assert_eq!(
+        recorded_reports(&w, &room).await,
+        [(1, "f-1".to_owned(), 1)]
+    );
+    // A further file of a ready recording is no new report.
+    w.clock.advance(Duration::seconds(1));
+    let t = w.now() + 600;
+    let more = tencent_file(&room, "f-2", second, second + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&more).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&room).await.1["playlist"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(recorded_reports(&w, &room).await.len(), 1);
+
+    // The sweeper's timeout reports the failure.
+    let silent = w.ended_room(json!({"title": "silent"})).await;
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS));
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(recorded_reports(&w, &silent).await, [(2, String::new(), 0)]);
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(recorded_reports(&w, &silent).await.len(), 1);
 }
