@@ -620,7 +620,10 @@ async fn livekit_egresses_bring_their_files_or_their_failure(w: World) {
     let failure = egress_ended("EV_3", &failed, "EG_3", "EGRESS_FAILED", &[]);
     // Signed with another secret: refused, nothing changes.
     let forged = w
-        .send_livekit(&[second.clone()], "not-the-secret-0123456789012345678")
+        .send_livekit(
+            std::slice::from_ref(&second),
+            "not-the-secret-0123456789012345678",
+        )
         .await;
     assert_eq!(forged[0].0, 401);
     assert_eq!(w.vod(&room).await.1["status"], 0);
@@ -854,4 +857,66 @@ async fn a_replay_ready_or_failed_is_reported_once_to_the_webhook(w: World) {
     assert_eq!(recorded_reports(&w, &silent).await, [(2, String::new(), 0)]);
     liveroom::reclaim::sweep(&*w.app).await.unwrap();
     assert_eq!(recorded_reports(&w, &silent).await.len(), 1);
+}
+
+fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
+    counts.values().sum()
+}
+
+/// SPEC §10 unchanged: an ended, recorded room's `get` costs one DynamoDB call and `list` at
+/// most two (the recording is on the room item), with playback URLs signed (bans read with the
+/// page); a recording callback costs its claim, the signature's count, the room's read and the
+/// recording's write; a replay its claim alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recorded_room_costs_no_extra_call_to_read() {
+    let (store, counter) = crate::common::counted_dynamodb().await;
+    let w = signing(store);
+    let room = w.ended_room(json!({"title": "counted"})).await;
+    let start = w.now() - 120;
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    counter.take();
+    assert_eq!(w.send_tencent(&file).await.0, 200);
+    let counts = counter.take();
+    assert_eq!(total(&counts), 4, "{counts:?}");
+    assert_eq!(w.send_tencent(&file).await.0, 200);
+    let counts = counter.take();
+    assert_eq!(total(&counts), 1, "a replay: its claim alone ({counts:?})");
+
+    let out = w.get(&room).await;
+    let counts = counter.take();
+    assert_eq!(total(&counts), 1, "get: {counts:?}");
+    assert!(
+        out["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &w.anchor,
+        json!({"page_num": 1, "page_size": 20}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let counts = counter.take();
+    assert!(total(&counts) <= 2, "list: {counts:?}");
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["vod_info"]["status"], 1);
+    assert_eq!(mine["vod_id"], "f-1");
+    let url = |v: &Value| {
+        let u = v["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        u.split_once('?').unwrap().0.to_owned()
+    };
+    assert_eq!(url(&mine), url(&out));
 }
