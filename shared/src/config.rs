@@ -28,6 +28,7 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "TENCENT_SECRET_KEY",
     "TENCENT_LIVE_PUSH_KEY",
     "TENCENT_LIVE_PULL_KEY",
+    "TENCENT_VOD_PLAY_KEY",
     "LIVEKIT_API_SECRET",
     "ALIYUN_LIVE_CALLBACK_KEY",
     "TENCENT_LIVE_CALLBACK_KEY",
@@ -112,6 +113,12 @@ pub struct Config {
     pub admin_users: BTreeSet<UserId>,
     /// `AUDIT_RETENTION_DAYS` (default 90): how long an audit entry is kept.
     pub audit_retention_days: u32,
+    /// `RECORDING` (`off`, the default, or `on`): whether rooms are recorded (a room may opt
+    /// out at `create` with `record: false`; issue 26).
+    pub recording: bool,
+    /// `RECORDING_TIMEOUT_SECONDS` (default 3600): a recorded room with no file this long
+    /// after its end has failed (the sweeper's rule).
+    pub recording_timeout: Duration,
 }
 
 /// The configurable throttle limits, each per one-minute window (`crate::accounts`).
@@ -243,6 +250,13 @@ impl Config {
             throttle: Throttle::from_lookup(&lookup)?,
             admin_users: admin_users(&lookup)?,
             audit_retention_days: number(&lookup, "AUDIT_RETENTION_DAYS", 90, 1..=3650)? as u32,
+            recording: recording(&lookup)?,
+            recording_timeout: seconds(
+                &lookup,
+                "RECORDING_TIMEOUT_SECONDS",
+                3600,
+                60..=7 * 86_400,
+            )?,
         })
     }
 
@@ -259,6 +273,7 @@ impl Config {
         config.providers = config.providers.restricted(&reads);
         if !reads.aliyun_callback {
             config.callbacks.aliyun = None;
+            config.callbacks.aliyun_record_domain = None;
         }
         if !reads.tencent_callback {
             config.callbacks.tencent = None;
@@ -278,6 +293,15 @@ impl Config {
         self.reserved_name
             .as_ref()
             .is_some_and(|r| r.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// `RECORDING`: `on` or `off` (the default); anything else is refused.
+fn recording(lookup: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match lookup("RECORDING").as_deref().map(str::trim) {
+        None | Some("") | Some("off") => Ok(false),
+        Some("on") => Ok(true),
+        Some(_) => Err(ConfigError::new("RECORDING", "must be on or off")),
     }
 }
 

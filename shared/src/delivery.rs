@@ -561,7 +561,9 @@ async fn im_send<S: DeliverStore + ?Sized>(
                 Err(e) => Outcome::Failed(e.to_string()),
             }
         }
-        EventKind::MemberKicked => Outcome::Dropped("not an IM event".to_owned()),
+        EventKind::MemberKicked | EventKind::RoomRecorded => {
+            Outcome::Dropped("not an IM event".to_owned())
+        }
     };
     Ok(outcome)
 }

@@ -18,7 +18,9 @@
 //!   gets a sample of its figures as this run read them, kept `SERIES_RETENTION_DAYS`, and the
 //!   run's counts by state and everyone online together are the stats (issue 24: the
 //!   operators' `roomSeries` and `stats`). They cost no read (the run reads them anyway) and
-//!   one kind of call: a `BatchWriteItem` per 25 rooms.
+//!   one kind of call: a `BatchWriteItem` per 25 rooms;
+//! - where rooms are recorded (`RECORDING=on`), an ended room whose recording is still awaited
+//!   `RECORDING_TIMEOUT_SECONDS` after its end has failed (`vod_info.status` 2; issue 26).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -41,7 +43,8 @@ crate::needs!(
     MetricsWrite,
     ChannelMark,
     RoomDelete,
-    SeriesWrite
+    SeriesWrite,
+    RecordingWrite
 );
 
 /// What one sweep did (logged as one JSON line).
@@ -56,6 +59,8 @@ pub struct SweepReport {
     pub races_lost: u64,
     /// Open rooms' samples written (one per open room, calls aside).
     pub samples_written: u64,
+    /// Recordings failed for nothing arriving within `RECORDING_TIMEOUT_SECONDS` of the end.
+    pub recordings_timed_out: u64,
 }
 
 impl SweepReport {
@@ -66,6 +71,7 @@ impl SweepReport {
             + self.rooms_ended
             + self.rooms_purged
             + self.races_lost
+            + self.recordings_timed_out
             > 0
     }
 
@@ -79,6 +85,7 @@ impl SweepReport {
             rooms_purged = self.rooms_purged,
             races_lost = self.races_lost,
             samples_written = self.samples_written,
+            recordings_timed_out = self.recordings_timed_out,
             "sweep"
         );
     }
@@ -237,14 +244,31 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
     }
 
     // An ended room expires at least `retention` after it was created, so only rooms created
-    // before `now - retention` can be due: the status index's sort key bounds the read.
+    // before `now - retention` can be due: the status index's sort key bounds the read. Where
+    // rooms are recorded, every ended room is read instead (one read serves both rules): a
+    // recording awaited past `RECORDING_TIMEOUT_SECONDS` has failed.
     let due_created_before = now - duration(app.config.retention);
+    let bound = (!app.config.recording).then_some(due_created_before);
     for room in app
         .store
-        .rooms_with_status(RoomStatus::Ended, Some(due_created_before))
+        .rooms_with_status(RoomStatus::Ended, bound)
         .await?
     {
-        if room.expires_at.is_some_and(|t| t <= now.timestamp()) && purge(app, &room, now).await? {
+        let timed_out = room
+            .recording
+            .as_ref()
+            .filter(|r| r.timed_out(room.stopped_at, app.config.recording_timeout, now));
+        if let Some(next) = timed_out.and_then(|r| r.failed()) {
+            if crate::room_change::write_recording(app, &room, &next, now).await? {
+                report.recordings_timed_out += 1;
+            } else {
+                report.races_lost += 1;
+            }
+        }
+        if room.created_at < due_created_before
+            && room.expires_at.is_some_and(|t| t <= now.timestamp())
+            && purge(app, &room, now).await?
+        {
             report.rooms_purged += 1;
         }
     }

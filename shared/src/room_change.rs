@@ -379,3 +379,86 @@ where
     }
     Err(exhausted(state))
 }
+
+// ---- a room's recording (issue 26) --------------------------------------------------------------
+
+/// Writes `next` as `read`'s recording (conditionally on the revision read), with its
+/// `room_recorded` report when it is decided (ready or failed): `Ok(false)` when the room
+/// changed since (the caller reads again, or leaves it to the next sweep).
+pub async fn write_recording<S: crate::store::RecordingWrite + ?Sized>(
+    app: &App<S>,
+    read: &Room,
+    next: &crate::domain::recording::Recording,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let expected = read.recording.as_ref().map_or(0, |r| r.revision);
+    let events = recorded_events(app, read, next, now);
+    match app
+        .store
+        .update_recording(&read.id, next, expected, &events)
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The outbox entries of `read`'s recording becoming `next` at `now`: a `room_recorded` event
+/// (to the webhook receiver) when its status changes to ready or failed; none for a further
+/// file of a ready recording.
+fn recorded_events<S: ?Sized>(
+    app: &App<S>,
+    read: &Room,
+    next: &crate::domain::recording::Recording,
+    now: DateTime<Utc>,
+) -> Vec<Entry> {
+    use crate::domain::recording::VodStatus;
+    let before = read.recording.as_ref().map(|r| r.status);
+    if next.status == VodStatus::Preparing || before == Some(next.status) {
+        return Vec::new();
+    }
+    let outbox = app.config.outbox;
+    if outbox.is_off() {
+        return Vec::new();
+    }
+    let room = Room {
+        recording: Some(next.clone()),
+        ..read.clone()
+    };
+    let mut event = Event::new(EventKind::RoomRecorded, &room, now);
+    event.recording = Some(crate::domain::outbox::RecordingSummary::of(next));
+    let order = crate::domain::outbox::order(&room);
+    outbox.entries(&room.id, order, now, expiry(app, now), vec![event])
+}
+
+/// Changes the recording of room `id` by `change` of what is stored (read again after a lost
+/// race): `Ok(false)` when the room is not ours, not recorded, or `change` leaves it as it
+/// is (a file already kept, a failure after a file).
+pub async fn change_recording<S, F>(app: &App<S>, id: &RoomId, change: F) -> Result<bool, ApiError>
+where
+    S: crate::store::RecordingWrite + crate::store::RoomRead + ?Sized,
+    F: Fn(
+        &Room,
+        &crate::domain::recording::Recording,
+    ) -> Option<crate::domain::recording::Recording>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(room) = app.store.room(id).await? else {
+            return Ok(false);
+        };
+        let Some(next) = room.recording.as_ref().and_then(|r| change(&room, r)) else {
+            return Ok(false);
+        };
+        if room.is_deleted() {
+            return Ok(false);
+        }
+        if write_recording(app, &room, &next, app.clock.now()).await? {
+            return Ok(true);
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::RoomVersionConflict,
+        "the room's recording is changing too fast; retry",
+    ))
+}

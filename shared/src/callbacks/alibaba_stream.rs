@@ -1,5 +1,6 @@
 //! Alibaba ApsaraVideo Live's stream callback: its signature (auth type A over the callback
-//! domain, `ALIYUN_LIVE_CALLBACK_KEY`), freshness and replay checks, then the room's change.
+//! domain, `ALIYUN_LIVE_CALLBACK_KEY`), freshness and replay checks, then the room's change;
+//! and its recording callback (issue 26), signed over the recording callback's own domain.
 //!
 //! Never here: what every callback shares (the claim, the stream's room: `callbacks`).
 
@@ -99,6 +100,131 @@ fn alibaba_params(inbound: &Inbound) -> Result<BTreeMap<String, String>, ApiErro
     Ok(params)
 }
 
+/// The recording callback's route.
+pub const RECORDING_PATH: &str = "/api/v1/live/callback/alibaba/record";
+
+/// An Alibaba recording callback: a file (`uri`, ...), or a status event (`event`).
+#[derive(Debug, Deserialize)]
+struct AlibabaRecording {
+    #[serde(default)]
+    stream: String,
+    #[serde(default)]
+    uri: String,
+    #[serde(default)]
+    duration: Value,
+    #[serde(default)]
+    start_time: Value,
+    #[serde(default)]
+    stop_time: Value,
+    #[serde(default)]
+    event: Option<String>,
+}
+
+/// The longest object path kept.
+const MAX_URI: usize = 1024;
+
+/// Alibaba ApsaraVideo Live's recording callback (录制回调): POSTed JSON, signed with
+/// `ALI-LIVE-SIGNATURE = md5("{ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN}|{ALI-LIVE-TIMESTAMP}|{key}")`
+/// (for recording callbacks Alibaba signs the host of the callback URL, never the ingest
+/// domain); the timestamp within ±300 s. A file (`uri`, its object path in the recording
+/// bucket) is added to the recording of the stream's room; status events (`record_started`,
+/// ...) are acknowledged. The signature covers no field of the event: one recording callback
+/// per (timestamp, stream's room) is accepted, and only a plausible file.
+pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
+    app: &App<S>,
+    inbound: &Inbound,
+) -> Result<Value, ApiError> {
+    let (Some((_, key)), Some(domain)) = (
+        &app.config.callbacks.aliyun,
+        &app.config.callbacks.aliyun_record_domain,
+    ) else {
+        return Err(not_configured("Alibaba recording"));
+    };
+    let (Some(timestamp), Some(signature)) = (
+        inbound.header("ali-live-timestamp"),
+        inbound.header("ali-live-signature"),
+    ) else {
+        return Err(refused(
+            "aliyun-record",
+            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
+        ));
+    };
+    let expected = aliyun::callback_signature(domain, timestamp, text(key));
+    if !same(&expected, &signature.to_ascii_lowercase()) {
+        return Err(refused("aliyun-record", "the signature does not verify"));
+    }
+    let now = app.clock.now().timestamp();
+    let at: i64 = timestamp
+        .parse()
+        .map_err(|_| refused("aliyun-record", "ALI-LIVE-TIMESTAMP is not a unix time"))?;
+    if (now - at).abs() > FRESHNESS_SECS {
+        return Err(refused(
+            "aliyun-record",
+            "the callback is stale (ALI-LIVE-TIMESTAMP)",
+        ));
+    }
+    let event: AlibabaRecording = serde_json::from_slice(&inbound.body)
+        .map_err(|_| bad("a JSON recording event is required"))?;
+    let ack = json!({"code": 200, "message": "success"});
+    if !app.config.recording || event.event.is_some() {
+        tracing::info!("Alibaba recording callback of another kind: acknowledged");
+        return Ok(ack);
+    }
+    if event.stream.is_empty() {
+        return Err(bad("stream is required"));
+    }
+    let file = alibaba_file(&event)?;
+    let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
+    let stream = &event.stream;
+    let outcome = once_per_recording(app, "aliyun-record", &at.to_string(), stream, until, || {
+        recording_event(app, stream, Recorded::File(file))
+    })
+    .await?;
+    log("aliyun-record", "record", stream, outcome);
+    Ok(ack)
+}
+
+/// A recording callback's file, checked: a relative object path, without `..`.
+fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
+    let uri = bounded("uri", event.uri.trim_start_matches('/'), MAX_URI)?;
+    let safe = !uri.is_empty()
+        && !uri
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        && !uri.contains(['?', '#', '\\', ' ', '%']);
+    if !safe {
+        return Err(bad("uri is not an object path"));
+    }
+    let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
+    let ended_at = int(&event.stop_time).ok_or_else(|| bad("stop_time is required"))?;
+    let seconds = match &event.duration {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+    .unwrap_or((ended_at - started_at).max(0) as f64);
+    let format = match uri
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+    {
+        Some(ext) if matches!(ext.as_str(), "flv" | "m3u8" | "mp4") => ext,
+        _ => String::new(),
+    };
+    Ok(RecordedFile {
+        vendor: RecordingVendor::Alibaba,
+        id: uri.clone(),
+        location: uri,
+        format,
+        started_at,
+        ended_at,
+        duration_ms: (seconds * 1000.0).round() as u64,
+        size: 0,
+        width: 0,
+        height: 0,
+    })
+}
+
 /// Alibaba ApsaraVideo Live's stream callback ([`alibaba`]): AUI Kits' path (the Java
 /// server's, any method; the Go server's at the root, GET).
 pub struct AlibabaCallback;
@@ -110,6 +236,7 @@ impl Handler for AlibabaCallback {
             Route::get("/api/v1/live/handlePushStreamEventCallback"),
             Route::post("/api/v1/live/handlePushStreamEventCallback"),
             Route::get("/handlePushStreamEventCallback"),
+            Route::post(RECORDING_PATH),
         ],
     )
     .with_needs(STREAM_CALLBACK_NEEDS)
@@ -117,6 +244,10 @@ impl Handler for AlibabaCallback {
     .without_token();
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
-        json(&alibaba(app, &inbound(app, &req)?).await?)
+        let inbound = inbound(app, &req)?;
+        if req.uri().path() == RECORDING_PATH {
+            return json(&alibaba_recording(app, &inbound).await?);
+        }
+        json(&alibaba(app, &inbound).await?)
     }
 }

@@ -1,5 +1,6 @@
 //! LiveKit's webhooks: the signed JWT over the body's hash, then the room's change (a track
-//! published or the room finished) or a member's presence (joined, left).
+//! published or the room finished), a member's presence (joined, left), or the room's
+//! recording (an egress ended: its files, or its failure; issue 26).
 //!
 //! Never here: what every callback shares (the claim, the outcome: `callbacks`).
 
@@ -23,6 +24,101 @@ struct LivekitEvent {
     room: LivekitName,
     #[serde(default)]
     participant: LivekitName,
+    #[serde(default, rename = "egressInfo")]
+    egress_info: Option<EgressInfo>,
+}
+
+/// LiveKit's `EgressInfo` (protojson), the fields a recording uses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EgressInfo {
+    #[serde(default)]
+    egress_id: String,
+    #[serde(default)]
+    room_name: String,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    file_results: Vec<FileInfo>,
+    /// Deprecated by LiveKit for `fileResults`; read when they are absent.
+    #[serde(default)]
+    file: Option<FileInfo>,
+}
+
+/// LiveKit's `FileInfo` (protojson: int64 as strings, times in nanoseconds).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileInfo {
+    #[serde(default)]
+    filename: String,
+    #[serde(default)]
+    started_at: Value,
+    #[serde(default)]
+    ended_at: Value,
+    #[serde(default)]
+    duration: Value,
+    #[serde(default)]
+    size: Value,
+    #[serde(default)]
+    location: String,
+}
+
+const NANOS: i64 = 1_000_000_000;
+
+/// An egress's files as recorded files (its id names each, LiveKit's signature covers them).
+fn egress_files(info: &EgressInfo) -> Result<Vec<RecordedFile>, ApiError> {
+    let id = bounded("egressId", &info.egress_id, 128)?;
+    info.file_results
+        .iter()
+        .chain(
+            info.file_results
+                .is_empty()
+                .then_some(info.file.as_ref())
+                .flatten(),
+        )
+        .map(|f| {
+            let location = if f.location.is_empty() {
+                &f.filename
+            } else {
+                &f.location
+            };
+            let location = bounded("location", location, 1024)?;
+            let format = location
+                .rsplit_once('.')
+                .map(|(_, ext)| ext.to_ascii_lowercase())
+                .filter(|ext| matches!(ext.as_str(), "mp4" | "ogg" | "webm" | "m3u8"))
+                .unwrap_or_default();
+            let nanos = |v: &Value| int(v).unwrap_or(0);
+            Ok(RecordedFile {
+                vendor: RecordingVendor::Livekit,
+                id: id.clone(),
+                location,
+                format,
+                started_at: nanos(&f.started_at) / NANOS,
+                ended_at: nanos(&f.ended_at) / NANOS,
+                duration_ms: u64::try_from(nanos(&f.duration) / 1_000_000).unwrap_or(0),
+                size: u64::try_from(nanos(&f.size)).unwrap_or(0),
+                width: 0,
+                height: 0,
+            })
+        })
+        .collect()
+}
+
+/// What an ended egress reports of its room's recording: its files, or (none, and its status
+/// a failure) a failure.
+fn egress_recorded(info: &EgressInfo) -> Result<Option<Vec<RecordedFile>>, ApiError> {
+    let files = egress_files(info)?;
+    if !files.is_empty() {
+        return Ok(Some(files));
+    }
+    // protojson gives the enum's name; a number is read as LiveKit numbers it.
+    let failed = match &info.status {
+        Value::String(s) => matches!(s.as_str(), "EGRESS_FAILED" | "EGRESS_ABORTED"),
+        Value::Number(n) => matches!(n.as_i64(), Some(4 | 5)),
+        _ => false,
+    };
+    Ok(failed.then(Vec::new))
 }
 
 /// LiveKit's webhooks: `Authorization: <JWT>` (no `Bearer`), HS256 with the API secret, `iss`
@@ -62,7 +158,10 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
         return Err(bad("the event has no id"));
     }
     let until = exp.max(now) + WEBHOOK_LEEWAY_SECS + CLAIM_MARGIN_SECS;
-    let room = event.room.name.clone();
+    let room = match &event.egress_info {
+        Some(info) if event.room.name.is_empty() => info.room_name.clone(),
+        _ => event.room.name.clone(),
+    };
     let outcome = once(app, "livekit", &event.id, until, || async {
         let Some(id) = room_of_stream(&room) else {
             return Ok(Outcome::Ignored);
@@ -74,6 +173,26 @@ pub async fn livekit<S: LivekitCallbackStore + ?Sized>(
                 };
                 let by_anchor = |room: &crate::domain::room::Room| room.anchor_id == user;
                 applied(crate::rooms::apply_as_system(app, &id, Action::Start, by_anchor).await?)
+            }
+            "egress_ended" if app.config.recording => {
+                let Some(info) = &event.egress_info else {
+                    return Ok(Outcome::Ignored);
+                };
+                let Some(files) = egress_recorded(info)? else {
+                    return Ok(Outcome::Ignored);
+                };
+                let Some(id) = room_of_stream(&info.room_name) else {
+                    return Ok(Outcome::Ignored);
+                };
+                let changed = crate::room_change::change_recording(app, &id, |_, recording| {
+                    if files.is_empty() {
+                        recording.failed()
+                    } else {
+                        recording.with_files(&files)
+                    }
+                })
+                .await?;
+                applied(changed)
             }
             "room_finished" => {
                 applied(crate::rooms::apply_as_system(app, &id, Action::Pause, |_| true).await?)

@@ -27,7 +27,8 @@ use crate::App;
 use crate::auth::Caller;
 use crate::credentials::livekit::{WEBHOOK_LEEWAY_SECS, WebhookRefusal, verify_webhook};
 use crate::credentials::text;
-use crate::domain::room::Action;
+use crate::domain::recording::{RecordedFile, RecordingVendor};
+use crate::domain::room::{Action, Room};
 use crate::domain::{RoomId, UserId};
 use crate::endpoint::{Endpoint, Handler, Route, Visitor, json, within_size};
 use crate::env::SecretGroups;
@@ -48,7 +49,8 @@ crate::needs!(
     StreamCallbackStore,
     STREAM_CALLBACK_NEEDS: EventClaim,
     RoomRead,
-    RoomUpdate
+    RoomUpdate,
+    RecordingWrite
 );
 crate::needs!(
     /// LiveKit's webhooks: the claim, the room's changes, and presence (join, leave).
@@ -59,7 +61,8 @@ crate::needs!(
     RoomUpdate,
     PresenceWrite,
     ChannelMark,
-    MemberRead
+    MemberRead,
+    RecordingWrite
 );
 
 /// Alibaba's and our freshness window for a signed timestamp (seconds either way).
@@ -276,6 +279,120 @@ where
         },
     )
     .await
+}
+
+// ---- recordings (issue 26) ------------------------------------------------------------------
+
+/// How long before the room's first start a recorded file may begin (the vendors' clocks and
+/// ours differ a little).
+const RECORDING_CLOCK_LEEWAY_SECS: i64 = 120;
+
+/// What a recording callback reports of the room a stream names.
+#[derive(Debug, Clone)]
+enum Recorded {
+    File(RecordedFile),
+    Failed,
+}
+
+/// Whether `file` can be a recording of `room`, given what the vendor's signature cannot
+/// prove (it covers no field of the event): the room has started, and the file began after
+/// its first start (and, once the room ended, before its end) and ends no later than now.
+fn plausible_file(room: &Room, file: &RecordedFile, now: i64) -> bool {
+    let Some(started) = room.started_at.map(|t| t.timestamp()) else {
+        return false;
+    };
+    let stopped = room.stopped_at.map_or(now, |t| t.timestamp());
+    file.started_at >= started - RECORDING_CLOCK_LEEWAY_SECS
+        && file.started_at <= stopped + RECORDING_CLOCK_LEEWAY_SECS
+        && file.started_at <= file.ended_at
+        && file.ended_at <= now + RECORDING_CLOCK_LEEWAY_SECS
+}
+
+/// Applies what a recording callback reports to the room `stream` names: a file is added (in
+/// its place, once), a failure fails a recording still awaited. A room that is not ours or not
+/// recorded is ignored.
+async fn recording_event<S: StreamCallbackStore + ?Sized>(
+    app: &App<S>,
+    stream: &str,
+    event: Recorded,
+) -> Result<Outcome, ApiError> {
+    let Some(room) = room_of_stream(stream) else {
+        let stream = clipped(stream);
+        tracing::info!(stream, "recording callback for no room of ours: ignored");
+        return Ok(Outcome::Ignored);
+    };
+    let now = app.clock.now().timestamp();
+    let changed =
+        crate::room_change::change_recording(app, &room, |read, recording| match &event {
+            Recorded::File(file) if plausible_file(read, file, now) => {
+                recording.with_file(file.clone())
+            }
+            Recorded::File(_) => None,
+            Recorded::Failed => (read.started_at.is_some())
+                .then(|| recording.failed())
+                .flatten(),
+        })
+        .await?;
+    applied(changed)
+}
+
+/// A vendor's text field of a recording, at most `max` characters: refused past it (a
+/// genuine one never is).
+fn bounded(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(bad(format!(
+            "{field} is malformed or longer than {max} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// [`once`] for a recording callback, keyed on what the vendor signed (the signature value)
+/// and the stream's room, so a captured signature adds at most one file (or one failure) to a
+/// room (a room's genuine files end minutes apart, each signed at its own time); the
+/// signature value's uses counted and logged as [`once_per_signature`] does.
+async fn once_per_recording<S, F, Fut>(
+    app: &App<S>,
+    source: &'static str,
+    signature: &str,
+    stream: &str,
+    until: i64,
+    act: F,
+) -> Result<Outcome, ApiError>
+where
+    S: crate::store::EventClaim + ?Sized,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, ApiError>>,
+{
+    let Some(room) = room_of_stream(stream).map(|r| r.to_string()) else {
+        return Ok(Outcome::Ignored);
+    };
+    once(app, source, &format!("{signature}|{room}|record"), until, || async {
+        let uses = app
+            .store
+            .count_signature_use(source, signature, until)
+            .await?;
+        if uses > STREAMS_PER_SIGNATURE_LOGGED {
+            tracing::warn!(
+                source,
+                signed = signature,
+                streams = uses,
+                room = %room,
+                "one signature value for many recordings: rotate the callback key if it persists"
+            );
+        }
+        act().await
+    })
+    .await
+}
+
+/// A number a vendor sent as a number or as a string of one.
+fn int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 // ---- Alibaba ApsaraVideo Live ---------------------------------------------------------------

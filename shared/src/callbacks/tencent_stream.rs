@@ -1,5 +1,6 @@
 //! Tencent CSS's stream callback: its `sign` (MD5 of the key and `t`), freshness and replay
-//! checks, then the room's change.
+//! checks, then the room's change; on the same route its recording events (`event_type` 100, a
+//! file; 332 with a failure, issue 26).
 //!
 //! Never here: what every callback shares (the claim, the stream's room: `callbacks`).
 
@@ -15,6 +16,67 @@ struct TencentEvent {
     stream_id: String,
     t: Value,
     sign: String,
+    // The recording event (100).
+    #[serde(default)]
+    file_id: Value,
+    #[serde(default)]
+    file_format: String,
+    #[serde(default)]
+    video_url: String,
+    #[serde(default)]
+    start_time: Value,
+    #[serde(default)]
+    end_time: Value,
+    #[serde(default)]
+    duration: Value,
+    #[serde(default)]
+    file_size: Value,
+    // The recording's status event (332).
+    #[serde(default)]
+    record_event: String,
+}
+
+/// The longest file id and URL kept.
+const MAX_FILE_ID: usize = 128;
+const MAX_URL: usize = 1024;
+
+/// A recording event's file, checked.
+fn tencent_file(event: &TencentEvent) -> Result<RecordedFile, ApiError> {
+    let id = match &event.file_id {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    if id.is_empty() {
+        return Err(bad("file_id is required"));
+    }
+    let url = bounded("video_url", &event.video_url, MAX_URL)?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(' ') {
+        return Err(bad("video_url is not an http(s) URL"));
+    }
+    let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
+    let ended_at = int(&event.end_time).ok_or_else(|| bad("end_time is required"))?;
+    let duration = int(&event.duration).unwrap_or(ended_at - started_at).max(0);
+    let format = match event.file_format.to_ascii_lowercase().as_str() {
+        "hls" => "m3u8".to_owned(),
+        f @ ("flv" | "mp4" | "aac" | "m3u8") => f.to_owned(),
+        "" => String::new(),
+        _ => return Err(bad("file_format is not flv, hls, mp4 or aac")),
+    };
+    Ok(RecordedFile {
+        vendor: RecordingVendor::Tencent,
+        id: bounded("file_id", &id, MAX_FILE_ID)?,
+        location: url,
+        format,
+        started_at,
+        ended_at,
+        duration_ms: u64::try_from(duration).unwrap_or(0).saturating_mul(1000),
+        size: int(&event.file_size)
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or(0),
+        width: 0,
+        height: 0,
+    })
 }
 
 /// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with
@@ -46,6 +108,27 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
     }
     let ack = json!({"code": 0});
     let event_type = event.event_type.unwrap_or(-1);
+    // Where rooms are not recorded, a recording event is acknowledged and ignored (as
+    // before recordings were kept).
+    let recording = app.config.recording;
+    let recorded = match (event_type, event.record_event.as_str()) {
+        (100, _) if recording => Some(Recorded::File(tencent_file(&event)?)),
+        (332, "record_start_failed" | "record_error") if recording => Some(Recorded::Failed),
+        _ => None,
+    };
+    if let Some(recorded) = recorded {
+        if event.stream_id.is_empty() {
+            return Err(bad("stream_id is required"));
+        }
+        let until = t + CLAIM_MARGIN_SECS;
+        let stream = &event.stream_id;
+        let outcome = once_per_recording(app, "tencent", &t.to_string(), stream, until, || {
+            recording_event(app, stream, recorded)
+        })
+        .await?;
+        log("tencent", &event_type.to_string(), stream, outcome);
+        return Ok(ack);
+    }
     let action = match event_type {
         1 => Action::Start,
         0 => Action::Pause,

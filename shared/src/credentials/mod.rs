@@ -113,6 +113,16 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// A recorded file's playback URL, valid until `expires_at` (issue 26); `None` where this
+    /// provider does not sign the vendor's files.
+    fn playback_url(
+        &self,
+        _file: &crate::domain::recording::RecordedFile,
+        _expires_at: i64,
+    ) -> Option<String> {
+        None
+    }
+
     /// Room credentials. `None` if the provider cannot limit credentials to `req.grant`.
     fn rtc(&self, _req: &RtcRequest<'_>) -> Option<RtcCredentials> {
         None
@@ -206,6 +216,9 @@ pub struct Providers {
     pub im: Arc<dyn Provider>,
     /// `CREDENTIAL_TTL_SECONDS` (default 86400).
     pub ttl: Duration,
+    /// `PLAY_URL_TTL_SECONDS` (default 3600): a recording's playback URL is valid this long
+    /// (at most as long as the credentials, issue 26).
+    pub play_ttl: Duration,
 }
 
 impl std::fmt::Debug for Providers {
@@ -226,6 +239,7 @@ impl Default for Providers {
             rtc: Arc::new(NoProvider),
             im: Arc::new(NoProvider),
             ttl: Duration::from_secs(86_400),
+            play_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -238,6 +252,7 @@ impl Providers {
             rtc: self.rtc.restricted(reads),
             im: self.im.restricted(reads),
             ttl: self.ttl,
+            play_ttl: self.play_ttl,
         }
     }
 
@@ -320,6 +335,32 @@ impl Providers {
 
     pub fn pull_urls(&self, room: &Room, now: i64) -> Option<PullUrlInfo> {
         self.live.pull_urls(room.id.as_str(), now + self.ttl_secs())
+    }
+
+    /// A recorded file's playback URL, signed by the live provider (`PLAY_URL_TTL_SECONDS`
+    /// capped like every credential's lifetime).
+    pub fn playback_url(
+        &self,
+        file: &crate::domain::recording::RecordedFile,
+        now: i64,
+    ) -> Option<String> {
+        use crate::domain::recording::RecordingVendor;
+        let ttl = i64::try_from(self.play_ttl.as_secs())
+            .unwrap_or(3600)
+            .min(self.ttl_secs());
+        if ttl <= 0 {
+            return None;
+        }
+        match file.vendor {
+            // Where the egress stored it (its storage decides who reads it): an https URL only.
+            RecordingVendor::Livekit => file
+                .location
+                .starts_with("https://")
+                .then(|| file.location.clone()),
+            RecordingVendor::Alibaba | RecordingVendor::Tencent => {
+                self.live.playback_url(file, now + ttl)
+            }
+        }
     }
 
     pub fn rtc_user(&self, user: &UserId, now: i64) -> Option<Value> {

@@ -162,6 +162,12 @@ impl Providers {
                             pull_domain: s.domain("ALIYUN_LIVE_PULL_DOMAIN")?,
                             push_key: s.secret_if(reads.live_push, "ALIYUN_LIVE_PUSH_AUTH_KEY")?,
                             pull_key: s.pull_key(reads.live_pull, "ALIYUN_LIVE_PULL_AUTH_KEY")?,
+                            playback_domain: match lookup("ALIYUN_LIVE_PLAYBACK_DOMAIN") {
+                                Some(v) if !v.trim().is_empty() => {
+                                    Some(s.domain("ALIYUN_LIVE_PLAYBACK_DOMAIN")?)
+                                }
+                                _ => None,
+                            },
                             app_name: match lookup("ALIYUN_LIVE_APP_NAME") {
                                 Some(_) => s.id("ALIYUN_LIVE_APP_NAME")?,
                                 None => "live".to_owned(),
@@ -219,6 +225,7 @@ impl Providers {
                                 pull_domain: s.domain("TENCENT_LIVE_PULL_DOMAIN")?,
                                 push_key: s.secret_if(reads.live_push, "TENCENT_LIVE_PUSH_KEY")?,
                                 pull_key: s.pull_key(reads.live_pull, "TENCENT_LIVE_PULL_KEY")?,
+                                vod_key: s.pull_key(reads.live_pull, "TENCENT_VOD_PLAY_KEY")?,
                             })
                         })
                         .transpose()?,
@@ -261,11 +268,13 @@ impl Providers {
             chosen.unwrap_or_else(|| Arc::new(NoProvider))
         };
         let ttl = crate::env::seconds(lookup, "CREDENTIAL_TTL_SECONDS", 86_400, 60..=7 * 86_400)?;
+        let play_ttl = crate::env::seconds(lookup, "PLAY_URL_TTL_SECONDS", 3600, 60..=7 * 86_400)?;
         Ok(Self {
             live: pick(live),
             rtc: pick(rtc),
             im: pick(im),
             ttl,
+            play_ttl,
         })
     }
 }
@@ -310,6 +319,11 @@ pub struct CallbackKeys {
     pub tencent: Option<Secret>,
     /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` (webhooks are signed with them).
     pub livekit: Option<(String, Secret)>,
+    /// `ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN`: the host of the recording callback's URL, which
+    /// Alibaba signs its recording callbacks with (`ALIYUN_LIVE_CALLBACK_KEY` as the key;
+    /// issue 26). Never the ingest domain, so that a stream callback's signature never passes
+    /// for a recording's. Unset: the recording callback is off.
+    pub aliyun_record_domain: Option<String>,
 }
 
 /// The inbound callbacks' keys (each callback is on when its key is set, whatever the
@@ -343,9 +357,24 @@ pub fn callback_keys(
     } else {
         None
     };
+    let aliyun_record_domain = match &aliyun {
+        Some((push, _)) if set("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN") => {
+            let domain = s.domain("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN")?;
+            if &domain == push {
+                return Err(ConfigError::new(
+                    "ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN",
+                    "must not be ALIYUN_LIVE_PUSH_DOMAIN (a stream callback's signature would \
+                     pass for a recording's)",
+                ));
+            }
+            Some(domain)
+        }
+        _ => None,
+    };
     Ok(CallbackKeys {
         aliyun,
         tencent,
         livekit,
+        aliyun_record_domain,
     })
 }

@@ -11,6 +11,7 @@ pub mod meeting;
 pub mod operator;
 pub mod outbox;
 pub mod presence;
+pub mod recording;
 pub mod room;
 pub mod series;
 pub mod user;

@@ -151,6 +151,8 @@ pub enum EventKind {
     MemberKicked,
     RoomEnded,
     RoomDeleted,
+    /// The room's replay is ready or failed (issue 26).
+    RoomRecorded,
 }
 
 impl EventKind {
@@ -163,6 +165,7 @@ impl EventKind {
             EventKind::MemberKicked => "member_kicked",
             EventKind::RoomEnded => "room_ended",
             EventKind::RoomDeleted => "room_deleted",
+            EventKind::RoomRecorded => "room_recorded",
         }
     }
 
@@ -174,7 +177,7 @@ impl EventKind {
     /// Whether the room's IM group hears of it: its life cycle and co-host list (never a
     /// join: an audience of 100,000 must not turn into IM API calls).
     fn reaches_im(self) -> bool {
-        !matches!(self, EventKind::MemberKicked)
+        !matches!(self, EventKind::MemberKicked | EventKind::RoomRecorded)
     }
 }
 
@@ -237,6 +240,29 @@ pub struct Event {
     pub room: RoomSummary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<KickedMember>,
+    /// The room's recording, in a `room_recorded` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingSummary>,
+}
+
+/// A recording as a `room_recorded` event reports it: `status` 1 ready or 2 failed (seed 002's
+/// `vod_info.status`), `vod_id`, and how many files it has (their URLs are signed per viewer:
+/// `get` gives them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingSummary {
+    pub status: u8,
+    pub vod_id: String,
+    pub files: u64,
+}
+
+impl RecordingSummary {
+    pub fn of(recording: &super::recording::Recording) -> Self {
+        Self {
+            status: recording.status.as_u8(),
+            vod_id: recording.vod_id().to_owned(),
+            files: recording.files.len() as u64,
+        }
+    }
 }
 
 impl Event {
@@ -248,6 +274,7 @@ impl Event {
             created_at: at.timestamp(),
             room: RoomSummary::of(room),
             member: None,
+            recording: None,
         }
     }
 

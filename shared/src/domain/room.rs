@@ -82,6 +82,12 @@ pub struct Room {
     /// `None` for an anchor's own stop.
     #[serde(default)]
     pub stopped: Option<Stopped>,
+    /// The room's recording (issue 26): `None` where it is not recorded (`RECORDING=off`, or
+    /// the room opted out at `create`). Written only by `create` and the recording callbacks
+    /// and the sweeper's timeout ([`RecordingWrite`](crate::store::RecordingWrite)), never by a
+    /// room update. Last, for the embedded store's records.
+    #[serde(default)]
+    pub recording: Option<super::recording::Recording>,
 }
 
 /// An end an operator (or liveroom itself) decided.

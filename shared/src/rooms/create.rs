@@ -54,6 +54,9 @@ pub struct CreateRequest {
     pub anchor: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
+    /// `false`: this room is not recorded, even where `RECORDING=on` (issue 26).
+    #[serde(default)]
+    pub record: Option<bool>,
 }
 
 /// An optional field of a body, parsed when present (a malformed one is `code`).
@@ -98,7 +101,10 @@ pub async fn create<S: CreateStore + ?Sized>(
         |v| Nick::parse("anchor_nick", v),
         CODE,
     )?;
+    let recording = (app.config.recording && req.record != Some(false))
+        .then(crate::domain::recording::Recording::awaited);
     let id = RoomId::generate();
+    let recording = &recording;
     let (id, title, notice, cover_url, extends, category, anchor_nick) = (
         &id,
         &title,
@@ -125,6 +131,7 @@ pub async fn create<S: CreateStore + ?Sized>(
             notice: notice.clone(),
             cover_url: cover_url.clone(),
             extends: extends.clone(),
+            recording: recording.clone(),
             ..new_room(
                 id.clone(),
                 caller,
@@ -266,6 +273,7 @@ pub(super) fn new_room(
         deleted_at: None,
         changes: 0,
         stopped: None,
+        recording: None,
         muted: Vec::new(),
         chat_ready: false,
     }

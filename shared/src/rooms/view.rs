@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::credentials::RoomCredentials;
 pub use crate::credentials::{PullUrlInfo, PushUrlInfo};
+use crate::domain::recording::{RecordedFile, Recording};
 use crate::domain::room::{Counters, Room};
 use crate::domain::{RoomId, RoomMode, RoomStatus, UserId};
 use crate::error::ApiError;
@@ -47,11 +48,90 @@ impl UserStatus {
     }
 }
 
-/// Seed 002 `models.VodInfo`.
+/// Seed 002 `models.VodInfo`: the room's recording (issue 26). A room not recorded shows
+/// `{status: 0, playlist: []}`, as before recordings were made.
 #[derive(Debug, Default, Serialize)]
 pub struct VodInfo {
     pub status: u8,
-    pub playlist: Vec<serde_json::Value>,
+    pub playlist: Vec<PlayInfo>,
+}
+
+/// Seed 002 `models.PlayInfo`: one recorded file, every field present with its declared type
+/// (what the vendor does not report is empty or 0). `play_url` is signed for the viewer, and
+/// empty for one who may not watch the room (see [`Signer`]).
+#[derive(Debug, Default, Serialize)]
+pub struct PlayInfo {
+    pub bit_depth: i64,
+    pub bit_rate: String,
+    pub creation_time: String,
+    pub definition: String,
+    pub duration: String,
+    pub encrypt: i64,
+    pub encrypt_type: String,
+    pub format: String,
+    pub fps: String,
+    pub hdr_type: String,
+    pub height: i64,
+    pub play_url: String,
+    pub size: i64,
+    pub status: String,
+    pub stream_type: String,
+    pub watermark_id: String,
+    pub width: i64,
+}
+
+impl PlayInfo {
+    /// `file` as seed 002 shows it, with `play_url`.
+    fn of(file: &RecordedFile, play_url: String) -> Self {
+        let creation_time = DateTime::<Utc>::from_timestamp(file.started_at, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        let bit_rate = match file.duration_ms {
+            0 => String::new(),
+            // Kbps, from the size and length where both are known.
+            ms if file.size > 0 => format!("{}", file.size.saturating_mul(8) / ms),
+            _ => String::new(),
+        };
+        Self {
+            bit_rate,
+            creation_time,
+            definition: "OD".to_owned(),
+            duration: format!("{:.3}", file.duration_ms as f64 / 1000.0),
+            format: file.format.clone(),
+            height: i64::from(file.height),
+            play_url,
+            size: i64::try_from(file.size).unwrap_or(i64::MAX),
+            status: "Normal".to_owned(),
+            stream_type: "video".to_owned(),
+            width: i64::from(file.width),
+            ..Self::default()
+        }
+    }
+}
+
+impl VodInfo {
+    /// The room's recording as `signer` may show it: each file's playback URL signed where the
+    /// viewer may watch the room.
+    fn of(recording: Option<&Recording>, signer: &Signer) -> Self {
+        let Some(recording) = recording else {
+            return Self::default();
+        };
+        let playlist = recording
+            .files
+            .iter()
+            .map(|f| {
+                let url = (!signer.withheld)
+                    .then(|| signer.providers.playback_url(f, signer.now))
+                    .flatten()
+                    .unwrap_or_default();
+                PlayInfo::of(f, url)
+            })
+            .collect();
+        Self {
+            status: recording.status.as_u8(),
+            playlist,
+        }
+    }
 }
 
 /// Seed 002 `models.RoomInfo`, every field kept, plus `version`, `category` and
@@ -159,8 +239,12 @@ impl RoomInfo {
             metrics,
             channel_started_at: time(&room.channel_started_at),
             user_status: UserStatus::of(room, &viewer.user_id),
-            vod_id: String::new(),
-            vod_info: VodInfo::default(),
+            vod_id: room
+                .recording
+                .as_ref()
+                .map(|r| r.vod_id().to_owned())
+                .unwrap_or_default(),
+            vod_info: VodInfo::of(room.recording.as_ref(), signer),
             stop_reason: room.stopped.as_ref().map(|s| s.reason.as_str().to_owned()),
             stopped_by: room.stopped.as_ref().map(|s| s.by.clone()),
         }

@@ -44,8 +44,8 @@ pub use capabilities::outbox::OutboxWork;
 pub use capabilities::presence::{CounterWrite, PresenceRead, PresenceWrite, Touch};
 pub use capabilities::quota::{RoomCaps, RoomQuota, RoomTally};
 pub use capabilities::rooms::{
-    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete,
-    RoomList, RoomRead, RoomUpdate, RoomView,
+    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RecordingWrite, RoomBatchRead, RoomCreate,
+    RoomDelete, RoomList, RoomRead, RoomUpdate, RoomView,
 };
 pub use capabilities::series::{SeriesRead, SeriesWrite, StatsRead};
 pub use capabilities::sweep::{RoomSweep, SweptPresence};

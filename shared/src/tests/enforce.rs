@@ -724,6 +724,7 @@ fn a_change_s_calls_are_vendor_entries_after_its_events_in_the_same_order() {
         chat_ready: false,
         changes: 6,
         stopped: None,
+        recording: None,
     };
     let event = Event::new(EventKind::RoomEnded, &r, now);
     let calls = e.cut_stream(room.as_str());

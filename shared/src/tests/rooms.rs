@@ -61,6 +61,7 @@ fn room(status: RoomStatus) -> Room {
         chat_ready: false,
         changes: 0,
         stopped: None,
+        recording: None,
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use liveroom::domain::meeting::{Meeting, Member};
 use liveroom::domain::presence::{PRESENCE_SHARDS, Presence, Visit};
+use liveroom::domain::recording::{RecordedFile, Recording, RecordingVendor, VodStatus};
 use liveroom::domain::room::{Expected, Guard, Mark, MetricsSnapshot, Room, RoomQuery};
 use liveroom::domain::user::User;
 use liveroom::domain::{
@@ -85,7 +86,89 @@ contract!(
     the_audit_feed_reads_in_order_after_its_cursor_which_moves_once,
     // The operators' view of a room (issue 24).
     a_room_s_bans_are_listed_while_they_last_longest_first,
+    // Recordings (issue 26).
+    a_recording_is_written_at_its_revision_and_never_clobbered_by_a_room_write,
 );
+
+fn recorded_file(id: &str, started_at: i64) -> RecordedFile {
+    RecordedFile {
+        vendor: RecordingVendor::Tencent,
+        id: id.to_owned(),
+        location: format!("https://vod.example.com/{id}.mp4"),
+        format: "mp4".to_owned(),
+        started_at,
+        ended_at: started_at + 60,
+        duration_ms: 60_000,
+        size: 1_000_000,
+        width: 1280,
+        height: 720,
+    }
+}
+
+async fn a_recording_is_written_at_its_revision_and_never_clobbered_by_a_room_write(s: &TestStore) {
+    let anchor = UserId::generate();
+    let unrecorded = room(&anchor, t0());
+    s.store.insert_room(&unrecorded, &[]).await.unwrap();
+    let one = Recording::awaited()
+        .with_file(recorded_file("f1", 100))
+        .unwrap();
+    // A room not recorded takes no recording.
+    assert!(matches!(
+        s.store.update_recording(&unrecorded.id, &one, 0, &[]).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        s.store
+            .room(&unrecorded.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .recording,
+        None
+    );
+
+    let r = Room {
+        recording: Some(Recording::awaited()),
+        ..room(&anchor, t0())
+    };
+    s.store.insert_room(&r, &[]).await.unwrap();
+    assert_eq!(s.store.room(&r.id).await.unwrap().unwrap(), r);
+    s.store.update_recording(&r.id, &one, 0, &[]).await.unwrap();
+    // A second writer from the same revision loses.
+    assert!(matches!(
+        s.store
+            .update_recording(&r.id, &Recording::awaited().failed().unwrap(), 0, &[])
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // A room write from a read before the recording changed leaves it alone.
+    s.store
+        .update_room(&next(&r, RoomStatus::Live), Expected::from(&r), &[])
+        .await
+        .unwrap();
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, RoomStatus::Live);
+    assert_eq!(stored.recording.as_ref(), Some(&one));
+    // An earlier file arriving later goes first.
+    let two = one.with_file(recorded_file("f0", 50)).unwrap();
+    s.store.update_recording(&r.id, &two, 1, &[]).await.unwrap();
+    let stored = s.store.room(&r.id).await.unwrap().unwrap();
+    let recording = stored.recording.unwrap();
+    assert_eq!(recording.status, VodStatus::Ready);
+    assert_eq!(recording.vod_id(), "f0");
+    assert_eq!(recording.revision, 2);
+    // A listing shows it as stored.
+    let listed = s.store.list_rooms(&query(1, 100)).await.unwrap();
+    let found = listed.iter().find(|x| x.id == r.id).unwrap();
+    assert_eq!(found.recording.as_ref(), Some(&recording));
+    // A room that does not exist takes none.
+    assert!(matches!(
+        s.store
+            .update_recording(&RoomId::generate(), &one, 0, &[])
+            .await,
+        Err(StoreError::Conflict)
+    ));
+}
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()
@@ -135,6 +218,7 @@ fn room(anchor: &UserId, created_at: DateTime<Utc>) -> Room {
         chat_ready: false,
         changes: 0,
         stopped: None,
+        recording: None,
     }
 }
 

@@ -245,6 +245,8 @@ impl Gen<'_> {
         }
         match s.get("type").and_then(Value::as_str).unwrap_or("object") {
             "boolean" => json!(self.rng.bool()),
+            // A fraction (Alibaba's recording `duration`).
+            "number" => json!(f64::from(self.rng.u32(0..1_000_000)) / 1000.0),
             "integer" => {
                 let min = s.get("minimum").and_then(Value::as_i64).unwrap_or(0);
                 let max = s

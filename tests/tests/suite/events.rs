@@ -515,6 +515,10 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
             ("JWT_PRIVATE_KEY", crate::common::EVENTS_SECRET.to_owned()),
             ("ALIYUN_LIVE_PUSH_DOMAIN", "push.example.com".to_owned()),
             (
+                "ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN",
+                "hooks.example.com".to_owned(),
+            ),
+            (
                 "ALIYUN_LIVE_CALLBACK_KEY",
                 format!("sample-aliyun-callback-key{suffix}"),
             ),
@@ -543,8 +547,20 @@ async fn the_callback_samples_are_signed_with_the_sample_keys() {
     let (right, wrong) = (with_keys(""), with_keys("-other"));
     for (name, endpoint) in [
         ("alibaba-callback", callbacks::AlibabaCallback::ENDPOINT),
+        (
+            "alibaba-callback-recording",
+            callbacks::AlibabaCallback::ENDPOINT,
+        ),
         ("tencent-callback", callbacks::TencentCallback::ENDPOINT),
+        (
+            "tencent-callback-recording",
+            callbacks::TencentCallback::ENDPOINT,
+        ),
         ("livekit-callback", callbacks::LivekitCallback::ENDPOINT),
+        (
+            "livekit-callback-recording",
+            callbacks::LivekitCallback::ENDPOINT,
+        ),
     ] {
         let (status, body) = call(&right, endpoint, &load(name)).await;
         assert_eq!(status, 200, "{name}: {body}");

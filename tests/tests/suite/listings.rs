@@ -257,6 +257,7 @@ fn stored_room(anchor: &UserId, category: &str, status: RoomStatus, at: i64) -> 
         chat_ready: false,
         changes: 0,
         stopped: None,
+        recording: None,
     }
 }
 

@@ -39,6 +39,8 @@
 //! - `upstream`: the upstream AUI AppServer's endpoints beyond seed 002 (issue 26): their
 //!   answers' fields and types as the upstream's sources declare them, the desktop pusher's
 //!   single-use link token, and the new routes' DynamoDB calls, on both stores.
+//! - `recordings`: recordings and replay (issue 26): `vod_info` from the vendors' signed
+//!   recording callbacks and the sweeper's timeout, on both stores.
 //! - `listings`: room listings and the caps on creating rooms on both stores, and their
 //!   DynamoDB calls counted (at most two per listing whatever the table holds).
 
@@ -71,6 +73,7 @@ mod moderation;
 mod openapi;
 mod outbox;
 mod presence;
+mod recordings;
 mod series;
 mod sessions;
 mod shapes;

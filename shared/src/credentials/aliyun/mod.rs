@@ -38,6 +38,9 @@ pub(crate) struct AliyunLive {
     pub(crate) push_key: Option<Secret>,
     pub(crate) pull_key: PullKey,
     pub(crate) app_name: String,
+    /// `ALIYUN_LIVE_PLAYBACK_DOMAIN`: the domain recordings are played from (its URLs signed
+    /// with the pull key, auth type A); unset: no playback URL (issue 26).
+    pub(crate) playback_domain: Option<String>,
 }
 
 #[derive(Clone)]
@@ -101,6 +104,28 @@ impl Provider for Aliyun {
             rtmp_url,
             rts_url,
             srt_url,
+        })
+    }
+
+    fn playback_url(
+        &self,
+        file: &crate::domain::recording::RecordedFile,
+        expires_at: i64,
+    ) -> Option<String> {
+        if file.vendor != crate::domain::recording::RecordingVendor::Alibaba {
+            return None;
+        }
+        let live = self.live.as_ref()?;
+        let domain = live.playback_domain.as_ref()?;
+        let pull_key = live.pull_key.for_urls()?;
+        let path = format!("/{}", file.location.trim_start_matches('/'));
+        Some(match pull_key {
+            None => format!("https://{domain}{path}"),
+            Some(key) => {
+                let rand = uuid::Uuid::new_v4().simple().to_string();
+                let auth = sign::auth_key(&path, expires_at, &rand, "0", text(key));
+                format!("https://{domain}{path}?auth_key={auth}")
+            }
         })
     }
 

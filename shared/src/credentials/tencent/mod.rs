@@ -39,6 +39,9 @@ pub(crate) struct TencentLive {
     /// `None` where no push URL is signed ([`SecretGroups::live_push`] off).
     pub(crate) push_key: Option<Secret>,
     pub(crate) pull_key: PullKey,
+    /// `TENCENT_VOD_PLAY_KEY`: the VOD Key hotlink protection key recordings are played with;
+    /// unset: their URLs as Tencent gave them (issue 26).
+    pub(crate) vod_key: PullKey,
 }
 
 #[derive(Clone)]
@@ -95,6 +98,7 @@ impl Provider for Tencent {
         if let Some(live) = it.live.as_mut() {
             live.push_key = held(&live.push_key, reads.live_push);
             live.pull_key = live.pull_key.restricted(reads.live_pull);
+            live.vod_key = live.vod_key.restricted(reads.live_pull);
         }
         if let Some(app) = it.app.as_mut() {
             app.room_key = held(&app.room_key, reads.rtc_room);
@@ -114,6 +118,24 @@ impl Provider for Tencent {
             rts_url,
             srt_url,
         })
+    }
+
+    fn playback_url(
+        &self,
+        file: &crate::domain::recording::RecordedFile,
+        expires_at: i64,
+    ) -> Option<String> {
+        if file.vendor != crate::domain::recording::RecordingVendor::Tencent {
+            return None;
+        }
+        let live = self.live.as_ref()?;
+        let key = live.vod_key.for_urls()?;
+        let url = &file.location;
+        let Some(key) = key else {
+            return Some(url.clone());
+        };
+        let us = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+        sign::vod_play_url(url, text(key), expires_at, &us)
     }
 
     fn pull_urls(&self, stream: &str, expires_at: i64) -> Option<PullUrlInfo> {

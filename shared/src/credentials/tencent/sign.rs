@@ -174,6 +174,24 @@ pub fn pull_urls(domain: &str, stream: &str, key: Option<&str>, expires_at: i64)
 }
 
 /// The TRTC URL the V2 pusher/player takes (`trtc://cloud.tencent.com/push|play/...`).
+/// Tencent VOD's Key hotlink protection (Key 防盗链, VENDORS.md 13c): `url` with
+/// `?t={hex expiry}&us={us}&sign=md5(key + dir + t + us)`, where `dir` is the URL's path
+/// without its file name (leading and trailing `/`); no preview limit, no IP limit. `None` for
+/// a URL that is not `http(s)://host/...` or already has a query.
+pub fn vod_play_url(url: &str, key: &str, expires_at: i64, us: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    if url.contains(['?', '#']) {
+        return None;
+    }
+    let path = &rest[rest.find('/')?..];
+    let dir = &path[..=path.rfind('/')?];
+    let t = format!("{:x}", expires_at.max(0));
+    let sign = hex::encode(Md5::digest(format!("{key}{dir}{t}{us}").as_bytes()));
+    Some(format!("{url}?t={t}&us={us}&sign={sign}"))
+}
+
 pub fn trtc_url(action: &str, room: &str, sdkappid: u32, user_id: &str, user_sig: &str) -> String {
     format!(
         "trtc://cloud.tencent.com/{action}/{room}?sdkappid={sdkappid}&userId={user_id}&usersig={user_sig}"

@@ -24,8 +24,8 @@ use outbox::OutboxWork;
 use presence::{CounterWrite, PresenceRead, PresenceWrite};
 use quota::RoomQuota;
 use rooms::{
-    ChannelMark, MeetingWrite, MetricsWrite, RoomBatchRead, RoomCreate, RoomDelete, RoomList,
-    RoomRead, RoomUpdate, RoomView,
+    ChannelMark, MeetingWrite, MetricsWrite, RecordingWrite, RoomBatchRead, RoomCreate, RoomDelete,
+    RoomList, RoomRead, RoomUpdate, RoomView,
 };
 use series::{SeriesRead, SeriesWrite, StatsRead};
 use sweep::RoomSweep;
@@ -72,6 +72,8 @@ pub trait Store:
     + AuditRead
     + UserAdmin
     + UserList
+    // Recordings (issue 26).
+    + RecordingWrite
     + 'static
 {
 }
@@ -117,6 +119,8 @@ impl<T> Store for T where
         + AuditRead
         + UserAdmin
         + UserList
+        // Recordings (issue 26).
+        + RecordingWrite
         + ?Sized
         + 'static
 {
@@ -165,6 +169,8 @@ pub enum Capability {
     AuditRead,
     UserAdmin,
     UserList,
+    // Recordings (issue 26).
+    RecordingWrite,
 }
 
 /// Where a DynamoDB action is performed: on the table or on its indexes.
@@ -303,6 +309,9 @@ impl Capability {
             Self::UserAdmin => &[("UpdateItem", Table), ("PutItem", Table)],
             // The users' listing (one partition of `gsi1`, by username).
             Self::UserList => &[("Query", Index)],
+            // The room item's recording (and, with the outbox on, its entries put in the
+            // same transaction).
+            Self::RecordingWrite => &[("UpdateItem", Table), ("PutItem", Table)],
         }
     }
 }

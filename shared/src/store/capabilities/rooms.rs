@@ -12,6 +12,7 @@ use super::accounts::SessionFound;
 use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
+use crate::domain::recording::Recording;
 use crate::domain::room::{Counters, Expected, Mark, MetricsSnapshot, Room, RoomQuery};
 use crate::domain::{RoomId, UserId};
 use crate::store::StoreError;
@@ -133,6 +134,21 @@ pub trait MeetingWrite: Send + Sync {
 pub struct Lapsed {
     pub user: UserId,
     pub before: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait RecordingWrite: Send + Sync {
+    /// Replaces the room's recording with `recording` (whose revision is `expected + 1`) if the
+    /// room exists, is not deleted, is recorded and its recording is still at revision
+    /// `expected`; [`StoreError::Conflict`] otherwise. Touches nothing else of the room.
+    /// `events` go to the outbox in the same write.
+    async fn update_recording(
+        &self,
+        id: &RoomId,
+        recording: &Recording,
+        expected: u64,
+        events: &[Entry],
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -275,6 +275,10 @@ pub fn room_to_item(room: &Room) -> Item {
     if room.chat_ready {
         item.insert("chat_ready".to_owned(), AttributeValue::Bool(true));
     }
+    if let Some(recording) = &room.recording {
+        item.insert(RECORDING.to_owned(), s(recording_json(recording)));
+        item.insert(RECORDING_REVISION.to_owned(), n(recording.revision));
+    }
     if !room.muted.is_empty() {
         item.insert(
             "muted".to_owned(),
@@ -358,7 +362,20 @@ pub fn room_from_item(item: &Item) -> Result<Room, StoreError> {
             None => None,
             Some(_) => Some(r.parsed_json("stopped")?),
         },
+        recording: match item.get(RECORDING) {
+            None => None,
+            Some(_) => Some(r.parsed_json(RECORDING)?),
+        },
     })
+}
+
+/// The room item's recording (issue 26): its JSON, and its revision (the condition of its
+/// writes) beside it.
+pub const RECORDING: &str = "recording";
+pub const RECORDING_REVISION: &str = "rec_rev";
+
+pub fn recording_json(recording: &crate::domain::recording::Recording) -> String {
+    serde_json::to_string(recording).unwrap_or_default()
 }
 
 /// A presence shard as an element of the room's `m_shards` string set.

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::change::Change;
 use super::codec::{
-    meeting_json, metrics_attributes, room_listing_keys, room_mutable_attributes, time,
+    RECORDING, RECORDING_REVISION, meeting_json, metrics_attributes, recording_json,
+    room_listing_keys, room_mutable_attributes, time,
 };
 use super::schema::{TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, applied, conditional};
@@ -19,9 +20,12 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry;
 use crate::domain::presence::{PRESENCE_SHARDS, shard};
+use crate::domain::recording::Recording;
 use crate::domain::room::{Expected, Guard, Mark, MetricsSnapshot, Room};
 use crate::domain::{RoomId, RoomStatus};
-use crate::store::{ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomUpdate, StoreError};
+use crate::store::{
+    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RecordingWrite, RoomUpdate, StoreError,
+};
 
 #[async_trait]
 impl RoomUpdate for DynamoStore {
@@ -160,6 +164,31 @@ impl MeetingWrite for DynamoStore {
             })
             .collect();
         self.change_reporting_checked(change, checks, events, None)
+            .await
+    }
+}
+
+#[async_trait]
+impl RecordingWrite for DynamoStore {
+    async fn update_recording(
+        &self,
+        id: &RoomId,
+        recording: &Recording,
+        expected: u64,
+        events: &[Entry],
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(recording.revision, expected + 1);
+        let change = Change::new(room_key(id), "SET #rec = :rec, #rev = :next")
+            .condition(
+                "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+                 AND attribute_exists(#rec) AND #rev = :expected",
+            )
+            .name("#rec", RECORDING)
+            .name("#rev", RECORDING_REVISION)
+            .value(":rec", s(recording_json(recording)))
+            .value(":next", n(recording.revision))
+            .value(":expected", n(expected));
+        self.change_reporting_checked(change, Vec::new(), events, None)
             .await
     }
 }

@@ -13,9 +13,12 @@ use super::{EmbeddedStore, PRESENCE, record};
 use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
 use crate::domain::outbox::Entry as OutboxEntry;
+use crate::domain::recording::Recording;
 use crate::domain::room::{Expected, Mark, MetricsSnapshot, Room};
 use crate::domain::{RoomId, RoomStatus};
-use crate::store::{ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RoomUpdate, StoreError};
+use crate::store::{
+    ChannelMark, Lapsed, MeetingWrite, MetricsWrite, RecordingWrite, RoomUpdate, StoreError,
+};
 
 #[async_trait]
 impl RoomUpdate for EmbeddedStore {
@@ -53,6 +56,7 @@ impl RoomUpdate for EmbeddedStore {
                     deleted_at: current.deleted_at,
                     muted: current.muted.clone(),
                     chat_ready: current.chat_ready,
+                    recording: current.recording.clone(),
                     ..room
                 };
                 Ok(true)
@@ -108,6 +112,34 @@ impl MeetingWrite for EmbeddedStore {
                 None,
             )
         })
+        .await
+        .and_then(conflict_unless)
+    }
+}
+
+#[async_trait]
+impl RecordingWrite for EmbeddedStore {
+    async fn update_recording(
+        &self,
+        id: &RoomId,
+        recording: &Recording,
+        expected: u64,
+        events: &[OutboxEntry],
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(recording.revision, expected + 1);
+        let recording = recording.clone();
+        self.change_room_reporting(
+            id,
+            move |current| {
+                let at = current.recording.as_ref().map(|r| r.revision);
+                if current.is_deleted() || at != Some(expected) {
+                    return Ok(false);
+                }
+                current.recording = Some(recording);
+                Ok(true)
+            },
+            events,
+        )
         .await
         .and_then(conflict_unless)
     }

@@ -1,0 +1,922 @@
+//! Recordings and replay (issue 26) through the handlers, on both stores, with a manual clock at
+//! the real time: a recorded room's `vod_info` is preparing until its files arrive (signed
+//! vendor callbacks), then ready with its playlist in recording order; a vendor's failure and
+//! the sweeper's timeout fail it; a replayed, forged or implausible recording callback changes
+//! nothing; a room that opted out (or a server with `RECORDING=off`) shows the empty default;
+//! `list` shows what `get` shows.
+
+use liveroom::endpoint::Handler;
+use liveroom::{callbacks, rooms};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use liveroom::clock::ManualClock;
+use liveroom::domain::UserId;
+use liveroom::endpoint::Endpoint;
+use liveroom::{App, Config};
+use md5::{Digest as _, Md5};
+use serde_json::{Value, json};
+
+use crate::common::{EVENTS_SECRET, TestStore, call, token_for};
+
+const TENCENT_KEY: &str = "tencent-callback-key-for-tests";
+const ALIYUN_KEY: &str = "aliyun-callback-key-for-tests";
+const PUSH_DOMAIN: &str = "push.example.com";
+const RECORD_DOMAIN: &str = "hooks.example.com";
+const LIVEKIT_KEY: &str = "lk_tests";
+const LIVEKIT_SECRET: &str = "livekit-secret-for-the-tests-0123456789";
+const TIMEOUT_SECS: i64 = 600;
+
+struct World {
+    app: Arc<App>,
+    clock: Arc<ManualClock>,
+    anchor: String,
+    _store: TestStore,
+}
+
+fn world_with(store: TestStore, recording: &str) -> World {
+    world_with_vars(store, recording, &[])
+}
+
+fn world_with_vars(store: TestStore, recording: &str, vars: &[(&str, &str)]) -> World {
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let env: HashMap<String, String> = [
+        ("JWT_PRIVATE_KEY", EVENTS_SECRET),
+        ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_KEY),
+        ("RECORDING", recording),
+        ("ALIYUN_LIVE_PUSH_DOMAIN", PUSH_DOMAIN),
+        ("ALIYUN_LIVE_CALLBACK_KEY", ALIYUN_KEY),
+        ("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN", RECORD_DOMAIN),
+        ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+        ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+        ("RECORDING_TIMEOUT_SECONDS", "600"),
+    ]
+    .iter()
+    .chain(vars)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let app = App::new(config, Arc::clone(&store.store), clock.clone());
+    let anchor_id = UserId::parse("user", "anchor_rec").unwrap();
+    crate::common::ensure_user_now(&*app.store, &anchor_id);
+    let anchor = token_for(&app, &anchor_id, 86_400);
+    World {
+        app: Arc::new(app),
+        clock,
+        anchor,
+        _store: store,
+    }
+}
+
+fn world(store: TestStore) -> World {
+    world_with(store, "on")
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+impl World {
+    fn now(&self) -> i64 {
+        liveroom::Clock::now(&*self.clock).timestamp()
+    }
+
+    async fn room(&self, body: Value) -> String {
+        let (status, room) = call(&self.app, rooms::Create::ENDPOINT, &self.anchor, body).await;
+        assert_eq!(status, 200, "{room}");
+        assert_eq!(room["vod_info"], json!({"status": 0, "playlist": []}));
+        room["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn anchor_does(&self, endpoint: Endpoint, room: &str) {
+        let (status, out) = call(&self.app, endpoint, &self.anchor, json!({"id": room})).await;
+        assert_eq!(status, 200, "{out}");
+    }
+
+    /// A room that was live and ended.
+    async fn ended_room(&self, body: Value) -> String {
+        let room = self.room(body).await;
+        self.anchor_does(rooms::Start::ENDPOINT, &room).await;
+        self.clock.advance(Duration::seconds(120));
+        self.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+        room
+    }
+
+    async fn get(&self, room: &str) -> Value {
+        let (status, out) = call(
+            &self.app,
+            rooms::Get::ENDPOINT,
+            &self.anchor,
+            json!({"id": room}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+        out
+    }
+
+    async fn vod(&self, room: &str) -> (Value, Value) {
+        let out = self.get(room).await;
+        (out["vod_id"].clone(), out["vod_info"].clone())
+    }
+
+    async fn send_tencent(&self, body: &Value) -> (u16, Value) {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/live/callback/tencent")
+            .header("content-type", "application/json")
+            .body(lambda_http::Body::Text(body.to_string()))
+            .unwrap();
+        let endpoint = callbacks::TencentCallback::ENDPOINT;
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        (
+            response.status().as_u16(),
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+}
+
+impl World {
+    /// Alibaba's recording callback with `body`, signed over `domain` at `ts` with `key`.
+    async fn send_alibaba(&self, body: &Value, domain: &str, ts: i64, key: &str) -> (u16, Value) {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/live/callback/alibaba/record")
+            .header("content-type", "application/json")
+            .header("ali-live-timestamp", ts.to_string())
+            .header(
+                "ali-live-signature",
+                md5_hex(&format!("{domain}|{ts}|{key}")),
+            )
+            .body(lambda_http::Body::Text(body.to_string()))
+            .unwrap();
+        let endpoint = callbacks::AlibabaCallback::ENDPOINT;
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        (
+            response.status().as_u16(),
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+}
+
+/// Alibaba's recording callback body for `stream`'s file recorded from `start` to `stop`.
+fn alibaba_file(stream: &str, name: &str, start: i64, stop: i64) -> Value {
+    json!({
+        "domain": "play.example.com", "app": "live", "stream": stream,
+        "uri": format!("live/{stream}/{name}.m3u8"), "duration": (stop - start) as f64 + 0.25,
+        "start_time": start, "stop_time": stop,
+        "push_args": {"callback_args1": "value1"},
+    })
+}
+
+/// Tencent's recording event (`event_type` 100) for `stream`'s file `file_id` recorded from
+/// `start` to `end`, with expiry `t`, signed with `key`.
+fn tencent_file(stream: &str, file_id: &str, start: i64, end: i64, t: i64, key: &str) -> Value {
+    json!({
+        "event_type": 100, "appid": 12345678, "app": "push.example.com", "appname": "live",
+        "stream_id": stream, "channel_id": stream, "file_id": file_id,
+        "record_file_id": file_id, "file_format": "mp4", "task_id": "1",
+        "start_time": start, "end_time": end, "start_time_usec": 0, "end_time_usec": 0,
+        "duration": end - start, "file_size": 2_000_000, "stream_param": "",
+        "video_url": format!("https://1250000000.vod2.myqcloud.com/d0/{file_id}/f0.mp4"),
+        "record_temp_id": "", "media_start_time": 0, "record_bps": 0, "callback_ext": "{}",
+        "sign": md5_hex(&format!("{key}{t}")), "t": t,
+    })
+}
+
+/// Every seed 002 `PlayInfo` field, with its declared type.
+fn assert_play_info(info: &Value) {
+    let ints = ["bit_depth", "encrypt", "height", "size", "width"];
+    let strings = [
+        "bit_rate",
+        "creation_time",
+        "definition",
+        "duration",
+        "encrypt_type",
+        "format",
+        "fps",
+        "hdr_type",
+        "play_url",
+        "status",
+        "stream_type",
+        "watermark_id",
+    ];
+    let object = info.as_object().unwrap();
+    assert_eq!(object.len(), ints.len() + strings.len(), "{info}");
+    for k in ints {
+        assert!(info[k].is_i64(), "{k} in {info}");
+    }
+    for k in strings {
+        assert!(info[k].is_string(), "{k} in {info}");
+    }
+}
+
+both_stores!(a_tencent_recording_is_preparing_then_ready_in_order);
+both_stores!(a_failure_and_a_timeout_fail_a_recording);
+both_stores!(replayed_forged_and_implausible_recordings_change_nothing);
+both_stores!(an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain);
+both_stores!(livekit_egresses_bring_their_files_or_their_failure);
+
+mod webhook {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_replay_ready_or_failed_is_reported_once_to_the_webhook(super::hooked(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_replay_ready_or_failed_is_reported_once_to_the_webhook(super::hooked(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
+
+mod playback {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(super::signing(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(super::signing(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
+
+mod recording_off {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::nothing_is_recorded_where_recording_is_off(super::world_with(
+            crate::common::embedded(),
+            "off",
+        ))
+        .await;
+    }
+}
+
+async fn a_tencent_recording_is_preparing_then_ready_in_order(w: World) {
+    let room = w.room(json!({"title": "recorded"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let first_start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.clock.advance(Duration::seconds(30));
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second_start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(
+        w.vod(&room).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+    let opted_out = w
+        .ended_room(json!({"title": "not recorded", "record": false}))
+        .await;
+
+    // The second file arrives first: the playlist is in recording order all the same.
+    let t = w.now() + 600;
+    let second = tencent_file(
+        &room,
+        "f-2",
+        second_start,
+        second_start + 120,
+        t,
+        TENCENT_KEY,
+    );
+    assert_eq!(w.send_tencent(&second).await, (200, json!({"code": 0})));
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!((vod_id, info["status"].clone()), (json!("f-2"), json!(1)));
+    w.clock.advance(Duration::seconds(5));
+    let t = w.now() + 600;
+    let first = tencent_file(&room, "f-1", first_start, first_start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&first).await, (200, json!({"code": 0})));
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, json!("f-1"), "the first file names the recording");
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(p["format"], "mp4");
+        assert_eq!(p["duration"], "120.000");
+        assert_eq!(p["size"], 2_000_000);
+    }
+    let created = |p: &Value| p["creation_time"].as_str().unwrap().to_owned();
+    assert!(created(&playlist[0]) < created(&playlist[1]), "{info}");
+
+    // A room that opted out keeps the empty default, whatever arrives for it.
+    let other = tencent_file(
+        &opted_out,
+        "f-9",
+        second_start,
+        second_start + 60,
+        t,
+        TENCENT_KEY,
+    );
+    assert_eq!(w.send_tencent(&other).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&opted_out).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+
+    // `list` shows the same, at the same cost (the recording is on the room item).
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &w.anchor,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed = listed.as_array().unwrap();
+    let find = |id: &str| listed.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(find(&room)["vod_info"], w.get(&room).await["vod_info"]);
+    assert_eq!(find(&room)["vod_id"], "f-1");
+    assert_eq!(
+        find(&opted_out)["vod_info"],
+        json!({"status": 0, "playlist": []})
+    );
+}
+
+async fn a_failure_and_a_timeout_fail_a_recording(w: World) {
+    // Tencent's status event: the recording could not start.
+    let failed = w.ended_room(json!({"title": "failed"})).await;
+    let t = w.now() + 600;
+    let failure = json!({
+        "event_type": 332, "stream_id": failed, "record_event": "record_start_failed",
+        "sign": md5_hex(&format!("{TENCENT_KEY}{t}")), "t": t,
+    });
+    assert_eq!(w.send_tencent(&failure).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&failed).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+
+    // Nothing arrives: preparing until RECORDING_TIMEOUT_SECONDS after the end, then failed
+    // by the sweeper.
+    let not_recorded = w.ended_room(json!({"title": "x", "record": false})).await;
+    let silent = w.ended_room(json!({"title": "silent"})).await;
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS - 1));
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(w.vod(&silent).await.1["status"], 0);
+    w.clock.advance(Duration::seconds(1));
+    let report = liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert!(report.recordings_timed_out >= 1, "{report:?}");
+    assert_eq!(
+        w.vod(&silent).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+    assert_eq!(
+        w.vod(&not_recorded).await.1,
+        json!({"status": 0, "playlist": []})
+    );
+    // A sweep again changes nothing.
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(w.vod(&silent).await.1["status"], 2);
+}
+
+async fn replayed_forged_and_implausible_recordings_change_nothing(w: World) {
+    let room = w.room(json!({"title": "guarded"})).await;
+    // Before the room ever started, no file of it can exist.
+    let early = w.now();
+    let t = w.now() + 600;
+    let before = tencent_file(&room, "f-0", early - 60, early, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&before).await, (200, json!({"code": 0})));
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    // Forged: another key, a tampered signature, no signature: refused, nothing changes.
+    let t = w.now() + 600;
+    let forged = tencent_file(&room, "f-x", start, start + 60, t, "not-the-key");
+    let answer = w.send_tencent(&forged).await;
+    assert_eq!((answer.0, answer.1["code"].clone()), (401, json!(110)));
+    let mut unsigned = tencent_file(&room, "f-x", start, start + 60, t, TENCENT_KEY);
+    unsigned.as_object_mut().unwrap().remove("sign");
+    assert_eq!(w.send_tencent(&unsigned).await.0, 401);
+    // Stale: `t` has passed.
+    let stale = tencent_file(&room, "f-x", start, start + 60, w.now() - 1, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&stale).await.0, 401);
+    // A file that ends in the future is no file yet.
+    let future = tencent_file(&room, "f-x", start, w.now() + 3600, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&future).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    // Genuine, then replayed as is, then its signature reused for another file.
+    let t = w.now() + 601;
+    let genuine = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&genuine).await, (200, json!({"code": 0})));
+    let after = w.vod(&room).await;
+    assert_eq!(after.0, "f-1");
+    assert_eq!(w.send_tencent(&genuine).await, (200, json!({"code": 0})));
+    let copy = tencent_file(&room, "f-evil", start + 1, start + 100, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&copy).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await, after, "a replay changes nothing");
+    // A failure reported after a file changes nothing either.
+    let t = w.now() + 602;
+    let failure = json!({
+        "event_type": 332, "stream_id": room, "record_event": "record_error",
+        "sign": md5_hex(&format!("{TENCENT_KEY}{t}")), "t": t,
+    });
+    assert_eq!(w.send_tencent(&failure).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await, after);
+    // Malformed: a URL that is not one, a missing file id.
+    let t = w.now() + 603;
+    let mut bad_url = tencent_file(&room, "f-2", start, start + 60, t, TENCENT_KEY);
+    bad_url["video_url"] = json!("javascript:alert(1)");
+    assert_eq!(w.send_tencent(&bad_url).await.0, 400);
+    let mut no_id = tencent_file(&room, "f-2", start, start + 60, t, TENCENT_KEY);
+    no_id["file_id"] = json!("");
+    assert_eq!(w.send_tencent(&no_id).await.0, 400);
+    assert_eq!(w.vod(&room).await, after);
+}
+
+async fn nothing_is_recorded_where_recording_is_off(w: World) {
+    let room = w.ended_room(json!({"title": "off", "record": true})).await;
+    let t = w.now() + 600;
+    let start = w.now() - 120;
+    let file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&room).await,
+        (json!(""), json!({"status": 0, "playlist": []}))
+    );
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS + 1));
+    let report = liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(report.recordings_timed_out, 0);
+}
+
+async fn an_alibaba_recording_is_ready_in_order_and_signed_over_its_own_domain(w: World) {
+    let room = w.room(json!({"title": "alibaba"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let first = w.now();
+    w.clock.advance(Duration::seconds(100));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second = w.now();
+    w.clock.advance(Duration::seconds(100));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert_eq!(w.vod(&room).await.1, json!({"status": 0, "playlist": []}));
+
+    let later = alibaba_file(&room, "b", second, second + 100);
+    // Signed over the ingest domain (a stream callback's signature): refused.
+    let ts = w.now();
+    let answer = w.send_alibaba(&later, PUSH_DOMAIN, ts, ALIYUN_KEY).await;
+    assert_eq!((answer.0, answer.1["code"].clone()), (401, json!(110)));
+    // Another key, a stale timestamp: refused.
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, ts, "other").await.0,
+        401
+    );
+    let stale = ts - 301;
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, stale, ALIYUN_KEY)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    let ok = json!({"code": 200, "message": "success"});
+    assert_eq!(
+        w.send_alibaba(&later, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    // The same signature again, for another file of the room: a replay, nothing changes.
+    let copy = alibaba_file(&room, "a", first, first + 100);
+    assert_eq!(
+        w.send_alibaba(&copy, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, format!("live/{room}/b.m3u8"));
+    assert_eq!(info["playlist"].as_array().unwrap().len(), 1);
+    // Genuine, a second later: the earlier file goes first and names the recording.
+    w.clock.advance(Duration::seconds(1));
+    let ts = w.now();
+    assert_eq!(
+        w.send_alibaba(&copy, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok.clone())
+    );
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(vod_id, format!("live/{room}/a.m3u8"));
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(
+            (p["format"].clone(), p["duration"].clone()),
+            (json!("m3u8"), json!("100.250"))
+        );
+    }
+    // A status event is acknowledged; a path that climbs out is refused.
+    w.clock.advance(Duration::seconds(1));
+    let ts = w.now();
+    let status = json!({"domain": "play.example.com", "app": "live", "stream": room, "event": "record_paused"});
+    assert_eq!(
+        w.send_alibaba(&status, RECORD_DOMAIN, ts, ALIYUN_KEY).await,
+        (200, ok)
+    );
+    let mut climbing = alibaba_file(&room, "c", second, second + 10);
+    climbing["uri"] = json!("live/../../etc/passwd");
+    assert_eq!(
+        w.send_alibaba(&climbing, RECORD_DOMAIN, ts, ALIYUN_KEY)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        w.vod(&room).await.1["playlist"].as_array().unwrap().len(),
+        2
+    );
+}
+
+impl World {
+    /// LiveKit's webhooks `events`, each signed by LiveKit's own library (the oracle), sent.
+    async fn send_livekit(&self, events: &[Value], secret: &str) -> Vec<(u16, Value)> {
+        let checks: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                json!({"kind": "livekit_webhook_sign", "api_key": LIVEKIT_KEY,
+                       "api_secret": secret, "body": e.to_string()})
+            })
+            .collect();
+        let tokens = crate::credentials::oracle(&checks);
+        let mut answers = Vec::new();
+        for (event, token) in events.iter().zip(tokens) {
+            let req = lambda_http::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/live/callback/livekit")
+                .header("content-type", "application/webhook+json")
+                .header("authorization", token["token"].as_str().unwrap())
+                .body(lambda_http::Body::Text(event.to_string()))
+                .unwrap();
+            let endpoint = callbacks::LivekitCallback::ENDPOINT;
+            let response = liveroom::http::handle(&self.app, endpoint, req).await;
+            answers.push((
+                response.status().as_u16(),
+                serde_json::from_slice(response.body().as_ref()).unwrap(),
+            ));
+        }
+        answers
+    }
+}
+
+/// LiveKit's `egress_ended` for `room`: egress `egress`, its `files` (name, start s, end s).
+fn egress_ended(
+    id: &str,
+    room: &str,
+    egress: &str,
+    status: &str,
+    files: &[(&str, i64, i64)],
+) -> Value {
+    let ns = |s: i64| (s * 1_000_000_000).to_string();
+    let results: Vec<Value> = files
+        .iter()
+        .map(|(name, start, end)| {
+            json!({"filename": name, "startedAt": ns(*start), "endedAt": ns(*end),
+                   "duration": ns(end - start), "size": "3000000",
+                   "location": format!("https://recordings.example.com/{name}")})
+        })
+        .collect();
+    json!({
+        "event": "egress_ended", "id": id, "createdAt": "1",
+        "egressInfo": {"egressId": egress, "roomId": "RM_x", "roomName": room, "status": status,
+                       "roomComposite": {"roomName": room, "layout": "speaker"},
+                       "fileResults": results},
+    })
+}
+
+async fn livekit_egresses_bring_their_files_or_their_failure(w: World) {
+    let room = w.ended_room(json!({"title": "livekit"})).await;
+    let failed = w.ended_room(json!({"title": "livekit failed"})).await;
+    let now = w.now();
+    let second = egress_ended(
+        "EV_2",
+        &room,
+        "EG_2",
+        "EGRESS_COMPLETE",
+        &[("b.mp4", now - 60, now)],
+    );
+    let first = egress_ended(
+        "EV_1",
+        &room,
+        "EG_1",
+        "EGRESS_COMPLETE",
+        &[("a.mp4", now - 300, now - 200)],
+    );
+    let failure = egress_ended("EV_3", &failed, "EG_3", "EGRESS_FAILED", &[]);
+    // Signed with another secret: refused, nothing changes.
+    let forged = w
+        .send_livekit(
+            std::slice::from_ref(&second),
+            "not-the-secret-0123456789012345678",
+        )
+        .await;
+    assert_eq!(forged[0].0, 401);
+    assert_eq!(w.vod(&room).await.1["status"], 0);
+
+    let answers = w
+        .send_livekit(
+            &[second.clone(), first.clone(), failure.clone()],
+            LIVEKIT_SECRET,
+        )
+        .await;
+    assert!(answers.iter().all(|a| a.0 == 200), "{answers:?}");
+    let (vod_id, info) = w.vod(&room).await;
+    assert_eq!(
+        vod_id, "EG_1",
+        "the first file's egress names the recording"
+    );
+    assert_eq!(info["status"], 1);
+    let playlist = info["playlist"].as_array().unwrap();
+    assert_eq!(playlist.len(), 2);
+    for p in playlist {
+        assert_play_info(p);
+        assert_eq!(p["format"], "mp4");
+    }
+    assert_eq!(playlist[0]["duration"], "100.000");
+    assert_eq!(
+        w.vod(&failed).await,
+        (json!(""), json!({"status": 2, "playlist": []}))
+    );
+    // Replayed: the same events again change nothing.
+    let before = w.vod(&room).await;
+    let again = w.send_livekit(&[second, first], LIVEKIT_SECRET).await;
+    assert!(again.iter().all(|a| a.0 == 200));
+    assert_eq!(w.vod(&room).await, before);
+}
+
+const VOD_KEY: &str = "24FEQmTzro4V5u3D5epW";
+
+/// A world whose live provider is Tencent, its recordings played with VOD Key protection.
+fn signing(store: TestStore) -> World {
+    let mut vars = crate::credentials::tencent_vars();
+    vars.retain(|(k, _)| k.starts_with("TENCENT_LIVE") || *k == "LIVE_PROVIDER");
+    vars.push(("TENCENT_VOD_PLAY_KEY", VOD_KEY));
+    vars.push(("PLAY_URL_TTL_SECONDS", "900"));
+    world_with_vars(store, "on", &vars)
+}
+
+#[test]
+fn the_vod_key_signature_is_tencent_s_published_example() {
+    let url = liveroom::credentials::tencent::vod_play_url(
+        "https://example.vod2.myqcloud.com/dir1/dir2/myVideo.mp4",
+        VOD_KEY,
+        1_517_400_000,
+        "72d4cd1101",
+    );
+    assert_eq!(
+        url.as_deref(),
+        Some(
+            "https://example.vod2.myqcloud.com/dir1/dir2/myVideo.mp4\
+             ?t=5a71afc0&us=72d4cd1101&sign=3d8488faeb37d52d6bf63b63c1b171c3"
+        )
+    );
+    // A URL with a query, or not http(s), is not signed.
+    let sign = |u: &str| liveroom::credentials::tencent::vod_play_url(u, VOD_KEY, 1, "u");
+    assert_eq!(sign("https://h/d/f.mp4?x=1"), None);
+    assert_eq!(sign("ftp://h/d/f.mp4"), None);
+}
+
+async fn a_playback_url_is_signed_for_a_viewer_and_none_for_a_banned_member(w: World) {
+    let room = w.room(json!({"title": "signed"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    let bob = UserId::parse("user", "bob_rec").unwrap();
+    let carol = UserId::parse("user", "carol_rec").unwrap();
+    crate::common::ensure_user_now(&*w.app.store, &bob);
+    crate::common::ensure_user_now(&*w.app.store, &carol);
+    let (bob_token, carol_token) = (
+        token_for(&w.app, &bob, 86_400),
+        token_for(&w.app, &carol, 86_400),
+    );
+    for token in [&bob_token, &carol_token] {
+        let (status, out) = call(
+            &w.app,
+            liveroom::presence::Join::ENDPOINT,
+            token,
+            json!({"id": room}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+    }
+    let (status, out) = call(
+        &w.app,
+        liveroom::moderation::Kick::ENDPOINT,
+        &w.anchor,
+        json!({"id": room, "user_id": "bob_rec", "ban_seconds": 86_400}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+
+    let url_for = |token: String| {
+        let (app, room) = (Arc::clone(&w.app), room.clone());
+        async move {
+            let (status, out) = call(&app, rooms::Get::ENDPOINT, &token, json!({"id": room})).await;
+            assert_eq!(status, 200, "{out}");
+            assert_eq!(out["vod_info"]["status"], 1);
+            out["vod_info"]["playlist"][0]["play_url"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // A viewer: the file's URL, signed for PLAY_URL_TTL_SECONDS (VOD Key protection).
+    let url = url_for(carol_token.clone()).await;
+    let base = format!(
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t={:x}&us=",
+        w.now() + 900
+    );
+    assert!(url.starts_with(&base), "{url}");
+    let rest = &url[base.len()..];
+    let (us, sign) = rest.split_once("&sign=").unwrap();
+    assert_eq!(
+        sign,
+        md5_hex(&format!("{VOD_KEY}/d0/f-1/{:x}{us}", w.now() + 900))
+    );
+    // The anchor too; the banned member gets none, in `get` and in `list`.
+    assert!(url_for(w.anchor.clone()).await.starts_with("https://"));
+    assert_eq!(url_for(bob_token.clone()).await, "");
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &bob_token,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["vod_info"]["status"], 1);
+    assert_eq!(mine["vod_info"]["playlist"][0]["play_url"], "");
+    let (_, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &carol_token,
+        json!({"page_num": 1, "page_size": 50}),
+    )
+    .await;
+    let theirs = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert!(
+        theirs["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&base)
+    );
+}
+
+/// A world whose outbox reports to a webhook receiver.
+fn hooked(store: TestStore) -> World {
+    world_with_vars(
+        store,
+        "on",
+        &[("WEBHOOK_URL", "https://hooks.example.com/liveroom")],
+    )
+}
+
+/// The `room_recorded` events waiting in `room`'s outbox, oldest first: (status, vod_id, files).
+async fn recorded_reports(w: &World, room: &str) -> Vec<(u8, String, u64)> {
+    let id = liveroom::domain::RoomId::parse("id", room).unwrap();
+    let mut entries = w.app.store.outbox(&id).await.unwrap();
+    entries.sort_by(|a, b| a.seq.cmp(&b.seq));
+    entries
+        .iter()
+        .filter(|e| e.event.event == liveroom::domain::outbox::EventKind::RoomRecorded)
+        .map(|e| {
+            let r = e.event.recording.clone().unwrap();
+            assert_eq!(e.event.room.id, room);
+            (r.status, r.vod_id, r.files)
+        })
+        .collect()
+}
+
+async fn a_replay_ready_or_failed_is_reported_once_to_the_webhook(w: World) {
+    let room = w.room(json!({"title": "hooked"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Pause::ENDPOINT, &room).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let second = w.now();
+    w.clock.advance(Duration::seconds(60));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    assert!(recorded_reports(&w, &room).await.is_empty());
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 120, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    // Replayed: no second report.
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    assert_eq!(
+        recorded_reports(&w, &room).await,
+        [(1, "f-1".to_owned(), 1)]
+    );
+    // A further file of a ready recording is no new report.
+    w.clock.advance(Duration::seconds(1));
+    let t = w.now() + 600;
+    let more = tencent_file(&room, "f-2", second, second + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&more).await, (200, json!({"code": 0})));
+    assert_eq!(
+        w.vod(&room).await.1["playlist"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(recorded_reports(&w, &room).await.len(), 1);
+
+    // The sweeper's timeout reports the failure.
+    let silent = w.ended_room(json!({"title": "silent"})).await;
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS));
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(recorded_reports(&w, &silent).await, [(2, String::new(), 0)]);
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    assert_eq!(recorded_reports(&w, &silent).await.len(), 1);
+}
+
+fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
+    counts.values().sum()
+}
+
+/// SPEC §10 unchanged: an ended, recorded room's `get` costs one DynamoDB call and `list` at
+/// most two (the recording is on the room item), with playback URLs signed (bans read with the
+/// page); a recording callback costs its claim, the signature's count, the room's read and the
+/// recording's write; a replay its claim alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recorded_room_costs_no_extra_call_to_read() {
+    let (store, counter) = crate::common::counted_dynamodb().await;
+    let w = signing(store);
+    let room = w.ended_room(json!({"title": "counted"})).await;
+    let start = w.now() - 120;
+    let t = w.now() + 600;
+    let file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    counter.take();
+    assert_eq!(w.send_tencent(&file).await.0, 200);
+    let counts = counter.take();
+    assert_eq!(total(&counts), 4, "{counts:?}");
+    assert_eq!(w.send_tencent(&file).await.0, 200);
+    let counts = counter.take();
+    assert_eq!(total(&counts), 1, "a replay: its claim alone ({counts:?})");
+
+    let out = w.get(&room).await;
+    let counts = counter.take();
+    assert_eq!(total(&counts), 1, "get: {counts:?}");
+    assert!(
+        out["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let (status, listed) = call(
+        &w.app,
+        rooms::List::ENDPOINT,
+        &w.anchor,
+        json!({"page_num": 1, "page_size": 20}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let counts = counter.take();
+    assert!(total(&counts) <= 2, "list: {counts:?}");
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["vod_info"]["status"], 1);
+    assert_eq!(mine["vod_id"], "f-1");
+    let url = |v: &Value| {
+        let u = v["vod_info"]["playlist"][0]["play_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        u.split_once('?').unwrap().0.to_owned()
+    };
+    assert_eq!(url(&mine), url(&out));
+}
