@@ -270,6 +270,9 @@ impl Handler for RtcToken {
         if crate::endpoint::routed_path(req.uri().path()) == RTC_AUTH_TOKEN_PATH {
             let (caller, body): (_, RtcAuthTokenRequest) =
                 authenticated(app, Self::ENDPOINT, &req)?;
+            // A malformed room names this route's field (`room_id`), not `rtcToken`'s `id`.
+            crate::domain::RoomId::parse("room_id", &body.room_id)
+                .map_err(|e| ApiError::invalid(ErrorCode::RoomQueryParams, e))?;
             let target = RoomTarget {
                 id: body.room_id,
                 user_id: body.user_id,

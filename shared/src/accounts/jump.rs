@@ -112,13 +112,22 @@ fn link_invalid() -> ApiError {
     )
 }
 
+/// Bidirectional controls: they would reorder the name the desktop pusher shows.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 fn text(field: &'static str, value: Option<&str>) -> Result<String, ApiError> {
     let value = value.unwrap_or_default();
-    if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
+    if value.chars().count() > MAX_TEXT
+        || value.chars().any(|c| c.is_control() || is_bidi_control(c))
+    {
         return Err(ApiError::invalid_field(
             ErrorCode::SystemVerifyError,
             field,
-            format!("must be at most {MAX_TEXT} characters, none a control character"),
+            format!(
+                "must be at most {MAX_TEXT} characters, none a control or bidirectional control character"
+            ),
         ));
     }
     Ok(value.to_owned())

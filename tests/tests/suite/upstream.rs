@@ -389,6 +389,9 @@ async fn a_link_is_its_users_alone_and_ends_with_its_session(w: World) {
     for body in [
         json!({"user_id": alice, "live_id": "not a room"}),
         json!({"user_id": alice, "live_id": uuid(), "user_name": "x".repeat(65)}),
+        // A bidirectional control would reorder the name the desktop pusher shows.
+        json!({"user_id": alice, "live_id": uuid(), "user_name": "ok\u{202e}evil"}),
+        json!({"user_id": alice, "live_id": uuid(), "version": "2\u{2066}.1"}),
         json!({"user_id": alice}),
     ] {
         let (status, out) = w.jump_url(&alice_token, body).await;
@@ -518,6 +521,22 @@ async fn get_rtc_auth_token_answers_as_the_upstream(store: TestStore) {
     .await;
     assert_eq!((status, code(&out)), (403, 2013), "{out}");
     assert_eq!((rtc_status, code(&rtc_out)), (403, 2013), "{rtc_out}");
+    // A malformed room is reported under this route's own field name.
+    let (status, out) = send(
+        &app,
+        endpoint,
+        "POST",
+        path,
+        HOST,
+        Some(&alice_token),
+        Some(json!({"room_id": "not a room"})),
+    )
+    .await;
+    assert_eq!(
+        (status, out["details"]["field"].as_str()),
+        (400, Some("room_id")),
+        "{out}"
+    );
     // The user is the token's: a body user_id naming another is 403, no token is 401.
     let body = json!({"room_id": room_id, "user_id": alice});
     let (status, _) = send(
