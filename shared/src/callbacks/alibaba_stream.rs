@@ -184,7 +184,9 @@ pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
     Ok(ack)
 }
 
-/// A recording callback's file, checked: a relative object path, without `..`.
+/// A recording callback's file, checked: a relative object path, without `..`, of this
+/// callback's own stream (Alibaba's record paths are `{app}/{stream}/…`: the stream is one of
+/// its directories), so a reused signature cannot hand a room another room's file.
 fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
     let uri = bounded("uri", event.uri.trim_start_matches('/'), MAX_URI)?;
     let safe = !uri.is_empty()
@@ -194,6 +196,12 @@ fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
         && !uri.contains(['?', '#', '\\', ' ', '%']);
     if !safe {
         return Err(bad("uri is not an object path"));
+    }
+    let segments: Vec<&str> = uri.split('/').collect();
+    let own = !event.stream.is_empty()
+        && segments[..segments.len().saturating_sub(1)].contains(&event.stream.as_str());
+    if !own {
+        return Err(bad("uri is not a recording of this stream"));
     }
     let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
     let ended_at = int(&event.stop_time).ok_or_else(|| bad("stop_time is required"))?;
@@ -245,7 +253,7 @@ impl Handler for AlibabaCallback {
 
     async fn call<S: Store + ?Sized>(app: &App<S>, req: Request) -> Result<String, ApiError> {
         let inbound = inbound(app, &req)?;
-        if req.uri().path() == RECORDING_PATH {
+        if crate::endpoint::routed_path(req.uri().path()) == RECORDING_PATH {
             return json(&alibaba_recording(app, &inbound).await?);
         }
         json(&alibaba(app, &inbound).await?)

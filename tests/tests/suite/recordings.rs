@@ -920,3 +920,97 @@ async fn a_recorded_room_costs_no_extra_call_to_read() {
     };
     assert_eq!(url(&mine), url(&out));
 }
+
+// ---- from the attack review (issue 26): each failed on the code as reviewed ---------------------------------
+
+impl World {
+    /// Alibaba's recording callback with `body` POSTed to `path`, signed over `domain` at `ts`.
+    async fn send_alibaba_to(&self, path: &str, body: &Value, domain: &str, ts: i64) -> u16 {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("ali-live-timestamp", ts.to_string())
+            .header(
+                "ali-live-signature",
+                md5_hex(&format!("{domain}|{ts}|{ALIYUN_KEY}")),
+            )
+            .body(lambda_http::Body::Text(body.to_string()))
+            .unwrap();
+        let endpoint = callbacks::AlibabaCallback::ENDPOINT;
+        let response = liveroom::http::handle(&self.app, endpoint, req).await;
+        let status = response.status().as_u16();
+        if status != 200 {
+            eprintln!(
+                "{status}: {}",
+                String::from_utf8_lossy(response.body().as_ref())
+            );
+        }
+        status
+    }
+}
+
+/// Attack review finding: Alibaba's recording callback signs only `domain|timestamp`; a file's
+/// `uri` naming another room's object path (or any path on the playback domain) is accepted
+/// for this room and signed (auth type A, the full path) for every viewer.
+async fn an_alibaba_file_must_be_of_its_own_room(w: World) {
+    let room = w.ended_room(json!({"title": "mine"})).await;
+    let other = w.room(json!({"title": "someone else's"})).await;
+    let start = w.now() - 120;
+    let mut body = alibaba_file(&room, "x", start, start + 60);
+    body["uri"] = json!(format!("live/{other}/private-replay.m3u8"));
+    let ts = w.now();
+    let status = w
+        .send_alibaba_to(RECORDING_PATH, &body, RECORD_DOMAIN, ts)
+        .await;
+    let (_, vod) = w.vod(&room).await;
+    assert!(
+        status == 400 || vod["playlist"].as_array().unwrap().is_empty(),
+        "another room's object path was kept: {vod}"
+    );
+}
+
+const RECORDING_PATH: &str = "/api/v1/live/callback/alibaba/record";
+
+fn aliyun_playback(store: TestStore) -> World {
+    let mut vars = crate::credentials::aliyun_vars();
+    vars.retain(|(k, _)| k.starts_with("ALIYUN_LIVE") || *k == "LIVE_PROVIDER");
+    vars.push(("ALIYUN_LIVE_PLAYBACK_DOMAIN", "vod.example.com"));
+    world_with_vars(store, "on", &vars)
+}
+
+mod attack_alibaba_other_room {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::an_alibaba_file_must_be_of_its_own_room(super::aliyun_playback(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+}
+
+/// Attack review finding: the router serves `/api/v1/live/callback/alibaba/record/` (one
+/// trailing slash) as the recording route, but the handler compares the raw path, so a
+/// genuine recording callback sent there runs the stream callback (and is refused: signed
+/// over the other domain).
+async fn the_recording_route_with_a_trailing_slash_is_the_recording_route(w: World) {
+    let room = w.ended_room(json!({"title": "slash"})).await;
+    let start = w.now() - 120;
+    let body = alibaba_file(&room, "a", start, start + 60);
+    let path = format!("{RECORDING_PATH}/");
+    let status = w
+        .send_alibaba_to(&path, &body, RECORD_DOMAIN, w.now())
+        .await;
+    assert_eq!(status, 200, "{path} ran the stream callback");
+    assert_eq!(w.vod(&room).await.1["status"], 1);
+}
+
+mod attack_trailing_slash {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::the_recording_route_with_a_trailing_slash_is_the_recording_route(super::world(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+}
