@@ -66,7 +66,7 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
         "aliyun",
         &at.to_string(),
         stream,
-        action_of,
+        stream_kind(action_of),
         until,
         || stream_event(app, stream, action_of),
     )
@@ -176,9 +176,15 @@ pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
     let file = alibaba_file(&event)?;
     let until = at.max(now) + FRESHNESS_SECS + CLAIM_MARGIN_SECS;
     let stream = &event.stream;
-    let outcome = once_per_recording(app, "aliyun-record", &at.to_string(), stream, until, || {
-        recording_event(app, stream, Recorded::File(file))
-    })
+    let outcome = once_per_signature(
+        app,
+        "aliyun-record",
+        &at.to_string(),
+        stream,
+        "record",
+        until,
+        || recording_event(app, stream, Recorded::File(file)),
+    )
     .await?;
     log("aliyun-record", "record", stream, outcome);
     Ok(ack)

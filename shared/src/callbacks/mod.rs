@@ -226,16 +226,18 @@ fn log(source: &'static str, event: &str, stream: &str, outcome: Outcome) {
 pub const STREAMS_PER_SIGNATURE_LOGGED: u64 = 16;
 
 /// [`once`] keyed on what the vendor signed: the signature value (`signature`), the stream's
-/// room and the kind of event (a push's start and its end in one second are two genuine
-/// events); the signature value's streams counted, and logged past
-/// [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is no room of ours is ignored before
-/// anything is written: a captured signature sent with made-up stream names costs no write.
+/// room and the kind of event (`kind`: a push's start and its end in one second are two
+/// genuine events, and a recording, `"record"`, is a third); the signature value's streams
+/// counted, and logged past [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is no room of ours
+/// is ignored before anything is written: a captured signature sent with made-up stream names
+/// costs no write. A recording's claim holds per room, so a captured signature adds at most
+/// one file (or one failure) to a room.
 async fn once_per_signature<S, F, Fut>(
     app: &App<S>,
     source: &'static str,
     signature: &str,
     stream: &str,
-    action: Action,
+    kind: &'static str,
     until: i64,
     act: F,
 ) -> Result<Outcome, ApiError>
@@ -248,11 +250,6 @@ where
     // stream here.
     let Some(stream) = room_of_stream(stream).map(|r| r.to_string()) else {
         return Ok(Outcome::Ignored);
-    };
-    let kind = if action == Action::Start {
-        "start"
-    } else {
-        "pause"
     };
     once(
         app,
@@ -270,6 +267,7 @@ where
                     signed = signature,
                     streams = uses,
                     stream = %stream,
+                    kind,
                     "one signature value for many streams: a busy second, or a captured \
                      signature sent again (served within the rules; rotate the callback key \
                      if it persists)"
@@ -279,6 +277,15 @@ where
         },
     )
     .await
+}
+
+/// The claim kind of a stream event (see [`once_per_signature`]).
+fn stream_kind(action: Action) -> &'static str {
+    if action == Action::Start {
+        "start"
+    } else {
+        "pause"
+    }
 }
 
 // ---- recordings (issue 26) ------------------------------------------------------------------
@@ -345,45 +352,6 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
         )));
     }
     Ok(value.to_owned())
-}
-
-/// [`once`] for a recording callback, keyed on what the vendor signed (the signature value)
-/// and the stream's room, so a captured signature adds at most one file (or one failure) to a
-/// room (a room's genuine files end minutes apart, each signed at its own time); the
-/// signature value's uses counted and logged as [`once_per_signature`] does.
-async fn once_per_recording<S, F, Fut>(
-    app: &App<S>,
-    source: &'static str,
-    signature: &str,
-    stream: &str,
-    until: i64,
-    act: F,
-) -> Result<Outcome, ApiError>
-where
-    S: crate::store::EventClaim + ?Sized,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Outcome, ApiError>>,
-{
-    let Some(room) = room_of_stream(stream).map(|r| r.to_string()) else {
-        return Ok(Outcome::Ignored);
-    };
-    once(app, source, &format!("{signature}|{room}|record"), until, || async {
-        let uses = app
-            .store
-            .count_signature_use(source, signature, until)
-            .await?;
-        if uses > STREAMS_PER_SIGNATURE_LOGGED {
-            tracing::warn!(
-                source,
-                signed = signature,
-                streams = uses,
-                room = %room,
-                "one signature value for many recordings: rotate the callback key if it persists"
-            );
-        }
-        act().await
-    })
-    .await
 }
 
 /// A number a vendor sent as a number or as a string of one.

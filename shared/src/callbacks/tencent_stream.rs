@@ -122,9 +122,15 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
         }
         let until = t + CLAIM_MARGIN_SECS;
         let stream = &event.stream_id;
-        let outcome = once_per_recording(app, "tencent", &t.to_string(), stream, until, || {
-            recording_event(app, stream, recorded)
-        })
+        let outcome = once_per_signature(
+            app,
+            "tencent",
+            &t.to_string(),
+            stream,
+            "record",
+            until,
+            || recording_event(app, stream, recorded),
+        )
         .await?;
         log("tencent", &event_type.to_string(), stream, outcome);
         return Ok(ack);
@@ -149,7 +155,7 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
         "tencent",
         &t.to_string(),
         &event.stream_id,
-        action,
+        stream_kind(action),
         until,
         || stream_event(app, &event.stream_id, action),
     )
