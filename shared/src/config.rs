@@ -277,6 +277,7 @@ impl Config {
         }
         if !reads.tencent_callback {
             config.callbacks.tencent = None;
+            config.callbacks.tencent_vod_domain = None;
         }
         if !reads.livekit_callback {
             config.callbacks.livekit = None;

@@ -129,7 +129,8 @@ const MAX_URI: usize = 1024;
 /// domain); the timestamp within ±300 s. A file (`uri`, its object path in the recording
 /// bucket) is added to the recording of the stream's room; status events (`record_started`,
 /// ...) are acknowledged. The signature covers no field of the event: one recording callback
-/// per (timestamp, stream's room) is accepted, and only a plausible file.
+/// per (timestamp, stream's room, file format) is accepted, and only a plausible file of the
+/// stream's own directory.
 pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
     app: &App<S>,
     inbound: &Inbound,
@@ -181,7 +182,7 @@ pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
         "aliyun-record",
         &at.to_string(),
         stream,
-        "record",
+        &file_kind(&file),
         until,
         || recording_event(app, stream, Recorded::File(file)),
     )
@@ -227,7 +228,7 @@ fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
     };
     Ok(RecordedFile {
         vendor: RecordingVendor::Alibaba,
-        id: uri.clone(),
+        id: String::new(),
         location: uri,
         format,
         started_at,

@@ -227,17 +227,18 @@ pub const STREAMS_PER_SIGNATURE_LOGGED: u64 = 16;
 
 /// [`once`] keyed on what the vendor signed: the signature value (`signature`), the stream's
 /// room and the kind of event (`kind`: a push's start and its end in one second are two
-/// genuine events, and a recording, `"record"`, is a third); the signature value's streams
-/// counted, and logged past [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is no room of ours
-/// is ignored before anything is written: a captured signature sent with made-up stream names
-/// costs no write. A recording's claim holds per room, so a captured signature adds at most
-/// one file (or one failure) to a room.
+/// genuine events; a recorded file of each format is one more, [`file_kind`], since a
+/// recording of two formats reports both files in one second, and a recording's failure
+/// another); the signature
+/// value's streams counted, and logged past [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is
+/// no room of ours is ignored before anything is written: a captured signature sent with
+/// made-up stream names costs no write.
 async fn once_per_signature<S, F, Fut>(
     app: &App<S>,
     source: &'static str,
     signature: &str,
     stream: &str,
-    kind: &'static str,
+    kind: &str,
     until: i64,
     act: F,
 ) -> Result<Outcome, ApiError>
@@ -278,6 +279,19 @@ where
     )
     .await
 }
+
+/// The claim kind of a recorded file (see [`once_per_signature`]): `record:` and its format.
+/// A recording of several formats (Tencent's MP4 and HLS, Alibaba's m3u8 and mp4) reports
+/// each format's file in one second, under one signature value; and the signature covers no
+/// field of the event, so nothing else tells a second genuine file from a captured signature
+/// sent again with a file of the sender's choosing. So a signature value adds at most one file
+/// per format (of the few each vendor has) to a room.
+fn file_kind(file: &RecordedFile) -> String {
+    format!("record:{}", file.format)
+}
+
+/// The claim kind of a recording's failure (see [`once_per_signature`]).
+const FAILURE_KIND: &str = "record-failed";
 
 /// The claim kind of a stream event (see [`once_per_signature`]).
 fn stream_kind(action: Action) -> &'static str {
@@ -332,6 +346,13 @@ async fn recording_event<S: StreamCallbackStore + ?Sized>(
     let changed =
         crate::room_change::change_recording(app, &room, |read, recording| match &event {
             Recorded::File(file) if plausible_file(read, file, now) => {
+                if recording.is_full_for(file) {
+                    tracing::warn!(
+                        room = %read.id,
+                        files = recording.files.len(),
+                        "recorded file not kept: the room's recording is full"
+                    );
+                }
                 recording.with_file(file.clone())
             }
             Recorded::File(_) => None,

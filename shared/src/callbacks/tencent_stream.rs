@@ -40,8 +40,13 @@ struct TencentEvent {
 const MAX_FILE_ID: usize = 128;
 const MAX_URL: usize = 1024;
 
-/// A recording event's file, checked.
-fn tencent_file(event: &TencentEvent) -> Result<RecordedFile, ApiError> {
+/// A recording event's file, checked: its `video_url` on the VOD domain `vod_domain`
+/// (`TENCENT_VOD_PLAY_DOMAIN`; http or https, as Tencent sends either), its path without
+/// `..`, a query or escapes, and with the `file_id` as one of its directories (Tencent's VOD
+/// paths are `/{prefix}/{file_id}/{name}`). Only the path is kept: the playback URL is made
+/// on the configured domain, so a reused signature can neither send viewers to another host
+/// nor have another directory signed.
+fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, ApiError> {
     let id = match &event.file_id {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -50,10 +55,10 @@ fn tencent_file(event: &TencentEvent) -> Result<RecordedFile, ApiError> {
     if id.is_empty() {
         return Err(bad("file_id is required"));
     }
+    let id = bounded("file_id", &id, MAX_FILE_ID)?;
     let url = bounded("video_url", &event.video_url, MAX_URL)?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(' ') {
-        return Err(bad("video_url is not an http(s) URL"));
-    }
+    let path = vod_path(&url, vod_domain, &id)
+        .ok_or_else(|| bad("video_url is not a file of file_id on the VOD domain"))?;
     let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
     let ended_at = int(&event.end_time).ok_or_else(|| bad("end_time is required"))?;
     let duration = int(&event.duration).unwrap_or(ended_at - started_at).max(0);
@@ -65,8 +70,8 @@ fn tencent_file(event: &TencentEvent) -> Result<RecordedFile, ApiError> {
     };
     Ok(RecordedFile {
         vendor: RecordingVendor::Tencent,
-        id: bounded("file_id", &id, MAX_FILE_ID)?,
-        location: url,
+        id,
+        location: path.to_owned(),
         format,
         started_at,
         ended_at,
@@ -77,6 +82,22 @@ fn tencent_file(event: &TencentEvent) -> Result<RecordedFile, ApiError> {
         width: 0,
         height: 0,
     })
+}
+
+/// The path of `url` when it is a file of `file_id` on `domain`: `http(s)://{domain}/…/{file_id}/…`.
+fn vod_path<'a>(url: &'a str, domain: &str, file_id: &str) -> Option<&'a str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let at = rest.find('/')?;
+    let (host, path) = rest.split_at(at);
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    let clean = !path.contains(['?', '#', '%', '\\', ' ', '@'])
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && *s != "." && *s != "..");
+    let own = segments[..segments.len() - 1].contains(&file_id);
+    (host.eq_ignore_ascii_case(domain) && clean && own).then_some(path)
 }
 
 /// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with
@@ -111,27 +132,28 @@ pub async fn tencent<S: StreamCallbackStore + ?Sized>(
     // Where rooms are not recorded, a recording event is acknowledged and ignored (as
     // before recordings were kept).
     let recording = app.config.recording;
-    let recorded = match (event_type, event.record_event.as_str()) {
-        (100, _) if recording => Some(Recorded::File(tencent_file(&event)?)),
-        (332, "record_start_failed" | "record_error") if recording => Some(Recorded::Failed),
+    let vod_domain = app.config.callbacks.tencent_vod_domain.as_deref();
+    let recorded = match (event_type, event.record_event.as_str(), vod_domain) {
+        (100, _, Some(domain)) if recording => {
+            let file = tencent_file(&event, domain)?;
+            Some((file_kind(&file), Recorded::File(file)))
+        }
+        (332, "record_start_failed" | "record_error", _) if recording => {
+            Some((FAILURE_KIND.to_owned(), Recorded::Failed))
+        }
         _ => None,
     };
-    if let Some(recorded) = recorded {
+    if let Some((kind, recorded)) = recorded {
         if event.stream_id.is_empty() {
             return Err(bad("stream_id is required"));
         }
         let until = t + CLAIM_MARGIN_SECS;
         let stream = &event.stream_id;
-        let outcome = once_per_signature(
-            app,
-            "tencent",
-            &t.to_string(),
-            stream,
-            "record",
-            until,
-            || recording_event(app, stream, recorded),
-        )
-        .await?;
+        let outcome =
+            once_per_signature(app, "tencent", &t.to_string(), stream, &kind, until, || {
+                recording_event(app, stream, recorded)
+            })
+            .await?;
         log("tencent", &event_type.to_string(), stream, outcome);
         return Ok(ack);
     }

@@ -226,6 +226,12 @@ impl Providers {
                                 push_key: s.secret_if(reads.live_push, "TENCENT_LIVE_PUSH_KEY")?,
                                 pull_key: s.pull_key(reads.live_pull, "TENCENT_LIVE_PULL_KEY")?,
                                 vod_key: s.pull_key(reads.live_pull, "TENCENT_VOD_PLAY_KEY")?,
+                                vod_domain: match lookup("TENCENT_VOD_PLAY_DOMAIN") {
+                                    Some(v) if !v.trim().is_empty() => {
+                                        Some(s.domain("TENCENT_VOD_PLAY_DOMAIN")?)
+                                    }
+                                    _ => None,
+                                },
                             })
                         })
                         .transpose()?,
@@ -324,6 +330,11 @@ pub struct CallbackKeys {
     /// issue 26). Never the ingest domain, so that a stream callback's signature never passes
     /// for a recording's. Unset: the recording callback is off.
     pub aliyun_record_domain: Option<String>,
+    /// `TENCENT_VOD_PLAY_DOMAIN`: the VOD domain Tencent's recordings are played from. A
+    /// recording event's `video_url` must be on it (Tencent's signature covers no field of the
+    /// event, so the host is checked, never taken); required with the Tencent callback where
+    /// `RECORDING=on` (issue 26).
+    pub tencent_vod_domain: Option<String>,
 }
 
 /// The inbound callbacks' keys (each callback is on when its key is set, whatever the
@@ -371,10 +382,23 @@ pub fn callback_keys(
         }
         _ => None,
     };
+    let recording = lookup("RECORDING").is_some_and(|v| v.trim() == "on");
+    let tencent_vod_domain = match &tencent {
+        Some(_) if set("TENCENT_VOD_PLAY_DOMAIN") => Some(s.domain("TENCENT_VOD_PLAY_DOMAIN")?),
+        Some(_) if recording => {
+            return Err(ConfigError::new(
+                "TENCENT_VOD_PLAY_DOMAIN",
+                "is required where RECORDING=on and TENCENT_LIVE_CALLBACK_KEY is set (the VOD \
+                 domain Tencent's recordings are played from)",
+            ));
+        }
+        _ => None,
+    };
     Ok(CallbackKeys {
         aliyun,
         tencent,
         livekit,
         aliyun_record_domain,
+        tencent_vod_domain,
     })
 }

@@ -48,10 +48,14 @@ pub enum RecordingVendor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedFile {
     pub vendor: RecordingVendor,
-    /// The vendor's id of the file (Tencent's `file_id`, LiveKit's egress id, Alibaba's
-    /// object path); a file reported twice (same id and location) is kept once.
+    /// The vendor's id of the file (Tencent's `file_id`, LiveKit's egress id); empty where
+    /// the location names it (Alibaba's object path, kept once). A file reported twice (same
+    /// id and location) is kept once. (Never skipped when empty: the embedded store's
+    /// records are postcard, which has no field names.)
     pub id: String,
-    /// Where it is: an object path (Alibaba, LiveKit) or the vendor's unsigned URL (Tencent).
+    /// Where it is: Alibaba's object path in the recording bucket, the path of Tencent's file
+    /// on the VOD playback domain (`TENCENT_VOD_PLAY_DOMAIN`), the URL LiveKit's egress
+    /// uploaded it to. Never a host a callback chose (Tencent) and never signed.
     pub location: String,
     /// `mp4`, `m3u8`, `flv`, ... (lower case).
     pub format: String,
@@ -76,8 +80,33 @@ pub struct Recording {
     pub revision: u64,
 }
 
-/// At most this many files are kept per room (a room item stays far below DynamoDB's 400 KB).
+/// At most this many files are kept per room.
 pub const MAX_FILES: usize = 200;
+
+/// At most this many bytes of files are kept per room (each file as [`RecordedFile::weight`]
+/// counts it): the room item, which holds the recording, stays far below DynamoDB's 400 KB
+/// item limit whatever the vendor's paths (a DynamoDB update is sized with the item's old and
+/// new values together), so a room's writes never fail for its recording's size. About 500
+/// files of Alibaba's usual paths, 60 of the longest a callback may send.
+pub const MAX_FILES_BYTES: usize = 64 * 1024;
+
+impl RecordedFile {
+    /// What names the file: its id, or (Alibaba) its location.
+    pub fn name(&self) -> &str {
+        if self.id.is_empty() {
+            &self.location
+        } else {
+            &self.id
+        }
+    }
+
+    /// An upper bound of the bytes the file takes in the room item: its texts and what its
+    /// field names and numbers take in the item's JSON.
+    pub fn weight(&self) -> usize {
+        const FIXED: usize = 192;
+        self.id.len() + self.location.len() + self.format.len() + FIXED
+    }
+}
 
 impl Recording {
     /// A recording awaited: preparing, no file.
@@ -89,8 +118,15 @@ impl Recording {
     pub fn vod_id(&self) -> &str {
         self.files
             .first()
-            .map(|f| f.id.as_str())
+            .map(RecordedFile::name)
             .unwrap_or_default()
+    }
+
+    /// Whether `file` is no longer kept: the recording holds [`MAX_FILES`] files, or
+    /// [`MAX_FILES_BYTES`] with it.
+    pub fn is_full_for(&self, file: &RecordedFile) -> bool {
+        let bytes: usize = self.files.iter().map(RecordedFile::weight).sum();
+        self.files.len() >= MAX_FILES || bytes + file.weight() > MAX_FILES_BYTES
     }
 
     /// The recording with `file` added in its place: `None` when it holds that file already
@@ -110,20 +146,20 @@ impl Recording {
     }
 
     /// The recording with `file` added in its place: `None` when it holds that file already
-    /// (or is full).
+    /// (or is full: [`Recording::is_full_for`]).
     pub fn with_file(&self, file: RecordedFile) -> Option<Self> {
         if self
             .files
             .iter()
             .any(|f| f.vendor == file.vendor && f.id == file.id && f.location == file.location)
-            || self.files.len() >= MAX_FILES
+            || self.is_full_for(&file)
         {
             return None;
         }
         let mut next = self.clone();
         let at = next
             .files
-            .partition_point(|f| (f.started_at, f.id.as_str()) <= (file.started_at, &file.id));
+            .partition_point(|f| (f.started_at, f.name()) <= (file.started_at, file.name()));
         next.files.insert(at, file);
         next.status = VodStatus::Ready;
         next.revision += 1;

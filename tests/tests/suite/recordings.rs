@@ -52,6 +52,7 @@ fn world_with_vars(store: TestStore, recording: &str, vars: &[(&str, &str)]) -> 
         ("LIVEKIT_API_KEY", LIVEKIT_KEY),
         ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
         ("RECORDING_TIMEOUT_SECONDS", "600"),
+        ("TENCENT_VOD_PLAY_DOMAIN", VOD_DOMAIN),
     ]
     .iter()
     .chain(vars)
@@ -660,6 +661,8 @@ async fn livekit_egresses_bring_their_files_or_their_failure(w: World) {
 }
 
 const VOD_KEY: &str = "24FEQmTzro4V5u3D5epW";
+/// The VOD domain Tencent's recordings are played from (`TENCENT_VOD_PLAY_DOMAIN`).
+const VOD_DOMAIN: &str = "1250000000.vod2.myqcloud.com";
 
 /// A world whose live provider is Tencent, its recordings played with VOD Key protection.
 fn signing(store: TestStore) -> World {
@@ -950,6 +953,49 @@ impl World {
     }
 }
 
+/// Attack review finding: Tencent's `sign` covers only `key + t`, so the signature of a
+/// captured callback (here a push start's) is sent again as a recording event (`event_type`
+/// 100) whose `video_url` the sender chose: another host, plain `http://`, another VOD
+/// directory. The server signs it with `TENCENT_VOD_PLAY_KEY` and gives it to every viewer as
+/// `play_url`: viewers are sent to the sender's host, and the sender (any signed-in user who
+/// `get`s the room) obtains a VOD signature for a directory of their choice.
+async fn a_recording_callback_cannot_point_play_urls_at_another_host(w: World) {
+    let room = w.room(json!({"title": "hijacked"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    w.anchor_does(rooms::Stop::ENDPOINT, &room).await;
+    // A genuine push-start callback (captured by whoever saw it on its way).
+    let t = w.now() + 600;
+    let captured = json!({
+        "event_type": 1, "stream_id": room, "sign": md5_hex(&format!("{TENCENT_KEY}{t}")), "t": t,
+    });
+    assert_eq!(w.send_tencent(&captured).await, (200, json!({"code": 0})));
+    // Its `t` and `sign`, now with a file of the sender's choosing.
+    let mut forged = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    forged["video_url"] = json!("http://evil.example.net/other-app/secret-dir/f0.mp4");
+    forged["sign"] = captured["sign"].clone();
+    let _ = w.send_tencent(&forged).await;
+    let (_, vod) = w.vod(&room).await;
+    for file in vod["playlist"].as_array().unwrap() {
+        let url = file["play_url"].as_str().unwrap();
+        assert!(
+            url.is_empty() || url.starts_with("https://1250000000.vod2.myqcloud.com/"),
+            "a callback's signature reused for a file put {url} in the room's playlist"
+        );
+    }
+}
+
+mod attack_tencent_play_url {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_recording_callback_cannot_point_play_urls_at_another_host(super::signing(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+}
+
 /// Attack review finding: Alibaba's recording callback signs only `domain|timestamp`; a file's
 /// `uri` naming another room's object path (or any path on the playback domain) is accepted
 /// for this room and signed (auth type A, the full path) for every viewer.
@@ -1013,4 +1059,166 @@ mod attack_trailing_slash {
         ))
         .await;
     }
+}
+
+/// Attack review finding: `MAX_FILES` (200) files of an object path as long as a callback may
+/// send (1024 characters, then kept twice) made a room item larger than DynamoDB's 400 KB: the
+/// write failed (500, the vendor retried in vain) and every later file of the room was lost.
+/// (moto counts an update's old and new values together, so the write failed near file 92, at
+/// ~200 KB.) Now a recording keeps at most `MAX_FILES_BYTES` of files: every callback is
+/// acknowledged, the first files are kept in order, and the rest are dropped (logged).
+async fn a_full_recording_still_fits_a_room_item(w: World) {
+    let room = w.ended_room(json!({"title": "many files"})).await;
+    let start = w.now() - 120;
+    let now = w.now();
+    let name = |i: i64| format!("{i:04}");
+    let uri = |i: i64| {
+        let padding = "p".repeat(1024 - "live/".len() - room.len() - 1 - 4 - 5);
+        format!("live/{room}/{}{padding}.m3u8", name(i))
+    };
+    for i in 0..liveroom::domain::recording::MAX_FILES as i64 {
+        let mut body = alibaba_file(&room, "x", start, start + 60);
+        body["uri"] = json!(uri(i));
+        assert_eq!(body["uri"].as_str().unwrap().len(), 1024);
+        let status = w
+            .send_alibaba_to(RECORDING_PATH, &body, RECORD_DOMAIN, now - 299 + i)
+            .await;
+        assert_eq!(status, 200, "file {i} of the room was refused");
+    }
+    let (_, vod) = w.vod(&room).await;
+    let playlist = vod["playlist"].as_array().unwrap();
+    // 64 KiB of 1.2 KB files: about 55 kept, the first ones, in order.
+    assert!((40..100).contains(&playlist.len()), "{}", playlist.len());
+    for (i, file) in playlist.iter().enumerate() {
+        let url = file["play_url"].as_str().unwrap();
+        assert!(url.contains(&format!("/{}", name(i as i64))), "{i}: {url}");
+    }
+}
+
+mod attack_item_size {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_full_recording_still_fits_a_room_item(super::aliyun_playback(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_full_recording_still_fits_a_room_item(super::aliyun_playback(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
+
+/// Attack review finding (a genuine vendor's loss, not an attack): a recording template with
+/// two formats (Tencent's MP4 and HLS, Alibaba's m3u8 and mp4) reports two files when the push
+/// ends, in the same second, so with the same `t` (Tencent: the event's time + 10 minutes).
+/// The claim is per (`t`, room), so the second file is taken for a replay and dropped.
+async fn two_formats_of_one_recording_are_both_kept(w: World) {
+    let room = w.ended_room(json!({"title": "two formats"})).await;
+    let start = w.now() - 120;
+    let t = w.now() + 600;
+    let mp4 = tencent_file(&room, "f-mp4", start, start + 120, t, TENCENT_KEY);
+    let mut hls = tencent_file(&room, "f-hls", start, start + 120, t, TENCENT_KEY);
+    hls["file_format"] = json!("hls");
+    assert_eq!(w.send_tencent(&mp4).await, (200, json!({"code": 0})));
+    assert_eq!(w.send_tencent(&hls).await, (200, json!({"code": 0})));
+    let (_, vod) = w.vod(&room).await;
+    assert_eq!(vod["playlist"].as_array().unwrap().len(), 2, "{vod}");
+}
+
+mod attack_two_formats {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::two_formats_of_one_recording_are_both_kept(super::world(crate::common::embedded()))
+            .await;
+    }
+}
+
+/// The class of the Tencent finding: every way a `video_url` can name another host, another
+/// file's directory or a path the signer would read differently is refused (400, nothing
+/// kept); Tencent's own forms (http or https, the host in any case) are kept, as a path on
+/// `TENCENT_VOD_PLAY_DOMAIN`.
+async fn a_tencent_file_must_be_on_the_vod_domain_under_its_own_id(w: World) {
+    let room = w.ended_room(json!({"title": "vod domain"})).await;
+    let start = w.now() - 120;
+    let refused = [
+        "https://evil.example.net/d0/f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com.evil.example.net/d0/f-1/f0.mp4",
+        "https://evil.example.net/1250000000.vod2.myqcloud.com/f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com@evil.example.net/d0/f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com:8443/d0/f-1/f0.mp4",
+        "https://1250000001.vod2.myqcloud.com/d0/f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-2/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f0-f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/../secret/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/./f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0//f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t=1&sign=x",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4#x",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1/%2e%2e/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1\\..\\f0.mp4",
+        "ftp://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4",
+        "//1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4",
+        "1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4",
+        "",
+    ];
+    for (i, url) in refused.iter().enumerate() {
+        let t = w.now() + 600 + i as i64;
+        let mut file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+        file["video_url"] = json!(url);
+        let (status, _) = w.send_tencent(&file).await;
+        assert_eq!(status, 400, "{url} was not refused");
+    }
+    assert_eq!(w.vod(&room).await.1["status"], 0, "a refused file was kept");
+    // Tencent's own forms: plain http, the host in capitals; played on the configured domain.
+    let t = w.now() + 700;
+    let mut file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    file["video_url"] = json!("http://1250000000.VOD2.myqcloud.com/d0/f-1/f0.mp4");
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    let (id, vod) = w.vod(&room).await;
+    assert_eq!(id, "f-1");
+    let url = vod["playlist"][0]["play_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t="),
+        "{url}"
+    );
+}
+
+mod tencent_vod_domain {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_tencent_file_must_be_on_the_vod_domain_under_its_own_id(super::signing(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+}
+
+/// Without `TENCENT_VOD_PLAY_DOMAIN`, a server that records and takes Tencent's callback does
+/// not start (it could keep no Tencent file): the configuration says which setting is missing.
+#[test]
+fn recording_with_the_tencent_callback_needs_the_vod_domain() {
+    let vars = [
+        ("JWT_PRIVATE_KEY", EVENTS_SECRET),
+        ("TENCENT_LIVE_CALLBACK_KEY", TENCENT_KEY),
+        ("RECORDING", "on"),
+    ];
+    let lookup = |k: &str| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    let error = Config::from_lookup(lookup).expect_err("refused");
+    assert!(
+        error.to_string().contains("TENCENT_VOD_PLAY_DOMAIN"),
+        "{error}"
+    );
+    let off = |k: &str| (k != "RECORDING").then(|| lookup(k)).flatten();
+    assert!(Config::from_lookup(off).is_ok());
 }

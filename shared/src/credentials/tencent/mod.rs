@@ -40,8 +40,11 @@ pub(crate) struct TencentLive {
     pub(crate) push_key: Option<Secret>,
     pub(crate) pull_key: PullKey,
     /// `TENCENT_VOD_PLAY_KEY`: the VOD Key hotlink protection key recordings are played with;
-    /// unset: their URLs as Tencent gave them (issue 26).
+    /// unset: their URLs unsigned (issue 26).
     pub(crate) vod_key: PullKey,
+    /// `TENCENT_VOD_PLAY_DOMAIN`: the VOD domain recordings are played from (a file's location
+    /// is its path there); unset: no playback URL.
+    pub(crate) vod_domain: Option<String>,
 }
 
 #[derive(Clone)]
@@ -130,12 +133,14 @@ impl Provider for Tencent {
         }
         let live = self.live.as_ref()?;
         let key = live.vod_key.for_urls()?;
-        let url = &file.location;
+        // The file's path on the VOD domain (the callback kept nothing else).
+        let path = file.location.strip_prefix('/')?;
+        let url = format!("https://{}/{path}", live.vod_domain.as_ref()?);
         let Some(key) = key else {
-            return Some(url.clone());
+            return Some(url);
         };
         let us = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
-        sign::vod_play_url(url, text(key), expires_at, &us)
+        sign::vod_play_url(&url, text(key), expires_at, &us)
     }
 
     fn pull_urls(&self, stream: &str, expires_at: i64) -> Option<PullUrlInfo> {
