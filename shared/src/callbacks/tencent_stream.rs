@@ -42,8 +42,8 @@ const MAX_URL: usize = 1024;
 
 /// A recording event's file, checked: its `video_url` on the VOD domain `vod_domain`
 /// (`TENCENT_VOD_PLAY_DOMAIN`; http or https, as Tencent sends either), its path without
-/// `..`, a query or escapes, and with the `file_id` as one of its directories (Tencent's VOD
-/// paths are `/{prefix}/{file_id}/{name}`). Only the path is kept: the playback URL is made
+/// `..`, a query or escapes, and with a directory named by the `file_id` (Tencent's VOD paths
+/// are `/{prefix}/{hex}{file_id}/{name}`). Only the path is kept: the playback URL is made
 /// on the configured domain, so a reused signature can neither send viewers to another host
 /// nor have another directory signed.
 fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, ApiError> {
@@ -56,7 +56,8 @@ fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, 
         return Err(bad("file_id is required"));
     }
     let id = bounded("file_id", &id, MAX_FILE_ID)?;
-    let url = bounded("video_url", &event.video_url, MAX_URL)?;
+    // Tencent's own events have been seen with a trailing blank.
+    let url = bounded("video_url", event.video_url.trim(), MAX_URL)?;
     let path = vod_path(&url, vod_domain, &id)
         .ok_or_else(|| bad("video_url is not a file of file_id on the VOD domain"))?;
     let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
@@ -84,7 +85,8 @@ fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, 
     })
 }
 
-/// The path of `url` when it is a file of `file_id` on `domain`: `http(s)://{domain}/…/{file_id}/…`.
+/// The path of `url` when it is a file of `file_id` on `domain`: `http(s)://{domain}/…/{file_id}/…`,
+/// the directory's name the file id, bare or after at most 16 hex digits.
 fn vod_path<'a>(url: &'a str, domain: &str, file_id: &str) -> Option<&'a str> {
     let rest = url
         .strip_prefix("https://")
@@ -96,7 +98,13 @@ fn vod_path<'a>(url: &'a str, domain: &str, file_id: &str) -> Option<&'a str> {
         && segments
             .iter()
             .all(|s| !s.is_empty() && *s != "." && *s != "..");
-    let own = segments[..segments.len() - 1].contains(&file_id);
+    // Tencent names the directory by the file id, bare or after a short hex prefix
+    // (`…/6367ba459031868223267109922/playlist.m3u8` for file 9031868223267109922).
+    let own = segments[..segments.len() - 1].iter().any(|dir| {
+        dir.strip_suffix(file_id).is_some_and(|prefix| {
+            prefix.len() <= 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    });
     (host.eq_ignore_ascii_case(domain) && clean && own).then_some(path)
 }
 

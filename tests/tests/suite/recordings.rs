@@ -1155,6 +1155,8 @@ async fn a_tencent_file_must_be_on_the_vod_domain_under_its_own_id(w: World) {
         "https://1250000000.vod2.myqcloud.com/d0/f-2/f0.mp4",
         "https://1250000000.vod2.myqcloud.com/d0/f0.mp4",
         "https://1250000000.vod2.myqcloud.com/d0/f0-f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/0123456789abcdef0f-1/f0.mp4",
+        "https://1250000000.vod2.myqcloud.com/d0/f-1x/f0.mp4",
         "https://1250000000.vod2.myqcloud.com/d0/f-1",
         "https://1250000000.vod2.myqcloud.com/d0/f-1/../secret/f0.mp4",
         "https://1250000000.vod2.myqcloud.com/d0/f-1/./f0.mp4",
@@ -1176,17 +1178,41 @@ async fn a_tencent_file_must_be_on_the_vod_domain_under_its_own_id(w: World) {
         assert_eq!(status, 400, "{url} was not refused");
     }
     assert_eq!(w.vod(&room).await.1["status"], 0, "a refused file was kept");
-    // Tencent's own forms: plain http, the host in capitals; played on the configured domain.
+    // Tencent's own forms: plain http, the host in capitals, the file id after a hex prefix
+    // (as in a genuine event, trailing blank and all); played on the configured domain.
     let t = w.now() + 700;
-    let mut file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
-    file["video_url"] = json!("http://1250000000.VOD2.myqcloud.com/d0/f-1/f0.mp4");
+    let mut file = tencent_file(
+        &room,
+        "9031868223267109922",
+        start,
+        start + 60,
+        t,
+        TENCENT_KEY,
+    );
+    file["video_url"] = json!(
+        "http://1250000000.VOD2.myqcloud.com/9425a3e9vodgzp1250000000/6367ba459031868223267109922/playlist.m3u8 "
+    );
+    file["file_format"] = json!("hls");
     assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
-    let (id, vod) = w.vod(&room).await;
-    assert_eq!(id, "f-1");
-    let url = vod["playlist"][0]["play_url"].as_str().unwrap();
+    let t = w.now() + 701;
+    let mut file = tencent_file(&room, "f-1", start, start + 60, t, TENCENT_KEY);
+    file["video_url"] = json!("https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4");
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    let (_, vod) = w.vod(&room).await;
+    let urls: Vec<&str> = vod["playlist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["play_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 2, "{vod}");
+    assert!(urls.iter().any(|u| u.starts_with(
+        "https://1250000000.vod2.myqcloud.com/9425a3e9vodgzp1250000000/6367ba459031868223267109922/playlist.m3u8?t="
+    )), "{urls:?}");
     assert!(
-        url.starts_with("https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t="),
-        "{url}"
+        urls.iter()
+            .any(|u| u.starts_with("https://1250000000.vod2.myqcloud.com/d0/f-1/f0.mp4?t=")),
+        "{urls:?}"
     );
 }
 
