@@ -119,6 +119,10 @@ const ENDED_ROOMS: u32 = 500;
 /// called by these functions (they only write).
 const WITH_OUTBOX: &str = "+outbox";
 
+/// A scenario named `tencent-callback+recording` runs the `tencent-callback` binary with
+/// `RECORDING=on` (and the recording callbacks' settings).
+const WITH_RECORDING: &str = "+recording";
+
 /// A scenario named `list+signed` runs the `list` binary with a live provider (Alibaba CDN
 /// URLs signed in every answer: the caller's session and bans are read with the page).
 const WITH_SIGNING: &str = "+signed";
@@ -126,6 +130,9 @@ const WITH_SIGNING: &str = "+signed";
 /// The callbacks' sample keys (README, Stream callbacks).
 const ALIYUN_SAMPLE_KEY: &str = "sample-aliyun-callback-key";
 const TENCENT_SAMPLE_KEY: &str = "sample-tencent-callback-key";
+/// The recording callbacks' domains (the Alibaba sample is signed over the second).
+const BENCH_VOD_DOMAIN: &str = "1250000000.vod2.myqcloud.com";
+const BENCH_RECORD_DOMAIN: &str = "hooks.example.com";
 const LIVEKIT_SAMPLE_KEY: &str = "sample_livekit_key";
 const LIVEKIT_SAMPLE_SECRET: &str = "sample-livekit-secret-local-only-0123456789";
 
@@ -194,6 +201,9 @@ struct World {
     room_b: String,
     /// A third room of the sample user: what an operator stops.
     room_c: String,
+    /// An ended room of the sample user, recorded and its recording awaited: what the
+    /// recording callbacks bring files to, and a `get` of a replay reads.
+    room_r: String,
     viewer: String,
     /// The viewer's user id: whom an operator kicks, mutes, disables and gives roles.
     viewer_id: String,
@@ -271,6 +281,7 @@ impl World {
             room_a: String::new(),
             room_b: String::new(),
             room_c: String::new(),
+            room_r: String::new(),
             viewer,
             viewer_id: viewer_name.clone(),
             key_id: String::new(),
@@ -353,6 +364,18 @@ impl World {
         .await
         .map_err(|e| e.to_string())?
         .ok_or("room a is gone")?;
+        // The recorded room: ended a minute ago after ten minutes, its recording awaited.
+        let mut recorded = template.clone();
+        recorded.id = liveroom::domain::RoomId::generate();
+        recorded.status = liveroom::domain::RoomStatus::Ended;
+        let now = chrono::Utc::now();
+        recorded.started_at = Some(now - chrono::Duration::seconds(600));
+        recorded.stopped_at = Some(now - chrono::Duration::seconds(60));
+        recorded.recording = Some(liveroom::domain::recording::Recording::awaited());
+        liveroom::store::RoomCreate::insert_room(&store, &recorded, &[])
+            .await
+            .map_err(|e| format!("seed the recorded room: {e}"))?;
+        world.room_r = recorded.id.to_string();
         let ended_anchor = UserId::generate();
         for i in 0..ENDED_ROOMS {
             let mut room = template.clone();
@@ -412,6 +435,16 @@ impl World {
             name.strip_suffix(WITH_OUTBOX),
             name.strip_suffix(WITH_SIGNING),
         ) {
+            _ if name.ends_with(WITH_RECORDING) => {
+                for (k, v) in [
+                    ("RECORDING", "on"),
+                    ("TENCENT_VOD_PLAY_DOMAIN", BENCH_VOD_DOMAIN),
+                    ("ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN", BENCH_RECORD_DOMAIN),
+                ] {
+                    env.push((k.to_owned(), v.to_owned()));
+                }
+                name.trim_end_matches(WITH_RECORDING)
+            }
             (Some(binary), _) => {
                 env.push((
                     "WEBHOOK_URL".to_owned(),
@@ -547,11 +580,73 @@ impl World {
         })
     }
 
+    /// The Tencent recording sample (`event_type` 100): file `file_id` of `room` in `format`,
+    /// recorded in the room's ten minutes, signed afresh with expiry `t` = now + 600 + `later`.
+    fn tencent_recording(&self, room: &str, file_id: &str, format: &str, later: i64) -> Value {
+        use md5::Digest as _;
+        let now = chrono::Utc::now().timestamp();
+        let t = now + 600 + later;
+        self.with_body(self.event("tencent-callback-recording"), |b| {
+            b["stream_id"] = json!(room);
+            b["channel_id"] = json!(room);
+            b["file_id"] = json!(file_id);
+            b["file_format"] = json!(format);
+            b["video_url"] = json!(format!(
+                "https://{BENCH_VOD_DOMAIN}/d0b4c5e6vodcq1250000000/1a2b3c4d{file_id}/f0.mp4"
+            ));
+            b["start_time"] = json!(now - 590);
+            b["end_time"] = json!(now - 100);
+            b["t"] = json!(t);
+            b["sign"] = json!(hex_of(&md5::Md5::digest(
+                format!("{TENCENT_SAMPLE_KEY}{t}").as_bytes()
+            )));
+        })
+    }
+
+    /// The Alibaba recording sample: file `name` of `room`, signed `back` seconds ago over
+    /// the recording callback's domain.
+    fn aliyun_recording(&self, room: &str, name: &str, back: i64) -> Value {
+        use md5::Digest as _;
+        let now = chrono::Utc::now().timestamp();
+        let ts = (now - back).to_string();
+        let mut event = self.with_body(self.event("alibaba-callback-recording"), |b| {
+            b["stream"] = json!(room);
+            b["uri"] = json!(format!("live/{room}/{name}.m3u8"));
+            b["start_time"] = json!(now - 590);
+            b["stop_time"] = json!(now - 100);
+        });
+        event["headers"]["ali-live-timestamp"] = json!(ts);
+        event["headers"]["ali-live-signature"] = json!(hex_of(&md5::Md5::digest(
+            format!("{BENCH_RECORD_DOMAIN}|{ts}|{ALIYUN_SAMPLE_KEY}").as_bytes()
+        )));
+        event
+    }
+
+    /// The LiveKit `egress_ended` sample of `room`: egress `egress`, one file, as event `id`.
+    fn livekit_recording(&self, room: &str, egress: &str, id: &str) -> Value {
+        let now_ns =
+            |back: i64| ((chrono::Utc::now().timestamp() - back) * 1_000_000_000).to_string();
+        let event = self.with_body(self.event("livekit-callback-recording"), |b| {
+            b["id"] = json!(id);
+            let info = &mut b["egressInfo"];
+            info["egressId"] = json!(egress);
+            info["roomName"] = json!(room);
+            info["roomComposite"]["roomName"] = json!(room);
+            info["startedAt"] = json!(now_ns(590));
+            info["endedAt"] = json!(now_ns(100));
+            info["fileResults"][0]["startedAt"] = json!(now_ns(590));
+            info["fileResults"][0]["endedAt"] = json!(now_ns(100));
+            info["fileResults"][0]["filename"] = json!(format!("{room}/{egress}.mp4"));
+            info["fileResults"][0]["location"] = json!(format!(
+                "https://recordings.example.com/{room}/{egress}.mp4"
+            ));
+        });
+        self.livekit_signed(event)
+    }
+
     /// The LiveKit callback sample as event `kind` of `room`, signed afresh for its body.
     fn livekit_callback(&self, kind: &str, room: &str, id: &str, identity: &str) -> Value {
-        use base64::Engine as _;
-        use sha2::Digest as _;
-        let mut event = self.with_body(self.event("livekit-callback"), |b| {
+        let event = self.with_body(self.event("livekit-callback"), |b| {
             b["event"] = json!(kind);
             b["id"] = json!(id);
             b["room"]["name"] = json!(room);
@@ -559,6 +654,13 @@ impl World {
                 b["participant"] = json!({"sid": "PA_bench", "identity": identity});
             }
         });
+        self.livekit_signed(event)
+    }
+
+    /// `event` with a LiveKit webhook signature of its body, made now.
+    fn livekit_signed(&self, mut event: Value) -> Value {
+        use base64::Engine as _;
+        use sha2::Digest as _;
         let body = event["body"].as_str().unwrap_or_default().to_owned();
         let now = chrono::Utc::now().timestamp();
         let claims = json!({
@@ -652,6 +754,7 @@ fn measure(case: &'static str, event: Value) -> Step {
 }
 
 fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
+    let r = w.room_r.as_str();
     let (a, b, viewer, alice) = (
         w.room_a.as_str(),
         w.room_b.as_str(),
@@ -800,6 +903,51 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
                     w.livekit_callback("participant_left", a, "EV_4", "bench_lk_user"),
                 ),
             ],
+        ),
+        // The recording callbacks (RECORDING=on), each bringing a file to the recorded room.
+        (
+            "tencent-callback+recording",
+            vec![
+                warm("", w.tencent_recording(b, "5285890781000000001", "mp4", 20)),
+                measure(
+                    "a file (event 100): ready",
+                    w.tencent_recording(r, "5285890781000000002", "mp4", 21),
+                ),
+                measure(
+                    "a replay",
+                    w.tencent_recording(r, "5285890781000000002", "mp4", 21),
+                ),
+                measure(
+                    "the other format, same t: added",
+                    w.tencent_recording(r, "5285890781000000003", "hls", 21),
+                ),
+            ],
+        ),
+        (
+            "alibaba-callback+recording",
+            vec![
+                warm("", w.aliyun_recording(b, "warm", 20)),
+                measure("a file: added", w.aliyun_recording(r, "0_a", 21)),
+                measure("a replay", w.aliyun_recording(r, "0_b", 21)),
+            ],
+        ),
+        (
+            "livekit-callback+recording",
+            vec![
+                warm("", w.livekit_recording(b, "EG_bench_b", "EV_r0")),
+                measure(
+                    "egress_ended (one file): added",
+                    w.livekit_recording(r, "EG_bench_r", "EV_r1"),
+                ),
+                measure("a replay", w.livekit_recording(r, "EG_bench_r", "EV_r1")),
+            ],
+        ),
+        (
+            "get",
+            vec![measure(
+                "an ended room's replay (4 files, URLs signed per viewer)",
+                on("get", r),
+            )],
         ),
         (
             "join",
@@ -1101,6 +1249,13 @@ fn scenarios(w: &World) -> Vec<(&'static str, Vec<Step>)> {
             )],
         ),
         (
+            "sweeper+recording",
+            vec![measure(
+                "RECORDING=on: every ended room read (the 500 seeded and the others)",
+                w.event("sweeper"),
+            )],
+        ),
+        (
             "outbox",
             vec![measure("a stream batch of one room", w.event("outbox"))],
         ),
@@ -1147,7 +1302,8 @@ async fn calls(w: &World) -> Result<bool, String> {
             let limit = budget(
                 function
                     .trim_end_matches(WITH_OUTBOX)
-                    .trim_end_matches(WITH_SIGNING),
+                    .trim_end_matches(WITH_SIGNING)
+                    .trim_end_matches(WITH_RECORDING),
             );
             let steady = !step.case.contains("once per period") && !step.case.contains("return");
             let verdict = match limit {
