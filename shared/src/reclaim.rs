@@ -20,7 +20,9 @@
 //!   operators' `roomSeries` and `stats`). They cost no read (the run reads them anyway) and
 //!   one kind of call: a `BatchWriteItem` per 25 rooms;
 //! - where rooms are recorded (`RECORDING=on`), an ended room whose recording is still awaited
-//!   `RECORDING_TIMEOUT_SECONDS` after its end has failed (`vod_info.status` 2; issue 26).
+//!   `RECORDING_TIMEOUT_SECONDS` after its end has failed (`vod_info.status` 2; issue 26). Only
+//!   those rooms are read: the store keeps the ended rooms awaiting a recording apart (on
+//!   DynamoDB a sparse partition of `gsi4`), so a sweep never reads every ended room.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -243,32 +245,36 @@ pub async fn sweep<S: SweepStore + ?Sized>(app: &App<S>) -> Result<SweepReport, 
         }
     }
 
-    // An ended room expires at least `retention` after it was created, so only rooms created
-    // before `now - retention` can be due: the status index's sort key bounds the read. Where
-    // rooms are recorded, every ended room is read instead (one read serves both rules): a
-    // recording awaited past `RECORDING_TIMEOUT_SECONDS` has failed.
-    let due_created_before = now - duration(app.config.retention);
-    let bound = (!app.config.recording).then_some(due_created_before);
-    for room in app
-        .store
-        .rooms_with_status(RoomStatus::Ended, bound)
-        .await?
-    {
-        let timed_out = room
-            .recording
-            .as_ref()
-            .filter(|r| r.timed_out(room.stopped_at, app.config.recording_timeout, now));
-        if let Some(next) = timed_out.and_then(|r| r.failed()) {
-            if crate::room_change::write_recording(app, &room, &next, now).await? {
-                report.recordings_timed_out += 1;
-            } else {
-                report.races_lost += 1;
+    // Where rooms are recorded, a recording awaited past `RECORDING_TIMEOUT_SECONDS` after
+    // its room's end has failed: only those rooms are read (the store keeps them apart).
+    if app.config.recording {
+        // Ended at or before `now - timeout` (the keys are to the microsecond).
+        let stopped_before =
+            now - duration(app.config.recording_timeout) + chrono::Duration::microseconds(1);
+        for room in app.store.rooms_awaiting_recording(stopped_before).await? {
+            let timed_out = room
+                .recording
+                .as_ref()
+                .filter(|r| r.timed_out(room.stopped_at, app.config.recording_timeout, now));
+            if let Some(next) = timed_out.and_then(|r| r.failed()) {
+                if crate::room_change::write_recording(app, &room, &next, now).await? {
+                    report.recordings_timed_out += 1;
+                } else {
+                    report.races_lost += 1;
+                }
             }
         }
-        if room.created_at < due_created_before
-            && room.expires_at.is_some_and(|t| t <= now.timestamp())
-            && purge(app, &room, now).await?
-        {
+    }
+
+    // An ended room expires at least `retention` after it was created, so only rooms created
+    // before `now - retention` can be due: the status index's sort key bounds the read.
+    let due_created_before = now - duration(app.config.retention);
+    for room in app
+        .store
+        .rooms_with_status(RoomStatus::Ended, Some(due_created_before))
+        .await?
+    {
+        if room.expires_at.is_some_and(|t| t <= now.timestamp()) && purge(app, &room, now).await? {
             report.rooms_purged += 1;
         }
     }

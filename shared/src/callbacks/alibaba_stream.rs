@@ -120,9 +120,6 @@ struct AlibabaRecording {
     event: Option<String>,
 }
 
-/// The longest object path kept.
-const MAX_URI: usize = 1024;
-
 /// Alibaba ApsaraVideo Live's recording callback (录制回调): POSTed JSON, signed with
 /// `ALI-LIVE-SIGNATURE = md5("{ALIYUN_LIVE_RECORD_NOTIFY_DOMAIN}|{ALI-LIVE-TIMESTAMP}|{key}")`
 /// (for recording callbacks Alibaba signs the host of the callback URL, never the ingest
@@ -195,21 +192,14 @@ pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
 /// callback's own stream (Alibaba's record paths are `{app}/{stream}/…`: the stream is one of
 /// its directories), so a reused signature cannot hand a room another room's file.
 fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
-    let uri = bounded("uri", event.uri.trim_start_matches('/'), MAX_URI)?;
-    let safe = !uri.is_empty()
-        && !uri
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-        && !uri.contains(['?', '#', '\\', ' ', '%']);
-    if !safe {
-        return Err(bad("uri is not an object path"));
-    }
-    let segments: Vec<&str> = uri.split('/').collect();
-    let own = !event.stream.is_empty()
-        && segments[..segments.len().saturating_sub(1)].contains(&event.stream.as_str());
+    let uri = event.uri.trim_start_matches('/');
+    let segments = safe_path("uri", uri)?;
+    let own =
+        !event.stream.is_empty() && segments[..segments.len() - 1].contains(&event.stream.as_str());
     if !own {
         return Err(bad("uri is not a recording of this stream"));
     }
+    let uri = uri.to_owned();
     let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
     let ended_at = int(&event.stop_time).ok_or_else(|| bad("stop_time is required"))?;
     let seconds = match &event.duration {
@@ -218,13 +208,13 @@ fn alibaba_file(event: &AlibabaRecording) -> Result<RecordedFile, ApiError> {
         _ => None,
     }
     .filter(|d: &f64| d.is_finite() && *d >= 0.0)
-    .unwrap_or((ended_at - started_at).max(0) as f64);
+    .unwrap_or(ended_at.saturating_sub(started_at).max(0) as f64);
     let format = match uri
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
     {
         Some(ext) if matches!(ext.as_str(), "flv" | "m3u8" | "mp4") => ext,
-        _ => String::new(),
+        _ => return Err(bad("uri is not an flv, m3u8 or mp4 file")),
     };
     Ok(RecordedFile {
         vendor: RecordingVendor::Alibaba,

@@ -67,7 +67,7 @@ const NANOS: i64 = 1_000_000_000;
 
 /// An egress's files as recorded files (its id names each, LiveKit's signature covers them).
 fn egress_files(info: &EgressInfo) -> Result<Vec<RecordedFile>, ApiError> {
-    let id = bounded("egressId", &info.egress_id, 128)?;
+    let id = file_id("egressId", &info.egress_id)?;
     info.file_results
         .iter()
         .chain(
@@ -77,12 +77,18 @@ fn egress_files(info: &EgressInfo) -> Result<Vec<RecordedFile>, ApiError> {
                 .flatten(),
         )
         .map(|f| {
+            // Where the egress uploaded it (an https URL that needs no escaping), else its
+            // file name (a safe path; no playback URL then).
             let location = if f.location.is_empty() {
-                &f.filename
+                safe_path("filename", &f.filename)?;
+                f.filename.clone()
+            } else if safe_url(&f.location) {
+                f.location.clone()
             } else {
-                &f.location
+                return Err(bad(format!(
+                    "location is not an https URL of at most {MAX_URL} URL-safe characters"
+                )));
             };
-            let location = bounded("location", location, 1024)?;
             let format = location
                 .rsplit_once('.')
                 .map(|(_, ext)| ext.to_ascii_lowercase())

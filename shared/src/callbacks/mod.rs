@@ -231,8 +231,9 @@ pub const STREAMS_PER_SIGNATURE_LOGGED: u64 = 16;
 /// recording of two formats reports both files in one second, and a recording's failure
 /// another); the signature
 /// value's streams counted, and logged past [`STREAMS_PER_SIGNATURE_LOGGED`]. A stream that is
-/// no room of ours is ignored before anything is written: a captured signature sent with
-/// made-up stream names costs no write.
+/// no room id is ignored before anything is written: a captured signature sent with made-up
+/// stream names costs no write (a well-formed id of no room costs the claim, the count and
+/// the act's read of the room, as a replay would).
 async fn once_per_signature<S, F, Fut>(
     app: &App<S>,
     source: &'static str,
@@ -346,7 +347,7 @@ async fn recording_event<S: StreamCallbackStore + ?Sized>(
     let changed =
         crate::room_change::change_recording(app, &room, |read, recording| match &event {
             Recorded::File(file) if plausible_file(read, file, now) => {
-                if recording.is_full_for(file) {
+                if recording.is_full() {
                     tracing::warn!(
                         room = %read.id,
                         files = recording.files.len(),
@@ -364,15 +365,57 @@ async fn recording_event<S: StreamCallbackStore + ?Sized>(
     applied(changed)
 }
 
-/// A vendor's text field of a recording, at most `max` characters: refused past it (a
-/// genuine one never is).
-fn bounded(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    if value.chars().count() > max || value.chars().any(char::is_control) {
+/// The longest file id kept (bytes).
+const MAX_FILE_ID: usize = 128;
+/// The longest object path (Alibaba) or VOD path (Tencent) kept, in bytes.
+const MAX_PATH: usize = 256;
+/// The longest URL read (Tencent's `video_url`, LiveKit's `location`), in bytes.
+const MAX_URL: usize = 512;
+
+/// A vendor's id of a file: at most [`MAX_FILE_ID`] bytes of `[A-Za-z0-9_-]` (what Tencent's
+/// file ids and LiveKit's egress ids are), else 400.
+fn file_id(field: &str, value: &str) -> Result<String, ApiError> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_FILE_ID
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
         return Err(bad(format!(
-            "{field} is malformed or longer than {max} characters"
+            "{field} is not an id of at most {MAX_FILE_ID} letters, digits, '_' and '-'"
         )));
     }
     Ok(value.to_owned())
+}
+
+/// A relative path of a recorded file, checked: at most [`MAX_PATH`] bytes of URL-safe ASCII
+/// (RFC 3986's unreserved characters, `:` and `/`: nothing a player, a page or JSON reads
+/// otherwise, nothing escaped, so what is signed is what is requested), segments neither
+/// empty nor `.`/`..`; its segments, else 400.
+fn safe_path<'a>(field: &str, path: &'a str) -> Result<Vec<&'a str>, ApiError> {
+    let ascii = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'/'));
+    let segments: Vec<&str> = path.split('/').collect();
+    let clean = segments
+        .iter()
+        .all(|s| !s.is_empty() && *s != "." && *s != "..");
+    if path.is_empty() || path.len() > MAX_PATH || !ascii || !clean {
+        return Err(bad(format!(
+            "{field} is not a path of at most {MAX_PATH} URL-safe characters"
+        )));
+    }
+    Ok(segments)
+}
+
+/// Whether `url` is an `https` URL of at most [`MAX_URL`] bytes of printable ASCII that needs
+/// no escaping anywhere (no blank, quote, angle bracket, backslash, brace or caret).
+fn safe_url(url: &str) -> bool {
+    url.len() <= MAX_URL
+        && url.starts_with("https://")
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"'<>\\`{}|^".contains(&b))
 }
 
 /// A number a vendor sent as a number or as a string of one.

@@ -36,10 +36,6 @@ struct TencentEvent {
     record_event: String,
 }
 
-/// The longest file id and URL kept.
-const MAX_FILE_ID: usize = 128;
-const MAX_URL: usize = 1024;
-
 /// A recording event's file, checked: its `video_url` on the VOD domain `vod_domain`
 /// (`TENCENT_VOD_PLAY_DOMAIN`; http or https, as Tencent sends either), its path without
 /// `..`, a query or escapes, and with a directory named by the `file_id` (Tencent's VOD paths
@@ -52,21 +48,22 @@ fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, 
         Value::Number(n) => n.to_string(),
         _ => String::new(),
     };
-    if id.is_empty() {
-        return Err(bad("file_id is required"));
+    // A VOD file id is a number (19 digits today): the directory a VOD Key signature covers
+    // is named by it, so a sender cannot name a directory of their own choosing.
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("file_id is not a VOD file id (digits)"));
     }
-    let id = bounded("file_id", &id, MAX_FILE_ID)?;
     // Tencent's own events have been seen with a trailing blank.
-    let url = bounded("video_url", event.video_url.trim(), MAX_URL)?;
-    let path = vod_path(&url, vod_domain, &id)
-        .ok_or_else(|| bad("video_url is not a file of file_id on the VOD domain"))?;
+    let url = event.video_url.trim();
+    let path = vod_path(url, vod_domain, &id)?;
     let started_at = int(&event.start_time).ok_or_else(|| bad("start_time is required"))?;
     let ended_at = int(&event.end_time).ok_or_else(|| bad("end_time is required"))?;
-    let duration = int(&event.duration).unwrap_or(ended_at - started_at).max(0);
+    let duration = int(&event.duration)
+        .unwrap_or(ended_at.saturating_sub(started_at))
+        .max(0);
     let format = match event.file_format.to_ascii_lowercase().as_str() {
         "hls" => "m3u8".to_owned(),
         f @ ("flv" | "mp4" | "aac" | "m3u8") => f.to_owned(),
-        "" => String::new(),
         _ => return Err(bad("file_format is not flv, hls, mp4 or aac")),
     };
     Ok(RecordedFile {
@@ -85,27 +82,30 @@ fn tencent_file(event: &TencentEvent, vod_domain: &str) -> Result<RecordedFile, 
     })
 }
 
-/// The path of `url` when it is a file of `file_id` on `domain`: `http(s)://{domain}/…/{file_id}/…`,
-/// the directory's name the file id, bare or after at most 16 hex digits.
-fn vod_path<'a>(url: &'a str, domain: &str, file_id: &str) -> Option<&'a str> {
+/// The path of `url` when it is a file of `file_id` on `domain`:
+/// `http(s)://{domain}/…/{dir}/{name}`, a [`safe_path`] whose last directory (the one a VOD
+/// Key signature covers) is named by the file id, bare or after at most 16 hex digits (as
+/// Tencent names it: `…/6367ba459031868223267109922/playlist.m3u8`); else 400.
+fn vod_path<'a>(url: &'a str, domain: &str, file_id: &str) -> Result<&'a str, ApiError> {
+    let wrong = || bad("video_url is not a file of file_id on TENCENT_VOD_PLAY_DOMAIN");
     let rest = url
         .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let at = rest.find('/')?;
-    let (host, path) = rest.split_at(at);
-    let segments: Vec<&str> = path[1..].split('/').collect();
-    let clean = !path.contains(['?', '#', '%', '\\', ' ', '@'])
-        && segments
-            .iter()
-            .all(|s| !s.is_empty() && *s != "." && *s != "..");
-    // Tencent names the directory by the file id, bare or after a short hex prefix
-    // (`…/6367ba459031868223267109922/playlist.m3u8` for file 9031868223267109922).
-    let own = segments[..segments.len() - 1].iter().any(|dir| {
-        dir.strip_suffix(file_id).is_some_and(|prefix| {
-            prefix.len() <= 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit())
-        })
-    });
-    (host.eq_ignore_ascii_case(domain) && clean && own).then_some(path)
+        .or_else(|| url.strip_prefix("http://"))
+        .filter(|_| url.len() <= MAX_URL)
+        .ok_or_else(wrong)?;
+    let (host, path) = rest.split_at(rest.find('/').ok_or_else(wrong)?);
+    if !host.eq_ignore_ascii_case(domain) {
+        return Err(wrong());
+    }
+    let segments = safe_path("video_url", &path[1..])?;
+    let named = segments.len() >= 2
+        && segments[segments.len() - 2]
+            .strip_suffix(file_id)
+            .is_some_and(|p| p.len() <= 16 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !named {
+        return Err(wrong());
+    }
+    Ok(path)
 }
 
 /// Tencent CSS's push start (`event_type` 1) and end (0) callbacks: JSON signed with

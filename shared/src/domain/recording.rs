@@ -5,7 +5,7 @@
 //! The rules: a room recorded ([`Recording::awaited`], made at `create` where `RECORDING=on`
 //! and the room did not opt out) is `Preparing` until a file arrives, then `Ready` with every
 //! file so far (a room paused and started again has several; a file arriving twice is kept
-//! once); `Failed` when the vendor reports a failure before any file arrived, or when nothing
+//! once; at most [`MAX_FILES`]), named by the first file to arrive; `Failed` when the vendor reports a failure before any file arrived, or when nothing
 //! arrived within `RECORDING_TIMEOUT_SECONDS` of the room's end ([`Recording::timed_out`], the
 //! sweeper's rule). A file that arrives after a failure still makes the recording ready (the
 //! file exists); a failure reported after a file arrived changes nothing. Each change bumps
@@ -78,17 +78,19 @@ pub struct Recording {
     pub files: Vec<RecordedFile>,
     /// Bumped by one on every change: the store writes conditionally on it.
     pub revision: u64,
+    /// What names the recording: the first file to arrive (its id, or its path), kept once
+    /// set, so that no later file, however early it says it began, renames it. Last, for the
+    /// embedded store's records.
+    #[serde(default)]
+    pub vod_id: String,
 }
 
-/// At most this many files are kept per room.
-pub const MAX_FILES: usize = 200;
-
-/// At most this many bytes of files are kept per room (each file as [`RecordedFile::weight`]
-/// counts it): the room item, which holds the recording, stays far below DynamoDB's 400 KB
-/// item limit whatever the vendor's paths (a DynamoDB update is sized with the item's old and
-/// new values together), so a room's writes never fail for its recording's size. About 500
-/// files of Alibaba's usual paths, 60 of the longest a callback may send.
-pub const MAX_FILES_BYTES: usize = 64 * 1024;
+/// At most this many files are kept per room: with the callbacks' limits on a file's id (128
+/// bytes) and location (512 bytes, URL-safe ASCII, so nothing is escaped in JSON), a recording
+/// stays under 48 KB of the room item (far below DynamoDB's 400 KB, counted old and new
+/// together in an update), and a room's `vod_info` under 50 KB of an answer, so a `list` page
+/// of 100 rooms stays under Lambda's 6 MB response limit. A further file is not kept (logged).
+pub const MAX_FILES: usize = 48;
 
 impl RecordedFile {
     /// What names the file: its id, or (Alibaba) its location.
@@ -99,13 +101,6 @@ impl RecordedFile {
             &self.id
         }
     }
-
-    /// An upper bound of the bytes the file takes in the room item: its texts and what its
-    /// field names and numbers take in the item's JSON.
-    pub fn weight(&self) -> usize {
-        const FIXED: usize = 192;
-        self.id.len() + self.location.len() + self.format.len() + FIXED
-    }
 }
 
 impl Recording {
@@ -114,19 +109,15 @@ impl Recording {
         Self::default()
     }
 
-    /// The vendor's id of the recording: that of its first file (empty before one arrived).
+    /// The vendor's id of the recording: that of the first file to arrive (empty before one
+    /// arrived).
     pub fn vod_id(&self) -> &str {
-        self.files
-            .first()
-            .map(RecordedFile::name)
-            .unwrap_or_default()
+        &self.vod_id
     }
 
-    /// Whether `file` is no longer kept: the recording holds [`MAX_FILES`] files, or
-    /// [`MAX_FILES_BYTES`] with it.
-    pub fn is_full_for(&self, file: &RecordedFile) -> bool {
-        let bytes: usize = self.files.iter().map(RecordedFile::weight).sum();
-        self.files.len() >= MAX_FILES || bytes + file.weight() > MAX_FILES_BYTES
+    /// Whether no further file is kept: the recording holds [`MAX_FILES`].
+    pub fn is_full(&self) -> bool {
+        self.files.len() >= MAX_FILES
     }
 
     /// The recording with `file` added in its place: `None` when it holds that file already
@@ -146,13 +137,13 @@ impl Recording {
     }
 
     /// The recording with `file` added in its place: `None` when it holds that file already
-    /// (or is full: [`Recording::is_full_for`]).
+    /// (or is full: [`Recording::is_full`]).
     pub fn with_file(&self, file: RecordedFile) -> Option<Self> {
         if self
             .files
             .iter()
             .any(|f| f.vendor == file.vendor && f.id == file.id && f.location == file.location)
-            || self.is_full_for(&file)
+            || self.is_full()
         {
             return None;
         }
@@ -160,6 +151,9 @@ impl Recording {
         let at = next
             .files
             .partition_point(|f| (f.started_at, f.name()) <= (file.started_at, file.name()));
+        if next.vod_id.is_empty() {
+            next.vod_id = file.name().to_owned();
+        }
         next.files.insert(at, file);
         next.status = VodStatus::Ready;
         next.revision += 1;
@@ -172,6 +166,7 @@ impl Recording {
             status: VodStatus::Failed,
             files: Vec::new(),
             revision: self.revision + 1,
+            vod_id: String::new(),
         })
     }
 

@@ -88,6 +88,7 @@ contract!(
     a_room_s_bans_are_listed_while_they_last_longest_first,
     // Recordings (issue 26).
     a_recording_is_written_at_its_revision_and_never_clobbered_by_a_room_write,
+    only_ended_rooms_awaiting_their_recording_are_due_oldest_end_first,
 );
 
 fn recorded_file(id: &str, started_at: i64) -> RecordedFile {
@@ -155,7 +156,9 @@ async fn a_recording_is_written_at_its_revision_and_never_clobbered_by_a_room_wr
     let stored = s.store.room(&r.id).await.unwrap().unwrap();
     let recording = stored.recording.unwrap();
     assert_eq!(recording.status, VodStatus::Ready);
-    assert_eq!(recording.vod_id(), "f0");
+    // The first file to arrive names the recording.
+    assert_eq!(recording.vod_id(), "f1");
+    assert_eq!(recording.files[0].id, "f0");
     assert_eq!(recording.revision, 2);
     // A listing shows it as stored.
     let listed = s.store.list_rooms(&query(1, 100)).await.unwrap();
@@ -168,6 +171,76 @@ async fn a_recording_is_written_at_its_revision_and_never_clobbered_by_a_room_wr
             .await,
         Err(StoreError::Conflict)
     ));
+}
+
+/// The sweeper's read of awaited recordings (issue 26): the ended rooms whose recording is
+/// still awaited and that ended before the bound, oldest end first; a room leaves with the
+/// write that ends its wait, or never enters (not ended, not recorded, ready already).
+async fn only_ended_rooms_awaiting_their_recording_are_due_oldest_end_first(s: &TestStore) {
+    let anchor = UserId::generate();
+    let ended = |stopped: i64, recording: Option<Recording>| Room {
+        status: RoomStatus::Ended,
+        started_at: Some(t0()),
+        stopped_at: Some(t0() + Duration::seconds(stopped)),
+        recording,
+        ..room(&anchor, t0())
+    };
+    let awaited = || Some(Recording::awaited());
+    let (a, b, late) = (
+        ended(20, awaited()),
+        ended(10, awaited()),
+        ended(500, awaited()),
+    );
+    let not_recorded = ended(5, None);
+    let ready = ended(6, Recording::awaited().with_file(recorded_file("f", 1)));
+    let live = Room {
+        status: RoomStatus::Live,
+        started_at: Some(t0()),
+        recording: awaited(),
+        ..room(&anchor, t0())
+    };
+    for r in [&a, &b, &late, &not_recorded, &ready, &live] {
+        s.store.insert_room(r, &[]).await.unwrap();
+    }
+    let ours = |rooms: Vec<Room>| -> Vec<RoomId> {
+        let mine = [&a, &b, &late, &not_recorded, &ready, &live].map(|r| r.id.clone());
+        rooms
+            .into_iter()
+            .map(|r| r.id)
+            .filter(|id| mine.contains(id))
+            .collect()
+    };
+    let bound = t0() + Duration::seconds(100);
+    let due = ours(s.store.rooms_awaiting_recording(bound).await.unwrap());
+    assert_eq!(due, vec![b.id.clone(), a.id.clone()]);
+    // The live room ends (a room write): due from then on.
+    let mut stopped = next(&live, RoomStatus::Ended);
+    stopped.stopped_at = Some(t0() + Duration::seconds(15));
+    s.store
+        .update_room(&stopped, Expected::from(&live), &[])
+        .await
+        .unwrap();
+    let due = ours(s.store.rooms_awaiting_recording(bound).await.unwrap());
+    assert_eq!(due, vec![b.id.clone(), live.id.clone(), a.id.clone()]);
+    // Its recording fails, and b's file arrives: neither is due any more.
+    let failed = Recording::awaited().failed().unwrap();
+    s.store
+        .update_recording(&live.id, &failed, 0, &[])
+        .await
+        .unwrap();
+    let file = Recording::awaited()
+        .with_file(recorded_file("g", 1))
+        .unwrap();
+    s.store
+        .update_recording(&b.id, &file, 0, &[])
+        .await
+        .unwrap();
+    let due = ours(s.store.rooms_awaiting_recording(bound).await.unwrap());
+    assert_eq!(due, vec![a.id.clone()]);
+    // A later bound takes the late one too.
+    let later = t0() + Duration::seconds(1000);
+    let due = ours(s.store.rooms_awaiting_recording(later).await.unwrap());
+    assert_eq!(due, vec![a.id.clone(), late.id.clone()]);
 }
 
 fn t0() -> DateTime<Utc> {

@@ -31,6 +31,14 @@ pub trait RoomSweep: Send + Sync {
     /// Every room marked deleted and not yet purged.
     async fn deleted_rooms(&self) -> Result<Vec<Room>, StoreError>;
 
+    /// Every ended room (not deleted) whose recording is still awaited and that ended before
+    /// `stopped_before`, oldest end first (issue 26): read from where only such rooms are
+    /// kept, never by reading every ended room.
+    async fn rooms_awaiting_recording(
+        &self,
+        stopped_before: DateTime<Utc>,
+    ) -> Result<Vec<Room>, StoreError>;
+
     /// Takes members last seen before `stale_before` off the online list (each only if still
     /// that stale: a racing keepalive wins) and counts those seen after `since`.
     async fn sweep_presence(

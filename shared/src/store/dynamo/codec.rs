@@ -6,8 +6,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::schema::{
-    BANNED_UNTIL, CHANGES, GSI_STATUS, Item, LISTING_INDEXES, TTL_ATTRIBUTE, listing_index, n,
-    room_key, s, status_partition_of, user_key,
+    BANNED_UNTIL, CHANGES, GSI_PRESENCE, GSI_STATUS, Item, LISTING_INDEXES,
+    RECORDINGS_DUE_PARTITION, TTL_ATTRIBUTE, listing_index, n, room_key, s, status_partition_of,
+    user_key,
 };
 use crate::domain::meeting::Meeting;
 use crate::domain::operator::{Disabled, Reason, Role};
@@ -188,6 +189,30 @@ pub fn room_mutable_attributes(room: &Room) -> Vec<(&'static str, AttributeValue
     ]
 }
 
+/// The room's key on `gsi4`'s partition of awaited recordings
+/// ([`RECORDINGS_DUE_PARTITION`]): while it is ended, not deleted, and its recording awaited.
+/// Every write of the room sets or removes it.
+pub fn recording_due_key(room: &Room) -> Option<(AttributeValue, AttributeValue)> {
+    use crate::domain::recording::VodStatus;
+    let awaited = room
+        .recording
+        .as_ref()
+        .is_some_and(|r| r.status == VodStatus::Preparing);
+    match room.stopped_at {
+        Some(stopped) if awaited && room.status == RoomStatus::Ended && !room.is_deleted() => {
+            Some((
+                s(RECORDINGS_DUE_PARTITION),
+                s(format!(
+                    "{}#{}",
+                    crate::domain::room::created_prefix(&stopped),
+                    room.id
+                )),
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// The room's partition attribute on each listing index: its partition there, or `None` when
 /// it is not on that index (a call, a deleted room, a room without a category on the
 /// category indexes). `update_room` sets the ones given and removes the rest.
@@ -278,6 +303,10 @@ pub fn room_to_item(room: &Room) -> Item {
     if let Some(recording) = &room.recording {
         item.insert(RECORDING.to_owned(), s(recording_json(recording)));
         item.insert(RECORDING_REVISION.to_owned(), n(recording.revision));
+    }
+    if let Some((pk, sk)) = recording_due_key(room) {
+        item.insert(GSI_PRESENCE.pk.to_owned(), pk);
+        item.insert(GSI_PRESENCE.sk.to_owned(), sk);
     }
     if !room.muted.is_empty() {
         item.insert(

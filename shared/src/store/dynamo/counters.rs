@@ -51,6 +51,13 @@ impl RoomSweep for DynamoStore {
         self.deleted_rooms_in().await
     }
 
+    async fn rooms_awaiting_recording(
+        &self,
+        stopped_before: DateTime<Utc>,
+    ) -> Result<Vec<Room>, StoreError> {
+        self.rooms_awaiting_recording_in(stopped_before).await
+    }
+
     async fn sweep_presence(
         &self,
         room: &RoomId,

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 
 use super::change::Change;
 use super::codec::{
-    RECORDING, RECORDING_REVISION, meeting_json, metrics_attributes, recording_json,
-    room_listing_keys, room_mutable_attributes, time,
+    RECORDING, RECORDING_REVISION, meeting_json, metrics_attributes, recording_due_key,
+    recording_json, room_listing_keys, room_mutable_attributes, time,
 };
-use super::schema::{TTL_ATTRIBUTE, n, presence_key, room_key, s};
+use super::schema::{GSI_PRESENCE, TTL_ATTRIBUTE, n, presence_key, room_key, s};
 use super::{DynamoStore, applied, conditional};
 use crate::domain::audit::AuditEntry;
 use crate::domain::meeting::Meeting;
@@ -56,6 +56,17 @@ impl RoomUpdate for DynamoStore {
                 }
                 None => remove.push(format!("#l{i}")),
             }
+        }
+        // On the awaited recordings' partition while ended with its recording awaited.
+        names.insert("#due_pk".to_owned(), GSI_PRESENCE.pk.to_owned());
+        names.insert("#due_sk".to_owned(), GSI_PRESENCE.sk.to_owned());
+        match recording_due_key(room) {
+            Some((pk, sk)) => {
+                values.insert(":due_pk".to_owned(), pk);
+                values.insert(":due_sk".to_owned(), sk);
+                set.push("#due_pk = :due_pk, #due_sk = :due_sk".to_owned());
+            }
+            None => remove.push("#due_pk, #due_sk".to_owned()),
         }
         names.insert("#expires_at".to_owned(), TTL_ATTRIBUTE.to_owned());
         match room.expires_at {
@@ -178,16 +189,22 @@ impl RecordingWrite for DynamoStore {
         events: &[Entry],
     ) -> Result<(), StoreError> {
         debug_assert_eq!(recording.revision, expected + 1);
-        let change = Change::new(room_key(id), "SET #rec = :rec, #rev = :next")
-            .condition(
-                "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+        // A recording only ever changes to ready or failed: it is awaited no more.
+        let change = Change::new(
+            room_key(id),
+            "SET #rec = :rec, #rev = :next REMOVE #due_pk, #due_sk",
+        )
+        .name("#due_pk", GSI_PRESENCE.pk)
+        .name("#due_sk", GSI_PRESENCE.sk)
+        .condition(
+            "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
                  AND attribute_exists(#rec) AND #rev = :expected",
-            )
-            .name("#rec", RECORDING)
-            .name("#rev", RECORDING_REVISION)
-            .value(":rec", s(recording_json(recording)))
-            .value(":next", n(recording.revision))
-            .value(":expected", n(expected));
+        )
+        .name("#rec", RECORDING)
+        .name("#rev", RECORDING_REVISION)
+        .value(":rec", s(recording_json(recording)))
+        .value(":next", n(recording.revision))
+        .value(":expected", n(expected));
         self.change_reporting_checked(change, Vec::new(), events, None)
             .await
     }

@@ -7,11 +7,11 @@ use futures_util::StreamExt as _;
 
 use super::accounts::{session_keys, take_session};
 use super::change::Change;
-use super::codec::{Reader, room_from_item, room_to_item, time};
+use super::codec::{Reader, recording_due_key, room_from_item, room_to_item, time};
 use super::schema::{
-    DELETED_ROOMS, GSI_STATUS, Index, Item, LISTING_INDEXES, ROOM_SK, SK, TTL_ATTRIBUTE,
-    call_status_partition, counter_keys, listing_index, n, presence_key, presence_partitions,
-    room_key, s, status_partition,
+    DELETED_ROOMS, GSI_PRESENCE, GSI_STATUS, Index, Item, LISTING_INDEXES,
+    RECORDINGS_DUE_PARTITION, ROOM_SK, SK, TTL_ATTRIBUTE, call_status_partition, counter_keys,
+    listing_index, n, presence_key, presence_partitions, room_key, s, status_partition,
 };
 use super::{DynamoStore, unavailable};
 use crate::domain::audit::AuditEntry;
@@ -82,6 +82,23 @@ impl DynamoStore {
 
     pub(super) async fn deleted_rooms_in(&self) -> Result<Vec<Room>, StoreError> {
         self.rooms_in(GSI_STATUS, DELETED_ROOMS, "~").await
+    }
+
+    /// The rooms on `gsi4`'s partition of awaited recordings that ended before
+    /// `stopped_before` (a room whose recording a racing write made ready just as it ended
+    /// may linger there until purged: it is not returned).
+    pub(super) async fn rooms_awaiting_recording_in(
+        &self,
+        stopped_before: DateTime<Utc>,
+    ) -> Result<Vec<Room>, StoreError> {
+        let before = created_prefix(&stopped_before);
+        let rooms = self
+            .rooms_in(GSI_PRESENCE, RECORDINGS_DUE_PARTITION, &before)
+            .await?;
+        Ok(rooms
+            .into_iter()
+            .filter(|room| recording_due_key(room).is_some())
+            .collect())
     }
 }
 

@@ -15,6 +15,7 @@
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; after a kick `banned_until` (ms) and `gsi3` `BANS#{room}`, sort `{banned_until ms}#{user}` |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
+//! | room (recording awaited) | `ROOM#{id}` | `ROOM` | and `gsi4` partition `RECORDINGS#DUE`, sort `{stopped_at}#{id}`, while ended with its recording awaited |
 //! | series sample   | `ROOM#{id}`           | `POINT#{at ms, 13 digits}` | (`online`, `likes`, `pv`, `uv`; kept `SERIES_RETENTION_DAYS` by TTL) |
 //! | sweeper stats   | `STATS`               | `STATS`    | (the last run's `prepared`, `live`, `paused`, `online`, `at`) |
 //! | API key         | `KEY#{id}`            | `KEY`      | `gsi1` partition `KEYS`, sort `{created µs}#{id}` |
@@ -335,6 +336,12 @@ pub fn outbox_key(entry: &crate::domain::outbox::Entry) -> Item {
 /// The partition of the presence index that lists undelivered outbox entries (presence
 /// partitions are `ROOM#...`, so they never meet).
 pub const OUTBOX_INDEX_PARTITION: &str = "OUTBOX";
+
+/// `gsi4`'s partition of the ended rooms whose recording is still awaited (issue 26), sorted
+/// `{stopped_at}#{room}`: what the sweeper reads to fail the ones past
+/// `RECORDING_TIMEOUT_SECONDS`, so that it never reads every ended room. A room leaves it with
+/// the write that makes its recording ready or failed.
+pub const RECORDINGS_DUE_PARTITION: &str = "RECORDINGS#DUE";
 
 /// The audit log, by time (one partition; the entries' ids sort by time).
 pub const AUDIT_PK: &str = "AUDIT";

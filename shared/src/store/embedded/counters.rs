@@ -67,6 +67,26 @@ impl RoomSweep for EmbeddedStore {
         self.rooms_where("~".to_owned(), Room::is_deleted).await
     }
 
+    async fn rooms_awaiting_recording(
+        &self,
+        stopped_before: DateTime<Utc>,
+    ) -> Result<Vec<Room>, StoreError> {
+        use crate::domain::recording::VodStatus;
+        let mut rooms = self
+            .rooms_where("~".to_owned(), move |room| {
+                !room.is_deleted()
+                    && room.status == RoomStatus::Ended
+                    && room
+                        .recording
+                        .as_ref()
+                        .is_some_and(|r| r.status == VodStatus::Preparing)
+                    && room.stopped_at.is_some_and(|t| t < stopped_before)
+            })
+            .await?;
+        rooms.sort_by_key(|room| (room.stopped_at, room.id.to_string()));
+        Ok(rooms)
+    }
+
     async fn sweep_presence(
         &self,
         room: &RoomId,
