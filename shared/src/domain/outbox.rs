@@ -38,7 +38,8 @@ pub enum Sink {
     Im,
     /// The app's webhook receiver (`WEBHOOK_URL`).
     Webhook,
-    /// The vendors' moderation APIs: each entry one [`Enforcement`] call (issue 24).
+    /// The vendors' APIs: each entry one [`Enforcement`] call (issue 24's moderation, issue
+    /// 26's LiveKit recording).
     Vendor,
 }
 
@@ -101,12 +102,22 @@ pub enum Enforcement {
         channel: String,
         user: String,
     },
+    /// Start recording a room that went live (issue 26): LiveKit
+    /// `Egress/StartRoomCompositeEgress` of room `room`, unless an egress of it is active
+    /// already (`ListEgress` first: a start delivered twice records once).
+    StartRecording { vendor: Vendor, room: String },
+    /// Stop recording a room that paused or ended: LiveKit `Egress/StopEgress` of each of room
+    /// `room`'s active egresses (`ListEgress` first: LiveKit names them).
+    StopRecording { vendor: Vendor, room: String },
 }
 
 impl Enforcement {
     pub fn vendor(&self) -> Vendor {
         match self {
-            Self::CutStream { vendor, .. } | Self::RemoveMember { vendor, .. } => *vendor,
+            Self::CutStream { vendor, .. }
+            | Self::RemoveMember { vendor, .. }
+            | Self::StartRecording { vendor, .. }
+            | Self::StopRecording { vendor, .. } => *vendor,
         }
     }
 
@@ -120,6 +131,8 @@ impl Enforcement {
         match self {
             Self::CutStream { .. } => Action::VendorStreamCut,
             Self::RemoveMember { .. } => Action::VendorMemberRemoved,
+            Self::StartRecording { .. } => Action::VendorRecordingStarted,
+            Self::StopRecording { .. } => Action::VendorRecordingStopped,
         }
     }
 
@@ -136,6 +149,10 @@ impl Enforcement {
                 Vendor::Tencent => "RemoveUserByStrRoomId",
                 Vendor::Livekit => "RemoveParticipant",
             },
+            // Only LiveKit's egress is started by the server (the CDNs record by their own
+            // configuration).
+            Self::StartRecording { .. } => "StartRoomCompositeEgress",
+            Self::StopRecording { .. } => "StopEgress",
         }
     }
 }

@@ -88,9 +88,12 @@ impl Enforcers {
                 return Err(ConfigError::new("VENDOR_ENFORCEMENT", "must be on or off"));
             }
         };
+        // The egress follows RECORDING alone (`Config` checks its value).
+        let recording = lookup("RECORDING").is_some_and(|v| v.trim() == "on");
         let mut it = Self {
             live,
             rtc,
+            egress: rtc_vendor == Chosen::Livekit && recording,
             ..Self::default()
         };
         if !reads.enforcement {
@@ -133,7 +136,7 @@ impl Enforcers {
         it.aliyun = pair("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")?;
         it.tencent = pair("TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY")?;
         // LiveKit's key is the one its tokens are signed with; its secret is optional here.
-        if it.rtc == Some(RtcNames::Livekit) {
+        if it.rtc == Some(RtcNames::Livekit) || it.egress {
             it.bases.livekit = livekit_api_base(&s.text("LIVEKIT_URL")?)?;
             if let Some(v) = set("LIVEKIT_API_SECRET") {
                 it.livekit = Some(ApiKey {
