@@ -16,10 +16,10 @@ use serde::Deserialize;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::Providers;
+use crate::domain::RoomStatus;
 use crate::domain::outbox::{
     Enforcement, Entry, Event, EventKind, KickedMember, Outbox, status_event,
 };
-use crate::domain::RoomStatus;
 use crate::domain::room::{Counters, Room};
 use crate::domain::user::User;
 use crate::domain::{FieldError, RoomId};

@@ -121,6 +121,15 @@ impl Enforcement {
         }
     }
 
+    /// Whether it is a recording call (issue 26), not moderation: the two are delivered as two
+    /// lanes of a room's vendor entries, each in order, a failure holding its own lane only.
+    pub fn is_recording(&self) -> bool {
+        matches!(
+            self,
+            Self::StartRecording { .. } | Self::StopRecording { .. }
+        )
+    }
+
     /// The audit log's action for this call's outcome (`vendor.stream_cut`, ...).
     pub fn action(&self) -> &'static str {
         self.audit_action().as_str()

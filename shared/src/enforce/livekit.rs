@@ -97,7 +97,14 @@ fn rpc(call: &Enforcement) -> Option<Rpc> {
 
 /// `rpc` signed with `key` at `now`, to the server at `base`.
 fn signed(rpc: Rpc, key: &ApiKey, base: &str, now: i64) -> Option<Request> {
-    let token = admin_token(&key.id, key.secret.expose(), &rpc.grant, now, TOKEN_TTL_SECS).ok()?;
+    let token = admin_token(
+        &key.id,
+        key.secret.expose(),
+        &rpc.grant,
+        now,
+        TOKEN_TTL_SECS,
+    )
+    .ok()?;
     Some(Request {
         url: format!("{base}/twirp/{}/{}", rpc.service, rpc.method),
         headers: vec![
@@ -150,7 +157,12 @@ pub fn after_list(
     now: i64,
     body: &[u8],
 ) -> Result<Vec<Request>, Outcome> {
-    let unreadable = || Outcome::Permanent(format!("livekit {}: ListEgress answer not understood", call.api()));
+    let unreadable = || {
+        Outcome::Permanent(format!(
+            "livekit {}: ListEgress answer not understood",
+            call.api()
+        ))
+    };
     let answer: Value = serde_json::from_slice(body).map_err(|_| unreadable())?;
     let items = match &answer["items"] {
         Value::Array(items) => items.as_slice(),

@@ -504,7 +504,10 @@ fn livekit_recording_calls_list_first_then_start_or_stop_with_the_record_grant()
     let e = lk_recording();
     let start = e.start_recording("room-1").unwrap();
     let stop = e.stop_recording("room-1").unwrap();
-    assert_eq!((start.api(), stop.api()), ("StartRoomCompositeEgress", "StopEgress"));
+    assert_eq!(
+        (start.api(), stop.api()),
+        ("StartRoomCompositeEgress", "StopEgress")
+    );
     assert_eq!(start.action(), "vendor.recording_started");
     assert_eq!(stop.action(), "vendor.recording_stopped");
     for call in [&start, &stop] {
@@ -540,8 +543,15 @@ fn livekit_recording_calls_list_first_then_start_or_stop_with_the_record_grant()
                 "file_outputs": [{"file_type": "MP4", "filepath": "liveroom/{room_name}/{time}.mp4"}]
             })
         );
-        assert_eq!(claims(&then[0])["video"], serde_json::json!({"roomRecord": true}));
-        assert!(livekit::after_list(&stop, &key, base, 1_700_000_000, none).unwrap().is_empty());
+        assert_eq!(
+            claims(&then[0])["video"],
+            serde_json::json!({"roomRecord": true})
+        );
+        assert!(
+            livekit::after_list(&stop, &key, base, 1_700_000_000, none)
+                .unwrap()
+                .is_empty()
+        );
     }
     // Two active (one starting), one ending: no second start; a stop of each recording one.
     let listed = serde_json::json!({"items": [
@@ -550,15 +560,25 @@ fn livekit_recording_calls_list_first_then_start_or_stop_with_the_record_grant()
         {"egress_id": "EG_c", "room_name": "room-1", "status": "EGRESS_ENDING"}
     ]})
     .to_string();
-    assert!(livekit::after_list(&start, &key, base, 0, listed.as_bytes()).unwrap().is_empty());
+    assert!(
+        livekit::after_list(&start, &key, base, 0, listed.as_bytes())
+            .unwrap()
+            .is_empty()
+    );
     let stops = livekit::after_list(&stop, &key, base, 0, listed.as_bytes()).unwrap();
     let ids: Vec<serde_json::Value> = stops.iter().map(body).collect();
     assert_eq!(
         ids,
-        [serde_json::json!({"egress_id": "EG_a"}), serde_json::json!({"egress_id": "EG_b"})]
+        [
+            serde_json::json!({"egress_id": "EG_a"}),
+            serde_json::json!({"egress_id": "EG_b"})
+        ]
     );
     assert!(stops[0].url.ends_with("/twirp/livekit.Egress/StopEgress"));
-    assert_eq!(claims(&stops[0])["video"], serde_json::json!({"roomRecord": true}));
+    assert_eq!(
+        claims(&stops[0])["video"],
+        serde_json::json!({"roomRecord": true})
+    );
     // An answer that cannot be read is permanent.
     assert!(matches!(
         livekit::after_list(&stop, &key, base, 0, b"<html>"),
@@ -587,27 +607,39 @@ fn livekit_recording_answers_are_classified_per_request() {
         br#"{"items":[{"egress_id":"EG_a","status":"EGRESS_ACTIVE"}]}"#,
     )
     .unwrap()[0];
-    let start_one = &livekit::after_list(&start, &key, "https://lk.example.com", 0, b"{}").unwrap()[0];
+    let start_one =
+        &livekit::after_list(&start, &key, "https://lk.example.com", 0, b"{}").unwrap()[0];
     let twirp = |code: &str| serde_json::json!({"code": code, "msg": "m"}).to_string();
     // StopEgress of an ended egress (412) or an unknown one (404): done.
     assert_eq!(
-        livekit::classify_step(&stop, stop_one, 412, twirp("failed_precondition").as_bytes()),
+        livekit::classify_step(
+            &stop,
+            stop_one,
+            412,
+            twirp("failed_precondition").as_bytes()
+        ),
         Outcome::Done
     );
     assert_eq!(
         livekit::classify_step(&stop, stop_one, 404, twirp("not_found").as_bytes()),
         Outcome::Done
     );
-    assert_eq!(livekit::classify_step(&stop, stop_one, 200, b"{}"), Outcome::Done);
+    assert_eq!(
+        livekit::classify_step(&stop, stop_one, 200, b"{}"),
+        Outcome::Done
+    );
     // A start before anyone joined (the LiveKit room does not exist yet): again later.
     assert_eq!(
         livekit::classify_step(&start, start_one, 404, twirp("not_found").as_bytes()),
-        Outcome::Retry(
-            "livekit StartRoomCompositeEgress: not_found (HTTP 404)".to_owned()
-        )
+        Outcome::Retry("livekit StartRoomCompositeEgress: not_found (HTTP 404)".to_owned())
     );
     assert_eq!(
-        livekit::classify_step(&start, start_one, 412, twirp("failed_precondition").as_bytes()),
+        livekit::classify_step(
+            &start,
+            start_one,
+            412,
+            twirp("failed_precondition").as_bytes()
+        ),
         Outcome::Permanent(
             "livekit StartRoomCompositeEgress: failed_precondition (HTTP 412)".to_owned()
         )
@@ -654,7 +686,11 @@ fn the_egress_follows_recording_and_livekit_whatever_vendor_enforcement_says() {
     vars[0] = ("RTC_PROVIDER", "none");
     vars.truncate(0);
     vars.push(("RECORDING", "on"));
-    assert!(!settings(&vars, SecretGroups::ENFORCEMENT).unwrap().records());
+    assert!(
+        !settings(&vars, SecretGroups::ENFORCEMENT)
+            .unwrap()
+            .records()
+    );
 }
 
 // ---- the settings and the value -----------------------------------------------------------------

@@ -449,13 +449,19 @@ async fn the_egress_needs_the_record_grant_and_answers_in_livekits_format() {
             let a = https()
                 .post(
                     &format!("{base}/twirp/livekit.Egress/{method}"),
-                    &[("content-type", "application/json"), ("authorization", &auth)],
+                    &[
+                        ("content-type", "application/json"),
+                        ("authorization", &auth),
+                    ],
                     body.to_string().into_bytes(),
                     std::time::Duration::from_secs(5),
                 )
                 .await
                 .unwrap();
-            (a.status, serde_json::from_slice::<serde_json::Value>(&a.body).unwrap())
+            (
+                a.status,
+                serde_json::from_slice::<serde_json::Value>(&a.body).unwrap(),
+            )
         }
     };
     let all_but_record = AdminGrant {
@@ -477,7 +483,10 @@ async fn the_egress_needs_the_record_grant_and_answers_in_livekits_format() {
     ] {
         assert_eq!(
             post(all_but_record.clone(), method, body).await,
-            (401, json!({"code": "unauthenticated", "msg": "permissions denied"})),
+            (
+                401,
+                json!({"code": "unauthenticated", "msg": "permissions denied"})
+            ),
             "{method}"
         );
     }
@@ -492,24 +501,48 @@ async fn the_egress_needs_the_record_grant_and_answers_in_livekits_format() {
     assert_eq!(info["file_results"], json!([]));
     let id = info["egress_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("EG_"));
-    let (_, list) = post(record.clone(), "ListEgress", json!({"room_name": "room-1", "active": true})).await;
+    let (_, list) = post(
+        record.clone(),
+        "ListEgress",
+        json!({"room_name": "room-1", "active": true}),
+    )
+    .await;
     assert_eq!(list["items"][0]["status"], "EGRESS_ACTIVE");
     let (status, info) = post(record.clone(), "StopEgress", json!({"egress_id": id})).await;
     assert_eq!((status, &info["status"]), (200, &json!("EGRESS_ENDING")));
     assert_eq!(
         post(record.clone(), "StopEgress", json!({"egress_id": id})).await,
-        (412, json!({"code": "failed_precondition", "msg": "egress with status EGRESS_COMPLETE cannot be stopped"}))
+        (
+            412,
+            json!({"code": "failed_precondition", "msg": "egress with status EGRESS_COMPLETE cannot be stopped"})
+        )
     );
     assert_eq!(
-        post(record.clone(), "StopEgress", json!({"egress_id": "EG_unknown"})).await.0,
+        post(
+            record.clone(),
+            "StopEgress",
+            json!({"egress_id": "EG_unknown"})
+        )
+        .await
+        .0,
         404
     );
-    let (_, list) = post(record.clone(), "ListEgress", json!({"room_name": "room-1", "active": true})).await;
+    let (_, list) = post(
+        record.clone(),
+        "ListEgress",
+        json!({"room_name": "room-1", "active": true}),
+    )
+    .await;
     assert_eq!(list["items"], json!([]));
     let (_, list) = post(record.clone(), "ListEgress", json!({"room_name": "room-1"})).await;
     assert_eq!(list["items"][0]["status"], "EGRESS_COMPLETE");
     // A room nobody joined does not exist at LiveKit: nothing to record.
-    let (status, answer) = post(record, "StartRoomCompositeEgress", json!({"room_name": "room-2"})).await;
+    let (status, answer) = post(
+        record,
+        "StartRoomCompositeEgress",
+        json!({"room_name": "room-2"}),
+    )
+    .await;
     assert_eq!((status, &answer["code"]), (404, &json!("not_found")));
 
     // Our calls, twice each: one egress, then none.

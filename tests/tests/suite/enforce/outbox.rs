@@ -664,6 +664,7 @@ async fn the_writers_make_the_same_dynamodb_calls_with_enforcement_on_as_off() {
 both_stores!(a_recorded_livekit_room_is_recorded_while_it_is_live);
 both_stores!(a_start_whose_answer_was_lost_is_retried_and_records_once);
 both_stores!(an_unrecorded_room_starts_no_egress_and_a_wrong_secret_is_permanent);
+both_stores!(a_start_nobody_can_record_holds_no_kick_and_a_later_stop_supersedes_it);
 
 impl Deployment {
     /// A room of `anchor`'s (`extra` merged into the create body), not started.
@@ -776,7 +777,11 @@ async fn a_recorded_livekit_room_is_recorded_while_it_is_live(w: World) {
     assert_eq!(d.pending_calls(&id).await, 2, "the stop and the cut");
     d.deliver().await;
     assert_eq!(d.pending_calls(&id).await, 0);
-    assert!(s.egresses(&id).iter().all(|e| e.status == "EGRESS_COMPLETE"));
+    assert!(
+        s.egresses(&id)
+            .iter()
+            .all(|e| e.status == "EGRESS_COMPLETE")
+    );
     assert_eq!(s.members(&id), None);
     let all: Vec<String> = s.calls().into_iter().map(|c| c.action).collect();
     assert_eq!(
@@ -821,16 +826,11 @@ async fn a_recorded_livekit_room_is_recorded_while_it_is_live(w: World) {
     );
     assert_eq!(
         d.said(&chief, &id).await,
-        [
-            started(1),
-            started(2),
-            stopped.clone(),
-            stopped,
-            cut
-        ]
+        [started(1), started(2), stopped.clone(), stopped, cut]
     );
     // Ended: nothing more to stop, and a stop again writes nothing.
-    d.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id})).await;
+    d.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
     assert_eq!(d.pending_calls(&id).await, 0);
 
     // A live recorded room deleted by its anchor stops its recording; the anchor's own stop
@@ -872,7 +872,11 @@ async fn a_start_whose_answer_was_lost_is_retried_and_records_once(w: World) {
     assert_eq!(s.egresses(&id).len(), 1, "not started twice");
     assert_eq!(
         egress_calls(&s),
-        ["ListEgress:ok", "StartRoomCompositeEgress:lost", "ListEgress:ok"]
+        [
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:lost",
+            "ListEgress:ok"
+        ]
     );
 
     // The stop's answer lost: retried, nothing left to stop, done.
@@ -943,18 +947,24 @@ async fn an_unrecorded_room_starts_no_egress_and_a_wrong_secret_is_permanent(w: 
     s.add_member(&id, "off_anchor");
     d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
         .await;
+    assert_eq!(d.pending_calls(&id).await, 1, "the start");
+    d.deliver().await;
+    assert!(s.egresses(&id)[0].is_active());
     d.ok(
         AdminStopRoom::ENDPOINT,
         &chief,
         json!({"id": id, "reason": "r"}),
     )
     .await;
-    assert_eq!(d.pending_calls(&id).await, 2, "the start and the stop; no cut");
+    assert_eq!(d.pending_calls(&id).await, 1, "the stop; no cut");
     d.deliver().await;
     assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
     assert!(s.members(&id).is_some(), "not cut: VENDOR_ENFORCEMENT=off");
 
-    let d = w.deploy(&recording_vars(&s.base, "not-the-livekit-secret-0123456789"));
+    let d = w.deploy(&recording_vars(
+        &s.base,
+        "not-the-livekit-secret-0123456789",
+    ));
     let (chief, anchor) = (d.token("chief").await, d.token("ws_rec_anchor").await);
     let id = d.room(&anchor, json!({})).await;
     s.add_member(&id, "ws_rec_anchor");
@@ -979,7 +989,10 @@ async fn an_unrecorded_room_starts_no_egress_and_a_wrong_secret_is_permanent(w: 
         )]
     );
     let error = outcomes[0]["details"]["error"].as_str().unwrap();
-    assert_eq!(error, "livekit StartRoomCompositeEgress: ListEgress: HTTP 401");
+    assert_eq!(
+        error,
+        "livekit StartRoomCompositeEgress: ListEgress: HTTP 401"
+    );
 }
 
 /// DynamoDB: a recorded room's start, pause, start again, stop and a live room's delete make
@@ -1027,4 +1040,78 @@ async fn a_recorded_rooms_changes_make_as_many_dynamodb_calls_as_an_unrecorded_r
     }
     eprintln!("calls per writer (unrecorded, recorded): {seen:?}; by kind: {kinds:?}");
     assert_eq!(seen[0], seen[1]);
+}
+
+/// A start retried because nobody joined the LiveKit room yet holds the room's recording calls
+/// only: a kick behind it is made at once. Once the room pauses, the start is not made (the
+/// stop behind it supersedes it: audited `superseded`), and the stop finds nothing to stop.
+async fn a_start_nobody_can_record_holds_no_kick_and_a_later_stop_supersedes_it(w: World) {
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let d = w.deploy(&recording_vars(&s.base, LK_SECRET));
+    let (chief, anchor, viewer) = (
+        d.token("chief").await,
+        d.token("sup_anchor").await,
+        d.token("sup_viewer").await,
+    );
+    let id = d.live_room(&anchor, &viewer).await;
+    assert_eq!(
+        d.deliver().await.failed,
+        1,
+        "nobody in the LiveKit room yet"
+    );
+    s.add_member(&id, "sup_viewer");
+    d.ok(
+        moderation::Kick::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "sup_viewer"}),
+    )
+    .await;
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.failed), (1, 0), "{report:?}");
+    assert_eq!(s.members(&id), Some(std::collections::BTreeSet::new()));
+    d.ok(rooms::Pause::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    d.clock.advance(Duration::seconds(6));
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.dropped), (1, 1), "{report:?}");
+    assert_eq!(d.pending_calls(&id).await, 0);
+    assert!(s.egresses(&id).is_empty());
+    assert_eq!(
+        egress_calls(&s),
+        [
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:404",
+            "ListEgress:ok"
+        ]
+    );
+    let room = format!("room:{id}");
+    assert_eq!(
+        d.said(&chief, &id).await,
+        [
+            outcome(
+                "vendor.member_removed",
+                "user:sup_viewer",
+                "livekit",
+                "RemoveParticipant",
+                "done",
+                1
+            ),
+            outcome(
+                "vendor.recording_started",
+                &room,
+                "livekit",
+                "StartRoomCompositeEgress",
+                "superseded",
+                1
+            ),
+            outcome(
+                "vendor.recording_stopped",
+                &room,
+                "livekit",
+                "StopEgress",
+                "done",
+                1
+            ),
+        ]
+    );
 }
