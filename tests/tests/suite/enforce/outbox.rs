@@ -698,11 +698,14 @@ fn egress_calls(s: &StandIn) -> Vec<String> {
 /// A recorded room on LiveKit: going live starts one room-composite egress of it (once the
 /// LiveKit room exists: a start before anyone joined is retried), pausing stops it, starting
 /// again starts a second, an operator's stop stops that one before the room is deleted at
-/// LiveKit; every request carries the `roomRecord` grant (the stand-in refuses without), and
+/// LiveKit; the sweeper's pause, a `delete` and the anchor's `stop` of a live room stop it too;
+/// every request carries the `roomRecord` grant (the stand-in refuses without), and
 /// each call is one audit entry.
 async fn a_recorded_livekit_room_is_recorded_while_it_is_live(w: World) {
     let s = livekit(LK_KEY, LK_SECRET).await;
-    let d = w.deploy(&recording_vars(&s.base, LK_SECRET));
+    let mut vars = recording_vars(&s.base, LK_SECRET);
+    vars.push(("ANCHOR_TIMEOUT_SECONDS", "10"));
+    let d = w.deploy(&vars);
     for writer in [
         rooms::Start::ENDPOINT,
         rooms::Pause::ENDPOINT,
@@ -832,6 +835,20 @@ async fn a_recorded_livekit_room_is_recorded_while_it_is_live(w: World) {
     d.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id}))
         .await;
     assert_eq!(d.pending_calls(&id).await, 0);
+
+    // The sweeper's pause of a live room whose anchor went silent stops it too (the clock
+    // moved less than the stand-in's minute of leeway for a token's `nbf`).
+    let id = d.room(&anchor, json!({})).await;
+    s.add_member(&id, "rec_anchor");
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    d.deliver().await;
+    assert!(s.egresses(&id)[0].is_active());
+    d.clock.advance(Duration::seconds(15));
+    liveroom::reclaim::sweep(&*d.app).await.unwrap();
+    assert_eq!(d.pending_calls(&id).await, 1, "paused by the sweeper");
+    d.deliver().await;
+    assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
 
     // A live recorded room deleted by its anchor stops its recording; the anchor's own stop
     // of a live room too.
