@@ -15,8 +15,9 @@
 //!
 //! A [`Sink::Vendor`] entry carries one vendor call ([`Enforcement`], issue 24): the moderation
 //! that reaches the vendors (an operator's stop cuts the room's stream, a kick removes the
-//! member from the RTC channel) is written with the change like any other report, and
-//! delivered, retried and audited by the outbox. Its values are plain names, no secret: the
+//! member from the RTC channel), and the LiveKit egress that records a room while it is live
+//! (issue 26), are written with the change like any other report, and delivered, retried and
+//! audited by the outbox. Its values are plain names, no secret: the
 //! writers decide the calls from the providers' public settings (`crate::enforce::Enforcers`
 //! without keys), and only the deliverer holds the vendors' API credentials.
 //!

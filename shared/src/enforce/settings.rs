@@ -48,7 +48,9 @@ impl Default for ApiBases {
 
 impl Enforcers {
     /// Reads the providers' public names (`LIVE_PROVIDER`, `RTC_PROVIDER` and the domains,
-    /// app name and ids they use; none with `VENDOR_ENFORCEMENT=off`), and where `reads.enforcement` the API bases and the
+    /// app name and ids they use; none with `VENDOR_ENFORCEMENT=off`), whether the server
+    /// starts LiveKit's egress (`RTC_PROVIDER=livekit` and `RECORDING=on`, whatever
+    /// `VENDOR_ENFORCEMENT` says), and where `reads.enforcement` the API bases and the
     /// credential pairs (each optional; half a pair is refused).
     pub fn from_lookup(
         lookup: &impl Fn(&str) -> Option<String>,
