@@ -18,6 +18,7 @@ const ACTIONS = [
   "room.stop", "room.kick", "room.mute", "room.unmute", "room.delete",
   "user.disable", "user.enable", "user.roles", "user.logout_all", "user.delete",
   "key.create", "key.revoke", "vendor.stream_cut", "vendor.member_removed",
+  "vendor.recording_started", "vendor.recording_stopped",
 ];
 const BANS = [
   ["600", "10 minutes"], ["3600", "1 hour"], ["86400", "1 day"],

@@ -1,7 +1,9 @@
 //! Delivery of the outbox (issue 9): the room's IM group and the app's webhook receiver hear of
 //! each change at least once, in order per room and sink, however often the far end or this
-//! process fails; and the vendors' moderation calls (issue 24: a stop's stream cut, a kick's
-//! removal from the RTC channel) are made at least once, each outcome in the audit log.
+//! process fails; and the vendor calls (issue 24's moderation: a stop's stream cut, a kick's
+//! removal from the RTC channel; issue 26's LiveKit egress start and stop) are made at least
+//! once, each outcome in the audit log. A recording start with a stop behind it is not made
+//! (the room is no longer live): audited `superseded`.
 //!
 //! Who delivers: in AWS the `outbox` function, fed the table's stream (so an entry goes out
 //! within a second of its write), and the sweeper once a minute for whatever failed; locally a
@@ -11,7 +13,8 @@
 //! order.
 //!
 //! A failure leaves the entry with a growing wait (5 s doubling to 10 minutes) and holds the
-//! entries behind it; an entry nobody could deliver within `RETENTION_DAYS` expires.
+//! entries behind it (of a room's vendor calls, those of its lane: moderation or recording);
+//! an entry nobody could deliver within `RETENTION_DAYS` expires.
 //! Refusals that retrying cannot change are dropped (logged): a notification the IM API refuses
 //! three times, the group of a room that is gone.
 //!
@@ -19,7 +22,8 @@
 //! [`CallOutcome::Retry`] (unreachable, throttled, its internal error); once it answers
 //! [`CallOutcome::Done`] or [`CallOutcome::Permanent`] (refused credentials, a bad parameter), or its
 //! retention passes, the entry is removed together with one audit entry of the outcome
-//! (`vendor.stream_cut` / `vendor.member_removed`, actor `system`/`outbox`, details `{vendor,
+//! (`vendor.stream_cut`, `vendor.member_removed`, `vendor.recording_started`,
+//! `vendor.recording_stopped`; actor `system`/`outbox`, details `{vendor,
 //! api, outcome, attempts}`), in one write that finds the entry still there: a call delivered
 //! twice by racing deliverers is audited once. A call whose vendor has no API credentials here
 //! is not made: dropped at once with a warning and an audit entry of outcome `not_enforced`.
@@ -342,17 +346,30 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
         ..DeliveryReport::default()
     };
     for sink in Sink::ALL {
-        for entry in entries.iter().filter(|e| e.sink == sink) {
+        let queue: Vec<&Entry> = entries.iter().filter(|e| e.sink == sink).collect();
+        // Whether a lane is held (by an entry not yet due, or one that failed): a vendor
+        // sink's moderation calls and its recording calls are two lanes (a start retried
+        // until someone joins the LiveKit room must not hold a kick); another sink is one.
+        let mut held = [false; 2];
+        for (i, entry) in queue.iter().copied().enumerate() {
+            let lane = usize::from(entry.call.as_ref().is_some_and(Enforcement::is_recording));
+            if held[lane] {
+                continue;
+            }
             let now = app.clock.now();
             if !entry.due(now) {
-                break;
+                held[lane] = true;
+                continue;
             }
             // Past its retention: DynamoDB's TTL removes it some time after; the embedded
             // store has no TTL. Either way it is given up now.
             let expired = entry.expires_at <= now.timestamp();
             let (outcome, audit) = match sink {
                 Sink::Vendor => match &delivery.vendor {
-                    Some(vendor) => vendor_send(app, vendor, entry, now, expired).await,
+                    Some(vendor) => {
+                        let superseded = superseded(entry, &queue[i + 1..]);
+                        vendor_send(app, vendor, entry, now, expired, superseded).await
+                    }
                     None => break,
                 },
                 _ if expired => (
@@ -389,12 +406,23 @@ pub async fn deliver_room<S: DeliverStore + ?Sized>(
                         .outbox_later(entry, attempts, next.timestamp_millis())
                         .await?;
                     report.failed += 1;
-                    break;
+                    held[lane] = true;
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// Whether vendor entry `entry` is a recording start that a stop `behind` it (the room's later
+/// vendor entries) makes pointless: the room has left live since, so there is nothing to
+/// record now (and a start retried because nobody joined the LiveKit room does not retry
+/// forever).
+fn superseded(entry: &Entry, behind: &[&Entry]) -> bool {
+    matches!(entry.call, Some(Enforcement::StartRecording { .. }))
+        && behind
+            .iter()
+            .any(|e| matches!(e.call, Some(Enforcement::StopRecording { .. })))
 }
 
 /// Removes `entry`, with `audit` (the outcome of a vendor call) in the same write if any.
@@ -464,6 +492,7 @@ async fn vendor_send<S: DeliverStore + ?Sized>(
     entry: &Entry,
     now: DateTime<Utc>,
     expired: bool,
+    superseded: bool,
 ) -> (Outcome, Option<AuditEntry>) {
     let Some(call) = &entry.call else {
         return (
@@ -479,6 +508,13 @@ async fn vendor_send<S: DeliverStore + ?Sized>(
         return (
             Outcome::Dropped(reason.to_owned()),
             audited("expired", entry.attempts, Some(reason)),
+        );
+    }
+    if superseded {
+        let reason = "the room left live since: a later stop supersedes the start";
+        return (
+            Outcome::Dropped(reason.to_owned()),
+            audited("superseded", entry.attempts, Some(reason)),
         );
     }
     if !vendor.sends(call) {

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::App;
 use crate::auth::Caller;
 use crate::credentials::Providers;
+use crate::domain::RoomStatus;
 use crate::domain::outbox::{
     Enforcement, Entry, Event, EventKind, KickedMember, Outbox, status_event,
 };
@@ -327,17 +328,50 @@ pub fn report_enforced<S: ?Sized>(
 }
 
 /// The outbox entries of a change from `before` to `after` at `now`: its life-cycle event,
-/// if the status changed.
+/// if the status changed, and the recording calls of the change ([`recording_calls`]).
 pub fn life_cycle_events<S: ?Sized>(
     app: &App<S>,
     before: &Room,
     after: &Room,
     now: DateTime<Utc>,
 ) -> Vec<Entry> {
-    match status_event(before, after) {
-        Some(kind) => report(app, kind, after, now, None),
-        None => Vec::new(),
+    life_cycle_enforced(app, before, after, now, Vec::new())
+}
+
+/// [`life_cycle_events`], with the vendor calls `calls` that enforce the change (an operator's
+/// stop cuts the stream) after its recording calls. Every change of a room's status reports
+/// through here: so no path forgets the recording.
+pub fn life_cycle_enforced<S: ?Sized>(
+    app: &App<S>,
+    before: &Room,
+    after: &Room,
+    now: DateTime<Utc>,
+    calls: Vec<Enforcement>,
+) -> Vec<Entry> {
+    let Some(kind) = status_event(before, after) else {
+        return Vec::new();
+    };
+    let mut all = recording_calls(app, before, after.status == RoomStatus::Live);
+    all.extend(calls);
+    report_enforced(app, kind, after, now, None, all)
+}
+
+/// The vendor calls that keep recording room `before` (as read) in step with a change that
+/// leaves it live or not (`live`), issue 26: where the server starts the recording
+/// ([`crate::enforce::Enforcers::records`]: LiveKit's egress) and the room is recorded, a room
+/// that goes live starts it, and a live room that pauses, ends or is deleted stops it.
+pub fn recording_calls<S: ?Sized>(app: &App<S>, before: &Room, live: bool) -> Vec<Enforcement> {
+    let enforcers = &app.config.enforcement;
+    if before.recording.is_none() {
+        return Vec::new();
     }
+    let was_live = before.status == RoomStatus::Live;
+    let call = match (was_live, live) {
+        (false, true) => enforcers.start_recording(before.id.as_str()),
+        (true, false) => enforcers.stop_recording(before.id.as_str()),
+        _ => None,
+    };
+    call.into_iter().collect()
 }
 
 // ---- the optimistic retry loop --------------------------------------------------------------

@@ -14,7 +14,6 @@ use crate::auth::Caller;
 use crate::domain::RoomId;
 use crate::domain::audit::{Action, Target};
 use crate::domain::operator::{Reason, Scope};
-use crate::domain::outbox::EventKind;
 use crate::domain::room::{self, Expected, Room, Stopped, Transition};
 use crate::endpoint::{Endpoint, Handler, Route, json};
 use crate::env::SecretGroups;
@@ -23,7 +22,7 @@ use crate::metrics;
 use crate::moderation::{By, KickRequest, MuteRequest, kick, mute};
 use crate::operator::{Operator, operated};
 use crate::room_change::{
-    Attempt, MAX_ATTEMPTS, Signer, found_view, report_enforced, retry_on_conflict,
+    Attempt, MAX_ATTEMPTS, Signer, found_view, life_cycle_enforced, retry_on_conflict,
 };
 use crate::rooms::RoomInfo;
 use crate::store::{Store, StoreError};
@@ -148,7 +147,7 @@ pub async fn stop_room<S: StopStore + ?Sized>(
         });
         // The room's stream is cut at the vendors too (issue 24), through the outbox.
         let cuts = app.config.enforcement.cut_stream(id.as_str());
-        let events = report_enforced(app, EventKind::RoomEnded, &next, now, None, cuts);
+        let events = life_cycle_enforced(app, &current, &next, now, cuts);
         let audit = operator
             .entry(app, Action::RoomStop, Target::room(id))
             .because(Some(reason.clone()));

@@ -111,6 +111,8 @@ actions! {
     KeyRevoke = "key.revoke",
     VendorStreamCut = "vendor.stream_cut",
     VendorMemberRemoved = "vendor.member_removed",
+    VendorRecordingStarted = "vendor.recording_started",
+    VendorRecordingStopped = "vendor.recording_stopped",
 }
 
 impl Action {

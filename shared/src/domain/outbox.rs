@@ -15,8 +15,9 @@
 //!
 //! A [`Sink::Vendor`] entry carries one vendor call ([`Enforcement`], issue 24): the moderation
 //! that reaches the vendors (an operator's stop cuts the room's stream, a kick removes the
-//! member from the RTC channel) is written with the change like any other report, and
-//! delivered, retried and audited by the outbox. Its values are plain names, no secret: the
+//! member from the RTC channel), and the LiveKit egress that records a room while it is live
+//! (issue 26), are written with the change like any other report, and delivered, retried and
+//! audited by the outbox. Its values are plain names, no secret: the
 //! writers decide the calls from the providers' public settings (`crate::enforce::Enforcers`
 //! without keys), and only the deliverer holds the vendors' API credentials.
 //!
@@ -38,7 +39,8 @@ pub enum Sink {
     Im,
     /// The app's webhook receiver (`WEBHOOK_URL`).
     Webhook,
-    /// The vendors' moderation APIs: each entry one [`Enforcement`] call (issue 24).
+    /// The vendors' APIs: each entry one [`Enforcement`] call (issue 24's moderation, issue
+    /// 26's LiveKit recording).
     Vendor,
 }
 
@@ -101,13 +103,32 @@ pub enum Enforcement {
         channel: String,
         user: String,
     },
+    /// Start recording a room that went live (issue 26): LiveKit
+    /// `Egress/StartRoomCompositeEgress` of room `room`, unless an egress of it is active
+    /// already (`ListEgress` first: a start delivered twice records once).
+    StartRecording { vendor: Vendor, room: String },
+    /// Stop recording a room that paused or ended: LiveKit `Egress/StopEgress` of each of room
+    /// `room`'s active egresses (`ListEgress` first: LiveKit names them).
+    StopRecording { vendor: Vendor, room: String },
 }
 
 impl Enforcement {
     pub fn vendor(&self) -> Vendor {
         match self {
-            Self::CutStream { vendor, .. } | Self::RemoveMember { vendor, .. } => *vendor,
+            Self::CutStream { vendor, .. }
+            | Self::RemoveMember { vendor, .. }
+            | Self::StartRecording { vendor, .. }
+            | Self::StopRecording { vendor, .. } => *vendor,
         }
+    }
+
+    /// Whether it is a recording call (issue 26), not moderation: the two are delivered as two
+    /// lanes of a room's vendor entries, each in order, a failure holding its own lane only.
+    pub fn is_recording(&self) -> bool {
+        matches!(
+            self,
+            Self::StartRecording { .. } | Self::StopRecording { .. }
+        )
     }
 
     /// The audit log's action for this call's outcome (`vendor.stream_cut`, ...).
@@ -120,6 +141,8 @@ impl Enforcement {
         match self {
             Self::CutStream { .. } => Action::VendorStreamCut,
             Self::RemoveMember { .. } => Action::VendorMemberRemoved,
+            Self::StartRecording { .. } => Action::VendorRecordingStarted,
+            Self::StopRecording { .. } => Action::VendorRecordingStopped,
         }
     }
 
@@ -136,6 +159,10 @@ impl Enforcement {
                 Vendor::Tencent => "RemoveUserByStrRoomId",
                 Vendor::Livekit => "RemoveParticipant",
             },
+            // Only LiveKit's egress is started by the server (the CDNs record by their own
+            // configuration).
+            Self::StartRecording { .. } => "StartRoomCompositeEgress",
+            Self::StopRecording { .. } => "StopEgress",
         }
     }
 }

@@ -126,6 +126,7 @@ pub fn request(
     let base = match call {
         Enforcement::CutStream { .. } => &bases.aliyun_live,
         Enforcement::RemoveMember { .. } => &bases.aliyun_rtc,
+        Enforcement::StartRecording { .. } | Enforcement::StopRecording { .. } => return None,
     };
     let url = format!(
         "{base}/?{}&Signature={}",

@@ -1,6 +1,7 @@
 //! Moderation that reaches the vendors (issue 24): the calls that cut a room's stream or remove
-//! a member from its RTC channel at the vendor, their settings, and (feature `delivery`) their
-//! clients.
+//! a member from its RTC channel at the vendor, and the LiveKit egress that records a room
+//! (issue 26: started when it goes live, stopped when it pauses or ends), their settings, and
+//! (feature `delivery`) their clients.
 //!
 //! - [`Enforcement`]: one call, a plain serialisable value naming what it acts on exactly as
 //!   the room's signed URLs and tokens name it (`crate::credentials`), so that the call cuts
@@ -16,7 +17,8 @@
 //! Alibaba: ApsaraVideo Live `ForbidLiveStream` with `Oneshot=yes` (cut, no blacklist) and
 //! ARTC `RemoveTerminals`, RPC signature V1 (HMAC-SHA1). Tencent: CSS `DropLiveStream` and TRTC
 //! `RemoveUserByStrRoomId`, TC3-HMAC-SHA256. LiveKit: `RoomService/DeleteRoom` (`roomCreate`)
-//! and `RoomService/RemoveParticipant` (`roomAdmin` for the room), Twirp with an HS256 JWT.
+//! and `RoomService/RemoveParticipant` (`roomAdmin` for the room), and `Egress/ListEgress`,
+//! `StartRoomCompositeEgress` and `StopEgress` (`roomRecord`), Twirp with an HS256 JWT.
 //! Wire facts: VENDORS.md §7–§12.
 //!
 //! Never here: when a call is made or retried (the outbox), the audit log, HTTP types of the
@@ -78,6 +80,9 @@ enum RtcNames {
 pub struct Enforcers {
     live: Option<LiveNames>,
     rtc: Option<RtcNames>,
+    /// LiveKit serves RTC and `RECORDING=on`: the server starts and stops the rooms' egress
+    /// (issue 26). Whatever `VENDOR_ENFORCEMENT` says: that is about moderation.
+    egress: bool,
     /// `ALIYUN_ACCESS_KEY_ID` + `ALIYUN_ACCESS_KEY_SECRET`.
     pub aliyun: Option<ApiKey>,
     /// `TENCENT_API_SECRET_ID` + `TENCENT_API_SECRET_KEY` (a Cloud API key, not the SDKAppID's
@@ -94,15 +99,40 @@ impl Enforcers {
         Self {
             live: self.live.clone(),
             rtc: self.rtc.clone(),
+            egress: self.egress,
             ..Self::default()
         }
     }
 
     /// Whether no call is ever decided (no provider with a moderation API, or
-    /// `VENDOR_ENFORCEMENT=off`): then no [`crate::domain::outbox::Sink::Vendor`] entry is
-    /// written.
+    /// `VENDOR_ENFORCEMENT=off`; and no LiveKit egress to start): then no
+    /// [`crate::domain::outbox::Sink::Vendor`] entry is written.
     pub fn is_off(&self) -> bool {
-        self.live.is_none() && self.rtc.is_none()
+        self.live.is_none() && self.rtc.is_none() && !self.egress
+    }
+
+    /// Whether the server starts and stops the rooms' recording at the vendor: LiveKit's
+    /// room-composite egress, when LiveKit serves RTC and `RECORDING=on` (issue 26).
+    pub fn records(&self) -> bool {
+        self.egress
+    }
+
+    /// The call that starts recording room `room` (which went live and is recorded), if the
+    /// server starts its recording ([`Self::records`]).
+    pub fn start_recording(&self, room: &str) -> Option<Enforcement> {
+        self.egress.then(|| Enforcement::StartRecording {
+            vendor: Vendor::Livekit,
+            room: room.to_owned(),
+        })
+    }
+
+    /// The call that stops recording room `room` (which paused or ended), if the server
+    /// starts its recording ([`Self::records`]).
+    pub fn stop_recording(&self, room: &str) -> Option<Enforcement> {
+        self.egress.then(|| Enforcement::StopRecording {
+            vendor: Vendor::Livekit,
+            room: room.to_owned(),
+        })
     }
 
     /// Whether this function holds the API credentials of any vendor.
@@ -239,25 +269,67 @@ mod send {
             }
         }
 
-        /// Makes `call` at `now` through `https` and says what became of it.
+        /// Makes `call` at `now` through `https` and says what became of it. A LiveKit
+        /// recording call is its `ListEgress`, then the requests its answer leaves to do
+        /// (`livekit::after_list`), each until one is not done.
         pub async fn send(&self, https: &Https, call: &Enforcement, now: i64) -> Outcome {
             let nonce = uuid::Uuid::new_v4().to_string();
             let request = match self.request(call, now, &nonce) {
                 Ok(r) => r,
                 Err(outcome) => return outcome,
             };
-            let headers: Vec<(&str, &str)> = request
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            match https
-                .post(&request.url, &headers, request.body, CALL_TIMEOUT)
-                .await
-            {
-                Ok(answer) => Self::classify(call, answer.status, &answer.body),
-                Err(e) => Outcome::Retry(format!("{} {}: {e}", call.vendor().as_str(), call.api())),
+            let (status, body) = match post(https, call, &request).await {
+                Ok(answer) => answer,
+                Err(outcome) => return outcome,
+            };
+            let outcome = Self::classify(call, status, &body);
+            if outcome != Outcome::Done || !super::livekit::is_recording(call) {
+                return outcome;
             }
+            let Some(key) = self.key(call.vendor()) else {
+                return outcome;
+            };
+            let then = match super::livekit::after_list(call, key, &self.bases.livekit, now, &body)
+            {
+                Ok(then) => then,
+                Err(outcome) => return outcome,
+            };
+            for request in then {
+                let outcome = match post(https, call, &request).await {
+                    Ok((status, body)) => {
+                        super::livekit::classify_step(call, &request, status, &body)
+                    }
+                    Err(outcome) => outcome,
+                };
+                if outcome != Outcome::Done {
+                    return outcome;
+                }
+            }
+            Outcome::Done
+        }
+    }
+
+    /// `request` of `call` through `https`: the answer's status and body, or a retry.
+    async fn post(
+        https: &Https,
+        call: &Enforcement,
+        request: &Request,
+    ) -> Result<(u16, Vec<u8>), Outcome> {
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match https
+            .post(&request.url, &headers, request.body.clone(), CALL_TIMEOUT)
+            .await
+        {
+            Ok(answer) => Ok((answer.status, answer.body.to_vec())),
+            Err(e) => Err(Outcome::Retry(format!(
+                "{} {}: {e}",
+                call.vendor().as_str(),
+                call.api()
+            ))),
         }
     }
 }

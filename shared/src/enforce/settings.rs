@@ -48,7 +48,9 @@ impl Default for ApiBases {
 
 impl Enforcers {
     /// Reads the providers' public names (`LIVE_PROVIDER`, `RTC_PROVIDER` and the domains,
-    /// app name and ids they use; none with `VENDOR_ENFORCEMENT=off`), and where `reads.enforcement` the API bases and the
+    /// app name and ids they use; none with `VENDOR_ENFORCEMENT=off`), whether the server
+    /// starts LiveKit's egress (`RTC_PROVIDER=livekit` and `RECORDING=on`, whatever
+    /// `VENDOR_ENFORCEMENT` says), and where `reads.enforcement` the API bases and the
     /// credential pairs (each optional; half a pair is refused).
     pub fn from_lookup(
         lookup: &impl Fn(&str) -> Option<String>,
@@ -88,9 +90,12 @@ impl Enforcers {
                 return Err(ConfigError::new("VENDOR_ENFORCEMENT", "must be on or off"));
             }
         };
+        // The egress follows RECORDING alone (`Config` checks its value).
+        let recording = lookup("RECORDING").is_some_and(|v| v.trim() == "on");
         let mut it = Self {
             live,
             rtc,
+            egress: rtc_vendor == Chosen::Livekit && recording,
             ..Self::default()
         };
         if !reads.enforcement {
@@ -133,7 +138,7 @@ impl Enforcers {
         it.aliyun = pair("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")?;
         it.tencent = pair("TENCENT_API_SECRET_ID", "TENCENT_API_SECRET_KEY")?;
         // LiveKit's key is the one its tokens are signed with; its secret is optional here.
-        if it.rtc == Some(RtcNames::Livekit) {
+        if it.rtc == Some(RtcNames::Livekit) || it.egress {
             it.bases.livekit = livekit_api_base(&s.text("LIVEKIT_URL")?)?;
             if let Some(v) = set("LIVEKIT_API_SECRET") {
                 it.livekit = Some(ApiKey {

@@ -30,7 +30,8 @@ use crate::metrics;
 use crate::operator::{acting, audit_entry};
 use crate::room_change::{
     Attempt, MAX_ATTEMPTS, RoomTarget, Signer, account_standing, check_claimed_identity,
-    claimed_room_id, expiry, found_for, report, retry_on_conflict, standing,
+    claimed_room_id, expiry, found_for, recording_calls, report_enforced, retry_on_conflict,
+    standing,
 };
 use crate::store::StoreError;
 
@@ -317,7 +318,9 @@ pub async fn delete<S: DeleteStore + ?Sized>(
             return Ok(Attempt::Done(()));
         }
         let now = app.clock.now();
-        let events = report(app, EventKind::RoomDeleted, &unmarked, now, None);
+        // A live room deleted stops its recording (issue 26).
+        let stops = recording_calls(app, &unmarked, false);
+        let events = report_enforced(app, EventKind::RoomDeleted, &unmarked, now, None, stops);
         let audit = audit_entry(app, by, audit::Action::RoomDelete, Target::room(id));
         match app
             .store

@@ -488,6 +488,211 @@ fn livekit_answers_are_classified_by_status() {
     ));
 }
 
+fn lk_recording() -> Enforcers {
+    Enforcers {
+        egress: true,
+        ..livekit_enforcers()
+    }
+}
+
+fn body(r: &Request) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+#[test]
+fn livekit_recording_calls_list_first_then_start_or_stop_with_the_record_grant() {
+    let e = lk_recording();
+    let start = e.start_recording("room-1").unwrap();
+    let stop = e.stop_recording("room-1").unwrap();
+    assert_eq!(
+        (start.api(), stop.api()),
+        ("StartRoomCompositeEgress", "StopEgress")
+    );
+    assert_eq!(start.action(), "vendor.recording_started");
+    assert_eq!(stop.action(), "vendor.recording_stopped");
+    for call in [&start, &stop] {
+        assert!(livekit::is_recording(call));
+        let r = e.request(call, 1_700_000_000, "unused").unwrap();
+        assert_eq!(
+            r.url,
+            "https://lk.example.com/twirp/livekit.Egress/ListEgress"
+        );
+        assert_eq!(
+            body(&r),
+            serde_json::json!({"room_name": "room-1", "active": true})
+        );
+        let c = claims(&r);
+        assert_eq!(c["video"], serde_json::json!({"roomRecord": true}));
+        assert_eq!(c["exp"], 1_700_000_600);
+    }
+    let key = e.livekit.clone().unwrap();
+    let base = "https://lk.example.com";
+    // Nothing active: the start starts one, the stop has nothing to stop.
+    for none in [&br#"{"items":[],"next_page_token":null}"#[..], b"{}"] {
+        let then = livekit::after_list(&start, &key, base, 1_700_000_000, none).unwrap();
+        assert_eq!(then.len(), 1);
+        assert_eq!(
+            then[0].url,
+            "https://lk.example.com/twirp/livekit.Egress/StartRoomCompositeEgress"
+        );
+        assert_eq!(
+            body(&then[0]),
+            serde_json::json!({
+                "room_name": "room-1",
+                "layout": "speaker",
+                "file_outputs": [{"file_type": "MP4", "filepath": "liveroom/{room_name}/{time}.mp4"}]
+            })
+        );
+        assert_eq!(
+            claims(&then[0])["video"],
+            serde_json::json!({"roomRecord": true})
+        );
+        assert!(
+            livekit::after_list(&stop, &key, base, 1_700_000_000, none)
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Two active (one starting), one ending: no second start; a stop of each recording one.
+    let listed = serde_json::json!({"items": [
+        {"egress_id": "EG_a", "room_name": "room-1", "status": "EGRESS_ACTIVE", "started_at": "1700000000000000000"},
+        {"egress_id": "EG_b", "room_name": "room-1", "status": "EGRESS_STARTING"},
+        {"egress_id": "EG_c", "room_name": "room-1", "status": "EGRESS_ENDING"}
+    ]})
+    .to_string();
+    assert!(
+        livekit::after_list(&start, &key, base, 0, listed.as_bytes())
+            .unwrap()
+            .is_empty()
+    );
+    let stops = livekit::after_list(&stop, &key, base, 0, listed.as_bytes()).unwrap();
+    let ids: Vec<serde_json::Value> = stops.iter().map(body).collect();
+    assert_eq!(
+        ids,
+        [
+            serde_json::json!({"egress_id": "EG_a"}),
+            serde_json::json!({"egress_id": "EG_b"})
+        ]
+    );
+    assert!(stops[0].url.ends_with("/twirp/livekit.Egress/StopEgress"));
+    assert_eq!(
+        claims(&stops[0])["video"],
+        serde_json::json!({"roomRecord": true})
+    );
+    // An answer that cannot be read is permanent.
+    assert!(matches!(
+        livekit::after_list(&stop, &key, base, 0, b"<html>"),
+        Err(Outcome::Permanent(_))
+    ));
+    assert!(matches!(
+        livekit::after_list(&stop, &key, base, 0, br#"{"items": 3}"#),
+        Err(Outcome::Permanent(_))
+    ));
+    // Not where the server does not record: no call at all.
+    assert_eq!(livekit_enforcers().start_recording("room-1"), None);
+    assert_eq!(livekit_enforcers().stop_recording("room-1"), None);
+}
+
+#[test]
+fn livekit_recording_answers_are_classified_per_request() {
+    let e = lk_recording();
+    let key = e.livekit.clone().unwrap();
+    let start = e.start_recording("r").unwrap();
+    let stop = e.stop_recording("r").unwrap();
+    let stop_one = &livekit::after_list(
+        &stop,
+        &key,
+        "https://lk.example.com",
+        0,
+        br#"{"items":[{"egress_id":"EG_a","status":"EGRESS_ACTIVE"}]}"#,
+    )
+    .unwrap()[0];
+    let start_one =
+        &livekit::after_list(&start, &key, "https://lk.example.com", 0, b"{}").unwrap()[0];
+    let twirp = |code: &str| serde_json::json!({"code": code, "msg": "m"}).to_string();
+    // StopEgress of an ended egress (412) or an unknown one (404): done.
+    assert_eq!(
+        livekit::classify_step(
+            &stop,
+            stop_one,
+            412,
+            twirp("failed_precondition").as_bytes()
+        ),
+        Outcome::Done
+    );
+    assert_eq!(
+        livekit::classify_step(&stop, stop_one, 404, twirp("not_found").as_bytes()),
+        Outcome::Done
+    );
+    assert_eq!(
+        livekit::classify_step(&stop, stop_one, 200, b"{}"),
+        Outcome::Done
+    );
+    // A start before anyone joined (the LiveKit room does not exist yet): again later.
+    assert_eq!(
+        livekit::classify_step(&start, start_one, 404, twirp("not_found").as_bytes()),
+        Outcome::Retry("livekit StartRoomCompositeEgress: not_found (HTTP 404)".to_owned())
+    );
+    assert_eq!(
+        livekit::classify_step(
+            &start,
+            start_one,
+            412,
+            twirp("failed_precondition").as_bytes()
+        ),
+        Outcome::Permanent(
+            "livekit StartRoomCompositeEgress: failed_precondition (HTTP 412)".to_owned()
+        )
+    );
+    // The list: a refused grant is permanent and names the request; 503 is retried; a 404 is
+    // never "already gone" for a list.
+    assert_eq!(
+        livekit::classify(&stop, 401, twirp("unauthenticated").as_bytes()),
+        Outcome::Permanent("livekit StopEgress: ListEgress: unauthenticated (HTTP 401)".to_owned())
+    );
+    assert!(matches!(
+        livekit::classify(&start, 503, twirp("unavailable").as_bytes()),
+        Outcome::Retry(_)
+    ));
+    assert!(matches!(
+        livekit::classify(&start, 404, twirp("not_found").as_bytes()),
+        Outcome::Permanent(_)
+    ));
+}
+
+#[test]
+fn the_egress_follows_recording_and_livekit_whatever_vendor_enforcement_says() {
+    let mut vars = vec![
+        ("RTC_PROVIDER", "livekit"),
+        ("LIVEKIT_URL", "wss://lk.example.com"),
+        ("LIVEKIT_API_KEY", "lk_key"),
+        ("LIVEKIT_API_SECRET", LK_SECRET),
+        ("VENDOR_ENFORCEMENT", "off"),
+    ];
+    let e = settings(&vars, SecretGroups::ENFORCEMENT).unwrap();
+    assert!(e.is_off() && !e.records());
+    vars.push(("RECORDING", "on"));
+    let e = settings(&vars, SecretGroups::ENFORCEMENT).unwrap();
+    assert!(!e.is_off() && e.records());
+    assert!(e.cut_stream("r").is_empty(), "still no moderation");
+    assert!(e.start_recording("r").is_some());
+    assert_eq!(e.bases.livekit, "https://lk.example.com");
+    assert!(e.livekit.is_some());
+    // The writers know it without the keys.
+    let writer = settings(&vars, SecretGroups::NOTHING).unwrap();
+    assert!(writer.records() && !writer.has_keys());
+    assert!(e.without_keys().records());
+    // Another RTC provider: the CDN records by its own configuration.
+    vars[0] = ("RTC_PROVIDER", "none");
+    vars.truncate(0);
+    vars.push(("RECORDING", "on"));
+    assert!(
+        !settings(&vars, SecretGroups::ENFORCEMENT)
+            .unwrap()
+            .records()
+    );
+}
+
 // ---- the settings and the value -----------------------------------------------------------------
 
 fn settings(vars: &[(&str, &str)], reads: SecretGroups) -> Result<Enforcers, ConfigError> {

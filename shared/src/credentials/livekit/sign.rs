@@ -133,8 +133,9 @@ pub fn access_token(
 }
 
 /// The `video` grant of a server API token (LiveKit's claim names): `roomCreate` (create and
-/// delete rooms), `roomAdmin` for `room` (remove, mute and update its participants). Fields
-/// that are off are left out, as LiveKit's SDKs do.
+/// delete rooms), `roomAdmin` for `room` (remove, mute and update its participants),
+/// `roomRecord` (start, list and stop egresses: issue 26). Fields that are off are left out, as
+/// LiveKit's SDKs do.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminGrant {
@@ -144,6 +145,8 @@ pub struct AdminGrant {
     pub room_create: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub room_admin: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub room_record: bool,
 }
 
 #[derive(Serialize)]

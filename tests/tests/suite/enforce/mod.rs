@@ -430,6 +430,137 @@ async fn stale_replayed_or_under_granted_requests_are_refused() {
     assert!(s.calls().is_empty());
 }
 
+/// LiveKit's egress (issue 26), straight at the stand-in: each egress RPC needs `roomRecord`
+/// (a server token with every other grant is refused: Twirp 401 `permissions denied`, as
+/// `EnsureRecordPermission` answers); with it, the start, list and stop answer `EgressInfo` in
+/// LiveKit's Twirp JSON (proto names, int64 as strings, enums as names), and a stop of an
+/// ended egress is 412 `failed_precondition`, an unknown one 404.
+#[tokio::test]
+async fn the_egress_needs_the_record_grant_and_answers_in_livekits_format() {
+    use liveroom::credentials::livekit::{AdminGrant, admin_token};
+    let now = unix_now();
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    s.add_member("room-1", "alice");
+    let post = |grant: AdminGrant, method: &'static str, body: serde_json::Value| {
+        let base = s.base.clone();
+        async move {
+            let token = admin_token(LK_KEY, LK_SECRET.as_bytes(), &grant, now, 600).unwrap();
+            let auth = format!("Bearer {token}");
+            let a = https()
+                .post(
+                    &format!("{base}/twirp/livekit.Egress/{method}"),
+                    &[
+                        ("content-type", "application/json"),
+                        ("authorization", &auth),
+                    ],
+                    body.to_string().into_bytes(),
+                    std::time::Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+            (
+                a.status,
+                serde_json::from_slice::<serde_json::Value>(&a.body).unwrap(),
+            )
+        }
+    };
+    let all_but_record = AdminGrant {
+        room: "room-1".to_owned(),
+        room_create: true,
+        room_admin: true,
+        ..AdminGrant::default()
+    };
+    let record = AdminGrant {
+        room_record: true,
+        ..AdminGrant::default()
+    };
+    let start = json!({"room_name": "room-1", "layout": "speaker",
+        "file_outputs": [{"file_type": "MP4", "filepath": "x/{room_name}.mp4"}]});
+    for (method, body) in [
+        ("StartRoomCompositeEgress", start.clone()),
+        ("ListEgress", json!({"room_name": "room-1"})),
+        ("StopEgress", json!({"egress_id": "EG_x"})),
+    ] {
+        assert_eq!(
+            post(all_but_record.clone(), method, body).await,
+            (
+                401,
+                json!({"code": "unauthenticated", "msg": "permissions denied"})
+            ),
+            "{method}"
+        );
+    }
+    assert_eq!(s.rejections(), ["401: grant", "401: grant", "401: grant"]);
+    let (status, info) = post(record.clone(), "StartRoomCompositeEgress", start.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["status"], "EGRESS_STARTING");
+    assert_eq!(info["room_name"], "room-1");
+    assert_eq!(info["room_composite"], start);
+    assert!(info["started_at"].as_str().unwrap().parse::<i64>().unwrap() > 0);
+    assert_eq!(info["ended_at"], "0");
+    assert_eq!(info["file_results"], json!([]));
+    let id = info["egress_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("EG_"));
+    let (_, list) = post(
+        record.clone(),
+        "ListEgress",
+        json!({"room_name": "room-1", "active": true}),
+    )
+    .await;
+    assert_eq!(list["items"][0]["status"], "EGRESS_ACTIVE");
+    let (status, info) = post(record.clone(), "StopEgress", json!({"egress_id": id})).await;
+    assert_eq!((status, &info["status"]), (200, &json!("EGRESS_ENDING")));
+    assert_eq!(
+        post(record.clone(), "StopEgress", json!({"egress_id": id})).await,
+        (
+            412,
+            json!({"code": "failed_precondition", "msg": "egress with status EGRESS_COMPLETE cannot be stopped"})
+        )
+    );
+    assert_eq!(
+        post(
+            record.clone(),
+            "StopEgress",
+            json!({"egress_id": "EG_unknown"})
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, list) = post(
+        record.clone(),
+        "ListEgress",
+        json!({"room_name": "room-1", "active": true}),
+    )
+    .await;
+    assert_eq!(list["items"], json!([]));
+    let (_, list) = post(record.clone(), "ListEgress", json!({"room_name": "room-1"})).await;
+    assert_eq!(list["items"][0]["status"], "EGRESS_COMPLETE");
+    // A room nobody joined does not exist at LiveKit: nothing to record.
+    let (status, answer) = post(
+        record,
+        "StartRoomCompositeEgress",
+        json!({"room_name": "room-2"}),
+    )
+    .await;
+    assert_eq!((status, &answer["code"]), (404, &json!("not_found")));
+
+    // Our calls, twice each: one egress, then none.
+    let e = enforcers(&[livekit_vars(&s.base, LK_SECRET), vec![("RECORDING", "on")]].concat());
+    s.add_member("room-3", "bob");
+    let start = e.start_recording("room-3").unwrap();
+    let stop = e.stop_recording("room-3").unwrap();
+    for _ in 0..2 {
+        assert_eq!(e.send(https(), &start, now).await, Outcome::Done);
+    }
+    assert_eq!(s.egresses("room-3").len(), 1);
+    for _ in 0..2 {
+        assert_eq!(e.send(https(), &stop, now).await, Outcome::Done);
+    }
+    assert!(s.egresses("room-3").iter().all(|e| !e.is_active()));
+    assert_eq!(s.rejections().len(), 3);
+}
+
 #[tokio::test]
 async fn without_credentials_nothing_is_called() {
     let s = tencent(TENCENT_ID, TENCENT_KEY, SDKAPPID).await;

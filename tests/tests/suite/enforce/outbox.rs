@@ -658,3 +658,477 @@ async fn the_writers_make_the_same_dynamodb_calls_with_enforcement_on_as_off() {
         assert!(calls.contains_key("TransactWriteItems"), "{calls:?}");
     }
 }
+
+// ---- the LiveKit egress (issue 26) ----------------------------------------------------------------
+
+both_stores!(a_recorded_livekit_room_is_recorded_while_it_is_live);
+both_stores!(a_start_whose_answer_was_lost_is_retried_and_records_once);
+both_stores!(an_unrecorded_room_starts_no_egress_and_a_wrong_secret_is_permanent);
+both_stores!(a_start_nobody_can_record_holds_no_kick_and_a_later_stop_supersedes_it);
+
+impl Deployment {
+    /// A room of `anchor`'s (`extra` merged into the create body), not started.
+    async fn room(&self, anchor: &str, extra: Value) -> String {
+        let mut body = json!({"title": "recorded", "mode": 1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        self.ok(rooms::Create::ENDPOINT, anchor, body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// LiveKit serving RTC, `RECORDING=on`, every other setting as deployed.
+fn recording_vars<'a>(base: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut vars = livekit_vars(base, secret);
+    vars.push(("RECORDING", "on"));
+    vars
+}
+
+fn egress_calls(s: &StandIn) -> Vec<String> {
+    s.calls()
+        .into_iter()
+        .filter(|c| !c.action.starts_with("Remove") && c.action != "DeleteRoom")
+        .map(|c| format!("{}:{}", c.action, c.answer))
+        .collect()
+}
+
+/// A recorded room on LiveKit: going live starts one room-composite egress of it (once the
+/// LiveKit room exists: a start before anyone joined is retried), pausing stops it, starting
+/// again starts a second, an operator's stop stops that one before the room is deleted at
+/// LiveKit; the sweeper's pause, a `delete` and the anchor's `stop` of a live room stop it too;
+/// every request carries the `roomRecord` grant (the stand-in refuses without), and
+/// each call is one audit entry.
+async fn a_recorded_livekit_room_is_recorded_while_it_is_live(w: World) {
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let mut vars = recording_vars(&s.base, LK_SECRET);
+    vars.push(("ANCHOR_TIMEOUT_SECONDS", "10"));
+    let d = w.deploy(&vars);
+    for writer in [
+        rooms::Start::ENDPOINT,
+        rooms::Pause::ENDPOINT,
+        AdminStopRoom::ENDPOINT,
+    ] {
+        let scoped = d.app.scoped(writer.secrets());
+        assert!(!scoped.config.enforcement.has_keys(), "{writer:?}");
+        assert!(scoped.config.enforcement.records(), "{writer:?}");
+    }
+    let (chief, anchor) = (d.token("chief").await, d.token("rec_anchor").await);
+    let id = d.room(&anchor, json!({})).await;
+    assert_eq!(d.pending_calls(&id).await, 0, "nothing to record yet");
+
+    // Live before the anchor joined the LiveKit room: LiveKit has no such room yet.
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    assert_eq!(d.pending_calls(&id).await, 1, "written with the start");
+    assert!(s.calls().is_empty(), "nothing called by the writer");
+    let report = d.deliver().await;
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert!(s.egresses(&id).is_empty());
+    s.add_member(&id, "rec_anchor");
+    d.clock.advance(Duration::seconds(6));
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.failed), (1, 0), "{report:?}");
+    let egresses = s.egresses(&id);
+    assert_eq!(egresses.len(), 1);
+    assert!(egresses[0].is_active());
+    assert_eq!(
+        egresses[0].request,
+        json!({
+            "room_name": id,
+            "layout": "speaker",
+            "file_outputs": [{"file_type": "MP4", "filepath": "liveroom/{room_name}/{time}.mp4"}]
+        })
+    );
+    assert_eq!(
+        egress_calls(&s),
+        [
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:404",
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:ok"
+        ]
+    );
+
+    // Pause: stopped.
+    d.ok(rooms::Pause::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    assert_eq!(d.pending_calls(&id).await, 1);
+    d.deliver().await;
+    assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
+
+    // Live again: a second egress (the first one has ended).
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    d.deliver().await;
+    let egresses = s.egresses(&id);
+    assert_eq!(egresses.len(), 2);
+    assert_eq!(
+        (egresses[0].status, egresses[1].is_active()),
+        ("EGRESS_COMPLETE", true)
+    );
+
+    // An operator's stop: the recording stops, then the room is deleted at LiveKit.
+    d.ok(
+        AdminStopRoom::ENDPOINT,
+        &chief,
+        json!({"id": id, "reason": "violation"}),
+    )
+    .await;
+    assert_eq!(d.pending_calls(&id).await, 2, "the stop and the cut");
+    d.deliver().await;
+    assert_eq!(d.pending_calls(&id).await, 0);
+    assert!(
+        s.egresses(&id)
+            .iter()
+            .all(|e| e.status == "EGRESS_COMPLETE")
+    );
+    assert_eq!(s.members(&id), None);
+    let all: Vec<String> = s.calls().into_iter().map(|c| c.action).collect();
+    assert_eq!(
+        all[4..],
+        [
+            "ListEgress",
+            "StopEgress",
+            "ListEgress",
+            "StartRoomCompositeEgress",
+            "ListEgress",
+            "StopEgress",
+            "DeleteRoom"
+        ]
+    );
+    assert!(s.rejections().is_empty(), "{:?}", s.rejections());
+    let room = format!("room:{id}");
+    let started = |attempts| {
+        outcome(
+            "vendor.recording_started",
+            &room,
+            "livekit",
+            "StartRoomCompositeEgress",
+            "done",
+            attempts,
+        )
+    };
+    let stopped = outcome(
+        "vendor.recording_stopped",
+        &room,
+        "livekit",
+        "StopEgress",
+        "done",
+        1,
+    );
+    let cut = outcome(
+        "vendor.stream_cut",
+        &room,
+        "livekit",
+        "DeleteRoom",
+        "done",
+        1,
+    );
+    assert_eq!(
+        d.said(&chief, &id).await,
+        [started(1), started(2), stopped.clone(), stopped, cut]
+    );
+    // Ended: nothing more to stop, and a stop again writes nothing.
+    d.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    assert_eq!(d.pending_calls(&id).await, 0);
+
+    // The sweeper's pause of a live room whose anchor went silent stops it too (the clock
+    // moved less than the stand-in's minute of leeway for a token's `nbf`).
+    let id = d.room(&anchor, json!({})).await;
+    s.add_member(&id, "rec_anchor");
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    d.deliver().await;
+    assert!(s.egresses(&id)[0].is_active());
+    d.clock.advance(Duration::seconds(15));
+    liveroom::reclaim::sweep(&*d.app).await.unwrap();
+    assert_eq!(d.pending_calls(&id).await, 1, "paused by the sweeper");
+    d.deliver().await;
+    assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
+
+    // A live recorded room deleted by its anchor stops its recording; the anchor's own stop
+    // of a live room too.
+    for end in [rooms::Delete::ENDPOINT, rooms::Stop::ENDPOINT] {
+        let id = d.room(&anchor, json!({})).await;
+        s.add_member(&id, "rec_anchor");
+        d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+            .await;
+        d.deliver().await;
+        assert!(s.egresses(&id)[0].is_active());
+        d.ok(end, &anchor, json!({"id": id})).await;
+        d.deliver().await;
+        assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE", "{end:?}");
+    }
+    assert!(s.rejections().is_empty(), "{:?}", s.rejections());
+}
+
+/// The start is made but its answer is lost (503): the call is retried after its backoff, finds
+/// the room's egress active and starts no second one; one audit entry, two attempts. A stop
+/// whose answer is lost is retried too, and finds nothing left to stop.
+async fn a_start_whose_answer_was_lost_is_retried_and_records_once(w: World) {
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let d = w.deploy(&recording_vars(&s.base, LK_SECRET));
+    let (chief, anchor) = (d.token("chief").await, d.token("lost_anchor").await);
+    let id = d.room(&anchor, json!({})).await;
+    s.add_member(&id, "lost_anchor");
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    // The list goes through; the start is made, its answer lost.
+    s.lose_after(1);
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.failed), (0, 1), "{report:?}");
+    assert_eq!(s.egresses(&id).len(), 1, "made");
+    assert!(d.outcomes(&chief, &id).await.is_empty(), "no outcome yet");
+    d.clock.advance(Duration::seconds(6));
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.failed), (1, 0), "{report:?}");
+    assert_eq!(s.egresses(&id).len(), 1, "not started twice");
+    assert_eq!(
+        egress_calls(&s),
+        [
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:lost",
+            "ListEgress:ok"
+        ]
+    );
+
+    // The stop's answer lost: retried, nothing left to stop, done.
+    d.ok(rooms::Pause::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    s.lose_after(1);
+    assert_eq!(d.deliver().await.failed, 1);
+    d.clock.advance(Duration::seconds(6));
+    assert_eq!(d.deliver().await.delivered, 1);
+    assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
+    let room = format!("room:{id}");
+    assert_eq!(
+        d.said(&chief, &id).await,
+        [
+            outcome(
+                "vendor.recording_started",
+                &room,
+                "livekit",
+                "StartRoomCompositeEgress",
+                "done",
+                2
+            ),
+            outcome(
+                "vendor.recording_stopped",
+                &room,
+                "livekit",
+                "StopEgress",
+                "done",
+                2
+            ),
+        ]
+    );
+    assert!(s.rejections().is_empty());
+}
+
+/// No egress where the room is not recorded (`RECORDING=off`, or `record: false` at create),
+/// nor where RTC is not LiveKit's; `VENDOR_ENFORCEMENT=off` (moderation) leaves the recording
+/// on. The deliverer with a wrong secret: the stand-in refuses the token, the start is
+/// permanent, audited, not retried.
+async fn an_unrecorded_room_starts_no_egress_and_a_wrong_secret_is_permanent(w: World) {
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let unrecorded = [
+        (livekit_vars(&s.base, LK_SECRET), json!({})),
+        (recording_vars(&s.base, LK_SECRET), json!({"record": false})),
+    ];
+    for (i, (vars, create)) in unrecorded.iter().enumerate() {
+        let d = w.deploy(vars);
+        let anchor = d.token(&format!("norec_anchor{i}")).await;
+        let id = d.room(&anchor, create.clone()).await;
+        s.add_member(&id, &format!("norec_anchor{i}"));
+        d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+            .await;
+        d.ok(rooms::Pause::ENDPOINT, &anchor, json!({"id": id}))
+            .await;
+        d.ok(rooms::Stop::ENDPOINT, &anchor, json!({"id": id}))
+            .await;
+        assert_eq!(d.pending_calls(&id).await, 0, "{vars:?} {create}");
+    }
+    let d = w.deploy(&[("RECORDING", "on")]);
+    assert!(!d.app.config.enforcement.records(), "no LiveKit: no egress");
+    assert!(s.calls().is_empty());
+
+    let mut vars = recording_vars(&s.base, LK_SECRET);
+    vars.push(("VENDOR_ENFORCEMENT", "off"));
+    let d = w.deploy(&vars);
+    let (chief, anchor) = (d.token("chief").await, d.token("off_anchor").await);
+    let id = d.room(&anchor, json!({})).await;
+    s.add_member(&id, "off_anchor");
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    assert_eq!(d.pending_calls(&id).await, 1, "the start");
+    d.deliver().await;
+    assert!(s.egresses(&id)[0].is_active());
+    d.ok(
+        AdminStopRoom::ENDPOINT,
+        &chief,
+        json!({"id": id, "reason": "r"}),
+    )
+    .await;
+    assert_eq!(d.pending_calls(&id).await, 1, "the stop; no cut");
+    d.deliver().await;
+    assert_eq!(s.egresses(&id)[0].status, "EGRESS_COMPLETE");
+    assert!(s.members(&id).is_some(), "not cut: VENDOR_ENFORCEMENT=off");
+
+    let d = w.deploy(&recording_vars(
+        &s.base,
+        "not-the-livekit-secret-0123456789",
+    ));
+    let (chief, anchor) = (d.token("chief").await, d.token("ws_rec_anchor").await);
+    let id = d.room(&anchor, json!({})).await;
+    s.add_member(&id, "ws_rec_anchor");
+    d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    let report = d.deliver().await;
+    assert_eq!((report.dropped, report.failed), (1, 0), "{report:?}");
+    d.clock.advance(Duration::seconds(700));
+    assert_eq!(d.deliver().await, DeliveryReport::default());
+    assert!(s.egresses(&id).is_empty());
+    assert_eq!(s.rejections(), ["401: signature or issuer"]);
+    let outcomes = d.outcomes(&chief, &id).await;
+    assert_eq!(
+        outcomes.iter().map(said).collect::<Vec<_>>(),
+        [outcome(
+            "vendor.recording_started",
+            &format!("room:{id}"),
+            "livekit",
+            "StartRoomCompositeEgress",
+            "permanent",
+            1
+        )]
+    );
+    let error = outcomes[0]["details"]["error"].as_str().unwrap();
+    assert_eq!(
+        error,
+        "livekit StartRoomCompositeEgress: ListEgress: HTTP 401"
+    );
+}
+
+/// DynamoDB: a recorded room's start, pause, start again, stop and a live room's delete make
+/// as many calls as an unrecorded room's (the recording calls are more items of the write each
+/// makes anyway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recorded_rooms_changes_make_as_many_dynamodb_calls_as_an_unrecorded_rooms() {
+    use std::collections::BTreeMap;
+    let (store, counter) = crate::common::counted_dynamodb().await;
+    let w = world(store);
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let d = w.deploy(&recording_vars(&s.base, LK_SECRET));
+    let mut seen: Vec<BTreeMap<&str, u64>> = Vec::new();
+    let mut kinds: Vec<BTreeMap<&str, BTreeMap<String, u64>>> = Vec::new();
+    for (i, create) in [json!({"record": false}), json!({})].iter().enumerate() {
+        let anchor = d.token(&format!("dc_anchor{i}")).await;
+        let mut calls = BTreeMap::new();
+        let mut types = BTreeMap::new();
+        let mut count = |name, counter: &crate::common::CallCounter| {
+            let taken = counter.take();
+            calls.insert(name, taken.values().sum::<u64>());
+            types.insert(name, taken);
+        };
+        let id = d.room(&anchor, create.clone()).await;
+        counter.take();
+        for (name, endpoint) in [
+            ("start", rooms::Start::ENDPOINT),
+            ("pause", rooms::Pause::ENDPOINT),
+            ("start-again", rooms::Start::ENDPOINT),
+            ("stop", rooms::Stop::ENDPOINT),
+        ] {
+            d.ok(endpoint, &anchor, json!({"id": id})).await;
+            count(name, &counter);
+        }
+        let live = d.room(&anchor, create.clone()).await;
+        d.ok(rooms::Start::ENDPOINT, &anchor, json!({"id": live}))
+            .await;
+        counter.take();
+        d.ok(rooms::Delete::ENDPOINT, &anchor, json!({"id": live}))
+            .await;
+        count("delete-live", &counter);
+        assert_eq!(d.pending_calls(&id).await, 4 * i, "{create}");
+        seen.push(calls);
+        kinds.push(types);
+    }
+    eprintln!("calls per writer (unrecorded, recorded): {seen:?}; by kind: {kinds:?}");
+    assert_eq!(seen[0], seen[1]);
+}
+
+/// A start retried because nobody joined the LiveKit room yet holds the room's recording calls
+/// only: a kick behind it is made at once. Once the room pauses, the start is not made (the
+/// stop behind it supersedes it: audited `superseded`), and the stop finds nothing to stop.
+async fn a_start_nobody_can_record_holds_no_kick_and_a_later_stop_supersedes_it(w: World) {
+    let s = livekit(LK_KEY, LK_SECRET).await;
+    let d = w.deploy(&recording_vars(&s.base, LK_SECRET));
+    let (chief, anchor, viewer) = (
+        d.token("chief").await,
+        d.token("sup_anchor").await,
+        d.token("sup_viewer").await,
+    );
+    let id = d.live_room(&anchor, &viewer).await;
+    assert_eq!(
+        d.deliver().await.failed,
+        1,
+        "nobody in the LiveKit room yet"
+    );
+    s.add_member(&id, "sup_viewer");
+    d.ok(
+        moderation::Kick::ENDPOINT,
+        &anchor,
+        json!({"id": id, "user_id": "sup_viewer"}),
+    )
+    .await;
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.failed), (1, 0), "{report:?}");
+    assert_eq!(s.members(&id), Some(std::collections::BTreeSet::new()));
+    d.ok(rooms::Pause::ENDPOINT, &anchor, json!({"id": id}))
+        .await;
+    d.clock.advance(Duration::seconds(6));
+    let report = d.deliver().await;
+    assert_eq!((report.delivered, report.dropped), (1, 1), "{report:?}");
+    assert_eq!(d.pending_calls(&id).await, 0);
+    assert!(s.egresses(&id).is_empty());
+    assert_eq!(
+        egress_calls(&s),
+        [
+            "ListEgress:ok",
+            "StartRoomCompositeEgress:404",
+            "ListEgress:ok"
+        ]
+    );
+    let room = format!("room:{id}");
+    assert_eq!(
+        d.said(&chief, &id).await,
+        [
+            outcome(
+                "vendor.member_removed",
+                "user:sup_viewer",
+                "livekit",
+                "RemoveParticipant",
+                "done",
+                1
+            ),
+            outcome(
+                "vendor.recording_started",
+                &room,
+                "livekit",
+                "StartRoomCompositeEgress",
+                "superseded",
+                1
+            ),
+            outcome(
+                "vendor.recording_stopped",
+                &room,
+                "livekit",
+                "StopEgress",
+                "done",
+                1
+            ),
+        ]
+    );
+}

@@ -1,4 +1,7 @@
-//! The stand-in of LiveKit's Twirp RoomService (`DeleteRoom`, `RemoveParticipant`).
+//! The stand-in of LiveKit's Twirp `RoomService` (`DeleteRoom`, `RemoveParticipant`) and
+//! `Egress` (`StartRoomCompositeEgress`, `ListEgress`, `StopEgress`: livekit/livekit
+//! `pkg/service/egress.go`, VENDORS.md §12). Its egresses answer as `EgressInfo` in LiveKit's
+//! Twirp JSON: proto (snake_case) names, every field emitted, int64 as strings, enums as names.
 
 use std::sync::Arc;
 
@@ -83,12 +86,13 @@ async fn livekit_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> An
             "not valid now",
         );
     }
-    let method = parts
-        .uri
-        .path()
+    let path = parts.uri.path();
+    let method = path
         .strip_prefix("/twirp/livekit.RoomService/")
+        .or_else(|| path.strip_prefix("/twirp/livekit.Egress/"))
         .unwrap_or_default()
         .to_owned();
+    let egress = path.starts_with("/twirp/livekit.Egress/");
     if parts.method != hyper::Method::POST {
         return reject(
             &mut seen,
@@ -119,9 +123,15 @@ async fn livekit_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> An
     };
     let room = params["room"].as_str().unwrap_or_default().to_owned();
     let video = &claims["video"];
-    let granted = match method.as_str() {
-        "DeleteRoom" => video["roomCreate"] == true,
-        "RemoveParticipant" => video["roomAdmin"] == true && video["room"] == room.as_str(),
+    let granted = match (egress, method.as_str()) {
+        (false, "DeleteRoom") => video["roomCreate"] == true,
+        (false, "RemoveParticipant") => {
+            video["roomAdmin"] == true && video["room"] == room.as_str()
+        }
+        // `EnsureRecordPermission`.
+        (true, "StartRoomCompositeEgress" | "ListEgress" | "StopEgress") => {
+            video["roomRecord"] == true
+        }
         _ => {
             return reject(
                 &mut seen,
@@ -149,9 +159,20 @@ async fn livekit_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> An
             Failure::Internal => twirp(500, "internal", "internal error"),
             Failure::Throttled => twirp(429, "resource_exhausted", "rate limit exceeded"),
         }
+    } else if egress {
+        egress_serve(&mut seen, &method, &params)
     } else if method == "DeleteRoom" {
         match seen.channels.remove(&room) {
-            Some(_) => answer(200, "application/json", "{}".to_owned()),
+            Some(_) => {
+                // The room's egresses end with it.
+                let now = unix_nanos();
+                for e in seen.egresses.iter_mut().filter(|e| e.room == room) {
+                    if e.is_active() {
+                        (e.status, e.ended_at) = ("EGRESS_COMPLETE", now);
+                    }
+                }
+                answer(200, "application/json", "{}".to_owned())
+            }
             None => twirp(404, "not_found", "requested room does not exist"),
         }
     } else {
@@ -161,9 +182,119 @@ async fn livekit_serve(server: Arc<Server>, req: hyper::Request<Incoming>) -> An
             _ => twirp(404, "not_found", "participant does not exist"),
         }
     };
-    if response.status() != 200 {
+    let response = match seen.lose {
+        Some(0) => {
+            seen.lose = None;
+            call.answer = "lost".to_owned();
+            twirp(503, "unavailable", "the answer was lost")
+        }
+        Some(n) => {
+            seen.lose = Some(n - 1);
+            response
+        }
+        None => response,
+    };
+    if response.status() != 200 && call.answer == "ok" {
         call.answer = format!("{}", response.status().as_u16());
     }
     seen.calls.push(call);
     response
+}
+
+fn unix_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64
+}
+
+/// `EgressInfo` of `e` as LiveKit's Twirp JSON gives it.
+fn egress_info(e: &Egress) -> Value {
+    json!({
+        "egress_id": e.id,
+        "room_id": format!("RM_{}", e.room),
+        "room_name": e.room,
+        "source_type": "EGRESS_SOURCE_TYPE_WEB",
+        "status": e.status,
+        "started_at": e.started_at.to_string(),
+        "ended_at": e.ended_at.to_string(),
+        "updated_at": e.ended_at.max(e.started_at).to_string(),
+        "details": "",
+        "error": "",
+        "error_code": 0,
+        "room_composite": e.request,
+        "stream_results": [],
+        "file_results": [],
+        "segment_results": [],
+        "image_results": [],
+        "manifest_location": "",
+        "backup_storage_used": false,
+        "retry_count": 0,
+    })
+}
+
+fn info_answer(info: Value) -> Answer {
+    answer(200, "application/json", info.to_string())
+}
+
+/// The `Egress` RPCs, the grant checked.
+fn egress_serve(seen: &mut Seen, method: &str, params: &Value) -> Answer {
+    let text = |k: &str| params[k].as_str().unwrap_or_default().to_owned();
+    match method {
+        "StartRoomCompositeEgress" => {
+            let room = text("room_name");
+            // `LoadRoom`: the LiveKit room exists once someone joined it.
+            if !seen.channels.contains_key(&room) {
+                return twirp(404, "not_found", "requested room does not exist");
+            }
+            let e = Egress {
+                id: format!("EG_{:012}", seen.egresses.len() + 1),
+                room,
+                status: "EGRESS_STARTING",
+                request: params.clone(),
+                started_at: unix_nanos(),
+                ended_at: 0,
+            };
+            let info = egress_info(&e);
+            seen.egresses.push(e);
+            info_answer(info)
+        }
+        "ListEgress" => {
+            let (room, id) = (text("room_name"), text("egress_id"));
+            let active = params["active"] == true;
+            let mut items = Vec::new();
+            for e in seen.egresses.iter_mut() {
+                // A started egress is recording by the time anyone asks.
+                if e.status == "EGRESS_STARTING" {
+                    e.status = "EGRESS_ACTIVE";
+                }
+                let listed = (room.is_empty() || e.room == room)
+                    && (id.is_empty() || e.id == id)
+                    // Starting, active and ending (redisstore `ListEgress`).
+                    && (!active || e.is_active() || e.status == "EGRESS_ENDING");
+                if listed {
+                    items.push(egress_info(e));
+                }
+            }
+            info_answer(json!({"items": items, "next_page_token": null}))
+        }
+        _ => {
+            let id = text("egress_id");
+            let Some(e) = seen.egresses.iter_mut().find(|e| e.id == id) else {
+                return twirp(404, "not_found", "egress does not exist");
+            };
+            if !e.is_active() {
+                return twirp(
+                    412,
+                    "failed_precondition",
+                    &format!("egress with status {} cannot be stopped", e.status),
+                );
+            }
+            (e.status, e.ended_at) = ("EGRESS_COMPLETE", unix_nanos());
+            // It answers while the file is being finished.
+            let mut info = egress_info(e);
+            info["status"] = json!("EGRESS_ENDING");
+            info_answer(info)
+        }
+    }
 }

@@ -48,8 +48,34 @@ pub(crate) struct Seen {
     pub(crate) streams: BTreeSet<String>,
     /// RTC channels (LiveKit rooms) and their members.
     pub(crate) channels: BTreeMap<String, BTreeSet<String>>,
+    /// LiveKit's egresses, in the order they were started.
+    pub(crate) egresses: Vec<Egress>,
     script: VecDeque<Failure>,
+    /// LiveKit: after this many more calls are answered, the next is made but answered 503
+    /// as if its answer were lost.
+    lose: Option<usize>,
     nonces: HashSet<String>,
+}
+
+/// A LiveKit egress the stand-in started.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Egress {
+    pub(crate) id: String,
+    pub(crate) room: String,
+    /// `EGRESS_STARTING` when started, `EGRESS_ACTIVE` once listed, `EGRESS_COMPLETE` once
+    /// stopped (or its room deleted).
+    pub(crate) status: &'static str,
+    /// The start request as received.
+    pub(crate) request: Value,
+    /// Unix nanoseconds.
+    pub(crate) started_at: i64,
+    pub(crate) ended_at: i64,
+}
+
+impl Egress {
+    pub(crate) fn is_active(&self) -> bool {
+        matches!(self.status, "EGRESS_STARTING" | "EGRESS_ACTIVE")
+    }
 }
 
 /// A running stand-in.
@@ -83,6 +109,12 @@ impl StandIn {
             .extend(std::iter::repeat_n(Failure::Throttled, n));
     }
 
+    /// LiveKit: the next `after` calls are answered, then one is made but answered 503
+    /// `unavailable` (its answer lost on the way: the caller cannot tell it was made).
+    pub(crate) fn lose_after(&self, after: usize) {
+        self.seen.lock().unwrap().lose = Some(after);
+    }
+
     /// A stream goes live (Alibaba, Tencent: `{domain}/{app}/{stream}`).
     pub(crate) fn add_stream(&self, stream: &str) {
         self.seen.lock().unwrap().streams.insert(stream.to_owned());
@@ -99,6 +131,16 @@ impl StandIn {
 
     pub(crate) fn members(&self, channel: &str) -> Option<BTreeSet<String>> {
         self.seen.lock().unwrap().channels.get(channel).cloned()
+    }
+
+    /// LiveKit: the egresses of room `room`, oldest first.
+    pub(crate) fn egresses(&self, room: &str) -> Vec<Egress> {
+        let seen = self.seen.lock().unwrap();
+        seen.egresses
+            .iter()
+            .filter(|e| e.room == room)
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn has_stream(&self, stream: &str) -> bool {
