@@ -40,16 +40,23 @@ struct EgressInfo {
     status: Value,
     #[serde(default)]
     file_results: Vec<FileInfo>,
-    /// Deprecated by LiveKit for `fileResults`; read when they are absent.
+    /// An HLS egress's playlists (`SegmentsInfo`).
+    #[serde(default)]
+    segment_results: Vec<FileInfo>,
+    /// Deprecated by LiveKit for `fileResults` and `segmentResults`; read when both are
+    /// absent.
     #[serde(default)]
     file: Option<FileInfo>,
+    #[serde(default)]
+    segments: Option<FileInfo>,
 }
 
-/// LiveKit's `FileInfo` (protojson: int64 as strings, times in nanoseconds).
+/// LiveKit's `FileInfo`, or the fields of its `SegmentsInfo` a recording uses (its playlist's
+/// name and location) (protojson: int64 as strings, times in nanoseconds).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct FileInfo {
-    #[serde(default)]
+    #[serde(default, alias = "playlistName")]
     filename: String,
     #[serde(default)]
     started_at: Value,
@@ -59,7 +66,7 @@ struct FileInfo {
     duration: Value,
     #[serde(default)]
     size: Value,
-    #[serde(default)]
+    #[serde(default, alias = "playlistLocation")]
     location: String,
 }
 
@@ -68,26 +75,27 @@ const NANOS: i64 = 1_000_000_000;
 /// An egress's files as recorded files (its id names each, LiveKit's signature covers them).
 fn egress_files(info: &EgressInfo) -> Result<Vec<RecordedFile>, ApiError> {
     let id = file_id("egressId", &info.egress_id)?;
-    info.file_results
-        .iter()
-        .chain(
-            info.file_results
-                .is_empty()
-                .then_some(info.file.as_ref())
-                .flatten(),
-        )
+    let results = info.file_results.iter().chain(&info.segment_results);
+    let deprecated = (info.file_results.is_empty() && info.segment_results.is_empty())
+        .then_some(info.file.iter().chain(&info.segments))
+        .into_iter()
+        .flatten();
+    results
+        .chain(deprecated)
         .map(|f| {
-            // Where the egress uploaded it (an https URL that needs no escaping), else its
-            // file name (a safe path; no playback URL then).
-            let location = if f.location.is_empty() {
-                safe_path("filename", &f.filename)?;
-                f.filename.clone()
-            } else if safe_url(&f.location) {
+            // Where the egress uploaded it (an https URL that needs no escaping: its playback
+            // URL), else where it wrote it (its local storage's path: LiveKit's self-hosted
+            // default), else its name; no playback URL but for the first.
+            let path = |p: &str| {
+                let p = p.trim_start_matches('/');
+                safe_path("location", p).is_ok().then(|| p.to_owned())
+            };
+            let location = if safe_url(&f.location) {
                 f.location.clone()
             } else {
-                return Err(bad(format!(
-                    "location is not an https URL of at most {MAX_URL} URL-safe characters"
-                )));
+                path(&f.location)
+                    .or_else(|| path(&f.filename))
+                    .unwrap_or_default()
             };
             let format = location
                 .rsplit_once('.')

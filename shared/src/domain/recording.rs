@@ -112,7 +112,11 @@ impl Recording {
     /// The vendor's id of the recording: that of the first file to arrive (empty before one
     /// arrived).
     pub fn vod_id(&self) -> &str {
-        &self.vod_id
+        match self.files.first() {
+            // Kept before the name was: its first file names it, as it did then.
+            Some(first) if self.vod_id.is_empty() => first.name(),
+            _ => &self.vod_id,
+        }
     }
 
     /// Whether no further file is kept: the recording holds [`MAX_FILES`].
@@ -151,6 +155,9 @@ impl Recording {
         let at = next
             .files
             .partition_point(|f| (f.started_at, f.name()) <= (file.started_at, file.name()));
+        if next.vod_id.is_empty() {
+            next.vod_id = self.vod_id().to_owned();
+        }
         if next.vod_id.is_empty() {
             next.vod_id = file.name().to_owned();
         }

@@ -1879,3 +1879,273 @@ mod attack2_list_size {
         .await;
     }
 }
+
+// ---- attack review 3 (issue 26, after the fixes of 4d284e3): each failed on the code as reviewed ----
+
+/// Attack review 3, MEDIUM (compatibility; docs): a genuine LiveKit `egress_ended` whose
+/// file went to the egress's local storage (no upload configured, LiveKit's self-hosted
+/// default) carries `location` = the storage path the local uploader wrote
+/// (`livekit/egress` `pkg/pipeline/sink/uploader/local.go` returns `storageFilepath`), not an
+/// https URL. 4d284e3 refuses the whole webhook with 400 ("location is not an https URL"), so
+/// the room's recording is lost and the sweeper later fails it (and reports `room_recorded`
+/// status 2), though the file exists. Before 4d284e3 it was kept without a playback URL, and
+/// the docs still say so ("LiveKit's: the egress's `location` when it is an `https` URL …,
+/// else none"). One such file in an egress of several loses them all.
+async fn a_livekit_egress_to_local_storage_keeps_its_file(w: World) {
+    let room = w.ended_room(json!({"title": "livekit local"})).await;
+    let now = w.now();
+    let mut local = egress_ended(
+        "EV_local",
+        &room,
+        "EG_local0001",
+        "EGRESS_COMPLETE",
+        &[("a.mp4", now - 100, now - 10)],
+    );
+    // What LiveKit's local uploader reports: the path it wrote (`{prefix}/{filepath}`).
+    local["egressInfo"]["fileResults"][0]["filename"] =
+        json!(format!("{room}-2026-11-24T010000.mp4"));
+    local["egressInfo"]["fileResults"][0]["location"] =
+        json!(format!("recordings/{room}-2026-11-24T010000.mp4"));
+    let answers = w.send_livekit(&[local], LIVEKIT_SECRET).await;
+    let (vod_id, vod) = w.vod(&room).await;
+    assert_eq!(
+        (answers[0].0, vod["status"].clone(), vod_id),
+        (200, json!(1), json!("EG_local0001")),
+        "a genuine egress to local storage: {answers:?}, vod_info {vod}"
+    );
+    assert_eq!(
+        vod["playlist"][0]["play_url"], "",
+        "no playback URL for a local file"
+    );
+}
+
+mod attack3_livekit_local_storage {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_livekit_egress_to_local_storage_keeps_its_file(super::world(
+            crate::common::embedded(),
+        ))
+        .await;
+    }
+}
+
+/// The table of the test DynamoDB server that holds room `room`'s item (each test store has
+/// its own table, which the suite's `TestStore` does not name), and the item's key.
+async fn raw_room_item(
+    room: &str,
+) -> (
+    aws_sdk_dynamodb::Client,
+    String,
+    HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = crate::common::dynamodb_client();
+    let key: HashMap<String, AttributeValue> = [
+        ("pk".to_owned(), AttributeValue::S(format!("ROOM#{room}"))),
+        ("sk".to_owned(), AttributeValue::S("ROOM".to_owned())),
+    ]
+    .into_iter()
+    .collect();
+    let mut start = None;
+    loop {
+        let out = client
+            .list_tables()
+            .set_exclusive_start_table_name(start)
+            .send()
+            .await
+            .unwrap();
+        for table in out.table_names() {
+            let found = client
+                .get_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.item);
+            if found.is_some() {
+                return (client, table.clone(), key);
+            }
+        }
+        start = out.last_evaluated_table_name;
+        if start.is_none() {
+            panic!("no table holds room {room}");
+        }
+    }
+}
+
+/// Attack review 3, LOW (upgrade; shown on DynamoDB, the embedded store's padded records
+/// read the same): `vod_id` is now a stored field
+/// (`Recording.vod_id`, `serde(default)`), no longer derived from the files, and nothing
+/// derives it for a recording stored before it existed: a ready recording written by 1180213
+/// (JSON without `vod_id`; simulated by removing it) reads back `vod_id: ""` with its files
+/// listed, and the next file to arrive (a later segment, or a captured signature's copy)
+/// names it. 1180213 showed the first file's id.
+async fn a_recording_stored_before_vod_id_keeps_its_vod_id(w: World) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let room = w
+        .ended_room(json!({"title": "recorded before the upgrade"}))
+        .await;
+    let start = w.now() - 120;
+    let t = w.now() + 600;
+    let genuine = tencent_file(&room, F1, start, start + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&genuine).await, (200, json!({"code": 0})));
+    assert_eq!(w.vod(&room).await.0, F1);
+    let (client, table, key) = raw_room_item(&room).await;
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .set_key(Some(key.clone()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let Some(AttributeValue::S(json)) = item.get("recording") else {
+        panic!("no recording attribute: {item:?}");
+    };
+    let mut old: Value = serde_json::from_str(json).unwrap();
+    old.as_object_mut().unwrap().remove("vod_id");
+    client
+        .update_item()
+        .table_name(&table)
+        .set_key(Some(key))
+        .update_expression("SET recording = :old")
+        .expression_attribute_values(":old", AttributeValue::S(old.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let (vod_id, vod) = w.vod(&room).await;
+    assert_eq!(vod["status"], 1);
+    assert_eq!(
+        vod_id, F1,
+        "a recording kept before the upgrade lost its vod_id: {vod}"
+    );
+}
+
+mod attack3_upgrade {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn vod_id_dynamodb_store() {
+        super::a_recording_stored_before_vod_id_keeps_its_vod_id(super::world(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}
+
+/// Attack review 3, LOW (compatibility; since 1180213, unchanged by 4d284e3): an HLS egress
+/// (LiveKit's `segments` output, the usual way to record for replay) reports its playlist in
+/// `segmentResults` (`playlistName`, `playlistLocation`, …), with no `fileResults`. The
+/// webhook reads only `fileResults` (and the deprecated `file`), so a completed HLS egress is
+/// acknowledged and dropped: the room stays "preparing" and the sweeper then fails it (and
+/// reports `room_recorded` status 2) though the recording exists.
+async fn a_livekit_hls_egress_brings_its_playlist(w: World) {
+    let room = w.ended_room(json!({"title": "livekit hls"})).await;
+    let now = w.now();
+    let ns = |s: i64| (s * 1_000_000_000).to_string();
+    let hls = json!({
+        "event": "egress_ended", "id": "EV_hls", "createdAt": now.to_string(),
+        "egressInfo": {
+            "egressId": "EG_hls000001", "roomId": "RM_x", "roomName": room,
+            "status": "EGRESS_COMPLETE",
+            "roomComposite": {"roomName": room, "layout": "speaker"},
+            "segmentResults": [{
+                "playlistName": format!("{room}/playlist.m3u8"),
+                "playlistLocation": format!("https://recordings.example.com/{room}/playlist.m3u8"),
+                "duration": ns(90), "size": "3000000", "segmentCount": "15",
+                "startedAt": ns(now - 100), "endedAt": ns(now - 10),
+            }],
+        },
+    });
+    let answers = w.send_livekit(&[hls], LIVEKIT_SECRET).await;
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    w.clock.advance(Duration::seconds(TIMEOUT_SECS + 60));
+    liveroom::reclaim::sweep(&*w.app).await.unwrap();
+    let (vod_id, vod) = w.vod(&room).await;
+    assert_eq!(
+        (vod["status"].clone(), vod_id),
+        (json!(1), json!("EG_hls000001")),
+        "a completed HLS egress: vod_info {vod}"
+    );
+}
+
+mod attack3_livekit_hls {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded_store() {
+        super::a_livekit_hls_egress_brings_its_playlist(super::world(crate::common::embedded()))
+            .await;
+    }
+}
+
+/// Attack review 3, LOW (cost; docs, DynamoDB): a room's place on `RECORDINGS#DUE` is written
+/// by every room write from the room as that write read it, and a room write is conditional
+/// on the room's `version`, which a recording write does not change. So a stop that read the
+/// room while its recording was awaited and lands after a file made it ready (a paused push's
+/// segment, an egress of the first session: the recording callbacks and the stop race) puts
+/// the ready room back on the partition, where it stays until purged (retention) and is read
+/// by every sweep. The docs say a room "leaves [the partition] with the write that makes its
+/// recording ready or failed".
+async fn a_room_ready_as_it_ended_is_not_left_on_the_due_partition(w: World) {
+    use liveroom::domain::room::{Action, Expected, Transition};
+    let room = w.room(json!({"title": "race"})).await;
+    w.anchor_does(rooms::Start::ENDPOINT, &room).await;
+    let start = w.now();
+    w.clock.advance(Duration::seconds(120));
+    // The stop reads the room: its recording awaited.
+    let id = liveroom::domain::RoomId::parse("id", &room).unwrap();
+    let read = w.app.store.room(&id).await.unwrap().unwrap();
+    // A file arrives meanwhile: the recording is ready.
+    let t = w.now() + 600;
+    let file = tencent_file(&room, F1, start, start + 60, t, TENCENT_KEY);
+    assert_eq!(w.send_tencent(&file).await, (200, json!({"code": 0})));
+    // The stop lands (the room's version is still the one it read): fixed, it loses the
+    // race (the recording it read changed), and its retry reads the room again.
+    let now = liveroom::Clock::now(&*w.clock);
+    let Transition::To(next) = read.apply(Action::Stop, now, w.app.config.retention) else {
+        panic!("the stop applies");
+    };
+    assert!(matches!(
+        w.app
+            .store
+            .update_room(&next, Expected::from(&read), &[])
+            .await,
+        Err(liveroom::store::StoreError::Conflict)
+    ));
+    let read = w.app.store.room(&id).await.unwrap().unwrap();
+    let Transition::To(next) = read.apply(Action::Stop, now, w.app.config.retention) else {
+        panic!("the stop applies");
+    };
+    w.app
+        .store
+        .update_room(&next, Expected::from(&read), &[])
+        .await
+        .unwrap();
+    assert_eq!(w.vod(&room).await.1["status"], 1);
+    assert_eq!(w.get(&room).await["status"], 2);
+    let (client, table, key) = raw_room_item(&room).await;
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .set_key(Some(key))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(
+        !item.contains_key("gsi4pk"),
+        "a ready room is on the awaited recordings' partition: {:?} {:?}",
+        item.get("gsi4pk"),
+        item.get("gsi4sk")
+    );
+}
+
+mod attack3_due_race {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dynamodb_store() {
+        super::a_room_ready_as_it_ended_is_not_left_on_the_due_partition(super::world(
+            crate::common::dynamodb().await,
+        ))
+        .await;
+    }
+}

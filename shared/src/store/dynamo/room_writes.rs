@@ -112,6 +112,14 @@ impl RoomUpdate for DynamoStore {
         let mut condition = "attribute_exists(pk) AND attribute_not_exists(#deleted_at) \
              AND #status = :expected_status AND #version = :expected_version"
             .to_owned();
+        // A recording write leaves the version alone: a write that puts the room on the
+        // awaited recordings' partition does so only if the recording is still the one it
+        // read (else it loses the race, and its retry reads the recording as it is now).
+        if let (Some(_), Some(recording)) = (recording_due_key(room), &room.recording) {
+            names.insert("#rec_rev".to_owned(), RECORDING_REVISION.to_owned());
+            values.insert(":rec_rev".to_owned(), n(recording.revision));
+            condition.push_str(" AND #rec_rev = :rec_rev");
+        }
         match expected.guard {
             Guard::None => {}
             Guard::AnchorSilentSince(t) => {

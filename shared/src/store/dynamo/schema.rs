@@ -15,7 +15,7 @@
 //! | presence        | `ROOM#{id}#P{00..31}` | `USER#{id}`| `gsi4` while listed online: same key, sort `{last_seen ms}#{user}`; after a kick `banned_until` (ms) and `gsi3` `BANS#{room}`, sort `{banned_until ms}#{user}` |
 //! | counters        | `ROOM#{id}#C{0..7}`   | `COUNTERS` | (`pv`, `uv`, `likes`, atomic `ADD`)          |
 //! | outbox entry    | `OUTBOX#{room}`       | `{sink}#{seq}` | `gsi4` partition `OUTBOX`, sort `{room}#{sink}#{seq}` (rooms with undelivered entries) |
-//! | room (recording awaited) | `ROOM#{id}` | `ROOM` | and `gsi4` partition `RECORDINGS#DUE`, sort `{stopped_at}#{id}`, while ended with its recording awaited |
+//! | room (recording awaited) | `ROOM#{id}` | `ROOM` | and `gsi4` partition `RECORDINGS#DUE`, sort `{stopped_at}#{id}`, while ended with its recording awaited (a room write puts it there only at the recording revision it read) |
 //! | series sample   | `ROOM#{id}`           | `POINT#{at ms, 13 digits}` | (`online`, `likes`, `pv`, `uv`; kept `SERIES_RETENTION_DAYS` by TTL) |
 //! | sweeper stats   | `STATS`               | `STATS`    | (the last run's `prepared`, `live`, `paused`, `online`, `at`) |
 //! | API key         | `KEY#{id}`            | `KEY`      | `gsi1` partition `KEYS`, sort `{created µs}#{id}` |
