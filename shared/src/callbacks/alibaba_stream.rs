@@ -19,29 +19,7 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
     let Some((domain, key)) = &app.config.callbacks.aliyun else {
         return Err(not_configured("Alibaba stream"));
     };
-    let (Some(timestamp), Some(signature)) = (
-        inbound.header("ali-live-timestamp"),
-        inbound.header("ali-live-signature"),
-    ) else {
-        return Err(refused(
-            "aliyun",
-            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
-        ));
-    };
-    let expected = aliyun::callback_signature(domain, timestamp, text(key));
-    if !same(&expected, &signature.to_ascii_lowercase()) {
-        return Err(refused("aliyun", "the signature does not verify"));
-    }
-    let now = app.clock.now().timestamp();
-    let at: i64 = timestamp
-        .parse()
-        .map_err(|_| refused("aliyun", "ALI-LIVE-TIMESTAMP is not a unix time"))?;
-    if (now - at).abs() > FRESHNESS_SECS {
-        return Err(refused(
-            "aliyun",
-            "the callback is stale (ALI-LIVE-TIMESTAMP)",
-        ));
-    }
+    let (at, now) = signed_at(app, inbound, "aliyun", domain, key)?;
     let params = alibaba_params(inbound)?;
     let field = |name: &str| {
         params
@@ -73,6 +51,42 @@ pub async fn alibaba<S: StreamCallbackStore + ?Sized>(
     .await?;
     log("aliyun", action, stream, outcome);
     Ok(ack)
+}
+
+/// Alibaba's signature of a callback (stream or recording): `ALI-LIVE-SIGNATURE =
+/// md5("{domain}|{ALI-LIVE-TIMESTAMP}|{key}")`, compared in constant time, then the timestamp
+/// within ±[`FRESHNESS_SECS`] of now; the signed time and now, or the refusal of `source`.
+fn signed_at<S: ?Sized>(
+    app: &App<S>,
+    inbound: &Inbound,
+    source: &'static str,
+    domain: &str,
+    key: &crate::env::Secret,
+) -> Result<(i64, i64), ApiError> {
+    let (Some(timestamp), Some(signature)) = (
+        inbound.header("ali-live-timestamp"),
+        inbound.header("ali-live-signature"),
+    ) else {
+        return Err(refused(
+            source,
+            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
+        ));
+    };
+    let expected = aliyun::callback_signature(domain, timestamp, text(key));
+    if !same(&expected, &signature.to_ascii_lowercase()) {
+        return Err(refused(source, "the signature does not verify"));
+    }
+    let now = app.clock.now().timestamp();
+    let at: i64 = timestamp
+        .parse()
+        .map_err(|_| refused(source, "ALI-LIVE-TIMESTAMP is not a unix time"))?;
+    if now.abs_diff(at) > FRESHNESS_SECS.unsigned_abs() {
+        return Err(refused(
+            source,
+            "the callback is stale (ALI-LIVE-TIMESTAMP)",
+        ));
+    }
+    Ok((at, now))
 }
 
 /// The event's fields: the query string, and a POST's JSON object or form body.
@@ -138,29 +152,7 @@ pub async fn alibaba_recording<S: StreamCallbackStore + ?Sized>(
     ) else {
         return Err(not_configured("Alibaba recording"));
     };
-    let (Some(timestamp), Some(signature)) = (
-        inbound.header("ali-live-timestamp"),
-        inbound.header("ali-live-signature"),
-    ) else {
-        return Err(refused(
-            "aliyun-record",
-            "ALI-LIVE-TIMESTAMP and ALI-LIVE-SIGNATURE are required",
-        ));
-    };
-    let expected = aliyun::callback_signature(domain, timestamp, text(key));
-    if !same(&expected, &signature.to_ascii_lowercase()) {
-        return Err(refused("aliyun-record", "the signature does not verify"));
-    }
-    let now = app.clock.now().timestamp();
-    let at: i64 = timestamp
-        .parse()
-        .map_err(|_| refused("aliyun-record", "ALI-LIVE-TIMESTAMP is not a unix time"))?;
-    if (now - at).abs() > FRESHNESS_SECS {
-        return Err(refused(
-            "aliyun-record",
-            "the callback is stale (ALI-LIVE-TIMESTAMP)",
-        ));
-    }
+    let (at, now) = signed_at(app, inbound, "aliyun-record", domain, key)?;
     let event: AlibabaRecording = serde_json::from_slice(&inbound.body)
         .map_err(|_| bad("a JSON recording event is required"))?;
     let ack = json!({"code": 200, "message": "success"});
